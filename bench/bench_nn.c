@@ -1,0 +1,122 @@
+/*
+ * bench_nn.c - times one network in our engine:
+ *
+ *   bench_nn MODEL.lfrm N H W [--runs R] [--warmup W] [--backend ref|xnnpack|dnnl]
+ *            [--input FILE.f32] [--output FILE.f32] [--json]
+ *
+ * Plans once (buffers and operators are set up outside the timed region,
+ * as in a long-running server), then times R runs after W warm-up runs and
+ * prints the median and p90 in milliseconds.  Default backend: dnnl (oneDNN
+ * with some nodes on XNNPACK, see src/nn/dnnl.c).  Input: deterministic
+ * pseudo-random values in [-1, 1), or the NHWC float32 file given.  With
+ * --output, the first output tensor is written as raw float32 (so the same
+ * input and output can be compared with ONNX Runtime's).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/nn.h"
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 5) {
+        fprintf(stderr, "usage: bench_nn MODEL N H W [--runs R] [--warmup W] "
+                        "[--backend ref|xnnpack|dnnl] [--input F] [--output F] [--json]\n");
+        return 2;
+    }
+    const char *path = argv[1];
+    int n = atoi(argv[2]), h = atoi(argv[3]), w = atoi(argv[4]);
+    int runs = 50, warmup = 5, json = 0;
+    const char *infile = NULL, *outfile = NULL;
+    lfr_nn_backend be = LFR_NN_BACKEND_DNNL; /* the fastest on all our networks */
+    for (int i = 5; i < argc; i++) {
+        if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--input") && i + 1 < argc) infile = argv[++i];
+        else if (!strcmp(argv[i], "--output") && i + 1 < argc) outfile = argv[++i];
+        else if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--backend") && i + 1 < argc) {
+            const char *b = argv[++i];
+            if (!strcmp(b, "ref")) be = LFR_NN_BACKEND_REF;
+            else if (!strcmp(b, "xnnpack")) be = LFR_NN_BACKEND_XNNPACK;
+            else if (!strcmp(b, "dnnl")) be = LFR_NN_BACKEND_DNNL;
+            else {
+                fprintf(stderr, "bench_nn: unknown backend %s\n", b);
+                return 2;
+            }
+        }
+        else {
+            fprintf(stderr, "bench_nn: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (runs < 1 || runs > 100000 || warmup < 0) return 2;
+    lfr_err err = {{0}};
+    lfr_nn_model *m = NULL;
+    lfr_nn_ctx *c = NULL;
+    lfr_status st = lfr_nn_model_load(path, &m, &err);
+    if (st == LFR_OK) st = lfr_nn_ctx_new(m, be, &c);
+    if (st == LFR_OK) st = lfr_nn_ctx_plan(c, n, h, w, &err);
+    if (st != LFR_OK) {
+        fprintf(stderr, "bench_nn: %s: %s %s\n", path, lfr_status_message(st), err.msg);
+        return 1;
+    }
+    lfr_nn_shape is;
+    float *x = lfr_nn_ctx_input(c, 0, &is);
+    size_t nin = lfr_nn_shape_elems(&is);
+    if (infile) {
+        uint8_t *buf;
+        size_t len;
+        if (lfr_read_file(infile, 1u << 30, &buf, &len) != LFR_OK || len != nin * 4) {
+            fprintf(stderr, "bench_nn: %s is not %zu floats\n", infile, nin);
+            return 1;
+        }
+        memcpy(x, buf, len);
+        lfr_free(buf);
+    } else {
+        uint32_t s = 12345;
+        for (size_t i = 0; i < nin; i++) {
+            s = s * 1664525u + 1013904223u;
+            x[i] = (float)(s >> 8) / 8388608.0f - 1.0f;
+        }
+    }
+    double *t = malloc(sizeof(double) * (size_t)runs);
+    for (int i = 0; i < warmup; i++) lfr_nn_ctx_run(c);
+    for (int i = 0; i < runs; i++) {
+        uint64_t t0 = lfr_now_ns();
+        st = lfr_nn_ctx_run(c);
+        t[i] = (double)(lfr_now_ns() - t0) / 1e6;
+        if (st != LFR_OK) {
+            fprintf(stderr, "bench_nn: run failed: %s\n", lfr_status_message(st));
+            return 1;
+        }
+    }
+    qsort(t, (size_t)runs, sizeof t[0], cmp_d);
+    double med = t[runs / 2], p90 = t[(runs * 9) / 10 < runs ? (runs * 9) / 10 : runs - 1];
+    if (outfile) {
+        lfr_nn_shape os;
+        const float *o = lfr_nn_ctx_output(c, 0, &os);
+        FILE *f = fopen(outfile, "wb");
+        if (!f || fwrite(o, sizeof(float), lfr_nn_shape_elems(&os), f) != lfr_nn_shape_elems(&os)) {
+            fprintf(stderr, "bench_nn: cannot write %s\n", outfile);
+            return 1;
+        }
+        fclose(f);
+    }
+    if (json)
+        printf("{\"model\":\"%s\",\"input\":[%d,%d,%d,%d],\"runs\":%d,\"median_ms\":%.4f,"
+               "\"p90_ms\":%.4f,\"min_ms\":%.4f}\n",
+               path, n, h, w, is.d[3], runs, med, p90, t[0]);
+    else
+        printf("%s %dx%dx%dx%d: median %.3f ms, p90 %.3f ms, min %.3f ms (%d runs)\n", path, n,
+               h, w, is.d[3], med, p90, t[0], runs);
+    free(t);
+    lfr_nn_ctx_destroy(c);
+    lfr_nn_model_destroy(m);
+    return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * cli.h - the `openlfr` command: one table of subcommands (main.c), one
+ * file per group of subcommands.  Each command takes (argc, argv) with
+ * argv[0] the command's name and returns a process exit code: 0 success,
+ * 1 the work failed (message on stderr), 2 usage error.
+ */
+#ifndef LFR_CLI_H
+#define LFR_CLI_H
+
+#include "core/core.h"
+
+typedef int (*lfr_cli_fn)(int argc, char **argv);
+
+int lfr_cmd_models(int argc, char **argv);
+int lfr_cmd_convert(int argc, char **argv);
+int lfr_cmd_detect(int argc, char **argv);
+int lfr_cmd_embed(int argc, char **argv);
+int lfr_cmd_compare(int argc, char **argv);
+int lfr_cmd_eval(int argc, char **argv);
+int lfr_cmd_demo(int argc, char **argv);
+
+/* The models directory: $OPENLFR_MODELS, else ./models. */
+const char *lfr_cli_models_dir(void);
+
+/* Prints "openlfr: <what>: <status message>[: detail]" to stderr, returns 1. */
+int lfr_cli_fail(const char *what, lfr_status st, const lfr_err *err);
+
+#endif

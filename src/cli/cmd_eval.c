@@ -1,0 +1,502 @@
+/*
+ * cmd_eval.c - accuracy measurements of the face engine.
+ *
+ *   openlfr eval verify --pairs FILE --images DIR [--json]
+ *       LFW-format pairs (header "N" or "FOLDS N", then "name i j" or
+ *       "name1 i name2 j"; images DIR/name/name_%04d.jpg).  Reports
+ *       verification accuracy (10-fold cross-validated threshold when the
+ *       header gives folds, else the best single threshold), and TAR at FAR
+ *       1e-2/1e-3/1e-4 with the thresholds, over ALL genuine and impostor
+ *       pairs formed from every image of the people the pairs file lists.
+ *   openlfr eval detect --wider-gt FILE --images DIR [--json] [--limit N]
+ *       WIDER FACE ground truth: average precision and recall by face
+ *       height band at IoU 0.5, false positives per image; faces marked
+ *       invalid are ignored (detections on them count neither way).
+ *
+ * The face used for an identity photo is the detected face nearest the
+ * image centre (LFW images are centred on their subject).  Images where no
+ * face is found are reported; their pairs score -1 (a rejection).
+ * Progress goes to stderr, results to stdout.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "face/face.h"
+
+/* A growable array of strings (person names) with lookup. */
+typedef struct {
+    char **v;
+    int n, cap;
+} strset;
+
+static int strset_find(const strset *s, const char *x) {
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->v[i], x)) return i;
+    return -1;
+}
+
+static int strset_add(strset *s, const char *x) {
+    int i = strset_find(s, x);
+    if (i >= 0) return i;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 256;
+        s->v = realloc(s->v, sizeof(char *) * (size_t)s->cap);
+    }
+    s->v[s->n] = strdup(x);
+    return s->n++;
+}
+
+typedef struct {
+    int person, index;       /* image = person's index-th photo */
+    float *emb;              /* NULL when no face was found */
+} photo;
+
+typedef struct {
+    photo *v;
+    int n, cap;
+} photos;
+
+static int photos_find(photos *p, int person, int index) {
+    for (int i = 0; i < p->n; i++)
+        if (p->v[i].person == person && p->v[i].index == index) return i;
+    return -1;
+}
+
+static int photos_add(photos *p, int person, int index) {
+    int i = photos_find(p, person, index);
+    if (i >= 0) return i;
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 1024;
+        p->v = realloc(p->v, sizeof(photo) * (size_t)p->cap);
+    }
+    p->v[p->n] = (photo){person, index, NULL};
+    return p->n++;
+}
+
+static int embed_center_face(lfr_face_ctx *ctx, const char *path, float *out, lfr_err *err) {
+    lfr_image im = {0};
+    lfr_status st = lfr_image_load(path, &im, err);
+    if (st != LFR_OK) return -1;
+    lfr_face *faces;
+    int n = 0;
+    lfr_face_params p = lfr_face_params_default;
+    p.min_face = 10;
+    st = lfr_face_detect(ctx, &im, &p, &faces, &n, err);
+    int best = st == LFR_OK ? lfr_face_pick_central(faces, n, im.w, im.h) : -1;
+    if (st == LFR_OK && best >= 0) st = lfr_face_embed(ctx, &im, &faces[best], 1, out, err);
+    lfr_image_free(&im);
+    return (st == LFR_OK && best >= 0) ? 0 : -1;
+}
+
+static int cmp_float_desc(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+typedef struct {
+    float s;
+    int same, fold;
+} scored;
+
+static double acc_at(const scored *v, int n, float t, int fold, int in_fold) {
+    int ok = 0, tot = 0;
+    for (int i = 0; i < n; i++) {
+        if ((v[i].fold == fold) != in_fold) continue;
+        tot++;
+        ok += (v[i].s >= t) == v[i].same;
+    }
+    return tot ? (double)ok / tot : 0;
+}
+
+static float best_threshold(const scored *v, int n, int fold, double *acc) {
+    float bt = 0;
+    double ba = -1;
+    for (int i = 0; i < n; i++) {
+        if (v[i].fold == fold) continue;
+        double a = acc_at(v, n, v[i].s, fold, 0);
+        if (a > ba) ba = a, bt = v[i].s;
+    }
+    *acc = ba;
+    return bt;
+}
+
+static char *photo_path(const char *dir, const char *name, int idx, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s/%s/%s_%04d.jpg", dir, name, name, idx);
+    return buf;
+}
+
+static int cmd_verify(int argc, char **argv) {
+    const char *pairs = NULL, *dir = NULL;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--pairs") && i + 1 < argc) pairs = argv[++i];
+        else if (!strcmp(argv[i], "--images") && i + 1 < argc) dir = argv[++i];
+        else if (!strcmp(argv[i], "--json")) json = 1;
+        else pairs = NULL, i = argc;
+    }
+    if (!pairs || !dir) {
+        fprintf(stderr, "usage: openlfr eval verify --pairs FILE --images DIR [--json]\n");
+        return 2;
+    }
+    FILE *f = fopen(pairs, "r");
+    if (!f) {
+        fprintf(stderr, "openlfr: cannot open %s\n", pairs);
+        return 1;
+    }
+    char line[1024];
+    int folds = 1, per = 0;
+    if (!fgets(line, sizeof line, f) || sscanf(line, "%d %d", &folds, &per) < 1) {
+        fprintf(stderr, "openlfr: %s: bad header\n", pairs);
+        fclose(f);
+        return 1;
+    }
+    if (per == 0) per = folds, folds = 1;
+    strset people = {0};
+    photos ph = {0};
+    int (*pr)[3] = NULL; /* photo a, photo b, same */
+    int npairs = 0, cap = 0;
+    while (fgets(line, sizeof line, f)) {
+        char a[256], b[256];
+        int i, j;
+        int k = sscanf(line, "%255s %d %255s %d", a, &i, b, &j);
+        int same;
+        if (k == 3 && sscanf(line, "%255s %d %d", a, &i, &j) == 3) same = 1, strcpy(b, a);
+        else if (k == 4) same = 0;
+        else continue;
+        if (npairs == cap) {
+            cap = cap ? cap * 2 : 1024;
+            pr = realloc(pr, sizeof *pr * (size_t)cap);
+        }
+        int pa = strset_add(&people, a), pb = strset_add(&people, b);
+        pr[npairs][0] = photos_add(&ph, pa, i);
+        pr[npairs][1] = photos_add(&ph, pb, j);
+        pr[npairs][2] = same;
+        npairs++;
+    }
+    fclose(f);
+    /* Every photo of every listed person, for the all-pairs TAR/FAR. */
+    char path[4096];
+    for (int p = 0; p < people.n; p++)
+        for (int idx = 1; idx < 10000; idx++) {
+            struct stat st;
+            if (stat(photo_path(dir, people.v[p], idx, path, sizeof path), &st) != 0) break;
+            photos_add(&ph, p, idx);
+        }
+    lfr_face_engine *eng = NULL;
+    lfr_face_ctx *ctx = NULL;
+    lfr_err err = {{0}};
+    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &eng, &err);
+    if (st == LFR_OK) st = lfr_face_ctx_new(eng, &ctx);
+    if (st != LFR_OK) return lfr_cli_fail("loading models", st, &err);
+    float *embs = malloc(sizeof(float) * LFR_FACE_EMB_DIM * (size_t)ph.n);
+    int noface = 0;
+    uint64_t t0 = lfr_now_ns();
+    for (int i = 0; i < ph.n; i++) {
+        float *e = embs + (size_t)i * LFR_FACE_EMB_DIM;
+        photo_path(dir, people.v[ph.v[i].person], ph.v[i].index, path, sizeof path);
+        if (embed_center_face(ctx, path, e, &err) == 0) ph.v[i].emb = e;
+        else noface++;
+        if ((i + 1) % 500 == 0 || i + 1 == ph.n)
+            fprintf(stderr, "eval verify: %d/%d photos embedded (%.1f/s), %d without a face\n",
+                    i + 1, ph.n, (i + 1) / ((lfr_now_ns() - t0) / 1e9), noface);
+    }
+    /* Protocol accuracy. */
+    scored *sv = malloc(sizeof *sv * (size_t)(npairs ? npairs : 1));
+    int fold_size = (npairs + folds - 1) / folds;
+    for (int i = 0; i < npairs; i++) {
+        const photo *a = &ph.v[pr[i][0]], *b = &ph.v[pr[i][1]];
+        sv[i].s = (a->emb && b->emb) ? lfr_face_similarity(a->emb, b->emb) : -1;
+        sv[i].same = pr[i][2];
+        sv[i].fold = folds > 1 ? i / fold_size : 0;
+    }
+    double acc = 0, sd = 0, accs[64];
+    float thr = 0;
+    if (folds > 1) {
+        for (int k = 0; k < folds && k < 64; k++) {
+            double train;
+            float t = best_threshold(sv, npairs, k, &train);
+            accs[k] = acc_at(sv, npairs, t, k, 1);
+            acc += accs[k] / folds;
+            thr += t / folds;
+        }
+        for (int k = 0; k < folds && k < 64; k++) sd += (accs[k] - acc) * (accs[k] - acc) / folds;
+        sd = sqrt(sd);
+    } else {
+        thr = best_threshold(sv, npairs, -1, &acc);
+    }
+    /* All genuine / impostor pairs among embedded photos. */
+    size_t ng = 0, ni = 0, capi = 1 << 20;
+    float *gen = malloc(sizeof(float) * (size_t)ph.n * 64), *imp = malloc(sizeof(float) * capi);
+    size_t capg = (size_t)ph.n * 64;
+    for (int i = 0; i < ph.n; i++) {
+        if (!ph.v[i].emb) continue;
+        for (int j = i + 1; j < ph.n; j++) {
+            if (!ph.v[j].emb) continue;
+            float s = lfr_face_similarity(ph.v[i].emb, ph.v[j].emb);
+            if (ph.v[i].person == ph.v[j].person) {
+                if (ng == capg) gen = realloc(gen, sizeof(float) * (capg *= 2));
+                gen[ng++] = s;
+            } else {
+                if (ni == capi) imp = realloc(imp, sizeof(float) * (capi *= 2));
+                imp[ni++] = s;
+            }
+        }
+    }
+    qsort(imp, ni, sizeof(float), cmp_float_desc);
+    static const double fars[] = {1e-2, 1e-3, 1e-4};
+    double tar[3] = {0}, tthr[3] = {0};
+    for (int k = 0; k < 3; k++) {
+        size_t idx = (size_t)floor(fars[k] * (double)ni);
+        if (idx >= ni || ni == 0) continue;
+        float t = imp[idx]; /* scores > t: at most fars[k] of impostors */
+        size_t acc_n = 0;
+        for (size_t g = 0; g < ng; g++) acc_n += gen[g] > t;
+        tar[k] = ng ? (double)acc_n / ng : 0;
+        tthr[k] = t;
+    }
+    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:I, s:I}", "pairs", pairs,
+                          "n_pairs", npairs, "folds", folds, "photos", ph.n, "no_face", noface,
+                          "accuracy", acc, "accuracy_sd", sd, "threshold", thr, "genuine_pairs",
+                          (json_int_t)ng, "impostor_pairs", (json_int_t)ni);
+    json_t *ta = json_array();
+    for (int k = 0; k < 3; k++)
+        json_array_append_new(ta, json_pack("{s:f, s:f, s:f}", "far", fars[k], "tar", tar[k],
+                                            "threshold", tthr[k]));
+    json_object_set_new(o, "tar_at_far", ta);
+    if (json) {
+        char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        puts(s);
+        free(s);
+    } else {
+        printf("pairs %d (%d fold%s), photos %d, no face %d\n", npairs, folds,
+               folds > 1 ? "s" : "", ph.n, noface);
+        printf("accuracy %.2f %% (sd %.2f) at threshold %.4f\n", acc * 100, sd * 100, thr);
+        printf("all pairs: %zu genuine, %zu impostor\n", ng, ni);
+        for (int k = 0; k < 3; k++)
+            printf("TAR at FAR %.0e: %.2f %% (threshold %.4f)\n", fars[k], tar[k] * 100, tthr[k]);
+    }
+    json_decref(o);
+    free(gen);
+    free(imp);
+    free(sv);
+    free(embs);
+    free(pr);
+    for (int i = 0; i < people.n; i++) free(people.v[i]);
+    free(people.v);
+    free(ph.v);
+    lfr_face_ctx_destroy(ctx);
+    lfr_face_engine_destroy(eng);
+    return 0;
+}
+
+/* WIDER ----------------------------------------------------------------- */
+
+#define N_BANDS 5
+static const float band_lo[N_BANDS] = {10, 20, 40, 80, 200};
+static const float band_hi[N_BANDS] = {20, 40, 80, 200, 1e9f};
+
+static int band_of(float h) {
+    for (int b = 0; b < N_BANDS; b++)
+        if (h >= band_lo[b] && h < band_hi[b]) return b;
+    return -1;
+}
+
+typedef struct {
+    float score;
+    int band_det;   /* band of the detection's own height */
+    int matched;    /* -1 none, else band of the matched valid GT; -2 invalid GT */
+} det_rec;
+
+static float iou_xywh(const float *a, const float *b) {
+    float ix = fminf(a[0] + a[2], b[0] + b[2]) - fmaxf(a[0], b[0]);
+    float iy = fminf(a[1] + a[3], b[1] + b[3]) - fmaxf(a[1], b[1]);
+    if (ix <= 0 || iy <= 0) return 0;
+    float in = ix * iy;
+    return in / (a[2] * a[3] + b[2] * b[3] - in);
+}
+
+static int cmp_det(const void *a, const void *b) {
+    float x = ((const det_rec *)a)->score, y = ((const det_rec *)b)->score;
+    return (x < y) - (x > y);
+}
+
+static int cmd_detect_eval(int argc, char **argv) {
+    const char *gt = NULL, *dir = NULL;
+    int json = 0, limit = 1 << 30;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--wider-gt") && i + 1 < argc) gt = argv[++i];
+        else if (!strcmp(argv[i], "--images") && i + 1 < argc) dir = argv[++i];
+        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--json")) json = 1;
+        else gt = NULL, i = argc;
+    }
+    if (!gt || !dir) {
+        fprintf(stderr, "usage: openlfr eval detect --wider-gt FILE --images DIR [--json] [--limit N]\n");
+        return 2;
+    }
+    FILE *f = fopen(gt, "r");
+    if (!f) {
+        fprintf(stderr, "openlfr: cannot open %s\n", gt);
+        return 1;
+    }
+    lfr_face_engine *eng = NULL;
+    lfr_face_ctx *ctx = NULL;
+    lfr_err err = {{0}};
+    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &eng, &err);
+    if (st == LFR_OK) st = lfr_face_ctx_new(eng, &ctx);
+    if (st != LFR_OK) {
+        fclose(f);
+        return lfr_cli_fail("loading models", st, &err);
+    }
+    lfr_face_params p = lfr_face_params_default;
+    p.det_thresh = 0.3f;  /* low thresholds: AP integrates over scores */
+    p.onet_thresh = 0.3f;
+    p.min_face = 8;
+    p.max_faces = 1000;
+    det_rec *dets = NULL;
+    size_t nd = 0, capd = 0;
+    int npos[N_BANDS] = {0}, ntp_op[N_BANDS] = {0}, fp_op = 0, images = 0, missing = 0;
+    char name[1024], path[4096], line[256];
+    while (images < limit && fgets(name, sizeof name, f)) {
+        name[strcspn(name, "\r\n")] = 0;
+        if (!name[0]) continue;
+        int n = 0;
+        if (!fgets(line, sizeof line, f) || sscanf(line, "%d", &n) != 1 || n < 0 || n > 100000) break;
+        int rows = n ? n : 1;
+        float (*g)[4] = malloc(sizeof *g * (size_t)rows);
+        int *valid = malloc(sizeof(int) * (size_t)rows);
+        for (int k = 0; k < rows; k++) {
+            int v[10] = {0};
+            if (!fgets(line, sizeof line, f)) break;
+            sscanf(line, "%d %d %d %d %d %d %d %d %d %d", &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6], &v[7], &v[8], &v[9]);
+            g[k][0] = (float)v[0], g[k][1] = (float)v[1], g[k][2] = (float)v[2], g[k][3] = (float)v[3];
+            valid[k] = k < n && v[7] == 0 && v[2] > 0 && v[3] > 0;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        lfr_image im = {0};
+        if (lfr_image_load(path, &im, &err) != LFR_OK) {
+            missing++;
+            free(g);
+            free(valid);
+            continue;
+        }
+        images++;
+        lfr_face *faces;
+        int nf = 0;
+        lfr_face_detect(ctx, &im, &p, &faces, &nf, &err);
+        for (int k = 0; k < n; k++)
+            if (valid[k] && band_of(g[k][3]) >= 0) npos[band_of(g[k][3])]++;
+        /* Greedy matching, best score first (faces are sorted by area). */
+        int *order = malloc(sizeof(int) * (size_t)(nf ? nf : 1));
+        for (int i = 0; i < nf; i++) order[i] = i;
+        for (int i = 1; i < nf; i++) {
+            int v = order[i], j = i - 1;
+            while (j >= 0 && faces[order[j]].onet_score < faces[v].onet_score) order[j + 1] = order[j], j--;
+            order[j + 1] = v;
+        }
+        int *taken = calloc((size_t)rows, sizeof(int));
+        for (int oi = 0; oi < nf; oi++) {
+            const lfr_face *fc = &faces[order[oi]];
+            int best = -1;
+            float bi = 0.5f;
+            for (int k = 0; k < n; k++) {
+                if (taken[k]) continue;
+                float v = iou_xywh(fc->box, g[k]);
+                if (v >= bi) bi = v, best = k;
+            }
+            if (nd == capd) dets = realloc(dets, sizeof *dets * (capd = capd ? capd * 2 : 4096));
+            det_rec *d = &dets[nd++];
+            d->score = fc->onet_score;
+            d->band_det = band_of(fc->box[3]);
+            if (best < 0) d->matched = -1;
+            else {
+                taken[best] = 1;
+                d->matched = valid[best] ? band_of(g[best][3]) : -2;
+            }
+            int op = fc->onet_score > lfr_face_params_default.onet_thresh &&
+                     fc->score > lfr_face_params_default.det_thresh;
+            if (op && d->matched >= 0) ntp_op[d->matched]++;
+            if (op && d->matched == -1) fp_op++;
+        }
+        free(taken);
+        free(order);
+        free(g);
+        free(valid);
+        lfr_image_free(&im);
+        if (images % 50 == 0) fprintf(stderr, "eval detect: %d images\n", images);
+    }
+    fclose(f);
+    qsort(dets, nd, sizeof *dets, cmp_det);
+    double ap[N_BANDS];
+    json_t *bands = json_array();
+    for (int b = 0; b < N_BANDS; b++) {
+        /* Precision/recall over detections relevant to band b. */
+        int tp = 0, fp = 0;
+        double area = 0, prev_r = 0;
+        size_t nrel = 0;
+        double *prec = malloc(sizeof(double) * (nd + 1)), *rec = malloc(sizeof(double) * (nd + 1));
+        for (size_t i = 0; i < nd; i++) {
+            if (dets[i].matched == b) tp++;
+            else if (dets[i].matched == -1 && dets[i].band_det == b) fp++;
+            else continue;
+            prec[nrel] = (double)tp / (tp + fp);
+            rec[nrel] = npos[b] ? (double)tp / npos[b] : 0;
+            nrel++;
+        }
+        /* All-point interpolated AP. */
+        for (size_t i = nrel; i-- > 1;)
+            if (prec[i - 1] < prec[i]) prec[i - 1] = prec[i];
+        for (size_t i = 0; i < nrel; i++) {
+            area += (rec[i] - prev_r) * prec[i];
+            prev_r = rec[i];
+        }
+        ap[b] = area;
+        free(prec);
+        free(rec);
+        json_array_append_new(bands, json_pack("{s:f, s:f, s:i, s:f, s:f}", "min_height",
+                                               band_lo[b], "max_height", band_hi[b] > 1e8 ? -1.0 : band_hi[b],
+                                               "faces", npos[b], "ap", ap[b], "recall",
+                                               npos[b] ? (double)ntp_op[b] / npos[b] : 0));
+    }
+    int pos_40_200 = npos[2] + npos[3];
+    double ap_40_200 = pos_40_200 ? (ap[2] * npos[2] + ap[3] * npos[3]) / pos_40_200 : 0;
+    json_t *o = json_pack("{s:i, s:i, s:o, s:f, s:f}", "images", images, "missing", missing,
+                          "bands", bands, "ap_40_200", ap_40_200, "fp_per_image",
+                          images ? (double)fp_op / images : 0);
+    if (json) {
+        char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(5));
+        puts(s);
+        free(s);
+    } else {
+        printf("images %d (missing %d), false positives per image %.3f at the default thresholds\n",
+               images, missing, images ? (double)fp_op / images : 0);
+        printf("%-12s %6s %7s %7s\n", "height", "faces", "AP", "recall");
+        for (int b = 0; b < N_BANDS; b++) {
+            char lbl[32];
+            if (band_hi[b] > 1e8) snprintf(lbl, sizeof lbl, ">=%.0f", band_lo[b]);
+            else snprintf(lbl, sizeof lbl, "%.0f-%.0f", band_lo[b], band_hi[b]);
+            printf("%-12s %6d %7.3f %7.3f\n", lbl, npos[b], ap[b],
+                   npos[b] ? (double)ntp_op[b] / npos[b] : 0);
+        }
+        printf("AP 40-200 px (face-weighted): %.3f\n", ap_40_200);
+    }
+    json_decref(o);
+    free(dets);
+    lfr_face_ctx_destroy(ctx);
+    lfr_face_engine_destroy(eng);
+    return 0;
+}
+
+int lfr_cmd_eval(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "verify")) return cmd_verify(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "detect")) return cmd_detect_eval(argc, argv);
+    fprintf(stderr, "usage: openlfr eval verify --pairs FILE --images DIR [--json]\n"
+                    "       openlfr eval detect --wider-gt FILE --images DIR [--json]\n");
+    return 2;
+}

@@ -1,0 +1,242 @@
+/*
+ * cmd_face.c - `openlfr detect`, `openlfr embed`, `openlfr compare`.
+ *
+ *   openlfr detect [--json] IMAGE...
+ *   openlfr embed  [--json] [--list FILE] IMAGE...
+ *   openlfr compare IMAGE_A IMAGE_B
+ *
+ * One JSON object per image per line with --json, a table otherwise.  An
+ * unreadable image gives that image an "error" and the run goes on; the
+ * exit code is 1 if any image failed.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "face/face.h"
+
+typedef struct face_run {
+    lfr_face_engine *engine;
+    lfr_face_ctx *ctx;
+} face_run;
+
+static int lfr_cli_face_open(face_run *r) {
+    lfr_err err = {{0}};
+    memset(r, 0, sizeof *r);
+    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &r->engine, &err);
+    if (st == LFR_OK) st = lfr_face_ctx_new(r->engine, &r->ctx);
+    if (st != LFR_OK) {
+        lfr_face_engine_destroy(r->engine);
+        return lfr_cli_fail("loading the face models (run `make setup`?)", st, &err);
+    }
+    return 0;
+}
+
+static void lfr_cli_face_close(face_run *r) {
+    lfr_face_ctx_destroy(r->ctx);
+    lfr_face_engine_destroy(r->engine);
+}
+
+static json_t *round_real(double v, double q) { return json_real(floor(v / q + 0.5) * q); }
+
+static json_t *lfr_cli_face_json(const lfr_face *f, const float *emb) {
+    json_t *o = json_object();
+    json_t *box = json_array();
+    for (int k = 0; k < 4; k++) json_array_append_new(box, round_real(f->box[k], 0.01));
+    json_object_set_new(o, "box", box);
+    json_object_set_new(o, "score", round_real(f->score, 1e-5));
+    json_object_set_new(o, "onet_score", round_real(f->onet_score, 1e-5));
+    json_t *lm = json_array();
+    for (int k = 0; k < 5; k++) {
+        json_t *pt = json_array();
+        json_array_append_new(pt, round_real(f->lm[k][0], 0.01));
+        json_array_append_new(pt, round_real(f->lm[k][1], 0.01));
+        json_array_append_new(lm, pt);
+    }
+    json_object_set_new(o, "landmarks", lm);
+    json_t *q = json_object();
+    json_object_set_new(q, "eye_dist", round_real(f->q.eye_dist, 0.01));
+    json_object_set_new(q, "yaw", round_real(f->q.yaw, 0.1));
+    json_object_set_new(q, "roll", round_real(f->q.roll, 0.1));
+    json_object_set_new(q, "at_edge", json_boolean(f->q.at_edge));
+    if (emb) json_object_set_new(q, "sharpness", round_real(f->q.sharpness, 0.1));
+    json_object_set_new(o, "quality", q);
+    if (emb) {
+        json_t *e = json_array();
+        for (int k = 0; k < LFR_FACE_EMB_DIM; k++) json_array_append_new(e, round_real(emb[k], 1e-6));
+        json_object_set_new(o, "embedding", e);
+    }
+    return o;
+}
+
+/* Detects (and embeds) the faces of one image; returns them as JSON, or an
+ * error object.  *emb_out, if given, receives the embeddings (caller frees). */
+static json_t *lfr_cli_face_image(face_run *r, const char *path, int embed, lfr_status *status,
+                           float **emb_out, lfr_face **faces_out, int *n_out) {
+    json_t *o = json_object();
+    json_object_set_new(o, "image", json_string(path));
+    lfr_image im = {0};
+    lfr_err err = {{0}};
+    lfr_face *faces = NULL;
+    int n = 0;
+    float *emb = NULL;
+    lfr_status st = lfr_image_load(path, &im, &err);
+    if (st == LFR_OK) st = lfr_face_detect(r->ctx, &im, NULL, &faces, &n, &err);
+    if (st == LFR_OK && embed && n > 0) {
+        emb = lfr_malloc((size_t)n * LFR_FACE_EMB_DIM * sizeof(float));
+        st = emb ? lfr_face_embed(r->ctx, &im, faces, n, emb, &err) : LFR_ERR_NOMEM;
+    }
+    *status = st;
+    if (st != LFR_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s%s%s", lfr_status_message(st), err.msg[0] ? ": " : "",
+                 err.msg);
+        json_object_set_new(o, "error", json_string(msg));
+        json_object_set_new(o, "status", json_string(lfr_status_str(st)));
+        lfr_free(emb);
+        emb = NULL;
+        n = 0;
+    } else {
+        json_object_set_new(o, "width", json_integer(im.w));
+        json_object_set_new(o, "height", json_integer(im.h));
+        json_t *arr = json_array();
+        for (int i = 0; i < n; i++)
+            json_array_append_new(arr, lfr_cli_face_json(&faces[i], emb ? emb + i * LFR_FACE_EMB_DIM : NULL));
+        json_object_set_new(o, "faces", arr);
+    }
+    lfr_image_free(&im);
+    if (emb_out) *emb_out = emb;
+    else lfr_free(emb);
+    if (faces_out) *faces_out = faces;
+    if (n_out) *n_out = n;
+    return o;
+}
+
+static void print_table(const char *path, json_t *o) {
+    json_t *e = json_object_get(o, "error");
+    if (e) {
+        printf("%s: error: %s\n", path, json_string_value(e));
+        return;
+    }
+    json_t *faces = json_object_get(o, "faces");
+    printf("%s: %dx%d, %zu face(s)\n", path, (int)json_integer_value(json_object_get(o, "width")),
+           (int)json_integer_value(json_object_get(o, "height")), json_array_size(faces));
+    size_t i;
+    json_t *f;
+    json_array_foreach(faces, i, f) {
+        json_t *b = json_object_get(f, "box"), *q = json_object_get(f, "quality");
+        printf("  #%zu box %.0f,%.0f %.0fx%.0f  score %.3f  onet %.3f  eyes %.0f px  yaw %+.0f  roll %+.0f%s\n",
+               i, json_real_value(json_array_get(b, 0)), json_real_value(json_array_get(b, 1)),
+               json_real_value(json_array_get(b, 2)), json_real_value(json_array_get(b, 3)),
+               json_real_value(json_object_get(f, "score")),
+               json_real_value(json_object_get(f, "onet_score")),
+               json_real_value(json_object_get(q, "eye_dist")),
+               json_real_value(json_object_get(q, "yaw")), json_real_value(json_object_get(q, "roll")),
+               json_is_true(json_object_get(q, "at_edge")) ? "  at edge" : "");
+    }
+}
+
+static int detect_or_embed(int argc, char **argv, int embed) {
+    int json = 0, bad = 0, nimg = 0;
+    const char *list = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = 1;
+        else if (embed && !strcmp(argv[i], "--list") && i + 1 < argc) list = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "usage: openlfr %s [--json]%s IMAGE...\n", argv[0],
+                    embed ? " [--list FILE]" : "");
+            return 2;
+        } else nimg++;
+    }
+    if (nimg == 0 && !list) {
+        fprintf(stderr, "usage: openlfr %s [--json]%s IMAGE...\n", argv[0],
+                embed ? " [--list FILE]" : "");
+        return 2;
+    }
+    face_run r;
+    if (lfr_cli_face_open(&r)) return 1;
+    FILE *lf = NULL;
+    if (list && !(lf = fopen(list, "r"))) {
+        fprintf(stderr, "openlfr: cannot open list %s\n", list);
+        lfr_cli_face_close(&r);
+        return 1;
+    }
+    char line[4096];
+    int ai = 1;
+    for (;;) {
+        const char *path = NULL;
+        while (ai < argc && !path) {
+            if (!strcmp(argv[ai], "--json")) ai++;
+            else if (!strcmp(argv[ai], "--list")) ai += 2;
+            else path = argv[ai++];
+        }
+        if (!path && lf) {
+            while (!path && fgets(line, sizeof line, lf)) {
+                line[strcspn(line, "\r\n")] = 0;
+                if (line[0]) path = line;
+            }
+        }
+        if (!path) break;
+        lfr_status st;
+        json_t *o = lfr_cli_face_image(&r, path, embed, &st, NULL, NULL, NULL);
+        if (st != LFR_OK) bad = 1;
+        if (json) {
+            char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(7));
+            if (s) puts(s);
+            free(s);
+        } else {
+            print_table(path, o);
+        }
+        fflush(stdout);
+        json_decref(o);
+    }
+    if (lf) fclose(lf);
+    lfr_cli_face_close(&r);
+    return bad;
+}
+
+int lfr_cmd_detect(int argc, char **argv) { return detect_or_embed(argc, argv, 0); }
+int lfr_cmd_embed(int argc, char **argv) { return detect_or_embed(argc, argv, 1); }
+
+int lfr_cmd_compare(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: openlfr compare IMAGE_A IMAGE_B\n");
+        return 2;
+    }
+    face_run r;
+    if (lfr_cli_face_open(&r)) return 1;
+    float e[2][LFR_FACE_EMB_DIM];
+    int rc = 0;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        lfr_status st;
+        float *emb = NULL;
+        int n = 0;
+        json_t *o = lfr_cli_face_image(&r, argv[1 + k], 1, &st, &emb, NULL, &n);
+        if (st != LFR_OK) {
+            fprintf(stderr, "openlfr: %s: %s\n", argv[1 + k],
+                    json_string_value(json_object_get(o, "error")));
+            rc = 1;
+        } else if (n == 0) {
+            fprintf(stderr, "openlfr: %s: no face found\n", argv[1 + k]);
+            rc = 1;
+        } else {
+            memcpy(e[k], emb, sizeof e[k]); /* faces are sorted largest first */
+        }
+        lfr_free(emb);
+        json_decref(o);
+    }
+    if (rc == 0) {
+        float s = lfr_face_similarity(e[0], e[1]);
+        json_t *o = json_pack("{s:s, s:s, s:f}", "a", argv[1], "b", argv[2], "cosine",
+                              floor(s * 1e6 + 0.5) / 1e6);
+        char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (txt) puts(txt);
+        free(txt);
+        json_decref(o);
+    }
+    lfr_cli_face_close(&r);
+    return rc;
+}

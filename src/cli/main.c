@@ -1,0 +1,64 @@
+/*
+ * main.c - `openlfr`, the command-line entry point: a table of
+ * subcommands, each with a one-line summary that `openlfr help` prints.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    lfr_cli_fn fn;
+    const char *summary;
+} commands[] = {
+    {"models", lfr_cmd_models, "list installed models: source package, version, sha256"},
+    {"convert", lfr_cmd_convert, "convert an ONNX/TFLite network to an .lfrm model"},
+    {"detect", lfr_cmd_detect, "find faces: boxes, landmarks, scores, quality"},
+    {"embed", lfr_cmd_embed, "find faces and describe each as a 192-d unit vector"},
+    {"compare", lfr_cmd_compare, "similarity of the largest faces of two photos"},
+    {"demo", lfr_cmd_demo, "annotate photos and show which faces are most alike (HTML)"},
+    {"eval", lfr_cmd_eval, "measure accuracy: eval verify (LFW pairs), eval detect (WIDER)"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: openlfr COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nenvironment: OPENLFR_MODELS (models directory, default ./models), "
+               "OPENLFR_LOG (debug|info|warn|error)\n");
+}
+
+const char *lfr_cli_models_dir(void) {
+    const char *d = getenv("OPENLFR_MODELS");
+    return (d && *d) ? d : "models";
+}
+
+int lfr_cli_fail(const char *what, lfr_status st, const lfr_err *err) {
+    if (err && err->msg[0])
+        fprintf(stderr, "openlfr: %s: %s: %s\n", what, lfr_status_message(st), err->msg);
+    else
+        fprintf(stderr, "openlfr: %s: %s\n", what, lfr_status_message(st));
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    const char *lvl = getenv("OPENLFR_LOG");
+    if (lvl) {
+        static const char *names[] = {"debug", "info", "warn", "error", "silent"};
+        for (int i = 0; i < 5; i++)
+            if (strcmp(lvl, names[i]) == 0) lfr_log_set_level((lfr_log_level)i);
+    }
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "openlfr: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,98 @@
+/*
+ * limits.h - every hard limit of openlfr in one place, with its reason.
+ *
+ * A limit protects the van's machine from input that would exhaust memory or
+ * time (a hostile upload, a corrupt model file, a runaway camera).  Each
+ * value is checked where input enters the system, and each has a test that
+ * goes one past it.  Change a value here, never at the point of use.
+ */
+#ifndef LFR_LIMITS_H
+#define LFR_LIMITS_H
+
+/* Images ------------------------------------------------------------------ */
+
+/* Largest image decoded, in pixels.  A 48-megapixel phone photo is 8000x6000;
+ * anything bigger is almost certainly a decompression bomb.  At 3 bytes per
+ * pixel this bounds one decoded image at 144 MiB. */
+#define LFR_MAX_IMAGE_PIXELS (48u * 1000u * 1000u)
+
+/* Largest side of an image, in pixels.  Guards the width*height product and
+ * per-row buffers even when the other side is tiny. */
+#define LFR_MAX_IMAGE_SIDE 16384
+
+/* Largest encoded image file accepted (JPEG/PNG bytes), 32 MiB: a phone photo
+ * is 2-12 MiB; an officer's upload over this size is refused, not truncated. */
+#define LFR_MAX_IMAGE_BYTES (32u * 1024u * 1024u)
+
+/* Most scans in one progressive JPEG.  A camera writes about 10; thousands
+ * of tiny scans make libjpeg spend minutes on a few-KiB file (the limit
+ * TurboJPEG itself uses with TJFLAG_LIMITSCANS). */
+#define LFR_MAX_JPEG_SCANS 500
+
+/* Most libjpeg warnings tolerated in one JPEG (e.g. "extraneous bytes before
+ * marker", which some cameras really produce).  Past this the file is
+ * corrupt; it also bounds the time spent on a file that is mostly warnings. */
+#define LFR_MAX_JPEG_WARNINGS 100
+
+/* Largest PNG ancillary chunk (text, ICC profile, ...) libpng will buffer or
+ * inflate, 8 MiB (libpng's own default).  Recognition needs none of them. */
+#define LFR_MAX_PNG_CHUNK_BYTES (8u * 1024u * 1024u)
+
+/* Neural networks --------------------------------------------------------- */
+
+/* Largest model file, 64 MiB: our four networks are 0.03-5 MiB. */
+#define LFR_MAX_MODEL_BYTES (64u * 1024u * 1024u)
+
+/* Most tensors / nodes / metadata entries in one model file.  MobileFaceNet,
+ * the largest graph, has ~370 tensors and ~230 nodes before folding. */
+#define LFR_MAX_MODEL_TENSORS 4096
+#define LFR_MAX_MODEL_NODES 2048
+#define LFR_MAX_MODEL_META 64
+
+/* Longest tensor name or metadata key/value, in bytes, terminator included. */
+#define LFR_MAX_NAME 128
+#define LFR_MAX_META_VALUE 1024
+
+/* Most inputs of one node (concat in the RFB heads takes 4, RFB blocks 3). */
+#define LFR_MAX_NODE_INPUTS 8
+
+/* Largest number of elements in one tensor (weights or activations): 2^28
+ * floats = 1 GiB; keeps every size product inside size_t and int64. */
+#define LFR_MAX_TENSOR_ELEMS (1u << 28)
+
+/* Largest network input side the planner accepts (detector at 4K: 3840). */
+#define LFR_MAX_NET_SIDE 4096
+
+/* Largest batch a context is planned for (embedder batches faces of a frame). */
+#define LFR_MAX_NET_BATCH 64
+
+/* Converter input (ONNX/TFLite) size, 128 MiB: the largest file in the two
+ * pinned packages is 28 MiB. */
+#define LFR_MAX_SOURCE_MODEL_BYTES (128u * 1024u * 1024u)
+
+/* Model converter (src/convert) ----------------------------------------- */
+
+/* Most source operators / tensors (ONNX nodes, initializers, attribute
+ * tensors; TFLite operators, tensors, buffers) in one converter input.  The
+ * largest source graph, MobileFaceNet, has 230 operators and 369 tensors;
+ * 8192/16384 leaves room for bigger networks while bounding the work a
+ * hostile file can ask for. */
+#define LFR_MAX_CONVERT_NODES 8192
+#define LFR_MAX_CONVERT_TENSORS 16384
+
+/* Most inputs or outputs of one source operator (RFB's Concats take 4). */
+#define LFR_MAX_CONVERT_NODE_IO 16
+
+/* Most attributes of one ONNX node and most integers in one INTS attribute
+ * (Conv has 6 attributes; pads has 4 integers). */
+#define LFR_MAX_CONVERT_ATTRS 32
+#define LFR_MAX_CONVERT_ATTR_INTS 16
+
+/* Most dimensions of a source tensor (ONNX allows any rank; ours is 4). */
+#define LFR_MAX_CONVERT_DIMS 8
+
+/* Deepest protobuf message nesting the ONNX reader enters: Model > Graph >
+ * ValueInfo > Type > Tensor > Shape > Dimension is 7. */
+#define LFR_MAX_CONVERT_DEPTH 12
+
+#endif

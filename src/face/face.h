@@ -1,0 +1,106 @@
+/*
+ * face.h - the face engine: find faces, place their landmarks, align them,
+ * describe them as unit vectors and measure their quality.
+ *
+ * OVERVIEW
+ *   detect   RFB (Ultra-Light-Fast-Generic) on the frame resized to a
+ *            working size (long side params.det_long_side, each side a
+ *            multiple of 8, never upscaled), priors generated for that size
+ *            (strides 8/16/32/64), boxes decoded, score threshold, NMS.
+ *   refine   MTCNN O-Net on the squared box (48x48, transposed input):
+ *            a second score that removes most false positives, box
+ *            regression and 5 landmarks (left eye (image left), right eye,
+ *            nose, mouth left, mouth right).
+ *   align    least-squares similarity (Umeyama) of the 5 landmarks onto the
+ *            ArcFace 112x112 template; bilinear warp, border replicate.
+ *   embed    MobileFaceNet: 192-d, L2-normalised.  Similarity is the dot
+ *            product (cosine) of two embeddings.
+ *   quality  inter-eye distance, detector and O-Net scores, sharpness
+ *            (variance of the Laplacian on the aligned grey crop), yaw and
+ *            roll estimated from the landmarks, frame-edge contact.
+ *
+ * OWNERSHIP
+ *   lfr_face_engine holds the loaded networks; immutable, shared by threads.
+ *   lfr_face_ctx holds one thread's planned network contexts and scratch
+ *   buffers; use one per thread.  Face arrays returned by lfr_face_detect
+ *   belong to the ctx and stay valid until the next call on that ctx.
+ *   Nothing here writes anything to disk or logs face data.
+ */
+#ifndef LFR_FACE_H
+#define LFR_FACE_H
+
+#include "core/core.h"
+#include "image/image.h"
+
+#define LFR_FACE_EMB_DIM 192
+#define LFR_FACE_ALIGN_SIZE 112
+
+typedef struct lfr_face_params {
+    int det_long_side;   /* detector working size, long side (960) */
+    float det_thresh;    /* RFB face probability threshold (0.6) */
+    float nms_iou;       /* NMS IoU (0.3) */
+    float onet_thresh;   /* O-Net face probability threshold (0.7) */
+    float min_face;      /* smallest face kept, box side in frame px (20) */
+    int max_faces;       /* most faces returned per image, largest first (64) */
+    int use_onet;        /* 1: refine with O-Net (landmarks need it) */
+} lfr_face_params;
+
+extern const lfr_face_params lfr_face_params_default;
+
+typedef struct lfr_face_quality {
+    float eye_dist;      /* inter-eye distance, frame pixels */
+    float sharpness;     /* variance of Laplacian of the aligned grey crop */
+    float yaw;           /* degrees, estimated from landmarks; 0 = frontal */
+    float roll;          /* degrees, the eye line's angle */
+    int at_edge;         /* 1 if the box touches or crosses the frame edge */
+} lfr_face_quality;
+
+typedef struct lfr_face {
+    float box[4];        /* x, y, w, h in frame pixels */
+    float score;         /* detector probability */
+    float onet_score;    /* O-Net probability (0 when not refined) */
+    float lm[5][2];      /* landmarks, frame pixels */
+    lfr_face_quality q;  /* sharpness filled by lfr_face_embed */
+} lfr_face;
+
+typedef struct lfr_face_engine lfr_face_engine;
+typedef struct lfr_face_ctx lfr_face_ctx;
+
+/* Loads rfb.lfrm, onet.lfrm and mobilefacenet.lfrm from `models_dir`. */
+lfr_status lfr_face_engine_load(const char *models_dir, lfr_face_engine **out,
+                                lfr_err *err);
+void lfr_face_engine_destroy(lfr_face_engine *e);
+
+lfr_status lfr_face_ctx_new(const lfr_face_engine *e, lfr_face_ctx **out);
+void lfr_face_ctx_destroy(lfr_face_ctx *c);
+
+/* Finds faces, sorted by box area, largest first.  *faces is owned by the
+ * ctx (valid until the next call). */
+lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
+                           const lfr_face_params *p, lfr_face **faces, int *n,
+                           lfr_err *err);
+
+/* The 2x3 matrix mapping aligned-crop pixels to frame pixels (the inverse of
+ * the similarity that takes the landmarks onto the template). */
+void lfr_face_align_matrix(const float lm[5][2], float m[6]);
+
+/* Writes the aligned 112x112 crop of `f` into `out` (allocated here). */
+lfr_status lfr_face_align(const lfr_image *im, const lfr_face *f, lfr_image *out);
+
+/* Embeds n faces of `im` (batched), writing n x 192 unit vectors to emb and
+ * each face's q.sharpness. */
+lfr_status lfr_face_embed(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces,
+                          int n, float *emb, lfr_err *err);
+
+/* Embeds an already aligned 112x112 crop. */
+lfr_status lfr_face_embed_aligned(lfr_face_ctx *c, const lfr_image *crop,
+                                  float *emb, lfr_err *err);
+
+float lfr_face_similarity(const float *a, const float *b);
+
+/* Index of the face whose box centre is nearest the image centre, or -1
+ * when n == 0.  Identity photos (LFW, custody images, enrolment photos)
+ * are centred on their subject; the largest face is not always it. */
+int lfr_face_pick_central(const lfr_face *faces, int n, int w, int h);
+
+#endif
