@@ -16,11 +16,19 @@
 #      faithful;
 #   4. times BUILD/bench_nn (ours) and bench/ort_bench.js (ORT) on the same
 #      networks and sizes, both pinned to one core, and writes
-#      bench/results.md (also printed).
+#      bench/results.md (also printed);
+#   5. whole pipeline: times BUILD/bench_face (detect, embed, detect+embed
+#      on the six demo photos at 640x360, 1280x720, 1920x1080), which
+#      records the network calls it made (workload JSON), exports the ONNX
+#      models that workload needs (RFB per working size, O-Net and
+#      MobileFaceNet per batch) and replays the same calls in ORT
+#      (bench/ort_face.js, networks only); appends that table to
+#      bench/results.md.  Skipped, with a message, without BUILD/bench_face.
 #
 # Environment: OPENLFR_MODELS (models dir, default ./models), RUNS (50),
-# WARMUP (5), OPENLFR_GOLDEN, PYTHON (default /usr/bin/python3: needs
-# python3-onnx and python3-numpy).
+# WARMUP (5), PASSES (15, whole-pipeline passes), FACE_WARMUP (2),
+# OPENLFR_GOLDEN, PYTHON (default /usr/bin/python3: needs python3-onnx and
+# python3-numpy).
 set -euo pipefail
 
 die() { printf 'bench/run.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -241,7 +249,7 @@ def ms(v):
 L = ["# openlfr NN engine vs ONNX Runtime", "",
      "Single thread, pinned to one core (${pin[*]:-no taskset}); batch 1; float32;",
      "median of $runs runs after $warmup warm-up runs (p90 in brackets).",
-     "Ours: \`bench_nn\` (XNNPACK backend).  ORT: onnxruntime-node $ort_version, CPU EP,",
+     "Ours: \`bench_nn\` (default backend: oneDNN, with XNNPACK for the nodes where it is faster; see src/nn/dnnl.c).  ORT: onnxruntime-node $ort_version, CPU EP,",
      "intra/inter-op threads 1, graph optimisation 'all', sequential.",
      "MobileFaceNet and O-Net run in ORT as ONNX exported from our .lfrm files",
      "(bench/export_onnx.py); RFB runs in ORT as shipped (fr_detect.onnx, input",
@@ -277,4 +285,111 @@ open(dst, "w").write("\n".join(L))
 print("\n".join(L))
 EOF
 say "wrote $bench/results.md"
+
+# --- 5. whole pipeline: detect, embed, chain at three frame sizes -------------------
+# build/bench_face times the face engine on the six demo photos (16:9 centre
+# crops resized to each size) and writes the network calls it made
+# (--workload); bench/ort_face.js replays exactly those calls in ORT
+# (networks only: no pre/post-processing).  The table is appended to
+# results.md.
+face_bin=$build/bench_face
+passes=${PASSES:-15}
+face_warmup=${FACE_WARMUP:-2}
+photos=$models/photos
+if [ ! -x "$face_bin" ]; then
+    say "$face_bin not found (make $(basename "$build")/bench_face): no whole-pipeline table"
+else
+    for i in 1 2 3 4 5 6; do
+        [ -f "$photos/sample$i.jpg" ] || die "$photos/sample$i.jpg not found: run 'make setup' (the demo photos)"
+    done
+    wl=$out/face_workload.json
+    say "timing the face engine (bench_face: detect, embed, chain; $passes passes)"
+    OMP_NUM_THREADS=1 "${pin[@]}" "$face_bin" "$models" --photos "$photos" \
+        --passes "$passes" --warmup "$face_warmup" --workload "$wl" --json >"$out/face_ours.json" ||
+        die "$face_bin failed"
+    # the ONNX models the workload needs: RFB per working size, O-Net and
+    # MobileFaceNet per batch size
+    needs=$("$py" - "$wl" <<'EOF'
+import json, sys
+wl = json.load(open(sys.argv[1]))
+rfb, onet, mfn = set(), set(), set()
+for s in wl["sizes"]:
+    for f in s["frames"]:
+        rfb.add((f["rfb"][1], f["rfb"][2]))
+        onet.update(f["onet"])
+        mfn.update(f["mfn"])
+for h, w in sorted(rfb): print("rfb", h, w)
+for n in sorted(onet): print("onet", n)
+for n in sorted(mfn): print("mfn", n)
+EOF
+    ) || die "cannot read the workload $wl"
+    while read -r kind a b; do
+        case $kind in
+        rfb) m=$(export_rfb "$a" "$b") || exit 1 ;;
+        onet) m=$(export_lfrm onet "$a,48,48,3") || exit 1 ;;
+        mfn) m=$(export_lfrm mobilefacenet "$a,112,112,3") || exit 1 ;;
+        *) die "unexpected workload line: $kind $a $b" ;;
+        esac
+        [ -n "$m" ] || die "no model for $kind $a $b (missing .lfrm in $models?)"
+    done <<<"$needs"
+    say "timing the same network calls in ONNX Runtime (ort_face.js)"
+    "${pin[@]}" node "$bench/ort_face.js" "$wl" \
+        --rfb "$out/rfb_orig_1x3x{H}x{W}.onnx" --rfb-layout nchw \
+        --onet "$out/onet_{N}x48x48x3.onnx" --mfn "$out/mobilefacenet_{N}x112x112x3.onnx" \
+        --passes "$passes" --warmup "$face_warmup" >"$out/face_ort.json" || die "ort_face.js failed"
+    backend=$(grep -o 'lfr_nn_ctx_new(e->rfb\.m, LFR_NN_BACKEND_[A-Z]*' "$root/src/face/face.c" |
+        sed 's/.*LFR_NN_BACKEND_//' | tr '[:upper:]' '[:lower:]' || true)
+    "$py" - "$bench/results.md" "${backend:-?}" "$passes" "$face_warmup" "${pin[*]:-no taskset}" \
+        "$out/face_ours.json" "$out/face_ort.json" <<'EOF' || die "cannot write the whole-pipeline table"
+import json, sys
+dst, backend, passes, warmup, pin, fo, ft = sys.argv[1:8]
+ours, theirs = json.load(open(fo)), json.load(open(ft))
+tz = {(s["w"], s["h"]): s for s in theirs["sizes"]}
+L = ["", "# Whole pipeline: openlfr face engine vs ONNX Runtime (networks only)", "",
+     "Six demo photos (`models/photos/sample1..6.jpg`), each centre-cropped to 16:9 and",
+     "resized to the frame size before timing; one thread, pinned (%s)." % pin,
+     "One pass = the 6 frames; median of %s passes after %s warm-up passes." % (passes, warmup),
+     "Ours: `build/bench_face` = `lfr_face_detect` (resize to the RFB working size,",
+     "normalise, RFB, box decoding, NMS, O-Net crops, O-Net) / `lfr_face_embed` (alignment",
+     "warps + MobileFaceNet + L2 normalisation) / both; nn backend: %s (the one" % backend,
+     "`lfr_face_ctx_new` picks).  ORT %s: `bench/ort_face.js` replays the same network" % theirs["ort_version"],
+     "calls (RFB at the same working size, O-Net and MobileFaceNet with the same batch",
+     "sizes, see the workload below) on inputs prepared before timing, one session per",
+     "shape: **ORT gets no pre/post-processing work, which favours ORT**.",
+     "RFB in ORT is the shipped fr_detect.onnx (input fixed to the working size, cut at",
+     "its raw heads); O-Net and MobileFaceNet are exported from our .lfrm files.",
+     "photos/s = 6 / median pass time; faces/s = faces found (detect) or embedded",
+     "(embed, chain) in the 6 frames / median pass time.  ratio = ours / ORT median time",
+     "(< 1: ours faster).", "",
+     "| resolution | stage | ours photos/s | ours faces/s | ORT photos/s (networks only) "
+     "| ORT faces/s (networks only) | ratio ours/ORT time |",
+     "|---|---|---:|---:|---:|---:|---:|"]
+for s in ours["sizes"]:
+    t = tz.get((s["w"], s["h"]))
+    for st in ("detect", "embed", "chain"):
+        o = s[st]
+        r = t[st] if t else None
+        L.append("| %dx%d | %s | %.1f | %.1f | %s | %s | %s |" % (
+            s["w"], s["h"], st, o["photos_per_s"], o["faces_per_s"],
+            "%.1f" % r["photos_per_s"] if r else "n/a", "%.1f" % r["faces_per_s"] if r else "n/a",
+            "%.2f" % (o["median_ms"] / r["median_ms"]) if r else "n/a"))
+L += ["", "Workload: the network runs the face engine made, recorded by bench_face and",
+      "replayed by ort_face.js; per frame (sample1..6), a+b = two runs of batch a and b.", "",
+      "| resolution | RFB input (HxW) | O-Net batches (RFB candidates after NMS) "
+      "| MobileFaceNet batches (faces embedded) |",
+      "|---|---|---|---|"]
+bat = lambda b: "+".join(str(x) for x in b) or "0"
+for s in ours["sizes"]:
+    fr = s["frames"]
+    rfb = sorted({"%dx%d" % (f["rfb"][1], f["rfb"][2]) for f in fr})
+    L.append("| %dx%d | %s | %s (total %d) | %s (total %d) |" % (
+        s["w"], s["h"], ", ".join(rfb), " ".join(bat(f["onet_batches"]) for f in fr),
+        s["onet_inputs"], " ".join(bat(f["mfn_batches"]) for f in fr), s["faces"]))
+L.append("")
+with open(dst, "a") as f:
+    f.write("\n".join(L))
+print("\n".join(L))
+EOF
+    say "appended the whole-pipeline table to $bench/results.md"
+fi
 [ "$check_fail" -eq 0 ] || die "ORT output of an exported model differs from the reference (see above)"

@@ -8,6 +8,9 @@
  *       header gives folds, else the best single threshold), and TAR at FAR
  *       1e-2/1e-3/1e-4 with the thresholds, over ALL genuine and impostor
  *       pairs formed from every image of the people the pairs file lists.
+ *   openlfr eval ident --ids FILE --images DIR [--json]
+ *       Lines "file identity" (CelebA identities.txt): the largest face of
+ *       each photo against every other, TAR at FAR 1e-2/1e-3/1e-4.
  *   openlfr eval detect --wider-gt FILE --images DIR [--json] [--limit N]
  *       WIDER FACE ground truth: average precision and recall by face
  *       height band at IoU 0.5, false positives per image; faces marked
@@ -125,6 +128,142 @@ static float best_threshold(const scored *v, int n, int fold, double *acc) {
     return bt;
 }
 
+/* TAR at fixed FARs over every genuine and impostor pair of embedded photos. */
+#define N_FARS 3
+static const double fars[N_FARS] = {1e-2, 1e-3, 1e-4};
+
+typedef struct {
+    size_t ng, ni;
+    double tar[N_FARS], thr[N_FARS];
+} all_pairs;
+
+static void all_pairs_tar(const photos *ph, all_pairs *r) {
+    size_t capg = 1 << 16, capi = 1 << 20;
+    float *gen = malloc(sizeof(float) * capg), *imp = malloc(sizeof(float) * capi);
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < ph->n; i++) {
+        if (!ph->v[i].emb) continue;
+        for (int j = i + 1; j < ph->n; j++) {
+            if (!ph->v[j].emb) continue;
+            float s = lfr_face_similarity(ph->v[i].emb, ph->v[j].emb);
+            if (ph->v[i].person == ph->v[j].person) {
+                if (r->ng == capg) gen = realloc(gen, sizeof(float) * (capg *= 2));
+                gen[r->ng++] = s;
+            } else {
+                if (r->ni == capi) imp = realloc(imp, sizeof(float) * (capi *= 2));
+                imp[r->ni++] = s;
+            }
+        }
+    }
+    qsort(imp, r->ni, sizeof(float), cmp_float_desc);
+    for (int k = 0; k < N_FARS; k++) {
+        size_t idx = (size_t)floor(fars[k] * (double)r->ni);
+        if (idx >= r->ni) continue;
+        float t = imp[idx]; /* accept s > t: at most fars[k] of impostors */
+        size_t acc_n = 0;
+        for (size_t g = 0; g < r->ng; g++) acc_n += gen[g] > t;
+        r->tar[k] = r->ng ? (double)acc_n / r->ng : 0;
+        r->thr[k] = t;
+    }
+    free(gen);
+    free(imp);
+}
+
+static json_t *all_pairs_json(const all_pairs *r) {
+    json_t *ta = json_array();
+    for (int k = 0; k < N_FARS; k++)
+        json_array_append_new(ta, json_pack("{s:f, s:f, s:f}", "far", fars[k], "tar", r->tar[k],
+                                            "threshold", r->thr[k]));
+    return ta;
+}
+
+static void all_pairs_print(const all_pairs *r) {
+    printf("all pairs: %zu genuine, %zu impostor\n", r->ng, r->ni);
+    for (int k = 0; k < N_FARS; k++)
+        printf("TAR at FAR %.0e: %.2f %% (threshold %.4f)\n", fars[k], r->tar[k] * 100, r->thr[k]);
+}
+
+/* `eval ident --ids FILE --images DIR`: lines "file identity"; the largest
+ * face of each photo is its probe (whole scenes, several people). */
+static int cmd_ident(int argc, char **argv) {
+    const char *ids = NULL, *dir = NULL;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--ids") && i + 1 < argc) ids = argv[++i];
+        else if (!strcmp(argv[i], "--images") && i + 1 < argc) dir = argv[++i];
+        else if (!strcmp(argv[i], "--json")) json = 1;
+        else ids = NULL, i = argc;
+    }
+    if (!ids || !dir) {
+        fprintf(stderr, "usage: openlfr eval ident --ids FILE --images DIR [--json]\n");
+        return 2;
+    }
+    FILE *f = fopen(ids, "r");
+    if (!f) {
+        fprintf(stderr, "openlfr: cannot open %s\n", ids);
+        return 1;
+    }
+    lfr_face_engine *eng = NULL;
+    lfr_face_ctx *ctx = NULL;
+    lfr_err err = {{0}};
+    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &eng, &err);
+    if (st == LFR_OK) st = lfr_face_ctx_new(eng, &ctx);
+    if (st != LFR_OK) {
+        fclose(f);
+        return lfr_cli_fail("loading models", st, &err);
+    }
+    strset people = {0};
+    photos ph = {0};
+    float *embs = NULL;
+    int noface = 0, cap = 0;
+    char line[1024], file[512], who[256], path[4096];
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%511s %255s", file, who) != 2) continue;
+        if (ph.n == cap) {
+            cap = cap ? cap * 2 : 256;
+            embs = realloc(embs, sizeof(float) * LFR_FACE_EMB_DIM * (size_t)cap);
+        }
+        int i = ph.n;
+        photos_add(&ph, strset_add(&people, who), i);
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        lfr_image im = {0};
+        lfr_face *faces;
+        int n = 0;
+        if (lfr_image_load(path, &im, &err) == LFR_OK &&
+            lfr_face_detect(ctx, &im, NULL, &faces, &n, &err) == LFR_OK && n > 0 &&
+            lfr_face_embed(ctx, &im, faces, 1, embs + (size_t)i * LFR_FACE_EMB_DIM, &err) == LFR_OK)
+            ph.v[i].index = -1; /* marks "embedded"; pointers set once embs stops moving */
+        else
+            noface++;
+        lfr_image_free(&im);
+    }
+    fclose(f);
+    for (int i = 0; i < ph.n; i++)
+        if (ph.v[i].index == -1) ph.v[i].emb = embs + (size_t)i * LFR_FACE_EMB_DIM;
+    all_pairs ap;
+    all_pairs_tar(&ph, &ap);
+    if (json) {
+        json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:I, s:I}", "ids", ids, "photos", ph.n,
+                              "people", people.n, "no_face", noface, "genuine_pairs",
+                              (json_int_t)ap.ng, "impostor_pairs", (json_int_t)ap.ni);
+        json_object_set_new(o, "tar_at_far", all_pairs_json(&ap));
+        char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("photos %d, people %d, no face %d (largest face as probe)\n", ph.n, people.n, noface);
+        all_pairs_print(&ap);
+    }
+    free(embs);
+    for (int i = 0; i < people.n; i++) free(people.v[i]);
+    free(people.v);
+    free(ph.v);
+    lfr_face_ctx_destroy(ctx);
+    lfr_face_engine_destroy(eng);
+    return 0;
+}
+
 static char *photo_path(const char *dir, const char *name, int idx, char *buf, size_t cap) {
     snprintf(buf, cap, "%s/%s/%s_%04d.jpg", dir, name, name, idx);
     return buf;
@@ -229,45 +368,13 @@ static int cmd_verify(int argc, char **argv) {
     } else {
         thr = best_threshold(sv, npairs, -1, &acc);
     }
-    /* All genuine / impostor pairs among embedded photos. */
-    size_t ng = 0, ni = 0, capi = 1 << 20;
-    float *gen = malloc(sizeof(float) * (size_t)ph.n * 64), *imp = malloc(sizeof(float) * capi);
-    size_t capg = (size_t)ph.n * 64;
-    for (int i = 0; i < ph.n; i++) {
-        if (!ph.v[i].emb) continue;
-        for (int j = i + 1; j < ph.n; j++) {
-            if (!ph.v[j].emb) continue;
-            float s = lfr_face_similarity(ph.v[i].emb, ph.v[j].emb);
-            if (ph.v[i].person == ph.v[j].person) {
-                if (ng == capg) gen = realloc(gen, sizeof(float) * (capg *= 2));
-                gen[ng++] = s;
-            } else {
-                if (ni == capi) imp = realloc(imp, sizeof(float) * (capi *= 2));
-                imp[ni++] = s;
-            }
-        }
-    }
-    qsort(imp, ni, sizeof(float), cmp_float_desc);
-    static const double fars[] = {1e-2, 1e-3, 1e-4};
-    double tar[3] = {0}, tthr[3] = {0};
-    for (int k = 0; k < 3; k++) {
-        size_t idx = (size_t)floor(fars[k] * (double)ni);
-        if (idx >= ni || ni == 0) continue;
-        float t = imp[idx]; /* scores > t: at most fars[k] of impostors */
-        size_t acc_n = 0;
-        for (size_t g = 0; g < ng; g++) acc_n += gen[g] > t;
-        tar[k] = ng ? (double)acc_n / ng : 0;
-        tthr[k] = t;
-    }
+    all_pairs ap;
+    all_pairs_tar(&ph, &ap);
     json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:I, s:I}", "pairs", pairs,
                           "n_pairs", npairs, "folds", folds, "photos", ph.n, "no_face", noface,
                           "accuracy", acc, "accuracy_sd", sd, "threshold", thr, "genuine_pairs",
-                          (json_int_t)ng, "impostor_pairs", (json_int_t)ni);
-    json_t *ta = json_array();
-    for (int k = 0; k < 3; k++)
-        json_array_append_new(ta, json_pack("{s:f, s:f, s:f}", "far", fars[k], "tar", tar[k],
-                                            "threshold", tthr[k]));
-    json_object_set_new(o, "tar_at_far", ta);
+                          (json_int_t)ap.ng, "impostor_pairs", (json_int_t)ap.ni);
+    json_object_set_new(o, "tar_at_far", all_pairs_json(&ap));
     if (json) {
         char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
         puts(s);
@@ -276,13 +383,9 @@ static int cmd_verify(int argc, char **argv) {
         printf("pairs %d (%d fold%s), photos %d, no face %d\n", npairs, folds,
                folds > 1 ? "s" : "", ph.n, noface);
         printf("accuracy %.2f %% (sd %.2f) at threshold %.4f\n", acc * 100, sd * 100, thr);
-        printf("all pairs: %zu genuine, %zu impostor\n", ng, ni);
-        for (int k = 0; k < 3; k++)
-            printf("TAR at FAR %.0e: %.2f %% (threshold %.4f)\n", fars[k], tar[k] * 100, tthr[k]);
+        all_pairs_print(&ap);
     }
     json_decref(o);
-    free(gen);
-    free(imp);
     free(sv);
     free(embs);
     free(pr);
@@ -496,7 +599,9 @@ static int cmd_detect_eval(int argc, char **argv) {
 int lfr_cmd_eval(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "verify")) return cmd_verify(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "detect")) return cmd_detect_eval(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "ident")) return cmd_ident(argc, argv);
     fprintf(stderr, "usage: openlfr eval verify --pairs FILE --images DIR [--json]\n"
-                    "       openlfr eval detect --wider-gt FILE --images DIR [--json]\n");
+                    "       openlfr eval detect --wider-gt FILE --images DIR [--json]\n"
+                    "       openlfr eval ident --ids FILE --images DIR [--json]\n");
     return 2;
 }

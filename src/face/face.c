@@ -48,9 +48,17 @@ struct lfr_face_engine {
     net_info rfb, onet, mfn;
 };
 
+/* O-Net and MobileFaceNet run in batches of up to ONET_BATCH / MFN_BATCH
+ * faces, with one planned network context per batch size, created when
+ * first needed: re-planning for every new face count would rebuild the
+ * backend's operators on every frame. */
+#define ONET_BATCH 8
+#define MFN_BATCH 4
+
 struct lfr_face_ctx {
     const lfr_face_engine *e;
-    lfr_nn_ctx *rfb, *onet, *mfn;
+    lfr_nn_ctx *rfb;
+    lfr_nn_ctx *onet[ONET_BATCH + 1], *mfn[MFN_BATCH + 1]; /* by batch size */
     lfr_image work;    /* the frame at the detector's working size */
     float sx, sy;      /* working -> frame scale */
     lfr_face *faces;   /* capacity MAX_CANDIDATES */
@@ -102,9 +110,7 @@ lfr_status lfr_face_ctx_new(const lfr_face_engine *e, lfr_face_ctx **out) {
     lfr_face_ctx *c = lfr_calloc(1, sizeof *c);
     if (!c) return LFR_ERR_NOMEM;
     c->e = e;
-    lfr_status st = lfr_nn_ctx_new(e->rfb.m, LFR_NN_BACKEND_XNNPACK, &c->rfb);
-    if (st == LFR_OK) st = lfr_nn_ctx_new(e->onet.m, LFR_NN_BACKEND_XNNPACK, &c->onet);
-    if (st == LFR_OK) st = lfr_nn_ctx_new(e->mfn.m, LFR_NN_BACKEND_XNNPACK, &c->mfn);
+    lfr_status st = lfr_nn_ctx_new(e->rfb.m, LFR_NN_BACKEND_DNNL, &c->rfb);
     if (st == LFR_OK) {
         c->faces = lfr_calloc(MAX_CANDIDATES, sizeof *c->faces);
         c->cand = lfr_calloc(MAX_CANDIDATES * 5, sizeof *c->cand);
@@ -121,12 +127,23 @@ lfr_status lfr_face_ctx_new(const lfr_face_engine *e, lfr_face_ctx **out) {
 void lfr_face_ctx_destroy(lfr_face_ctx *c) {
     if (!c) return;
     lfr_nn_ctx_destroy(c->rfb);
-    lfr_nn_ctx_destroy(c->onet);
-    lfr_nn_ctx_destroy(c->mfn);
+    for (int i = 0; i <= ONET_BATCH; i++) lfr_nn_ctx_destroy(c->onet[i]);
+    for (int i = 0; i <= MFN_BATCH; i++) lfr_nn_ctx_destroy(c->mfn[i]);
     lfr_free(c->faces);
     lfr_free(c->cand);
     lfr_image_free(&c->work);
     lfr_free(c);
+}
+
+/* The context for `n` faces of network `slot` (created and planned once). */
+static lfr_status batch_ctx(lfr_nn_ctx **slot, const lfr_nn_model *m, int n, int side,
+                            lfr_nn_ctx **out, lfr_err *err) {
+    if (!*slot) {
+        lfr_status st = lfr_nn_ctx_new(m, LFR_NN_BACKEND_DNNL, slot);
+        if (st != LFR_OK) return lfr_err_set(err, st, "cannot create a network context");
+    }
+    *out = *slot;
+    return lfr_nn_ctx_plan(*slot, n, side, side, err);
 }
 
 /* Detection ----------------------------------------------------------------- */
@@ -255,9 +272,9 @@ lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
     int out = 0;
     const net_info *on = &c->e->onet;
     /* O-Net in batches of up to LFR_MAX_NET_BATCH squared boxes. */
-    for (int b0 = 0; b0 < n; b0 += LFR_MAX_NET_BATCH) {
-        int bn = n - b0 < LFR_MAX_NET_BATCH ? n - b0 : LFR_MAX_NET_BATCH;
-        float sq[LFR_MAX_NET_BATCH][3];
+    for (int b0 = 0; b0 < n; b0 += ONET_BATCH) {
+        int bn = n - b0 < ONET_BATCH ? n - b0 : ONET_BATCH;
+        float sq[ONET_BATCH][3];
         for (int k = 0; k < bn; k++) {
             const float *cd = c->cand + (b0 + k) * 5;
             float w = cd[2] - cd[0], h = cd[3] - cd[1], side = fmaxf(w, h);
@@ -270,19 +287,20 @@ lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
             if (sq[k][2] < 1) sq[k][2] = 1;
         }
         const float *prob = NULL, *reg = NULL, *lm = NULL;
+        lfr_nn_ctx *onet = NULL;
         if (p->use_onet) {
-            st = lfr_nn_ctx_plan(c->onet, bn, 48, 48, err);
+            st = batch_ctx(&c->onet[bn], on->m, bn, 48, &onet, err);
             if (st != LFR_OK) return st;
-            float *x = lfr_nn_ctx_input(c->onet, 0, NULL);
+            float *x = lfr_nn_ctx_input(onet, 0, NULL);
             for (int k = 0; k < bn; k++)
                 lfr_image_resize_f32(&c->work, sq[k][0], sq[k][1], sq[k][2], sq[k][2], 48, 48,
                                      on->mean, on->scale, on->transpose,
                                      x + (size_t)k * 48 * 48 * 3);
-            st = lfr_nn_ctx_run(c->onet);
+            st = lfr_nn_ctx_run(onet);
             if (st != LFR_OK) return st;
-            prob = lfr_nn_ctx_output(c->onet, 0, NULL);
-            reg = lfr_nn_ctx_output(c->onet, 1, NULL);
-            lm = lfr_nn_ctx_output(c->onet, 2, NULL);
+            prob = lfr_nn_ctx_output(onet, 0, NULL);
+            reg = lfr_nn_ctx_output(onet, 1, NULL);
+            lm = lfr_nn_ctx_output(onet, 2, NULL);
         }
         for (int k = 0; k < bn; k++) {
             const float *cd = c->cand + (b0 + k) * 5;
@@ -393,10 +411,10 @@ static float sharpness(const float *x, float mean, float scale) {
     return (float)(s2 / n - mu * mu);
 }
 
-static lfr_status run_mfn(lfr_face_ctx *c, int n, float *emb, lfr_err *err) {
-    lfr_status st = lfr_nn_ctx_run(c->mfn);
+static lfr_status run_mfn(lfr_nn_ctx *mfn, int n, float *emb, lfr_err *err) {
+    lfr_status st = lfr_nn_ctx_run(mfn);
     if (st != LFR_OK) return lfr_err_set(err, st, "embedder failed");
-    const float *o = lfr_nn_ctx_output(c->mfn, 0, NULL);
+    const float *o = lfr_nn_ctx_output(mfn, 0, NULL);
     for (int k = 0; k < n; k++) {
         double ss = 0;
         for (int d = 0; d < LFR_FACE_EMB_DIM; d++) ss += (double)o[k * LFR_FACE_EMB_DIM + d] * o[k * LFR_FACE_EMB_DIM + d];
@@ -411,11 +429,12 @@ lfr_status lfr_face_embed(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces,
                           float *emb, lfr_err *err) {
     const net_info *ni = &c->e->mfn;
     enum { S = LFR_FACE_ALIGN_SIZE };
-    for (int b0 = 0; b0 < n; b0 += LFR_MAX_NET_BATCH) {
-        int bn = n - b0 < LFR_MAX_NET_BATCH ? n - b0 : LFR_MAX_NET_BATCH;
-        lfr_status st = lfr_nn_ctx_plan(c->mfn, bn, S, S, err);
+    for (int b0 = 0; b0 < n; b0 += MFN_BATCH) {
+        int bn = n - b0 < MFN_BATCH ? n - b0 : MFN_BATCH;
+        lfr_nn_ctx *mfn;
+        lfr_status st = batch_ctx(&c->mfn[bn], ni->m, bn, S, &mfn, err);
         if (st != LFR_OK) return st;
-        float *x = lfr_nn_ctx_input(c->mfn, 0, NULL);
+        float *x = lfr_nn_ctx_input(mfn, 0, NULL);
         for (int k = 0; k < bn; k++) {
             float m[6];
             lfr_face_align_matrix(faces[b0 + k].lm, m);
@@ -423,7 +442,7 @@ lfr_status lfr_face_embed(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces,
             lfr_image_warp_affine_f32(im, m, S, S, ni->mean, ni->scale, 0, xi);
             faces[b0 + k].q.sharpness = sharpness(xi, ni->mean, ni->scale);
         }
-        st = run_mfn(c, bn, emb + (size_t)b0 * LFR_FACE_EMB_DIM, err);
+        st = run_mfn(mfn, bn, emb + (size_t)b0 * LFR_FACE_EMB_DIM, err);
         if (st != LFR_OK) return st;
     }
     return LFR_OK;
@@ -435,11 +454,12 @@ lfr_status lfr_face_embed_aligned(lfr_face_ctx *c, const lfr_image *crop, float 
     if (crop->w != S || crop->h != S)
         return lfr_err_set(err, LFR_ERR_INVALID_ARG, "aligned crop must be 112x112");
     const net_info *ni = &c->e->mfn;
-    lfr_status st = lfr_nn_ctx_plan(c->mfn, 1, S, S, err);
+    lfr_nn_ctx *mfn;
+    lfr_status st = batch_ctx(&c->mfn[1], ni->m, 1, S, &mfn, err);
     if (st != LFR_OK) return st;
-    float *x = lfr_nn_ctx_input(c->mfn, 0, NULL);
+    float *x = lfr_nn_ctx_input(mfn, 0, NULL);
     for (int i = 0; i < S * S * 3; i++) x[i] = ((float)crop->px[i] - ni->mean) * ni->scale;
-    return run_mfn(c, 1, emb, err);
+    return run_mfn(mfn, 1, emb, err);
 }
 
 float lfr_face_similarity(const float *a, const float *b) {
