@@ -12,7 +12,7 @@
 
 CC      ?= cc
 SANITIZE ?= 0
-PKGS    := libjpeg libpng libsodium jansson
+PKGS    := libjpeg libpng libsodium jansson sqlite3
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -95,11 +95,16 @@ run-tests: $(BUILD)/openlfr $(TEST_BIN) $(FUZZ_REPLAY)
 
 bench: deps
 	@$(MAKE) --no-print-directory models
-	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn
+	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn $(BUILD)/bench_face
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_nn: bench/bench_nn.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
+# --wrap: bench_face records the input shape of every network run the face
+# engine makes (the workload ONNX Runtime replays); see bench/bench_face.c.
+$(BUILD)/bench_face: bench/bench_face.c $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) -Wl,--wrap=lfr_nn_ctx_run $(LDLIBS)
 
 demo: deps
 	@$(MAKE) --no-print-directory models
