@@ -95,10 +95,13 @@ run-tests: $(BUILD)/openlfr $(TEST_BIN) $(FUZZ_REPLAY)
 
 bench: deps
 	@$(MAKE) --no-print-directory models
-	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn $(BUILD)/bench_face
+	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn $(BUILD)/bench_face $(BUILD)/bench_match
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_nn: bench/bench_nn.c $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench_match: bench/bench_match.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
 
 # --wrap: bench_face records the input shape of every network run the face

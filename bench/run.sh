@@ -392,4 +392,11 @@ print("\n".join(L))
 EOF
     say "appended the whole-pipeline table to $bench/results.md"
 fi
+# 1:N watchlist search (src/match): scalar and AVX2 against a naive C loop
+# in the same run, 1k..1M templates.
+if [ -x "$build/bench_match" ]; then
+    say "watchlist search benchmark"
+    { echo; echo "## Watchlist search (bench_match)"; echo; "${pin[@]}" "$build/bench_match"; } \
+        | tee -a "$bench/results.md"
+fi
 [ "$check_fail" -eq 0 ] || die "ORT output of an exported model differs from the reference (see above)"

@@ -18,6 +18,15 @@ int lfr_cmd_embed(int argc, char **argv);
 int lfr_cmd_compare(int argc, char **argv);
 int lfr_cmd_eval(int argc, char **argv);
 int lfr_cmd_demo(int argc, char **argv);
+int lfr_cmd_check(int argc, char **argv);
+/* `watchlist add|import` (cmd_enrol.c); returns -1 for other subcommands. */
+int lfr_cmd_watchlist_enrol(int argc, char **argv);
+int lfr_cmd_calibrate(int argc, char **argv);
+/* cmd_deploy.c: deployments, watchlist list/remove, audit log, retention. */
+int lfr_cmd_deployment(int argc, char **argv);
+int lfr_cmd_watchlist(int argc, char **argv);
+int lfr_cmd_audit(int argc, char **argv);
+int lfr_cmd_purge(int argc, char **argv);
 
 /* The models directory: $OPENLFR_MODELS, else ./models. */
 const char *lfr_cli_models_dir(void);

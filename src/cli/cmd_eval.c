@@ -29,7 +29,9 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "enrol/enrol.h"
 #include "face/face.h"
+#include "match/match.h"
 
 /* A growable array of strings (person names) with lookup. */
 typedef struct {
@@ -596,12 +598,194 @@ static int cmd_detect_eval(int argc, char **argv) {
     return 0;
 }
 
+/* `eval watchlist --lfw DIR [--enrolled N] [--non-enrolled M] [--threshold T]`:
+ * open-set identification the NIST/NPL way.  N people with 2+ photos are
+ * enrolled from their first photo that passes enrolment quality control;
+ * every other photo of them (at most 5 each) is a mated probe; one photo
+ * each of M people with a single photo (never enrolled) is a non-mated
+ * probe.  FNIR: mated probes whose own entry is not returned at or above
+ * the threshold.  FPIR: non-mated probes that return any entry. */
+static int cmd_watchlist_eval(int argc, char **argv) {
+    const char *dir = NULL;
+    int n_enrol = 1000, n_non = 2000, json = 0;
+    float thr = LFR_MATCH_DEFAULT_THRESHOLD;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--lfw") && i + 1 < argc) dir = argv[++i];
+        else if (!strcmp(argv[i], "--enrolled") && i + 1 < argc) n_enrol = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--non-enrolled") && i + 1 < argc) n_non = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threshold") && i + 1 < argc) thr = strtof(argv[++i], NULL);
+        else if (!strcmp(argv[i], "--json")) json = 1;
+        else dir = NULL, i = argc;
+    }
+    if (!dir || n_enrol < 1 || n_non < 0) {
+        fprintf(stderr, "usage: openlfr eval watchlist --lfw DIR [--enrolled N] [--non-enrolled M] "
+                        "[--threshold T] [--json]   (DIR holds people.txt and images/)\n");
+        return 2;
+    }
+    char path[4096], line[512], name[256];
+    snprintf(path, sizeof path, "%s/people.txt", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "openlfr: cannot open %s\n", path);
+        return 1;
+    }
+    lfr_face_engine *eng = NULL;
+    lfr_face_ctx *ctx = NULL;
+    lfr_err err = {{0}};
+    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &eng, &err);
+    if (st == LFR_OK) st = lfr_face_ctx_new(eng, &ctx);
+    if (st != LFR_OK) {
+        fclose(f);
+        return lfr_cli_fail("loading models", st, &err);
+    }
+    size_t cap_t = (size_t)n_enrol, cap_p = 1024, nt = 0, np = 0;
+    float *tmpl = malloc(sizeof(float) * LFR_FACE_EMB_DIM * cap_t);
+    int64_t *tid = malloc(sizeof(int64_t) * cap_t);
+    float *probe = malloc(sizeof(float) * LFR_FACE_EMB_DIM * cap_p);
+    int64_t *pid = malloc(sizeof(int64_t) * cap_p); /* entry id, or -1 non-mated */
+    int enrolled = 0, fte = 0, non = 0, no_face = 0, person = 0;
+    uint64_t t0 = lfr_now_ns();
+    while (fgets(line, sizeof line, f) && (enrolled < n_enrol || non < n_non)) {
+        int count = 0;
+        if (sscanf(line, "%255s %d", name, &count) != 2) continue;
+        person++;
+        if (count >= 2 && enrolled < n_enrol) {
+            int got = 0, first = 0;
+            for (int k = 1; k <= count && !got; k++) {
+                snprintf(path, sizeof path, "%s/images/%s/%s_%04d.jpg", dir, name, name, k);
+                uint8_t *buf;
+                size_t len;
+                if (lfr_read_file(path, LFR_MAX_IMAGE_BYTES, &buf, &len) != LFR_OK) continue;
+                lfr_enrol_result r;
+                if (lfr_enrol_assess(ctx, buf, len, NULL, &r, &err) == LFR_OK &&
+                    r.reject == LFR_ENROL_NONE) {
+                    memcpy(tmpl + nt * LFR_FACE_EMB_DIM, r.tmpl, sizeof r.tmpl);
+                    tid[nt++] = person;
+                    got = 1;
+                    first = k;
+                }
+                lfr_free(buf);
+            }
+            if (!got) {
+                fte++;
+                continue;
+            }
+            enrolled++;
+            for (int k = 1, used = 0; k <= count && used < 5; k++) {
+                if (k == first) continue;
+                snprintf(path, sizeof path, "%s/images/%s", dir, name);
+                snprintf(path + strlen(path), sizeof path - strlen(path), "/%s_%04d.jpg", name, k);
+                if (np == cap_p) {
+                    cap_p *= 2;
+                    probe = realloc(probe, sizeof(float) * LFR_FACE_EMB_DIM * cap_p);
+                    pid = realloc(pid, sizeof(int64_t) * cap_p);
+                }
+                if (embed_center_face(ctx, path, probe + np * LFR_FACE_EMB_DIM, &err) == 0) {
+                    pid[np++] = person;
+                    used++;
+                } else {
+                    no_face++;
+                }
+            }
+        } else if (count == 1 && non < n_non) {
+            snprintf(path, sizeof path, "%s/images/%s/%s_0001.jpg", dir, name, name);
+            if (np == cap_p) {
+                cap_p *= 2;
+                probe = realloc(probe, sizeof(float) * LFR_FACE_EMB_DIM * cap_p);
+                pid = realloc(pid, sizeof(int64_t) * cap_p);
+            }
+            if (embed_center_face(ctx, path, probe + np * LFR_FACE_EMB_DIM, &err) == 0) {
+                pid[np++] = -1;
+                non++;
+            } else {
+                no_face++;
+            }
+        }
+        if (person % 200 == 0)
+            fprintf(stderr, "eval watchlist: %d enrolled, %zu probes (%.0f s)\n", enrolled, np,
+                    (lfr_now_ns() - t0) / 1e9);
+    }
+    fclose(f);
+    lfr_match_snapshot *snap = NULL;
+    st = lfr_match_snapshot_build(LFR_FACE_EMB_DIM, nt, tmpl, tid, NULL, &snap);
+    if (st != LFR_OK) return lfr_cli_fail("building the watchlist", st, NULL);
+    static const float thrs[] = {0.40f, 0.4646f, 0.50f, 0.5629f, 0.60f, 0.65f, 0.70f, 0.75f};
+    enum { NT = sizeof thrs / sizeof thrs[0] };
+    int mated = 0, nonmated = 0, miss[NT + 1] = {0}, fp[NT + 1] = {0}, wrong[NT + 1] = {0};
+    lfr_match_hit *hits = malloc(sizeof *hits * (nt ? nt : 1));
+    uint64_t ts = lfr_now_ns();
+    for (size_t i = 0; i < np; i++) {
+        int nh = 0;
+        /* One search at the lowest threshold answers every threshold. */
+        lfr_match_search(snap, probe + i * LFR_FACE_EMB_DIM, 0.0f, hits, (int)nt, &nh);
+        if (pid[i] >= 0) mated++;
+        else nonmated++;
+        for (int k = 0; k <= NT; k++) {
+            float t = k < NT ? thrs[k] : thr;
+            int found = 0, other = 0;
+            for (int h = 0; h < nh && hits[h].score >= t; h++) {
+                if (hits[h].entry_id == pid[i]) found = 1;
+                else other = 1;
+            }
+            if (pid[i] >= 0) {
+                miss[k] += !found;
+                wrong[k] += other;
+            } else {
+                fp[k] += other;
+            }
+        }
+    }
+    double search_us = np ? (lfr_now_ns() - ts) / 1e3 / np : 0;
+    json_t *rows = json_array();
+    if (!json)
+        printf("watchlist %d people (%d failed enrolment QC), %d mated probes, %d non-mated probes, "
+               "%d photos without a face\n%-10s %-10s %-8s %-8s %-14s %s\n",
+               enrolled, fte, mated, nonmated, no_face, "threshold", "likeness", "FNIR", "FPIR",
+               "FPIR expected", "mated probes alerting on someone else");
+    for (int k = 0; k <= NT; k++) {
+        float t = k < NT ? thrs[k] : thr;
+        double fnir = mated ? (double)miss[k] / mated : 0, fpir = nonmated ? (double)fp[k] / nonmated : 0;
+        double expect = lfr_match_fpir(t, nt);
+        json_array_append_new(rows, json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:b}", "threshold", t,
+                                              "likeness", lfr_match_likeness(t), "fnir", fnir,
+                                              "fpir", fpir, "fpir_expected", expect,
+                                              "mated_wrong_entry", wrong[k], "default", k == NT));
+        if (!json)
+            printf("%-10.4f %-10.1f %-8.4f %-8.4f %-14.4f %d%s\n", t, lfr_match_likeness(t), fnir,
+                   fpir, expect, wrong[k], k == NT ? "   <- default threshold" : "");
+    }
+    if (json) {
+        json_t *o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:f, s:o}", "enrolled", enrolled,
+                              "failed_enrolment", fte, "mated_probes", mated,
+                              "non_mated_probes", nonmated, "no_face", no_face,
+                              "search_us_per_probe", search_us, "thresholds", rows);
+        char *txt = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        puts(txt);
+        free(txt);
+        json_decref(o);
+    } else {
+        json_decref(rows);
+        printf("search: %.1f us per probe over %zu templates\n", search_us, nt);
+    }
+    lfr_match_snapshot_unref(snap);
+    free(hits);
+    free(tmpl);
+    free(tid);
+    free(probe);
+    free(pid);
+    lfr_face_ctx_destroy(ctx);
+    lfr_face_engine_destroy(eng);
+    return 0;
+}
+
 int lfr_cmd_eval(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "verify")) return cmd_verify(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "detect")) return cmd_detect_eval(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "ident")) return cmd_ident(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "watchlist")) return cmd_watchlist_eval(argc, argv);
     fprintf(stderr, "usage: openlfr eval verify --pairs FILE --images DIR [--json]\n"
                     "       openlfr eval detect --wider-gt FILE --images DIR [--json]\n"
-                    "       openlfr eval ident --ids FILE --images DIR [--json]\n");
+                    "       openlfr eval ident --ids FILE --images DIR [--json]\n"
+                    "       openlfr eval watchlist --lfw DIR [--enrolled N] [--non-enrolled M]\n");
     return 2;
 }

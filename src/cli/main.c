@@ -18,8 +18,14 @@ static const struct {
     {"detect", lfr_cmd_detect, "find faces: boxes, landmarks, scores, quality"},
     {"embed", lfr_cmd_embed, "find faces and describe each as a 192-d unit vector"},
     {"compare", lfr_cmd_compare, "similarity of the largest faces of two photos"},
+    {"check", lfr_cmd_check, "officer's photo check against one live deployment's watchlist"},
     {"demo", lfr_cmd_demo, "annotate photos and show which faces are most alike (HTML)"},
     {"eval", lfr_cmd_eval, "measure accuracy: eval verify (LFW pairs), eval detect (WIDER)"},
+    {"calibrate", lfr_cmd_calibrate, "measure score distributions -> src/match/calib_table.h"},
+    {"deployment", lfr_cmd_deployment, "deployments: create, authorise, start, end, amend, show, list"},
+    {"watchlist", lfr_cmd_watchlist, "a deployment's watchlist: list, remove, add, import"},
+    {"audit", lfr_cmd_audit, "the hash-chained audit log: verify, show, anchor"},
+    {"purge", lfr_cmd_purge, "apply the retention rules: delete what is due, with receipts"},
 };
 
 static void usage(FILE *f) {

@@ -42,7 +42,9 @@
     X(ERR_BACKEND, 500, "compute backend failed")                              \
     X(ERR_STATE, 409, "operation not allowed in the current state")            \
     X(ERR_NO_FACE, 422, "no face found")                                       \
-    X(ERR_INTERNAL, 500, "internal error")
+    X(ERR_INTERNAL, 500, "internal error")                                     \
+    X(ERR_PERMISSION, 403, "permission denied")                                \
+    X(ERR_QUALITY, 422, "image rejected by quality control")
 
 typedef enum lfr_status {
 #define LFR_STATUS_ENUM(name, http, msg) LFR_##name,

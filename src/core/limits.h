@@ -95,4 +95,68 @@
  * ValueInfo > Type > Tensor > Shape > Dimension is 7. */
 #define LFR_MAX_CONVERT_DEPTH 12
 
+/* Store, audit log, deployments (src/store, src/audit, src/deploy) -------- */
+
+/* Hard bound on watchlist entries in one deployment.  A watchlist is chosen
+ * for one place and one day; published UK deployments use a few thousand to
+ * ~16,000 entries.  50,000 x 192 floats = 37 MiB of templates in memory and
+ * a 1:N search that still fits one frame budget.  An installation sets its
+ * own, lower cap (setting "watchlist.max_entries"); it may never exceed this. */
+#define LFR_MAX_WATCHLIST_ENTRIES 50000
+
+/* Default per-installation cap on watchlist entries (the setting above):
+ * large enough for published practice, small enough that a mistaken bulk
+ * import of a whole custody database is refused. */
+#define LFR_DEFAULT_WATCHLIST_CAP 10000
+
+/* Most images (each with its template) for one watchlist entry: a front
+ * view, a few recent photos; more is an attempt to widen the match. */
+#define LFR_MAX_ENTRY_IMAGES 16
+
+/* Largest template dimension accepted (MobileFaceNet: 192, ArcFace: 512). */
+#define LFR_MAX_TEMPLATE_DIM 1024
+
+/* Longest free-text field of a deployment, entry, check or alert, in bytes
+ * (terminator included).  A purpose or reason is a paragraph, not a file. */
+#define LFR_MAX_TEXT 2048
+
+/* Longest name of a person (officer, actor) or reference, in bytes with the
+ * terminator. */
+#define LFR_MAX_ACTOR 128
+
+/* Largest JSON "details" of one audit record.  A record describes a decision
+ * in a few fields; anything bigger (an image, a template) is refused, because
+ * the audit log must never hold biometric data. */
+#define LFR_MAX_AUDIT_DETAILS 4096
+
+/* Longest array of numbers allowed in audit details: a list of ids is fine,
+ * a 128-512-d embedding is not. */
+#define LFR_MAX_AUDIT_NUMBER_ARRAY 32
+
+/* SQLite busy timeout, ms: a second writer (the CLI while the server runs)
+ * waits this long for the write lock before failing with a clear error. */
+#define LFR_STORE_BUSY_TIMEOUT_MS 5000
+
+/* Largest key file / salt file read, bytes (a key is 32 bytes). */
+#define LFR_MAX_KEY_FILE 256
+
+/* Matching (src/match) ----------------------------------------------------- */
+
+/* Most templates in one watchlist snapshot, 2^20 (about a million).  At
+ * 192 floats each that is 768 MiB of RAM, and one exact search over it reads
+ * all of it: ~0.1 s per face on one core, the most a live alert can wait.
+ * A deployment's watchlist is thousands of people; a million means someone
+ * loaded a whole custody database, which this product must refuse. */
+#define LFR_MAX_WATCHLIST_TEMPLATES (1u << 20)
+
+/* Longest template vector, in floats.  Our embeddings have 192; 1024 covers
+ * every common face embedder (128-512) and bounds the probe copy that a
+ * search keeps on the stack (LFR_MAX_MATCH_BATCH x 4 KiB). */
+#define LFR_MAX_MATCH_DIM 1024
+
+/* Most probes searched in one pass (lfr_match_search_batch): the AVX2 kernel
+ * keeps one accumulator register per probe, and 8 of 16 registers leave room
+ * for the template and the probe loads. */
+#define LFR_MAX_MATCH_BATCH 8
+
 #endif

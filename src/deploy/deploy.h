@@ -1,0 +1,277 @@
+/*
+ * deploy.h - deployments, their watchlists, alerts, photo checks and the
+ * retention rules that delete them.
+ *
+ * OVERVIEW
+ *   A deployment is one use of live facial recognition at one place for one
+ *   purpose, with its own watchlist.  Its lifecycle, enforced here:
+ *
+ *     draft --authorise--> authorised --start--> live --end--> ended --purge--> purged
+ *       \_________________________end____________________/
+ *
+ *   - draft: everything may be edited; watchlist entries are added/removed.
+ *   - authorise: an authorising officer (not the creator) signs off the
+ *     threshold and the watchlist (a digest of it is recorded); from then on
+ *     both are LOCKED.  A later change is an amendment: proposed by one
+ *     person, authorised by another, each step audited
+ *     (lfr_deploy_amend_propose / lfr_deploy_amend_authorise).
+ *   - live: only now may cameras match, alerts be raised and photo checks be
+ *     made (lfr_deploy_require_live is the gate the pipeline and API call).
+ *   - end: matching stops (require_live fails from then on).  A draft or an
+ *     authorised deployment may also be ended (cancelled).
+ *   - purged: watchlist, alerts and checks are gone; the deployment row (the
+ *     transparency record) and the audit log remain.  Terminal.
+ *   Forbidden moves fail with LFR_ERR_STATE and a sentence in lfr_err.
+ *   Every change writes its audit record in the same transaction.
+ *
+ *   Biometric data (watchlist images, templates, alert face crops, matched
+ *   photo-check images) is sealed with the store's key (lfr_store_seal)
+ *   before it reaches the database, and opened only in memory.
+ *
+ *   Retention (lfr_deploy_purge): the watchlist of an ended deployment is
+ *   deleted `watchlist_after_end_s` after the end (default 24 h); alerts
+ *   and photo checks `alerts_s` / `photo_checks_s` after they happened
+ *   (default 31 days).  Deletion is real: rows and sealed blobs are removed
+ *   (secure_delete overwrites them), then freed pages are vacuumed and the
+ *   WAL truncated.  Each deletion leaves a receipt in the audit log
+ *   (retention.delete: data class, count, rule, when).  An ended deployment
+ *   with nothing left moves to purged.
+ *
+ * OWNERSHIP
+ *   Parameter structs are the caller's and only read.  Info structs are
+ *   caller-owned, fixed size, no pointers inside.  Arrays from *_list are
+ *   released with lfr_free.  lfr_deploy_templates owns its arrays: release
+ *   with lfr_deploy_templates_free (which wipes the templates).  Images from
+ *   lfr_deploy_entry_image_load are the caller's (lfr_free; wipe first).
+ */
+#ifndef LFR_DEPLOY_H
+#define LFR_DEPLOY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/audit.h"
+#include "core/core.h"
+#include "store/store.h"
+
+typedef enum lfr_deploy_state {
+    LFR_DEPLOY_DRAFT,
+    LFR_DEPLOY_AUTHORISED,
+    LFR_DEPLOY_LIVE,
+    LFR_DEPLOY_ENDED,
+    LFR_DEPLOY_PURGED,
+    LFR_DEPLOY_STATE_COUNT
+} lfr_deploy_state;
+
+const char *lfr_deploy_state_name(lfr_deploy_state st);        /* "draft" */
+
+/* Deployments ------------------------------------------------------------- */
+typedef struct lfr_deploy_params {
+    const char *name;          /* required */
+    const char *location;      /* required */
+    const char *purpose;       /* purpose and ... */
+    const char *legal_basis;   /* ... legal basis: both required */
+    int64_t planned_start;     /* UTC seconds; planned_end > planned_start */
+    int64_t planned_end;
+    float threshold;           /* cosine similarity in (-1, 1] */
+    const char *cameras;       /* free text list, e.g. "north-gate,van-roof" */
+} lfr_deploy_params;
+
+typedef struct lfr_deploy_info {
+    int64_t id;
+    char name[LFR_MAX_TEXT];
+    char location[LFR_MAX_TEXT];
+    char purpose[LFR_MAX_TEXT];
+    char legal_basis[LFR_MAX_TEXT];
+    char cameras[LFR_MAX_TEXT];
+    int64_t planned_start, planned_end;
+    float threshold;
+    lfr_deploy_state state;
+    char created_by[LFR_MAX_ACTOR];
+    int64_t created_at;
+    char authorised_by[LFR_MAX_ACTOR];        /* "" until authorised */
+    int64_t authorised_at;                    /* 0 = not yet (same below) */
+    char watchlist_digest[65];                /* BLAKE2b-256 hex at authorisation */
+    int64_t entries_authorised;
+    int64_t started_at, ended_at;
+    char ended_by[LFR_MAX_ACTOR];
+    int64_t watchlist_deleted_at, purged_at;
+    int64_t entries, images, alerts, photo_checks;   /* held now */
+} lfr_deploy_info;
+
+lfr_status lfr_deploy_create(lfr_store *s, const lfr_deploy_params *p, const lfr_actor *by,
+                             int64_t *id, lfr_err *err);
+/* Draft only (afterwards: an amendment). */
+lfr_status lfr_deploy_set_threshold(lfr_store *s, int64_t id, float threshold,
+                                    const lfr_actor *by, lfr_err *err);
+lfr_status lfr_deploy_get(lfr_store *s, int64_t id, lfr_deploy_info *out, lfr_err *err);
+lfr_status lfr_deploy_list(lfr_store *s, lfr_deploy_info **out, size_t *n, lfr_err *err);
+
+lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, lfr_err *err);
+lfr_status lfr_deploy_start(lfr_store *s, int64_t id, const lfr_actor *by, lfr_err *err);
+/* reason may be NULL. */
+lfr_status lfr_deploy_end(lfr_store *s, int64_t id, const lfr_actor *by, const char *reason,
+                          lfr_err *err);
+/* LFR_OK only while the deployment is live: the gate for matching, alerts
+ * and photo checks. */
+lfr_status lfr_deploy_require_live(lfr_store *s, int64_t id, lfr_err *err);
+
+/* Amendments of an authorised or live deployment. */
+typedef struct lfr_deploy_amendment {
+    const char *reason;        /* required */
+    int set_threshold;         /* 1: change the threshold to `threshold` */
+    float threshold;
+    int64_t remove_entry_id;   /* > 0: remove this watchlist entry */
+} lfr_deploy_amendment;
+
+lfr_status lfr_deploy_amend_propose(lfr_store *s, int64_t id, const lfr_deploy_amendment *a,
+                                    const lfr_actor *by, int64_t *amendment_id, lfr_err *err);
+/* Applies the amendment; `by` must not be its proposer. */
+lfr_status lfr_deploy_amend_authorise(lfr_store *s, int64_t amendment_id, const lfr_actor *by,
+                                      lfr_err *err);
+
+/* Installation cap on entries per deployment (setting, audited); at most
+ * LFR_MAX_WATCHLIST_ENTRIES. */
+lfr_status lfr_deploy_watchlist_cap(lfr_store *s, int64_t *cap);
+lfr_status lfr_deploy_watchlist_cap_set(lfr_store *s, int64_t cap, const lfr_actor *by,
+                                        lfr_err *err);
+
+/* Watchlist entries ------------------------------------------------------- */
+#define LFR_WATCHLIST_CATEGORY_LIST(X)                                         \
+    X(WANTED_ON_WARRANT, "wanted_on_warrant")                                  \
+    X(WANTED_FOR_OFFENCE, "wanted_for_offence")                                \
+    X(MISSING, "missing")                                                      \
+    X(VULNERABLE, "vulnerable")                                                \
+    X(OTHER, "other")                  /* category_other says what */
+
+typedef enum lfr_watchlist_category {
+#define LFR_WATCHLIST_CATEGORY_ENUM(id, name) LFR_WATCHLIST_##id,
+    LFR_WATCHLIST_CATEGORY_LIST(LFR_WATCHLIST_CATEGORY_ENUM)
+#undef LFR_WATCHLIST_CATEGORY_ENUM
+    LFR_WATCHLIST_CATEGORY_COUNT
+} lfr_watchlist_category;
+
+const char *lfr_watchlist_category_name(lfr_watchlist_category c);
+lfr_status lfr_watchlist_category_parse(const char *name, lfr_watchlist_category *out);
+
+typedef struct lfr_watchlist_entry {
+    const char *subject_ref;            /* force record id; required */
+    const char *display_name;           /* required */
+    lfr_watchlist_category category;
+    const char *category_other;         /* required when category is OTHER */
+    const char *reason;                 /* reason for inclusion; required */
+    const char *image_source;           /* where the image came from; required */
+    const char *image_date;             /* when it was taken, e.g. 2024-05-01; required */
+    int under_18;                       /* 1: subject is a child ... */
+    const char *under_18_justification; /* ... then this is required */
+} lfr_watchlist_entry;
+
+typedef struct lfr_watchlist_entry_info {
+    int64_t id, deployment_id;
+    char subject_ref[LFR_MAX_ACTOR];
+    char display_name[LFR_MAX_ACTOR];
+    lfr_watchlist_category category;
+    char category_other[LFR_MAX_TEXT];
+    char reason[LFR_MAX_TEXT];
+    char image_source[LFR_MAX_TEXT];
+    char image_date[64];
+    char added_by[LFR_MAX_ACTOR];
+    int64_t added_at;
+    int under_18;
+    char under_18_justification[LFR_MAX_TEXT];
+    int64_t images;
+} lfr_watchlist_entry_info;
+
+/* Adds an entry with its first image and template (both sealed).  Draft
+ * deployments only; the entry cap, LFR_MAX_IMAGE_BYTES and dim <=
+ * LFR_MAX_TEMPLATE_DIM are enforced; template values must be finite.
+ * Face quality control is the enrolment layer's job, above this call. */
+lfr_status lfr_deploy_entry_add(lfr_store *s, int64_t deployment_id, const lfr_watchlist_entry *e,
+                                const uint8_t *image, size_t image_len, const float *tmpl,
+                                int dim, const lfr_actor *by, int64_t *entry_id, lfr_err *err);
+/* Another image of the same person (draft only; LFR_MAX_ENTRY_IMAGES). */
+lfr_status lfr_deploy_entry_image_add(lfr_store *s, int64_t entry_id, const uint8_t *image,
+                                      size_t image_len, const float *tmpl, int dim,
+                                      const lfr_actor *by, int64_t *image_id, lfr_err *err);
+/* Draft only (afterwards: an amendment with remove_entry_id). */
+lfr_status lfr_deploy_entry_remove(lfr_store *s, int64_t entry_id, const lfr_actor *by,
+                                   const char *reason, lfr_err *err);
+lfr_status lfr_deploy_entry_list(lfr_store *s, int64_t deployment_id,
+                                 lfr_watchlist_entry_info **out, size_t *n, lfr_err *err);
+/* Decrypts one watchlist image (for an operator reviewing an alert). */
+lfr_status lfr_deploy_entry_image_load(lfr_store *s, int64_t image_id, uint8_t **image,
+                                       size_t *len, lfr_err *err);
+
+/* The matcher's snapshot: every template of a LIVE deployment, decrypted,
+ * in memory only.  Row i is data[i*dim .. i*dim+dim-1], from image
+ * image_ids[i] of entry entry_ids[i]. */
+typedef struct lfr_deploy_templates {
+    int64_t deployment_id;
+    float threshold;           /* the authorised (or amended) threshold */
+    int dim;
+    size_t n;
+    float *data;
+    int64_t *entry_ids;
+    int64_t *image_ids;
+} lfr_deploy_templates;
+
+lfr_status lfr_deploy_templates_load(lfr_store *s, int64_t deployment_id,
+                                     lfr_deploy_templates *out, lfr_err *err);
+void lfr_deploy_templates_free(lfr_deploy_templates *t);
+
+/* Photo checks (an officer's photo + stated reason) ---------------------- */
+typedef struct lfr_photo_check {
+    const char *reason;        /* required: why this person was checked */
+    int matched;               /* 1: a watchlist entry scored >= threshold */
+    int64_t entry_id;          /* the best candidate when matched */
+    float score;
+    const uint8_t *image;      /* kept (sealed) ONLY when matched */
+    size_t image_len;
+} lfr_photo_check;
+
+/* Live deployments only.  The image of a check that did not match is never
+ * stored. */
+lfr_status lfr_deploy_photo_check_record(lfr_store *s, int64_t deployment_id,
+                                         const lfr_photo_check *c, const lfr_actor *officer,
+                                         int64_t *check_id, lfr_err *err);
+
+/* Alerts ------------------------------------------------------------------ */
+typedef struct lfr_alert {
+    const char *camera;
+    int64_t entry_id;
+    float score;               /* must be >= the deployment's threshold */
+    const uint8_t *face_image; /* live face crop, sealed; may be NULL */
+    size_t face_image_len;
+} lfr_alert;
+
+/* Live deployments only. */
+lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lfr_alert *a,
+                                   const lfr_actor *by, int64_t *alert_id, lfr_err *err);
+/* An operator's adjudication (once per alert): confirmed = 1 or rejected. */
+lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed,
+                                   const char *outcome, const lfr_actor *by, lfr_err *err);
+
+/* Retention --------------------------------------------------------------- */
+typedef struct lfr_retention_rules {
+    int64_t watchlist_after_end_s;   /* default 24 h */
+    int64_t alerts_s;                /* default 31 days */
+    int64_t photo_checks_s;          /* default 31 days */
+} lfr_retention_rules;
+
+void lfr_retention_rules_default(lfr_retention_rules *r);
+
+typedef struct lfr_purge_report {
+    int64_t watchlists;              /* deployments whose watchlist was deleted */
+    int64_t entries, images;
+    int64_t alerts, alert_images;
+    int64_t photo_checks, photo_check_images;
+    int64_t deployments_purged;
+    int64_t receipts;                /* retention.delete records written */
+} lfr_purge_report;
+
+/* Deletes what the rules say is due at `now`, in one transaction, writes a
+ * receipt per data class and deployment, then compacts the database. */
+lfr_status lfr_deploy_purge(lfr_store *s, int64_t now, const lfr_retention_rules *rules,
+                            lfr_purge_report *report, lfr_err *err);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * enrol.h - putting people on a deployment's watchlist, and officers' photo
+ * checks against it: the layer where the face engine meets the records.
+ *
+ * OVERVIEW
+ *   Enrolment quality control (lfr_enrol_assess): a watchlist image must
+ *   show exactly one face, large enough (inter-eye distance), sharp enough
+ *   (variance of the Laplacian of the aligned crop) and near-frontal (yaw,
+ *   roll).  Each rejection has a code from one table and a sentence that
+ *   says why and by how much, so the person enrolling can fix it.  A poor
+ *   watchlist image is how a system ends up alerting on the wrong person.
+ *
+ *   lfr_enrol_add: assess, then store the entry with its image and template
+ *   (sealed) through lfr_deploy_entry_add (draft deployments only; audited
+ *   there).  lfr_enrol_import: a folder of images plus a CSV manifest, one
+ *   row per person, each row reported (added, or why not); rows are
+ *   independent, a bad row never stops the import.
+ *
+ *   Photo check (lfr_check_photo): an officer's photo with a stated reason,
+ *   against ONE live deployment's watchlist only.  The largest face is the
+ *   probe.  Returns every entry at or above the deployment's threshold,
+ *   best first, with its likeness, or none.  The check is always recorded
+ *   and audited (who, when, reason, result); the photo is stored, sealed,
+ *   only if it matched, and otherwise never written anywhere.
+ *
+ * OWNERSHIP
+ *   The store and face context are the caller's.  Results are caller-owned
+ *   fixed-size structs.  Images passed in are only read.
+ */
+#ifndef LFR_ENROL_H
+#define LFR_ENROL_H
+
+#include "core/core.h"
+#include "deploy/deploy.h"
+#include "face/face.h"
+
+/* Quality gates for watchlist images. */
+typedef struct lfr_enrol_params {
+    float min_eye_dist;     /* px between the eyes (default 40) */
+    float min_sharpness;    /* variance of Laplacian, aligned crop (default 60) */
+    float max_yaw;          /* degrees (default 30) */
+    float max_roll;         /* degrees (default 25) */
+    float second_face_ratio;/* a second face this large relative to the first
+                               (box side) makes the image ambiguous (0.5) */
+} lfr_enrol_params;
+
+extern const lfr_enrol_params lfr_enrol_params_default;
+
+#define LFR_ENROL_REJECT_LIST(X)                                               \
+    X(NONE, "accepted")                                                        \
+    X(UNREADABLE, "image cannot be read")                                      \
+    X(NO_FACE, "no face found")                                                \
+    X(MULTIPLE_FACES, "more than one face")                                    \
+    X(TOO_SMALL, "face too small")                                             \
+    X(BLURRED, "face not sharp enough")                                        \
+    X(POSE, "face not frontal enough")
+
+typedef enum lfr_enrol_reject {
+#define LFR_ENROL_REJECT_ENUM(id, msg) LFR_ENROL_##id,
+    LFR_ENROL_REJECT_LIST(LFR_ENROL_REJECT_ENUM)
+#undef LFR_ENROL_REJECT_ENUM
+    LFR_ENROL_REJECT_COUNT
+} lfr_enrol_reject;
+
+const char *lfr_enrol_reject_name(lfr_enrol_reject r);  /* "TOO_SMALL" */
+
+typedef struct lfr_enrol_result {
+    lfr_enrol_reject reject;
+    char why[256];                    /* sentence with the measured values */
+    lfr_face face;                    /* the face assessed */
+    float tmpl[LFR_FACE_EMB_DIM];     /* its embedding (when accepted) */
+} lfr_enrol_result;
+
+/* Decodes and assesses an enrolment image.  Returns LFR_OK whenever the
+ * assessment was made (accepted or not: see r->reject); an error status
+ * only for failures of the system (out of memory, models). */
+lfr_status lfr_enrol_assess(lfr_face_ctx *fc, const uint8_t *image, size_t len,
+                            const lfr_enrol_params *p, lfr_enrol_result *r, lfr_err *err);
+
+/* Assesses and, if accepted, adds the entry.  A rejected image gives
+ * LFR_ERR_QUALITY with r->why in err. */
+lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
+                         const lfr_watchlist_entry *e, const uint8_t *image, size_t len,
+                         const lfr_enrol_params *p, const lfr_actor *by, int64_t *entry_id,
+                         lfr_enrol_result *r, lfr_err *err);
+
+/* Bulk import.  The manifest is CSV with a header row naming the columns
+ * (any order): file, subject_ref, display_name, category, reason,
+ * image_source, image_date, and optionally category_other, under_18,
+ * under_18_justification.  `file` is relative to `dir`.  For each row the
+ * callback gets its 1-based line number, the outcome (LFR_OK added, else
+ * why not) and a sentence.  *added / *rejected count rows. */
+typedef void (*lfr_enrol_row_fn)(void *ctx, int line, const char *file, lfr_status st,
+                                 const char *msg, int64_t entry_id);
+
+lfr_status lfr_enrol_import(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
+                            const char *dir, const char *manifest, const lfr_enrol_params *p,
+                            const lfr_actor *by, lfr_enrol_row_fn fn, void *fn_ctx,
+                            int *added, int *rejected, lfr_err *err);
+
+/* Photo checks ---------------------------------------------------------- */
+
+#define LFR_CHECK_MAX_CANDIDATES 16
+
+typedef struct lfr_check_candidate {
+    int64_t entry_id;
+    float score;          /* cosine */
+    double likeness;      /* 0..100, calibrated (match.h) */
+    lfr_watchlist_entry_info entry;
+} lfr_check_candidate;
+
+typedef struct lfr_check_result {
+    int64_t check_id;     /* the record of this check */
+    int face_found;       /* 0: no face in the photo (recorded as such) */
+    float threshold;      /* the deployment's threshold */
+    int n;                /* candidates at or above the threshold */
+    lfr_check_candidate c[LFR_CHECK_MAX_CANDIDATES];
+} lfr_check_result;
+
+/* `reason` is mandatory (LFR_ERR_INVALID_ARG without it).  The deployment
+ * must be live (LFR_ERR_STATE). */
+lfr_status lfr_check_photo(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
+                           const uint8_t *image, size_t len, const char *reason,
+                           const lfr_actor *officer, lfr_check_result *r, lfr_err *err);
+
+#endif

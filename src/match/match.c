@@ -1,0 +1,608 @@
+/*
+ * match.c - watchlist snapshots, exact 1:N search (portable C and
+ * AVX2+FMA), and the calibrated meaning of scores.  See match.h and
+ * docs/likeness.md.
+ */
+#include "match.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calib_table.h"
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define MATCH_HAVE_AVX2 1
+#include <immintrin.h>
+#else
+#define MATCH_HAVE_AVX2 0
+#endif
+
+/* Rows are padded to a multiple of 16 floats: every row starts on a 64-byte
+ * boundary and the kernels need no tail loop (the padding is zero in both
+ * the template and the probe copy, so it adds exactly 0). */
+#define ROW_ALIGN_FLOATS 16
+/* Rows scored per kernel call; the scores of one chunk live on the stack. */
+#define CHUNK_ROWS 256
+/* |norm^2 - 1| accepted for a template or probe. */
+#define UNIT_TOL 1e-3f
+
+struct lfr_match_snapshot {
+    atomic_long refs;
+    int dim;
+    int frozen;
+    size_t stride;        /* floats per row */
+    size_t cap, n;        /* templates: room for, held */
+    float *rows;          /* cap * stride floats, 64-byte aligned */
+    int64_t *row_entry;   /* entry id per row; freed at freeze */
+    int32_t *row_image;   /* image index per row */
+    size_t n_entries;     /* after freeze */
+    int64_t *entry_id;    /* [n_entries] */
+    size_t *entry_first;  /* [n_entries + 1]: rows of entry e */
+};
+
+/* Snapshot ---------------------------------------------------------------- */
+
+static void snapshot_free(lfr_match_snapshot *s) {
+    lfr_free_aligned(s->rows);
+    lfr_free(s->row_entry);
+    lfr_free(s->row_image);
+    lfr_free(s->entry_id);
+    lfr_free(s->entry_first);
+    lfr_free(s);
+}
+
+lfr_status lfr_match_snapshot_new(int dim, size_t capacity, lfr_match_snapshot **out) {
+    if (!out) return LFR_ERR_INVALID_ARG;
+    *out = NULL;
+    if (dim < 1) return LFR_ERR_INVALID_ARG;
+    if (dim > LFR_MAX_MATCH_DIM || capacity > LFR_MAX_WATCHLIST_TEMPLATES)
+        return LFR_ERR_TOO_LARGE;
+    lfr_match_snapshot *s = lfr_calloc(1, sizeof *s);
+    if (!s) return LFR_ERR_NOMEM;
+    atomic_init(&s->refs, 1);
+    s->dim = dim;
+    s->stride = ((size_t)dim + ROW_ALIGN_FLOATS - 1) / ROW_ALIGN_FLOATS * ROW_ALIGN_FLOATS;
+    s->cap = capacity;
+    size_t bytes;
+    /* Sizes are bounded by the limits above; checked anyway. */
+    if (lfr_mul_size(capacity, s->stride * sizeof(float), &bytes) != 0) {
+        lfr_free(s);
+        return LFR_ERR_TOO_LARGE;
+    }
+    s->rows = lfr_malloc_aligned(bytes);
+    s->row_entry = lfr_malloc(sizeof(int64_t) * (capacity ? capacity : 1));
+    s->row_image = lfr_malloc(sizeof(int32_t) * (capacity ? capacity : 1));
+    if (!s->rows || !s->row_entry || !s->row_image) {
+        snapshot_free(s);
+        return LFR_ERR_NOMEM;
+    }
+    *out = s;
+    return LFR_OK;
+}
+
+/* 1 when v (n floats) is finite and of unit length. */
+static int is_unit(const float *v, int n) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(v[i])) return 0;
+        ss += (double)v[i] * v[i];
+    }
+    return fabs(ss - 1.0) <= UNIT_TOL;
+}
+
+lfr_status lfr_match_snapshot_add(lfr_match_snapshot *s, int64_t entry_id,
+                                  int32_t image_index, const float *tmpl) {
+    if (!s || !tmpl) return LFR_ERR_INVALID_ARG;
+    if (s->frozen) return LFR_ERR_STATE;
+    if (s->n >= s->cap) return LFR_ERR_TOO_LARGE;
+    if (!is_unit(tmpl, s->dim)) return LFR_ERR_INVALID_ARG;
+    float *row = s->rows + s->n * s->stride;
+    memcpy(row, tmpl, sizeof(float) * (size_t)s->dim);
+    memset(row + s->dim, 0, sizeof(float) * (s->stride - (size_t)s->dim));
+    s->row_entry[s->n] = entry_id;
+    s->row_image[s->n] = image_index;
+    s->n++;
+    return LFR_OK;
+}
+
+typedef struct {
+    int64_t id;
+    size_t row;
+} id_row;
+
+static int cmp_id_row(const void *a, const void *b) {
+    const id_row *x = a, *y = b;
+    if (x->id != y->id) return x->id < y->id ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+lfr_status lfr_match_snapshot_freeze(lfr_match_snapshot *s) {
+    if (!s) return LFR_ERR_INVALID_ARG;
+    if (s->frozen) return LFR_ERR_STATE;
+    size_t n = s->n;
+    /* Everything that can fail first, so that a failure changes nothing. */
+    id_row *ord = lfr_malloc(sizeof *ord * (n ? n : 1));
+    float *tmp = lfr_malloc(sizeof(float) * s->stride);
+    if (!ord || !tmp) {
+        lfr_free(ord);
+        lfr_free(tmp);
+        return LFR_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) ord[i] = (id_row){s->row_entry[i], i};
+    qsort(ord, n, sizeof *ord, cmp_id_row);
+    size_t ne = 0;
+    for (size_t i = 0; i < n; i++) ne += i == 0 || ord[i].id != ord[i - 1].id;
+    int64_t *eid = lfr_malloc(sizeof(int64_t) * (ne ? ne : 1));
+    size_t *efirst = lfr_malloc(sizeof(size_t) * (ne + 1));
+    if (!eid || !efirst) {
+        lfr_free(ord);
+        lfr_free(tmp);
+        lfr_free(eid);
+        lfr_free(efirst);
+        return LFR_ERR_NOMEM;
+    }
+    for (size_t i = 0, e = 0; i < n; i++)
+        if (i == 0 || ord[i].id != ord[i - 1].id) {
+            eid[e] = ord[i].id;
+            efirst[e++] = i;
+        }
+    efirst[ne] = n;
+    /* Permute rows in place, cycle by cycle: new row j is old row ord[j].row. */
+    for (size_t i = 0; i < n; i++) {
+        if (ord[i].row == i) continue;
+        memcpy(tmp, s->rows + i * s->stride, sizeof(float) * s->stride);
+        int32_t tmp_img = s->row_image[i];
+        size_t j = i;
+        for (;;) {
+            size_t k = ord[j].row;
+            ord[j].row = j;
+            if (k == i) {
+                memcpy(s->rows + j * s->stride, tmp, sizeof(float) * s->stride);
+                s->row_image[j] = tmp_img;
+                break;
+            }
+            memcpy(s->rows + j * s->stride, s->rows + k * s->stride, sizeof(float) * s->stride);
+            s->row_image[j] = s->row_image[k];
+            j = k;
+        }
+    }
+    lfr_free(ord);
+    lfr_free(tmp);
+    lfr_free(s->row_entry);
+    s->row_entry = NULL;
+    s->entry_id = eid;
+    s->entry_first = efirst;
+    s->n_entries = ne;
+    s->frozen = 1;
+    return LFR_OK;
+}
+
+lfr_status lfr_match_snapshot_build(int dim, size_t count, const float *templates,
+                                    const int64_t *entry_ids, const int32_t *image_indices,
+                                    lfr_match_snapshot **out) {
+    if (!out) return LFR_ERR_INVALID_ARG;
+    *out = NULL;
+    if (count && (!templates || !entry_ids)) return LFR_ERR_INVALID_ARG;
+    if (count > LFR_MAX_WATCHLIST_TEMPLATES) return LFR_ERR_TOO_LARGE;
+    lfr_match_snapshot *s;
+    lfr_status st = lfr_match_snapshot_new(dim, count, &s);
+    for (size_t i = 0; st == LFR_OK && i < count; i++)
+        st = lfr_match_snapshot_add(s, entry_ids[i], image_indices ? image_indices[i] : (int32_t)i,
+                                    templates + i * (size_t)dim);
+    if (st == LFR_OK) st = lfr_match_snapshot_freeze(s);
+    if (st != LFR_OK) {
+        lfr_match_snapshot_unref(s);
+        return st;
+    }
+    *out = s;
+    return LFR_OK;
+}
+
+lfr_match_snapshot *lfr_match_snapshot_ref(lfr_match_snapshot *s) {
+    if (s) atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    return s;
+}
+
+void lfr_match_snapshot_unref(lfr_match_snapshot *s) {
+    if (!s) return;
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) snapshot_free(s);
+}
+
+int lfr_match_snapshot_dim(const lfr_match_snapshot *s) { return s ? s->dim : 0; }
+size_t lfr_match_snapshot_templates(const lfr_match_snapshot *s) { return s ? s->n : 0; }
+size_t lfr_match_snapshot_entries(const lfr_match_snapshot *s) { return s ? s->n_entries : 0; }
+int lfr_match_snapshot_frozen(const lfr_match_snapshot *s) { return s ? s->frozen : 0; }
+
+/* Kernels ------------------------------------------------------------------
+ * out[r * np + p] = dot(row r, probe p) for rows [0, nr), probes [0, np);
+ * rows and probes are `stride` floats apart, 64-byte aligned, zero-padded. */
+
+static void scores_scalar(const float *rows, size_t stride, size_t nr, const float *q, int np,
+                          float *out) {
+    for (size_t r = 0; r < nr; r++) {
+        const float *t = rows + r * stride;
+        for (int p = 0; p < np; p++) {
+            const float *v = q + (size_t)p * stride;
+            /* Eight partial sums (the lanes of the AVX2 kernel), summed in a
+             * fixed tree: same order everywhere, so results are
+             * reproducible; they differ from AVX2 only by FMA rounding. */
+            float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (size_t d = 0; d < stride; d += 8)
+                for (int l = 0; l < 8; l++) a[l] += t[d + l] * v[d + l];
+            out[r * (size_t)np + (size_t)p] =
+                ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+        }
+    }
+}
+
+#if MATCH_HAVE_AVX2
+#define AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
+#define PREFETCH_ROWS 16
+
+/* Horizontal sums, all in the order ((x0+x1)+(x2+x3)) + ((x4+x5)+(x6+x7))
+ * of the lanes x0..x7, the same as the scalar path: a probe gets the same
+ * bits alone or in a batch. */
+AVX2_INLINE float hsum1(__m256 v) {
+    __m128 h = _mm_hadd_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_hadd_ps(h, h);
+    return _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps(h, h, 1)));
+}
+
+/* The horizontal sums of a[0..7], as one vector. */
+AVX2_INLINE __m256 hsum8(const __m256 *a) {
+    __m256 h01 = _mm256_hadd_ps(a[0], a[1]), h23 = _mm256_hadd_ps(a[2], a[3]);
+    __m256 h45 = _mm256_hadd_ps(a[4], a[5]), h67 = _mm256_hadd_ps(a[6], a[7]);
+    __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
+    return _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
+                         _mm256_permute2f128_ps(h0123, h4567, 0x31));
+}
+
+/* R rows x P probes (R * P <= 8 accumulators; R and P are constants after
+ * inlining, so the accumulators live in registers). */
+AVX2_INLINE void block_avx2(const float *rows, size_t stride, const float *q, int R, int P,
+                            float *out) {
+    __m256 acc[8];
+    for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
+    for (size_t d = 0; d < stride; d += 8) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            __m256 t = _mm256_load_ps(rows + (size_t)r * stride + d);
+#pragma GCC unroll 8
+            for (int p = 0; p < P; p++)
+                acc[r * P + p] =
+                    _mm256_fmadd_ps(t, _mm256_load_ps(q + (size_t)p * stride + d), acc[r * P + p]);
+        }
+    }
+    if (R * P == 8) {
+        _mm256_storeu_ps(out, hsum8(acc));
+    } else {
+#pragma GCC unroll 8
+        for (int i = 0; i < R * P; i++) out[i] = hsum1(acc[i]);
+    }
+}
+
+AVX2_INLINE void run_avx2(const float *rows, size_t stride, size_t nr, const float *q, int R,
+                          int P, float *out) {
+    size_t r = 0;
+    for (; r + (size_t)R <= nr; r += (size_t)R) {
+        /* Software prefetch PREFETCH_ROWS ahead: on big watchlists the scan
+         * is memory-bound, and the hardware prefetcher alone keeps too few
+         * lines in flight for R interleaved rows. */
+        if (r + PREFETCH_ROWS + (size_t)R <= nr) {
+            const char *pf = (const char *)(rows + (r + PREFETCH_ROWS) * stride);
+            for (size_t b = 0; b < (size_t)R * stride * sizeof(float); b += 64)
+                _mm_prefetch(pf + b, _MM_HINT_T0);
+        }
+        block_avx2(rows + r * stride, stride, q, R, P, out + r * (size_t)P);
+    }
+    for (; r < nr; r++) block_avx2(rows + r * stride, stride, q, 1, P, out + r * (size_t)P);
+}
+
+__attribute__((target("avx2,fma"))) static void scores_avx2(const float *rows, size_t stride,
+                                                            size_t nr, const float *q, int np,
+                                                            float *out) {
+    switch (np) {
+    case 1: run_avx2(rows, stride, nr, q, 8, 1, out); break;
+    case 2: run_avx2(rows, stride, nr, q, 4, 2, out); break;
+    case 3: run_avx2(rows, stride, nr, q, 2, 3, out); break;
+    case 4: run_avx2(rows, stride, nr, q, 2, 4, out); break;
+    case 5: run_avx2(rows, stride, nr, q, 1, 5, out); break;
+    case 6: run_avx2(rows, stride, nr, q, 1, 6, out); break;
+    case 7: run_avx2(rows, stride, nr, q, 1, 7, out); break;
+    default: run_avx2(rows, stride, nr, q, 1, 8, out); break;
+    }
+}
+
+static int cpu_has_avx2(void) {
+    static atomic_int cached = -1;
+    int c = atomic_load(&cached);
+    if (c < 0) {
+        __builtin_cpu_init();
+        c = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        atomic_store(&cached, c);
+    }
+    return c;
+}
+#else
+static int cpu_has_avx2(void) { return 0; }
+#endif
+
+lfr_match_impl lfr_match_impl_auto(void) {
+    return cpu_has_avx2() ? LFR_MATCH_IMPL_AVX2 : LFR_MATCH_IMPL_SCALAR;
+}
+
+int lfr_match_impl_available(lfr_match_impl impl) {
+    switch (impl) {
+    case LFR_MATCH_IMPL_AUTO:
+    case LFR_MATCH_IMPL_SCALAR: return 1;
+    case LFR_MATCH_IMPL_AVX2: return cpu_has_avx2();
+    }
+    return 0;
+}
+
+const char *lfr_match_impl_name(lfr_match_impl impl) {
+    switch (impl) {
+    case LFR_MATCH_IMPL_AUTO: return "auto";
+    case LFR_MATCH_IMPL_SCALAR: return "scalar";
+    case LFR_MATCH_IMPL_AVX2: return "avx2";
+    }
+    return "unknown";
+}
+
+/* Search -------------------------------------------------------------------
+ * Each probe's hits are kept as a bounded min-heap (root = the worst kept
+ * hit) while scanning, then sorted best first. */
+
+/* 1 when a ranks before b: higher score, then lower entry id. */
+static int better(const lfr_match_hit *a, const lfr_match_hit *b) {
+    if (a->score != b->score) return a->score > b->score;
+    return a->entry_id < b->entry_id;
+}
+
+static void heap_down(lfr_match_hit *h, int n, int i) {
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && better(&h[w], &h[l])) w = l;
+        if (r < n && better(&h[w], &h[r])) w = r;
+        if (w == i) return;
+        lfr_match_hit t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+/* Offers x to the heap h (size *n, room max); returns 1 if a hit was lost. */
+static int heap_offer(lfr_match_hit *h, int *n, int max, const lfr_match_hit *x) {
+    if (*n < max) {
+        int i = (*n)++;
+        h[i] = *x;
+        while (i > 0) {
+            int p = (i - 1) / 2;
+            if (!better(&h[p], &h[i])) break;
+            lfr_match_hit t = h[i];
+            h[i] = h[p];
+            h[p] = t;
+            i = p;
+        }
+        return 0;
+    }
+    if (better(x, &h[0])) {
+        h[0] = *x;
+        heap_down(h, max, 0);
+    }
+    return 1;
+}
+
+static int cmp_hit(const void *a, const void *b) {
+    const lfr_match_hit *x = a, *y = b;
+    return better(x, y) ? -1 : better(y, x) ? 1 : 0;
+}
+
+lfr_status lfr_match_search_impl(const lfr_match_snapshot *s, lfr_match_impl impl,
+                                 const float *probes, int n_probes, float threshold,
+                                 lfr_match_hit *hits, int max_hits, int *n_hits) {
+    if (!n_hits) return LFR_ERR_INVALID_ARG;
+    if (n_probes >= 1 && n_probes <= LFR_MAX_MATCH_BATCH)
+        for (int p = 0; p < n_probes; p++) n_hits[p] = 0;
+    if (!s || !probes || max_hits < 0 || (max_hits > 0 && !hits) || !isfinite(threshold))
+        return LFR_ERR_INVALID_ARG;
+    if (n_probes < 1) return LFR_ERR_INVALID_ARG;
+    if (n_probes > LFR_MAX_MATCH_BATCH) return LFR_ERR_TOO_LARGE;
+    if (!s->frozen) return LFR_ERR_STATE;
+    if (impl == LFR_MATCH_IMPL_AUTO) impl = lfr_match_impl_auto();
+    if (!lfr_match_impl_available(impl)) return LFR_ERR_UNSUPPORTED;
+    for (int p = 0; p < n_probes; p++)
+        if (!is_unit(probes + (size_t)p * (size_t)s->dim, s->dim)) return LFR_ERR_INVALID_ARG;
+
+    const size_t stride = s->stride;
+    _Alignas(64) float q[LFR_MAX_MATCH_BATCH * LFR_MAX_MATCH_DIM];
+    memset(q, 0, sizeof(float) * stride * (size_t)n_probes);
+    for (int p = 0; p < n_probes; p++)
+        memcpy(q + (size_t)p * stride, probes + (size_t)p * (size_t)s->dim,
+               sizeof(float) * (size_t)s->dim);
+    float sc[CHUNK_ROWS * LFR_MAX_MATCH_BATCH];
+    float best[LFR_MAX_MATCH_BATCH];
+    size_t best_row[LFR_MAX_MATCH_BATCH];
+    int cut = 0;
+    size_t e = 0; /* entry of the row being looked at */
+    for (int p = 0; p < n_probes; p++) best[p] = -INFINITY, best_row[p] = 0;
+
+    for (size_t r0 = 0; r0 < s->n; r0 += CHUNK_ROWS) {
+        size_t nr = s->n - r0 < CHUNK_ROWS ? s->n - r0 : CHUNK_ROWS;
+#if MATCH_HAVE_AVX2
+        if (impl == LFR_MATCH_IMPL_AVX2)
+            scores_avx2(s->rows + r0 * stride, stride, nr, q, n_probes, sc);
+        else
+#endif
+            scores_scalar(s->rows + r0 * stride, stride, nr, q, n_probes, sc);
+        for (size_t i = 0; i < nr; i++) {
+            size_t r = r0 + i;
+            for (int p = 0; p < n_probes; p++) {
+                float v = sc[i * (size_t)n_probes + (size_t)p];
+                if (v > best[p]) best[p] = v, best_row[p] = r;
+            }
+            if (r + 1 < s->entry_first[e + 1]) continue;
+            /* Last template of entry e: its best score per probe is final. */
+            for (int p = 0; p < n_probes; p++) {
+                if (best[p] >= threshold) {
+                    lfr_match_hit h = {s->entry_id[e], s->row_image[best_row[p]],
+                                       best[p] > 1.0f ? 1.0f : best[p]};
+                    cut |= max_hits ? heap_offer(hits + (size_t)p * (size_t)max_hits,
+                                                 &n_hits[p], max_hits, &h)
+                                    : 1;
+                }
+                best[p] = -INFINITY;
+            }
+            e++;
+        }
+    }
+    for (int p = 0; p < n_probes; p++)
+        if (n_hits[p] > 1)
+            qsort(hits + (size_t)p * (size_t)max_hits, (size_t)n_hits[p], sizeof *hits, cmp_hit);
+    return cut ? LFR_ERR_TOO_LARGE : LFR_OK;
+}
+
+lfr_status lfr_match_search(const lfr_match_snapshot *s, const float *probe, float threshold,
+                            lfr_match_hit *hits, int max_hits, int *n_hits) {
+    return lfr_match_search_impl(s, LFR_MATCH_IMPL_AUTO, probe, 1, threshold, hits, max_hits,
+                                 n_hits);
+}
+
+lfr_status lfr_match_search_batch(const lfr_match_snapshot *s, const float *probes,
+                                  int n_probes, float threshold, lfr_match_hit *hits,
+                                  int max_hits, int *n_hits) {
+    return lfr_match_search_impl(s, LFR_MATCH_IMPL_AUTO, probes, n_probes, threshold, hits,
+                                 max_hits, n_hits);
+}
+
+/* Score meaning ------------------------------------------------------------ */
+
+#define CALIB_N ((int)(sizeof lfr_match_calib_table / sizeof lfr_match_calib_table[0]))
+/* Cosine span over which the extrapolation slope is measured. */
+#define EXTRAP_SPAN 0.10
+
+/* Last table point with at least LFR_MATCH_CALIB_MIN_PAIRS impostor pairs. */
+static int calib_last_measured(void) {
+    int r = 0;
+    for (int i = 0; i < CALIB_N; i++)
+        if (lfr_match_calib_table[i].n_imp >= LFR_MATCH_CALIB_MIN_PAIRS) r = i;
+    return r;
+}
+
+static float clamp_cos(float t) {
+    if (isnan(t)) return -1.0f;
+    return t < -1.0f ? -1.0f : t > 1.0f ? 1.0f : t;
+}
+
+/* log10 FMR interpolated linearly in cosine between table points i and i+1
+ * (both with FMR > 0). */
+static double log_interp(int i, double t) {
+    const lfr_match_calib_point *a = &lfr_match_calib_table[i], *b = &lfr_match_calib_table[i + 1];
+    double la = log10(a->fmr), lb = log10(b->fmr);
+    return la + (lb - la) * (t - a->cosine) / (b->cosine - a->cosine);
+}
+
+double lfr_match_fmr(float tf) {
+    const lfr_match_calib_point *c = lfr_match_calib_table;
+    double t = clamp_cos(tf), l;
+    int r = calib_last_measured();
+    if (t <= c[0].cosine) {
+        /* Between FMR(-1) = 1 (every score is >= -1) and the first point. */
+        l = log10(c[0].fmr) * (t + 1.0) / (c[0].cosine + 1.0);
+    } else if (t <= c[r].cosine) {
+        int i = 0;
+        while (i + 1 < r && t > c[i + 1].cosine) i++;
+        l = log_interp(i, t);
+    } else {
+        /* Beyond the measured range: the secant slope of log10 FMR over the
+         * last EXTRAP_SPAN of it (shallower than the end slope of a tail that
+         * bends down, so it over-estimates FMR), restarted from every higher
+         * point where impostor pairs were still seen, and never below the
+         * rate observed there (interpolated between such points). */
+        int j = r;
+        while (j > 0 && c[j].cosine > c[r].cosine - EXTRAP_SPAN + 1e-9) j--;
+        double m = (log10(c[r].fmr) - log10(c[j].fmr)) / (c[r].cosine - c[j].cosine);
+        if (!(m <= 0)) m = 0;
+        l = -INFINITY;
+        for (int i = r; i < CALIB_N && c[i].cosine <= t; i++) {
+            if (c[i].n_imp == 0) break;
+            double v = log10(c[i].fmr) + m * (t - c[i].cosine);
+            if (v > l) l = v;
+            if (i + 1 < CALIB_N && c[i + 1].n_imp > 0 && t <= c[i + 1].cosine) {
+                v = log_interp(i, t);
+                if (v > l) l = v;
+            }
+        }
+    }
+    if (l > 0) l = 0;
+    if (l < -300) l = -300;
+    return pow(10.0, l);
+}
+
+double lfr_match_tar(float tf) {
+    const lfr_match_calib_point *c = lfr_match_calib_table;
+    double t = clamp_cos(tf);
+    if (t <= c[0].cosine) return 1.0 + (c[0].tar - 1.0) * (t + 1.0) / (c[0].cosine + 1.0);
+    for (int i = 0; i + 1 < CALIB_N; i++)
+        if (t <= c[i + 1].cosine)
+            return c[i].tar + (c[i + 1].tar - c[i].tar) * (t - c[i].cosine) /
+                                  (c[i + 1].cosine - c[i].cosine);
+    return c[CALIB_N - 1].tar;
+}
+
+double lfr_match_likeness(float t) {
+    double l = 100.0 * -log10(lfr_match_fmr(t)) / LFR_MATCH_LIKENESS_DECADES;
+    return l <= 0 ? 0.0 : l > 100 ? 100.0 : l;
+}
+
+float lfr_match_threshold_for_likeness(double l) {
+    if (isnan(l) || l <= 0) return -1.0f;
+    if (l > 100) l = 100;
+    if (lfr_match_likeness(1.0f) < l) return 1.0f;
+    double lo = -1.0, hi = 1.0; /* likeness(lo) < l <= likeness(hi) */
+    for (int k = 0; k < 60; k++) {
+        double mid = 0.5 * (lo + hi);
+        if (lfr_match_likeness((float)mid) >= l) hi = mid;
+        else lo = mid;
+    }
+    float f = (float)hi;
+    while (f < 1.0f && lfr_match_likeness(f) < l) f = nextafterf(f, 2.0f);
+    while (f > -1.0f && lfr_match_likeness(nextafterf(f, -2.0f)) >= l) f = nextafterf(f, -2.0f);
+    return f;
+}
+
+double lfr_match_fpir(float t, size_t n_templates) {
+    if (n_templates == 0) return 0;
+    double fmr = lfr_match_fmr(t);
+    if (fmr >= 1.0) return 1.0;
+    return -expm1((double)n_templates * log1p(-fmr));
+}
+
+void lfr_match_threshold_info(float threshold, size_t n_templates,
+                              lfr_match_threshold_meaning *out) {
+    if (!out) return;
+    const lfr_match_calib_point *c = lfr_match_calib_table;
+    float t = clamp_cos(threshold);
+    out->threshold = threshold;
+    out->n_templates = n_templates;
+    out->fmr = lfr_match_fmr(t);
+    out->fpir = lfr_match_fpir(t, n_templates);
+    out->false_alerts_per_10k = 1e4 * out->fpir;
+    out->likeness = lfr_match_likeness(t);
+    out->tar = lfr_match_tar(t);
+    out->extrapolated = t < c[0].cosine || t > c[calib_last_measured()].cosine;
+}
+
+const lfr_match_calib_point *lfr_match_calib(int *n, lfr_match_calib_info *info) {
+    if (n) *n = CALIB_N;
+    if (info) {
+        info->source = LFR_MATCH_CALIB_SOURCE;
+        info->impostor_pairs = LFR_MATCH_CALIB_IMPOSTOR_PAIRS;
+        info->genuine_pairs = LFR_MATCH_CALIB_GENUINE_PAIRS;
+        info->measured_up_to = (float)lfr_match_calib_table[calib_last_measured()].cosine;
+    }
+    return lfr_match_calib_table;
+}

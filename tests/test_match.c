@@ -1,0 +1,647 @@
+/*
+ * test_match.c - watchlist snapshots, exact open-set search (scalar, AVX2,
+ * batch), reference counting, limits, fault injection, and the calibrated
+ * meaning of scores (FMR, TAR, likeness, FPIR).
+ */
+#include <pthread.h>
+#include <stdint.h>
+
+#include "harness.h"
+#include "match/match.h"
+
+#define DIM 192
+
+/* Deterministic random unit vectors (xorshift64*, Box-Muller). */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static double rnd_u(void) {
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return ((rng_state * 2685821657736338717ull) >> 11) * (1.0 / 9007199254740992.0);
+}
+static double rnd_gauss(void) {
+    double u = rnd_u(), v = rnd_u();
+    if (u < 1e-300) u = 1e-300;
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+static void rnd_unit(float *v, int dim) {
+    double ss = 0;
+    for (int i = 0; i < dim; i++) v[i] = (float)rnd_gauss(), ss += (double)v[i] * v[i];
+    for (int i = 0; i < dim; i++) v[i] = (float)(v[i] / sqrt(ss));
+}
+/* A unit vector with cosine c to unit vector a (orthogonal part random). */
+static void rnd_at_cos(float *out, const float *a, double c, int dim) {
+    float *r = malloc(sizeof(float) * (size_t)dim);
+    rnd_unit(r, dim);
+    double d = 0, ss = 0;
+    for (int i = 0; i < dim; i++) d += (double)r[i] * a[i];
+    for (int i = 0; i < dim; i++) r[i] = (float)(r[i] - d * a[i]), ss += (double)r[i] * r[i];
+    double k = sqrt((1 - c * c) / ss);
+    for (int i = 0; i < dim; i++) out[i] = (float)(c * a[i] + k * r[i]);
+    free(r);
+}
+static double dot(const float *a, const float *b, int dim) {
+    double s = 0;
+    for (int i = 0; i < dim; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+/* A random watchlist: n_entries entries, 1..max_t templates each, ids
+ * scattered and templates added in shuffled entry order. */
+typedef struct {
+    int n, dim;
+    float *t;
+    int64_t *id;
+    int32_t *img;
+} wl;
+
+static wl wl_random(int n_entries, int max_t, int dim) {
+    wl w = {0, dim, NULL, NULL, NULL};
+    int cap = n_entries * max_t;
+    w.t = malloc(sizeof(float) * (size_t)cap * (size_t)dim);
+    w.id = malloc(sizeof(int64_t) * (size_t)cap);
+    w.img = malloc(sizeof(int32_t) * (size_t)cap);
+    for (int e = 0; e < n_entries; e++) {
+        int k = 1 + (int)(rnd_u() * max_t);
+        for (int j = 0; j < k; j++) {
+            w.id[w.n] = (int64_t)e * 7919 + 1000000007ll * (e % 3); /* unsorted, distinct */
+            w.img[w.n] = 100 * e + j;
+            rnd_unit(w.t + (size_t)w.n * (size_t)dim, dim);
+            w.n++;
+        }
+    }
+    for (int i = w.n - 1; i > 0; i--) { /* shuffle the rows */
+        int j = (int)(rnd_u() * (i + 1));
+        int64_t ti = w.id[i];
+        w.id[i] = w.id[j], w.id[j] = ti;
+        int32_t tg = w.img[i];
+        w.img[i] = w.img[j], w.img[j] = tg;
+        for (int d = 0; d < dim; d++) {
+            float x = w.t[(size_t)i * dim + d];
+            w.t[(size_t)i * dim + d] = w.t[(size_t)j * dim + d];
+            w.t[(size_t)j * dim + d] = x;
+        }
+    }
+    return w;
+}
+static void wl_free(wl *w) {
+    free(w->t);
+    free(w->id);
+    free(w->img);
+}
+
+/* Reference: per entry best score (double), compared with the hits. */
+static void check_against_reference(const wl *w, const float *probe, float thr,
+                                    const lfr_match_hit *h, int n) {
+    /* Every hit: score = best of its entry, its image gives that score. */
+    for (int i = 0; i < n; i++) {
+        double best = -2;
+        int32_t best_img = -1;
+        for (int r = 0; r < w->n; r++)
+            if (w->id[r] == h[i].entry_id) {
+                double s = dot(w->t + (size_t)r * w->dim, probe, w->dim);
+                if (s > best) best = s, best_img = w->img[r];
+            }
+        CHECK_NEAR(h[i].score, best, 1e-5);
+        CHECK(h[i].score >= thr);
+        if (fabs(h[i].score - best) < 1e-5) CHECK_EQ_INT(h[i].image_index, best_img);
+        if (i > 0) CHECK(h[i - 1].score > h[i].score ||
+                         (h[i - 1].score == h[i].score && h[i - 1].entry_id < h[i].entry_id));
+        for (int j = 0; j < i; j++) CHECK(h[j].entry_id != h[i].entry_id);
+    }
+    /* Every entry clearly above the threshold is among the hits. */
+    for (int r = 0; r < w->n; r++) {
+        double s = dot(w->t + (size_t)r * w->dim, probe, w->dim);
+        if (s < thr + 1e-5) continue;
+        int found = 0;
+        for (int i = 0; i < n; i++) found |= h[i].entry_id == w->id[r];
+        CHECK(found);
+    }
+}
+
+static void test_search_exact_best_first(void) {
+    wl w = wl_random(300, 4, DIM);
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, (size_t)w.n, w.t, w.id, w.img, &s), LFR_OK);
+    if (!s) return;
+    CHECK_EQ_INT(lfr_match_snapshot_entries(s), 300);
+    CHECK_EQ_INT(lfr_match_snapshot_templates(s), w.n);
+    lfr_match_hit hits[300];
+    float probe[DIM];
+    /* Probes near chosen templates, at several cosines, and pure noise. */
+    for (int k = 0; k < 20; k++) {
+        int r = (int)(rnd_u() * w.n);
+        if (k % 4 == 3) rnd_unit(probe, DIM);
+        else rnd_at_cos(probe, w.t + (size_t)r * DIM, 0.3 + 0.2 * (k % 4), DIM);
+        float thr = (k % 2) ? 0.2f : -0.05f;
+        int n = -1;
+        CHECK_STATUS(lfr_match_search(s, probe, thr, hits, 300, &n), LFR_OK);
+        check_against_reference(&w, probe, thr, hits, n);
+    }
+    /* A template itself as probe: its entry first with score ~1. */
+    memcpy(probe, w.t + 17 * DIM, sizeof probe);
+    int n = 0;
+    CHECK_STATUS(lfr_match_search(s, probe, 0.5f, hits, 300, &n), LFR_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(hits[0].entry_id, w.id[17]);
+    CHECK_EQ_INT(hits[0].image_index, w.img[17]);
+    CHECK_NEAR(hits[0].score, 1.0, 1e-5);
+    CHECK(hits[0].score <= 1.0f);
+    lfr_match_snapshot_unref(s);
+    wl_free(&w);
+}
+
+static void test_entry_best_of_templates(void) {
+    float a[DIM];
+    rnd_unit(a, DIM);
+    float t[5][DIM];
+    double cs[5] = {0.30, 0.90, 0.50, 0.60, 0.95};
+    int64_t ids[5] = {7, 7, 7, 9, 11};
+    int32_t imgs[5] = {70, 71, 72, 90, 110};
+    for (int i = 0; i < 5; i++) rnd_at_cos(t[i], a, cs[i], DIM);
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_new(DIM, 5, &s), LFR_OK);
+    if (!s) return;
+    for (int i = 0; i < 5; i++) CHECK_STATUS(lfr_match_snapshot_add(s, ids[i], imgs[i], t[i]), LFR_OK);
+    CHECK_STATUS(lfr_match_snapshot_freeze(s), LFR_OK);
+    CHECK_EQ_INT(lfr_match_snapshot_entries(s), 3);
+    lfr_match_hit h[3];
+    int n = 0;
+    CHECK_STATUS(lfr_match_search(s, a, 0.55f, h, 3, &n), LFR_OK);
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_INT(h[0].entry_id, 11);
+    CHECK_NEAR(h[0].score, 0.95, 1e-5);
+    CHECK_EQ_INT(h[1].entry_id, 7); /* one hit for entry 7, its best image */
+    CHECK_EQ_INT(h[1].image_index, 71);
+    CHECK_NEAR(h[1].score, 0.90, 1e-5);
+    CHECK_EQ_INT(h[2].entry_id, 9);
+    CHECK_NEAR(h[2].score, 0.60, 1e-5);
+    /* Threshold between: entry 9 (0.60) out, entry 7 in by its best image
+     * although two of its images are below. */
+    CHECK_STATUS(lfr_match_search(s, a, 0.7f, h, 3, &n), LFR_OK);
+    CHECK_EQ_INT(n, 2);
+    lfr_match_snapshot_unref(s);
+}
+
+static void test_open_set_empty_below_threshold(void) {
+    wl w = wl_random(200, 2, DIM);
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, (size_t)w.n, w.t, w.id, NULL, &s), LFR_OK);
+    if (!s) return;
+    float probe[DIM];
+    rnd_unit(probe, DIM); /* random 192-d: all cosines within ~ +-0.35 */
+    lfr_match_hit h[4];
+    int n = -1;
+    CHECK_STATUS(lfr_match_search(s, probe, LFR_MATCH_DEFAULT_THRESHOLD, h, 4, &n), LFR_OK);
+    CHECK_EQ_INT(n, 0); /* no "nearest" answer */
+    /* The nearest entry exists (score ~0.3) but is not returned at 0.6. */
+    rnd_at_cos(probe, w.t, 0.3, DIM);
+    CHECK_STATUS(lfr_match_search(s, probe, 0.6f, h, 4, &n), LFR_OK);
+    CHECK_EQ_INT(n, 0);
+    /* An empty watchlist: no hits, not an error. */
+    lfr_match_snapshot *e = NULL;
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, 0, NULL, NULL, NULL, &e), LFR_OK);
+    CHECK_STATUS(lfr_match_search(e, probe, -1.0f, h, 4, &n), LFR_OK);
+    CHECK_EQ_INT(n, 0);
+    lfr_match_snapshot_unref(e);
+    lfr_match_snapshot_unref(s);
+    wl_free(&w);
+}
+
+static void test_truncated_list_is_reported(void) {
+    wl w = wl_random(50, 1, DIM);
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, (size_t)w.n, w.t, w.id, NULL, &s), LFR_OK);
+    if (!s) return;
+    lfr_match_hit all[50], few[5];
+    int n_all = 0, n_few = 0;
+    CHECK_STATUS(lfr_match_search(s, w.t, -1.0f, all, 50, &n_all), LFR_OK);
+    CHECK_EQ_INT(n_all, 50);
+    CHECK_STATUS(lfr_match_search(s, w.t, -1.0f, few, 5, &n_few), LFR_ERR_TOO_LARGE);
+    CHECK_EQ_INT(n_few, 5);
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ_INT(few[i].entry_id, all[i].entry_id);
+        CHECK(few[i].score == all[i].score);
+    }
+    CHECK_STATUS(lfr_match_search(s, w.t, -1.0f, NULL, 0, &n_few), LFR_ERR_TOO_LARGE);
+    CHECK_EQ_INT(n_few, 0);
+    CHECK_STATUS(lfr_match_search(s, w.t, 2.0f, NULL, 0, &n_few), LFR_OK);
+    lfr_match_snapshot_unref(s);
+    wl_free(&w);
+}
+
+/* Scores per entry of one search with threshold -1 (every entry). */
+static void scores_by_entry(const lfr_match_snapshot *s, lfr_match_impl impl, const float *probe,
+                            int n_entries, lfr_match_hit *h) {
+    int n = 0;
+    CHECK_STATUS(lfr_match_search_impl(s, impl, probe, 1, -1.0f, h, n_entries, &n), LFR_OK);
+    CHECK_EQ_INT(n, n_entries);
+}
+
+static void test_avx2_equals_scalar(void) {
+    if (!lfr_match_impl_available(LFR_MATCH_IMPL_AVX2)) SKIP("this CPU has no AVX2+FMA");
+    CHECK(lfr_match_impl_auto() == LFR_MATCH_IMPL_AVX2);
+    int dims[] = {DIM, 1, 13, 100, 512};
+    for (int di = 0; di < 5; di++) {
+        int dim = dims[di];
+        wl w = wl_random(dim == 1 ? 2 : 400, 3, dim);
+        lfr_match_snapshot *s = NULL;
+        CHECK_STATUS(lfr_match_snapshot_build(dim, (size_t)w.n, w.t, w.id, w.img, &s), LFR_OK);
+        if (!s) continue;
+        int ne = (int)lfr_match_snapshot_entries(s);
+        lfr_match_hit *a = malloc(sizeof *a * (size_t)ne), *b = malloc(sizeof *b * (size_t)ne);
+        float *probe = malloc(sizeof(float) * (size_t)dim);
+        for (int k = 0; k < 10; k++) {
+            rnd_unit(probe, dim);
+            scores_by_entry(s, LFR_MATCH_IMPL_SCALAR, probe, ne, a);
+            scores_by_entry(s, LFR_MATCH_IMPL_AVX2, probe, ne, b);
+            /* Same entries with the same scores up to rounding (order may
+             * differ only between scores closer than the rounding). */
+            for (int i = 0; i < ne; i++) {
+                int j = 0;
+                while (j < ne && b[j].entry_id != a[i].entry_id) j++;
+                CHECK(j < ne);
+                if (j == ne) continue;
+                CHECK_NEAR(a[i].score, b[j].score, 1e-5);
+                if (a[i].score - b[j].score == 0) CHECK_EQ_INT(a[i].image_index, b[j].image_index);
+                CHECK_NEAR(a[i].score, b[i].score, 1e-5); /* order: rounding only */
+            }
+            /* And an ordinary threshold gives the same hit list. */
+            int na = 0, nb = 0;
+            CHECK_STATUS(lfr_match_search_impl(s, LFR_MATCH_IMPL_SCALAR, probe, 1, 0.1f, a, ne, &na), LFR_OK);
+            CHECK_STATUS(lfr_match_search_impl(s, LFR_MATCH_IMPL_AVX2, probe, 1, 0.1f, b, ne, &nb), LFR_OK);
+            int near_thr = 0;
+            for (int i = 0; i < na; i++) near_thr |= fabs(a[i].score - 0.1f) < 1e-5;
+            if (!near_thr) CHECK_EQ_INT(na, nb);
+        }
+        free(a);
+        free(b);
+        free(probe);
+        lfr_match_snapshot_unref(s);
+        wl_free(&w);
+    }
+}
+
+static void test_batch_equals_single(void) {
+    wl w = wl_random(500, 3, DIM);
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, (size_t)w.n, w.t, w.id, w.img, &s), LFR_OK);
+    if (!s) return;
+    enum { MH = 64 };
+    float probes[LFR_MAX_MATCH_BATCH * DIM];
+    for (int p = 0; p < LFR_MAX_MATCH_BATCH; p++) {
+        if (p % 2) rnd_unit(probes + p * DIM, DIM);
+        else rnd_at_cos(probes + p * DIM, w.t + (size_t)(p * 37) * DIM, 0.5 + 0.05 * p, DIM);
+    }
+    lfr_match_impl impls[2] = {LFR_MATCH_IMPL_SCALAR, LFR_MATCH_IMPL_AVX2};
+    for (int ii = 0; ii < 2; ii++) {
+        if (!lfr_match_impl_available(impls[ii])) continue;
+        for (int np = 1; np <= LFR_MAX_MATCH_BATCH; np++) {
+            lfr_match_hit bh[LFR_MAX_MATCH_BATCH * MH], sh[MH];
+            int bn[LFR_MAX_MATCH_BATCH], sn = 0;
+            lfr_status st = lfr_match_search_impl(s, impls[ii], probes, np, 0.1f, bh, MH, bn);
+            for (int p = 0; p < np; p++) {
+                lfr_status st1 = lfr_match_search_impl(s, impls[ii], probes + p * DIM, 1, 0.1f, sh, MH, &sn);
+                CHECK(st1 == LFR_OK || st1 == LFR_ERR_TOO_LARGE);
+                if (st1 == LFR_ERR_TOO_LARGE) CHECK_STATUS(st, LFR_ERR_TOO_LARGE);
+                CHECK_EQ_INT(bn[p], sn);
+                for (int i = 0; i < sn && i < bn[p]; i++) { /* bit-identical */
+                    CHECK_EQ_INT(bh[p * MH + i].entry_id, sh[i].entry_id);
+                    CHECK_EQ_INT(bh[p * MH + i].image_index, sh[i].image_index);
+                    CHECK(memcmp(&bh[p * MH + i].score, &sh[i].score, sizeof(float)) == 0);
+                }
+            }
+        }
+    }
+    /* The public batch call (AUTO) equals AUTO singles too. */
+    lfr_match_hit bh[3 * MH], sh[MH];
+    int bn[3], sn;
+    CHECK_STATUS(lfr_match_search_batch(s, probes, 3, 0.3f, bh, MH, bn), LFR_OK);
+    for (int p = 0; p < 3; p++) {
+        CHECK_STATUS(lfr_match_search(s, probes + p * DIM, 0.3f, sh, MH, &sn), LFR_OK);
+        CHECK_EQ_INT(bn[p], sn);
+        for (int i = 0; i < sn; i++) CHECK_EQ_INT(bh[p * MH + i].entry_id, sh[i].entry_id);
+    }
+    lfr_match_snapshot_unref(s);
+    wl_free(&w);
+}
+
+typedef struct {
+    lfr_match_snapshot *s;
+    const float *probe;
+    int64_t want;
+    int ok;
+} worker_arg;
+
+static void *worker(void *p) {
+    worker_arg *a = p;
+    a->ok = 1;
+    for (int k = 0; k < 50; k++) {
+        lfr_match_hit h[4];
+        int n = 0;
+        if (lfr_match_search(a->s, a->probe, 0.9f, h, 4, &n) != LFR_OK || n != 1 ||
+            h[0].entry_id != a->want)
+            a->ok = 0;
+    }
+    lfr_match_snapshot_unref(a->s); /* the thread's own reference */
+    return NULL;
+}
+
+static void test_refcount_and_immutability(void) {
+    wl w = wl_random(100, 2, DIM);
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_new(DIM, (size_t)w.n, &s), LFR_OK);
+    if (!s) return;
+    for (int i = 0; i < w.n; i++) CHECK_STATUS(lfr_match_snapshot_add(s, w.id[i], w.img[i], w.t + (size_t)i * DIM), LFR_OK);
+    lfr_match_hit h[4];
+    int n = 0;
+    CHECK(!lfr_match_snapshot_frozen(s));
+    CHECK_STATUS(lfr_match_search(s, w.t, 0.5f, h, 4, &n), LFR_ERR_STATE); /* not yet */
+    CHECK_STATUS(lfr_match_snapshot_freeze(s), LFR_OK);
+    CHECK(lfr_match_snapshot_frozen(s));
+    CHECK_STATUS(lfr_match_snapshot_freeze(s), LFR_ERR_STATE);
+    CHECK_STATUS(lfr_match_snapshot_add(s, 1, 1, w.t), LFR_ERR_STATE); /* immutable */
+    CHECK_EQ_INT(lfr_match_snapshot_templates(s), w.n);
+    /* Four camera threads each hold a reference; the builder lets go of
+     * its own at once; the snapshot lives until the last thread is done
+     * (ASan would report a use after free otherwise). */
+    pthread_t th[4];
+    worker_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (worker_arg){lfr_match_snapshot_ref(s), w.t + (size_t)(i * 11) * DIM, w.id[i * 11], 0};
+        CHECK(args[i].s == s);
+    }
+    for (int i = 0; i < 4; i++) CHECK(pthread_create(&th[i], NULL, worker, &args[i]) == 0);
+    lfr_match_snapshot_unref(s);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(args[i].ok);
+    }
+    lfr_match_snapshot_unref(NULL); /* allowed */
+    wl_free(&w);
+}
+
+static void test_invalid_input(void) {
+    float v[DIM], bad[DIM];
+    rnd_unit(v, DIM);
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_new(DIM, 2, &s), LFR_OK);
+    if (!s) return;
+    for (int i = 0; i < DIM; i++) bad[i] = 2 * v[i];
+    CHECK_STATUS(lfr_match_snapshot_add(s, 1, 0, bad), LFR_ERR_INVALID_ARG); /* not unit */
+    memcpy(bad, v, sizeof v);
+    bad[5] = NAN;
+    CHECK_STATUS(lfr_match_snapshot_add(s, 1, 0, bad), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_snapshot_add(s, 1, 0, NULL), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_snapshot_add(s, 1, 0, v), LFR_OK);
+    CHECK_STATUS(lfr_match_snapshot_add(s, 2, 0, v), LFR_OK);
+    CHECK_STATUS(lfr_match_snapshot_add(s, 3, 0, v), LFR_ERR_TOO_LARGE); /* past capacity */
+    CHECK_STATUS(lfr_match_snapshot_freeze(s), LFR_OK);
+    lfr_match_hit h[2];
+    int n = 7;
+    CHECK_STATUS(lfr_match_search(s, bad, 0.5f, h, 2, &n), LFR_ERR_INVALID_ARG);
+    CHECK_EQ_INT(n, 0);
+    CHECK_STATUS(lfr_match_search(s, v, NAN, h, 2, &n), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_search(s, v, INFINITY, h, 2, &n), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_search(s, v, 0.5f, NULL, 2, &n), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_search(s, v, 0.5f, h, -1, &n), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_search(NULL, v, 0.5f, h, 2, &n), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_search_batch(s, v, 0, 0.5f, h, 2, &n), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_search(s, v, 0.5f, h, 2, &n), LFR_OK);
+    CHECK_EQ_INT(n, 2); /* two entries, same vector: ties by entry id */
+    CHECK_EQ_INT(h[0].entry_id, 1);
+    CHECK_EQ_INT(h[1].entry_id, 2);
+    lfr_match_snapshot_unref(s);
+    CHECK_STATUS(lfr_match_snapshot_new(0, 2, &s), LFR_ERR_INVALID_ARG);
+    CHECK(s == NULL);
+}
+
+static void test_limits(void) {
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_new(DIM, (size_t)LFR_MAX_WATCHLIST_TEMPLATES + 1, &s),
+                 LFR_ERR_TOO_LARGE);
+    CHECK(s == NULL);
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, (size_t)LFR_MAX_WATCHLIST_TEMPLATES + 1, NULL, NULL,
+                                          NULL, &s), LFR_ERR_INVALID_ARG);
+    float one = 1.0f;
+    int64_t id = 1;
+    CHECK_STATUS(lfr_match_snapshot_build(1, (size_t)LFR_MAX_WATCHLIST_TEMPLATES + 1, &one, &id,
+                                          NULL, &s), LFR_ERR_TOO_LARGE);
+    CHECK_STATUS(lfr_match_snapshot_new(LFR_MAX_MATCH_DIM + 1, 1, &s), LFR_ERR_TOO_LARGE);
+    /* Exactly at the limits is accepted (dim 1: 64 MiB, pages untouched). */
+    CHECK_STATUS(lfr_match_snapshot_new(1, LFR_MAX_WATCHLIST_TEMPLATES, &s), LFR_OK);
+    lfr_match_snapshot_unref(s);
+    CHECK_STATUS(lfr_match_snapshot_new(LFR_MAX_MATCH_DIM, 1, &s), LFR_OK);
+    float v[LFR_MAX_MATCH_DIM];
+    rnd_unit(v, LFR_MAX_MATCH_DIM);
+    CHECK_STATUS(lfr_match_snapshot_add(s, 1, 0, v), LFR_OK);
+    CHECK_STATUS(lfr_match_snapshot_freeze(s), LFR_OK);
+    lfr_match_hit h[LFR_MAX_MATCH_BATCH + 1];
+    int n[LFR_MAX_MATCH_BATCH + 1];
+    float probes[(LFR_MAX_MATCH_BATCH + 1) * 8];
+    lfr_match_snapshot *s8 = NULL;
+    rnd_unit(probes, 8);
+    for (int p = 1; p <= LFR_MAX_MATCH_BATCH; p++) memcpy(probes + p * 8, probes, sizeof(float) * 8);
+    CHECK_STATUS(lfr_match_snapshot_build(8, 1, probes, &id, NULL, &s8), LFR_OK);
+    CHECK_STATUS(lfr_match_search_batch(s8, probes, LFR_MAX_MATCH_BATCH, 0.5f, h, 1, n), LFR_OK);
+    CHECK_STATUS(lfr_match_search_batch(s8, probes, LFR_MAX_MATCH_BATCH + 1, 0.5f, h, 1, n),
+                 LFR_ERR_TOO_LARGE);
+    lfr_match_snapshot_unref(s8);
+    lfr_match_snapshot_unref(s);
+}
+
+static void test_fault_injection(void) {
+    wl w = wl_random(40, 3, DIM);
+    int ok_at = -1;
+    for (long k = 0; k < 100 && ok_at < 0; k++) {
+        lfr_match_snapshot *s = (lfr_match_snapshot *)&w; /* must be reset */
+        lfr_alloc_fail_after(k);
+        lfr_status st = lfr_match_snapshot_build(DIM, (size_t)w.n, w.t, w.id, w.img, &s);
+        lfr_alloc_fail_after(-1);
+        if (st == LFR_OK) {
+            ok_at = (int)k;
+            int n = 0;
+            lfr_match_hit h[1];
+            CHECK_STATUS(lfr_match_search(s, w.t, 0.99f, h, 1, &n), LFR_OK);
+            CHECK_EQ_INT(n, 1);
+            lfr_match_snapshot_unref(s);
+        } else {
+            CHECK_STATUS(st, LFR_ERR_NOMEM);
+            CHECK(s == NULL);
+        }
+    }
+    CHECK(ok_at > 0); /* some allocation failures were exercised */
+    /* A failed freeze leaves the snapshot unfrozen; it can be retried. */
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_new(DIM, (size_t)w.n, &s), LFR_OK);
+    if (s) {
+        for (int i = 0; i < w.n; i++) lfr_match_snapshot_add(s, w.id[i], w.img[i], w.t + (size_t)i * DIM);
+        for (long k = 0; k < 4; k++) {
+            lfr_alloc_fail_after(k);
+            lfr_status st = lfr_match_snapshot_freeze(s);
+            lfr_alloc_fail_after(-1);
+            if (st == LFR_OK) break;
+            CHECK_STATUS(st, LFR_ERR_NOMEM);
+            CHECK(!lfr_match_snapshot_frozen(s));
+        }
+        if (!lfr_match_snapshot_frozen(s)) CHECK_STATUS(lfr_match_snapshot_freeze(s), LFR_OK);
+        CHECK_EQ_INT(lfr_match_snapshot_entries(s), 40);
+        lfr_match_snapshot_unref(s);
+    }
+    wl_free(&w);
+}
+
+/* Score meaning ------------------------------------------------------------ */
+
+static void test_calibration_table_sane(void) {
+    int n = 0;
+    lfr_match_calib_info info;
+    const lfr_match_calib_point *c = lfr_match_calib(&n, &info);
+    CHECK(n >= 50);
+    CHECK(info.impostor_pairs > 1000000 && info.genuine_pairs > 10000);
+    CHECK(info.source && strstr(info.source, "calibrate"));
+    CHECK(c[0].fmr > 0 && c[0].fmr < 1 && c[0].cosine > -1);
+    for (int i = 0; i < n; i++) {
+        CHECK_NEAR(c[i].fmr, (double)c[i].n_imp / (double)info.impostor_pairs, 1e-6 * c[i].fmr + 1e-12);
+        CHECK_NEAR(c[i].tar, (double)c[i].n_gen / (double)info.genuine_pairs, 1e-6);
+        if (i == 0) continue;
+        CHECK(c[i].cosine > c[i - 1].cosine);
+        CHECK(c[i].n_imp <= c[i - 1].n_imp && c[i].n_gen <= c[i - 1].n_gen);
+    }
+    /* The top of the likeness scale is within the data's resolution: at
+     * 10^-DECADES at least one impostor pair is expected. */
+    CHECK((double)info.impostor_pairs * pow(10, -LFR_MATCH_LIKENESS_DECADES) >= 1.0);
+    /* Reference points of the earlier all-pairs run (docs/accuracy.md):
+     * FAR 1e-2 at 0.355, 1e-3 at 0.4646, 1e-4 at 0.5629. */
+    CHECK_NEAR(log10(lfr_match_fmr(0.355f)), -2, 0.05);
+    CHECK_NEAR(log10(lfr_match_fmr(0.4646f)), -3, 0.05);
+    CHECK_NEAR(log10(lfr_match_fmr(0.5629f)), -4, 0.05);
+}
+
+static void test_fmr_tar_likeness_monotonic(void) {
+    double pf = 2, pt = 2, pl = -1;
+    int bad_f = 0, bad_t = 0, bad_l = 0, range = 0;
+    for (int i = 0; i <= 20000; i++) {
+        float t = -1.0f + (float)i * 1e-4f;
+        double f = lfr_match_fmr(t), a = lfr_match_tar(t), l = lfr_match_likeness(t);
+        bad_f += f > pf;
+        bad_t += a > pt;
+        bad_l += l < pl;
+        range += !(f > 0 && f <= 1) || !(a >= 0 && a <= 1) || !(l >= 0 && l <= 100);
+        pf = f, pt = a, pl = l;
+    }
+    CHECK_EQ_INT(bad_f, 0);
+    CHECK_EQ_INT(bad_t, 0);
+    CHECK_EQ_INT(bad_l, 0);
+    CHECK_EQ_INT(range, 0);
+    CHECK_NEAR(lfr_match_fmr(-1.0f), 1.0, 1e-12);
+    CHECK_NEAR(lfr_match_likeness(-1.0f), 0.0, 1e-12);
+    CHECK_NEAR(lfr_match_likeness(1.0f), 100.0, 1e-12);
+    CHECK_NEAR(lfr_match_likeness(NAN), 0.0, 1e-12);
+    CHECK_NEAR(lfr_match_likeness(5.0f), 100.0, 1e-12);
+    /* Strictly increasing through the measured range. */
+    CHECK(lfr_match_likeness(0.50f) < lfr_match_likeness(0.51f));
+    CHECK(lfr_match_likeness(0.80f) < lfr_match_likeness(0.81f)); /* extrapolated part too */
+    /* The documented meaning: likeness = 100 * -log10 FMR / DECADES. */
+    CHECK_NEAR(lfr_match_likeness(0.5f), 100 * -log10(4.479574e-04) / LFR_MATCH_LIKENESS_DECADES, 1e-3);
+    /* At a table point FMR is the measured value. */
+    CHECK_NEAR(lfr_match_fmr(0.5f), 4.479574e-04, 1e-9);
+    CHECK_NEAR(lfr_match_tar(0.5f), 0.993741, 1e-6);
+}
+
+static void test_extrapolation_conservative(void) {
+    int n = 0;
+    lfr_match_calib_info info;
+    const lfr_match_calib_point *c = lfr_match_calib(&n, &info);
+    /* Never below what was observed, anywhere. */
+    for (int i = 0; i < n; i++)
+        if (c[i].n_imp > 0) CHECK(lfr_match_fmr((float)c[i].cosine) >= c[i].fmr * (1 - 1e-6));
+    /* Past the last observed impostor pair FMR still falls, and not faster
+     * than it fell over the measured tail. */
+    CHECK(lfr_match_fmr(0.95f) < lfr_match_fmr(0.90f));
+    double slope_meas = (log10(lfr_match_fmr(info.measured_up_to)) -
+                         log10(lfr_match_fmr(info.measured_up_to - 0.1f))) / 0.1;
+    double slope_ext = (log10(lfr_match_fmr(0.99f)) - log10(lfr_match_fmr(0.89f))) / 0.1;
+    CHECK(slope_ext >= slope_meas * (1 + 1e-3));
+    lfr_match_threshold_meaning m;
+    lfr_match_threshold_info(info.measured_up_to + 0.05f, 10, &m);
+    CHECK_EQ_INT(m.extrapolated, 1);
+    lfr_match_threshold_info(0.5f, 10, &m);
+    CHECK_EQ_INT(m.extrapolated, 0);
+}
+
+static void test_fpir_hand_values(void) {
+    /* FMR(0.5) = 4.479574e-4 (table point): FPIR for 1, 1,000 and 10,000
+     * templates computed by hand: 1 - (1 - f)^N. */
+    CHECK_NEAR(lfr_match_fpir(0.5f, 1), 4.479574e-04, 1e-9);
+    CHECK_NEAR(lfr_match_fpir(0.5f, 1000), 0.3611322198828729, 1e-6);
+    CHECK_NEAR(lfr_match_fpir(0.5f, 10000), 0.9886731314618832, 1e-6);
+    CHECK_NEAR(lfr_match_fpir(0.5f, 0), 0.0, 0);
+    CHECK_NEAR(lfr_match_fpir(-1.0f, 5), 1.0, 0);
+    /* Small FMR: FPIR ~ N * FMR without cancellation. */
+    double f = lfr_match_fmr(0.95f);
+    CHECK_NEAR(lfr_match_fpir(0.95f, 3) / (3 * f), 1.0, 1e-6);
+    lfr_match_threshold_meaning m;
+    lfr_match_threshold_info(0.5f, 1000, &m);
+    CHECK_NEAR(m.fpir, 0.3611322198828729, 1e-6);
+    CHECK_NEAR(m.false_alerts_per_10k, 3611.322198828729, 1e-2);
+    CHECK_NEAR(m.fmr, 4.479574e-04, 1e-9);
+    CHECK_NEAR(m.likeness, lfr_match_likeness(0.5f), 0);
+    CHECK_NEAR(m.tar, 0.993741, 1e-6);
+    CHECK_EQ_INT(m.n_templates, 1000);
+}
+
+static void test_threshold_for_likeness_inverts(void) {
+    for (int i = 1; i <= 100; i++) {
+        double l = i;
+        float t = lfr_match_threshold_for_likeness(l);
+        CHECK(lfr_match_likeness(t) >= l);
+        CHECK(lfr_match_likeness(nextafterf(t, -2.0f)) < l); /* the lowest such */
+        CHECK_NEAR(lfr_match_likeness(t), l, 1e-3);
+    }
+    for (float t = -0.9f; t < 0.83f; t += 0.037f) {
+        /* Back to t, or to the start of a plateau of FMR that t lies on
+         * (the tail keeps the observed rate between two table points). */
+        double l = lfr_match_likeness(t);
+        float back = lfr_match_threshold_for_likeness(l);
+        CHECK(back <= t);
+        CHECK_NEAR(lfr_match_likeness(back), l, 1e-9);
+        if (t < 0.7f) CHECK_NEAR(back, t, 1e-5); /* measured range: strictly increasing */
+    }
+    CHECK_NEAR(lfr_match_threshold_for_likeness(0), -1.0, 0);
+    CHECK_NEAR(lfr_match_threshold_for_likeness(-5), -1.0, 0);
+    CHECK(lfr_match_threshold_for_likeness(150) == lfr_match_threshold_for_likeness(100));
+}
+
+static void test_default_threshold_documented(void) {
+    /* The numbers match.h states for LFR_MATCH_DEFAULT_THRESHOLD. */
+    lfr_match_threshold_meaning m;
+    lfr_match_threshold_info(LFR_MATCH_DEFAULT_THRESHOLD, 1000, &m);
+    CHECK(m.fmr > 5e-7 && m.fmr < 2e-6);
+    CHECK_NEAR(m.false_alerts_per_10k, 9.5, 0.5);
+    CHECK_NEAR(m.tar, 0.845, 0.005);
+    CHECK_NEAR(m.likeness, 86, 0.5);
+    CHECK_EQ_INT(m.extrapolated, 0);
+    lfr_match_threshold_info(lfr_match_threshold_for_likeness(100.0 * 4 / LFR_MATCH_LIKENESS_DECADES), 1000, &m);
+    CHECK_NEAR(m.fpir, 0.095, 0.002); /* FMR 1e-4 with 1,000 templates */
+}
+
+int main(void) {
+    RUN(test_search_exact_best_first);
+    RUN(test_entry_best_of_templates);
+    RUN(test_open_set_empty_below_threshold);
+    RUN(test_truncated_list_is_reported);
+    RUN(test_avx2_equals_scalar);
+    RUN(test_batch_equals_single);
+    RUN(test_refcount_and_immutability);
+    RUN(test_invalid_input);
+    RUN(test_limits);
+    RUN(test_fault_injection);
+    RUN(test_calibration_table_sane);
+    RUN(test_fmr_tar_likeness_monotonic);
+    RUN(test_extrapolation_conservative);
+    RUN(test_fpir_hand_values);
+    RUN(test_threshold_for_likeness_inverts);
+    RUN(test_default_threshold_documented);
+    return harness_done("match");
+}
