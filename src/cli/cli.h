@@ -8,6 +8,7 @@
 #define LFR_CLI_H
 
 #include "core/core.h"
+#include "face/face.h"
 
 typedef int (*lfr_cli_fn)(int argc, char **argv);
 
@@ -30,6 +31,11 @@ int lfr_cmd_purge(int argc, char **argv);
 
 /* The models directory: $OPENLFR_MODELS, else ./models. */
 const char *lfr_cli_models_dir(void);
+
+/* Loads the face models from lfr_cli_models_dir() and a context for this
+ * thread.  On failure prints why (naming `make setup`) and returns 1. */
+int lfr_cli_face_load(lfr_face_engine **engine, lfr_face_ctx **ctx);
+void lfr_cli_face_unload(lfr_face_engine *engine, lfr_face_ctx *ctx);
 
 /* Prints "openlfr: <what>: <status message>[: detail]" to stderr, returns 1. */
 int lfr_cli_fail(const char *what, lfr_status st, const lfr_err *err);

@@ -54,9 +54,8 @@ int lfr_cmd_demo(int argc, char **argv) {
     lfr_err err = {{0}};
     lfr_face_engine *eng = NULL;
     lfr_face_ctx *ctx = NULL;
-    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &eng, &err);
-    if (st == LFR_OK) st = lfr_face_ctx_new(eng, &ctx);
-    if (st != LFR_OK) return lfr_cli_fail("loading the face models", st, &err);
+    lfr_status st;
+    if (lfr_cli_face_load(&eng, &ctx)) return 1;
     demo_face *all = NULL;
     int nall = 0, nphotos = 0, rc = 0;
     const char *photos[256];
@@ -173,7 +172,6 @@ int lfr_cmd_demo(int argc, char **argv) {
         printf("demo page: %s\n", path);
     }
     free(all);
-    lfr_face_ctx_destroy(ctx);
-    lfr_face_engine_destroy(eng);
+    lfr_cli_face_unload(eng, ctx);
     return rc;
 }

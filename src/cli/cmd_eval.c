@@ -208,11 +208,9 @@ static int cmd_ident(int argc, char **argv) {
     lfr_face_engine *eng = NULL;
     lfr_face_ctx *ctx = NULL;
     lfr_err err = {{0}};
-    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &eng, &err);
-    if (st == LFR_OK) st = lfr_face_ctx_new(eng, &ctx);
-    if (st != LFR_OK) {
+    if (lfr_cli_face_load(&eng, &ctx)) {
         fclose(f);
-        return lfr_cli_fail("loading models", st, &err);
+        return 1;
     }
     strset people = {0};
     photos ph = {0};
@@ -261,8 +259,7 @@ static int cmd_ident(int argc, char **argv) {
     for (int i = 0; i < people.n; i++) free(people.v[i]);
     free(people.v);
     free(ph.v);
-    lfr_face_ctx_destroy(ctx);
-    lfr_face_engine_destroy(eng);
+    lfr_cli_face_unload(eng, ctx);
     return 0;
 }
 
@@ -331,9 +328,9 @@ static int cmd_verify(int argc, char **argv) {
     lfr_face_engine *eng = NULL;
     lfr_face_ctx *ctx = NULL;
     lfr_err err = {{0}};
-    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &eng, &err);
-    if (st == LFR_OK) st = lfr_face_ctx_new(eng, &ctx);
-    if (st != LFR_OK) return lfr_cli_fail("loading models", st, &err);
+    if (lfr_cli_face_load(&eng, &ctx)) {
+        return 1;
+    }
     float *embs = malloc(sizeof(float) * LFR_FACE_EMB_DIM * (size_t)ph.n);
     int noface = 0;
     uint64_t t0 = lfr_now_ns();
@@ -394,8 +391,7 @@ static int cmd_verify(int argc, char **argv) {
     for (int i = 0; i < people.n; i++) free(people.v[i]);
     free(people.v);
     free(ph.v);
-    lfr_face_ctx_destroy(ctx);
-    lfr_face_engine_destroy(eng);
+    lfr_cli_face_unload(eng, ctx);
     return 0;
 }
 
@@ -452,11 +448,9 @@ static int cmd_detect_eval(int argc, char **argv) {
     lfr_face_engine *eng = NULL;
     lfr_face_ctx *ctx = NULL;
     lfr_err err = {{0}};
-    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &eng, &err);
-    if (st == LFR_OK) st = lfr_face_ctx_new(eng, &ctx);
-    if (st != LFR_OK) {
+    if (lfr_cli_face_load(&eng, &ctx)) {
         fclose(f);
-        return lfr_cli_fail("loading models", st, &err);
+        return 1;
     }
     lfr_face_params p = lfr_face_params_default;
     p.det_thresh = 0.3f;  /* low thresholds: AP integrates over scores */
@@ -593,8 +587,7 @@ static int cmd_detect_eval(int argc, char **argv) {
     }
     json_decref(o);
     free(dets);
-    lfr_face_ctx_destroy(ctx);
-    lfr_face_engine_destroy(eng);
+    lfr_cli_face_unload(eng, ctx);
     return 0;
 }
 
@@ -632,11 +625,10 @@ static int cmd_watchlist_eval(int argc, char **argv) {
     lfr_face_engine *eng = NULL;
     lfr_face_ctx *ctx = NULL;
     lfr_err err = {{0}};
-    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &eng, &err);
-    if (st == LFR_OK) st = lfr_face_ctx_new(eng, &ctx);
-    if (st != LFR_OK) {
+    lfr_status st = LFR_OK;
+    if (lfr_cli_face_load(&eng, &ctx)) {
         fclose(f);
-        return lfr_cli_fail("loading models", st, &err);
+        return 1;
     }
     size_t cap_t = (size_t)n_enrol, cap_p = 1024, nt = 0, np = 0;
     float *tmpl = malloc(sizeof(float) * LFR_FACE_EMB_DIM * cap_t);
@@ -773,8 +765,7 @@ static int cmd_watchlist_eval(int argc, char **argv) {
     free(tid);
     free(probe);
     free(pid);
-    lfr_face_ctx_destroy(ctx);
-    lfr_face_engine_destroy(eng);
+    lfr_cli_face_unload(eng, ctx);
     return 0;
 }
 

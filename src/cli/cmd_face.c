@@ -23,22 +23,28 @@ typedef struct face_run {
     lfr_face_ctx *ctx;
 } face_run;
 
-static int lfr_cli_face_open(face_run *r) {
+int lfr_cli_face_load(lfr_face_engine **engine, lfr_face_ctx **ctx) {
     lfr_err err = {{0}};
-    memset(r, 0, sizeof *r);
-    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), &r->engine, &err);
-    if (st == LFR_OK) st = lfr_face_ctx_new(r->engine, &r->ctx);
+    *engine = NULL;
+    *ctx = NULL;
+    lfr_status st = lfr_face_engine_load(lfr_cli_models_dir(), engine, &err);
+    if (st == LFR_OK) st = lfr_face_ctx_new(*engine, ctx);
     if (st != LFR_OK) {
-        lfr_face_engine_destroy(r->engine);
+        lfr_face_engine_destroy(*engine);
+        *engine = NULL;
         return lfr_cli_fail("loading the face models (run `make setup`?)", st, &err);
     }
     return 0;
 }
 
-static void lfr_cli_face_close(face_run *r) {
-    lfr_face_ctx_destroy(r->ctx);
-    lfr_face_engine_destroy(r->engine);
+void lfr_cli_face_unload(lfr_face_engine *engine, lfr_face_ctx *ctx) {
+    lfr_face_ctx_destroy(ctx);
+    lfr_face_engine_destroy(engine);
 }
+
+static int lfr_cli_face_open(face_run *r) { return lfr_cli_face_load(&r->engine, &r->ctx); }
+
+static void lfr_cli_face_close(face_run *r) { lfr_cli_face_unload(r->engine, r->ctx); }
 
 static json_t *round_real(double v, double q) { return json_real(floor(v / q + 0.5) * q); }
 
