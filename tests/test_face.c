@@ -68,7 +68,7 @@ static void test_golden_photos(void) {
     const char *name;
     json_t *photo;
     int total = 0, found = 0, extra = 0;
-    double worst_box = 0, worst_lm = 0, worst_cos = 1, sum_cos = 0;
+    double worst_box = 0, worst_lm = 0, worst_cos = 1, sum_cos = 0, worst_gcos = 1;
     json_object_foreach(pipe, name, photo) {
         lfr_image im = {0};
         CHECK(load_photo(name, &im) == 0);
@@ -118,25 +118,42 @@ static void test_golden_photos(void) {
             if (db > 3 || dl > 3 || dot < 0.99)
                 fprintf(stderr, "  %s face %zu: box %.2f px, landmarks %.2f px, cosine %.4f\n",
                         name, k, db, dl, dot);
-            /* Boxes within 3 px; landmarks and embeddings within what the
-             * reference's unpublished crop details allow (docs/accuracy.md):
-             * landmarks 4 px, cosine 0.95 worst, 0.98 on average. */
+            /* Boxes and landmarks within 3 px at the detector's scale;
+             * embeddings cosine >= 0.99, except for profile faces (|yaw|
+             * > 45, outside what recognition or enrolment accepts), where
+             * a landmark error of a pixel or two moves the alignment more:
+             * >= 0.97 (docs/accuracy.md). */
             CHECK(db <= 3);
-            CHECK(dl <= 4);
-            CHECK(dot >= 0.95);
+            CHECK(dl <= 3);
+            CHECK(dot >= (fabsf(f->q.yaw) > 45 ? 0.97 : 0.99));
             sum_cos += dot;
+            /* Our alignment and embedding given the reference's landmarks:
+             * the rest of the pipeline reproduces the reference exactly. */
+            lfr_face g = *f;
+            for (int q = 0; q < 5; q++)
+                for (int a = 0; a < 2; a++)
+                    g.lm[q][a] = (float)json_real_value(json_array_get(json_array_get(lm, q), a));
+            float ge[LFR_FACE_EMB_DIM];
+            double gdot = 0;
+            CHECK_STATUS(lfr_face_embed(ctx, &im, &g, 1, ge, &err), LFR_OK);
+            for (int d = 0; d < LFR_FACE_EMB_DIM; d++)
+                gdot += ge[d] * json_real_value(json_array_get(re, d));
+            worst_gcos = fmin(worst_gcos, gdot);
+            CHECK(gdot >= 0.999);
         }
         extra += n - matched;
         free(emb);
         lfr_image_free(&im);
     }
     fprintf(stderr, "  %d/%d reference faces found, %d further detections; worst box %.2f px, "
-                    "landmarks %.2f px (detector scale), embedding cosine %.4f (mean %.4f)\n",
-            found, total, extra, worst_box, worst_lm, worst_cos, found ? sum_cos / found : 0);
+                    "landmarks %.2f px (detector scale), embedding cosine %.4f (mean %.4f); "
+                    "with the reference's landmarks %.5f\n",
+            found, total, extra, worst_box, worst_lm, worst_cos, found ? sum_cos / found : 0,
+            worst_gcos);
     CHECK_EQ_INT(total, 19);
     CHECK_EQ_INT(found, 19);
     CHECK(extra <= 1);
-    CHECK(found && sum_cos / found >= 0.98);
+    CHECK(found && sum_cos / found >= 0.99);
     json_decref(ref);
 }
 
@@ -150,8 +167,11 @@ static void test_same_face_variants(void) {
     CHECK_STATUS(lfr_face_detect(ctx, &im, NULL, &faces, &n, &err), LFR_OK);
     CHECK(n >= 3);
     if (n < 3) return;
+    /* The ctx owns `faces` until its next detect: keep our own copy. */
+    lfr_face three[3];
+    memcpy(three, faces, sizeof three);
     /* A loose crop around the largest face, as an officer's photo might be. */
-    float *b = faces[0].box;
+    float *b = three[0].box;
     CHECK_STATUS(lfr_image_crop(&im, (int)(b[0] - b[2]), (int)(b[1] - b[3]), (int)(3 * b[2]),
                                 (int)(3 * b[3]), &crop), LFR_OK);
     float e0[LFR_FACE_EMB_DIM], e[LFR_FACE_EMB_DIM];
@@ -177,7 +197,7 @@ static void test_same_face_variants(void) {
     CHECK(s_flip > THR_FAR_1E3);
     /* Different people in the demo photos: every cross pair below it. */
     float emb[3][LFR_FACE_EMB_DIM];
-    CHECK_STATUS(lfr_face_embed(ctx, &im, faces, 3, &emb[0][0], &err), LFR_OK);
+    CHECK_STATUS(lfr_face_embed(ctx, &im, three, 3, &emb[0][0], &err), LFR_OK);
     for (int i = 0; i < 3; i++)
         for (int j = i + 1; j < 3; j++) {
             float s = lfr_face_similarity(emb[i], emb[j]);

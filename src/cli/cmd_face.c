@@ -3,7 +3,8 @@
  *
  *   openlfr detect [--json] IMAGE...
  *   openlfr embed  [--json] [--list FILE] IMAGE...
- *   openlfr compare IMAGE_A IMAGE_B
+ *   openlfr compare IMAGE_A IMAGE_B   -> cosine, calibrated likeness (0-100)
+ *       and the false-match rate at that score (match.h, docs/likeness.md)
  *
  * One JSON object per image per line with --json, a table otherwise.  An
  * unreadable image gives that image an "error" and the run goes on; the
@@ -17,6 +18,7 @@
 
 #include "cli.h"
 #include "face/face.h"
+#include "match/match.h"
 
 typedef struct face_run {
     lfr_face_engine *engine;
@@ -236,9 +238,12 @@ int lfr_cmd_compare(int argc, char **argv) {
     }
     if (rc == 0) {
         float s = lfr_face_similarity(e[0], e[1]);
-        json_t *o = json_pack("{s:s, s:s, s:f}", "a", argv[1], "b", argv[2], "cosine",
-                              floor(s * 1e6 + 0.5) / 1e6);
-        char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        lfr_match_threshold_meaning m;
+        lfr_match_threshold_info(s, 1, &m);
+        json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f}", "a", argv[1], "b", argv[2], "cosine",
+                              floor(s * 1e6 + 0.5) / 1e6, "likeness", floor(m.likeness * 10 + 0.5) / 10,
+                              "false_match_rate", m.fmr);
+        char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;
         if (txt) puts(txt);
         free(txt);
         json_decref(o);
