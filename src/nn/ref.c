@@ -103,9 +103,15 @@ static void softmax(const lfr_nn_ctx *c, int i) {
         float *yr = y + r * C;
         float m = xr[0];
         for (size_t k = 1; k < C; k++) m = xr[k] > m ? xr[k] : m;
+        /* One exp per element (float: within 1e-7 of the double result
+         * for the probabilities this produces); sum in double. */
         double s = 0;
-        for (size_t k = 0; k < C; k++) s += exp((double)xr[k] - m);
-        for (size_t k = 0; k < C; k++) yr[k] = (float)(exp((double)xr[k] - m) / s);
+        for (size_t k = 0; k < C; k++) {
+            yr[k] = expf(xr[k] - m);
+            s += yr[k];
+        }
+        float inv = (float)(1.0 / s);
+        for (size_t k = 0; k < C; k++) yr[k] *= inv;
     }
 }
 
