@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "enrol/enrol.h"
+#include "match/match.h"
 #include "harness.h"
 
 static lfr_face_engine *engine;
@@ -29,6 +30,7 @@ static lfr_image photo;      /* sample1.jpg: a group photo */
 /* Near-frontal faces picked from the photos (different people). */
 static lfr_face faces[8];
 static int face_photo[8];
+static float picked_emb[8][LFR_FACE_EMB_DIM];
 static int nfaces;
 
 static const lfr_actor creator = {"pc-1234 Smith", LFR_ROLE_OPERATOR};
@@ -80,7 +82,7 @@ static lfr_store *open_store(const char *name) {
 static int64_t new_deployment(lfr_store *s, const char *name) {
     lfr_deploy_params p = {.name = name, .location = "High Street", .purpose = "test",
                            .legal_basis = "test", .planned_start = 1000, .planned_end = 2000000000,
-                           .threshold = 0.46f, .cameras = "cam-1"};
+                           .threshold = LFR_MATCH_DEFAULT_THRESHOLD, .cameras = "cam-1"};
     int64_t id = 0;
     lfr_err err = {{0}};
     lfr_status st = lfr_deploy_create(s, &p, &creator, &id, &err);
@@ -299,15 +301,29 @@ int main(void) {
         lfr_face *fs;
         int n = 0;
         lfr_face_detect(fctx, &photos[p], NULL, &fs, &n, &err);
-        for (int i = 0; i < n && nfaces < 8; i++)
-            if (fabsf(fs[i].q.roll) <= 12 && fabsf(fs[i].q.yaw) <= 15 && fs[i].q.eye_dist >= 60) {
-                face_photo[nfaces] = p;
-                faces[nfaces++] = fs[i];
-            }
+        lfr_face cand[16];
+        int nc = n < 16 ? n : 16;
+        memcpy(cand, fs, sizeof(lfr_face) * (size_t)nc);
+        for (int i = 0; i < nc && nfaces < 8; i++) {
+            if (fabsf(cand[i].q.roll) > 12 || fabsf(cand[i].q.yaw) > 15 || cand[i].q.eye_dist < 60)
+                continue;
+            /* Different people only: the stock photos reuse models, so a
+             * face too like one already picked (cosine >= 0.3) is skipped. */
+            float e[LFR_FACE_EMB_DIM];
+            if (lfr_face_embed(fctx, &photos[p], &cand[i], 1, e, &err) != LFR_OK) continue;
+            int distinct = 1;
+            for (int k = 0; k < nfaces; k++)
+                if (lfr_face_similarity(e, picked_emb[k]) >= 0.3f) distinct = 0;
+            if (!distinct) continue;
+            memcpy(picked_emb[nfaces], e, sizeof e);
+            face_photo[nfaces] = p;
+            faces[nfaces++] = cand[i];
+        }
     }
     fprintf(stderr, "%d near-frontal faces in the demo photos\n", nfaces);
     snprintf(tmpdir, sizeof tmpdir, "/tmp/openlfr-enrol-XXXXXX");
     if (nfaces < 3 || !mkdtemp(tmpdir)) {
+        fprintf(stderr, "need 3 near-frontal faces of different people, found %d\n", nfaces);
         printf("enrol: 0 passed, 1 failed\n");
         return 1;
     }
