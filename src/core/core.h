@@ -44,7 +44,8 @@
     X(ERR_NO_FACE, 422, "no face found")                                       \
     X(ERR_INTERNAL, 500, "internal error")                                     \
     X(ERR_PERMISSION, 403, "permission denied")                                \
-    X(ERR_QUALITY, 422, "image rejected by quality control")
+    X(ERR_QUALITY, 422, "image rejected by quality control")                   \
+    X(ERR_TIMEOUT, 504, "timed out")
 
 typedef enum lfr_status {
 #define LFR_STATUS_ENUM(name, http, msg) LFR_##name,

@@ -159,4 +159,73 @@
  * for the template and the probe loads. */
 #define LFR_MAX_MATCH_BATCH 8
 
+/* Video sources (src/video) ------------------------------------------------ */
+
+/* Longest camera URL or path, in bytes with the terminator.  An RTSP URL with
+ * credentials and a query string is under 300 bytes. */
+#define LFR_VIDEO_MAX_URL 2048
+
+/* Default read timeout, ms: a camera that delivers no data for this long is
+ * STALLED and the worker reconnects.  A live camera sends a packet every
+ * 40 ms and a key frame every 1-4 s; 5 s rides out a congested link without
+ * leaving a dead feed unnoticed for long. */
+#define LFR_VIDEO_READ_TIMEOUT_MS 5000
+
+/* Range accepted for the read_timeout_ms option: below 100 ms a healthy
+ * stream would look stalled; above 10 minutes nobody would notice it is. */
+#define LFR_VIDEO_MIN_READ_TIMEOUT_MS 100
+#define LFR_VIDEO_MAX_READ_TIMEOUT_MS 600000
+
+/* Most stream time FFmpeg may read to learn a source's codec parameters
+ * (analyzeduration), us.  FFmpeg's default is 5 s; a camera's stream needs
+ * one key frame, so 2 s is enough and halves the time to first frame.  Opening
+ * a source may take read_timeout + this before it counts as failed. */
+#define LFR_VIDEO_ANALYZE_US 2000000
+
+/* Most bytes FFmpeg may read while probing a source, 5 MB (its default):
+ * one 4K key frame fits; a stream of garbage stops here. */
+#define LFR_VIDEO_PROBE_BYTES 5000000
+
+/* Reconnect backoff, ms: the first retry after 0.5 s (a camera that dropped
+ * one TCP connection is back at once), doubling to at most 8 s (a camera
+ * rebooting takes 30-90 s; retrying faster only fills the log). */
+#define LFR_VIDEO_BACKOFF_MIN_MS 500
+#define LFR_VIDEO_BACKOFF_MAX_MS 8000
+
+/* Largest analysis frame rate accepted for the fps option.  Cameras send at
+ * most 60 fps; past 240 the option is a mistake, not a choice. */
+#define LFR_VIDEO_MAX_FPS 240.0
+
+/* Most packets in a row the decoder may reject before the stream counts as
+ * broken and the worker reconnects (a file: FAILED).  A damaged stretch of a
+ * real stream is a few packets; 250 is 10 s of garbage at 25 fps. */
+#define LFR_VIDEO_MAX_BAD_PACKETS 250
+
+/* Live pipeline (src/pipeline) ------------------------------------------- */
+
+/* Most cameras one pipeline (one deployment) analyses.  Each camera is one
+ * analysis thread running the detector; a van's machine has a few cores and
+ * a deployment a handful of cameras. */
+#define LFR_PIPELINE_MAX_CAMERAS 16
+
+/* Most tracks one camera follows at once (the detector returns at most 64
+ * faces per frame, lfr_face_params.max_faces; expired tracks free slots). */
+#define LFR_PIPELINE_MAX_TRACKS 128
+
+/* Most watchlist entries one track can be alerting on at once.  A face that
+ * matches more than a few entries at the threshold means a threshold that
+ * is too low, not more alerts; the best ones are kept. */
+#define LFR_PIPELINE_MAX_TRACK_ALERTS 4
+
+/* Entries remembered per camera for the alert cooldown (the oldest is
+ * forgotten first).  More than a day of alerts on one camera. */
+#define LFR_PIPELINE_MAX_COOLDOWN 1024
+
+/* Largest event queue for a slow consumer (drop-oldest beyond it). */
+#define LFR_PIPELINE_MAX_EVENT_QUEUE 4096
+
+/* Samples in each rolling metric window (median / p95): about 20 s of
+ * frames at 25 fps. */
+#define LFR_PIPELINE_METRIC_WINDOW 512
+
 #endif

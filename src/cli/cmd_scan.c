@@ -1,0 +1,315 @@
+/*
+ * cmd_scan.c - `openlfr scan`: the live pipeline without the server.
+ *
+ *   openlfr scan --deployment D --camera URL [--camera URL]... [--fps F]
+ *                [--width W] [--loop] [--realtime] [--duration S] [--json]
+ *                [--db PATH]
+ *
+ * Alerts go to stdout, one JSON object per line ("alert" and
+ * "alert.update"; no face image: the crop is stored, sealed, with the
+ * alert).  Every few seconds a status line per camera goes to stderr
+ * (state, analysed fps, faces, tracks, alerts, latency median/p95, dropped
+ * frames); with --json the status and the final summary are JSON lines.
+ * Runs until every (non-looping) camera has ended, --duration S has passed,
+ * or SIGINT/SIGTERM.  The deployment must be live for matching to happen;
+ * while it is not, frames are counted and discarded.
+ * Best-shot policy (defaults: lfr_pipeline_params_default): --max-embeds K
+ * embeddings per track at most, --improve-margin Q (re-embed a track when
+ * its quality score beats the best so far by Q), --min-eye-dist PX (quality
+ * gate), --cooldown S (per entry per camera).
+ * The database is --db PATH or $OPENLFR_DB (default ./openlfr.db).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "pipeline/pipeline.h"
+
+static volatile sig_atomic_t scan_stop;
+
+static void on_signal(int sig) {
+    (void)sig;
+    scan_stop = 1;
+}
+
+/* The camera's name as stored with alerts: the URL without credentials
+ * (rtsp://user:pass@host/... -> rtsp://host/...). */
+static void camera_name(const char *url, char *out, size_t cap) {
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+    if (scheme && at && (!slash || at < slash))
+        snprintf(out, cap, "%.*s%s", (int)(scheme + 3 - url), url, at + 1);
+    else
+        snprintf(out, cap, "%s", url);
+    size_t n = strlen(out);
+    if (n >= LFR_MAX_ACTOR) out[LFR_MAX_ACTOR - 1] = 0;
+}
+
+static void print_event(const lfr_pipeline_event *ev) {
+    json_t *o = json_pack(
+        "{s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:f, s:[f,f,f,f],"
+        " s:{s:f, s:f, s:f, s:f, s:f, s:i}, s:f, s:I}",
+        "event", lfr_pipeline_event_name(ev->type), "alert", (json_int_t)ev->alert_id,
+        "deployment", (json_int_t)ev->deployment_id, "camera", ev->camera,
+        "at", (json_int_t)ev->at, "track", (json_int_t)ev->track_id,
+        "entry", (json_int_t)ev->entry_id, "image", (json_int_t)ev->image_id,
+        "subject_ref", ev->subject_ref, "name", ev->display_name, "cosine", (double)ev->cosine,
+        "threshold", (double)ev->threshold, "likeness", ev->likeness,
+        "latency_ms", ev->latency_ms, "box", (double)ev->box[0], (double)ev->box[1],
+        (double)ev->box[2], (double)ev->box[3], "quality_measures", "eye_dist",
+        (double)ev->q.eye_dist, "yaw", (double)ev->q.yaw, "roll", (double)ev->q.roll,
+        "sharpness", (double)ev->q.sharpness, "onet", (double)ev->onet_score, "at_edge",
+        ev->q.at_edge, "quality", (double)ev->quality, "face_jpeg_bytes",
+        (json_int_t)ev->face_jpeg_len);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(5)) : NULL;
+    if (s) {
+        puts(s);
+        fflush(stdout);
+    }
+    free(s);
+    json_decref(o);
+}
+
+static const char *state_name(int st) {
+    return st < 0 ? "injected" : lfr_cam_state_name((lfr_cam_state)st);
+}
+
+static json_t *metric_json(const lfr_pipeline_metric *m) {
+    return json_pack("{s:I, s:f, s:f}", "n", (json_int_t)m->n, "median_ms", m->median_ms,
+                     "p95_ms", m->p95_ms);
+}
+
+static void print_status(const lfr_pipeline_stats *s, int json, const char *type) {
+    if (!json) {
+        for (int i = 0; i < s->n_cameras; i++) {
+            const lfr_pipeline_cam_stats *c = &s->cam[i];
+            fprintf(stderr,
+                    "scan: [%d] %s: %s, %.1f fps analysed, %llu frames, %llu faces, %llu tracks, "
+                    "%llu embedded, %llu alerts (%llu suppressed), latency %.0f/%.0f ms "
+                    "(median/p95), dropped %llu%s\n",
+                    i, c->name, state_name(c->state), c->analysed_fps,
+                    (unsigned long long)c->c.frames_analysed, (unsigned long long)c->c.faces,
+                    (unsigned long long)c->c.tracks, (unsigned long long)c->c.embeddings,
+                    (unsigned long long)c->c.alerts, (unsigned long long)c->c.alerts_suppressed,
+                    c->latency.median_ms, c->latency.p95_ms,
+                    (unsigned long long)c->c.frames_dropped, s->live ? "" : " [deployment not live]");
+        }
+        return;
+    }
+    json_t *cams = json_array();
+    for (int i = 0; i < s->n_cameras; i++) {
+        const lfr_pipeline_cam_stats *c = &s->cam[i];
+        const lfr_pipeline_counters *k = &c->c;
+        json_array_append_new(
+            cams,
+            json_pack("{s:s, s:s, s:b, s:f, s:f, s:f, s:i, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I,"
+                      " s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
+                      "name", c->name, "state", state_name(c->state), "running", c->running,
+                      "analysed_fps", c->analysed_fps, "cpu_s", c->cpu_s, "wall_s", c->wall_s,
+                      "src_w", c->src_w, "src_h", c->src_h, "counters", "frames",
+                      (json_int_t)k->frames, "analysed", (json_int_t)k->frames_analysed,
+                      "not_live", (json_int_t)k->frames_not_live, "dropped",
+                      (json_int_t)k->frames_dropped, "faces", (json_int_t)k->faces, "gated",
+                      (json_int_t)k->faces_gated, "tracks", (json_int_t)k->tracks, "embeddings",
+                      (json_int_t)k->embeddings, "matches", (json_int_t)k->matches, "alerts",
+                      (json_int_t)k->alerts, "updates", (json_int_t)k->alert_updates,
+                      "suppressed", (json_int_t)k->alerts_suppressed, "alert_errors",
+                      (json_int_t)k->alert_errors, "latency", metric_json(&c->latency),
+                      "detect", metric_json(&c->detect), "track", metric_json(&c->track),
+                      "embed", metric_json(&c->embed), "match", metric_json(&c->match),
+                      "frame", metric_json(&c->frame)));
+    }
+    json_t *o = json_pack("{s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "type", type,
+                          "deployment", (json_int_t)s->deployment_id, "live", s->live,
+                          "templates", (json_int_t)s->templates, "alerts",
+                          (json_int_t)s->total.alerts, "suppressed",
+                          (json_int_t)s->total.alerts_suppressed, "events_dropped",
+                          (json_int_t)s->events_dropped, "faces", (json_int_t)s->total.faces,
+                          "latency", metric_json(&s->latency), "cameras", cams);
+    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(5)) : NULL;
+    if (t) fprintf(stderr, "%s\n", t);
+    free(t);
+    json_decref(o);
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: openlfr scan --deployment D --camera URL [--camera URL]...\n"
+                    "       [--fps F] [--width W] [--loop] [--realtime] [--duration S]\n"
+                    "       [--status-every S] [--json] [--db PATH]\n"
+                    "       best-shot policy: [--max-embeds K] [--improve-margin Q]\n"
+                    "       [--min-eye-dist PX] [--cooldown S]\n");
+    return 2;
+}
+
+int lfr_cmd_scan(int argc, char **argv) {
+    const char *urls[LFR_PIPELINE_MAX_CAMERAS];
+    int n_urls = 0, loop = 0, realtime = 0, json = 0, width = 0;
+    double fps = 0, duration = 0, every = 5;
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    const char *db = NULL;
+    long long dep = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        if (!strcmp(a, "--loop")) loop = 1;
+        else if (!strcmp(a, "--realtime")) realtime = 1;
+        else if (!strcmp(a, "--json")) json = 1;
+        else if (!v) return usage();
+        else if (!strcmp(a, "--camera")) {
+            if (n_urls == LFR_PIPELINE_MAX_CAMERAS) {
+                fprintf(stderr, "openlfr: scan: at most %d cameras\n", LFR_PIPELINE_MAX_CAMERAS);
+                return 2;
+            }
+            urls[n_urls++] = v;
+            i++;
+        } else if (!strcmp(a, "--deployment")) {
+            dep = strtoll(v, &end, 10);
+            if (*end || dep <= 0) return usage();
+            i++;
+        } else if (!strcmp(a, "--fps")) {
+            fps = strtod(v, &end);
+            if (*end || !(fps >= 0) || fps > 1000) return usage();
+            i++;
+        } else if (!strcmp(a, "--width")) {
+            long w = strtol(v, &end, 10);
+            if (*end || w < 0 || w > LFR_MAX_IMAGE_SIDE) return usage();
+            width = (int)w;
+            i++;
+        } else if (!strcmp(a, "--duration")) {
+            duration = strtod(v, &end);
+            if (*end || !(duration >= 0)) return usage();
+            i++;
+        } else if (!strcmp(a, "--status-every")) {
+            every = strtod(v, &end);
+            if (*end || !(every > 0)) return usage();
+            i++;
+        } else if (!strcmp(a, "--max-embeds")) {
+            long k = strtol(v, &end, 10);
+            if (*end || k < 1 || k > 1000) return usage();
+            prm.gate.max_embeds = (int)k;
+            i++;
+        } else if (!strcmp(a, "--improve-margin")) {
+            prm.gate.improve_margin = strtof(v, &end);
+            if (*end || !(prm.gate.improve_margin >= 0)) return usage();
+            i++;
+        } else if (!strcmp(a, "--min-eye-dist")) {
+            prm.gate.min_eye_dist = strtof(v, &end);
+            if (*end || !(prm.gate.min_eye_dist >= 0)) return usage();
+            i++;
+        } else if (!strcmp(a, "--cooldown")) {
+            prm.cooldown_s = strtod(v, &end);
+            if (*end || !(prm.cooldown_s >= 0)) return usage();
+            i++;
+        } else if (!strcmp(a, "--db")) {
+            db = v;
+            i++;
+        } else return usage();
+    }
+    if (!dep || !n_urls) return usage();
+    if (!db) db = getenv("OPENLFR_DB");
+    if (!db || !*db) db = "openlfr.db";
+    const char *key = getenv("OPENLFR_KEY");
+    lfr_store_config scfg = {.db_path = db, .key_path = key && *key ? key : NULL};
+    lfr_err err = {{0}};
+    lfr_store *store = NULL;
+    lfr_status st = lfr_store_open(&scfg, &store, &err);
+    if (st != LFR_OK) return lfr_cli_fail(db, st, &err);
+    lfr_face_engine *engine = NULL;
+    st = lfr_face_engine_load(lfr_cli_models_dir(), &engine, &err);
+    if (st != LFR_OK) {
+        lfr_store_close(store);
+        fprintf(stderr, "openlfr: scan: cannot load the face models from %s (run `make setup`)\n",
+                lfr_cli_models_dir());
+        return lfr_cli_fail("loading the face models", st, &err);
+    }
+    lfr_deploy_info *info = lfr_malloc(sizeof *info);
+    st = info ? lfr_deploy_get(store, dep, info, &err) : LFR_ERR_NOMEM;
+    if (st != LFR_OK) {
+        lfr_free(info);
+        lfr_face_engine_destroy(engine);
+        lfr_store_close(store);
+        return lfr_cli_fail("deployment", st, &err);
+    }
+    if (info->state != LFR_DEPLOY_LIVE)
+        fprintf(stderr, "openlfr: scan: deployment %lld is %s, not live: nothing will be matched "
+                        "until it is started\n", dep, lfr_deploy_state_name(info->state));
+    lfr_free(info);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    static const lfr_actor scan_actor = {"openlfr-scan", LFR_ROLE_SYSTEM};
+    lfr_pipeline_config pc = {.store = store, .deployment_id = dep, .engine = engine,
+                              .actor = &scan_actor, .params = &prm};
+    lfr_pipeline *p = NULL;
+    st = lfr_pipeline_start(&pc, &p, &err);
+    int rc = 0;
+    if (st != LFR_OK) rc = lfr_cli_fail("pipeline", st, &err);
+    for (int i = 0; rc == 0 && i < n_urls; i++) {
+        lfr_video_opts vo;
+        memset(&vo, 0, sizeof vo);
+        vo.url = urls[i];
+        vo.loop = loop;
+        vo.realtime = realtime;
+        vo.width = width;
+        vo.fps = fps;
+        vo.read_timeout_ms = 5000;
+        vo.rtsp_tcp = 1;
+        vo.max_reconnects = 0;
+        vo.wait_consumer = !realtime; /* files not paced: analyse every frame */
+        char name[LFR_MAX_ACTOR];
+        camera_name(urls[i], name, sizeof name);
+        st = lfr_pipeline_add_camera(p, name, &vo, NULL, &err);
+        if (st != LFR_OK) rc = lfr_cli_fail(name, st, &err);
+    }
+    uint64_t t0 = lfr_now_ns(), last_status = t0;
+    while (rc == 0 && !scan_stop) {
+        lfr_pipeline_event ev;
+        if (lfr_pipeline_next_event(p, &ev, 200) == LFR_OK) {
+            print_event(&ev);
+            lfr_pipeline_event_free(&ev);
+            continue;
+        }
+        uint64_t now = lfr_now_ns();
+        if (duration > 0 && (double)(now - t0) / 1e9 >= duration) break;
+        if (lfr_pipeline_running(p) == 0) break;
+        if ((double)(now - last_status) / 1e9 >= every) {
+            lfr_pipeline_stats *s = lfr_malloc(sizeof *s);
+            if (s) {
+                lfr_pipeline_stats_get(p, s);
+                print_status(s, json, "status");
+                lfr_free(s);
+            }
+            last_status = now;
+        }
+    }
+    if (p) {
+        /* Events still queued when the cameras ended. */
+        lfr_pipeline_event ev;
+        while (lfr_pipeline_next_event(p, &ev, 0) == LFR_OK) {
+            print_event(&ev);
+            lfr_pipeline_event_free(&ev);
+        }
+        lfr_pipeline_stats *s = lfr_malloc(sizeof *s);
+        if (s) {
+            lfr_pipeline_stats_get(p, s);
+            print_status(s, json, "summary");
+            lfr_free(s);
+        }
+        lfr_pipeline_stop(p);
+    }
+    if (scan_stop) fprintf(stderr, "scan: stopped by signal\n");
+    lfr_face_engine_destroy(engine);
+    lfr_store_close(store);
+    return rc;
+}

@@ -1,0 +1,1066 @@
+/*
+ * pipeline.c - camera -> detect -> track -> gate -> embed -> match -> alert.
+ * See pipeline.h for the rules; the privacy rule is the one to keep in mind
+ * when editing: nothing about a face that did not match may leave
+ * analyse_faces() except counters.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "pipeline/pipeline.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "match/match.h"
+
+const lfr_pipeline_params lfr_pipeline_params_default = {
+    .track = {.iou_min = 0.3f, .max_unseen = 10},
+    .gate = {.min_eye_dist = 16.0f, .max_yaw = 35.0f, .max_roll = 30.0f, .min_onet = 0.9f,
+             .reject_edge = 1, .good_eye_dist = 60.0f, .improve_margin = 0.10f, .max_embeds = 5},
+    .cooldown_s = 30.0,
+    .live_check_ms = 1000,
+    .event_queue = 256,
+    .crop_jpeg_quality = 90,
+    .crop_pad = 0.4f,
+};
+
+static const lfr_actor default_actor = {"openlfr-pipeline", LFR_ROLE_SYSTEM};
+
+const char *lfr_pipeline_event_name(lfr_pipeline_event_type t) {
+    return t == LFR_PIPELINE_ALERT_UPDATE ? "alert.update" : "alert";
+}
+
+/* Quality gate ------------------------------------------------------------ */
+
+float lfr_pipeline_quality(const lfr_quality_gate *g, const lfr_face *f) {
+    const lfr_face_quality *q = &f->q;
+    if (!(q->eye_dist >= g->min_eye_dist)) return -1;
+    if (!(fabsf(q->yaw) <= g->max_yaw) || !(fabsf(q->roll) <= g->max_roll)) return -1;
+    if (f->onet_score > 0 && f->onet_score < g->min_onet) return -1;
+    if (g->reject_edge && q->at_edge) return -1;
+    float size = g->good_eye_dist > 0 ? fminf(q->eye_dist / g->good_eye_dist, 1.0f) : 1.0f;
+    float yaw = 1.0f - fabsf(q->yaw) / 90.0f, roll = 1.0f - fabsf(q->roll) / 90.0f;
+    float conf = f->onet_score > 0 ? f->onet_score : f->score;
+    return size * yaw * roll * conf;
+}
+
+/* Tracker ----------------------------------------------------------------- */
+
+float lfr_box_iou(const float a[4], const float b[4]) {
+    float x0 = fmaxf(a[0], b[0]), y0 = fmaxf(a[1], b[1]);
+    float x1 = fminf(a[0] + a[2], b[0] + b[2]), y1 = fminf(a[1] + a[3], b[1] + b[3]);
+    float iw = x1 - x0, ih = y1 - y0;
+    if (!(iw > 0) || !(ih > 0)) return 0;
+    float inter = iw * ih, uni = a[2] * a[3] + b[2] * b[3] - inter;
+    return uni > 0 ? inter / uni : 0;
+}
+
+void lfr_tracker_init(lfr_tracker *tr, const lfr_track_params *p) {
+    memset(tr, 0, sizeof *tr);
+    tr->p = p ? *p : lfr_pipeline_params_default.track;
+    tr->next_id = 1;
+}
+
+typedef struct pair {
+    float iou;
+    short trk, det;
+} pair;
+
+static int pair_cmp(const void *a, const void *b) {
+    const pair *x = a, *y = b;
+    if (x->iou != y->iou) return x->iou > y->iou ? -1 : 1;
+    if (x->trk != y->trk) return x->trk - y->trk;
+    return x->det - y->det;
+}
+
+void lfr_tracker_update(lfr_tracker *tr, const float (*boxes)[4], int n, int *assign,
+                        uint64_t *removed, int *n_removed) {
+    enum { T = LFR_PIPELINE_MAX_TRACKS };
+    if (n < 0) n = 0;
+    int nd = n < T ? n : T;
+    for (int i = 0; i < n; i++) assign[i] = -1;
+    if (n_removed) *n_removed = 0;
+    /* Predicted boxes: centre moved by velocity x frames since last seen. */
+    float pred[T][4];
+    for (int j = 0; j < T; j++) {
+        const lfr_track *t = &tr->t[j];
+        if (!t->id) continue;
+        float k = (float)(t->unseen + 1);
+        pred[j][0] = t->box[0] + t->vel[0] * k;
+        pred[j][1] = t->box[1] + t->vel[1] * k;
+        pred[j][2] = t->box[2];
+        pred[j][3] = t->box[3];
+    }
+    /* Greedy: best IoU pair first.  T x nd <= 128 x 128 pairs of 8 bytes:
+     * too big for a thread's stack, so one array per thread. */
+    static _Thread_local pair pairs[T * T];
+    int np = 0;
+    for (int j = 0; j < T; j++) {
+        if (!tr->t[j].id) continue;
+        for (int i = 0; i < nd; i++) {
+            float iou = lfr_box_iou(pred[j], boxes[i]);
+            if (iou >= tr->p.iou_min) pairs[np++] = (pair){iou, (short)j, (short)i};
+        }
+    }
+    qsort(pairs, (size_t)np, sizeof *pairs, pair_cmp);
+    unsigned char trk_used[T] = {0};
+    for (int k = 0; k < np; k++) {
+        int j = pairs[k].trk, i = pairs[k].det;
+        if (trk_used[j] || assign[i] >= 0) continue;
+        trk_used[j] = 1;
+        assign[i] = j;
+        lfr_track *t = &tr->t[j];
+        float gap = (float)(t->unseen + 1);
+        float vx = (boxes[i][0] + boxes[i][2] / 2 - (t->box[0] + t->box[2] / 2)) / gap;
+        float vy = (boxes[i][1] + boxes[i][3] / 2 - (t->box[1] + t->box[3] / 2)) / gap;
+        if (t->hits <= 1) {
+            t->vel[0] = vx;
+            t->vel[1] = vy;
+        } else {
+            t->vel[0] = 0.5f * t->vel[0] + 0.5f * vx;
+            t->vel[1] = 0.5f * t->vel[1] + 0.5f * vy;
+        }
+        /* The centre moves with the detection; the size too. */
+        memcpy(t->box, boxes[i], sizeof t->box);
+        t->unseen = 0;
+        t->hits++;
+    }
+    /* Unseen tracks age and expire. */
+    for (int j = 0; j < T; j++) {
+        lfr_track *t = &tr->t[j];
+        if (!t->id || trk_used[j]) continue;
+        if (++t->unseen > tr->p.max_unseen) {
+            if (removed) removed[*n_removed] = t->id;
+            if (n_removed) (*n_removed)++;
+            memset(t, 0, sizeof *t);
+            tr->expired++;
+            tr->n--;
+        }
+    }
+    /* New tracks for unmatched detections. */
+    int free_slot = 0;
+    for (int i = 0; i < nd; i++) {
+        if (assign[i] >= 0) continue;
+        while (free_slot < T && tr->t[free_slot].id) free_slot++;
+        if (free_slot == T) break;
+        lfr_track *t = &tr->t[free_slot];
+        memset(t, 0, sizeof *t);
+        t->id = tr->next_id++;
+        memcpy(t->box, boxes[i], sizeof t->box);
+        t->hits = 1;
+        assign[i] = free_slot;
+        tr->n++;
+        tr->created++;
+    }
+}
+
+/* Metrics ----------------------------------------------------------------- */
+
+typedef struct metric {
+    double v[LFR_PIPELINE_METRIC_WINDOW];
+    uint64_t n;
+} metric;
+
+static void metric_add(metric *m, double ms) {
+    m->v[m->n % LFR_PIPELINE_METRIC_WINDOW] = ms;
+    m->n++;
+}
+
+static int dbl_cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void metric_get(const metric *m, lfr_pipeline_metric *out) {
+    out->n = m->n;
+    out->median_ms = out->p95_ms = 0;
+    size_t k = m->n < LFR_PIPELINE_METRIC_WINDOW ? (size_t)m->n : LFR_PIPELINE_METRIC_WINDOW;
+    if (!k) return;
+    double tmp[LFR_PIPELINE_METRIC_WINDOW];
+    memcpy(tmp, m->v, k * sizeof *tmp);
+    qsort(tmp, k, sizeof *tmp, dbl_cmp);
+    out->median_ms = k % 2 ? tmp[k / 2] : 0.5 * (tmp[k / 2 - 1] + tmp[k / 2]);
+    size_t i95 = (size_t)ceil(0.95 * (double)k);
+    out->p95_ms = tmp[(i95 ? i95 : 1) - 1];
+}
+
+static double ms_since(uint64_t t0) { return (double)(lfr_now_ns() - t0) / 1e6; }
+
+/* Snapshot bundle: the matcher's snapshot and what an alert needs to say
+ * about an entry.  Refcounted; cameras hold it for one frame. */
+typedef struct entry_ref {
+    int64_t id;
+    char subject_ref[LFR_MAX_ACTOR];
+    char display_name[LFR_MAX_ACTOR];
+} entry_ref;
+
+typedef struct bundle {
+    atomic_int ref;
+    lfr_match_snapshot *snap;
+    float threshold;
+    size_t n;             /* templates */
+    int64_t *image_ids;   /* row -> watchlist image id */
+    size_t n_entries;
+    entry_ref *entries;   /* sorted by id */
+} bundle;
+
+static void bundle_unref(bundle *b) {
+    if (!b || atomic_fetch_sub(&b->ref, 1) != 1) return;
+    lfr_match_snapshot_unref(b->snap);
+    lfr_free(b->image_ids);
+    lfr_free(b->entries);
+    lfr_free(b);
+}
+
+static int entry_cmp(const void *a, const void *b) {
+    int64_t x = ((const entry_ref *)a)->id, y = ((const entry_ref *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static const entry_ref *bundle_entry(const bundle *b, int64_t id) {
+    entry_ref key = {.id = id};
+    return bsearch(&key, b->entries, b->n_entries, sizeof key, entry_cmp);
+}
+
+/* Cameras ----------------------------------------------------------------- */
+
+typedef struct track_alert {
+    int64_t entry_id, alert_id;
+    float best;
+    int suppressed;       /* cooldown: this track never alerts on this entry */
+} track_alert;
+
+typedef struct track_state {
+    uint64_t id;          /* the tracker's id for this slot (reset on change) */
+    int n_emb;
+    float best_q;
+    int n_alerts;
+    track_alert a[LFR_PIPELINE_MAX_TRACK_ALERTS];
+} track_state;
+
+typedef struct cooldown {
+    int64_t entry_id;
+    uint64_t at_ns;
+} cooldown;
+
+#define FPS_RING 64
+
+typedef struct cam {
+    lfr_pipeline *p;
+    int index;
+    char name[LFR_MAX_ACTOR];
+    lfr_camera *vc;       /* NULL: injected */
+    lfr_face_ctx *fc;
+    pthread_t th;
+    int has_thread;
+    atomic_int running;
+    uint64_t start_ns;
+    /* analysis state: only the analysing thread touches these */
+    lfr_tracker tr;
+    track_state ts[LFR_PIPELINE_MAX_TRACKS];
+    cooldown cd[LFR_PIPELINE_MAX_COOLDOWN];
+    int n_cd;
+    lfr_face sel[LFR_MAX_NET_BATCH];
+    int sel_face[LFR_MAX_NET_BATCH], sel_slot[LFR_MAX_NET_BATCH];
+    float sel_q[LFR_MAX_NET_BATCH];
+    float emb[LFR_MAX_NET_BATCH * LFR_FACE_EMB_DIM];
+    /* stats: under mu */
+    pthread_mutex_t mu;
+    lfr_pipeline_counters c;
+    metric m_lat, m_det, m_trk, m_emb, m_match, m_frame;
+    uint64_t fps_t[FPS_RING];
+    uint64_t fps_n;
+    double cpu_s;
+    int src_w, src_h;
+} cam;
+
+typedef struct event_queue {
+    lfr_pipeline_event *ev;
+    int cap, head, n;
+    uint64_t dropped;
+} event_queue;
+
+struct lfr_pipeline {
+    lfr_pipeline_config cfg;
+    lfr_pipeline_params prm;
+    lfr_actor actor;
+    char actor_name[LFR_MAX_ACTOR];
+    pthread_mutex_t store_mu;   /* the store, and refresh */
+    pthread_mutex_t snap_mu;    /* cur */
+    bundle *cur;
+    int live;
+    uint64_t snapshot_loads;
+    struct {
+        int state;
+        float threshold;
+        int64_t entries, images;
+    } sig;
+    atomic_uint_least64_t last_check_ns;
+    atomic_int stop;
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    event_queue q;
+    pthread_mutex_t cams_mu;
+    int n_cams;
+    cam *cams[LFR_PIPELINE_MAX_CAMERAS];
+    metric m_lat;               /* all cameras, under q_mu */
+};
+
+static bundle *bundle_acquire(lfr_pipeline *p) {
+    pthread_mutex_lock(&p->snap_mu);
+    bundle *b = p->cur;
+    if (b) atomic_fetch_add(&b->ref, 1);
+    pthread_mutex_unlock(&p->snap_mu);
+    return b;
+}
+
+static void bundle_set(lfr_pipeline *p, bundle *b, int live) {
+    pthread_mutex_lock(&p->snap_mu);
+    bundle *old = p->cur;
+    p->cur = b;
+    p->live = live;
+    pthread_mutex_unlock(&p->snap_mu);
+    bundle_unref(old);
+}
+
+/* Builds the bundle from the store (store_mu held). */
+static lfr_status bundle_load(lfr_pipeline *p, bundle **out, lfr_err *err) {
+    *out = NULL;
+    lfr_deploy_templates t;
+    memset(&t, 0, sizeof t);
+    lfr_status st = lfr_deploy_templates_load(p->cfg.store, p->cfg.deployment_id, &t, err);
+    if (st != LFR_OK) return st;
+    bundle *b = lfr_calloc(1, sizeof *b);
+    if (!b) {
+        lfr_deploy_templates_free(&t);
+        return LFR_ERR_NOMEM;
+    }
+    atomic_init(&b->ref, 1);
+    b->threshold = t.threshold;
+    b->n = t.n;
+    st = lfr_match_snapshot_build(t.dim > 0 ? t.dim : LFR_FACE_EMB_DIM, t.n, t.data, t.entry_ids,
+                                  NULL, &b->snap);
+    if (st == LFR_OK && t.n) {
+        b->image_ids = lfr_malloc(t.n * sizeof *b->image_ids);
+        if (!b->image_ids) st = LFR_ERR_NOMEM;
+        else memcpy(b->image_ids, t.image_ids, t.n * sizeof *b->image_ids);
+    }
+    lfr_deploy_templates_free(&t);
+    lfr_watchlist_entry_info *ents = NULL;
+    size_t ne = 0;
+    if (st == LFR_OK) st = lfr_deploy_entry_list(p->cfg.store, p->cfg.deployment_id, &ents, &ne, err);
+    if (st == LFR_OK && ne) {
+        b->entries = lfr_calloc(ne, sizeof *b->entries);
+        if (!b->entries) st = LFR_ERR_NOMEM;
+        for (size_t i = 0; st == LFR_OK && i < ne; i++) {
+            b->entries[i].id = ents[i].id;
+            snprintf(b->entries[i].subject_ref, LFR_MAX_ACTOR, "%s", ents[i].subject_ref);
+            snprintf(b->entries[i].display_name, LFR_MAX_ACTOR, "%s", ents[i].display_name);
+        }
+        if (st == LFR_OK) {
+            b->n_entries = ne;
+            qsort(b->entries, ne, sizeof *b->entries, entry_cmp);
+        }
+    }
+    lfr_free(ents);
+    if (st != LFR_OK) {
+        bundle_unref(b);
+        return st;
+    }
+    *out = b;
+    return LFR_OK;
+}
+
+static lfr_status refresh(lfr_pipeline *p, int force, lfr_err *err) {
+    uint64_t now = lfr_now_ns();
+    uint64_t period = (uint64_t)p->prm.live_check_ms * 1000000u;
+    if (!force && now - atomic_load(&p->last_check_ns) < period) return LFR_OK;
+    pthread_mutex_lock(&p->store_mu);
+    now = lfr_now_ns();
+    if (!force && now - atomic_load(&p->last_check_ns) < period) {
+        pthread_mutex_unlock(&p->store_mu);
+        return LFR_OK;
+    }
+    atomic_store(&p->last_check_ns, now);
+    lfr_err e2 = {{0}};
+    lfr_status st = lfr_deploy_require_live(p->cfg.store, p->cfg.deployment_id, &e2);
+    if (st != LFR_OK) {
+        if (p->sig.state != -1) lfr_log(LFR_LOG_INFO, "pipeline: deployment %lld is not live: matching stopped",
+                             (long long)p->cfg.deployment_id);
+        bundle_set(p, NULL, 0);
+        p->sig.state = -1;
+        pthread_mutex_unlock(&p->store_mu);
+        return st == LFR_ERR_STATE || st == LFR_ERR_NOT_FOUND ? LFR_OK : st;
+    }
+    lfr_deploy_info *info = lfr_malloc(sizeof *info);
+    if (!info) {
+        pthread_mutex_unlock(&p->store_mu);
+        return LFR_ERR_NOMEM;
+    }
+    st = lfr_deploy_get(p->cfg.store, p->cfg.deployment_id, info, err);
+    int changed = st == LFR_OK && (p->sig.state != (int)info->state ||
+                                   p->sig.threshold != info->threshold ||
+                                   p->sig.entries != info->entries || p->sig.images != info->images);
+    if (changed) {
+        bundle *b = NULL;
+        st = bundle_load(p, &b, err);
+        if (st == LFR_OK) {
+            p->sig.state = (int)info->state;
+            p->sig.threshold = info->threshold;
+            p->sig.entries = info->entries;
+            p->sig.images = info->images;
+            p->snapshot_loads++;
+            lfr_log(LFR_LOG_INFO, "pipeline: deployment %lld live: %zu templates, threshold %.3f",
+                    (long long)p->cfg.deployment_id, b->n, (double)b->threshold);
+            bundle_set(p, b, 1);
+        }
+    }
+    lfr_free(info);
+    pthread_mutex_unlock(&p->store_mu);
+    return st;
+}
+
+lfr_status lfr_pipeline_refresh(lfr_pipeline *p, lfr_err *err) { return refresh(p, 1, err); }
+
+lfr_status lfr_pipeline_with_store(lfr_pipeline *p, lfr_status (*fn)(lfr_store *s, void *ctx),
+                                   void *ctx) {
+    pthread_mutex_lock(&p->store_mu);
+    lfr_status st = fn(p->cfg.store, ctx);
+    pthread_mutex_unlock(&p->store_mu);
+    return st;
+}
+
+/* Events ------------------------------------------------------------------ */
+
+void lfr_pipeline_event_free(lfr_pipeline_event *ev) {
+    if (!ev) return;
+    if (ev->face_jpeg) {
+        sodium_memzero(ev->face_jpeg, ev->face_jpeg_len);
+        lfr_free(ev->face_jpeg);
+    }
+    ev->face_jpeg = NULL;
+    ev->face_jpeg_len = 0;
+}
+
+/* Takes ownership of ev's crop. */
+static void event_push(lfr_pipeline *p, lfr_pipeline_event *ev) {
+    if (p->cfg.on_event) p->cfg.on_event(p->cfg.on_event_ctx, ev);
+    pthread_mutex_lock(&p->q_mu);
+    event_queue *q = &p->q;
+    if (q->n == q->cap) { /* drop the oldest: never block the camera */
+        lfr_pipeline_event_free(&q->ev[q->head]);
+        q->head = (q->head + 1) % q->cap;
+        q->n--;
+        q->dropped++;
+    }
+    q->ev[(q->head + q->n) % q->cap] = *ev;
+    q->n++;
+    if (ev->latency_ms >= 0) metric_add(&p->m_lat, ev->latency_ms);
+    pthread_cond_signal(&p->q_cv);
+    pthread_mutex_unlock(&p->q_mu);
+    ev->face_jpeg = NULL;
+}
+
+lfr_status lfr_pipeline_next_event(lfr_pipeline *p, lfr_pipeline_event *ev, int timeout_ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->q_mu);
+    while (p->q.n == 0 && timeout_ms > 0)
+        if (pthread_cond_timedwait(&p->q_cv, &p->q_mu, &ts)) break;
+    lfr_status st = LFR_ERR_NOT_FOUND;
+    if (p->q.n) {
+        *ev = p->q.ev[p->q.head];
+        memset(&p->q.ev[p->q.head], 0, sizeof *ev);
+        p->q.head = (p->q.head + 1) % p->q.cap;
+        p->q.n--;
+        st = LFR_OK;
+    }
+    pthread_mutex_unlock(&p->q_mu);
+    return st;
+}
+
+/* Alerts ------------------------------------------------------------------ */
+
+static uint8_t *face_crop_jpeg(const lfr_pipeline *p, const lfr_image *frame, const float box[4],
+                               size_t *len) {
+    *len = 0;
+    if (!frame || !frame->px) return NULL;
+    float pad = p->prm.crop_pad;
+    int x = (int)floorf(box[0] - pad * box[2]), y = (int)floorf(box[1] - pad * box[3]);
+    int w = (int)ceilf(box[2] * (1 + 2 * pad)), h = (int)ceilf(box[3] * (1 + 2 * pad));
+    if (w < 1) w = 1;
+    if (h < 1) h = 1;
+    lfr_image crop = {0};
+    uint8_t *buf = NULL;
+    if (lfr_image_crop(frame, x, y, w, h, &crop) == LFR_OK)
+        lfr_image_encode_jpeg(&crop, p->prm.crop_jpeg_quality, &buf, len);
+    if (crop.px) sodium_memzero(crop.px, (size_t)crop.w * crop.h * 3);
+    lfr_image_free(&crop);
+    if (!buf) *len = 0;
+    return buf;
+}
+
+static cooldown *cooldown_find(cam *c, int64_t entry) {
+    for (int i = 0; i < c->n_cd; i++)
+        if (c->cd[i].entry_id == entry) return &c->cd[i];
+    return NULL;
+}
+
+static void cooldown_set(cam *c, int64_t entry, uint64_t at) {
+    cooldown *d = cooldown_find(c, entry);
+    if (!d) {
+        if (c->n_cd < LFR_PIPELINE_MAX_COOLDOWN) d = &c->cd[c->n_cd++];
+        else { /* forget the oldest */
+            d = &c->cd[0];
+            for (int i = 1; i < c->n_cd; i++)
+                if (c->cd[i].at_ns < d->at_ns) d = &c->cd[i];
+        }
+    }
+    d->entry_id = entry;
+    d->at_ns = at;
+}
+
+typedef struct shot {
+    const lfr_image *frame;
+    uint64_t seq, capture_ns;
+    const lfr_face *face;  /* with sharpness */
+    float quality;
+    uint64_t track_id;
+} shot;
+
+static void fill_event(lfr_pipeline *p, cam *c, const bundle *b, const shot *s,
+                       const lfr_match_hit *h, lfr_pipeline_event *ev) {
+    memset(ev, 0, sizeof *ev);
+    ev->deployment_id = p->cfg.deployment_id;
+    snprintf(ev->camera, sizeof ev->camera, "%s", c->name);
+    ev->camera_index = c->index;
+    ev->frame_seq = s->seq;
+    ev->track_id = s->track_id;
+    ev->entry_id = h->entry_id;
+    ev->image_id = h->image_index >= 0 && (size_t)h->image_index < b->n ? b->image_ids[h->image_index] : 0;
+    const entry_ref *e = bundle_entry(b, h->entry_id);
+    if (e) {
+        snprintf(ev->subject_ref, sizeof ev->subject_ref, "%s", e->subject_ref);
+        snprintf(ev->display_name, sizeof ev->display_name, "%s", e->display_name);
+    }
+    ev->cosine = h->score;
+    ev->threshold = b->threshold;
+    ev->likeness = lfr_match_likeness(h->score);
+    memcpy(ev->box, s->face->box, sizeof ev->box);
+    ev->q = s->face->q;
+    ev->quality = s->quality;
+    ev->det_score = s->face->score;
+    ev->onet_score = s->face->onet_score;
+    ev->frame_w = s->frame ? s->frame->w : 0;
+    ev->frame_h = s->frame ? s->frame->h : 0;
+}
+
+static void emit(lfr_pipeline *p, cam *c, lfr_pipeline_event *ev, uint64_t capture_ns) {
+    uint64_t now = lfr_now_ns();
+    ev->latency_ms = capture_ns && now >= capture_ns ? (double)(now - capture_ns) / 1e6 : -1;
+    if (ev->latency_ms >= 0) {
+        pthread_mutex_lock(&c->mu);
+        metric_add(&c->m_lat, ev->latency_ms);
+        pthread_mutex_unlock(&c->mu);
+    }
+    event_push(p, ev);
+    lfr_pipeline_event_free(ev);
+}
+
+static void count(cam *c, uint64_t *field, uint64_t n) {
+    pthread_mutex_lock(&c->mu);
+    *field += n;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* One match of a track's shot against one entry: raise, upgrade, suppress
+ * or nothing. */
+static void alert_rule(lfr_pipeline *p, cam *c, const bundle *b, track_state *ts, const shot *s,
+                       const lfr_match_hit *h) {
+    track_alert *ta = NULL;
+    for (int i = 0; i < ts->n_alerts; i++)
+        if (ts->a[i].entry_id == h->entry_id) ta = &ts->a[i];
+    lfr_pipeline_event ev;
+    if (ta) {
+        if (ta->suppressed || !(h->score > ta->best)) return;
+        ta->best = h->score;
+        cooldown_set(c, h->entry_id, s->capture_ns);
+        fill_event(p, c, b, s, h, &ev);
+        ev.type = LFR_PIPELINE_ALERT_UPDATE;
+        ev.alert_id = ta->alert_id;
+        pthread_mutex_lock(&p->store_mu);
+        ev.at = lfr_store_now(p->cfg.store);
+        pthread_mutex_unlock(&p->store_mu);
+        ev.face_jpeg = face_crop_jpeg(p, s->frame, s->face->box, &ev.face_jpeg_len);
+        count(c, &c->c.alert_updates, 1);
+        emit(p, c, &ev, s->capture_ns);
+        return;
+    }
+    if (ts->n_alerts == LFR_PIPELINE_MAX_TRACK_ALERTS) return;
+    ta = &ts->a[ts->n_alerts++];
+    memset(ta, 0, sizeof *ta);
+    ta->entry_id = h->entry_id;
+    ta->best = h->score;
+    const cooldown *d = cooldown_find(c, h->entry_id);
+    if (d && s->capture_ns >= d->at_ns &&
+        (double)(s->capture_ns - d->at_ns) < p->prm.cooldown_s * 1e9) {
+        ta->suppressed = 1;
+        count(c, &c->c.alerts_suppressed, 1);
+        return;
+    }
+    fill_event(p, c, b, s, h, &ev);
+    ev.type = LFR_PIPELINE_ALERT;
+    ev.face_jpeg = face_crop_jpeg(p, s->frame, s->face->box, &ev.face_jpeg_len);
+    lfr_alert a = {.camera = c->name, .entry_id = h->entry_id, .score = h->score,
+                   .face_image = ev.face_jpeg, .face_image_len = ev.face_jpeg_len};
+    lfr_err err = {{0}};
+    pthread_mutex_lock(&p->store_mu);
+    lfr_status st = lfr_deploy_alert_record(p->cfg.store, p->cfg.deployment_id, &a, &p->actor,
+                                            &ev.alert_id, &err);
+    ev.at = lfr_store_now(p->cfg.store);
+    pthread_mutex_unlock(&p->store_mu);
+    if (st != LFR_OK) {
+        /* Not stored (e.g. the deployment just ended): no event either, and
+         * this track does not try again. */
+        ta->suppressed = 1;
+        count(c, &c->c.alert_errors, 1);
+        lfr_log(LFR_LOG_WARN, "pipeline: camera %s: alert not recorded: %s: %s", c->name,
+                lfr_status_message(st), err.msg);
+        lfr_pipeline_event_free(&ev);
+        return;
+    }
+    ta->alert_id = ev.alert_id;
+    cooldown_set(c, h->entry_id, s->capture_ns);
+    count(c, &c->c.alerts, 1);
+    emit(p, c, &ev, s->capture_ns);
+}
+
+/* The analysis of one frame after detection.  inj_emb: synthetic
+ * embeddings (test hook), else the embedder runs. */
+static lfr_status analyse_faces(lfr_pipeline *p, cam *c, const bundle *b, const lfr_image *frame,
+                                uint64_t seq, uint64_t capture_ns, const lfr_face *faces, int n,
+                                const float *inj_emb, lfr_err *err) {
+    enum { D = LFR_FACE_EMB_DIM, NB = LFR_MAX_MATCH_BATCH };
+    lfr_status st = LFR_OK;
+    if (n > LFR_PIPELINE_MAX_TRACKS) n = LFR_PIPELINE_MAX_TRACKS;
+    /* Track. */
+    uint64_t t0 = lfr_now_ns();
+    float boxes[LFR_PIPELINE_MAX_TRACKS][4];
+    int assign[LFR_PIPELINE_MAX_TRACKS];
+    for (int i = 0; i < n; i++) memcpy(boxes[i], faces[i].box, sizeof boxes[i]);
+    uint64_t created0 = c->tr.created;
+    lfr_tracker_update(&c->tr, (const float(*)[4])boxes, n, assign, NULL, NULL);
+    sodium_memzero(boxes, sizeof boxes);
+    double t_track = ms_since(t0);
+    /* Gate and best-shot selection. */
+    int k = 0, gated = 0;
+    for (int i = 0; i < n && k < LFR_MAX_NET_BATCH; i++) {
+        if (assign[i] < 0) continue;
+        const lfr_track *t = &c->tr.t[assign[i]];
+        track_state *ts = &c->ts[assign[i]];
+        if (ts->id != t->id) {
+            memset(ts, 0, sizeof *ts);
+            ts->id = t->id;
+        }
+        float q = lfr_pipeline_quality(&p->prm.gate, &faces[i]);
+        if (q < 0) {
+            gated++;
+            continue;
+        }
+        if (ts->n_emb >= p->prm.gate.max_embeds) continue;
+        if (ts->n_emb > 0 && !(q > ts->best_q * (1.0f + p->prm.gate.improve_margin))) continue;
+        c->sel[k] = faces[i];
+        c->sel_face[k] = i;
+        c->sel_slot[k] = assign[i];
+        c->sel_q[k] = q;
+        k++;
+    }
+    /* Embed the selected shots. */
+    double t_embed = 0, t_match = 0;
+    int matched = 0;
+    if (k) {
+        t0 = lfr_now_ns();
+        if (inj_emb) {
+            for (int j = 0; j < k; j++)
+                memcpy(c->emb + (size_t)j * D, inj_emb + (size_t)c->sel_face[j] * D, D * sizeof(float));
+        } else {
+            st = lfr_face_embed(c->fc, frame, c->sel, k, c->emb, err);
+        }
+        t_embed = ms_since(t0);
+        if (st == LFR_OK) {
+            for (int j = 0; j < k; j++) {
+                track_state *ts = &c->ts[c->sel_slot[j]];
+                ts->n_emb++;
+                if (c->sel_q[j] > ts->best_q) ts->best_q = c->sel_q[j];
+                if (p->cfg.embed_hook) p->cfg.embed_hook(p->cfg.embed_hook_ctx, c->emb + (size_t)j * D, D);
+            }
+            /* Match, LFR_MAX_MATCH_BATCH probes per pass. */
+            t0 = lfr_now_ns();
+            lfr_match_hit hits[NB * LFR_PIPELINE_MAX_TRACK_ALERTS];
+            int nh[NB];
+            for (int j0 = 0; j0 < k && st == LFR_OK; j0 += NB) {
+                int nb = k - j0 < NB ? k - j0 : NB;
+                lfr_status ms = lfr_match_search_batch(b->snap, c->emb + (size_t)j0 * D, nb,
+                                                       b->threshold, hits,
+                                                       LFR_PIPELINE_MAX_TRACK_ALERTS, nh);
+                if (ms != LFR_OK && ms != LFR_ERR_TOO_LARGE) {
+                    st = lfr_err_set(err, ms, "matching failed");
+                    break;
+                }
+                double tm = ms_since(t0);
+                for (int j = j0; j < j0 + nb; j++) {
+                    int q = j - j0;
+                    if (!nh[q]) continue;
+                    matched++;
+                    const lfr_track *t = &c->tr.t[c->sel_slot[j]];
+                    shot s = {.frame = frame, .seq = seq, .capture_ns = capture_ns,
+                              .face = &c->sel[j], .quality = c->sel_q[j], .track_id = t->id};
+                    for (int h = 0; h < nh[q]; h++)
+                        alert_rule(p, c, b, &c->ts[c->sel_slot[j]], &s,
+                                   &hits[q * LFR_PIPELINE_MAX_TRACK_ALERTS + h]);
+                }
+                t_match += tm;
+                t0 = lfr_now_ns();
+            }
+            sodium_memzero(hits, sizeof hits);
+        }
+        /* Nothing of these faces survives the frame. */
+        sodium_memzero(c->emb, (size_t)k * D * sizeof(float));
+        sodium_memzero(c->sel, (size_t)k * sizeof c->sel[0]);
+    }
+    pthread_mutex_lock(&c->mu);
+    c->c.frames_analysed++;
+    c->c.faces += (uint64_t)n;
+    c->c.faces_gated += (uint64_t)gated;
+    c->c.tracks += c->tr.created - created0;
+    if (st == LFR_OK) c->c.embeddings += (uint64_t)k;
+    c->c.matches += (uint64_t)matched;
+    metric_add(&c->m_trk, t_track);
+    if (k) {
+        metric_add(&c->m_emb, t_embed);
+        metric_add(&c->m_match, t_match);
+    }
+    c->fps_t[c->fps_n++ % FPS_RING] = lfr_now_ns();
+    pthread_mutex_unlock(&c->mu);
+    lfr_log(LFR_LOG_DEBUG, "pipeline: camera %s frame %llu: %d faces, %d embedded, %d matched",
+            c->name, (unsigned long long)seq, n, k, matched);
+    return st;
+}
+
+static double thread_cpu_s(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *cam_thread(void *arg) {
+    cam *c = arg;
+    lfr_pipeline *p = c->p;
+    lfr_face_params fp = lfr_face_params_default;
+    while (!atomic_load(&p->stop)) {
+        lfr_err err = {{0}};
+        lfr_status st = refresh(p, 0, &err);
+        if (st != LFR_OK)
+            lfr_log(LFR_LOG_WARN, "pipeline: deployment check failed: %s: %s",
+                    lfr_status_message(st), err.msg);
+        lfr_frame f;
+        memset(&f, 0, sizeof f);
+        st = lfr_camera_next(c->vc, &f, 200);
+        if (st == LFR_ERR_STATE) break;   /* ended, failed or stopped */
+        if (st != LFR_OK) continue;       /* no frame in time */
+        uint64_t t_frame = lfr_now_ns();
+        count(c, &c->c.frames, 1);
+        bundle *b = bundle_acquire(p);
+        if (!b) { /* not live: no detection at all */
+            count(c, &c->c.frames_not_live, 1);
+            lfr_image_free(&f.img);
+            continue;
+        }
+        if (!c->src_w) {
+            c->src_w = f.img.w;
+            c->src_h = f.img.h;
+        }
+        lfr_face *faces = NULL;
+        int n = 0;
+        uint64_t t0 = lfr_now_ns();
+        st = lfr_face_detect(c->fc, &f.img, &fp, &faces, &n, &err);
+        double t_det = ms_since(t0);
+        if (st == LFR_OK) {
+            pthread_mutex_lock(&c->mu);
+            metric_add(&c->m_det, t_det);
+            pthread_mutex_unlock(&c->mu);
+            st = analyse_faces(p, c, b, &f.img, f.seq, f.capture_ns, faces, n, NULL, &err);
+        }
+        if (st != LFR_OK)
+            lfr_log(LFR_LOG_WARN, "pipeline: camera %s: analysis failed: %s: %s", c->name,
+                    lfr_status_message(st), err.msg);
+        bundle_unref(b);
+        lfr_image_free(&f.img);
+        double cpu = thread_cpu_s();
+        pthread_mutex_lock(&c->mu);
+        metric_add(&c->m_frame, ms_since(t_frame));
+        c->cpu_s = cpu;
+        pthread_mutex_unlock(&c->mu);
+    }
+    double cpu = thread_cpu_s();
+    pthread_mutex_lock(&c->mu);
+    c->cpu_s = cpu;
+    pthread_mutex_unlock(&c->mu);
+    atomic_store(&c->running, 0);
+    return NULL;
+}
+
+/* Lifecycle --------------------------------------------------------------- */
+
+lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out, lfr_err *err) {
+    *out = NULL;
+    if (!cfg || !cfg->store)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "pipeline needs a store");
+    lfr_pipeline *p = lfr_calloc(1, sizeof *p);
+    if (!p) return LFR_ERR_NOMEM;
+    p->cfg = *cfg;
+    p->prm = cfg->params ? *cfg->params : lfr_pipeline_params_default;
+    if (p->prm.event_queue < 1) p->prm.event_queue = 1;
+    if (p->prm.event_queue > LFR_PIPELINE_MAX_EVENT_QUEUE) p->prm.event_queue = LFR_PIPELINE_MAX_EVENT_QUEUE;
+    if (p->prm.gate.max_embeds < 1) p->prm.gate.max_embeds = 1;
+    const lfr_actor *a = cfg->actor ? cfg->actor : &default_actor;
+    snprintf(p->actor_name, sizeof p->actor_name, "%s", a->name ? a->name : "");
+    p->actor.name = p->actor_name;
+    p->actor.role = a->role;
+    p->sig.state = -1;
+    p->q.cap = p->prm.event_queue;
+    p->q.ev = lfr_calloc((size_t)p->q.cap, sizeof *p->q.ev);
+    if (!p->q.ev) {
+        lfr_free(p);
+        return LFR_ERR_NOMEM;
+    }
+    pthread_mutex_init(&p->store_mu, NULL);
+    pthread_mutex_init(&p->snap_mu, NULL);
+    pthread_mutex_init(&p->q_mu, NULL);
+    pthread_cond_init(&p->q_cv, NULL);
+    pthread_mutex_init(&p->cams_mu, NULL);
+    atomic_init(&p->stop, 0);
+    atomic_init(&p->last_check_ns, 0);
+    lfr_status st = refresh(p, 1, err);
+    if (st != LFR_OK) {
+        lfr_pipeline_stop(p);
+        return st;
+    }
+    *out = p;
+    return LFR_OK;
+}
+
+lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_video_opts *o,
+                                   int *index, lfr_err *err) {
+    if (index) *index = -1;
+    if (!name || !*name || strlen(name) >= LFR_MAX_ACTOR)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "camera name must be 1..%d bytes",
+                           LFR_MAX_ACTOR - 1);
+    if (o && !p->cfg.engine)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "a video camera needs the face engine");
+    pthread_mutex_lock(&p->cams_mu);
+    if (p->n_cams == LFR_PIPELINE_MAX_CAMERAS) {
+        pthread_mutex_unlock(&p->cams_mu);
+        return lfr_err_set(err, LFR_ERR_TOO_LARGE, "at most %d cameras per pipeline",
+                           LFR_PIPELINE_MAX_CAMERAS);
+    }
+    cam *c = lfr_calloc(1, sizeof *c);
+    if (!c) {
+        pthread_mutex_unlock(&p->cams_mu);
+        return LFR_ERR_NOMEM;
+    }
+    c->p = p;
+    c->index = p->n_cams;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    lfr_tracker_init(&c->tr, &p->prm.track);
+    pthread_mutex_init(&c->mu, NULL);
+    c->start_ns = lfr_now_ns();
+    lfr_status st = LFR_OK;
+    if (o) {
+        st = lfr_face_ctx_new(p->cfg.engine, &c->fc);
+        if (st != LFR_OK) lfr_err_set(err, st, "face context for camera %s", name);
+        if (st == LFR_OK) st = lfr_camera_start(o, &c->vc, err);
+        if (st == LFR_OK) {
+            atomic_init(&c->running, 1);
+            if (pthread_create(&c->th, NULL, cam_thread, c)) {
+                atomic_store(&c->running, 0);
+                st = lfr_err_set(err, LFR_ERR_INTERNAL, "cannot start the analysis thread");
+            } else {
+                c->has_thread = 1;
+            }
+        }
+        if (st != LFR_OK) {
+            if (c->vc) lfr_camera_stop(c->vc);
+            lfr_face_ctx_destroy(c->fc);
+            pthread_mutex_destroy(&c->mu);
+            lfr_free(c);
+            pthread_mutex_unlock(&p->cams_mu);
+            return st;
+        }
+    }
+    p->cams[p->n_cams++] = c;
+    if (index) *index = c->index;
+    pthread_mutex_unlock(&p->cams_mu);
+    return LFR_OK;
+}
+
+int lfr_pipeline_running(lfr_pipeline *p) {
+    int n = 0;
+    pthread_mutex_lock(&p->cams_mu);
+    for (int i = 0; i < p->n_cams; i++) n += atomic_load(&p->cams[i]->running);
+    pthread_mutex_unlock(&p->cams_mu);
+    return n;
+}
+
+lfr_status lfr_pipeline_inject(lfr_pipeline *p, int cam_index, const lfr_image *frame,
+                               uint64_t capture_ns, const lfr_face *faces, int n,
+                               const float *emb, lfr_err *err) {
+    if (cam_index < 0 || cam_index >= p->n_cams || p->cams[cam_index]->vc)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "not an injected camera");
+    if (n < 0 || (n && (!faces || !emb)))
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "faces and embeddings required");
+    cam *c = p->cams[cam_index];
+    lfr_status st = refresh(p, 0, err);
+    if (st != LFR_OK) return st;
+    count(c, &c->c.frames, 1);
+    bundle *b = bundle_acquire(p);
+    if (!b) {
+        count(c, &c->c.frames_not_live, 1);
+        return LFR_OK;
+    }
+    if (frame && !c->src_w) {
+        c->src_w = frame->w;
+        c->src_h = frame->h;
+    }
+    pthread_mutex_lock(&c->mu);
+    uint64_t seq = c->c.frames;
+    pthread_mutex_unlock(&c->mu);
+    st = analyse_faces(p, c, b, frame, seq, capture_ns, faces, n, emb, err);
+    bundle_unref(b);
+    return st;
+}
+
+static void counters_add(lfr_pipeline_counters *t, const lfr_pipeline_counters *c) {
+    t->frames += c->frames;
+    t->frames_analysed += c->frames_analysed;
+    t->frames_not_live += c->frames_not_live;
+    t->frames_dropped += c->frames_dropped;
+    t->faces += c->faces;
+    t->faces_gated += c->faces_gated;
+    t->tracks += c->tracks;
+    t->embeddings += c->embeddings;
+    t->matches += c->matches;
+    t->alerts += c->alerts;
+    t->alert_updates += c->alert_updates;
+    t->alerts_suppressed += c->alerts_suppressed;
+    t->alert_errors += c->alert_errors;
+}
+
+void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out) {
+    memset(out, 0, sizeof *out);
+    out->deployment_id = p->cfg.deployment_id;
+    pthread_mutex_lock(&p->snap_mu);
+    out->live = p->live;
+    out->templates = p->cur ? p->cur->n : 0;
+    pthread_mutex_unlock(&p->snap_mu);
+    pthread_mutex_lock(&p->store_mu);
+    out->snapshot_loads = p->snapshot_loads;
+    pthread_mutex_unlock(&p->store_mu);
+    pthread_mutex_lock(&p->q_mu);
+    out->events_dropped = p->q.dropped;
+    metric_get(&p->m_lat, &out->latency);
+    pthread_mutex_unlock(&p->q_mu);
+    uint64_t now = lfr_now_ns();
+    pthread_mutex_lock(&p->cams_mu);
+    out->n_cameras = p->n_cams;
+    for (int i = 0; i < p->n_cams; i++) {
+        cam *c = p->cams[i];
+        lfr_pipeline_cam_stats *s = &out->cam[i];
+        snprintf(s->name, sizeof s->name, "%s", c->name);
+        s->state = -1;
+        if (c->vc) {
+            lfr_cam_stats vs;
+            memset(&vs, 0, sizeof vs);
+            lfr_camera_stats_get(c->vc, &vs);
+            s->state = (int)vs.state;
+            s->src_w = vs.src_w;
+            s->src_h = vs.src_h;
+        }
+        s->running = atomic_load(&c->running);
+        pthread_mutex_lock(&c->mu);
+        s->c = c->c;
+        if (c->vc) {
+            lfr_cam_stats vs;
+            memset(&vs, 0, sizeof vs);
+            lfr_camera_stats_get(c->vc, &vs);
+            s->c.frames_dropped = vs.dropped;
+        }
+        if (!s->src_w) {
+            s->src_w = c->src_w;
+            s->src_h = c->src_h;
+        }
+        s->cpu_s = c->cpu_s;
+        s->wall_s = (double)(now - c->start_ns) / 1e9;
+        metric_get(&c->m_lat, &s->latency);
+        metric_get(&c->m_det, &s->detect);
+        metric_get(&c->m_trk, &s->track);
+        metric_get(&c->m_emb, &s->embed);
+        metric_get(&c->m_match, &s->match);
+        metric_get(&c->m_frame, &s->frame);
+        /* Analysed fps over the frames of the last 5 s in the ring. */
+        uint64_t k = c->fps_n < FPS_RING ? c->fps_n : FPS_RING;
+        if (k >= 2) {
+            uint64_t newest = c->fps_t[(c->fps_n - 1) % FPS_RING], oldest = newest;
+            uint64_t m = 1;
+            for (uint64_t j = 2; j <= k; j++) {
+                uint64_t t = c->fps_t[(c->fps_n - j) % FPS_RING];
+                if (newest - t > 5000000000ull) break;
+                oldest = t;
+                m = j;
+            }
+            if (m >= 2 && newest > oldest && (!s->running || now - newest < 2000000000ull))
+                s->analysed_fps = (double)(m - 1) / ((double)(newest - oldest) / 1e9);
+        }
+        pthread_mutex_unlock(&c->mu);
+        counters_add(&out->total, &s->c);
+    }
+    pthread_mutex_unlock(&p->cams_mu);
+}
+
+void lfr_pipeline_stop(lfr_pipeline *p) {
+    if (!p) return;
+    atomic_store(&p->stop, 1);
+    for (int i = 0; i < p->n_cams; i++)
+        if (p->cams[i]->has_thread) pthread_join(p->cams[i]->th, NULL);
+    for (int i = 0; i < p->n_cams; i++) {
+        cam *c = p->cams[i];
+        if (c->vc) lfr_camera_stop(c->vc);
+        lfr_face_ctx_destroy(c->fc);
+        pthread_mutex_destroy(&c->mu);
+        sodium_memzero(c, sizeof *c);
+        lfr_free(c);
+    }
+    bundle_set(p, NULL, 0);
+    while (p->q.n) {
+        lfr_pipeline_event_free(&p->q.ev[p->q.head]);
+        p->q.head = (p->q.head + 1) % p->q.cap;
+        p->q.n--;
+    }
+    lfr_free(p->q.ev);
+    pthread_mutex_destroy(&p->store_mu);
+    pthread_mutex_destroy(&p->snap_mu);
+    pthread_mutex_destroy(&p->q_mu);
+    pthread_cond_destroy(&p->q_cv);
+    pthread_mutex_destroy(&p->cams_mu);
+    lfr_free(p);
+}

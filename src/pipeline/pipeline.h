@@ -1,0 +1,287 @@
+/*
+ * pipeline.h - live recognition: camera -> detect -> track -> quality gate
+ * -> embed (best shots only) -> match -> alert.
+ *
+ * OVERVIEW
+ *   One lfr_pipeline serves ONE deployment.  Each camera gets one analysis
+ *   thread with its own lfr_face_ctx.  Per frame (always the newest one the
+ *   camera has, lfr_camera_next; older ones are dropped by video and counted):
+ *     detect    lfr_face_detect on the frame.
+ *     track     greedy IoU matching of the detections with the tracks'
+ *               constant-velocity predictions (lfr_tracker below); track ids
+ *               count from 1 per camera; a track unseen for
+ *               params.track.max_unseen analysed frames expires.
+ *     gate      lfr_pipeline_quality (eye distance, yaw, roll, detector
+ *               scores, frame edge) gives each face a score in [0, 1] or
+ *               rejects it.
+ *     embed     only the best shots: a track's first face that passes the
+ *               gate, then again only when the score beats the best embedded
+ *               so far by the fraction params.gate.improve_margin, at most
+ *               params.gate.max_embeds per track.  Never every face.
+ *     match     lfr_match_search_batch against the deployment's snapshot
+ *               (refcounted, shared by the cameras) at the deployment's
+ *               authorised threshold.
+ *     alert     one alert per (track, watchlist entry): raised at the first
+ *               match, then "alert.update" when a later shot of the same
+ *               track scores higher.  Cooldown: after an alert for entry E
+ *               on camera C, a NEW track matching E on C within
+ *               params.cooldown_s is suppressed (counted, not stored).
+ *               A raised alert is stored with lfr_deploy_alert_record (its
+ *               padded face crop sealed as JPEG) and put on the event queue.
+ *   Liveness: at most every params.live_check_ms the pipeline calls
+ *   lfr_deploy_require_live and lfr_deploy_get.  When the deployment is not
+ *   live the snapshot is dropped and frames are counted and discarded
+ *   without detection (matching STOPS).  When its state, threshold or
+ *   watchlist size changes the snapshot is rebuilt.
+ *
+ *   PRIVACY.  Nothing about a face that did not match leaves the frame it
+ *   came from: no crop, embedding, box or frame is written, logged, queued
+ *   or kept, except the box a track holds in memory while it is followed.
+ *   Embedding buffers are wiped after matching.  What remains of
+ *   non-matches is counters only (lfr_pipeline_stats).  Debug logging
+ *   prints counters and states, never boxes, crops or vectors.
+ *
+ *   Events: a bounded queue (params.event_queue); when full the OLDEST
+ *   event is dropped and counted (events_dropped): a slow consumer never
+ *   blocks a camera.  An optional callback sees each event first (from the
+ *   camera thread; it must not block).
+ *
+ *   Metrics: rolling windows (LFR_PIPELINE_METRIC_WINDOW samples) of the
+ *   time per stage (detect, track, embed, match), per analysed frame, and
+ *   frame-to-alert latency (the frame's capture_ns to the event), reported
+ *   as median and p95.
+ *
+ * OWNERSHIP
+ *   The store passed in is used only by the pipeline, under its own lock,
+ *   from lfr_pipeline_start until lfr_pipeline_stop returns; the caller
+ *   must not use it meanwhile (a store is single-threaded), except through
+ *   lfr_pipeline_with_store.  The face engine must outlive the pipeline.
+ *   Events from lfr_pipeline_next_event are the caller's: release with
+ *   lfr_pipeline_event_free (which wipes the face crop).  Stats are
+ *   caller-owned fixed-size structs.
+ */
+#ifndef LFR_PIPELINE_H
+#define LFR_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "deploy/deploy.h"
+#include "face/face.h"
+#include "image/image.h"
+#include "video/video.h"
+
+/* Parameters ------------------------------------------------------------- */
+
+typedef struct lfr_track_params {
+    float iou_min;     /* least IoU of prediction and detection to continue a track (0.3) */
+    int max_unseen;    /* analysed frames a track survives unseen (10) */
+} lfr_track_params;
+
+typedef struct lfr_quality_gate {
+    float min_eye_dist;   /* px between the eyes in the frame (16) */
+    float max_yaw;        /* degrees (35) */
+    float max_roll;       /* degrees (30) */
+    float min_onet;       /* O-Net probability (0.9) */
+    int reject_edge;      /* 1: faces touching the frame edge are not embedded */
+    float good_eye_dist;  /* eye distance at which size stops adding to the score (60) */
+    float improve_margin; /* re-embed when the score beats the best so far by this
+                             fraction of it (0.10: 10 % better) */
+    int max_embeds;       /* embeddings per track, at most (5) */
+} lfr_quality_gate;
+
+typedef struct lfr_pipeline_params {
+    lfr_track_params track;
+    lfr_quality_gate gate;
+    double cooldown_s;    /* per entry per camera (30) */
+    int live_check_ms;    /* liveness / snapshot refresh period (1000) */
+    int event_queue;      /* events held for a slow consumer (256) */
+    int crop_jpeg_quality;/* alert face crop (90) */
+    float crop_pad;       /* crop = box grown by this fraction on each side (0.4) */
+} lfr_pipeline_params;
+
+extern const lfr_pipeline_params lfr_pipeline_params_default;
+
+/* Quality score of a face in [0, 1], or -1 when the gate rejects it.
+ * Size (eye distance up to good_eye_dist), frontality (yaw, roll) and the
+ * O-Net probability each contribute a factor. */
+float lfr_pipeline_quality(const lfr_quality_gate *g, const lfr_face *f);
+
+/* Tracker (one per camera; exposed for tests) ----------------------------- */
+
+typedef struct lfr_track {
+    uint64_t id;           /* from 1, per camera */
+    float box[4];          /* last seen x, y, w, h */
+    float vel[2];          /* centre motion per analysed frame */
+    int unseen;            /* analysed frames since last seen */
+    int hits;              /* frames seen */
+} lfr_track;
+
+typedef struct lfr_tracker {
+    lfr_track_params p;
+    lfr_track t[LFR_PIPELINE_MAX_TRACKS];
+    int n;
+    uint64_t next_id;
+    uint64_t created, expired;   /* counters */
+} lfr_tracker;
+
+void lfr_tracker_init(lfr_tracker *tr, const lfr_track_params *p);
+/* One analysed frame: boxes[i] (x, y, w, h), n of them.  assign[i] gets the
+ * index into tr->t of the track box i belongs to (a new track when none
+ * matched; -1 only when LFR_PIPELINE_MAX_TRACKS tracks are live).  Tracks
+ * unseen too long are removed; removed[] (may be NULL, room for
+ * LFR_PIPELINE_MAX_TRACKS) receives their ids and *n_removed their number.
+ * Indices into tr->t are valid until the next update. */
+void lfr_tracker_update(lfr_tracker *tr, const float (*boxes)[4], int n, int *assign,
+                        uint64_t *removed, int *n_removed);
+float lfr_box_iou(const float a[4], const float b[4]);
+
+/* Events ----------------------------------------------------------------- */
+
+typedef enum lfr_pipeline_event_type {
+    LFR_PIPELINE_ALERT,         /* "alert": a new alert (stored) */
+    LFR_PIPELINE_ALERT_UPDATE   /* "alert.update": a better shot of the same track */
+} lfr_pipeline_event_type;
+
+const char *lfr_pipeline_event_name(lfr_pipeline_event_type t);
+
+typedef struct lfr_pipeline_event {
+    lfr_pipeline_event_type type;
+    int64_t alert_id;          /* the stored alert (updates refer to it) */
+    int64_t deployment_id;
+    char camera[LFR_MAX_ACTOR];
+    int camera_index;
+    int64_t at;                /* UTC seconds (the store's clock) */
+    uint64_t frame_seq;
+    uint64_t track_id;
+    int64_t entry_id;          /* watchlist entry ... */
+    int64_t image_id;          /* ... and the watchlist image that matched best */
+    char subject_ref[LFR_MAX_ACTOR];
+    char display_name[LFR_MAX_ACTOR];
+    float cosine;
+    float threshold;
+    double likeness;           /* lfr_match_likeness(cosine) */
+    float box[4];              /* face box in the frame */
+    lfr_face_quality q;        /* incl. sharpness */
+    float quality;             /* lfr_pipeline_quality */
+    float det_score, onet_score;
+    int frame_w, frame_h;
+    double latency_ms;         /* frame capture to this event */
+    uint8_t *face_jpeg;        /* padded live crop; owned by the event */
+    size_t face_jpeg_len;
+} lfr_pipeline_event;
+
+void lfr_pipeline_event_free(lfr_pipeline_event *ev);
+
+typedef void (*lfr_pipeline_event_fn)(void *ctx, const lfr_pipeline_event *ev);
+
+/* Stats ------------------------------------------------------------------ */
+
+typedef struct lfr_pipeline_metric {
+    uint64_t n;            /* samples ever */
+    double median_ms, p95_ms;  /* over the last LFR_PIPELINE_METRIC_WINDOW */
+} lfr_pipeline_metric;
+
+typedef struct lfr_pipeline_counters {
+    uint64_t frames;            /* frames taken from the camera */
+    uint64_t frames_analysed;   /* ... detected on (deployment live) */
+    uint64_t frames_not_live;   /* ... discarded because the deployment was not live */
+    uint64_t frames_dropped;    /* never analysed: replaced by a newer one (video) */
+    uint64_t faces;             /* faces detected */
+    uint64_t faces_gated;       /* ... rejected by the quality gate */
+    uint64_t tracks;            /* tracks started */
+    uint64_t embeddings;        /* faces embedded */
+    uint64_t matches;           /* embeddings at or above the threshold */
+    uint64_t alerts;            /* raised (stored) */
+    uint64_t alert_updates;     /* alert.update events */
+    uint64_t alerts_suppressed; /* cooldown */
+    uint64_t alert_errors;      /* alerts that could not be stored */
+} lfr_pipeline_counters;
+
+typedef struct lfr_pipeline_cam_stats {
+    char name[LFR_MAX_ACTOR];
+    int state;                  /* lfr_cam_state; -1 for an injected camera */
+    int running;                /* analysis thread still running */
+    lfr_pipeline_counters c;
+    double analysed_fps;        /* over the last few seconds */
+    double cpu_s;               /* CPU time of the analysis thread */
+    double wall_s;              /* since the camera started */
+    int src_w, src_h;
+    lfr_pipeline_metric latency, detect, track, embed, match, frame;
+} lfr_pipeline_cam_stats;
+
+typedef struct lfr_pipeline_stats {
+    int64_t deployment_id;
+    int live;                   /* 1 while matching */
+    uint64_t snapshot_loads;
+    size_t templates;
+    uint64_t events_dropped;    /* oldest events dropped, consumer too slow */
+    lfr_pipeline_counters total;/* sum over cameras */
+    lfr_pipeline_metric latency;/* over all cameras */
+    int n_cameras;
+    lfr_pipeline_cam_stats cam[LFR_PIPELINE_MAX_CAMERAS];
+} lfr_pipeline_stats;
+
+/* Pipeline --------------------------------------------------------------- */
+
+/* TEST ONLY: sees every embedding the pipeline computes, before matching
+ * (tests/test_pipeline.c proves none of them reaches any file). */
+typedef void (*lfr_pipeline_embed_fn)(void *ctx, const float *emb, int dim);
+
+typedef struct lfr_pipeline_config {
+    lfr_store *store;
+    int64_t deployment_id;
+    const lfr_face_engine *engine;   /* may be NULL when only injected cameras are used */
+    const lfr_pipeline_params *params;  /* NULL: defaults */
+    const lfr_actor *actor;          /* who records alerts; NULL: "openlfr-pipeline" system */
+    lfr_pipeline_event_fn on_event;  /* optional */
+    void *on_event_ctx;
+    lfr_pipeline_embed_fn embed_hook;/* TEST ONLY; NULL in the product */
+    void *embed_hook_ctx;
+} lfr_pipeline_config;
+
+typedef struct lfr_pipeline lfr_pipeline;
+
+/* Loads the deployment's snapshot if it is live (it need not be yet). */
+lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out, lfr_err *err);
+
+/* Starts camera `name` (at most LFR_MAX_ACTOR - 1 bytes, no credentials:
+ * it is stored with alerts) from video options `o`, with its analysis
+ * thread.  o == NULL adds an INJECTED camera (no thread), fed by
+ * lfr_pipeline_inject (tests).  *index (may be NULL) gets its index. */
+lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_video_opts *o,
+                                   int *index, lfr_err *err);
+
+/* Cameras whose analysis thread is still running. */
+int lfr_pipeline_running(lfr_pipeline *p);
+
+/* Oldest queued event; LFR_ERR_NOT_FOUND when none arrived within
+ * timeout_ms (0: do not wait). */
+lfr_status lfr_pipeline_next_event(lfr_pipeline *p, lfr_pipeline_event *ev, int timeout_ms);
+
+void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out);
+
+/* Checks liveness and reloads the snapshot now (otherwise done every
+ * params.live_check_ms by the camera threads). */
+lfr_status lfr_pipeline_refresh(lfr_pipeline *p, lfr_err *err);
+
+/* Runs fn(store, ctx) under the pipeline's store lock (e.g. the server
+ * recording an operator's decision while cameras run). */
+lfr_status lfr_pipeline_with_store(lfr_pipeline *p, lfr_status (*fn)(lfr_store *s, void *ctx),
+                                   void *ctx);
+
+/* Stops every camera, joins the threads, drops the snapshot and the queue.
+ * The store is the caller's again afterwards.  NULL ok. */
+void lfr_pipeline_stop(lfr_pipeline *p);
+
+/* TEST HOOK: runs the analysis of one frame on injected camera `cam` with
+ * the caller's detections and one synthetic embedding per face (row i of
+ * emb, dim floats, unit length) instead of the networks: tracking, gate,
+ * best-shot selection, matching, alert rules, storing, events and counters
+ * are the product's.  `frame` supplies the crop for alerts. */
+lfr_status lfr_pipeline_inject(lfr_pipeline *p, int cam, const lfr_image *frame,
+                               uint64_t capture_ns, const lfr_face *faces, int n,
+                               const float *emb, lfr_err *err);
+
+#endif

@@ -1,0 +1,603 @@
+/*
+ * test_pipeline.c - the live pipeline's rules.
+ *
+ *  - tracker (synthetic boxes): ids persist while a face moves, two people
+ *    crossing keep their ids (constant-velocity prediction), a track
+ *    survives max_unseen missed frames and then expires;
+ *  - quality gate: small, turned, edge faces are rejected;
+ *  - alert rules through the injection hook (synthetic detections and
+ *    embeddings, a real store and a live deployment): one alert per
+ *    (track, entry), an upgrade when the same track matches better, cooldown
+ *    suppression of a new track, a new alert after the cooldown, no alert
+ *    below the threshold, matching stops when the deployment ends, and the
+ *    counters;
+ *  - privacy (needs OPENLFR_DATA and the models): the talking-head clip
+ *    against a watchlist of LFW people nobody in it belongs to, with the
+ *    database, key and a debug log in one temporary folder; afterwards no
+ *    file there holds a JPEG/PNG or the first 32 bytes of any embedding the
+ *    pipeline computed (recorded through the test-only embed hook), the
+ *    alerts table is empty and the counters show faces were seen.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "enrol/enrol.h"
+#include "harness.h"
+#include "match/match.h"
+#include "pipeline/pipeline.h"
+
+static const lfr_actor CREATOR = {"PC 1 Smith", LFR_ROLE_OPERATOR};
+static const lfr_actor AUTH = {"Supt 2 Jones", LFR_ROLE_AUTHORISER};
+
+static void rm_rf(const char *dir) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "  cleanup of %s failed\n", dir);
+}
+
+/* Tracker ------------------------------------------------------------------ */
+
+static void box(float b[4], float x, float y, float s) {
+    b[0] = x;
+    b[1] = y;
+    b[2] = s;
+    b[3] = s;
+}
+
+static void test_tracker_ids_persist(void) {
+    lfr_tracker tr;
+    lfr_tracker_init(&tr, NULL);
+    float b[1][4];
+    int a[1];
+    uint64_t id = 0;
+    for (int f = 0; f < 30; f++) {
+        box(b[0], 100 + 8.0f * f, 50 + 2.0f * f, 60 + 0.5f * f);
+        lfr_tracker_update(&tr, (const float(*)[4])b, 1, a, NULL, NULL);
+        CHECK(a[0] >= 0);
+        if (a[0] < 0) return;
+        if (f == 0) id = tr.t[a[0]].id;
+        CHECK_EQ_INT(tr.t[a[0]].id, id);
+    }
+    CHECK_EQ_INT(tr.created, 1);
+    CHECK_NEAR(tr.t[a[0]].vel[0], 8.25, 0.5); /* centre moves 8 + 0.25 px/frame */
+}
+
+static void test_tracker_crossing(void) {
+    /* Two faces walking towards each other, crossing in the middle; at the
+     * crossing their boxes overlap each other more than their own previous
+     * boxes would without prediction. */
+    lfr_tracker tr;
+    lfr_tracker_init(&tr, NULL);
+    float b[2][4];
+    int a[2];
+    uint64_t ida = 0, idb = 0;
+    for (int f = 0; f < 25; f++) {
+        box(b[0], 20 + 24.0f * f, 100, 60);        /* A: left to right */
+        box(b[1], 600 - 24.0f * f, 115, 60);       /* B: right to left */
+        /* detector order changes from frame to frame */
+        if (f % 2) {
+            float t[4];
+            memcpy(t, b[0], sizeof t);
+            memcpy(b[0], b[1], sizeof t);
+            memcpy(b[1], t, sizeof t);
+        }
+        lfr_tracker_update(&tr, (const float(*)[4])b, 2, a, NULL, NULL);
+        CHECK(a[0] >= 0 && a[1] >= 0);
+        if (a[0] < 0 || a[1] < 0) return;
+        uint64_t ia = tr.t[a[f % 2 ? 1 : 0]].id, ib = tr.t[a[f % 2 ? 0 : 1]].id;
+        if (f == 0) {
+            ida = ia;
+            idb = ib;
+        }
+        CHECK_EQ_INT(ia, ida);
+        CHECK_EQ_INT(ib, idb);
+    }
+    CHECK(ida != idb);
+    CHECK_EQ_INT(tr.created, 2);
+}
+
+static void test_tracker_expiry(void) {
+    lfr_track_params p = {.iou_min = 0.3f, .max_unseen = 3};
+    lfr_tracker tr;
+    lfr_tracker_init(&tr, &p);
+    float b[1][4];
+    int a[1];
+    uint64_t removed[LFR_PIPELINE_MAX_TRACKS];
+    int nr = 0;
+    box(b[0], 100, 100, 50);
+    lfr_tracker_update(&tr, (const float(*)[4])b, 1, a, removed, &nr);
+    uint64_t id = tr.t[a[0]].id;
+    for (int k = 0; k < 3; k++) { /* unseen 1..3: kept */
+        lfr_tracker_update(&tr, NULL, 0, a, removed, &nr);
+        CHECK_EQ_INT(nr, 0);
+        CHECK_EQ_INT(tr.n, 1);
+    }
+    /* back after 3 missed frames: the same track */
+    lfr_tracker_update(&tr, (const float(*)[4])b, 1, a, removed, &nr);
+    CHECK_EQ_INT(tr.t[a[0]].id, id);
+    for (int k = 0; k < 4; k++) lfr_tracker_update(&tr, NULL, 0, a, removed, &nr);
+    CHECK_EQ_INT(nr, 1); /* the 4th miss expired it */
+    CHECK_EQ_INT(removed[0], id);
+    CHECK_EQ_INT(tr.n, 0);
+    lfr_tracker_update(&tr, (const float(*)[4])b, 1, a, removed, &nr);
+    CHECK(tr.t[a[0]].id != id);
+    CHECK_EQ_INT(tr.expired, 1);
+}
+
+/* Quality gate ------------------------------------------------------------- */
+
+static lfr_face synth_face(float x, float y, float eye) {
+    lfr_face f;
+    memset(&f, 0, sizeof f);
+    box(f.box, x, y, eye * 2.5f);
+    f.score = f.onet_score = 0.99f;
+    f.q.eye_dist = eye;
+    /* landmarks: a frontal face in the box */
+    float cx = x + eye * 1.25f, cy = y + eye * 1.1f;
+    float lm[5][2] = {{cx - eye / 2, cy}, {cx + eye / 2, cy}, {cx, cy + eye * 0.5f},
+                      {cx - eye * 0.4f, cy + eye}, {cx + eye * 0.4f, cy + eye}};
+    memcpy(f.lm, lm, sizeof lm);
+    return f;
+}
+
+static void test_quality_gate(void) {
+    const lfr_quality_gate *g = &lfr_pipeline_params_default.gate;
+    lfr_face f = synth_face(100, 100, 40);
+    float q = lfr_pipeline_quality(g, &f);
+    CHECK(q > 0 && q <= 1);
+    lfr_face small = synth_face(100, 100, 10);
+    CHECK(lfr_pipeline_quality(g, &small) < 0);
+    lfr_face turned = f;
+    turned.q.yaw = 50;
+    CHECK(lfr_pipeline_quality(g, &turned) < 0);
+    lfr_face edge = f;
+    edge.q.at_edge = 1;
+    CHECK(lfr_pipeline_quality(g, &edge) < 0);
+    lfr_face big = synth_face(100, 100, 55);
+    CHECK(lfr_pipeline_quality(g, &big) > q);
+}
+
+/* Alert rules -------------------------------------------------------------- */
+
+enum { D = LFR_FACE_EMB_DIM };
+
+/* Unit vector: cos(a) along axis i, sin(a) along axis j. */
+static void vec(float *v, int i, float cosine, int j) {
+    memset(v, 0, D * sizeof(float));
+    v[i] = cosine;
+    v[j] = sqrtf(1 - cosine * cosine);
+}
+
+typedef struct events {
+    int n;
+    lfr_pipeline_event_type type[64];
+    int64_t alert_id[64], entry[64];
+    uint64_t track[64];
+    float cosine[64];
+    size_t jpeg_len[64];
+} events;
+
+static void drain(lfr_pipeline *p, events *e) {
+    lfr_pipeline_event ev;
+    while (lfr_pipeline_next_event(p, &ev, 0) == LFR_OK) {
+        if (e->n < 64) {
+            e->type[e->n] = ev.type;
+            e->alert_id[e->n] = ev.alert_id;
+            e->entry[e->n] = ev.entry_id;
+            e->track[e->n] = ev.track_id;
+            e->cosine[e->n] = ev.cosine;
+            e->jpeg_len[e->n] = ev.face_jpeg_len;
+            e->n++;
+        }
+        lfr_pipeline_event_free(&ev);
+    }
+}
+
+static void test_alert_rules(void) {
+    char dir[] = "/tmp/lfr_pipe_XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    char db[300];
+    snprintf(db, sizeof db, "%s/openlfr.db", dir);
+    lfr_store_config cfg = {.db_path = db};
+    lfr_store *s = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_store_open(&cfg, &s, &err), LFR_OK);
+    if (!s) return;
+    lfr_deploy_params dp = {.name = "inject", .location = "lab", .purpose = "test",
+                            .legal_basis = "test", .planned_start = 1000,
+                            .planned_end = 4000000000, .threshold = 0.70f, .cameras = "cam"};
+    int64_t dep = 0, e0 = 0, e1 = 0;
+    CHECK_STATUS(lfr_deploy_create(s, &dp, &CREATOR, &dep, &err), LFR_OK);
+    /* Two entries: templates along axes 0 and 1; a small PNG as their photo. */
+    lfr_image px = {0};
+    lfr_image_alloc(&px, 8, 8);
+    uint8_t *png = NULL;
+    size_t png_len = 0;
+    lfr_image_encode_png(&px, &png, &png_len);
+    lfr_image_free(&px);
+    float t0[D], t1[D];
+    vec(t0, 0, 1.0f, 1);
+    vec(t1, 1, 1.0f, 0);
+    lfr_watchlist_entry we = {.subject_ref = "REF-0", .display_name = "Zero",
+                              .category = LFR_WATCHLIST_WANTED_ON_WARRANT, .reason = "test",
+                              .image_source = "test", .image_date = "2025-01-01"};
+    CHECK_STATUS(lfr_deploy_entry_add(s, dep, &we, png, png_len, t0, D, &CREATOR, &e0, &err), LFR_OK);
+    we.subject_ref = "REF-1";
+    we.display_name = "One";
+    CHECK_STATUS(lfr_deploy_entry_add(s, dep, &we, png, png_len, t1, D, &CREATOR, &e1, &err), LFR_OK);
+    lfr_free(png);
+
+    /* Not live yet: frames are counted, nothing is matched. */
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    prm.cooldown_s = 30;
+    prm.track.max_unseen = 2;
+    lfr_pipeline_config pc = {.store = s, .deployment_id = dep, .params = &prm};
+    lfr_pipeline *p = NULL;
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    if (!p) goto out;
+    int cam = -1;
+    CHECK_STATUS(lfr_pipeline_add_camera(p, "inject-1", NULL, &cam, &err), LFR_OK);
+    lfr_image frame = {0};
+    lfr_image_alloc(&frame, 640, 360);
+    lfr_face f = synth_face(100, 100, 40);
+    float emb[2 * D];
+    vec(emb, 0, 0.80f, 5);
+    const uint64_t S = 1000000000ull;
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 1 * S, &f, 1, emb, &err), LFR_OK);
+    lfr_pipeline_stats st;
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(st.live, 0);
+    CHECK_EQ_INT(st.total.frames_not_live, 1);
+    CHECK_EQ_INT(st.total.faces, 0);
+
+    /* Live (the store is the test's again while no camera thread runs). */
+    CHECK_STATUS(lfr_deploy_authorise(s, dep, &AUTH, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_start(s, dep, &AUTH, &err), LFR_OK);
+    CHECK_STATUS(lfr_pipeline_refresh(p, &err), LFR_OK);
+    events ev = {0};
+    /* 1: track 1 matches entry 0 at 0.80: one alert. */
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 2 * S, &f, 1, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 1);
+    CHECK_EQ_INT(ev.type[0], LFR_PIPELINE_ALERT);
+    CHECK_EQ_INT(ev.entry[0], e0);
+    CHECK(ev.alert_id[0] > 0);
+    CHECK(ev.jpeg_len[0] > 100);
+    uint64_t track1 = ev.track[0];
+    /* 2: same track, a better shot (bigger face) matching better: upgrade. */
+    lfr_face f2 = synth_face(104, 100, 50);
+    vec(emb, 0, 0.90f, 5);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 3 * S, &f2, 1, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 2);
+    CHECK_EQ_INT(ev.type[1], LFR_PIPELINE_ALERT_UPDATE);
+    CHECK_EQ_INT(ev.alert_id[1], ev.alert_id[0]);
+    CHECK_EQ_INT(ev.track[1], track1);
+    CHECK_NEAR(ev.cosine[1], 0.90, 1e-4);
+    /* 3: same track, an even better shot but a lower score: nothing. */
+    lfr_face f3 = synth_face(106, 98, 58);
+    vec(emb, 0, 0.85f, 5);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 4 * S, &f3, 1, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 2);
+    /* 4: same track, no better shot: not even embedded. */
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 4 * S, &f3, 1, emb, &err), LFR_OK);
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(st.total.embeddings, 3);
+    /* The track expires (3 empty frames), the same person comes back 5 s
+     * later as a new track: within the cooldown, suppressed. */
+    for (int k = 0; k < 3; k++)
+        CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 5 * S, NULL, 0, NULL, &err), LFR_OK);
+    lfr_face g = synth_face(400, 150, 45);
+    vec(emb, 0, 0.95f, 5);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 9 * S, &g, 1, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 2);
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(st.total.alerts_suppressed, 1);
+    CHECK_EQ_INT(st.total.tracks, 2);
+    /* Meanwhile a second person, matching entry 1, and a third matching
+     * nobody (0.5 < 0.70), in the same frame: one new alert (entry 1). */
+    lfr_face two[2] = {synth_face(100, 100, 40), synth_face(250, 100, 40)};
+    vec(emb, 1, 0.75f, 6);
+    vec(emb + D, 2, 0.99f, 7); /* nobody's axis */
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 10 * S, two, 2, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 3);
+    CHECK_EQ_INT(ev.type[2], LFR_PIPELINE_ALERT);
+    CHECK_EQ_INT(ev.entry[2], e1);
+    /* Entry 0 again 40 s after its last alert (cooldown over), new track. */
+    for (int k = 0; k < 3; k++)
+        CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 41 * S, NULL, 0, NULL, &err), LFR_OK);
+    vec(emb, 0, 0.72f, 5);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 45 * S, &g, 1, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 4);
+    CHECK_EQ_INT(ev.type[3], LFR_PIPELINE_ALERT);
+    CHECK_EQ_INT(ev.entry[3], e0);
+    CHECK(ev.track[3] != track1);
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(st.total.alerts, 3);
+    CHECK_EQ_INT(st.total.alert_updates, 1);
+    CHECK_EQ_INT(st.total.alerts_suppressed, 1);
+    CHECK_EQ_INT(st.total.embeddings, 7);
+    CHECK_EQ_INT(st.total.matches, 6);
+    CHECK_EQ_INT(st.total.faces, 8);
+    CHECK_EQ_INT(st.total.tracks, 5);
+    CHECK_EQ_INT(st.total.frames_analysed, 13);
+    CHECK_EQ_INT(st.cam[0].track.n, 13);
+    /* The deployment ends: matching stops. */
+    CHECK_STATUS(lfr_deploy_end(s, dep, &AUTH, "test over", &err), LFR_OK);
+    CHECK_STATUS(lfr_pipeline_refresh(p, &err), LFR_OK);
+    lfr_face h = synth_face(300, 200, 50);
+    vec(emb, 1, 0.99f, 6);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 100 * S, &h, 1, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 4);
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(st.live, 0);
+    CHECK_EQ_INT(st.total.frames_not_live, 2);
+    lfr_pipeline_stop(p);
+    lfr_image_free(&frame);
+    /* Stored: three alerts. */
+    lfr_deploy_info *info = lfr_malloc(sizeof *info);
+    CHECK_STATUS(lfr_deploy_get(s, dep, info, &err), LFR_OK);
+    CHECK_EQ_INT(info->alerts, 3);
+    lfr_free(info);
+out:
+    lfr_store_close(s);
+    rm_rf(dir);
+}
+
+static void test_event_queue_drops_oldest(void) {
+    /* A consumer that never reads: the queue keeps the newest events and
+     * counts the rest; the camera never waits. */
+    char dir[] = "/tmp/lfr_pipeq_XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    char db[300];
+    snprintf(db, sizeof db, "%s/openlfr.db", dir);
+    lfr_store_config cfg = {.db_path = db};
+    lfr_store *s = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_store_open(&cfg, &s, &err), LFR_OK);
+    if (!s) return;
+    lfr_deploy_params dp = {.name = "q", .location = "lab", .purpose = "test", .legal_basis = "t",
+                            .planned_start = 1000, .planned_end = 4000000000, .threshold = 0.7f};
+    int64_t dep = 0, eid = 0;
+    lfr_deploy_create(s, &dp, &CREATOR, &dep, &err);
+    float t[D];
+    vec(t, 0, 1.0f, 1);
+    static const uint8_t img[4] = {1, 2, 3, 4};
+    lfr_watchlist_entry we = {.subject_ref = "R", .display_name = "R",
+                              .category = LFR_WATCHLIST_WANTED_ON_WARRANT, .reason = "t",
+                              .image_source = "t", .image_date = "2025-01-01"};
+    CHECK_STATUS(lfr_deploy_entry_add(s, dep, &we, img, sizeof img, t, D, &CREATOR, &eid, &err), LFR_OK);
+    lfr_deploy_authorise(s, dep, &AUTH, &err);
+    lfr_deploy_start(s, dep, &AUTH, &err);
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    prm.event_queue = 2;
+    prm.cooldown_s = 0;
+    prm.track.max_unseen = 0;
+    lfr_pipeline_config pc = {.store = s, .deployment_id = dep, .params = &prm};
+    lfr_pipeline *p = NULL;
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    if (!p) goto out;
+    int cam = -1;
+    lfr_pipeline_add_camera(p, "inject-q", NULL, &cam, &err);
+    lfr_image frame = {0};
+    lfr_image_alloc(&frame, 320, 240);
+    float emb[D];
+    vec(emb, 0, 0.9f, 3);
+    for (int k = 0; k < 5; k++) { /* a new track every other frame: 5 alerts */
+        lfr_face f = synth_face(20.0f + 50 * k, 50, 30);
+        CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, (uint64_t)(k + 1) * 1000000000ull, &f, 1,
+                                         emb, &err), LFR_OK);
+        CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 0, NULL, 0, NULL, &err), LFR_OK);
+    }
+    lfr_pipeline_stats st;
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(st.total.alerts, 5);
+    CHECK_EQ_INT(st.events_dropped, 3);
+    events ev = {0};
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 2);
+    if (ev.n == 2) CHECK(ev.alert_id[0] < ev.alert_id[1]);
+    lfr_pipeline_stop(p);
+    lfr_image_free(&frame);
+out:
+    lfr_store_close(s);
+    rm_rf(dir);
+}
+
+/* Privacy ------------------------------------------------------------------ */
+
+#define MAX_REC 4096
+static uint8_t rec[MAX_REC][32];
+static int n_rec;
+
+static void record_embedding(void *ctx, const float *emb, int dim) {
+    (void)ctx;
+    if (n_rec < MAX_REC && dim * 4 >= 32) memcpy(rec[n_rec++], emb, 32);
+}
+
+static int contains(const uint8_t *hay, size_t n, const void *needle, size_t m) {
+    for (size_t i = 0; i + m <= n; i++)
+        if (!memcmp(hay + i, needle, m)) return 1;
+    return 0;
+}
+
+static void test_privacy_no_match_leaves_nothing(void) {
+    const char *data = harness_data_dir();
+    if (!data) SKIP("OPENLFR_DATA not set: privacy test on a real clip not run");
+    char clip[600], lfw[600];
+    snprintf(clip, sizeof clip, "%s/video/talking-head/SihanWang-WHU_Face_Detection_test.mp4", data);
+    snprintf(lfw, sizeof lfw, "%s/lfw/images", data);
+    if (access(clip, R_OK) || access(lfw, R_OK)) SKIP("no video/talking-head clip or lfw/ in OPENLFR_DATA");
+    const char *md = getenv("OPENLFR_MODELS");
+    lfr_face_engine *eng = NULL;
+    lfr_err err = {{0}};
+    if (lfr_face_engine_load(md && *md ? md : "models", &eng, &err) != LFR_OK)
+        SKIP("face models not installed (make setup)");
+    lfr_face_ctx *fc = NULL;
+    lfr_face_ctx_new(eng, &fc);
+    char dir[] = "/tmp/lfr_privacy_XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    char db[300], key[300], logp[300];
+    snprintf(db, sizeof db, "%s/openlfr.db", dir);
+    snprintf(key, sizeof key, "%s/openlfr.key", dir);
+    snprintf(logp, sizeof logp, "%s/openlfr.log", dir);
+    lfr_store_config cfg = {.db_path = db, .key_path = key};
+    lfr_store *s = NULL;
+    CHECK_STATUS(lfr_store_open(&cfg, &s, &err), LFR_OK);
+    if (!s) goto out;
+    lfr_deploy_params dp = {.name = "privacy", .location = "lab", .purpose = "test",
+                            .legal_basis = "test", .planned_start = 1000,
+                            .planned_end = 4000000000, .threshold = LFR_MATCH_DEFAULT_THRESHOLD};
+    int64_t dep = 0;
+    lfr_deploy_create(s, &dp, &CREATOR, &dep, &err);
+    /* A watchlist of LFW people (nobody in the clip). */
+    DIR *d = opendir(lfw);
+    int added = 0;
+    char **names = NULL;
+    size_t nn = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        names = realloc(names, (nn + 1) * sizeof *names);
+        names[nn++] = strdup(de->d_name);
+    }
+    if (d) closedir(d);
+    for (size_t i = 0; i < nn; i++)
+        for (size_t j = i + 1; j < nn; j++)
+            if (strcmp(names[i], names[j]) > 0) {
+                char *t = names[i];
+                names[i] = names[j];
+                names[j] = t;
+            }
+    for (size_t i = 0; i < nn && added < 20; i++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s/%s_0001.jpg", lfw, names[i], names[i]);
+        uint8_t *buf;
+        size_t len;
+        if (lfr_read_file(path, LFR_MAX_IMAGE_BYTES, &buf, &len) != LFR_OK) continue;
+        lfr_watchlist_entry we = {.subject_ref = names[i], .display_name = names[i],
+                                  .category = LFR_WATCHLIST_WANTED_ON_WARRANT, .reason = "test",
+                                  .image_source = "LFW", .image_date = "2007-01-01"};
+        lfr_enrol_result r;
+        int64_t eid;
+        if (lfr_enrol_add(s, fc, dep, &we, buf, len, NULL, &CREATOR, &eid, &r, &err) == LFR_OK) added++;
+        lfr_free(buf);
+    }
+    for (size_t i = 0; i < nn; i++) free(names[i]);
+    free(names);
+    CHECK(added >= 10);
+    CHECK_STATUS(lfr_deploy_authorise(s, dep, &AUTH, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_start(s, dep, &AUTH, &err), LFR_OK);
+
+    /* Everything the run logs (debug level) goes to a file in the folder. */
+    fflush(stderr);
+    int saved = dup(2), lf = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(lf, 2);
+    close(lf);
+    lfr_log_set_level(LFR_LOG_DEBUG);
+    lfr_pipeline_config pc = {.store = s, .deployment_id = dep, .engine = eng,
+                              .embed_hook = record_embedding};
+    lfr_pipeline *p = NULL;
+    lfr_status st = lfr_pipeline_start(&pc, &p, &err);
+    lfr_pipeline_stats stats;
+    memset(&stats, 0, sizeof stats);
+    if (st == LFR_OK) {
+        lfr_video_opts vo = {.url = clip, .rtsp_tcp = 1, .wait_consumer = 1};
+        st = lfr_pipeline_add_camera(p, "talking-head", &vo, NULL, &err);
+        uint64_t t0 = lfr_now_ns();
+        while (st == LFR_OK && lfr_pipeline_running(p) &&
+               lfr_now_ns() - t0 < 120ull * 1000000000ull) {
+            lfr_pipeline_event ev;
+            if (lfr_pipeline_next_event(p, &ev, 200) == LFR_OK) lfr_pipeline_event_free(&ev);
+        }
+        lfr_pipeline_stats_get(p, &stats);
+        lfr_pipeline_stop(p);
+    }
+    lfr_log_set_level(LFR_LOG_INFO);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    CHECK_STATUS(st, LFR_OK);
+    fprintf(stderr, "  %llu frames, %llu faces, %llu tracks, %llu embeddings, %llu alerts, %d recorded\n",
+            (unsigned long long)stats.total.frames_analysed, (unsigned long long)stats.total.faces,
+            (unsigned long long)stats.total.tracks, (unsigned long long)stats.total.embeddings,
+            (unsigned long long)stats.total.alerts, n_rec);
+    CHECK(stats.total.faces > 0);
+    CHECK(stats.total.embeddings > 0);
+    CHECK(n_rec > 0);
+    CHECK_EQ_INT(stats.total.alerts, 0);
+    lfr_deploy_info *info = lfr_malloc(sizeof *info);
+    CHECK_STATUS(lfr_deploy_get(s, dep, info, &err), LFR_OK);
+    CHECK_EQ_INT(info->alerts, 0);
+    lfr_free(info);
+    int64_t n_alerts = -1;
+    lfr_store_query_int64(s, "SELECT count(*) FROM alerts", 0, 0, -1, &n_alerts, &err);
+    CHECK_EQ_INT(n_alerts, 0);
+    lfr_store_close(s);
+    s = NULL;
+    /* Every file left in the folder. */
+    d = opendir(dir);
+    int files = 0;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        uint8_t *buf;
+        size_t n;
+        if (lfr_read_file(path, 1u << 30, &buf, &n) != LFR_OK) continue;
+        files++;
+        /* JPEG SOI + a marker our encoder or a camera writes first (JFIF,
+         * Exif, DQT, Adobe): 4 bytes, so sealed random bytes do not trip it;
+         * the PNG signature is 8 bytes. */
+        static const uint8_t png[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
+        static const uint8_t soi[4][4] = {{0xff, 0xd8, 0xff, 0xe0}, {0xff, 0xd8, 0xff, 0xe1},
+                                          {0xff, 0xd8, 0xff, 0xdb}, {0xff, 0xd8, 0xff, 0xee}};
+        int hit = contains(buf, n, png, sizeof png);
+        for (int k = 0; k < 4; k++) hit |= contains(buf, n, soi[k], 4);
+        if (hit) fprintf(stderr, "  image signature in %s\n", de->d_name);
+        CHECK(!hit);
+        int emb_hits = 0;
+        for (int r = 0; r < n_rec; r++) emb_hits += contains(buf, n, rec[r], 32);
+        if (emb_hits) fprintf(stderr, "  %d embeddings found in %s\n", emb_hits, de->d_name);
+        CHECK_EQ_INT(emb_hits, 0);
+        lfr_free(buf);
+    }
+    if (d) closedir(d);
+    CHECK(files >= 3); /* database, key, log (and WAL) */
+out:
+    if (s) lfr_store_close(s);
+    lfr_face_ctx_destroy(fc);
+    lfr_face_engine_destroy(eng);
+    rm_rf(dir);
+}
+
+int main(void) {
+    RUN(test_tracker_ids_persist);
+    RUN(test_tracker_crossing);
+    RUN(test_tracker_expiry);
+    RUN(test_quality_gate);
+    RUN(test_alert_rules);
+    RUN(test_event_queue_drops_oldest);
+    RUN(test_privacy_no_match_leaves_nothing);
+    return harness_done("pipeline");
+}
