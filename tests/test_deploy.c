@@ -149,7 +149,13 @@ static void test_lifecycle(void) {
     int64_t al;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &low, &CAM, &al, &err), LFR_ERR_INVALID_ARG);
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &hi, &CAM, &al, &err), LFR_OK);
+    /* a better shot of the same track replaces score and crop; a worse one
+     * is refused; after the decision nothing changes */
+    CHECK_STATUS(lfr_deploy_alert_update(s, al, 0.85f, IMG, sizeof IMG, &CAM, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_update(s, al, 0.82f, IMG, sizeof IMG, &CAM, &err), LFR_ERR_INVALID_ARG);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM alerts WHERE score > 0.84"), 1);
     CHECK_STATUS(lfr_deploy_alert_decide(s, al, 1, "stopped, arrested", &ALICE, &err), LFR_OK);
+    CHECK_REFUSED(lfr_deploy_alert_update(s, al, 0.9f, NULL, 0, &CAM, &err), "decided");
     CHECK_REFUSED(lfr_deploy_alert_decide(s, al, 0, NULL, &ALICE, &err), "already been decided");
     /* ended */
     CHECK_STATUS(lfr_deploy_end(s, d, &BOB, "operation complete", &err), LFR_OK);

@@ -61,6 +61,7 @@
     X(CHECK_PHOTO, "check.photo")                                              \
     X(ALERT_RAISE, "alert.raise")                                              \
     X(ALERT_DECISION, "alert.decision")                                        \
+    X(ALERT_UPDATE, "alert.update")                                            \
     X(EXPORT, "export")                                                        \
     X(RETENTION_DELETE, "retention.delete")       /* deletion receipt */       \
     X(SETTING_CHANGE, "setting.change")

@@ -1187,6 +1187,66 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
     return st;
 }
 
+lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
+                                   const uint8_t *face_image, size_t face_image_len,
+                                   const lfr_actor *by, lfr_err *err) {
+    lfr_status st = lfr_actor_check(by, err);
+    if (st == LFR_OK && !isfinite(score))
+        st = lfr_err_set(err, LFR_ERR_INVALID_ARG, "alert score is not finite");
+    if (st == LFR_OK && face_image && face_image_len > LFR_MAX_IMAGE_BYTES)
+        st = lfr_err_set(err, LFR_ERR_TOO_LARGE, "alert image exceeds %u bytes", LFR_MAX_IMAGE_BYTES);
+    if (st != LFR_OK) return st;
+    if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
+    int64_t dep = 0;
+    st = lfr_store_query_int64(s, "SELECT deployment_id FROM alerts WHERE id = ?", 1, alert_id, 0,
+                               &dep, err);
+    if (st == LFR_OK && dep == 0)
+        st = lfr_err_set(err, LFR_ERR_NOT_FOUND, "no alert %lld", (long long)alert_id);
+    if (st == LFR_OK) st = lfr_deploy_require_live(s, dep, err);
+    lfr_store_stmt *q = NULL;
+    int row = 0;
+    double old = 0;
+    int64_t decided = 0;
+    if (st == LFR_OK) {
+        st = lfr_store_stmt_prepare(s, "SELECT score, decided_at IS NOT NULL FROM alerts WHERE id = ?",
+                                    &q, err);
+        if (st == LFR_OK) {
+            lfr_store_stmt_bind_int64(q, 1, alert_id);
+            st = lfr_store_stmt_step(q, &row, err);
+            old = lfr_store_stmt_double(q, 0);
+            decided = lfr_store_stmt_int64(q, 1);
+            lfr_store_stmt_finalize(q);
+        }
+    }
+    if (st == LFR_OK && decided)
+        st = lfr_err_set(err, LFR_ERR_STATE, "alert %lld has been decided; it is not changed",
+                         (long long)alert_id);
+    if (st == LFR_OK && !((double)score > old))
+        st = lfr_err_set(err, LFR_ERR_INVALID_ARG, "an update must score higher than %.4f", old);
+    uint8_t *sealed = NULL;
+    size_t nsealed = 0;
+    if (st == LFR_OK && face_image && face_image_len)
+        st = lfr_store_seal(s, face_image, face_image_len, &sealed, &nsealed);
+    if (st == LFR_OK)
+        st = lfr_store_stmt_prepare(s, "UPDATE alerts SET score = ?, face_image = COALESCE(?, face_image) "
+                                       "WHERE id = ?", &q, err);
+    if (st == LFR_OK) {
+        lfr_store_stmt_bind_double(q, 1, score);
+        if (sealed) lfr_store_stmt_bind_blob(q, 2, sealed, nsealed);
+        else lfr_store_stmt_bind_null(q, 2);
+        lfr_store_stmt_bind_int64(q, 3, alert_id);
+        st = lfr_store_stmt_step(q, &row, err);
+        lfr_store_stmt_finalize(q);
+    }
+    lfr_free(sealed);
+    if (st == LFR_OK)
+        st = audit(s, by, LFR_AUDIT_ALERT_UPDATE, dep,
+                   json_pack("{s:I, s:f, s:f}", "alert", (json_int_t)alert_id, "score",
+                             dec6(score), "previous_score", dec6(old)),
+                   err);
+    return finish(s, st);
+}
+
 lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed,
                                    const char *outcome, const lfr_actor *by, lfr_err *err) {
     lfr_status st = lfr_actor_check(by, err);

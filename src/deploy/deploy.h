@@ -247,6 +247,12 @@ typedef struct lfr_alert {
 /* Live deployments only. */
 lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lfr_alert *a,
                                    const lfr_actor *by, int64_t *alert_id, lfr_err *err);
+/* A better shot of the same person on the same track: replaces the alert's
+ * score and face crop (sealed) when `score` is higher, before anyone has
+ * decided on it; audited (alert.update).  Live deployments only. */
+lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
+                                   const uint8_t *face_image, size_t face_image_len,
+                                   const lfr_actor *by, lfr_err *err);
 /* An operator's adjudication (once per alert): confirmed = 1 or rejected. */
 lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed,
                                    const char *outcome, const lfr_actor *by, lfr_err *err);

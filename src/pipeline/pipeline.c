@@ -602,6 +602,19 @@ static void alert_rule(lfr_pipeline *p, cam *c, const bundle *b, track_state *ts
         ev.at = lfr_store_now(p->cfg.store);
         pthread_mutex_unlock(&p->store_mu);
         ev.face_jpeg = face_crop_jpeg(p, s->frame, s->face->box, &ev.face_jpeg_len);
+        lfr_err uerr = {{0}};
+        pthread_mutex_lock(&p->store_mu);
+        lfr_status ust = lfr_deploy_alert_update(p->cfg.store, ta->alert_id, h->score, ev.face_jpeg,
+                                                 ev.face_jpeg_len, &p->actor, &uerr);
+        pthread_mutex_unlock(&p->store_mu);
+        if (ust != LFR_OK) {
+            /* Decided already, or the deployment ended: the stored alert
+             * stays as it is, and so does what operators were shown. */
+            lfr_log(LFR_LOG_INFO, "pipeline: camera %s: alert %lld not updated: %s", c->name,
+                    (long long)ta->alert_id, uerr.msg);
+            lfr_pipeline_event_free(&ev);
+            return;
+        }
         count(c, &c->c.alert_updates, 1);
         emit(p, c, &ev, s->capture_ns);
         return;
