@@ -1328,6 +1328,48 @@ static lfr_status collect(lfr_store *s, const char *sql, int64_t p, due **out, s
     return st;
 }
 
+/* Data kept for a period after it was made (alerts, photo checks): the
+ * rows, their sealed images and the receipt's wording, one row each. */
+typedef struct aged_rule {
+    const char *table, *image_col, *data_class, *rule;
+} aged_rule;
+
+static const aged_rule aged_rules[] = {
+    {"alerts", "face_image", "alerts", "alert_retention"},
+    {"photo_checks", "image", "photo_checks", "photo_check_retention"},
+};
+
+/* Deletes the rows of `ar` made at or before now - period, per deployment,
+ * each deletion with its receipt; adds to the report counters. */
+static lfr_status purge_aged(lfr_store *s, const aged_rule *ar, int64_t period, int64_t now,
+                             int64_t *rows, int64_t *images, int64_t *receipts, lfr_err *err) {
+    char sel[256], del[160];
+    snprintf(sel, sizeof sel,
+             "SELECT deployment_id, count(*), count(%s) FROM %s WHERE at <= ? "
+             "GROUP BY deployment_id ORDER BY deployment_id", ar->image_col, ar->table);
+    snprintf(del, sizeof del, "DELETE FROM %s WHERE deployment_id = ? AND at <= ?", ar->table);
+    due *d;
+    size_t n;
+    lfr_status st = collect(s, sel, now - period, &d, &n, err);
+    for (size_t i = 0; st == LFR_OK && i < n; i++) {
+        st = exec_n(s, del, 2, d[i].dep, now - period, err);
+        if (st == LFR_OK)
+            st = audit(s, &retention_actor, LFR_AUDIT_RETENTION_DELETE, d[i].dep,
+                       json_pack("{s:s, s:I, s:I, s:s, s:I, s:I}", "data_class", ar->data_class,
+                                 "count", (json_int_t)d[i].a, "image_count", (json_int_t)d[i].b,
+                                 "rule", ar->rule, "rule_seconds", (json_int_t)period,
+                                 "deleted_at", (json_int_t)now),
+                       err);
+        if (st == LFR_OK) {
+            *rows += d[i].a;
+            *images += d[i].b;
+            (*receipts)++;
+        }
+    }
+    lfr_free(d);
+    return st;
+}
+
 static lfr_status purge_in_tx(lfr_store *s, int64_t now, const lfr_retention_rules *r,
                               lfr_purge_report *rep, lfr_err *err) {
     due *d = NULL;
@@ -1370,53 +1412,16 @@ static lfr_status purge_in_tx(lfr_store *s, int64_t now, const lfr_retention_rul
     lfr_free(d);
     if (st != LFR_OK) return st;
 
-    /* 2. alerts older than their retention period, per deployment */
-    st = collect(s,
-                 "SELECT deployment_id, count(*), count(face_image) FROM alerts WHERE at <= ? "
-                 "GROUP BY deployment_id ORDER BY deployment_id",
-                 now - r->alerts_s, &d, &n, err);
-    for (size_t i = 0; st == LFR_OK && i < n; i++) {
-        st = exec_n(s, "DELETE FROM alerts WHERE deployment_id = ? AND at <= ?", 2, d[i].dep,
-                   now - r->alerts_s, err);
-        if (st == LFR_OK)
-            st = audit(s, &retention_actor, LFR_AUDIT_RETENTION_DELETE, d[i].dep,
-                       json_pack("{s:s, s:I, s:I, s:s, s:I, s:I}", "data_class", "alerts", "count",
-                                 (json_int_t)d[i].a, "image_count", (json_int_t)d[i].b, "rule",
-                                 "alert_retention", "rule_seconds", (json_int_t)r->alerts_s,
-                                 "deleted_at", (json_int_t)now),
-                       err);
-        if (st == LFR_OK) {
-            rep->alerts += d[i].a;
-            rep->alert_images += d[i].b;
-            rep->receipts++;
-        }
+    /* 2, 3. alerts and photo checks older than their retention period,
+     * per deployment (one row of aged_rules each). */
+    const int64_t periods[] = {r->alerts_s, r->photo_checks_s};
+    int64_t *counts[][2] = {{&rep->alerts, &rep->alert_images},
+                            {&rep->photo_checks, &rep->photo_check_images}};
+    for (size_t k = 0; k < sizeof aged_rules / sizeof aged_rules[0]; k++) {
+        st = purge_aged(s, &aged_rules[k], periods[k], now, counts[k][0], counts[k][1],
+                        &rep->receipts, err);
+        if (st != LFR_OK) return st;
     }
-    lfr_free(d);
-    if (st != LFR_OK) return st;
-
-    /* 3. photo checks older than their retention period */
-    st = collect(s,
-                 "SELECT deployment_id, count(*), count(image) FROM photo_checks WHERE at <= ? "
-                 "GROUP BY deployment_id ORDER BY deployment_id",
-                 now - r->photo_checks_s, &d, &n, err);
-    for (size_t i = 0; st == LFR_OK && i < n; i++) {
-        st = exec_n(s, "DELETE FROM photo_checks WHERE deployment_id = ? AND at <= ?", 2, d[i].dep,
-                   now - r->photo_checks_s, err);
-        if (st == LFR_OK)
-            st = audit(s, &retention_actor, LFR_AUDIT_RETENTION_DELETE, d[i].dep,
-                       json_pack("{s:s, s:I, s:I, s:s, s:I, s:I}", "data_class", "photo_checks",
-                                 "count", (json_int_t)d[i].a, "image_count", (json_int_t)d[i].b, "rule",
-                                 "photo_check_retention", "rule_seconds",
-                                 (json_int_t)r->photo_checks_s, "deleted_at", (json_int_t)now),
-                       err);
-        if (st == LFR_OK) {
-            rep->photo_checks += d[i].a;
-            rep->photo_check_images += d[i].b;
-            rep->receipts++;
-        }
-    }
-    lfr_free(d);
-    if (st != LFR_OK) return st;
 
     /* 4. ended deployments with nothing left move to purged */
     st = collect(s,
