@@ -348,12 +348,17 @@ int lfr_cmd_deployment(int argc, char **argv) {
                 jprint(arr);
             } else {
                 char t1[32], t2[32];
-                printf("%-5s %-10s %-9s %-21s %-21s %s\n", "id", "state", "threshold", "start", "end", "name");
-                for (size_t i = 0; i < n; i++)
-                    printf("%-5lld %-10s %-9.4f %-21s %-21s %s\n", (long long)list[i].id,
+                printf("%-5s %-10s %-9s %-8s %-14s %-21s %-21s %s\n", "id", "state", "threshold",
+                       "likeness", "false/10k faces", "start", "end", "name");
+                for (size_t i = 0; i < n; i++) {
+                    lfr_match_threshold_meaning m;
+                    threshold_meaning(&list[i], &m);
+                    printf("%-5lld %-10s %-9.4f %-8.0f %-14.2f %-21s %-21s %s\n", (long long)list[i].id,
                            lfr_deploy_state_name(list[i].state), (double)list[i].threshold,
+                           m.likeness, m.false_alerts_per_10k,
                            fmt_time(list[i].planned_start, t1), fmt_time(list[i].planned_end, t2),
                            list[i].name);
+                }
             }
         }
         lfr_free(list);
