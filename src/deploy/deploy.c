@@ -294,6 +294,19 @@ lfr_status lfr_deploy_get(lfr_store *s, int64_t id, lfr_deploy_info *out, lfr_er
     return st;
 }
 
+/* Makes room for one more element in a growable array (doubling, checked
+ * size arithmetic).  *arr keeps its contents; LFR_ERR_NOMEM leaves it as is. */
+static lfr_status grow(void *arr, size_t *cap, size_t n, size_t elem) {
+    if (n < *cap) return LFR_OK;
+    size_t nc = *cap ? *cap * 2 : 8, bytes;
+    if (lfr_mul_size(nc, elem, &bytes) != 0) return LFR_ERR_NOMEM;
+    void *na = lfr_realloc(*(void **)arr, bytes);
+    if (!na) return LFR_ERR_NOMEM;
+    *(void **)arr = na;
+    *cap = nc;
+    return LFR_OK;
+}
+
 lfr_status lfr_deploy_list(lfr_store *s, lfr_deploy_info **out, size_t *n, lfr_err *err) {
     *out = NULL;
     *n = 0;
@@ -307,14 +320,7 @@ lfr_status lfr_deploy_list(lfr_store *s, lfr_deploy_info **out, size_t *n, lfr_e
         int row = 0;
         st = lfr_store_stmt_step(q, &row, err);
         if (st != LFR_OK || !row) break;
-        if (cnt == cap) {
-            size_t nc = cap ? cap * 2 : 8, bytes;
-            if (lfr_mul_size(nc, sizeof *arr, &bytes) != 0) { st = LFR_ERR_NOMEM; break; }
-            lfr_deploy_info *na = lfr_realloc(arr, bytes);
-            if (!na) { st = LFR_ERR_NOMEM; break; }
-            arr = na;
-            cap = nc;
-        }
+        if ((st = grow(&arr, &cap, cnt, sizeof *arr)) != LFR_OK) break;
         fill_info(q, &arr[cnt++]);
     }
     lfr_store_stmt_finalize(q);
@@ -889,14 +895,7 @@ lfr_status lfr_deploy_entry_list(lfr_store *s, int64_t deployment_id,
         int row = 0;
         st = lfr_store_stmt_step(q, &row, err);
         if (st != LFR_OK || !row) break;
-        if (cnt == cap) {
-            size_t nc = cap ? cap * 2 : 16, bytes;
-            if (lfr_mul_size(nc, sizeof *arr, &bytes) != 0) { st = LFR_ERR_NOMEM; break; }
-            lfr_watchlist_entry_info *na = lfr_realloc(arr, bytes);
-            if (!na) { st = LFR_ERR_NOMEM; break; }
-            arr = na;
-            cap = nc;
-        }
+        if ((st = grow(&arr, &cap, cnt, sizeof *arr)) != LFR_OK) break;
         lfr_watchlist_entry_info *e = &arr[cnt++];
         memset(e, 0, sizeof *e);
         e->id = lfr_store_stmt_int64(q, 0);
@@ -1307,13 +1306,7 @@ static lfr_status collect(lfr_store *s, const char *sql, int64_t p, due **out, s
         int row = 0;
         st = lfr_store_stmt_step(q, &row, err);
         if (st != LFR_OK || !row) break;
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 8;
-            due *na = lfr_realloc(*out, nc * sizeof *na);
-            if (!na) { st = LFR_ERR_NOMEM; break; }
-            *out = na;
-            cap = nc;
-        }
+        if ((st = grow(out, &cap, *n, sizeof **out)) != LFR_OK) break;
         (*out)[*n].dep = lfr_store_stmt_int64(q, 0);
         (*out)[*n].a = lfr_store_stmt_int64(q, 1);
         (*out)[*n].b = lfr_store_stmt_int64(q, 2);
