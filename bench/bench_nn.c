@@ -2,7 +2,8 @@
  * bench_nn.c - times one network in our engine:
  *
  *   bench_nn MODEL.lfrm N H W [--runs R] [--warmup W] [--backend ref|xnnpack|dnnl]
- *            [--input FILE.f32] [--output FILE.f32] [--json]
+ *            [--input FILE.f32] [--output FILE.f32] [--json] [--profile]
+ *            [--band-rows R]
  *
  * Plans once (buffers and operators are set up outside the timed region,
  * as in a long-running server), then times R runs after W warm-up runs and
@@ -10,7 +11,10 @@
  * with some nodes on XNNPACK, see src/nn/dnnl.c).  Input: deterministic
  * pseudo-random values in [-1, 1), or the NHWC float32 file given.  With
  * --output, the first output tensor is written as raw float32 (so the same
- * input and output can be compared with ONNX Runtime's).
+ * input and output can be compared with ONNX Runtime's).  With --profile,
+ * also prints each node's median time (node by node through
+ * lfr_nn_ctx_run_node, R runs), its op, output shape and share of the sum:
+ * where the time goes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +27,57 @@ static int cmp_d(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Median time of each node over `runs` node-by-node passes. */
+static int print_profile(const lfr_nn_graph *g, lfr_nn_ctx *c, int runs) {
+    int nn = g->n_nodes;
+    double *t = malloc(sizeof(double) * (size_t)runs * (size_t)nn), *med = malloc(sizeof(double) * (size_t)nn);
+    if (!t || !med) return 1;
+    for (int r = 0; r < runs; r++)
+        for (int i = 0; i < nn; i++) {
+            uint64_t t0 = lfr_now_ns();
+            if (lfr_nn_ctx_run_node(c, i) != LFR_OK) return 1;
+            t[(size_t)i * (size_t)runs + (size_t)r] = (double)(lfr_now_ns() - t0) / 1e6;
+        }
+    double sum = 0;
+    for (int i = 0; i < nn; i++) {
+        qsort(t + (size_t)i * (size_t)runs, (size_t)runs, sizeof t[0], cmp_d);
+        med[i] = t[(size_t)i * (size_t)runs + (size_t)runs / 2];
+        sum += med[i];
+    }
+    printf("node  op           output (NxHxWxC)        median ms  share  conv (k/s/d/g, Ci)    GFLOP/s\n");
+    for (int i = 0; i < nn; i++) {
+        const lfr_nn_node *nd = &g->nodes[i];
+        lfr_nn_shape s;
+        (void)lfr_nn_ctx_tensor(c, nd->out, &s);
+        char shp[64];
+        snprintf(shp, sizeof shp, "%dx%dx%dx%d", s.d[0], s.d[1], s.d[2], s.d[3]);
+        char conv[64] = "";
+        double gf = 0;
+        if (nd->op == LFR_NN_OP_CONV2D) {
+            lfr_nn_shape xs;
+            (void)lfr_nn_ctx_tensor(c, nd->in[0], &xs);
+            int ci = xs.d[3], g = nd->p[10] > 0 ? nd->p[10] : 1;
+            snprintf(conv, sizeof conv, "%dx%d/%d/%d/%d, %d", nd->p[0], nd->p[1], nd->p[2], nd->p[4], g, ci);
+            gf = 2.0 * s.d[0] * s.d[1] * s.d[2] * s.d[3] * nd->p[0] * nd->p[1] * (ci / g) / (med[i] * 1e6);
+        }
+        printf("%4d  %-12s %-22s %9.3f  %4.1f%%  %-20s %6.1f\n", i, lfr_nn_op_name((lfr_nn_op)nd->op), shp,
+               med[i], 100.0 * med[i] / sum, conv, gf);
+    }
+    printf("sum of node medians: %.3f ms\n", sum);
+    free(t);
+    free(med);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 5) {
         fprintf(stderr, "usage: bench_nn MODEL N H W [--runs R] [--warmup W] "
-                        "[--backend ref|xnnpack|dnnl] [--input F] [--output F] [--json]\n");
+                        "[--backend ref|xnnpack|dnnl] [--input F] [--output F] [--json] [--profile] [--band-rows R]\n");
         return 2;
     }
     const char *path = argv[1];
     int n = atoi(argv[2]), h = atoi(argv[3]), w = atoi(argv[4]);
-    int runs = 50, warmup = 5, json = 0;
+    int runs = 50, warmup = 5, json = 0, profile = 0, band_rows = -1;
     const char *infile = NULL, *outfile = NULL;
     lfr_nn_backend be = LFR_NN_BACKEND_DNNL; /* the fastest on all our networks */
     for (int i = 5; i < argc; i++) {
@@ -40,6 +86,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--input") && i + 1 < argc) infile = argv[++i];
         else if (!strcmp(argv[i], "--output") && i + 1 < argc) outfile = argv[++i];
         else if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--profile")) profile = 1;
+        else if (!strcmp(argv[i], "--band-rows") && i + 1 < argc) band_rows = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--backend") && i + 1 < argc) {
             const char *b = argv[++i];
             if (!strcmp(b, "ref")) be = LFR_NN_BACKEND_REF;
@@ -61,6 +109,7 @@ int main(int argc, char **argv) {
     lfr_nn_ctx *c = NULL;
     lfr_status st = lfr_nn_model_load(path, &m, &err);
     if (st == LFR_OK) st = lfr_nn_ctx_new(m, be, &c);
+    if (st == LFR_OK) lfr_nn_ctx_set_band_rows(c, band_rows);
     if (st == LFR_OK) st = lfr_nn_ctx_plan(c, n, h, w, &err);
     if (st != LFR_OK) {
         fprintf(stderr, "bench_nn: %s: %s %s\n", path, lfr_status_message(st), err.msg);
@@ -113,9 +162,15 @@ int main(int argc, char **argv) {
                "\"p90_ms\":%.4f,\"min_ms\":%.4f}\n",
                path, n, h, w, is.d[3], runs, med, p90, t[0]);
     else
-        printf("%s %dx%dx%dx%d: median %.3f ms, p90 %.3f ms, min %.3f ms (%d runs)\n", path, n,
-               h, w, is.d[3], med, p90, t[0], runs);
+        printf("%s %dx%dx%dx%d: median %.3f ms, p90 %.3f ms, min %.3f ms (%d runs, band rows %d)\n",
+               path, n, h, w, is.d[3], med, p90, t[0], runs, lfr_nn_ctx_band_rows(c));
     free(t);
+    if (profile) {
+        /* Node by node needs whole tensors: bands off for the profile. */
+        lfr_nn_ctx_set_band_rows(c, 0);
+        if (lfr_nn_ctx_plan(c, n, h, w, &err) != LFR_OK || print_profile(lfr_nn_model_graph(m), c, runs) != 0)
+            return 1;
+    }
     lfr_nn_ctx_destroy(c);
     lfr_nn_model_destroy(m);
     return 0;

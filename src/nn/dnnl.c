@@ -78,6 +78,9 @@ typedef struct dnode {
      * RESHAPE: bytes. */
     size_t outer, inner_out, inner_in[LFR_MAX_NODE_INPUTS];
     size_t copy_bytes;
+    /* Band variant: node, geometry, and where its src/dst args are. */
+    int band_node, band_ih, band_oh, band_pt, band_pb;
+    int src_arg, dst_arg;
 } dnode;
 
 typedef struct dstate {
@@ -88,6 +91,11 @@ typedef struct dstate {
     void *scratch;              /* shared scratchpad, 64-byte aligned */
     size_t scratch_bytes;
     void *xnn;                  /* XNNPACK backend state (hybrid), or NULL */
+    /* Row bands (band.c): one primitive per distinct band geometry of a
+     * node (first, middle and last bands differ), shared by the steps. */
+    dnode *vars;                /* [n_vars] band primitives */
+    int n_vars;
+    int *step_var;              /* [bands.n_steps] index into vars, -1: ref */
 } dstate;
 
 /* Process-wide ------------------------------------------------------------ */
@@ -306,7 +314,17 @@ static int needs_xnn(const_dnnl_primitive_desc_t pd) {
 
 /* prepare --------------------------------------------------------------- */
 
-static dnnl_status_t prep_conv(lfr_nn_ctx *c, int i, dstate *s, dnode *d) {
+/* A band step's rows of a CONV2D node (band.c): input rows, output rows,
+ * zero rows above and below. */
+typedef struct band_geom {
+    int ih, oh, pt, pb;
+} band_geom;
+
+/* CONV2D or MAXPOOL node i as one primitive in d: the whole node, or with
+ * `bg` a band of its rows (batch 1; its src/dst pointers are set per step,
+ * its weights are node `wn`'s when the layout matches). */
+static dnnl_status_t prep_conv_rows(lfr_nn_ctx *c, int i, dstate *s, dnode *d,
+                                    const band_geom *bg, dnode *wn) {
     const lfr_nn_node *nd = &c->g->nodes[i];
     const lfr_nn_shape *xs = &c->shapes[nd->in[0]], *ys = &c->shapes[nd->out];
     const lfr_nn_shape *ws = &c->g->tensors[nd->in[1]].shape;
@@ -314,10 +332,17 @@ static dnnl_status_t prep_conv(lfr_nn_ctx *c, int i, dstate *s, dnode *d) {
     int conv = nd->op == LFR_NN_OP_CONV2D;
     dnnl_dim_t N = xs->d[0], H = xs->d[1], W = xs->d[2], C = xs->d[3];
     dnnl_dim_t OH = ys->d[1], OW = ys->d[2], OC = ys->d[3];
+    dnnl_dims_t pl = {pad[0], pad[1]}, pr = {pad[2], pad[3]};
+    if (bg) {
+        N = 1;
+        H = bg->ih;
+        OH = bg->oh;
+        pl[0] = bg->pt;
+        pr[0] = bg->pb;
+    }
     dnnl_memory_desc_t src_md, dst_md;
     dnnl_dims_t sdims = {N, C, H, W}, ddims = {N, OC, OH, OW};
     dnnl_dims_t strides = {p[LFR_NN_P_SH], p[LFR_NN_P_SW]};
-    dnnl_dims_t pl = {pad[0], pad[1]}, pr = {pad[2], pad[3]};
     dnnl_status_t st = dnnl_memory_desc_init_by_tag(&src_md, 4, sdims, dnnl_f32, dnnl_nhwc);
     if (st == dnnl_success)
         st = dnnl_memory_desc_init_by_tag(&dst_md, 4, ddims, dnnl_f32, dnnl_nhwc);
@@ -370,14 +395,23 @@ static dnnl_status_t prep_conv(lfr_nn_ctx *c, int i, dstate *s, dnode *d) {
     dnnl_primitive_attr_destroy(attr);
     if (st != dnnl_success) return st;
     const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    st = want ? reorder_weights(s, d, &w_user, c->buf[nd->in[1]], want) : dnnl_runtime_error;
+    dnode *wd = d;
+    if (!want) st = dnnl_runtime_error;
+    else if (wn && wn->w_buf && dnnl_memory_desc_equal(&wn->w_md, want)) wd = wn;
+    else st = reorder_weights(s, d, &w_user, c->buf[nd->in[1]], want);
     if (st == dnnl_success) st = make_prim(d, pd);
     dnnl_primitive_desc_destroy(pd);
+    d->src_arg = d->nargs;
     if (st == dnnl_success) st = add_arg(s, d, DNNL_ARG_SRC, &src_md, c->buf[nd->in[0]]);
-    if (st == dnnl_success) st = add_arg(s, d, DNNL_ARG_WEIGHTS, &d->w_md, d->w_buf);
+    if (st == dnnl_success) st = add_arg(s, d, DNNL_ARG_WEIGHTS, &wd->w_md, wd->w_buf);
     if (st == dnnl_success) st = add_arg(s, d, DNNL_ARG_BIAS, &b_md, c->buf[nd->in[2]]);
+    d->dst_arg = d->nargs;
     if (st == dnnl_success) st = add_arg(s, d, DNNL_ARG_DST, &dst_md, c->buf[nd->out]);
     return st;
+}
+
+static dnnl_status_t prep_conv(lfr_nn_ctx *c, int i, dstate *s, dnode *d) {
+    return prep_conv_rows(c, i, s, d, NULL, NULL);
 }
 
 static dnnl_status_t prep_fc(lfr_nn_ctx *c, int i, dstate *s, dnode *d) {
@@ -554,25 +588,86 @@ static lfr_status prepare_node(lfr_nn_ctx *c, int i, dstate *s, dnode *d) {
 }
 
 /* The shared scratchpad: one buffer, the largest any primitive asked for. */
+static lfr_status scratch_arg(dstate *s, dnode *d) {
+    if (d->mode != DM_PRIM || dnnl_memory_desc_get_size(&d->scratch_md) == 0) return LFR_OK;
+    d->scratch_arg = d->nargs;
+    return map_status(add_arg(s, d, DNNL_ARG_SCRATCHPAD, &d->scratch_md, s->scratch));
+}
+
 static lfr_status prepare_scratch(dstate *s) {
     size_t need = 0;
-    for (int i = 0; i < s->n; i++)
-        if (s->nodes[i].mode == DM_PRIM) {
-            size_t b = dnnl_memory_desc_get_size(&s->nodes[i].scratch_md);
+    for (int i = 0; i < s->n + s->n_vars; i++) {
+        const dnode *d = i < s->n ? &s->nodes[i] : &s->vars[i - s->n];
+        if (d->mode == DM_PRIM) {
+            size_t b = dnnl_memory_desc_get_size(&d->scratch_md);
             if (b > need) need = b;
         }
+    }
     if (need > s->scratch_bytes) {
         lfr_free_aligned(s->scratch);
         s->scratch = lfr_malloc_aligned(need);
         s->scratch_bytes = s->scratch ? need : 0;
         if (!s->scratch) return LFR_ERR_NOMEM;
     }
-    for (int i = 0; i < s->n; i++) {
-        dnode *d = &s->nodes[i];
-        if (d->mode != DM_PRIM || dnnl_memory_desc_get_size(&d->scratch_md) == 0) continue;
-        d->scratch_arg = d->nargs;
-        dnnl_status_t st = add_arg(s, d, DNNL_ARG_SCRATCHPAD, &d->scratch_md, s->scratch);
-        if (st != dnnl_success) return map_status(st);
+    lfr_status r = LFR_OK;
+    for (int i = 0; i < s->n && r == LFR_OK; i++) r = scratch_arg(s, &s->nodes[i]);
+    for (int i = 0; i < s->n_vars && r == LFR_OK; i++) r = scratch_arg(s, &s->vars[i]);
+    return r;
+}
+
+/* Row bands ----------------------------------------------------------- */
+
+static void free_bands(dstate *s) {
+    for (int v = 0; v < s->n_vars; v++) {
+        node_clear(&s->vars[v]);
+        lfr_free_aligned(s->vars[v].w_buf);
+    }
+    lfr_free(s->vars);
+    lfr_free(s->step_var);
+    s->vars = NULL;
+    s->step_var = NULL;
+    s->n_vars = 0;
+}
+
+/* One primitive per distinct (node, band geometry) among the plan's band
+ * steps.  A geometry oneDNN refuses runs on the reference backend. */
+static lfr_status prepare_bands(lfr_nn_ctx *c, dstate *s) {
+    free_bands(s);
+    const lfr_nn_bands *bd = &c->bands;
+    if (bd->n_steps == 0) return LFR_OK;
+    s->vars = lfr_calloc((size_t)bd->n_steps, sizeof *s->vars);
+    s->step_var = lfr_calloc((size_t)bd->n_steps, sizeof *s->step_var);
+    if (!s->vars || !s->step_var) return LFR_ERR_NOMEM;
+    for (int k = 0; k < bd->n_steps; k++) {
+        const lfr_nn_band_step *st = &bd->steps[k];
+        band_geom bg = {st->in_rows, st->out_rows, st->pad_top, st->pad_bottom};
+        int v = 0;
+        while (v < s->n_vars &&
+               !(s->vars[v].band_node == st->node && s->vars[v].band_ih == bg.ih &&
+                 s->vars[v].band_oh == bg.oh && s->vars[v].band_pt == bg.pt &&
+                 s->vars[v].band_pb == bg.pb))
+            v++;
+        if (v == s->n_vars) {
+            dnode *d = &s->vars[s->n_vars++];
+            d->scratch_arg = -1;
+            d->band_node = st->node;
+            d->band_ih = bg.ih;
+            d->band_oh = bg.oh;
+            d->band_pt = bg.pt;
+            d->band_pb = bg.pb;
+            dnode *main = &s->nodes[st->node];
+            dnnl_status_t ds = main->refuse ? dnnl_unimplemented
+                                            : prep_conv_rows(c, st->node, s, d, &bg, main);
+            if (ds == dnnl_success) {
+                d->mode = DM_PRIM;
+            } else {
+                node_clear(d);
+                if (ds == dnnl_out_of_memory) return LFR_ERR_NOMEM;
+                lfr_log(LFR_LOG_DEBUG, "nn/dnnl: node %d band %dx%d rows on the reference backend",
+                        st->node, bg.ih, bg.oh);
+            }
+        }
+        s->step_var[k] = s->vars[v].mode == DM_PRIM ? v : -1;
     }
     return LFR_OK;
 }
@@ -588,6 +683,7 @@ static lfr_status dn_prepare(lfr_nn_ctx *c) {
         need_xnn |= s->nodes[i].mode == DM_XNN;
         need_ref |= s->nodes[i].mode == DM_REF;
     }
+    if (r == LFR_OK) r = prepare_bands(c, s);
     if (r == LFR_OK) r = prepare_scratch(s);
     if (r == LFR_OK && need_xnn) WITH_STATE(c, s->xnn, r = lfr_nn_backend_xnnpack.prepare(c));
     if (r == LFR_OK && need_ref && lfr_nn_backend_ref.prepare)
@@ -607,6 +703,7 @@ static void dn_release(lfr_nn_ctx *c) {
             node_clear(&s->nodes[i]);
             lfr_free_aligned(s->nodes[i].w_buf);
         }
+    free_bands(s);
     if (s->xnn) WITH_STATE(c, s->xnn, lfr_nn_backend_xnnpack.release(c));
     if (s->strm) dnnl_stream_destroy(s->strm);
     if (s->eng) dnnl_engine_destroy(s->eng);
@@ -693,10 +790,33 @@ static lfr_status dn_run_node(lfr_nn_ctx *c, int i) {
     }
 }
 
+static lfr_status dn_run_step(lfr_nn_ctx *c, int k) {
+    dstate *s = c->backend_state;
+    if (!s || k < 0 || k >= c->bands.n_steps || !s->step_var) return LFR_ERR_INVALID_ARG;
+    lfr_status r = LFR_OK;
+    if (s->step_var[k] < 0) {
+        WITH_STATE(c, NULL, r = lfr_nn_ref_run_step(c, k));
+        return r;
+    }
+    const lfr_nn_band_step *st = &c->bands.steps[k];
+    const lfr_nn_node *nd = &c->g->nodes[st->node];
+    dnode *d = &s->vars[s->step_var[k]];
+    one_thread();
+    dnnl_status_t ds = dnnl_memory_set_data_handle_v2(d->mem[d->src_arg],
+                                                      c->buf[nd->in[0]] + st->in_off, s->strm);
+    if (ds == dnnl_success)
+        ds = dnnl_memory_set_data_handle_v2(d->mem[d->dst_arg], c->buf[nd->out] + st->out_off,
+                                            s->strm);
+    if (ds == dnnl_success) ds = dnnl_primitive_execute(d->prim, s->strm, d->nargs, d->args);
+    if (ds == dnnl_success) ds = dnnl_stream_wait(s->strm);
+    return ds == dnnl_success ? LFR_OK : LFR_ERR_BACKEND;
+}
+
 const lfr_nn_backend_ops lfr_nn_backend_dnnl = {
     .name = "dnnl",
     .init = dn_init,
     .prepare = dn_prepare,
     .run_node = dn_run_node,
+    .run_step = dn_run_step,
     .release = dn_release,
 };

@@ -236,9 +236,21 @@ const float *lfr_nn_ctx_output(lfr_nn_ctx *c, int i, lfr_nn_shape *shape);
 /* Any tensor's buffer (tests compare backends node by node). */
 const float *lfr_nn_ctx_tensor(lfr_nn_ctx *c, int tensor, lfr_nn_shape *shape);
 
+/* Row-band execution of the network's first, large convolutions (see
+ * src/nn/band.c): rows  -1 = automatic (default), 0 = off (whole nodes),
+ * > 0 = that many output rows of the chain's last node per band.  Takes
+ * effect at the next plan.  Banded runs give the same results; they keep
+ * intermediate rows in cache and need less memory.  With bands on, the
+ * chain's intermediate tensors exist only as windows of rows:
+ * lfr_nn_ctx_tensor() returns NULL for them and lfr_nn_ctx_run_node()
+ * refuses those nodes (LFR_ERR_STATE).  keep_all turns bands off. */
+void lfr_nn_ctx_set_band_rows(lfr_nn_ctx *c, int rows);
+/* Planned rows per band, 0 when this plan runs whole nodes only. */
+int lfr_nn_ctx_band_rows(const lfr_nn_ctx *c);
+
 lfr_status lfr_nn_ctx_run(lfr_nn_ctx *c);
 
-/* Runs only node `i` of the plan (per-op tests). */
+/* Runs only node `i` of the plan (per-op tests, profiling). */
 lfr_status lfr_nn_ctx_run_node(lfr_nn_ctx *c, int i);
 
 #endif

@@ -22,6 +22,12 @@ typedef struct lfr_nn_backend_ops {
     /* Called after every (re)plan with new shapes and buffers. */
     lfr_status (*prepare)(lfr_nn_ctx *c);
     lfr_status (*run_node)(lfr_nn_ctx *c, int i);
+    /* Optional: runs step k of c->bands (band.c): CONV2D node st->node on
+     * input rows buf[in] + st->in_off (st->in_rows rows, st->pad_top and
+     * st->pad_bottom zero rows around them) into output rows buf[out] +
+     * st->out_off (st->out_rows rows).  Steps are known at prepare time.
+     * NULL: the backend runs whole nodes only. */
+    lfr_status (*run_step)(lfr_nn_ctx *c, int k);
     void (*release)(lfr_nn_ctx *c);
 } lfr_nn_backend_ops;
 
@@ -35,6 +41,37 @@ struct lfr_nn_model {
     size_t file_len;
 };
 
+/* One step of row-band execution (band.c). */
+typedef struct lfr_nn_band_step {
+    int32_t node;
+    int32_t out_row0, out_rows;   /* output rows written */
+    int32_t in_row0, in_rows;     /* input rows read, inside the tensor */
+    int32_t pad_top, pad_bottom;  /* zero rows the conv sees around them */
+    size_t in_off, out_off;       /* floats from buf[in] / buf[out] to them */
+    /* Before the step: move move_floats floats from buf[out] + move_src to
+     * buf[out] (the output window slides); 0 = nothing to move. */
+    size_t move_src, move_floats;
+} lfr_nn_band_step;
+
+typedef struct lfr_nn_bands {
+    int band_rows;                /* asked: -1 auto, 0 off, > 0 rows per band */
+    int rows;                     /* planned rows per band (last node's output) */
+    int first, last;              /* banded nodes [first, last]; -1: none */
+    int n_steps;
+    lfr_nn_band_step *steps;
+    int32_t *win_rows;            /* [n_tensors] window rows; 0 = whole tensor */
+} lfr_nn_bands;
+
+/* band.c: after shape inference, before buffer placement. */
+lfr_status lfr_nn_bands_plan(lfr_nn_ctx *c);
+lfr_status lfr_nn_bands_run(lfr_nn_ctx *c);
+void lfr_nn_bands_free(lfr_nn_bands *b);
+/* Tests: smallest node input that joins a band chain (0 = the default, 2
+ * MB), so small test networks can be banded.  Contexts planned afterwards. */
+void lfr_nn_bands_set_min_bytes(size_t bytes);
+/* The reference backend's run_step (the oneDNN backend's fallback too). */
+lfr_status lfr_nn_ref_run_step(lfr_nn_ctx *c, int k);
+
 struct lfr_nn_ctx {
     const lfr_nn_model *model;
     const lfr_nn_graph *g;
@@ -47,6 +84,7 @@ struct lfr_nn_ctx {
     float *arena;              /* value buffers, 64-byte aligned */
     size_t arena_floats;
     void *backend_state;       /* owned by the backend */
+    lfr_nn_bands bands;        /* row-band schedule of this plan */
 };
 
 /* Number of nodes the XNNPACK backend has handed to the reference backend

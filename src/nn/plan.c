@@ -35,6 +35,8 @@ lfr_status lfr_nn_ctx_new(const lfr_nn_model *m, lfr_nn_backend backend,
     if (!c) return LFR_ERR_NOMEM;
     c->model = m;
     c->g = &m->graph;
+    c->bands.band_rows = -1;
+    c->bands.first = c->bands.last = -1;
     c->ops = ops;
     size_t nt = (size_t)c->g->n_tensors, nn = (size_t)c->g->n_nodes;
     c->shapes = lfr_calloc(nt, sizeof *c->shapes);
@@ -56,6 +58,7 @@ lfr_status lfr_nn_ctx_new(const lfr_nn_model *m, lfr_nn_backend backend,
 void lfr_nn_ctx_destroy(lfr_nn_ctx *c) {
     if (!c) return;
     if (c->ops && c->ops->release) c->ops->release(c);
+    lfr_nn_bands_free(&c->bands);
     lfr_free(c->shapes);
     lfr_free(c->buf);
     lfr_free(c->pads);
@@ -205,6 +208,14 @@ static lfr_status infer_node(lfr_nn_ctx *c, int i, lfr_err *err) {
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+/* Floats tensor t takes in the arena: a window of rows when banded. */
+static size_t tensor_floats(const lfr_nn_ctx *c, int t) {
+    const lfr_nn_shape *s = &c->shapes[t];
+    if (c->bands.win_rows && c->bands.win_rows[t])
+        return (size_t)c->bands.win_rows[t] * (size_t)s->d[2] * (size_t)s->d[3];
+    return lfr_nn_shape_elems(s);
+}
+
 static lfr_status place_buffers(lfr_nn_ctx *c) {
     const lfr_nn_graph *g = c->g;
     int nt = g->n_tensors, nn = g->n_nodes;
@@ -232,6 +243,18 @@ static lfr_status place_buffers(lfr_nn_ctx *c) {
      * again on the same input, and reads outputs afterwards. */
     for (int k = 0; k < g->n_outputs; k++) last[g->outputs[k]] = nn;
     for (int k = 0; k < g->n_inputs; k++) last[g->inputs[k]] = nn;
+    /* Banded nodes run interleaved: every tensor they read or write is
+     * alive from the first of them to the last. */
+    if (c->bands.last >= 0) {
+        const lfr_nn_bands *bd = &c->bands;
+        for (int i = bd->first; i <= bd->last; i++) {
+            int ts[2] = {g->nodes[i].in[0], g->nodes[i].out};
+            for (int k = 0; k < 2; k++) {
+                if (first[ts[k]] > bd->first) first[ts[k]] = bd->first;
+                if (last[ts[k]] < bd->last) last[ts[k]] = bd->last;
+            }
+        }
+    }
     int n_order = 0;
     for (int t = 0; t < nt; t++)
         if (!g->tensors[t].is_const && first[t] != -2) order[n_order++] = t;
@@ -247,7 +270,7 @@ static lfr_status place_buffers(lfr_nn_ctx *c) {
     size_t total = 0;
     for (int a = 0; a < n_order; a++) {
         int t = order[a];
-        size_t sz = round16(lfr_nn_shape_elems(&c->shapes[t]));
+        size_t sz = round16(tensor_floats(c, t));
         size_t o = 0;
         if (!c->keep_all) {
             /* Lowest offset with no conflict among placed, overlapping-in-time
@@ -258,7 +281,7 @@ static lfr_status place_buffers(lfr_nn_ctx *c) {
                 for (int b = 0; b < a; b++) {
                     int u = order[b];
                     if (last[u] < first[t] || last[t] < first[u]) continue;
-                    size_t usz = round16(lfr_nn_shape_elems(&c->shapes[u]));
+                    size_t usz = round16(tensor_floats(c, u));
                     if (o < off[u] + usz && off[u] < o + sz) {
                         o = off[u] + usz;
                         moved = 1;
@@ -316,7 +339,8 @@ lfr_status lfr_nn_ctx_plan(lfr_nn_ctx *c, int n, int h, int w, lfr_err *err) {
         lfr_status st = infer_node(c, i, err);
         if (st != LFR_OK) return st;
     }
-    lfr_status st = place_buffers(c);
+    lfr_status st = lfr_nn_bands_plan(c);
+    if (st == LFR_OK) st = place_buffers(c);
     if (st != LFR_OK) return st;
     if (c->ops->prepare) {
         st = c->ops->prepare(c);
@@ -344,8 +368,15 @@ const float *lfr_nn_ctx_output(lfr_nn_ctx *c, int i, lfr_nn_shape *shape) {
     return c->buf[t];
 }
 
+static int banded_node(const lfr_nn_ctx *c, int i) {
+    return c->bands.last >= 0 && i >= c->bands.first && i <= c->bands.last;
+}
+
+int lfr_nn_ctx_band_rows(const lfr_nn_ctx *c) { return c->bands.last >= 0 ? c->bands.rows : 0; }
+
 const float *lfr_nn_ctx_tensor(lfr_nn_ctx *c, int t, lfr_nn_shape *shape) {
     if (!c->planned || t < 0 || t >= c->g->n_tensors) return NULL;
+    if (c->bands.win_rows && c->bands.win_rows[t]) return NULL; /* a window of rows */
     if (shape) *shape = c->shapes[t];
     return c->buf[t];
 }
@@ -353,12 +384,20 @@ const float *lfr_nn_ctx_tensor(lfr_nn_ctx *c, int t, lfr_nn_shape *shape) {
 lfr_status lfr_nn_ctx_run_node(lfr_nn_ctx *c, int i) {
     if (!c->planned) return LFR_ERR_STATE;
     if (i < 0 || i >= c->g->n_nodes) return LFR_ERR_INVALID_ARG;
+    if (banded_node(c, i)) return LFR_ERR_STATE;
     return c->ops->run_node(c, i);
 }
 
 lfr_status lfr_nn_ctx_run(lfr_nn_ctx *c) {
     if (!c->planned) return LFR_ERR_STATE;
     for (int i = 0; i < c->g->n_nodes; i++) {
+        if (banded_node(c, i)) {
+            if (i == c->bands.first) {
+                lfr_status st = lfr_nn_bands_run(c);
+                if (st != LFR_OK) return st;
+            }
+            continue;
+        }
         lfr_status st = c->ops->run_node(c, i);
         if (st != LFR_OK) return st;
     }

@@ -13,21 +13,25 @@
 
 static float act(float v, int a) { return (a == LFR_NN_ACT_RELU && v < 0) ? 0 : v; }
 
-static void conv2d(const lfr_nn_ctx *c, int i) {
+/* Output rows [oy0, oy1) of CONV2D node i into y (row oy0 first), reading
+ * input rows from x, whose first row is input row x_row0 (rows outside
+ * the tensor are zero padding).  Whole node: oy0 = 0, oy1 = OH, x_row0 = 0.
+ * Batch: whole node only (band steps have batch 1). */
+static void conv2d_rows(const lfr_nn_ctx *c, int i, const float *x, int x_row0, float *y,
+                        int oy0, int oy1) {
     const lfr_nn_node *nd = &c->g->nodes[i];
     const lfr_nn_shape *xs = &c->shapes[nd->in[0]], *ys = &c->shapes[nd->out];
     const lfr_nn_shape *ws = &c->g->tensors[nd->in[1]].shape;
-    const float *x = c->buf[nd->in[0]], *w = c->buf[nd->in[1]], *b = c->buf[nd->in[2]];
-    float *y = c->buf[nd->out];
+    const float *w = c->buf[nd->in[1]], *b = c->buf[nd->in[2]];
     const int32_t *p = nd->p, *pad = c->pads[i];
     int N = xs->d[0], H = xs->d[1], W = xs->d[2], CI = xs->d[3];
-    int OH = ys->d[1], OW = ys->d[2], CO = ys->d[3];
+    int OH = oy1 - oy0, OW = ys->d[2], CO = ys->d[3];
     int KH = ws->d[1], KW = ws->d[2], CG = ws->d[3];
     int G = p[LFR_NN_P_GROUPS], COG = CO / G;
     for (int n = 0; n < N; n++)
-        for (int oy = 0; oy < OH; oy++)
+        for (int oy = oy0; oy < oy1; oy++)
             for (int ox = 0; ox < OW; ox++) {
-                float *yo = y + (((size_t)n * OH + oy) * OW + ox) * CO;
+                float *yo = y + (((size_t)n * OH + (oy - oy0)) * OW + ox) * CO;
                 for (int co = 0; co < CO; co++) {
                     int gi = co / COG;
                     double s = b[co];
@@ -39,7 +43,7 @@ static void conv2d(const lfr_nn_ctx *c, int i) {
                             int ix = ox * p[LFR_NN_P_SW] - pad[1] + kx * p[LFR_NN_P_DW];
                             if (ix < 0 || ix >= W) continue;
                             const float *xi =
-                                x + (((size_t)n * H + iy) * W + ix) * CI + (size_t)gi * CG;
+                                x + (((size_t)n * H + (iy - x_row0)) * W + ix) * CI + (size_t)gi * CG;
                             const float *wk = wc + ((size_t)ky * KW + kx) * CG;
                             for (int ci = 0; ci < CG; ci++) s += (double)xi[ci] * wk[ci];
                         }
@@ -47,6 +51,21 @@ static void conv2d(const lfr_nn_ctx *c, int i) {
                     yo[co] = act((float)s, p[LFR_NN_P_ACT]);
                 }
             }
+}
+
+static void conv2d(const lfr_nn_ctx *c, int i) {
+    const lfr_nn_node *nd = &c->g->nodes[i];
+    conv2d_rows(c, i, c->buf[nd->in[0]], 0, c->buf[nd->out], 0, c->shapes[nd->out].d[1]);
+}
+
+/* Band step k (see nn_int.h): also the oneDNN backend's fallback. */
+lfr_status lfr_nn_ref_run_step(lfr_nn_ctx *c, int k) {
+    const lfr_nn_band_step *st = &c->bands.steps[k];
+    const lfr_nn_node *nd = &c->g->nodes[st->node];
+    if (nd->op != LFR_NN_OP_CONV2D || c->shapes[nd->in[0]].d[0] != 1) return LFR_ERR_INTERNAL;
+    conv2d_rows(c, st->node, c->buf[nd->in[0]] + st->in_off, st->in_row0,
+                c->buf[nd->out] + st->out_off, st->out_row0, st->out_row0 + st->out_rows);
+    return LFR_OK;
 }
 
 static void maxpool(const lfr_nn_ctx *c, int i) {
@@ -169,5 +188,6 @@ const lfr_nn_backend_ops lfr_nn_backend_ref = {
     .init = NULL,
     .prepare = NULL,
     .run_node = ref_run_node,
+    .run_step = lfr_nn_ref_run_step,
     .release = NULL,
 };
