@@ -95,8 +95,12 @@ run-tests: $(BUILD)/openlfr $(TEST_BIN) $(FUZZ_REPLAY)
 
 bench: deps
 	@$(MAKE) --no-print-directory models
-	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn $(BUILD)/bench_face $(BUILD)/bench_match
+	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn $(BUILD)/bench_face $(BUILD)/bench_match $(BUILD)/bench_peak
 	@bench/run.sh $(BUILD)
+
+$(BUILD)/bench_peak: bench/bench_peak.c
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -O2 -o $@ $<
 
 $(BUILD)/bench_nn: bench/bench_nn.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)

@@ -27,6 +27,26 @@ static int cmp_d(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Floating-point operations of one run (2 per multiply-add of CONV2D and
+ * FC; the other ops are not counted: they are a small share here). */
+static double graph_flops(const lfr_nn_graph *g, lfr_nn_ctx *c) {
+    double f = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const lfr_nn_node *nd = &g->nodes[i];
+        lfr_nn_shape xs, ys;
+        (void)lfr_nn_ctx_tensor(c, nd->in[0], &xs);
+        (void)lfr_nn_ctx_tensor(c, nd->out, &ys);
+        if (nd->op == LFR_NN_OP_CONV2D) {
+            int g_ = nd->p[10] > 0 ? nd->p[10] : 1;
+            f += 2.0 * ys.d[0] * ys.d[1] * ys.d[2] * ys.d[3] * nd->p[0] * nd->p[1] * (xs.d[3] / g_);
+        } else if (nd->op == LFR_NN_OP_FC) {
+            const lfr_nn_shape *ws = &g->tensors[nd->in[1]].shape;
+            f += 2.0 * ys.d[0] * ws->d[0] * ws->d[1];
+        }
+    }
+    return f;
+}
+
 /* Median time of each node over `runs` node-by-node passes. */
 static int print_profile(const lfr_nn_graph *g, lfr_nn_ctx *c, int runs) {
     int nn = g->n_nodes;
@@ -159,8 +179,9 @@ int main(int argc, char **argv) {
     }
     if (json)
         printf("{\"model\":\"%s\",\"input\":[%d,%d,%d,%d],\"runs\":%d,\"median_ms\":%.4f,"
-               "\"p90_ms\":%.4f,\"min_ms\":%.4f}\n",
-               path, n, h, w, is.d[3], runs, med, p90, t[0]);
+               "\"p90_ms\":%.4f,\"min_ms\":%.4f,\"gflop\":%.4f,\"band_rows\":%d}\n",
+               path, n, h, w, is.d[3], runs, med, p90, t[0],
+               graph_flops(lfr_nn_model_graph(m), c) / 1e9, lfr_nn_ctx_band_rows(c));
     else
         printf("%s %dx%dx%dx%d: median %.3f ms, p90 %.3f ms, min %.3f ms (%d runs, band rows %d)\n",
                path, n, h, w, is.d[3], med, p90, t[0], runs, lfr_nn_ctx_band_rows(c));

@@ -235,15 +235,39 @@ m=$(export_rfb 240 320) || exit 1
 bench_row RFB rfb 240 320 "$m" 1,3,240,320
 m=$(export_rfb 540 960) || exit 1
 bench_row RFB rfb 540 960 "$m" 1,3,540,960
+# On a CPU with AVX-512, ours again with oneDNN limited to AVX2 (its
+# DNNL_MAX_CPU_ISA switch): what an AVX2-only core of the same speed would
+# give.  ONNX Runtime has no such switch, so there is no ORT figure.
+avx2_rows=$out/avx2_rows.tsv
+: >"$avx2_rows"
+if grep -q -w avx512f /proc/cpuinfo && [ -x "$ours_bin" ]; then
+    for spec in "MobileFaceNet mobilefacenet 112 112" "RFB rfb 540 960"; do
+        read -r name arch h w <<<"$spec"
+        [ -f "$models/$arch.lfrm" ] || continue
+        say "timing $name ${h}x${w}, oneDNN limited to AVX2"
+        r=$(DNNL_MAX_CPU_ISA=AVX2 "${pin[@]}" "$ours_bin" "$models/$arch.lfrm" 1 "$h" "$w" \
+            --runs "$runs" --warmup "$warmup" --json) || die "$ours_bin failed on $arch (AVX2)"
+        printf '%s\t1x%sx%s\t%s\n' "$name" "$h" "$w" "$r" >>"$avx2_rows"
+    done
+fi
 
 # --- results.md --------------------------------------------------------------------
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //' || true)
 xnn=$(dpkg-query -W -f='${Version}' libxnnpack-dev 2>/dev/null || echo '?')
+dnnl=$(dpkg-query -W -f='${Version}' libdnnl-dev 2>/dev/null || echo '?')
+isa=$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'avx2|fma|avx512f|avx512bw|avx512_vnni' | tr '\n' ' ' || true)
 cc_v=$( (${CC:-cc} --version 2>/dev/null || true) | head -n1)
 rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo 'uncommitted')
-"$py" - "$rows" "$checks" "$bench/results.md" <<EOF
+peak=null
+if [ -x "$build/bench_peak" ]; then
+    say "measuring this core's FMA peak (bench_peak)"
+    peak=$("${pin[@]}" "$build/bench_peak" --json) || peak=null
+fi
+"$py" - "$rows" "$checks" "$bench/results.md" "$peak" <<EOF
 import json, sys
 rows, checks, dst = sys.argv[1], sys.argv[2], sys.argv[3]
+peak = json.loads(sys.argv[4]) or {}
+top = max(peak.get("avx2_gflops", 0), peak.get("avx512_gflops", 0))
 def ms(v):
     return "%.2f" % v if v is not None else "n/a"
 L = ["# openlfr NN engine vs ONNX Runtime", "",
@@ -254,8 +278,12 @@ L = ["# openlfr NN engine vs ONNX Runtime", "",
      "MobileFaceNet and O-Net run in ORT as ONNX exported from our .lfrm files",
      "(bench/export_onnx.py); RFB runs in ORT as shipped (fr_detect.onnx, input",
      "resized, cut at its raw heads).", "",
-     "| network | input (NxHxW) | ours median ms | ORT median ms | ours / ORT |",
-     "|---|---|---:|---:|---:|"]
+     "bound = the network's multiply-add FLOPs (conv and FC, counted by bench_nn) at this",
+     "core's measured FMA peak (bench/bench_peak.c: %s): no single-thread engine can be faster." % (
+         ", ".join("%s %.0f GFLOP/s" % (k.split("_")[0].upper().replace("AVX512", "AVX-512"), v)
+                   for k, v in sorted(peak.items()) if v) or "not measured"), "",
+     "| network | input (NxHxW) | ours median ms | ORT median ms | ours / ORT | GFLOP | bound ms | bound / ORT |",
+     "|---|---|---:|---:|---:|---:|---:|---:|"]
 for line in open(rows):
     name, inp, o, t = line.rstrip("\n").split("\t")
     o = json.loads(o); t = json.loads(t)
@@ -264,9 +292,25 @@ for line in open(rows):
     op = " (%s)" % ms(o.get("p90_ms")) if o and o.get("p90_ms") is not None else ""
     tp = " (%s)" % ms(t.get("p90_ms")) if t and t.get("p90_ms") is not None else ""
     ratio = "%.2f" % (om / tm) if om and tm else "n/a"
-    L.append("| %s | %s | %s%s | %s%s | %s |" % (name, inp, ms(om), op, ms(tm), tp, ratio))
+    gf = o.get("gflop") if o else None
+    bound = gf / top * 1e3 if gf and top else None
+    L.append("| %s | %s | %s%s | %s%s | %s | %s | %s | %s |" % (
+        name, inp, ms(om), op, ms(tm), tp, ratio, "%.3f" % gf if gf else "n/a",
+        ms(bound), "%.2f" % (bound / tm) if bound and tm else "n/a"))
 if any("n/a" in l for l in L[-4:]):
-    L += ["", "n/a: not measured (no BUILD/bench_nn, or no .lfrm model in the models directory)."]
+    L += ["", "n/a: not measured (no BUILD/bench_nn or BUILD/bench_peak, or no .lfrm model in the models directory)."]
+a2 = [l.rstrip("\n").split("\t") for l in open("$avx2_rows") if l.strip()]
+if a2 and peak.get("avx2_gflops"):
+    L += ["", "Ours with oneDNN limited to AVX2 (DNNL_MAX_CPU_ISA=AVX2; the few nodes delegated",
+          "to XNNPACK still use the widest ISA): what a core of this speed without AVX-512",
+          "would give.  ONNX Runtime has no such switch: no ORT column.", "",
+          "| network | input (NxHxW) | ours median ms, AVX2 | bound ms at the AVX2 peak | ours / bound |",
+          "|---|---|---:|---:|---:|"]
+    for name, inp, o in a2:
+        o = json.loads(o)
+        b = o["gflop"] / peak["avx2_gflops"] * 1e3
+        L.append("| %s | %s | %s (%s) | %s | %.2f |" % (name, inp, ms(o["median_ms"]), ms(o["p90_ms"]),
+                                                       ms(b), o["median_ms"] / b))
 L += ["", "Exporter / converter check (ORT on the exported model vs the reference outputs):", ""]
 chk = [l.rstrip("\n").split("\t") for l in open(checks) if l.strip()]
 if chk:
@@ -278,7 +322,8 @@ L += ["", "Machine:", "",
       "- CPU: $cpu ($(nproc) cores visible)",
       "- kernel: $(uname -sr)",
       "- date: $(date -u '+%Y-%m-%d %H:%M UTC')",
-      "- compiler: $cc_v; XNNPACK (Debian libxnnpack-dev) $xnn",
+      "- CPU vector extensions: ${isa:-?}",
+      "- compiler: $cc_v; oneDNN (Debian libdnnl-dev) $dnnl; XNNPACK (Debian libxnnpack-dev) $xnn",
       "- node $(node --version), onnxruntime-node $ort_version",
       "- openlfr: $rev", ""]
 open(dst, "w").write("\n".join(L))

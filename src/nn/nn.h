@@ -242,7 +242,7 @@ const float *lfr_nn_ctx_tensor(lfr_nn_ctx *c, int tensor, lfr_nn_shape *shape);
  * effect at the next plan.  Banded runs give the same results; they keep
  * intermediate rows in cache and need less memory.  With bands on, the
  * chain's intermediate tensors exist only as windows of rows:
- * lfr_nn_ctx_tensor() returns NULL for them and lfr_nn_ctx_run_node()
+ * lfr_nn_ctx_tensor() returns NULL for them (the shape is still given) and lfr_nn_ctx_run_node()
  * refuses those nodes (LFR_ERR_STATE).  keep_all turns bands off. */
 void lfr_nn_ctx_set_band_rows(lfr_nn_ctx *c, int rows);
 /* Planned rows per band, 0 when this plan runs whole nodes only. */

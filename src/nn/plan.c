@@ -376,8 +376,8 @@ int lfr_nn_ctx_band_rows(const lfr_nn_ctx *c) { return c->bands.last >= 0 ? c->b
 
 const float *lfr_nn_ctx_tensor(lfr_nn_ctx *c, int t, lfr_nn_shape *shape) {
     if (!c->planned || t < 0 || t >= c->g->n_tensors) return NULL;
-    if (c->bands.win_rows && c->bands.win_rows[t]) return NULL; /* a window of rows */
     if (shape) *shape = c->shapes[t];
+    if (c->bands.win_rows && c->bands.win_rows[t]) return NULL; /* a window of rows */
     return c->buf[t];
 }
 
