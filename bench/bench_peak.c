@@ -14,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#define CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9)
 #define ITERS 3000000L
 
 static double now_s(void) {
@@ -25,41 +24,27 @@ static double now_s(void) {
 
 static volatile float sink;
 
-__attribute__((target("avx2,fma"))) static double peak_avx2(float seed) {
-#define D(i) __m256 a##i = _mm256_set1_ps(seed * (float)(i + 1));
-#define F(i) a##i = _mm256_fmadd_ps(a##i, m, k);
-#define S(i) s += _mm256_cvtss_f32(a##i);
-    CHAINS(D)
-    __m256 m = _mm256_set1_ps(0.9999f), k = _mm256_set1_ps(1e-4f);
-    double t = now_s();
-    for (long i = 0; i < ITERS; i++) { CHAINS(F) }
-    t = now_s() - t;
-    float s = 0;
-    CHAINS(S)
-    sink = s;
-    return (double)ITERS * 10 * 8 * 2 / t / 1e9;
-#undef D
-#undef F
-#undef S
-}
+/* One timing of ITERS x 10 FMAs of `lanes` floats, in GFLOP/s. */
+#define CH(X, A, B) X(0, A, B) X(1, A, B) X(2, A, B) X(3, A, B) X(4, A, B) \
+    X(5, A, B) X(6, A, B) X(7, A, B) X(8, A, B) X(9, A, B)
+#define PEAK_D(i, vec, set1) vec a##i = set1(seed * (float)(i + 1));
+#define PEAK_F(i, fmadd, unused) a##i = fmadd(a##i, m, k);
+#define PEAK_S(i, first, unused) s += first(a##i);
+#define PEAK_FN(name, isa, vec, set1, fmadd, first, lanes)                     \
+    __attribute__((target(isa))) static double name(float seed) {             \
+        CH(PEAK_D, vec, set1)                                                 \
+        vec m = set1(0.9999f), k = set1(1e-4f);                                \
+        double t = now_s();                                                   \
+        for (long i = 0; i < ITERS; i++) { CH(PEAK_F, fmadd, 0) }             \
+        t = now_s() - t;                                                      \
+        float s = 0;                                                          \
+        CH(PEAK_S, first, 0)                                                  \
+        sink = s;                                                             \
+        return (double)ITERS * 10 * (lanes) * 2 / t / 1e9;                    \
+    }
 
-__attribute__((target("avx512f"))) static double peak_avx512(float seed) {
-#define D(i) __m512 a##i = _mm512_set1_ps(seed * (float)(i + 1));
-#define F(i) a##i = _mm512_fmadd_ps(a##i, m, k);
-#define S(i) s += _mm512_cvtss_f32(a##i);
-    CHAINS(D)
-    __m512 m = _mm512_set1_ps(0.9999f), k = _mm512_set1_ps(1e-4f);
-    double t = now_s();
-    for (long i = 0; i < ITERS; i++) { CHAINS(F) }
-    t = now_s() - t;
-    float s = 0;
-    CHAINS(S)
-    sink = s;
-    return (double)ITERS * 10 * 16 * 2 / t / 1e9;
-#undef D
-#undef F
-#undef S
-}
+PEAK_FN(peak_avx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_cvtss_f32, 8)
+PEAK_FN(peak_avx512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_cvtss_f32, 16)
 
 static double best_of(double (*fn)(float)) {
     double best = 0;
