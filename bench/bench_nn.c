@@ -7,7 +7,9 @@
  *
  * Plans once (buffers and operators are set up outside the timed region,
  * as in a long-running server), then times R runs after W warm-up runs and
- * prints the median and p90 in milliseconds.  Default backend: dnnl (oneDNN
+ * prints the median and p90 in milliseconds, and the time the plan took
+ * (shape inference, buffers, backend primitives: what a new input size
+ * costs once).  Default backend: dnnl (oneDNN
  * with some nodes on XNNPACK, see src/nn/dnnl.c).  Input: deterministic
  * pseudo-random values in [-1, 1), or the NHWC float32 file given.  With
  * --output, the first output tensor is written as raw float32 (so the same
@@ -130,7 +132,9 @@ int main(int argc, char **argv) {
     lfr_status st = lfr_nn_model_load(path, &m, &err);
     if (st == LFR_OK) st = lfr_nn_ctx_new(m, be, &c);
     if (st == LFR_OK) lfr_nn_ctx_set_band_rows(c, band_rows);
+    uint64_t plan_t0 = lfr_now_ns();
     if (st == LFR_OK) st = lfr_nn_ctx_plan(c, n, h, w, &err);
+    double plan_ms = (double)(lfr_now_ns() - plan_t0) / 1e6; /* the first plan of this size */
     if (st != LFR_OK) {
         fprintf(stderr, "bench_nn: %s: %s %s\n", path, lfr_status_message(st), err.msg);
         return 1;
@@ -179,12 +183,13 @@ int main(int argc, char **argv) {
     }
     if (json)
         printf("{\"model\":\"%s\",\"input\":[%d,%d,%d,%d],\"runs\":%d,\"median_ms\":%.4f,"
-               "\"p90_ms\":%.4f,\"min_ms\":%.4f,\"gflop\":%.4f,\"band_rows\":%d}\n",
+               "\"p90_ms\":%.4f,\"min_ms\":%.4f,\"gflop\":%.4f,\"band_rows\":%d,\"plan_ms\":%.1f}\n",
                path, n, h, w, is.d[3], runs, med, p90, t[0],
-               graph_flops(lfr_nn_model_graph(m), c) / 1e9, lfr_nn_ctx_band_rows(c));
+               graph_flops(lfr_nn_model_graph(m), c) / 1e9, lfr_nn_ctx_band_rows(c), plan_ms);
     else
-        printf("%s %dx%dx%dx%d: median %.3f ms, p90 %.3f ms, min %.3f ms (%d runs, band rows %d)\n",
-               path, n, h, w, is.d[3], med, p90, t[0], runs, lfr_nn_ctx_band_rows(c));
+        printf("%s %dx%dx%dx%d: median %.3f ms, p90 %.3f ms, min %.3f ms (%d runs, band rows %d; "
+               "plan %.1f ms)\n",
+               path, n, h, w, is.d[3], med, p90, t[0], runs, lfr_nn_ctx_band_rows(c), plan_ms);
     free(t);
     if (profile) {
         /* Node by node needs whole tensors: bands off for the profile. */
