@@ -211,6 +211,66 @@ static void test_same_face_variants(void) {
     lfr_image_free(&rec);
 }
 
+/* Detections of `im` (count and boxes) into out[]; returns the count. */
+static int detect_boxes(lfr_face_ctx *c, const lfr_image *im, float out[][4], int cap) {
+    lfr_face *faces;
+    int n = 0;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_face_detect(c, im, NULL, &faces, &n, &err), LFR_OK);
+    for (int i = 0; i < n && i < cap; i++) memcpy(out[i], faces[i].box, sizeof out[i]);
+    return n;
+}
+
+/* Photos of a few shapes in turn (an officer's photo checks): the detector
+ * plans each working size once and keeps it; results do not depend on
+ * which cached plan ran them; the least recently used size is replaced. */
+static void test_working_size_cache(void) {
+    lfr_image im = {0}, v[4] = {{0}};
+    CHECK(load_photo("sample1.jpg", &im) == 0);
+    if (!im.px) return;
+    /* Four shapes with four different working sizes. */
+    int shapes[4][2] = {{im.w, im.h}, {im.h * 3 / 4, im.h}, {im.h, im.h}, {im.w, im.w * 9 / 16}};
+    for (int k = 0; k < 4; k++)
+        CHECK_STATUS(lfr_image_crop(&im, (im.w - shapes[k][0]) / 2, (im.h - shapes[k][1]) / 2,
+                                    shapes[k][0], shapes[k][1], &v[k]), LFR_OK);
+    lfr_face_ctx *c = NULL;
+    CHECK_STATUS(lfr_face_ctx_new(engine, &c), LFR_OK);
+    if (!c) return;
+    float first[3][16][4], again[16][4];
+    int nfirst[3];
+    for (int k = 0; k < 3; k++) nfirst[k] = detect_boxes(c, &v[k], first[k], 16);
+    CHECK_EQ_INT(lfr_face_ctx_rfb_plans(c), 3);
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < 3; k++) {
+            int n = detect_boxes(c, &v[k], again, 16);
+            CHECK_EQ_INT(n, nfirst[k]);
+            CHECK(n <= 16 && memcmp(again, first[k], (size_t)n * sizeof again[0]) == 0);
+        }
+    CHECK_EQ_INT(lfr_face_ctx_rfb_plans(c), 3); /* no replanning */
+    /* A fourth size replaces the least recently used (shape 0) ... */
+    float d[16][4], fresh[16][4];
+    int nd = detect_boxes(c, &v[3], d, 16);
+    CHECK_EQ_INT(lfr_face_ctx_rfb_plans(c), 4);
+    (void)detect_boxes(c, &v[2], again, 16);
+    CHECK_EQ_INT(lfr_face_ctx_rfb_plans(c), 4);
+    (void)detect_boxes(c, &v[0], again, 16);
+    CHECK_EQ_INT(lfr_face_ctx_rfb_plans(c), 5);
+    /* ... and gives what a new context gives. */
+    lfr_face_ctx *c2 = NULL;
+    CHECK_STATUS(lfr_face_ctx_new(engine, &c2), LFR_OK);
+    if (c2) {
+        int n2 = detect_boxes(c2, &v[3], fresh, 16);
+        CHECK_EQ_INT(n2, nd);
+        CHECK(nd <= 16 && memcmp(fresh, d, (size_t)nd * sizeof d[0]) == 0);
+        CHECK_EQ_INT(lfr_face_ctx_rfb_plans(c2), 1);
+    }
+    fprintf(stderr, "  4 shapes, 10 photos: %ld detector plans\n", lfr_face_ctx_rfb_plans(c));
+    lfr_face_ctx_destroy(c2);
+    lfr_face_ctx_destroy(c);
+    for (int k = 0; k < 4; k++) lfr_image_free(&v[k]);
+    lfr_image_free(&im);
+}
+
 static void test_no_faces(void) {
     lfr_image im = {0};
     lfr_face *faces;
@@ -335,6 +395,7 @@ int main(void) {
     RUN(test_align_matrix);
     RUN(test_golden_photos);
     RUN(test_same_face_variants);
+    RUN(test_working_size_cache);
     RUN(test_no_faces);
     RUN(test_corrupt_input);
     RUN(test_lfw_quick);

@@ -906,9 +906,22 @@ static void test_resize_vs_reference(void) {
         if (maxd > 1) fprintf(stderr, "  %dx%d->%dx%d max diff %d\n", s.w, s.h, d.w, d.h, maxd);
         CHECK(maxd <= 1);
         if (s.w == d.w && s.h == d.h) CHECK(same_image(&s, &d));
+        /* Into an image already allocated (stale contents): the same. */
+        lfr_image r;
+        make_noise(&r, sizes[k][2], sizes[k][3]);
+        CHECK_STATUS(lfr_image_resize_into(&s, &r), LFR_OK);
+        CHECK(same_image(&r, &d));
+        lfr_image_free(&r);
         lfr_image_free(&s);
         lfr_image_free(&d);
     }
+    /* resize_into needs an allocated destination. */
+    lfr_image s, empty = {0};
+    make_noise(&s, 8, 8);
+    CHECK_STATUS(lfr_image_resize_into(&s, &empty), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_image_resize_into(&s, NULL), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_image_resize_into(&empty, &s), LFR_ERR_INVALID_ARG);
+    lfr_image_free(&s);
 }
 
 static void test_resize_speed(void) {

@@ -54,10 +54,25 @@ struct lfr_face_engine {
  * backend's operators on every frame. */
 #define ONET_BATCH 8
 #define MFN_BATCH 4
+/* The detector keeps planned contexts for this many working sizes, the
+ * least recently used replaced: a camera has one size, but photo checks
+ * alternate between a few (landscape 4:3 and 16:9, portrait), and
+ * planning a new size costs 70-100 ms (bench_nn prints "plan").  Each
+ * size held costs about 50 MB (RSS of a 960x640 plan after a run: the
+ * 16 MB arena, oneDNN's primitives and weights), created on first use. */
+#define RFB_SIZES 3
+
+typedef struct rfb_slot {
+    lfr_nn_ctx *ctx;
+    int w, h;          /* planned working size, 0 = none */
+    uint64_t used;     /* tick of the last use */
+} rfb_slot;
 
 struct lfr_face_ctx {
     const lfr_face_engine *e;
-    lfr_nn_ctx *rfb;
+    rfb_slot rfb[RFB_SIZES];
+    uint64_t tick;
+    long rfb_plans;    /* working-size plans made (lfr_face_ctx_rfb_plans) */
     lfr_nn_ctx *onet[ONET_BATCH + 1], *mfn[MFN_BATCH + 1]; /* by batch size */
     lfr_image work;    /* the frame at the detector's working size */
     float sx, sy;      /* working -> frame scale */
@@ -110,7 +125,7 @@ lfr_status lfr_face_ctx_new(const lfr_face_engine *e, lfr_face_ctx **out) {
     lfr_face_ctx *c = lfr_calloc(1, sizeof *c);
     if (!c) return LFR_ERR_NOMEM;
     c->e = e;
-    lfr_status st = lfr_nn_ctx_new(e->rfb.m, LFR_NN_BACKEND_DNNL, &c->rfb);
+    lfr_status st = lfr_nn_ctx_new(e->rfb.m, LFR_NN_BACKEND_DNNL, &c->rfb[0].ctx);
     if (st == LFR_OK) {
         c->faces = lfr_calloc(MAX_CANDIDATES, sizeof *c->faces);
         c->cand = lfr_calloc(MAX_CANDIDATES * 5, sizeof *c->cand);
@@ -126,7 +141,7 @@ lfr_status lfr_face_ctx_new(const lfr_face_engine *e, lfr_face_ctx **out) {
 
 void lfr_face_ctx_destroy(lfr_face_ctx *c) {
     if (!c) return;
-    lfr_nn_ctx_destroy(c->rfb);
+    for (int i = 0; i < RFB_SIZES; i++) lfr_nn_ctx_destroy(c->rfb[i].ctx);
     for (int i = 0; i <= ONET_BATCH; i++) lfr_nn_ctx_destroy(c->onet[i]);
     for (int i = 0; i <= MFN_BATCH; i++) lfr_nn_ctx_destroy(c->mfn[i]);
     lfr_free(c->faces);
@@ -170,6 +185,37 @@ static int cmp_face_area(const void *a, const void *b) {
 
 /* Runs RFB; writes up to MAX_CANDIDATES boxes (frame px) after NMS into
  * c->cand, returns their count or a negative status. */
+/* The detector context planned for dw x dh: a cached one, else the least
+ * recently used slot (created when empty), planned now. */
+static lfr_nn_ctx *rfb_for(lfr_face_ctx *c, int dw, int dh, lfr_err *err, lfr_status *st) {
+    rfb_slot *pick = &c->rfb[0];
+    for (int i = 0; i < RFB_SIZES; i++) {
+        rfb_slot *r = &c->rfb[i];
+        if (r->ctx && r->w == dw && r->h == dh) {
+            r->used = ++c->tick;
+            return r->ctx;
+        }
+        if (r->used < pick->used) pick = r;
+    }
+    if (!pick->ctx) {
+        *st = lfr_nn_ctx_new(c->e->rfb.m, LFR_NN_BACKEND_DNNL, &pick->ctx);
+        if (*st != LFR_OK) {
+            lfr_err_set(err, *st, "cannot create a detector context");
+            return NULL;
+        }
+    }
+    pick->w = pick->h = 0;
+    *st = lfr_nn_ctx_plan(pick->ctx, 1, dh, dw, err);
+    if (*st != LFR_OK) return NULL;
+    c->rfb_plans++;
+    pick->w = dw;
+    pick->h = dh;
+    pick->used = ++c->tick;
+    return pick->ctx;
+}
+
+long lfr_face_ctx_rfb_plans(const lfr_face_ctx *c) { return c->rfb_plans; }
+
 static int run_rfb(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p,
                    lfr_err *err, lfr_status *st) {
     const net_info *ni = &c->e->rfb;
@@ -178,21 +224,26 @@ static int run_rfb(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *
     int dw = (int)floorf(im->w * s / 8) * 8, dh = (int)floorf(im->h * s / 8) * 8;
     if (dw < 16) dw = 16;
     if (dh < 16) dh = 16;
-    *st = lfr_nn_ctx_plan(c->rfb, 1, dh, dw, err);
-    if (*st != LFR_OK) return -1;
-    float *x = lfr_nn_ctx_input(c->rfb, 0, NULL);
-    lfr_image_free(&c->work);
-    *st = lfr_image_resize(im, dw, dh, &c->work);
+    lfr_nn_ctx *net = rfb_for(c, dw, dh, err, st);
+    if (!net) return -1;
+    float *x = lfr_nn_ctx_input(net, 0, NULL);
+    /* The working image is kept between frames of the same size. */
+    if (c->work.w != dw || c->work.h != dh) {
+        lfr_image_free(&c->work);
+        *st = lfr_image_alloc(&c->work, dw, dh);
+        if (*st != LFR_OK) return -1;
+    }
+    *st = lfr_image_resize_into(im, &c->work);
     if (*st != LFR_OK) return -1;
     for (size_t i = 0; i < (size_t)dw * dh * 3; i++)
         x[i] = ((float)c->work.px[i] - ni->mean) * ni->scale;
     c->sx = (float)im->w / dw;
     c->sy = (float)im->h / dh;
-    *st = lfr_nn_ctx_run(c->rfb);
+    *st = lfr_nn_ctx_run(net);
     if (*st != LFR_OK) return -1;
     lfr_nn_shape ss, bs;
-    const float *scores = lfr_nn_ctx_output(c->rfb, 0, &ss);
-    const float *boxes = lfr_nn_ctx_output(c->rfb, 1, &bs);
+    const float *scores = lfr_nn_ctx_output(net, 0, &ss);
+    const float *boxes = lfr_nn_ctx_output(net, 1, &bs);
     /* Priors in the same order as the heads: level, row, column, size. */
     int n = 0, a = 0;
     /* Candidates stay in working-image pixels; detect() scales results. */

@@ -73,6 +73,10 @@ void lfr_face_engine_destroy(lfr_face_engine *e);
 
 lfr_status lfr_face_ctx_new(const lfr_face_engine *e, lfr_face_ctx **out);
 void lfr_face_ctx_destroy(lfr_face_ctx *c);
+/* How many times this ctx has planned the detector for a working size.  It
+ * keeps the plans of the last 3 sizes, so a stream of photos in a few
+ * shapes plans each shape once (tests; diagnostics). */
+long lfr_face_ctx_rfb_plans(const lfr_face_ctx *c);
 
 /* Finds faces, sorted by box area, largest first.  *faces is owned by the
  * ctx (valid until the next call). */

@@ -140,6 +140,9 @@ lfr_status lfr_image_write(const lfr_image *im, const char *path, int quality);
  * 1920x1080 -> 960x540 takes about 3 ms at -O2 (one core). */
 lfr_status lfr_image_resize(const lfr_image *src, int w, int h,
                             lfr_image *dst);
+/* The same into dst, already allocated: its size is the output size (a
+ * per-frame buffer reused, no allocation of the image). */
+lfr_status lfr_image_resize_into(const lfr_image *src, lfr_image *dst);
 
 /* Copies the w x h region at (x, y).  The region may extend past (or lie
  * entirely outside) the image: outside pixels replicate the nearest border

@@ -171,6 +171,19 @@ lfr_status lfr_image_resize(const lfr_image *src, int w, int h,
     lfr_image out;
     lfr_status s = lfr_image_alloc(&out, w, h);
     if (s != LFR_OK) return s;
+    s = lfr_image_resize_into(src, &out);
+    if (s != LFR_OK) {
+        lfr_image_free(&out);
+        return s;
+    }
+    *dst = out;
+    return LFR_OK;
+}
+
+lfr_status lfr_image_resize_into(const lfr_image *src, lfr_image *dst) {
+    if (!valid(src) || !dst || !valid(dst)) return LFR_ERR_INVALID_ARG;
+    lfr_image out = *dst;
+    int w = out.w, h = out.h;
 
     /* Scratch: x offsets (2 per column), x weights (2 per column), and one
      * vertically blended source row.  All sums are exact integers, so
@@ -183,10 +196,7 @@ lfr_status lfr_image_resize(const lfr_image *src, int w, int h,
              !lfr_mul_size((size_t)w, 2 * sizeof(short), &t) &&
              !lfr_add_size(bytes, t, &bytes);
     void *scratch = ok ? lfr_malloc(bytes) : NULL;
-    if (!scratch) {
-        lfr_image_free(&out);
-        return ok ? LFR_ERR_NOMEM : LFR_ERR_TOO_LARGE;
-    }
+    if (!scratch) return ok ? LFR_ERR_NOMEM : LFR_ERR_TOO_LARGE;
     int *xo = scratch;
     int *vrow = xo + 2 * (size_t)w;
     short *xa = (short *)(vrow + srow_n);
@@ -218,7 +228,6 @@ lfr_status lfr_image_resize(const lfr_image *src, int w, int h,
         }
     }
     lfr_free(scratch);
-    *dst = out;
     return LFR_OK;
 }
 

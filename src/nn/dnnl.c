@@ -603,6 +603,7 @@ static lfr_status prepare_scratch(dstate *s) {
             if (b > need) need = b;
         }
     }
+    lfr_log(LFR_LOG_DEBUG, "nn/dnnl: shared scratchpad %zu bytes", need);
     if (need > s->scratch_bytes) {
         lfr_free_aligned(s->scratch);
         s->scratch = lfr_malloc_aligned(need);
