@@ -183,13 +183,15 @@ int main(int argc, char **argv) {
     }
     if (json)
         printf("{\"model\":\"%s\",\"input\":[%d,%d,%d,%d],\"runs\":%d,\"median_ms\":%.4f,"
-               "\"p90_ms\":%.4f,\"min_ms\":%.4f,\"gflop\":%.4f,\"band_rows\":%d,\"plan_ms\":%.1f}\n",
+               "\"p90_ms\":%.4f,\"min_ms\":%.4f,\"gflop\":%.4f,\"band_rows\":%d,\"plan_ms\":%.1f,\"arena_mb\":%.1f}\n",
                path, n, h, w, is.d[3], runs, med, p90, t[0],
-               graph_flops(lfr_nn_model_graph(m), c) / 1e9, lfr_nn_ctx_band_rows(c), plan_ms);
+               graph_flops(lfr_nn_model_graph(m), c) / 1e9, lfr_nn_ctx_band_rows(c), plan_ms,
+               (double)lfr_nn_ctx_arena_bytes(c) / 1e6);
     else
         printf("%s %dx%dx%dx%d: median %.3f ms, p90 %.3f ms, min %.3f ms (%d runs, band rows %d; "
-               "plan %.1f ms)\n",
-               path, n, h, w, is.d[3], med, p90, t[0], runs, lfr_nn_ctx_band_rows(c), plan_ms);
+               "plan %.1f ms; activations %.1f MB)\n",
+               path, n, h, w, is.d[3], med, p90, t[0], runs, lfr_nn_ctx_band_rows(c), plan_ms,
+               (double)lfr_nn_ctx_arena_bytes(c) / 1e6);
     free(t);
     if (profile) {
         /* Node by node needs whole tensors: bands off for the profile. */

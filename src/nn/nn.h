@@ -247,6 +247,9 @@ const float *lfr_nn_ctx_tensor(lfr_nn_ctx *c, int tensor, lfr_nn_shape *shape);
 void lfr_nn_ctx_set_band_rows(lfr_nn_ctx *c, int rows);
 /* Planned rows per band, 0 when this plan runs whole nodes only. */
 int lfr_nn_ctx_band_rows(const lfr_nn_ctx *c);
+/* Bytes of the activation arena of the current plan (all intermediate
+ * tensors, reused by lifetime; windows of rows where banded). */
+size_t lfr_nn_ctx_arena_bytes(const lfr_nn_ctx *c);
 
 lfr_status lfr_nn_ctx_run(lfr_nn_ctx *c);
 

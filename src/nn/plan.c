@@ -374,6 +374,8 @@ static int banded_node(const lfr_nn_ctx *c, int i) {
 
 int lfr_nn_ctx_band_rows(const lfr_nn_ctx *c) { return c->bands.last >= 0 ? c->bands.rows : 0; }
 
+size_t lfr_nn_ctx_arena_bytes(const lfr_nn_ctx *c) { return c->arena_floats * sizeof(float); }
+
 const float *lfr_nn_ctx_tensor(lfr_nn_ctx *c, int t, lfr_nn_shape *shape) {
     if (!c->planned || t < 0 || t >= c->g->n_tensors) return NULL;
     if (shape) *shape = c->shapes[t];
