@@ -3,6 +3,7 @@
 #   make            build build/openlfr and build/libopenlfr.a
 #   make test       set up (packages, models) and run every test binary
 #   make SANITIZE=1 test   the same under ASan + UBSan (build-san/)
+#   make valgrind   the test binaries under valgrind memcheck
 #   make bench      engine benchmarks against ONNX Runtime -> bench/results.md
 #   make demo       run the product on the face-api demo photos
 #   make setup      install Debian packages and fetch/convert the models
@@ -44,7 +45,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%_replay)
 
-.PHONY: all test bench demo setup deps models clean fuzz check-deps
+.PHONY: all test bench demo setup deps models clean fuzz check-deps valgrind
 
 all: $(BUILD)/openlfr
 
@@ -92,6 +93,13 @@ test: deps
 
 run-tests: $(BUILD)/openlfr $(TEST_BIN) $(FUZZ_REPLAY)
 	@tools/run-tests.sh $(BUILD)
+
+# memcheck on the test binaries (plain build; see tools/run-valgrind.sh for
+# the one valgrind option oneDNN needs and the binaries it cannot load).
+valgrind: deps
+	@$(MAKE) --no-print-directory models
+	@$(MAKE) --no-print-directory $(TEST_BIN)
+	@tools/run-valgrind.sh $(BUILD)
 
 bench: deps
 	@$(MAKE) --no-print-directory models

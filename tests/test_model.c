@@ -130,7 +130,12 @@ static void test_corrupted_fields(void) {
                 /* A graph that loads must also plan or refuse cleanly. */
                 lfr_nn_ctx *c = NULL;
                 if (lfr_nn_ctx_new(m, LFR_NN_BACKEND_REF, &c) == LFR_OK) {
-                    if (lfr_nn_ctx_plan(c, 1, 6, 6, &err) == LFR_OK) lfr_nn_ctx_run(c);
+                    if (lfr_nn_ctx_plan(c, 1, 6, 6, &err) == LFR_OK) {
+                        lfr_nn_shape is;
+                        float *x = lfr_nn_ctx_input(c, 0, &is);
+                        if (x) memset(x, 0, lfr_nn_shape_elems(&is) * sizeof(float));
+                        lfr_nn_ctx_run(c);
+                    }
                     lfr_nn_ctx_destroy(c);
                 }
                 lfr_nn_model_destroy(m);
