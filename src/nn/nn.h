@@ -12,6 +12,11 @@
  *   it: the fastest on every network we ship, see src/nn/dnnl.c).  All read
  *   and write the same buffers, so a test can compare them op by op.
  *
+ *   Large first layers (the detector at 960x540) run in row bands: the plan
+ *   interleaves a chain of convolutions a few rows at a time so that
+ *   intermediate rows are consumed from cache and held in small windows
+ *   (src/nn/band.c; same results, a third of the activation memory).
+ *
  *   Activations are NHWC float32.  Rank-4 values are [N,H,W,C]; fully
  *   connected outputs are [N,K]; reshaped head outputs may be rank 2 or 3.
  *
