@@ -50,7 +50,7 @@
  * median of 40, ms, AVX-512 EPYC with 1 MB L2 a core: R=0 (off) 8.60,
  * 1 7.74, 2 7.68, 4 7.58, 8 7.78, 16 8.57, 32 9.66; with oneDNN limited
  * to AVX2 (DNNL_MAX_CPU_ISA=AVX2): off 14.39, 1 13.59, 2 13.50, 4 13.41.
- * Small bands pay oneDNN's per-call cost (~2 us) more often, big ones
+ * Small bands pay oneDNN's fixed cost per call more often, big ones
  * leave the cache.  3 MB gives R = 3. */
 #define BAND_TARGET_BYTES ((size_t)3 << 20)
 /* Longest chain considered (nodes). */
