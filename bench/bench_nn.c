@@ -29,23 +29,28 @@ static int cmp_d(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Floating-point operations of one run (2 per multiply-add of CONV2D and
+/* Floating-point operations of node i (2 per multiply-add of CONV2D and
  * FC; the other ops are not counted: they are a small share here). */
+static double node_flops(const lfr_nn_graph *g, lfr_nn_ctx *c, int i) {
+    const lfr_nn_node *nd = &g->nodes[i];
+    lfr_nn_shape xs, ys;
+    (void)lfr_nn_ctx_tensor(c, nd->in[0], &xs);
+    (void)lfr_nn_ctx_tensor(c, nd->out, &ys);
+    if (nd->op == LFR_NN_OP_CONV2D) {
+        int groups = nd->p[LFR_NN_P_GROUPS] > 0 ? nd->p[LFR_NN_P_GROUPS] : 1;
+        return 2.0 * ys.d[0] * ys.d[1] * ys.d[2] * ys.d[3] * nd->p[LFR_NN_P_KH] *
+               nd->p[LFR_NN_P_KW] * (xs.d[3] / groups);
+    }
+    if (nd->op == LFR_NN_OP_FC) {
+        const lfr_nn_shape *ws = &g->tensors[nd->in[1]].shape;
+        return 2.0 * ys.d[0] * ws->d[0] * ws->d[1];
+    }
+    return 0;
+}
+
 static double graph_flops(const lfr_nn_graph *g, lfr_nn_ctx *c) {
     double f = 0;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const lfr_nn_node *nd = &g->nodes[i];
-        lfr_nn_shape xs, ys;
-        (void)lfr_nn_ctx_tensor(c, nd->in[0], &xs);
-        (void)lfr_nn_ctx_tensor(c, nd->out, &ys);
-        if (nd->op == LFR_NN_OP_CONV2D) {
-            int g_ = nd->p[10] > 0 ? nd->p[10] : 1;
-            f += 2.0 * ys.d[0] * ys.d[1] * ys.d[2] * ys.d[3] * nd->p[0] * nd->p[1] * (xs.d[3] / g_);
-        } else if (nd->op == LFR_NN_OP_FC) {
-            const lfr_nn_shape *ws = &g->tensors[nd->in[1]].shape;
-            f += 2.0 * ys.d[0] * ws->d[0] * ws->d[1];
-        }
-    }
+    for (int i = 0; i < g->n_nodes; i++) f += node_flops(g, c, i);
     return f;
 }
 
@@ -53,13 +58,18 @@ static double graph_flops(const lfr_nn_graph *g, lfr_nn_ctx *c) {
 static int print_profile(const lfr_nn_graph *g, lfr_nn_ctx *c, int runs) {
     int nn = g->n_nodes;
     double *t = malloc(sizeof(double) * (size_t)runs * (size_t)nn), *med = malloc(sizeof(double) * (size_t)nn);
-    if (!t || !med) return 1;
-    for (int r = 0; r < runs; r++)
-        for (int i = 0; i < nn; i++) {
+    int bad = !t || !med;
+    for (int r = 0; r < runs && !bad; r++)
+        for (int i = 0; i < nn && !bad; i++) {
             uint64_t t0 = lfr_now_ns();
-            if (lfr_nn_ctx_run_node(c, i) != LFR_OK) return 1;
+            bad = lfr_nn_ctx_run_node(c, i) != LFR_OK;
             t[(size_t)i * (size_t)runs + (size_t)r] = (double)(lfr_now_ns() - t0) / 1e6;
         }
+    if (bad) {
+        free(t);
+        free(med);
+        return 1;
+    }
     double sum = 0;
     for (int i = 0; i < nn; i++) {
         qsort(t + (size_t)i * (size_t)runs, (size_t)runs, sizeof t[0], cmp_d);
@@ -74,14 +84,14 @@ static int print_profile(const lfr_nn_graph *g, lfr_nn_ctx *c, int runs) {
         char shp[64];
         snprintf(shp, sizeof shp, "%dx%dx%dx%d", s.d[0], s.d[1], s.d[2], s.d[3]);
         char conv[64] = "";
-        double gf = 0;
         if (nd->op == LFR_NN_OP_CONV2D) {
             lfr_nn_shape xs;
             (void)lfr_nn_ctx_tensor(c, nd->in[0], &xs);
-            int ci = xs.d[3], g = nd->p[10] > 0 ? nd->p[10] : 1;
-            snprintf(conv, sizeof conv, "%dx%d/%d/%d/%d, %d", nd->p[0], nd->p[1], nd->p[2], nd->p[4], g, ci);
-            gf = 2.0 * s.d[0] * s.d[1] * s.d[2] * s.d[3] * nd->p[0] * nd->p[1] * (ci / g) / (med[i] * 1e6);
+            int groups = nd->p[LFR_NN_P_GROUPS] > 0 ? nd->p[LFR_NN_P_GROUPS] : 1;
+            snprintf(conv, sizeof conv, "%dx%d/%d/%d/%d, %d", nd->p[LFR_NN_P_KH], nd->p[LFR_NN_P_KW],
+                     nd->p[LFR_NN_P_SH], nd->p[LFR_NN_P_DH], groups, xs.d[3]);
         }
+        double gf = node_flops(g, c, i) / (med[i] * 1e6);
         printf("%4d  %-12s %-22s %9.3f  %4.1f%%  %-20s %6.1f\n", i, lfr_nn_op_name((lfr_nn_op)nd->op), shp,
                med[i], 100.0 * med[i] / sum, conv, gf);
     }
@@ -194,10 +204,16 @@ int main(int argc, char **argv) {
                (double)lfr_nn_ctx_arena_bytes(c) / 1e6);
     free(t);
     if (profile) {
-        /* Node by node needs whole tensors: bands off for the profile. */
+        /* Node by node needs whole tensors: bands off for the profile.  The
+         * new plan has new buffers: the same input goes into them. */
+        float *keep = malloc(nin * sizeof(float));
+        if (!keep) return 1;
+        memcpy(keep, x, nin * sizeof(float));
         lfr_nn_ctx_set_band_rows(c, 0);
-        if (lfr_nn_ctx_plan(c, n, h, w, &err) != LFR_OK || print_profile(lfr_nn_model_graph(m), c, runs) != 0)
-            return 1;
+        int bad = lfr_nn_ctx_plan(c, n, h, w, &err) != LFR_OK;
+        if (!bad) memcpy(lfr_nn_ctx_input(c, 0, NULL), keep, nin * sizeof(float));
+        free(keep);
+        if (bad || print_profile(lfr_nn_model_graph(m), c, runs) != 0) return 1;
     }
     lfr_nn_ctx_destroy(c);
     lfr_nn_model_destroy(m);

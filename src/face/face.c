@@ -183,8 +183,6 @@ static int cmp_face_area(const void *a, const void *b) {
     return (ax < ay) - (ax > ay);
 }
 
-/* Runs RFB; writes up to MAX_CANDIDATES boxes (frame px) after NMS into
- * c->cand, returns their count or a negative status. */
 /* The detector context planned for dw x dh: a cached one, else the least
  * recently used slot (created when empty), planned now. */
 static lfr_nn_ctx *rfb_for(lfr_face_ctx *c, int dw, int dh, lfr_err *err, lfr_status *st) {
@@ -216,6 +214,8 @@ static lfr_nn_ctx *rfb_for(lfr_face_ctx *c, int dw, int dh, lfr_err *err, lfr_st
 
 long lfr_face_ctx_rfb_plans(const lfr_face_ctx *c) { return c->rfb_plans; }
 
+/* Runs RFB; writes up to MAX_CANDIDATES boxes (frame px) after NMS into
+ * c->cand, returns their count or a negative status. */
 static int run_rfb(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p,
                    lfr_err *err, lfr_status *st) {
     const net_info *ni = &c->e->rfb;

@@ -109,12 +109,15 @@ static int find_chain(const lfr_nn_ctx *c) {
     return last >= 1 ? last : -1;
 }
 
-/* Input rows node i reads for output rows [a,b): [lo,hi) unclipped. */
-static void rows_in(const lfr_nn_ctx *c, int i, int a, int b, int *lo, int *hi) {
-    const lfr_nn_node *nd = &c->g->nodes[i];
-    int s = nd->p[LFR_NN_P_SH], ek = (nd->p[LFR_NN_P_KH] - 1) * nd->p[LFR_NN_P_DH] + 1;
-    *lo = a * s - c->pads[i][0];
-    *hi = (b - 1) * s - c->pads[i][0] + ek;
+/* Node i's output rows [a,b) read its input rows [row_lo(a), row_hi(b)),
+ * unclipped: rows outside the tensor are the conv's zero padding. */
+static int row_lo(const lfr_nn_ctx *c, int i, int a) {
+    return a * c->g->nodes[i].p[LFR_NN_P_SH] - c->pads[i][0];
+}
+
+static int row_hi(const lfr_nn_ctx *c, int i, int b) {
+    const int32_t *p = c->g->nodes[i].p;
+    return row_lo(c, i, b - 1) + (p[LFR_NN_P_KH] - 1) * p[LFR_NN_P_DH] + 1;
 }
 
 /* Walks the schedule for `rows` rows per band.  Pass 0 (emit == 0): counts
@@ -132,9 +135,7 @@ static int walk(lfr_nn_ctx *c, int first, int last, int rows, int emit, int *hel
     for (int target = rows; done[m - 1] < oh_last; target += rows) {
         need[m - 1] = target < oh_last ? target : oh_last;
         for (int j = m - 1; j > 0; j--) {
-            int lo, hi, h = c->shapes[g->nodes[first + j].in[0]].d[1];
-            rows_in(c, first + j, done[j] < need[j] ? done[j] : need[j] - 1, need[j], &lo, &hi);
-            (void)lo;
+            int hi = row_hi(c, first + j, need[j]), h = c->shapes[g->nodes[first + j].in[0]].d[1];
             need[j - 1] = hi < h ? hi : h;
             if (need[j - 1] < done[j - 1]) need[j - 1] = done[j - 1];
         }
@@ -142,16 +143,13 @@ static int walk(lfr_nn_ctx *c, int first, int last, int rows, int emit, int *hel
             if (need[j] <= done[j]) continue;
             int i = first + j, a = done[j], b = need[j];
             const lfr_nn_node *nd = &g->nodes[i];
-            int lo, hi, h = c->shapes[nd->in[0]].d[1];
-            rows_in(c, i, a, b, &lo, &hi);
+            int lo = row_lo(c, i, a), hi = row_hi(c, i, b), h = c->shapes[nd->in[0]].d[1];
             int in0 = lo > 0 ? lo : 0, in1 = hi < h ? hi : h;
             if (in1 <= in0) return -1; /* rows of padding only: not banded */
             /* Rows of this node's output its reader still needs. */
             int keep = a;
             if (j < m - 1) {
-                int klo, khi;
-                rows_in(c, i + 1, done[j + 1], done[j + 1] + 1, &klo, &khi);
-                (void)khi;
+                int klo = row_lo(c, i + 1, done[j + 1]);
                 if (klo < 0) klo = 0;
                 if (klo < keep) keep = klo;
                 if (!emit && b - keep > held[j]) held[j] = b - keep;

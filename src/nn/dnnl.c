@@ -60,6 +60,12 @@ typedef enum dmode {
 
 #define DN_MAX_ARGS 6
 
+/* A band step's rows of a CONV2D node (band.c): input rows, output rows,
+ * zero rows above and below. */
+typedef struct band_geom {
+    int ih, oh, pt, pb;
+} band_geom;
+
 typedef struct dnode {
     dmode mode;
     int refuse;                 /* oneDNN refused it once: ref from now on */
@@ -79,7 +85,8 @@ typedef struct dnode {
     size_t outer, inner_out, inner_in[LFR_MAX_NODE_INPUTS];
     size_t copy_bytes;
     /* Band variant: node, geometry, and where its src/dst args are. */
-    int band_node, band_ih, band_oh, band_pt, band_pb;
+    int band_node;
+    band_geom band;
     int src_arg, dst_arg;
 } dnode;
 
@@ -313,12 +320,6 @@ static int needs_xnn(const_dnnl_primitive_desc_t pd) {
 }
 
 /* prepare --------------------------------------------------------------- */
-
-/* A band step's rows of a CONV2D node (band.c): input rows, output rows,
- * zero rows above and below. */
-typedef struct band_geom {
-    int ih, oh, pt, pb;
-} band_geom;
 
 /* CONV2D or MAXPOOL node i as one primitive in d: the whole node, or with
  * `bg` a band of its rows (batch 1; its src/dst pointers are set per step,
@@ -643,19 +644,14 @@ static lfr_status prepare_bands(lfr_nn_ctx *c, dstate *s) {
         const lfr_nn_band_step *st = &bd->steps[k];
         band_geom bg = {st->in_rows, st->out_rows, st->pad_top, st->pad_bottom};
         int v = 0;
-        while (v < s->n_vars &&
-               !(s->vars[v].band_node == st->node && s->vars[v].band_ih == bg.ih &&
-                 s->vars[v].band_oh == bg.oh && s->vars[v].band_pt == bg.pt &&
-                 s->vars[v].band_pb == bg.pb))
+        while (v < s->n_vars && !(s->vars[v].band_node == st->node &&
+                                  memcmp(&s->vars[v].band, &bg, sizeof bg) == 0))
             v++;
         if (v == s->n_vars) {
             dnode *d = &s->vars[s->n_vars++];
             d->scratch_arg = -1;
             d->band_node = st->node;
-            d->band_ih = bg.ih;
-            d->band_oh = bg.oh;
-            d->band_pt = bg.pt;
-            d->band_pb = bg.pb;
+            d->band = bg;
             dnode *main = &s->nodes[st->node];
             dnnl_status_t ds = main->refuse ? dnnl_unimplemented
                                             : prep_conv_rows(c, st->node, s, d, &bg, main);
