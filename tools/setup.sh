@@ -54,6 +54,12 @@ libswscale-dev                   # camera sources: YUV -> RGB at the working siz
 libavutil-dev                    # camera sources: FFmpeg options, frames, errors (src/video)
 libavdevice-dev                  # V4L2 webcams (src/video)
 ffmpeg                           # tests/test_video.c makes its clips and stream servers with it
+libmicrohttpd-dev                # the HTTPS server (src/http)
+libgnutls28-dev                  # TLS for the server; the van's own certificate authority
+libqrencode-dev                  # device pairing QR codes
+libunistring-dev                 # Unicode NFKC and scripts: comparing officers' names
+curl                             # tests talk HTTPS to the real server
+wrk                              # make bench: requests per second on the server
 '
 
 die() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }

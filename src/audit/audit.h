@@ -64,7 +64,22 @@
     X(ALERT_UPDATE, "alert.update")                                            \
     X(EXPORT, "export")                                                        \
     X(RETENTION_DELETE, "retention.delete")       /* deletion receipt */       \
-    X(SETTING_CHANGE, "setting.change")
+    X(SETTING_CHANGE, "setting.change")                                        \
+    X(CAMERA_ADD, "camera.add")                                                \
+    X(CAMERA_REMOVE, "camera.remove")                                          \
+    X(ALERT_DISPATCH, "alert.dispatch")           /* to officers' devices */   \
+    X(ALERT_ACK, "alert.ack")                     /* an officer saw it */      \
+    X(ALERT_OUTCOME, "alert.outcome")             /* engaged, arrested, ... */ \
+    X(USER_ADD, "user.add")                                                    \
+    X(USER_DISABLE, "user.disable")                                            \
+    X(USER_PASSWD, "user.passwd")                                              \
+    X(SESSION_LOGIN, "session.login")                                          \
+    X(SESSION_LOGIN_FAIL, "session.login_fail")                                \
+    X(SESSION_LOGOUT, "session.logout")                                        \
+    X(DEVICE_PAIR_CODE, "device.pair_code")       /* operator made a code */   \
+    X(DEVICE_PAIR, "device.pair")                 /* a device redeemed it */   \
+    X(DEVICE_REVOKE, "device.revoke")                                          \
+    X(AUDIT_READ, "audit.read")                   /* someone read the log */
 
 typedef enum lfr_audit_action {
 #define LFR_AUDIT_ACTION_ENUM(id, name) LFR_AUDIT_##id,

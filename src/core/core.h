@@ -45,7 +45,11 @@
     X(ERR_INTERNAL, 500, "internal error")                                     \
     X(ERR_PERMISSION, 403, "permission denied")                                \
     X(ERR_QUALITY, 422, "image rejected by quality control")                   \
-    X(ERR_TIMEOUT, 504, "timed out")
+    X(ERR_TIMEOUT, 504, "timed out")                                          \
+    X(ERR_UNAUTHENTICATED, 401, "sign-in required or credentials not valid")  \
+    X(ERR_RATE_LIMITED, 429, "too many requests; try again later")           \
+    X(ERR_EXISTS, 409, "already exists")                                      \
+    X(ERR_BUSY, 503, "resource busy; try again")
 
 typedef enum lfr_status {
 #define LFR_STATUS_ENUM(name, http, msg) LFR_##name,
@@ -103,6 +107,24 @@ uint64_t lfr_now_ns(void);   /* monotonic */
  * return LFR_ERR_TOO_LARGE without reading them. */
 lfr_status lfr_read_file(const char *path, size_t max_bytes, uint8_t **data,
                          size_t *len);
+
+/* Text (text.c) --------------------------------------------------------- */
+/* Checks text a person typed (names, reasons, notes): valid UTF-8, no
+ * control characters (C0 except none, DEL, C1: no ANSI escapes, no BEL),
+ * not blank (at least one character that is not white space or invisible),
+ * shorter than `cap` bytes.  `what` names the field in the sentence put in
+ * err ("reason is blank").  LFR_ERR_INVALID_ARG / LFR_ERR_TOO_LARGE. */
+lfr_status lfr_text_check(const char *s, size_t cap, const char *what, lfr_err *err);
+
+/* The form in which people's names are compared (libunistring): Unicode
+ * NFKC, case-folded, invisible characters removed (zero-width space and
+ * joiners, soft hyphen, BOM, ...), every run of white space (NBSP too)
+ * one ASCII space, trimmed.  "PC 1", "pc 1", "PC 1 ", "PC\u00a01", full-width
+ * "ＰＣ１" all fold to "pc 1".  Refuses (LFR_ERR_INVALID_ARG) text that
+ * lfr_text_check refuses and names that mix scripts (Latin with Cyrillic
+ * or Greek look-alikes: "РС 1" with Cyrillic letters).  out gets at most
+ * cap-1 bytes (LFR_ERR_TOO_LARGE if it does not fit). */
+lfr_status lfr_name_fold(const char *s, char *out, size_t cap, lfr_err *err);
 
 /* Error detail: a fixed-size buffer a call can fill with a sentence that
  * adds detail to its status (like curl's CURLOPT_ERRORBUFFER). */

@@ -228,4 +228,20 @@
  * frames at 25 fps. */
 #define LFR_PIPELINE_METRIC_WINDOW 512
 
+/* Accounts, sessions, devices (src/account) ------------------------------- */
+/* (limits of src/account go here) */
+
+/* Application core (src/app) ---------------------------------------------- */
+/* Longest configuration value (a path or an address), terminator included. */
+#define LFR_MAX_CONFIG_VALUE 1024
+
+/* Events kept for readers that reconnect (Last-Event-ID): about an hour of
+ * a busy deployment's alerts, decisions and camera states. */
+#define LFR_EVENT_HISTORY 4096
+
+/* (more limits of src/app go here) */
+
+/* HTTPS server (src/http) --------------------------------------------------- */
+/* (limits of src/http go here) */
+
 #endif

@@ -257,6 +257,112 @@ lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
 lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed,
                                    const char *outcome, const lfr_actor *by, lfr_err *err);
 
+/* Cameras of a deployment --------------------------------------------------
+ * Added while the deployment is draft, authorised or live (a camera is not
+ * biometric; adding one is audited: camera.add).  The URL may carry
+ * credentials, so it is sealed at rest and never printed or logged; `name`
+ * is what alerts, events and reports show. */
+typedef struct lfr_camera_info {
+    int64_t id, deployment_id;
+    char name[LFR_MAX_ACTOR];
+    char added_by[LFR_MAX_ACTOR];
+    int64_t added_at;
+    int64_t removed_at;        /* 0 = in use */
+} lfr_camera_info;
+
+lfr_status lfr_deploy_camera_add(lfr_store *s, int64_t deployment_id, const char *name,
+                                 const char *url, const lfr_actor *by, int64_t *camera_id,
+                                 lfr_err *err);
+lfr_status lfr_deploy_camera_remove(lfr_store *s, int64_t camera_id, const lfr_actor *by,
+                                    lfr_err *err);
+/* Cameras in use (removed ones left out). */
+lfr_status lfr_deploy_camera_list(lfr_store *s, int64_t deployment_id, lfr_camera_info **out,
+                                  size_t *n, lfr_err *err);
+/* The camera's URL, unsealed, for the pipeline only (caller wipes, lfr_free). */
+lfr_status lfr_deploy_camera_url(lfr_store *s, int64_t camera_id, char **url, lfr_err *err);
+
+/* Alerts: reading, dispatch to officers, outcomes ---------------------------
+ * The path of an alert, each step audited:
+ *   raised (pipeline) -> decided by the operator (confirmed/rejected)
+ *   -> dispatched to officers' devices (only after "confirmed": nothing is
+ *   dispatched before a human decision; LFR_ERR_STATE otherwise)
+ *   -> acknowledged by an officer -> outcome recorded (by an officer or
+ *   the operator). */
+#define LFR_ALERT_OUTCOME_LIST(X)                                              \
+    X(ENGAGED, "engaged")                                                      \
+    X(ARRESTED, "arrested")                                                    \
+    X(NO_FURTHER_ACTION, "no_further_action")                                  \
+    X(MISTAKEN_IDENTITY, "mistaken_identity")
+
+typedef enum lfr_alert_outcome {
+#define LFR_ALERT_OUTCOME_ENUM(id, name) LFR_ALERT_OUTCOME_##id,
+    LFR_ALERT_OUTCOME_LIST(LFR_ALERT_OUTCOME_ENUM)
+#undef LFR_ALERT_OUTCOME_ENUM
+    LFR_ALERT_OUTCOME_COUNT
+} lfr_alert_outcome;
+
+const char *lfr_alert_outcome_name(lfr_alert_outcome o);
+lfr_status lfr_alert_outcome_parse(const char *name, lfr_alert_outcome *out);
+
+typedef struct lfr_alert_info {
+    int64_t id, deployment_id;
+    int64_t entry_id;                  /* 0 once the watchlist is deleted */
+    int64_t image_id;                  /* watchlist image that matched best, 0 unknown */
+    char subject_ref[LFR_MAX_ACTOR];
+    char camera[LFR_MAX_ACTOR];
+    int64_t at;
+    float score, threshold;
+    int has_face_image;
+    char decision[16];                 /* "", "confirmed", "rejected" */
+    char decided_by[LFR_MAX_ACTOR];
+    int64_t decided_at;
+    char note[LFR_MAX_TEXT];           /* the operator's note with the decision */
+    int64_t dispatched_at;             /* 0 = not dispatched */
+    int dispatched_all;                /* 1: to every device of the deployment */
+    char outcome[32];                  /* "" or an lfr_alert_outcome name */
+    char outcome_by[LFR_MAX_ACTOR];
+    int64_t outcome_at;
+    char outcome_note[LFR_MAX_TEXT];
+} lfr_alert_info;
+
+lfr_status lfr_deploy_alert_get(lfr_store *s, int64_t alert_id, lfr_alert_info *out, lfr_err *err);
+/* Alerts of a deployment, newest first, at most `limit` (0 = all) with
+ * id < before_id (0 = from the newest). */
+lfr_status lfr_deploy_alert_list(lfr_store *s, int64_t deployment_id, int64_t before_id,
+                                 size_t limit, lfr_alert_info **out, size_t *n, lfr_err *err);
+/* The live face crop (JPEG), unsealed in memory (caller wipes, lfr_free). */
+lfr_status lfr_deploy_alert_image_load(lfr_store *s, int64_t alert_id, uint8_t **image,
+                                       size_t *len, lfr_err *err);
+/* Dispatch a confirmed alert to the given devices (device ids; n = 0 and
+ * all = 1 for every device of the deployment).  Audited alert.dispatch. */
+lfr_status lfr_deploy_alert_dispatch(lfr_store *s, int64_t alert_id, const int64_t *device_ids,
+                                     size_t n, int all, const lfr_actor *by, lfr_err *err);
+/* 1 when the alert was dispatched to this device (or to all). */
+lfr_status lfr_deploy_alert_dispatched_to(lfr_store *s, int64_t alert_id, int64_t device_id,
+                                          int *yes, lfr_err *err);
+/* An officer saw it on a device (audited alert.ack; once per device). */
+lfr_status lfr_deploy_alert_ack(lfr_store *s, int64_t alert_id, int64_t device_id,
+                                const lfr_actor *by, lfr_err *err);
+/* The outcome of a dispatched alert; note may be NULL.  Once per alert. */
+lfr_status lfr_deploy_alert_outcome(lfr_store *s, int64_t alert_id, lfr_alert_outcome o,
+                                    const char *note, const lfr_actor *by, lfr_err *err);
+
+/* Photo checks, read back (no images: reports and the console's list). */
+typedef struct lfr_check_info {
+    int64_t id, deployment_id;
+    char officer[LFR_MAX_ACTOR];
+    int64_t device_id;                 /* 0: from the CLI */
+    int64_t at;
+    char reason[LFR_MAX_TEXT];
+    char result[16];                   /* "match", "no_match", "no_face", "unreadable" */
+    int64_t entry_id;
+    char subject_ref[LFR_MAX_ACTOR];
+    float score;
+} lfr_check_info;
+
+lfr_status lfr_deploy_check_list(lfr_store *s, int64_t deployment_id, int64_t before_id,
+                                 size_t limit, lfr_check_info **out, size_t *n, lfr_err *err);
+
 /* Retention --------------------------------------------------------------- */
 typedef struct lfr_retention_rules {
     int64_t watchlist_after_end_s;   /* default 24 h */
