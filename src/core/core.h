@@ -108,6 +108,17 @@ uint64_t lfr_now_ns(void);   /* monotonic */
 lfr_status lfr_read_file(const char *path, size_t max_bytes, uint8_t **data,
                          size_t *len);
 
+/* Error detail: a fixed-size buffer a call can fill with a sentence that
+ * adds detail to its status (like curl's CURLOPT_ERRORBUFFER). */
+#define LFR_ERRBUF_SIZE 256
+typedef struct lfr_err {
+    char msg[LFR_ERRBUF_SIZE];
+} lfr_err;
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+lfr_status lfr_err_set(lfr_err *e, lfr_status s, const char *fmt, ...);
+
 /* Text (text.c) --------------------------------------------------------- */
 /* Checks text a person typed (names, reasons, notes): valid UTF-8, no
  * control characters (C0 except none, DEL, C1: no ANSI escapes, no BEL),
@@ -125,16 +136,5 @@ lfr_status lfr_text_check(const char *s, size_t cap, const char *what, lfr_err *
  * or Greek look-alikes: "РС 1" with Cyrillic letters).  out gets at most
  * cap-1 bytes (LFR_ERR_TOO_LARGE if it does not fit). */
 lfr_status lfr_name_fold(const char *s, char *out, size_t cap, lfr_err *err);
-
-/* Error detail: a fixed-size buffer a call can fill with a sentence that
- * adds detail to its status (like curl's CURLOPT_ERRORBUFFER). */
-#define LFR_ERRBUF_SIZE 256
-typedef struct lfr_err {
-    char msg[LFR_ERRBUF_SIZE];
-} lfr_err;
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-lfr_status lfr_err_set(lfr_err *e, lfr_status s, const char *fmt, ...);
 
 #endif
