@@ -7,6 +7,7 @@
 #   make bench      engine benchmarks against ONNX Runtime -> bench/results.md
 #   make demo       run the product on the face-api demo photos
 #   make setup      install Debian packages and fetch/convert the models
+#   make check-layers  the module layering rule (part of make test)
 #
 # Modules are folders under src/; every .c file in src/<module>/ except
 # src/cli goes into the library.  BUILD=DIR on the command line builds
@@ -47,7 +48,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%_replay)
 
-.PHONY: all test bench demo setup deps models clean fuzz check-deps valgrind
+.PHONY: all test bench demo setup deps models clean fuzz check-deps valgrind check-layers
 
 all: $(BUILD)/openlfr
 
@@ -89,12 +90,17 @@ models: $(BUILD)/openlfr
 setup: deps
 	@$(MAKE) --no-print-directory models
 
-test: deps
+test: deps check-layers
 	@$(MAKE) --no-print-directory models
 	@$(MAKE) --no-print-directory run-tests
 
 run-tests: $(BUILD)/openlfr $(TEST_BIN) $(FUZZ_REPLAY)
 	@tools/run-tests.sh $(BUILD)
+
+# The architecture as a rule: no module includes one above it or another's
+# private header; cli/ and http/ include app.h and public headers only.
+check-layers:
+	@tools/check-layers.sh
 
 # memcheck on the test binaries (plain build; see tools/run-valgrind.sh for
 # the one valgrind option oneDNN needs and the binaries it cannot load).
