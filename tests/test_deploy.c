@@ -61,7 +61,7 @@ static float TMPL[192];
 static int64_t create(lfr_store *s) {
     lfr_deploy_params p = {"Match day", "Stadium north gate", "locate wanted offenders",
                            "common law + PACE", fake_now - 60, fake_now + 8 * 3600, 0.6f,
-                           "north,south"};
+                           "north,south", 0};
     int64_t id = 0;
     lfr_err err = {{0}};
     CHECK_STATUS(lfr_deploy_create(s, &p, &ALICE, &id, &err), LFR_OK);
@@ -99,12 +99,12 @@ static void test_lifecycle(void) {
     int64_t e1 = add(s, d, "REF-1", LFR_OK);
     add(s, d, "REF-2", LFR_OK);
     CHECK_REFUSED(lfr_deploy_authorise(s, d, &ALICE, &err), "must be someone else");
-    CHECK_STATUS(lfr_deploy_set_threshold(s, d, 0.62f, &ALICE, &err), LFR_OK);
-    CHECK_STATUS(lfr_deploy_set_threshold(s, d, 1.5f, &ALICE, &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_deploy_set_threshold(s, d, 0.62f, 0, &ALICE, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_set_threshold(s, d, 1.5f, 0, &ALICE, &err), LFR_ERR_INVALID_ARG);
     CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
     /* authorised: locked */
     CHECK_REFUSED(lfr_deploy_authorise(s, d, &CAROL, &err), "only a draft");
-    CHECK_REFUSED(lfr_deploy_set_threshold(s, d, 0.5f, &ALICE, &err), "threshold is locked");
+    CHECK_REFUSED(lfr_deploy_set_threshold(s, d, 0.58f, 0, &ALICE, &err), "threshold is locked");
     lfr_watchlist_entry e = {"REF-3", "X", LFR_WATCHLIST_MISSING, NULL, "r", "s", "2024", 0, NULL};
     CHECK_REFUSED(lfr_deploy_entry_add(s, d, &e, IMG, sizeof IMG, TMPL, 192, &ALICE, NULL, &err),
                   "watchlist is locked");
@@ -113,7 +113,7 @@ static void test_lifecycle(void) {
     CHECK_REFUSED(lfr_deploy_entry_remove(s, e1, &ALICE, "changed mind", &err), "watchlist is locked");
     lfr_deploy_templates t;
     CHECK_REFUSED(lfr_deploy_templates_load(s, d, &t, &err), "is authorised");
-    lfr_photo_check pc = {"suspected", 0, 0, 0, NULL, 0};
+    lfr_photo_check pc = {"suspected", 0, 0, 0, NULL, 0, 0, 0};
     CHECK_REFUSED(lfr_deploy_photo_check_record(s, d, &pc, &ALICE, NULL, &err), "only while");
     lfr_deploy_info info;
     CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
@@ -135,17 +135,17 @@ static void test_lifecycle(void) {
     lfr_deploy_templates_free(&t);
     /* photo checks: no image kept unless matched */
     CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &pc, &ALICE, NULL, &err), LFR_OK);
-    lfr_photo_check pm = {"matches description", 1, e1, 0.71f, IMG, sizeof IMG};
+    lfr_photo_check pm = {"matches description", 1, e1, 0.71f, IMG, sizeof IMG, 0, 0};
     CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &pm, &ALICE, NULL, &err), LFR_OK);
     pc.image = IMG;
     pc.image_len = sizeof IMG;
     CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &pc, &ALICE, NULL, &err), LFR_OK);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM photo_checks"), 3);
     CHECK_EQ_INT(count(s, "SELECT count(image) FROM photo_checks"), 1);
-    lfr_photo_check noreason = {"", 0, 0, 0, NULL, 0};
+    lfr_photo_check noreason = {"", 0, 0, 0, NULL, 0, 0, 0};
     CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &noreason, &ALICE, NULL, &err), LFR_ERR_INVALID_ARG);
     /* alerts: at or above the threshold only */
-    lfr_alert low = {"north", e1, 0.55f, IMG, sizeof IMG}, hi = {"north", e1, 0.8f, IMG, sizeof IMG};
+    lfr_alert low = {"north", e1, 0.55f, IMG, sizeof IMG, 0}, hi = {"north", e1, 0.8f, IMG, sizeof IMG, 0};
     int64_t al;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &low, &CAM, &al, &err), LFR_ERR_INVALID_ARG);
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &hi, &CAM, &al, &err), LFR_OK);
@@ -166,7 +166,7 @@ static void test_lifecycle(void) {
     CHECK_REFUSED(lfr_deploy_alert_record(s, d, &hi, &CAM, &al, &err), "is ended");
     CHECK_REFUSED(lfr_deploy_photo_check_record(s, d, &pm, &ALICE, NULL, &err), "is ended");
     CHECK_REFUSED(lfr_deploy_authorise(s, d, &CAROL, &err), "only a draft");
-    lfr_deploy_amendment am = {"raise", 1, 0.7f, 0};
+    lfr_deploy_amendment am = {"raise", 1, 0.7f, 0, 0};
     int64_t amid;
     CHECK_REFUSED(lfr_deploy_amend_propose(s, d, &am, &ALICE, &amid, &err), "can no longer be amended");
     /* every transition is in the audit log, in order */
@@ -208,12 +208,12 @@ static void test_amendment(void) {
     int64_t d = create(s);
     add(s, d, "R1", LFR_OK);
     int64_t e2 = add(s, d, "R2", LFR_OK);
-    lfr_deploy_amendment am = {"fewer false alerts", 1, 0.7f, 0};
+    lfr_deploy_amendment am = {"fewer false alerts", 1, 0.7f, 0, 0};
     int64_t amid;
     CHECK_REFUSED(lfr_deploy_amend_propose(s, d, &am, &ALICE, &amid, &err), "is a draft");
     CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_start(s, d, &BOB, &err), LFR_OK);
-    lfr_deploy_amendment empty = {"nothing", 0, 0, 0};
+    lfr_deploy_amendment empty = {"nothing", 0, 0, 0, 0};
     CHECK_STATUS(lfr_deploy_amend_propose(s, d, &empty, &ALICE, &amid, &err), LFR_ERR_INVALID_ARG);
     CHECK_STATUS(lfr_deploy_amend_propose(s, d, &am, &ALICE, &amid, &err), LFR_OK);
     lfr_deploy_info info;
@@ -225,7 +225,7 @@ static void test_amendment(void) {
     CHECK_NEAR(info.threshold, 0.7, 1e-6);
     CHECK_REFUSED(lfr_deploy_amend_authorise(s, amid, &BOB, &err), "not awaiting");
     /* removing an entry from a live watchlist */
-    lfr_deploy_amendment rm = {"arrested this morning", 0, 0, e2};
+    lfr_deploy_amendment rm = {"arrested this morning", 0, 0, e2, 0};
     CHECK_STATUS(lfr_deploy_amend_propose(s, d, &rm, &ALICE, &amid, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_amend_authorise(s, amid, &BOB, &err), LFR_OK);
     lfr_deploy_templates t;
@@ -333,10 +333,10 @@ static void test_retention(void) {
     add(s, d, "R2", LFR_OK);
     CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_start(s, d, &BOB, &err), LFR_OK);
-    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG};
+    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, 0};
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, NULL, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, NULL, &err), LFR_OK);
-    lfr_photo_check pm = {"seen", 1, e1, 0.8f, IMG, sizeof IMG}, pn = {"seen", 0, 0, 0, NULL, 0};
+    lfr_photo_check pm = {"seen", 1, e1, 0.8f, IMG, sizeof IMG, 0, 0}, pn = {"seen", 0, 0, 0, NULL, 0, 0, 0};
     CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &pm, &ALICE, NULL, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &pn, &ALICE, NULL, &err), LFR_OK);
     /* a sealed blob's bytes, to look for on disk after deletion */
@@ -400,7 +400,7 @@ static void test_retention(void) {
     /* purged is terminal */
     CHECK_REFUSED(lfr_deploy_start(s, d, &BOB, &err), "purged");
     CHECK_REFUSED(lfr_deploy_end(s, d, &BOB, NULL, &err), "purged");
-    CHECK_REFUSED(lfr_deploy_set_threshold(s, d, 0.5f, &ALICE, &err), "purged");
+    CHECK_REFUSED(lfr_deploy_set_threshold(s, d, 0.58f, 0, &ALICE, &err), "purged");
     lfr_audit_report ar;
     CHECK_STATUS(lfr_audit_verify(s, &ar, &err), LFR_OK);
     CHECK_STATUS(lfr_store_integrity_check(s, &err), LFR_OK);
@@ -475,6 +475,549 @@ static void test_crash_safety(void) {
     tmp_end();
 }
 
+/* Expects `st` to be `want` with `phrase` in the message. */
+#define CHECK_ERR(expr, want, phrase)                                           \
+    do {                                                                        \
+        memset(&err, 0, sizeof err);                                            \
+        CHECK_STATUS((expr), (want));                                           \
+        if (!strstr(err.msg, phrase)) fprintf(stderr, "  message: %s\n", err.msg); \
+        CHECK(strstr(err.msg, phrase) != NULL);                                 \
+    } while (0)
+
+/* A live deployment with entries REF-1, REF-2 (ids in *e1, *e2). */
+static int64_t live(lfr_store *s, int64_t *e1, int64_t *e2) {
+    lfr_err err = {{0}};
+    int64_t d = create(s);
+    int64_t a = add(s, d, "REF-1", LFR_OK), b = add(s, d, "REF-2", LFR_OK);
+    if (e1) *e1 = a;
+    if (e2) *e2 = b;
+    CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_start(s, d, &BOB, &err), LFR_OK);
+    return d;
+}
+
+/* "pc 1" could authorise what "PC 1" created: every spelling of the same
+ * name is the same person now, look-alike letters are refused. */
+static void test_separation_folded(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    lfr_deploy_params p = {"Match day", "Gate", "locate wanted offenders", "PACE",
+                           fake_now - 60, fake_now + 3600, 0.6f, "", 0};
+    lfr_actor pc1 = {"PC 1", LFR_ROLE_OPERATOR};
+    int64_t d = 0;
+    CHECK_STATUS(lfr_deploy_create(s, &p, &pc1, &d, &err), LFR_OK);
+    add(s, d, "REF-1", LFR_OK);
+    const char *same[] = {"pc 1", "PC 1 ", "PC\xc2\xa0" "1", "PC\xe2\x80\x8b 1", "pc1", "P.C. 1",
+                          "\xef\xbc\xb0\xef\xbc\xa3\xef\xbc\x91", "  Pc   1", "\xef\xbb\xbfPC 1"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        lfr_actor a = {same[i], LFR_ROLE_AUTHORISER};
+        CHECK_REFUSED(lfr_deploy_authorise(s, d, &a, &err), "must be someone else");
+    }
+    /* Cyrillic look-alikes are not a different person: they are refused */
+    lfr_actor cyr = {"\xd0\xa0\xd0\xa1 1", LFR_ROLE_AUTHORISER};
+    CHECK_ERR(lfr_deploy_authorise(s, d, &cyr, &err), LFR_ERR_INVALID_ARG, "look like Latin");
+    lfr_actor mixed = {"P\xd0\xa1 1", LFR_ROLE_AUTHORISER};
+    CHECK_ERR(lfr_deploy_authorise(s, d, &mixed, &err), LFR_ERR_INVALID_ARG, "mixes");
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM deployments WHERE state = 'draft'"), 1);
+    lfr_actor pc2 = {"PC 2", LFR_ROLE_AUTHORISER};
+    CHECK_STATUS(lfr_deploy_authorise(s, d, &pc2, &err), LFR_OK);
+    /* amendments: the second officer the same way */
+    lfr_deploy_amendment am = {"fewer false alerts", 1, 0.7f, 0, 0};
+    lfr_actor bob = {"Supt Bob", LFR_ROLE_AUTHORISER};
+    int64_t amid = 0;
+    CHECK_STATUS(lfr_deploy_amend_propose(s, d, &am, &bob, &amid, &err), LFR_OK);
+    const char *bobs[] = {"supt bob", "SUPT\xc2\xa0" "BOB", "Supt  Bob ", "Supt\xe2\x80\x8c Bob",
+                          "\xef\xbc\xb3upt Bob"};
+    for (size_t i = 0; i < sizeof bobs / sizeof bobs[0]; i++) {
+        lfr_actor a = {bobs[i], LFR_ROLE_AUTHORISER};
+        CHECK_REFUSED(lfr_deploy_amend_authorise(s, amid, &a, &err), "cannot also authorise");
+    }
+    CHECK_STATUS(lfr_deploy_amend_authorise(s, amid, &CAROL, &err), LFR_OK);
+    lfr_store_close(s);
+    tmp_end();
+}
+
+/* Control characters (ANSI escapes, BEL) and blank text are refused in
+ * every free-text field. */
+static void test_free_text_checked(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t d = 0;
+    lfr_deploy_params p = {"Match \x1b[31mday", "Gate", "purpose", "PACE", fake_now - 60,
+                           fake_now + 3600, 0.6f, "", 0};
+    CHECK_ERR(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "name contains");
+    p.name = "Match day";
+    p.purpose = "   ";
+    CHECK_ERR(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "purpose is blank");
+    p.purpose = "locate";
+    p.legal_basis = "PACE\x07";
+    CHECK_ERR(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "legal basis contains");
+    p.legal_basis = "PACE";
+    lfr_actor bell = {"PC 9\x07", LFR_ROLE_OPERATOR};
+    CHECK_STATUS(lfr_deploy_create(s, &p, &bell, &d, &err), LFR_ERR_INVALID_ARG);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM deployments"), 0);
+    d = create(s);
+    lfr_watchlist_entry e = {"REF-9", "Sub\x1b]0;x\x07ject", LFR_WATCHLIST_MISSING, NULL, "r", "s",
+                             "2024", 0, NULL};
+    CHECK_ERR(lfr_deploy_entry_add(s, d, &e, IMG, sizeof IMG, TMPL, 192, &ALICE, NULL, &err),
+              LFR_ERR_INVALID_ARG, "display name contains");
+    e.display_name = "Subject";
+    e.reason = " \xc2\xa0 ";
+    CHECK_ERR(lfr_deploy_entry_add(s, d, &e, IMG, sizeof IMG, TMPL, 192, &ALICE, NULL, &err),
+              LFR_ERR_INVALID_ARG, "reason for inclusion is blank");
+    e.reason = "missing";
+    e.category = LFR_WATCHLIST_OTHER;
+    e.category_other = "\x1b[2J";
+    CHECK_STATUS(lfr_deploy_entry_add(s, d, &e, IMG, sizeof IMG, TMPL, 192, &ALICE, NULL, &err),
+                 LFR_ERR_INVALID_ARG);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM watchlist_entries"), 0);
+    int64_t e1 = add(s, d, "REF-1", LFR_OK);
+    CHECK_ERR(lfr_deploy_entry_remove(s, e1, &ALICE, "    ", &err), LFR_ERR_INVALID_ARG, "blank");
+    CHECK_STATUS(lfr_deploy_end(s, d, &BOB, "done\x1b[0m", &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_deploy_end(s, d, &BOB, "  ", &err), LFR_ERR_INVALID_ARG);
+    lfr_store_close(s);
+    tmp_end();
+
+    tmp_begin();
+    s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    int64_t x1 = 0;
+    d = live(s, &x1, NULL);
+    lfr_alert a = {"north", x1, 0.9f, IMG, sizeof IMG, 0};
+    int64_t al = 0;
+    CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &al, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_decide(s, al, 1, "ok\x07", &ALICE, &err), LFR_ERR_INVALID_ARG);
+    lfr_photo_check pc = {"\t", 0, 0, 0, NULL, 0, 0, 0};
+    CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &pc, &ALICE, NULL, &err), LFR_ERR_INVALID_ARG);
+    lfr_deploy_amendment am = {"   ", 1, 0.7f, 0, 0};
+    int64_t amid;
+    CHECK_ERR(lfr_deploy_amend_propose(s, d, &am, &ALICE, &amid, &err), LFR_ERR_INVALID_ARG,
+              "amendment reason is blank");
+    lfr_store_close(s);
+    tmp_end();
+}
+
+static void test_threshold_rules(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t d = 0;
+    lfr_deploy_params p = {"Match day", "Gate", "purpose", "PACE", fake_now - 60, fake_now + 3600,
+                           0, "", 1};
+    const float impossible[] = {0.0f, -0.16f, 1.0f, 1.5f, NAN, INFINITY, -INFINITY};
+    for (size_t i = 0; i < sizeof impossible / sizeof impossible[0]; i++) {
+        p.threshold = impossible[i];
+        CHECK_ERR(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "impossible");
+    }
+    p.unusual_threshold_ok = 0;
+    const float unusual[] = {0.01f, 0.3f, 0.54f, 0.86f, 0.99f};
+    for (size_t i = 0; i < sizeof unusual / sizeof unusual[0]; i++) {
+        p.threshold = unusual[i];
+        CHECK_ERR(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "sane range");
+    }
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM deployments"), 0);
+    p.threshold = 0.3f;
+    p.unusual_threshold_ok = 1;
+    CHECK_STATUS(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_OK);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'deployment.create' "
+                          "AND details LIKE '%\"unusual_threshold_ok\":true%'"), 1);
+    p.threshold = LFR_THRESHOLD_SANE_MIN;
+    p.unusual_threshold_ok = 0;
+    CHECK_STATUS(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_OK);
+    /* set_threshold: the same rules */
+    CHECK_ERR(lfr_deploy_set_threshold(s, d, 0.0f, 1, &ALICE, &err), LFR_ERR_INVALID_ARG, "impossible");
+    CHECK_ERR(lfr_deploy_set_threshold(s, d, 0.4f, 0, &ALICE, &err), LFR_ERR_INVALID_ARG, "sane range");
+    CHECK_STATUS(lfr_deploy_set_threshold(s, d, 0.4f, 1, &ALICE, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_set_threshold(s, d, 0.7f, 0, &ALICE, &err), LFR_OK);
+    add(s, d, "REF-1", LFR_OK);
+    CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
+    /* amendments: the same rules, checked again at authorisation */
+    lfr_deploy_amendment am = {"more alerts", 1, -0.2f, 0, 1};
+    int64_t amid = 0;
+    CHECK_ERR(lfr_deploy_amend_propose(s, d, &am, &ALICE, &amid, &err), LFR_ERR_INVALID_ARG, "impossible");
+    am.threshold = 0.5f;
+    am.unusual_threshold_ok = 0;
+    CHECK_ERR(lfr_deploy_amend_propose(s, d, &am, &ALICE, &amid, &err), LFR_ERR_INVALID_ARG, "sane range");
+    am.unusual_threshold_ok = 1;
+    CHECK_STATUS(lfr_deploy_amend_propose(s, d, &am, &ALICE, &amid, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_amend_authorise(s, amid, &CAROL, &err), LFR_OK);
+    lfr_deploy_info info;
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK_NEAR(info.threshold, 0.5, 1e-6);
+    /* a threshold stored before these rules is not authorised */
+    int64_t d2 = create(s);
+    add(s, d2, "REF-1", LFR_OK);
+    CHECK_STATUS(lfr_store_exec(s, "UPDATE deployments SET threshold = -0.2 WHERE state = 'draft'",
+                                &err), LFR_OK);
+    CHECK_REFUSED(lfr_deploy_authorise(s, d2, &BOB, &err), "would match different people");
+    lfr_store_close(s);
+    tmp_end();
+}
+
+static void test_planned_window(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t d = 0;
+    lfr_deploy_params p = {"Match day", "Gate", "purpose", "PACE", fake_now - 7200,
+                           fake_now - 3600, 0.6f, "", 0};
+    CHECK_ERR(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "already past");
+    p.planned_end = fake_now;
+    CHECK_ERR(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "already past");
+    p.planned_start = fake_now + 7200;
+    p.planned_end = fake_now + 3600;
+    CHECK_ERR(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "must be after");
+    p.planned_end = p.planned_start;
+    CHECK_ERR(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "must be after");
+    p.planned_end = fake_now + 10800;
+    CHECK_STATUS(lfr_deploy_create(s, &p, &ALICE, &d, &err), LFR_OK);
+    lfr_store_close(s);
+    tmp_end();
+}
+
+static lfr_status add_dated(lfr_store *s, int64_t d, const char *ref, const char *date,
+                            lfr_err *err) {
+    lfr_watchlist_entry e = {ref, "Subject", LFR_WATCHLIST_MISSING, NULL, "missing", "family",
+                             date, 0, NULL};
+    return lfr_deploy_entry_add(s, d, &e, IMG, sizeof IMG, TMPL, 192, &ALICE, NULL, err);
+}
+
+/* fake_now is 2025-06-15 */
+static void test_image_date(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t d = create(s);
+    const char *bad[] = {"2024-02-30", "2023-02-29", "notadate", "2024-13", "2024-00-10",
+                         "2024-1-01", "24-01-01", "2024/01/01", "2024-01-01T10:00",
+                         "'; DROP TABLE deployments; --", "2024-01-01' OR '1'='1", "1850",
+                         "2024-04-31", " 2024-01-01", NULL, ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char ref[32];
+        snprintf(ref, sizeof ref, "BAD-%zu", i);
+        lfr_status st = add_dated(s, d, ref, bad[i], &err);
+        if (st != LFR_ERR_INVALID_ARG) fprintf(stderr, "  accepted date \"%s\"\n", bad[i]);
+        CHECK_STATUS(st, LFR_ERR_INVALID_ARG);
+    }
+    /* in the future (store clock) */
+    CHECK_ERR(add_dated(s, d, "F1", "2025-06-16", &err), LFR_ERR_INVALID_ARG, "in the future");
+    CHECK_ERR(add_dated(s, d, "F2", "2025-07", &err), LFR_ERR_INVALID_ARG, "in the future");
+    CHECK_ERR(add_dated(s, d, "F3", "2026", &err), LFR_ERR_INVALID_ARG, "in the future");
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM watchlist_entries"), 0);
+    const char *good[] = {"2024-02-29", "2000-02-29", "2024-02", "2024", "2025-06-15", "2025-06",
+                          "2025"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char ref[32];
+        snprintf(ref, sizeof ref, "OK-%zu", i);
+        CHECK_STATUS(add_dated(s, d, ref, good[i], &err), LFR_OK);
+    }
+    lfr_store_close(s);
+    tmp_end();
+}
+
+/* A rerun import adds nothing twice; ids are never reissued. */
+static void test_unique_subject_and_ids(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t d = create(s), d2 = create(s);
+    int64_t e1 = add(s, d, "REF-1", LFR_OK);
+    int64_t e2 = add(s, d, "REF-2", LFR_OK);
+    CHECK_ERR(add_dated(s, d, "REF-1", "2024", &err), LFR_ERR_EXISTS, "already on the list");
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM watchlist_entries"), 2);
+    /* another deployment may list the same subject */
+    add(s, d2, "REF-1", LFR_OK);
+    /* removal, then a new entry: its id was never used before */
+    CHECK_STATUS(lfr_deploy_entry_remove(s, e2, &ALICE, "wrong person", &err), LFR_OK);
+    int64_t e3 = add(s, d, "REF-3", LFR_OK);
+    CHECK(e3 > e2 && e3 > e1);
+    int64_t img_max = count(s, "SELECT max(id) FROM entry_images");
+    CHECK_STATUS(lfr_deploy_entry_remove(s, e3, &ALICE, "wrong person", &err), LFR_OK);
+    add(s, d, "REF-4", LFR_OK);
+    CHECK(count(s, "SELECT max(id) FROM entry_images") > img_max);
+    /* the subject removed may be added again */
+    add(s, d, "REF-2", LFR_OK);
+    /* alerts, checks, cameras, amendments of these tables: AUTOINCREMENT */
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                          "('watchlist_entries','entry_images','alerts','photo_checks','cameras') "
+                          "AND sql LIKE '%AUTOINCREMENT%'"), 5);
+    lfr_store_close(s);
+    tmp_end();
+}
+
+/* An entry moved into an authorised deployment behind the software's back
+ * is noticed at start and when the matcher's snapshot is loaded. */
+static void test_watchlist_tamper(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t d = create(s), other = create(s);
+    int64_t e1 = add(s, d, "REF-1", LFR_OK);
+    int64_t e2 = add(s, d, "REF-2", LFR_OK);
+    int64_t stray = add(s, other, "STRAY", LFR_OK);
+    CHECK_REFUSED(lfr_deploy_watchlist_verify(s, d, &err), "no watchlist digest");
+    CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_watchlist_verify(s, d, &err), LFR_OK);
+    char sql[200];
+    snprintf(sql, sizeof sql, "UPDATE watchlist_entries SET deployment_id = %lld WHERE id = %lld",
+             (long long)d, (long long)stray);
+    CHECK_STATUS(lfr_store_exec(s, sql, &err), LFR_OK);
+    CHECK_ERR(lfr_deploy_watchlist_verify(s, d, &err), LFR_ERR_INTEGRITY, "not the one authorised");
+    CHECK_ERR(lfr_deploy_start(s, d, &BOB, &err), LFR_ERR_INTEGRITY, "not the one authorised");
+    CHECK_REFUSED(lfr_deploy_require_live(s, d, &err), "authorised");
+    /* put it back: the watchlist is the authorised one again */
+    snprintf(sql, sizeof sql, "UPDATE watchlist_entries SET deployment_id = %lld WHERE id = %lld",
+             (long long)other, (long long)stray);
+    CHECK_STATUS(lfr_store_exec(s, sql, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_start(s, d, &BOB, &err), LFR_OK);
+    lfr_deploy_templates t;
+    CHECK_STATUS(lfr_deploy_templates_load(s, d, &t, &err), LFR_OK);
+    CHECK_EQ_INT(t.n, 2);
+    lfr_deploy_templates_free(&t);
+    /* an authorised amendment changes the recorded digest with the list */
+    lfr_deploy_amendment rm = {"arrested", 0, 0, e2, 0};
+    int64_t amid = 0;
+    CHECK_STATUS(lfr_deploy_amend_propose(s, d, &rm, &ALICE, &amid, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_amend_authorise(s, amid, &BOB, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_watchlist_verify(s, d, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_templates_load(s, d, &t, &err), LFR_OK);
+    CHECK_EQ_INT(t.n, 1);
+    CHECK_EQ_INT(t.entry_ids[0], e1);
+    lfr_deploy_templates_free(&t);
+    /* tampering while live: a template row changed under the snapshot */
+    CHECK_STATUS(lfr_store_exec(s, "UPDATE entry_images SET template = (SELECT template FROM "
+                                   "entry_images ORDER BY id DESC LIMIT 1) WHERE id = "
+                                   "(SELECT min(id) FROM entry_images)", &err), LFR_OK);
+    CHECK_ERR(lfr_deploy_templates_load(s, d, &t, &err), LFR_ERR_INTEGRITY, "not the one authorised");
+    CHECK(t.n == 0 && t.data == NULL);
+    lfr_store_close(s);
+    tmp_end();
+}
+
+static void test_alert_dispatch_flow(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t e1 = 0;
+    int64_t d = live(s, &e1, NULL);
+    int64_t img = count(s, "SELECT min(id) FROM entry_images");
+    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, img};
+    int64_t al = 0, al2 = 0, al3 = 0;
+    CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &al, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &al2, &err), LFR_OK);
+    a.face_image = NULL;
+    a.face_image_len = 0;
+    CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &al3, &err), LFR_OK);
+    lfr_alert_info ai;
+    CHECK_STATUS(lfr_deploy_alert_get(s, al, &ai, &err), LFR_OK);
+    CHECK_EQ_INT(ai.deployment_id, d);
+    CHECK_EQ_INT(ai.entry_id, e1);
+    CHECK_EQ_INT(ai.image_id, img);
+    CHECK(strcmp(ai.subject_ref, "REF-1") == 0 && strcmp(ai.camera, "north") == 0);
+    CHECK(ai.has_face_image && ai.decision[0] == '\0' && ai.dispatched_at == 0);
+    CHECK_STATUS(lfr_deploy_alert_get(s, 999, &ai, &err), LFR_ERR_NOT_FOUND);
+    uint8_t *im = NULL;
+    size_t n = 0;
+    CHECK_STATUS(lfr_deploy_alert_image_load(s, al, &im, &n, &err), LFR_OK);
+    CHECK(n == sizeof IMG && im && memcmp(im, IMG, n) == 0);
+    lfr_free(im);
+    CHECK_STATUS(lfr_deploy_alert_image_load(s, al3, &im, &n, &err), LFR_ERR_NOT_FOUND);
+    /* list: newest first, paged */
+    lfr_alert_info *list = NULL;
+    size_t ln = 0;
+    CHECK_STATUS(lfr_deploy_alert_list(s, d, 0, 0, &list, &ln, &err), LFR_OK);
+    CHECK_EQ_INT(ln, 3);
+    if (ln == 3) CHECK(list[0].id == al3 && list[2].id == al);
+    lfr_free(list);
+    CHECK_STATUS(lfr_deploy_alert_list(s, d, al3, 1, &list, &ln, &err), LFR_OK);
+    CHECK_EQ_INT(ln, 1);
+    if (ln == 1) CHECK_EQ_INT(list[0].id, al2);
+    lfr_free(list);
+    /* nothing is dispatched before a human decision */
+    int64_t devs[] = {3, 5};
+    CHECK_REFUSED(lfr_deploy_alert_dispatch(s, al, devs, 2, 0, &ALICE, &err), "human decision");
+    CHECK_STATUS(lfr_deploy_alert_decide(s, al2, 0, "not him", &ALICE, &err), LFR_OK);
+    CHECK_REFUSED(lfr_deploy_alert_dispatch(s, al2, devs, 2, 0, &ALICE, &err), "rejected");
+    CHECK_STATUS(lfr_deploy_alert_decide(s, al, 1, "looks like him", &ALICE, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_get(s, al, &ai, &err), LFR_OK);
+    CHECK(strcmp(ai.decision, "confirmed") == 0 && strcmp(ai.note, "looks like him") == 0);
+    /* outcome before dispatch: refused */
+    CHECK_REFUSED(lfr_deploy_alert_outcome(s, al, LFR_ALERT_OUTCOME_ARRESTED, NULL, &ALICE, &err),
+                  "not been dispatched");
+    CHECK_STATUS(lfr_deploy_alert_dispatch(s, al, devs, 0, 0, &ALICE, &err), LFR_ERR_INVALID_ARG);
+    int64_t zero = 0;
+    CHECK_STATUS(lfr_deploy_alert_dispatch(s, al, &zero, 1, 0, &ALICE, &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_deploy_alert_dispatch(s, al, devs, 2, 0, &ALICE, &err), LFR_OK);
+    int yes = -1;
+    CHECK_STATUS(lfr_deploy_alert_dispatched_to(s, al, 3, &yes, &err), LFR_OK);
+    CHECK_EQ_INT(yes, 1);
+    CHECK_STATUS(lfr_deploy_alert_dispatched_to(s, al, 4, &yes, &err), LFR_OK);
+    CHECK_EQ_INT(yes, 0);
+    CHECK_STATUS(lfr_deploy_alert_dispatched_to(s, al2, 3, &yes, &err), LFR_OK);
+    CHECK_EQ_INT(yes, 0);
+    /* acknowledgement: only where it went, once per device */
+    lfr_actor officer = {"PC 7 Dana", LFR_ROLE_OFFICER};
+    CHECK_REFUSED(lfr_deploy_alert_ack(s, al, 4, &officer, &err), "not dispatched to device 4");
+    CHECK_STATUS(lfr_deploy_alert_ack(s, al, 3, &officer, &err), LFR_OK);
+    CHECK_REFUSED(lfr_deploy_alert_ack(s, al, 3, &officer, &err), "already acknowledged");
+    CHECK_STATUS(lfr_deploy_alert_ack(s, al, 5, &officer, &err), LFR_OK);
+    /* outcome, once */
+    CHECK_STATUS(lfr_deploy_alert_outcome(s, al, LFR_ALERT_OUTCOME_COUNT, NULL, &officer, &err),
+                 LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_deploy_alert_outcome(s, al, LFR_ALERT_OUTCOME_ARRESTED, "at the gate",
+                                          &officer, &err), LFR_OK);
+    CHECK_REFUSED(lfr_deploy_alert_outcome(s, al, LFR_ALERT_OUTCOME_ENGAGED, NULL, &officer, &err),
+                  "already has its outcome");
+    CHECK_STATUS(lfr_deploy_alert_get(s, al, &ai, &err), LFR_OK);
+    CHECK(ai.dispatched_at == fake_now && ai.dispatched_all == 0);
+    CHECK(strcmp(ai.outcome, "arrested") == 0 && strcmp(ai.outcome_by, "PC 7 Dana") == 0);
+    CHECK(strcmp(ai.outcome_note, "at the gate") == 0 && ai.outcome_at == fake_now);
+    /* to every device */
+    lfr_alert a4 = {"south", e1, 0.8f, NULL, 0, 0};
+    int64_t al4 = 0;
+    CHECK_STATUS(lfr_deploy_alert_record(s, d, &a4, &CAM, &al4, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_decide(s, al4, 1, NULL, &ALICE, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_dispatch(s, al4, devs, 2, 1, &ALICE, &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_deploy_alert_dispatch(s, al4, NULL, 0, 1, &ALICE, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_dispatched_to(s, al4, 42, &yes, &err), LFR_OK);
+    CHECK_EQ_INT(yes, 1);
+    CHECK_STATUS(lfr_deploy_alert_ack(s, al4, 42, &officer, &err), LFR_OK);
+    /* each step left its audit record; the outcome names are a table */
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.dispatch'"), 2);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.ack'"), 3);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.outcome'"), 1);
+    lfr_alert_outcome o;
+    CHECK_STATUS(lfr_alert_outcome_parse("mistaken_identity", &o), LFR_OK);
+    CHECK_EQ_INT(o, LFR_ALERT_OUTCOME_MISTAKEN_IDENTITY);
+    CHECK_STATUS(lfr_alert_outcome_parse("shot", &o), LFR_ERR_INVALID_ARG);
+    /* after the end nothing more is dispatched; retention takes dispatches too */
+    CHECK_STATUS(lfr_deploy_end(s, d, &BOB, NULL, &err), LFR_OK);
+    CHECK_REFUSED(lfr_deploy_alert_dispatch(s, al, devs, 1, 0, &ALICE, &err), "ended");
+    lfr_retention_rules r;
+    lfr_retention_rules_default(&r);
+    lfr_purge_report rep;
+    CHECK_STATUS(lfr_deploy_purge(s, fake_now + r.alerts_s + 1, &r, &rep, &err), LFR_OK);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM alert_dispatches"), 0);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM alert_acks"), 0);
+    lfr_audit_report ar;
+    CHECK_STATUS(lfr_audit_verify(s, &ar, &err), LFR_OK);
+    CHECK_STATUS(lfr_store_integrity_check(s, &err), LFR_OK);
+    lfr_store_close(s);
+    tmp_end();
+}
+
+static void test_cameras(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t d = create(s);
+    const char *url = "rtsp://admin:hunter2secret@10.0.0.7/stream1";
+    int64_t c1 = 0, c2 = 0;
+    CHECK_STATUS(lfr_deploy_camera_add(s, d, "north-gate", url, &ALICE, &c1, &err), LFR_OK);
+    CHECK_ERR(lfr_deploy_camera_add(s, d, "north-gate", url, &ALICE, &c2, &err), LFR_ERR_EXISTS,
+              "already has a camera");
+    CHECK_STATUS(lfr_deploy_camera_add(s, d, "van\x1b[2J", url, &ALICE, &c2, &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_deploy_camera_add(s, d, "van-roof", "rtsp://x/\x07", &ALICE, &c2, &err),
+                 LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "rtsp") == NULL);
+    CHECK_STATUS(lfr_deploy_camera_add(s, d, "van-roof", "/dev/video0", &ALICE, &c2, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_camera_add(s, 999, "x", "/dev/video0", &ALICE, NULL, &err), LFR_ERR_NOT_FOUND);
+    /* the URL is sealed: not in the table, not in the audit log */
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM cameras WHERE instr(url, CAST('hunter2' AS BLOB)) > 0"), 0);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE details LIKE '%hunter2%' OR "
+                          "details LIKE '%rtsp%'"), 0);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'camera.add'"), 2);
+    char *u = NULL;
+    CHECK_STATUS(lfr_deploy_camera_url(s, c1, &u, &err), LFR_OK);
+    CHECK(u && strcmp(u, url) == 0);
+    lfr_free(u);
+    lfr_camera_info *list = NULL;
+    size_t n = 0;
+    CHECK_STATUS(lfr_deploy_camera_list(s, d, &list, &n, &err), LFR_OK);
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) CHECK(strcmp(list[0].name, "north-gate") == 0 && list[0].added_at == fake_now);
+    lfr_free(list);
+    CHECK_STATUS(lfr_deploy_camera_remove(s, c1, &ALICE, &err), LFR_OK);
+    CHECK_REFUSED(lfr_deploy_camera_remove(s, c1, &ALICE, &err), "already removed");
+    CHECK_REFUSED(lfr_deploy_camera_url(s, c1, &u, &err), "removed");
+    CHECK_STATUS(lfr_deploy_camera_list(s, d, &list, &n, &err), LFR_OK);
+    CHECK_EQ_INT(n, 1);
+    lfr_free(list);
+    /* the name is free again; the new camera has a new id */
+    int64_t c3 = 0;
+    CHECK_STATUS(lfr_deploy_camera_add(s, d, "north-gate", url, &ALICE, &c3, &err), LFR_OK);
+    CHECK(c3 > c2);
+    CHECK_STATUS(lfr_deploy_end(s, d, &BOB, NULL, &err), LFR_OK);
+    CHECK_REFUSED(lfr_deploy_camera_add(s, d, "late", url, &ALICE, NULL, &err), "no longer be added");
+    lfr_store_close(s);
+    tmp_end();
+}
+
+/* Every check is recorded: a photo that could not be decoded or had no
+ * face too, with the device it came from. */
+static void test_check_results(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t e1 = 0;
+    int64_t d = live(s, &e1, NULL);
+    int64_t c1 = 0, c2 = 0, c3 = 0, c4 = 0;
+    lfr_photo_check un = {"suspected", 0, 0, 0, NULL, 0, 7, LFR_PHOTO_CHECK_UNREADABLE};
+    CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &un, &ALICE, &c1, &err), LFR_OK);
+    lfr_photo_check nf = {"suspected", 0, 0, 0, NULL, 0, 7, LFR_PHOTO_CHECK_NO_FACE};
+    CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &nf, &ALICE, &c2, &err), LFR_OK);
+    lfr_photo_check nm = {"suspected", 0, 0, 0, NULL, 0, 0, 0};
+    CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &nm, &ALICE, &c3, &err), LFR_OK);
+    lfr_photo_check m = {"suspected", 1, e1, 0.8f, IMG, sizeof IMG, 9, 0};
+    CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &m, &ALICE, &c4, &err), LFR_OK);
+    /* refused: a match below the threshold (its photo would be kept), a
+     * "match" that was never searched, an unknown result */
+    lfr_photo_check low = {"suspected", 1, e1, -0.16f, IMG, sizeof IMG, 9, 0};
+    CHECK_ERR(lfr_deploy_photo_check_record(s, d, &low, &ALICE, NULL, &err), LFR_ERR_INVALID_ARG,
+              "below the authorised threshold");
+    lfr_photo_check bad = {"suspected", 1, e1, 0.9f, IMG, sizeof IMG, 9, LFR_PHOTO_CHECK_NO_FACE};
+    CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &bad, &ALICE, NULL, &err), LFR_ERR_INVALID_ARG);
+    bad.matched = 0;
+    bad.result = LFR_PHOTO_CHECK_RESULT_COUNT;
+    CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &bad, &ALICE, NULL, &err), LFR_ERR_INVALID_ARG);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM photo_checks WHERE image IS NOT NULL"), 1);
+    lfr_check_info *list = NULL;
+    size_t n = 0;
+    CHECK_STATUS(lfr_deploy_check_list(s, d, 0, 0, &list, &n, &err), LFR_OK);
+    CHECK_EQ_INT(n, 4);
+    if (n == 4) {
+        CHECK(list[0].id == c4 && strcmp(list[0].result, "match") == 0);
+        CHECK(list[0].device_id == 9 && list[0].entry_id == e1);
+        CHECK(strcmp(list[0].subject_ref, "REF-1") == 0);
+        CHECK(strcmp(list[1].result, "no_match") == 0 && list[1].device_id == 0);
+        CHECK(strcmp(list[2].result, "no_face") == 0 && list[2].device_id == 7);
+        CHECK(list[3].id == c1 && strcmp(list[3].result, "unreadable") == 0);
+        CHECK(strcmp(list[3].officer, ALICE.name) == 0 && strcmp(list[3].reason, "suspected") == 0);
+    }
+    lfr_free(list);
+    CHECK_STATUS(lfr_deploy_check_list(s, d, c3, 1, &list, &n, &err), LFR_OK);
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) CHECK_EQ_INT(list[0].id, c2);
+    lfr_free(list);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'check.photo' AND "
+                          "details LIKE '%\"result\":\"unreadable\"%'"), 1);
+    CHECK(strcmp(lfr_photo_check_result_name(LFR_PHOTO_CHECK_NO_FACE), "no_face") == 0);
+    lfr_store_close(s);
+    tmp_end();
+}
+
 int main(void) {
     lfr_log_set_level(LFR_LOG_WARN);
     for (size_t i = 0; i < sizeof IMG; i++) IMG[i] = (uint8_t)(i * 7 + 3);
@@ -485,5 +1028,15 @@ int main(void) {
     RUN(test_entry_rules);
     RUN(test_retention);
     RUN(test_crash_safety);
+    RUN(test_separation_folded);
+    RUN(test_free_text_checked);
+    RUN(test_threshold_rules);
+    RUN(test_planned_window);
+    RUN(test_image_date);
+    RUN(test_unique_subject_and_ids);
+    RUN(test_watchlist_tamper);
+    RUN(test_alert_dispatch_flow);
+    RUN(test_cameras);
+    RUN(test_check_results);
     return harness_done("deploy");
 }

@@ -129,7 +129,7 @@ static void test_transactions(void) {
     /* a failing step inside a multi-step change: nothing of it remains */
     lfr_actor al = {"alice", LFR_ROLE_OPERATOR};
     int64_t before = count(s, "SELECT count(*) FROM audit_log");
-    lfr_deploy_params p = {"d", "here", "test", "PACE", fake_now, fake_now + 3600, 0.5f, "cam"};
+    lfr_deploy_params p = {"d", "here", "test", "PACE", fake_now, fake_now + 3600, 0.6f, "cam", 0};
     int64_t id;
     lfr_store_fail_after(s, 2); /* the insert works, its audit record fails */
     lfr_err err = {{0}};
@@ -183,6 +183,11 @@ static void test_seal_roundtrip(void) {
     char key[320];
     snprintf(key, sizeof key, "%s/openlfr.key", dir);
     unlink(key);
+    int kfd = open(key, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    unsigned char other[32];
+    randombytes_buf(other, sizeof other);
+    CHECK(kfd >= 0 && write(kfd, other, sizeof other) == (ssize_t)sizeof other);
+    if (kfd >= 0) close(kfd);
     lfr_status st;
     s = open_store(NULL, &st);
     CHECK(s == NULL);
@@ -275,7 +280,7 @@ static void test_no_plaintext_on_disk(void) {
     lfr_store *s = open_store(NULL, NULL);
     if (!s) { CHECK(0); tmp_end(); return; }
     lfr_actor al = {"alice", LFR_ROLE_OPERATOR};
-    lfr_deploy_params p = {"d", "here", "test", "PACE", fake_now, fake_now + 3600, 0.5f, "cam"};
+    lfr_deploy_params p = {"d", "here", "test", "PACE", fake_now, fake_now + 3600, 0.6f, "cam", 0};
     int64_t dep, eid;
     lfr_err err = {{0}};
     CHECK_STATUS(lfr_deploy_create(s, &p, &al, &dep, &err), LFR_OK);
@@ -328,7 +333,7 @@ static void test_fault_injection(void) {
     lfr_store *s = open_store(NULL, NULL);
     if (!s) { CHECK(0); tmp_end(); return; }
     lfr_actor al = {"alice", LFR_ROLE_OPERATOR};
-    lfr_deploy_params p = {"d", "here", "test", "PACE", fake_now, fake_now + 3600, 0.5f, "cam"};
+    lfr_deploy_params p = {"d", "here", "test", "PACE", fake_now, fake_now + 3600, 0.6f, "cam", 0};
     int64_t dep;
     lfr_err err = {{0}};
     CHECK_STATUS(lfr_deploy_create(s, &p, &al, &dep, &err), LFR_OK);
@@ -353,7 +358,8 @@ static void test_fault_injection(void) {
     }
     CHECK(ok);
     CHECK(failures >= 5);
-    /* allocation failures */
+    /* allocation failures (another subject: R1 is on the list now) */
+    e.subject_ref = "R2";
     ok = 0;
     for (long n = 0; n < 400 && !ok; n++) {
         int64_t before = count(s, "SELECT count(*) FROM watchlist_entries");
@@ -371,6 +377,99 @@ static void test_fault_injection(void) {
     tmp_end();
 }
 
+/* A bind that fails (here: a parameter number the statement does not have)
+ * is returned by the next step, which does not run the statement: nothing
+ * is stored with NULL in its place.  Reset clears it. */
+static void test_failed_bind_stops_step(void) {
+    tmp_begin();
+    lfr_store *s = open_store(NULL, NULL);
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err = {{0}};
+    lfr_store_stmt *q = NULL;
+    CHECK_STATUS(lfr_store_stmt_prepare(s, "INSERT INTO settings(key, value) VALUES('k', ?)", &q,
+                                        &err), LFR_OK);
+    if (!q) { CHECK(0); lfr_store_close(s); tmp_end(); return; }
+    /* the caller ignores the bind's result, as ~100 calls once did */
+    (void)lfr_store_stmt_bind_int64(q, 2, 42);   /* no parameter 2 */
+    int row = 1;
+    CHECK_STATUS(lfr_store_stmt_step(q, &row, &err), LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "parameter 2") != NULL);
+    CHECK_EQ_INT(row, 0);
+    /* still refused on a second step: the error is sticky until reset */
+    CHECK_STATUS(lfr_store_stmt_step(q, &row, &err), LFR_ERR_INVALID_ARG);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM settings WHERE key = 'k'"), 0);
+    /* every bind kind records its failure */
+    CHECK_STATUS(lfr_store_stmt_reset(q), LFR_OK);
+    CHECK_STATUS(lfr_store_stmt_bind_text(q, 3, "x"), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_store_stmt_bind_int64(q, 1, 7), LFR_OK);   /* a later good bind */
+    CHECK_STATUS(lfr_store_stmt_step(q, &row, &err), LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "parameter 3") != NULL);
+    CHECK_STATUS(lfr_store_stmt_reset(q), LFR_OK);
+    CHECK_STATUS(lfr_store_stmt_bind_blob(q, 0, "x", 1), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_store_stmt_step(q, &row, &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_store_stmt_reset(q), LFR_OK);
+    CHECK_STATUS(lfr_store_stmt_bind_double(q, 9, 1.0), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_store_stmt_step(q, &row, &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_store_stmt_reset(q), LFR_OK);
+    CHECK_STATUS(lfr_store_stmt_bind_null(q, -1), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_store_stmt_step(q, &row, &err), LFR_ERR_INVALID_ARG);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM settings WHERE key = 'k'"), 0);
+    /* after reset, good binds run */
+    CHECK_STATUS(lfr_store_stmt_reset(q), LFR_OK);
+    CHECK_STATUS(lfr_store_stmt_bind_int64(q, 1, 42), LFR_OK);
+    CHECK_STATUS(lfr_store_stmt_step(q, &row, &err), LFR_OK);
+    CHECK_EQ_INT(count(s, "SELECT value FROM settings WHERE key = 'k'"), 42);
+    lfr_store_stmt_finalize(q);
+    lfr_store_close(s);
+    tmp_end();
+}
+
+/* With its key file missing, an existing database is refused and nothing
+ * is created (no new key beside it); a new database creates its key.  The
+ * same for the salt file of a passphrase. */
+static void test_missing_key_existing_db(void) {
+    tmp_begin();
+    char key[320], salt[330];
+    snprintf(key, sizeof key, "%s/openlfr.key", dir);
+    snprintf(salt, sizeof salt, "%s.salt", dbp);
+    struct stat sb;
+    lfr_store *s = open_store(NULL, NULL);          /* new database: key created */
+    CHECK(s != NULL);
+    CHECK(stat(key, &sb) == 0);
+    lfr_store_close(s);
+    CHECK(unlink(key) == 0);
+    lfr_store_config cfg = {.db_path = dbp, .now = fake_clock};
+    lfr_err err = {{0}};
+    s = NULL;
+    CHECK_STATUS(lfr_store_open(&cfg, &s, &err), LFR_ERR_NOT_FOUND);
+    CHECK(s == NULL);
+    CHECK(strstr(err.msg, "missing") != NULL);
+    CHECK(stat(key, &sb) != 0);                    /* no new key file */
+    /* an explicit key path: the same */
+    char key2[330];
+    snprintf(key2, sizeof key2, "%s/elsewhere.key", dir);
+    cfg.key_path = key2;
+    CHECK_STATUS(lfr_store_open(&cfg, &s, &err), LFR_ERR_NOT_FOUND);
+    CHECK(stat(key2, &sb) != 0);
+    /* passphrase: a missing salt for an existing database */
+    cfg.key_path = NULL;
+    cfg.passphrase = "correct horse";
+    CHECK_STATUS(lfr_store_open(&cfg, &s, &err), LFR_ERR_NOT_FOUND);
+    CHECK(stat(salt, &sb) != 0);
+    tmp_end();
+    /* an empty file (as `touch` makes) is still a new database */
+    tmp_begin();
+    snprintf(key, sizeof key, "%s/openlfr.key", dir);
+    int fd = open(dbp, O_WRONLY | O_CREAT, 0600);
+    CHECK(fd >= 0);
+    if (fd >= 0) close(fd);
+    s = open_store(NULL, NULL);
+    CHECK(s != NULL);
+    CHECK(stat(key, &sb) == 0);
+    lfr_store_close(s);
+    tmp_end();
+}
+
 int main(void) {
     lfr_log_set_level(LFR_LOG_WARN);
     RUN(test_migrations_from_empty);
@@ -381,5 +480,7 @@ int main(void) {
     RUN(test_passphrase);
     RUN(test_no_plaintext_on_disk);
     RUN(test_fault_injection);
+    RUN(test_failed_bind_stops_step);
+    RUN(test_missing_key_existing_db);
     return harness_done("store");
 }

@@ -244,7 +244,8 @@ static int deployment_usage(void) {
             "       openlfr deployment amend ID (--threshold X | --remove-entry E) --reason TEXT --by NAME\n"
             "       openlfr deployment amend-authorise AMENDMENT --by NAME\n"
             "       openlfr deployment show ID | list\n"
-            "  all take [--json] [--db PATH] [--role ROLE]; TIME: 2025-06-01T10:00Z or Unix seconds\n");
+            "  all take [--json] [--db PATH] [--role ROLE]; TIME: 2025-06-01T10:00Z or Unix seconds\n"
+            "  --unusual-threshold-ok confirms a threshold outside the sane range\n");
     return 2;
 }
 
@@ -254,14 +255,15 @@ int lfr_cmd_deployment(int argc, char **argv) {
     const char *name = NULL, *location = NULL, *purpose = NULL, *legal = NULL, *start = NULL,
                *end = NULL, *thr = NULL, *cams = NULL, *by = NULL, *role = NULL, *db = NULL,
                *reason = NULL, *remove = NULL;
-    int json = 0;
+    int json = 0, unusual = 0;
     const dopt o[] = {{"--name", &name, NULL},       {"--location", &location, NULL},
                       {"--purpose", &purpose, NULL}, {"--legal-basis", &legal, NULL},
                       {"--start", &start, NULL},     {"--end", &end, NULL},
                       {"--threshold", &thr, NULL},   {"--cameras", &cams, NULL},
                       {"--by", &by, NULL},           {"--role", &role, NULL},
                       {"--db", &db, NULL},           {"--reason", &reason, NULL},
-                      {"--remove-entry", &remove, NULL}, {"--json", NULL, &json}};
+                      {"--remove-entry", &remove, NULL}, {"--json", NULL, &json},
+                      {"--unusual-threshold-ok", NULL, &unusual}};
     const char *pos[1] = {NULL};
     int np = parse(argc - 1, argv + 1, o, (int)(sizeof o / sizeof o[0]), pos, 1);
     if (np < 0) return deployment_usage();
@@ -276,7 +278,7 @@ int lfr_cmd_deployment(int argc, char **argv) {
     lfr_actor a;
     int rc;
     if (!strcmp(sub, "create")) {
-        lfr_deploy_params p = {name, location, purpose, legal, 0, 0, 0, cams};
+        lfr_deploy_params p = {name, location, purpose, legal, 0, 0, 0, cams, unusual};
         char *endp = NULL;
         if (!thr) return deployment_usage();
         p.threshold = strtof(thr, &endp);
@@ -300,7 +302,7 @@ int lfr_cmd_deployment(int argc, char **argv) {
         if (store_open(db, &s)) return 1;
         st = lfr_deploy_end(s, id, &a, reason, &err);
     } else if (!strcmp(sub, "amend")) {
-        lfr_deploy_amendment am = {reason, 0, 0, 0};
+        lfr_deploy_amendment am = {reason, 0, 0, 0, unusual};
         if (thr) {
             char *endp;
             am.set_threshold = 1;

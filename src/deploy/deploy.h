@@ -71,10 +71,11 @@ typedef struct lfr_deploy_params {
     const char *location;      /* required */
     const char *purpose;       /* purpose and ... */
     const char *legal_basis;   /* ... legal basis: both required */
-    int64_t planned_start;     /* UTC seconds; planned_end > planned_start */
-    int64_t planned_end;
-    float threshold;           /* cosine similarity in (-1, 1] */
+    int64_t planned_start;     /* UTC seconds; planned_end > planned_start, */
+    int64_t planned_end;       /* and planned_end not already past (store clock) */
+    float threshold;           /* cosine similarity: see lfr_deploy_set_threshold */
     const char *cameras;       /* free text list, e.g. "north-gate,van-roof" */
+    int unusual_threshold_ok;  /* 1: a threshold outside the sane range is meant */
 } lfr_deploy_params;
 
 typedef struct lfr_deploy_info {
@@ -99,16 +100,36 @@ typedef struct lfr_deploy_info {
     int64_t entries, images, alerts, photo_checks;   /* held now */
 } lfr_deploy_info;
 
+/* Free text (name, location, purpose, legal basis, cameras, reasons,
+ * notes, display names, categories) goes through lfr_text_check: control
+ * characters (ANSI escapes, BEL) and blank text are refused.  People's
+ * names (lfr_actor.name) must also fold (lfr_name_fold: no mixed scripts or
+ * look-alike letters), and separation of duties compares folded names with
+ * spaces and ASCII punctuation removed: "PC 1", "pc1", "PC\u00a01" and
+ * full-width "ＰＣ１" are one person. */
 lfr_status lfr_deploy_create(lfr_store *s, const lfr_deploy_params *p, const lfr_actor *by,
                              int64_t *id, lfr_err *err);
-/* Draft only (afterwards: an amendment). */
+/* Thresholds: not finite, <= 0 or >= 1 are refused always
+ * (LFR_ERR_INVALID_ARG); outside [LFR_THRESHOLD_SANE_MIN,
+ * LFR_THRESHOLD_SANE_MAX] (limits.h says why) only with
+ * unusual_threshold_ok = 1, recorded in the audit log.
+ * Draft only (afterwards: an amendment). */
 lfr_status lfr_deploy_set_threshold(lfr_store *s, int64_t id, float threshold,
-                                    const lfr_actor *by, lfr_err *err);
+                                    int unusual_threshold_ok, const lfr_actor *by, lfr_err *err);
 lfr_status lfr_deploy_get(lfr_store *s, int64_t id, lfr_deploy_info *out, lfr_err *err);
 lfr_status lfr_deploy_list(lfr_store *s, lfr_deploy_info **out, size_t *n, lfr_err *err);
 
+/* `by` must not be the creator (names compared folded, as above). */
 lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, lfr_err *err);
+/* Refused (LFR_ERR_INTEGRITY) when the watchlist no longer has the digest
+ * recorded at authorisation (or at the last authorised amendment). */
 lfr_status lfr_deploy_start(lfr_store *s, int64_t id, const lfr_actor *by, lfr_err *err);
+/* Recomputes the watchlist digest of an authorised, live or ended
+ * deployment and compares it with the recorded one: LFR_OK, or
+ * LFR_ERR_INTEGRITY when an entry, image or template was added, moved,
+ * changed or removed behind the software's back; LFR_ERR_STATE for a draft
+ * (nothing recorded yet) or a deployment whose watchlist was deleted. */
+lfr_status lfr_deploy_watchlist_verify(lfr_store *s, int64_t id, lfr_err *err);
 /* reason may be NULL. */
 lfr_status lfr_deploy_end(lfr_store *s, int64_t id, const lfr_actor *by, const char *reason,
                           lfr_err *err);
@@ -122,11 +143,13 @@ typedef struct lfr_deploy_amendment {
     int set_threshold;         /* 1: change the threshold to `threshold` */
     float threshold;
     int64_t remove_entry_id;   /* > 0: remove this watchlist entry */
+    int unusual_threshold_ok;  /* as in lfr_deploy_set_threshold */
 } lfr_deploy_amendment;
 
 lfr_status lfr_deploy_amend_propose(lfr_store *s, int64_t id, const lfr_deploy_amendment *a,
                                     const lfr_actor *by, int64_t *amendment_id, lfr_err *err);
-/* Applies the amendment; `by` must not be its proposer. */
+/* Applies the amendment; `by` must not be its proposer (folded names).
+ * The recorded watchlist digest is updated with it. */
 lfr_status lfr_deploy_amend_authorise(lfr_store *s, int64_t amendment_id, const lfr_actor *by,
                                       lfr_err *err);
 
@@ -161,7 +184,8 @@ typedef struct lfr_watchlist_entry {
     const char *category_other;         /* required when category is OTHER */
     const char *reason;                 /* reason for inclusion; required */
     const char *image_source;           /* where the image came from; required */
-    const char *image_date;             /* when it was taken, e.g. 2024-05-01; required */
+    const char *image_date;             /* when it was taken: a real date YYYY-MM-DD, or
+                                           YYYY-MM or YYYY, not in the future; required */
     int under_18;                       /* 1: subject is a child ... */
     const char *under_18_justification; /* ... then this is required */
 } lfr_watchlist_entry;
@@ -182,7 +206,10 @@ typedef struct lfr_watchlist_entry_info {
     int64_t images;
 } lfr_watchlist_entry_info;
 
-/* Adds an entry with its first image and template (both sealed).  Draft
+/* Adds an entry with its first image and template (both sealed).  A
+ * subject reference is on a deployment's list once: adding it again is
+ * LFR_ERR_EXISTS ("already on the list").  Entry and image ids are never
+ * reissued after a removal.  Draft
  * deployments only; the entry cap, LFR_MAX_IMAGE_BYTES and dim <=
  * LFR_MAX_TEMPLATE_DIM are enforced; template values must be finite.
  * Face quality control is the enrolment layer's job, above this call. */
@@ -203,7 +230,7 @@ lfr_status lfr_deploy_entry_image_load(lfr_store *s, int64_t image_id, uint8_t *
                                        size_t *len, lfr_err *err);
 
 /* The matcher's snapshot: every template of a LIVE deployment, decrypted,
- * in memory only.  Row i is data[i*dim .. i*dim+dim-1], from image
+ * in memory only, after lfr_deploy_watchlist_verify (LFR_ERR_INTEGRITY).  Row i is data[i*dim .. i*dim+dim-1], from image
  * image_ids[i] of entry entry_ids[i]. */
 typedef struct lfr_deploy_templates {
     int64_t deployment_id;
@@ -220,17 +247,38 @@ lfr_status lfr_deploy_templates_load(lfr_store *s, int64_t deployment_id,
 void lfr_deploy_templates_free(lfr_deploy_templates *t);
 
 /* Photo checks (an officer's photo + stated reason) ---------------------- */
+#define LFR_PHOTO_CHECK_RESULT_LIST(X)                                               \
+    X(NO_MATCH, "no_match")                                                    \
+    X(MATCH, "match")                                                          \
+    X(NO_FACE, "no_face")           /* decoded, but no face found */           \
+    X(UNREADABLE, "unreadable")     /* the photo could not be decoded */
+
+typedef enum lfr_photo_check_result {
+#define LFR_PHOTO_CHECK_RESULT_ENUM(id, name) LFR_PHOTO_CHECK_##id,
+    LFR_PHOTO_CHECK_RESULT_LIST(LFR_PHOTO_CHECK_RESULT_ENUM)
+#undef LFR_PHOTO_CHECK_RESULT_ENUM
+    LFR_PHOTO_CHECK_RESULT_COUNT
+} lfr_photo_check_result;
+
+const char *lfr_photo_check_result_name(lfr_photo_check_result r);          /* "no_face" */
+
 typedef struct lfr_photo_check {
     const char *reason;        /* required: why this person was checked */
     int matched;               /* 1: a watchlist entry scored >= threshold */
     int64_t entry_id;          /* the best candidate when matched */
-    float score;
+    float score;               /* when matched: >= the deployment's threshold */
     const uint8_t *image;      /* kept (sealed) ONLY when matched */
     size_t image_len;
+    int64_t device_id;         /* the officer's device; 0 = the CLI */
+    /* LFR_PHOTO_CHECK_NO_FACE / LFR_PHOTO_CHECK_UNREADABLE for a photo that was not
+     * searched (matched must be 0); otherwise leave LFR_PHOTO_CHECK_NO_MATCH
+     * (= 0) and `matched` decides between match and no_match. */
+    lfr_photo_check_result result;
 } lfr_photo_check;
 
-/* Live deployments only.  The image of a check that did not match is never
- * stored. */
+/* Live deployments only.  Every check is recorded, a photo that could not
+ * be decoded or had no face too.  The image of a check that did not match
+ * is never stored; a "match" below the deployment's threshold is refused. */
 lfr_status lfr_deploy_photo_check_record(lfr_store *s, int64_t deployment_id,
                                          const lfr_photo_check *c, const lfr_actor *officer,
                                          int64_t *check_id, lfr_err *err);
@@ -242,6 +290,7 @@ typedef struct lfr_alert {
     float score;               /* must be >= the deployment's threshold */
     const uint8_t *face_image; /* live face crop, sealed; may be NULL */
     size_t face_image_len;
+    int64_t image_id;          /* watchlist image that matched best; 0 = unknown */
 } lfr_alert;
 
 /* Live deployments only. */
@@ -253,9 +302,10 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
 lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
                                    const uint8_t *face_image, size_t face_image_len,
                                    const lfr_actor *by, lfr_err *err);
-/* An operator's adjudication (once per alert): confirmed = 1 or rejected. */
+/* An operator's adjudication (once per alert): confirmed = 1 or rejected,
+ * with an optional note (NULL or "" = none). */
 lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed,
-                                   const char *outcome, const lfr_actor *by, lfr_err *err);
+                                   const char *note, const lfr_actor *by, lfr_err *err);
 
 /* Cameras of a deployment --------------------------------------------------
  * Added while the deployment is draft, authorised or live (a camera is not
@@ -333,17 +383,22 @@ lfr_status lfr_deploy_alert_list(lfr_store *s, int64_t deployment_id, int64_t be
 /* The live face crop (JPEG), unsealed in memory (caller wipes, lfr_free). */
 lfr_status lfr_deploy_alert_image_load(lfr_store *s, int64_t alert_id, uint8_t **image,
                                        size_t *len, lfr_err *err);
-/* Dispatch a confirmed alert to the given devices (device ids; n = 0 and
- * all = 1 for every device of the deployment).  Audited alert.dispatch. */
+/* Dispatch a confirmed alert of a live deployment to the given devices
+ * (device ids > 0, at most LFR_MAX_DISPATCH_DEVICES; n = 0 and all = 1 for
+ * every device of the deployment).  May be repeated to add devices.
+ * Audited alert.dispatch.  Whether a device belongs to the deployment is
+ * the caller's check (the accounts module owns devices). */
 lfr_status lfr_deploy_alert_dispatch(lfr_store *s, int64_t alert_id, const int64_t *device_ids,
                                      size_t n, int all, const lfr_actor *by, lfr_err *err);
 /* 1 when the alert was dispatched to this device (or to all). */
 lfr_status lfr_deploy_alert_dispatched_to(lfr_store *s, int64_t alert_id, int64_t device_id,
                                           int *yes, lfr_err *err);
-/* An officer saw it on a device (audited alert.ack; once per device). */
+/* An officer saw it on a device it was dispatched to (audited alert.ack;
+ * once per device: LFR_ERR_STATE the second time). */
 lfr_status lfr_deploy_alert_ack(lfr_store *s, int64_t alert_id, int64_t device_id,
                                 const lfr_actor *by, lfr_err *err);
-/* The outcome of a dispatched alert; note may be NULL.  Once per alert. */
+/* The outcome of a dispatched alert; note may be NULL.  Once per alert
+ * (LFR_ERR_STATE before dispatch or the second time). */
 lfr_status lfr_deploy_alert_outcome(lfr_store *s, int64_t alert_id, lfr_alert_outcome o,
                                     const char *note, const lfr_actor *by, lfr_err *err);
 
@@ -360,6 +415,8 @@ typedef struct lfr_check_info {
     float score;
 } lfr_check_info;
 
+/* Newest first, at most `limit` (0 = all) with id < before_id (0 = from the
+ * newest). */
 lfr_status lfr_deploy_check_list(lfr_store *s, int64_t deployment_id, int64_t before_id,
                                  size_t limit, lfr_check_info **out, size_t *n, lfr_err *err);
 

@@ -23,11 +23,17 @@ static int64_t default_clock(void *ctx) {
 }
 
 /* Reads exactly `len` bytes of a private file, creating it (0600, contents
- * from `make`) if it does not exist.  Refuses files others can access. */
+ * from `make`) if it does not exist and `may_create` (a new database).
+ * Refuses files others can access. */
 static lfr_status private_file(const char *path, unsigned char *buf, size_t len,
                                void (*make)(unsigned char *, size_t), const char *what,
-                               lfr_err *err) {
+                               int may_create, lfr_err *err) {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && !may_create)
+        return lfr_err_set(err, LFR_ERR_NOT_FOUND,
+                           "%s %s is missing, and the database already exists: its data "
+                           "cannot be read without it (restore the %s; nothing was created)",
+                           what, path, what);
     if (fd < 0 && errno == ENOENT) {
         int wfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (wfd >= 0) {
@@ -90,13 +96,21 @@ static void make_key(unsigned char *b, size_t n) {
 
 static void make_salt(unsigned char *b, size_t n) { randombytes_buf(b, n); }
 
+/* A database file with content exists: its key must exist too. */
+static int db_exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && sb.st_size > 0;
+}
+
 static lfr_status load_key(lfr_store *s, const lfr_store_config *cfg, lfr_err *err) {
     char path[4096];
+    int may_create = !db_exists(cfg->db_path);
     if (cfg->passphrase) {
         unsigned char salt[crypto_pwhash_SALTBYTES];
         if (snprintf(path, sizeof path, "%s.salt", cfg->db_path) >= (int)sizeof path)
             return lfr_err_set(err, LFR_ERR_TOO_LARGE, "database path too long");
-        lfr_status st = private_file(path, salt, sizeof salt, make_salt, "salt file", err);
+        lfr_status st = private_file(path, salt, sizeof salt, make_salt, "salt file", may_create,
+                                     err);
         if (st != LFR_OK) return st;
         if (crypto_pwhash(s->key, sizeof s->key, cfg->passphrase, strlen(cfg->passphrase), salt,
                           crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -115,7 +129,7 @@ static lfr_status load_key(lfr_store *s, const lfr_store_config *cfg, lfr_err *e
                       : snprintf(path, sizeof path, "openlfr.key");
         if (n >= (int)sizeof path) return lfr_err_set(err, LFR_ERR_TOO_LARGE, "path too long");
     }
-    return private_file(path, s->key, sizeof s->key, make_key, "key file", err);
+    return private_file(path, s->key, sizeof s->key, make_key, "key file", may_create, err);
 }
 
 /* The first open seals a known text; later opens must unseal it, so a wrong
@@ -235,6 +249,8 @@ lfr_status lfr_store_stmt_prepare(lfr_store *s, const char *sql, lfr_store_stmt 
     lfr_store_stmt *st = lfr_malloc(sizeof *st);
     if (!st) return LFR_ERR_NOMEM;
     st->s = s;
+    st->bind_status = LFR_OK;
+    st->bind_idx = 0;
     lfr_status rc = s->ops->prepare(s, sql, &st->impl, err);
     if (rc != LFR_OK) {
         lfr_free(st);
@@ -244,32 +260,52 @@ lfr_status lfr_store_stmt_prepare(lfr_store *s, const char *sql, lfr_store_stmt 
     return LFR_OK;
 }
 
+/* Records the first failed bind in the statement (see store_int.h). */
+static lfr_status bound(lfr_store_stmt *st, int idx, lfr_status rc) {
+    if (rc != LFR_OK && st->bind_status == LFR_OK) {
+        st->bind_status = rc;
+        st->bind_idx = idx;
+    }
+    return rc;
+}
+
 lfr_status lfr_store_stmt_bind_int64(lfr_store_stmt *st, int idx, int64_t v) {
-    return st->s->ops->bind_int64(st->impl, idx, v);
+    return bound(st, idx, st->s->ops->bind_int64(st->impl, idx, v));
 }
 lfr_status lfr_store_stmt_bind_double(lfr_store_stmt *st, int idx, double v) {
-    return st->s->ops->bind_double(st->impl, idx, v);
+    return bound(st, idx, st->s->ops->bind_double(st->impl, idx, v));
 }
 lfr_status lfr_store_stmt_bind_text(lfr_store_stmt *st, int idx, const char *v) {
-    return v ? st->s->ops->bind_text(st->impl, idx, v) : st->s->ops->bind_null(st->impl, idx);
+    return bound(st, idx, v ? st->s->ops->bind_text(st->impl, idx, v)
+                            : st->s->ops->bind_null(st->impl, idx));
 }
 lfr_status lfr_store_stmt_bind_blob(lfr_store_stmt *st, int idx, const void *v, size_t n) {
-    return v ? st->s->ops->bind_blob(st->impl, idx, v, n) : st->s->ops->bind_null(st->impl, idx);
+    return bound(st, idx, v ? st->s->ops->bind_blob(st->impl, idx, v, n)
+                            : st->s->ops->bind_null(st->impl, idx));
 }
 lfr_status lfr_store_stmt_bind_null(lfr_store_stmt *st, int idx) {
-    return st->s->ops->bind_null(st->impl, idx);
+    return bound(st, idx, st->s->ops->bind_null(st->impl, idx));
 }
 
 lfr_status lfr_store_stmt_step(lfr_store_stmt *st, int *row, lfr_err *err) {
     *row = 0;
     lfr_store *s = st->s;
+    if (st->bind_status != LFR_OK)
+        return lfr_err_set(err, st->bind_status,
+                           "parameter %d of the statement could not be bound (%s): the "
+                           "statement was not run", st->bind_idx,
+                           lfr_status_message(st->bind_status));
     if (s->fail_after == 0)
         return lfr_err_set(err, LFR_ERR_IO, "injected fault (lfr_store_fail_after)");
     if (s->fail_after > 0) s->fail_after--;
     return s->ops->step(s, st->impl, row, err);
 }
 
-lfr_status lfr_store_stmt_reset(lfr_store_stmt *st) { return st->s->ops->reset(st->impl); }
+lfr_status lfr_store_stmt_reset(lfr_store_stmt *st) {
+    st->bind_status = LFR_OK;
+    st->bind_idx = 0;
+    return st->s->ops->reset(st->impl);
+}
 int lfr_store_stmt_is_null(lfr_store_stmt *st, int col) { return st->s->ops->is_null(st->impl, col); }
 int64_t lfr_store_stmt_int64(lfr_store_stmt *st, int col) { return st->s->ops->col_int64(st->impl, col); }
 double lfr_store_stmt_double(lfr_store_stmt *st, int col) { return st->s->ops->col_double(st->impl, col); }

@@ -29,6 +29,9 @@
  *   group or others can access, or owned by another user, is refused with
  *   LFR_ERR_PERMISSION) or a passphrase stretched with crypto_pwhash
  *   (argon2id, salt in "<db>.salt" beside the database, created 0600).
+ *   Key and salt files are created only with a new database: for an
+ *   existing one (a file with content) a missing key or salt file is
+ *   LFR_ERR_NOT_FOUND and nothing is created.
  *
  *   Clock: every time the store records comes from cfg.now (seconds since
  *   the Unix epoch, UTC), so tests run on a fake clock.
@@ -97,7 +100,11 @@ lfr_status lfr_store_exec(lfr_store *s, const char *sql, lfr_err *err);
 lfr_status lfr_store_stmt_prepare(lfr_store *s, const char *sql, lfr_store_stmt **out,
                                   lfr_err *err);
 /* Parameters are numbered from 1.  bind_text(NULL) binds SQL NULL; so does
- * bind_blob(NULL, 0).  Text and blobs are copied. */
+ * bind_blob(NULL, 0).  Text and blobs are copied.  A bind that fails is
+ * also recorded in the statement: the next lfr_store_stmt_step returns that
+ * status (with a sentence naming the parameter) without running it, so a
+ * caller that ignores a bind's result can never store NULL in its place.
+ * lfr_store_stmt_reset clears it. */
 lfr_status lfr_store_stmt_bind_int64(lfr_store_stmt *st, int idx, int64_t v);
 lfr_status lfr_store_stmt_bind_double(lfr_store_stmt *st, int idx, double v);
 lfr_status lfr_store_stmt_bind_text(lfr_store_stmt *st, int idx, const char *v);

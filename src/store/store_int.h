@@ -56,6 +56,10 @@ struct lfr_store {
 struct lfr_store_stmt {
     lfr_store *s;
     void *impl;
+    /* The first failed bind since prepare/reset: step returns it instead of
+     * running the statement with that parameter NULL. */
+    lfr_status bind_status;
+    int bind_idx;
 };
 
 extern const lfr_store_ops lfr_store_sqlite_ops;

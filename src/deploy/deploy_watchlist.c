@@ -1,0 +1,401 @@
+/*
+ * deploy_watchlist.c - watchlist entries, their images and templates, the
+ * matcher snapshot, the cap.  See deploy.h.
+ */
+#include "deploy_int.h"
+
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Cap ----------------------------------------------------------------------- */
+lfr_status lfr_deploy_watchlist_cap(lfr_store *s, int64_t *cap) {
+    lfr_status st = lfr_store_setting_get_int(s, "watchlist.max_entries", LFR_DEFAULT_WATCHLIST_CAP, cap);
+    if (*cap <= 0 || *cap > LFR_MAX_WATCHLIST_ENTRIES) *cap = LFR_MAX_WATCHLIST_ENTRIES;
+    return st;
+}
+
+lfr_status lfr_deploy_watchlist_cap_set(lfr_store *s, int64_t cap, const lfr_actor *by,
+                                        lfr_err *err) {
+    lfr_status st = dp_actor_ok(by, err);
+    if (st != LFR_OK) return st;
+    if (cap < 1 || cap > LFR_MAX_WATCHLIST_ENTRIES)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "watchlist cap must be 1..%d",
+                           LFR_MAX_WATCHLIST_ENTRIES);
+    if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
+    int64_t old;
+    st = lfr_deploy_watchlist_cap(s, &old);
+    if (st == LFR_OK) st = lfr_store_setting_set_int(s, "watchlist.max_entries", cap);
+    if (st == LFR_OK)
+        st = dp_audit(s, by, LFR_AUDIT_SETTING_CHANGE, 0,
+                   json_pack("{s:s, s:I, s:I}", "setting", "watchlist.max_entries", "old",
+                             (json_int_t)old, "new", (json_int_t)cap),
+                   err);
+    return dp_finish(s, st);
+}
+
+/* Entries ------------------------------------------------------------------- */
+static lfr_status image_ok(const uint8_t *image, size_t len, const float *tmpl, int dim,
+                           lfr_err *err) {
+    if (!image || len == 0) return lfr_err_set(err, LFR_ERR_INVALID_ARG, "no image");
+    if (len > LFR_MAX_IMAGE_BYTES)
+        return lfr_err_set(err, LFR_ERR_TOO_LARGE, "image of %zu bytes exceeds %u", len,
+                           LFR_MAX_IMAGE_BYTES);
+    if (!tmpl || dim <= 0 || dim > LFR_MAX_TEMPLATE_DIM)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "template dimension %d not in 1..%d", dim,
+                           LFR_MAX_TEMPLATE_DIM);
+    for (int i = 0; i < dim; i++)
+        if (!isfinite(tmpl[i]))
+            return lfr_err_set(err, LFR_ERR_INVALID_ARG, "template value %d is not finite", i);
+    return LFR_OK;
+}
+
+static lfr_status insert_image(lfr_store *s, int64_t entry_id, const uint8_t *image, size_t len,
+                               const float *tmpl, int dim, int64_t *image_id, lfr_err *err) {
+    uint8_t *simg = NULL, *stpl = NULL;
+    size_t nimg = 0, ntpl = 0;
+    lfr_status st = lfr_store_seal(s, image, len, &simg, &nimg);
+    if (st == LFR_OK) st = lfr_store_seal(s, tmpl, (size_t)dim * sizeof(float), &stpl, &ntpl);
+    lfr_store_stmt *q = NULL;
+    int row;
+    if (st == LFR_OK)
+        st = lfr_store_stmt_prepare(s,
+                                    "INSERT INTO entry_images(entry_id, image, template, "
+                                    "template_dim, added_at) VALUES(?,?,?,?,?)", &q, err);
+    if (st == LFR_OK) {
+        lfr_store_stmt_bind_int64(q, 1, entry_id);
+        lfr_store_stmt_bind_blob(q, 2, simg, nimg);
+        lfr_store_stmt_bind_blob(q, 3, stpl, ntpl);
+        lfr_store_stmt_bind_int64(q, 4, dim);
+        lfr_store_stmt_bind_int64(q, 5, lfr_store_now(s));
+        st = lfr_store_stmt_step(q, &row, err);
+        if (image_id) *image_id = lfr_store_last_id(s);
+    }
+    lfr_store_stmt_finalize(q);
+    lfr_free(simg);
+    lfr_free(stpl);
+    return st;
+}
+
+static lfr_status require_draft_for_watchlist(lfr_store *s, int64_t dep, lfr_err *err) {
+    lfr_deploy_state state;
+    lfr_status st = dp_get_state(s, dep, &state, err);
+    if (st == LFR_OK && state != LFR_DEPLOY_DRAFT) st = dp_locked_msg(err, dep, state, "watchlist");
+    return st;
+}
+
+lfr_status lfr_deploy_entry_add(lfr_store *s, int64_t deployment_id, const lfr_watchlist_entry *e,
+                                const uint8_t *image, size_t image_len, const float *tmpl,
+                                int dim, const lfr_actor *by, int64_t *entry_id, lfr_err *err) {
+    if (entry_id) *entry_id = 0;
+    lfr_status st = dp_actor_ok(by, err);
+    if (st == LFR_OK) st = dp_text_ok(e->subject_ref, LFR_MAX_ACTOR, "subject reference", 1, err);
+    if (st == LFR_OK) st = dp_text_ok(e->display_name, LFR_MAX_ACTOR, "display name", 1, err);
+    if (st == LFR_OK && (unsigned)e->category >= LFR_WATCHLIST_CATEGORY_COUNT)
+        st = lfr_err_set(err, LFR_ERR_INVALID_ARG, "unknown watchlist category");
+    if (st == LFR_OK)
+        st = dp_text_ok(e->category_other, LFR_MAX_TEXT, "category description (for 'other')",
+                     e->category == LFR_WATCHLIST_OTHER, err);
+    if (st == LFR_OK) st = dp_text_ok(e->reason, LFR_MAX_TEXT, "reason for inclusion", 1, err);
+    if (st == LFR_OK) st = dp_text_ok(e->image_source, LFR_MAX_TEXT, "image source", 1, err);
+    if (st == LFR_OK) st = dp_date_ok(e->image_date, lfr_store_now(s), "image date", err);
+    if (st == LFR_OK)
+        st = dp_text_ok(e->under_18_justification, LFR_MAX_TEXT,
+                     "justification for including a person under 18", e->under_18 != 0, err);
+    if (st == LFR_OK) st = image_ok(image, image_len, tmpl, dim, err);
+    if (st != LFR_OK) return st;
+
+    if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
+    st = require_draft_for_watchlist(s, deployment_id, err);
+    int64_t count = 0, cap = 0;
+    if (st == LFR_OK) st = lfr_deploy_watchlist_cap(s, &cap);
+    if (st == LFR_OK)
+        st = lfr_store_query_int64(s, "SELECT count(*) FROM watchlist_entries WHERE deployment_id = ?",
+                                   1, deployment_id, 0, &count, err);
+    int64_t dup = 0;
+    if (st == LFR_OK) {
+        lfr_store_stmt *d;
+        st = lfr_store_stmt_prepare(s, "SELECT id FROM watchlist_entries WHERE deployment_id = ? "
+                                       "AND subject_ref = ?", &d, err);
+        if (st == LFR_OK) {
+            int r = 0;
+            lfr_store_stmt_bind_int64(d, 1, deployment_id);
+            lfr_store_stmt_bind_text(d, 2, e->subject_ref);
+            st = lfr_store_stmt_step(d, &r, err);
+            if (st == LFR_OK && r) dup = lfr_store_stmt_int64(d, 0);
+            lfr_store_stmt_finalize(d);
+        }
+    }
+    if (st == LFR_OK && dup)
+        st = lfr_err_set(err, LFR_ERR_EXISTS,
+                         "subject %s is already on the list of deployment %lld (entry %lld)",
+                         e->subject_ref, (long long)deployment_id, (long long)dup);
+    if (st == LFR_OK && count >= cap)
+        st = lfr_err_set(err, LFR_ERR_TOO_LARGE,
+                         "deployment %lld already has %lld watchlist entries, the cap of this "
+                         "installation", (long long)deployment_id, (long long)count);
+    lfr_store_stmt *q;
+    int row;
+    int64_t eid = 0, iid = 0;
+    if (st == LFR_OK)
+        st = lfr_store_stmt_prepare(s,
+                                    "INSERT INTO watchlist_entries(deployment_id, subject_ref, "
+                                    "display_name, category, category_other, reason, image_source, "
+                                    "image_date, added_by, added_at, under_18, "
+                                    "under_18_justification) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                                    &q, err);
+    if (st == LFR_OK) {
+        lfr_store_stmt_bind_int64(q, 1, deployment_id);
+        lfr_store_stmt_bind_text(q, 2, e->subject_ref);
+        lfr_store_stmt_bind_text(q, 3, e->display_name);
+        lfr_store_stmt_bind_text(q, 4, lfr_watchlist_category_name(e->category));
+        lfr_store_stmt_bind_text(q, 5, e->category == LFR_WATCHLIST_OTHER ? e->category_other : NULL);
+        lfr_store_stmt_bind_text(q, 6, e->reason);
+        lfr_store_stmt_bind_text(q, 7, e->image_source);
+        lfr_store_stmt_bind_text(q, 8, e->image_date);
+        lfr_store_stmt_bind_text(q, 9, by->name);
+        lfr_store_stmt_bind_int64(q, 10, lfr_store_now(s));
+        lfr_store_stmt_bind_int64(q, 11, e->under_18 ? 1 : 0);
+        lfr_store_stmt_bind_text(q, 12, e->under_18 ? e->under_18_justification : NULL);
+        st = lfr_store_stmt_step(q, &row, err);
+        eid = lfr_store_last_id(s);
+        lfr_store_stmt_finalize(q);
+    }
+    if (st == LFR_OK) st = insert_image(s, eid, image, image_len, tmpl, dim, &iid, err);
+    if (st == LFR_OK) {
+        json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:b}", "entry", (json_int_t)eid,
+                              "image_id", (json_int_t)iid, "subject_ref", e->subject_ref,
+                              "category", lfr_watchlist_category_name(e->category), "reason",
+                              e->reason, "image_source", e->image_source, "image_date",
+                              e->image_date, "under_18", e->under_18 != 0);
+        if (j && e->under_18)
+            json_object_set_new(j, "under_18_justification", json_string(e->under_18_justification));
+        if (j && e->category == LFR_WATCHLIST_OTHER)
+            json_object_set_new(j, "category_other", json_string(e->category_other));
+        st = dp_audit(s, by, LFR_AUDIT_WATCHLIST_ADD, deployment_id, j, err);
+    }
+    st = dp_finish(s, st);
+    if (st == LFR_OK && entry_id) *entry_id = eid;
+    return st;
+}
+
+lfr_status lfr_deploy_entry_image_add(lfr_store *s, int64_t entry_id, const uint8_t *image,
+                                      size_t image_len, const float *tmpl, int dim,
+                                      const lfr_actor *by, int64_t *image_id, lfr_err *err) {
+    if (image_id) *image_id = 0;
+    lfr_status st = dp_actor_ok(by, err);
+    if (st == LFR_OK) st = image_ok(image, image_len, tmpl, dim, err);
+    if (st != LFR_OK) return st;
+    if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
+    int64_t dep = 0, n = 0, iid = 0;
+    st = lfr_store_query_int64(s, "SELECT deployment_id FROM watchlist_entries WHERE id = ?", 1,
+                               entry_id, 0, &dep, err);
+    if (st == LFR_OK && dep == 0)
+        st = lfr_err_set(err, LFR_ERR_NOT_FOUND, "no watchlist entry %lld", (long long)entry_id);
+    if (st == LFR_OK) st = require_draft_for_watchlist(s, dep, err);
+    if (st == LFR_OK)
+        st = lfr_store_query_int64(s, "SELECT count(*) FROM entry_images WHERE entry_id = ?", 1,
+                                   entry_id, 0, &n, err);
+    if (st == LFR_OK && n >= LFR_MAX_ENTRY_IMAGES)
+        st = lfr_err_set(err, LFR_ERR_TOO_LARGE, "watchlist entry %lld already has %d images",
+                         (long long)entry_id, LFR_MAX_ENTRY_IMAGES);
+    if (st == LFR_OK) st = insert_image(s, entry_id, image, image_len, tmpl, dim, &iid, err);
+    if (st == LFR_OK)
+        st = dp_audit(s, by, LFR_AUDIT_WATCHLIST_IMAGE_ADD, dep,
+                   json_pack("{s:I, s:I}", "entry", (json_int_t)entry_id, "image_id", (json_int_t)iid), err);
+    st = dp_finish(s, st);
+    if (st == LFR_OK && image_id) *image_id = iid;
+    return st;
+}
+
+lfr_status lfr_deploy_entry_remove(lfr_store *s, int64_t entry_id, const lfr_actor *by,
+                                   const char *reason, lfr_err *err) {
+    lfr_status st = dp_actor_ok(by, err);
+    if (st == LFR_OK) st = dp_text_ok(reason, LFR_MAX_TEXT, "reason for removal", 1, err);
+    if (st != LFR_OK) return st;
+    if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
+    int64_t dep = 0, images = 0;
+    st = lfr_store_query_int64(s, "SELECT deployment_id FROM watchlist_entries WHERE id = ?", 1,
+                               entry_id, 0, &dep, err);
+    if (st == LFR_OK && dep == 0)
+        st = lfr_err_set(err, LFR_ERR_NOT_FOUND, "no watchlist entry %lld", (long long)entry_id);
+    if (st == LFR_OK) st = require_draft_for_watchlist(s, dep, err);
+    if (st == LFR_OK) st = dp_delete_entry(s, entry_id, &images, err);
+    if (st == LFR_OK)
+        st = dp_audit(s, by, LFR_AUDIT_WATCHLIST_REMOVE, dep,
+                   json_pack("{s:I, s:I, s:s}", "entry", (json_int_t)entry_id, "image_count",
+                             (json_int_t)images, "reason", reason), err);
+    return dp_finish(s, st);
+}
+
+lfr_status lfr_deploy_entry_list(lfr_store *s, int64_t deployment_id,
+                                 lfr_watchlist_entry_info **out, size_t *n, lfr_err *err) {
+    *out = NULL;
+    *n = 0;
+    lfr_store_stmt *q;
+    lfr_status st = lfr_store_stmt_prepare(
+        s, "SELECT e.id, e.deployment_id, e.subject_ref, e.display_name, e.category, "
+           "e.category_other, e.reason, e.image_source, e.image_date, e.added_by, e.added_at, "
+           "e.under_18, e.under_18_justification, "
+           "(SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id) "
+           "FROM watchlist_entries e WHERE e.deployment_id = ? ORDER BY e.id", &q, err);
+    if (st != LFR_OK) return st;
+    lfr_store_stmt_bind_int64(q, 1, deployment_id);
+    lfr_watchlist_entry_info *arr = NULL;
+    size_t cap = 0, cnt = 0;
+    for (;;) {
+        int row = 0;
+        st = lfr_store_stmt_step(q, &row, err);
+        if (st != LFR_OK || !row) break;
+        if ((st = dp_grow(&arr, &cap, cnt, sizeof *arr)) != LFR_OK) break;
+        lfr_watchlist_entry_info *e = &arr[cnt++];
+        memset(e, 0, sizeof *e);
+        e->id = lfr_store_stmt_int64(q, 0);
+        e->deployment_id = lfr_store_stmt_int64(q, 1);
+        COPY(e->subject_ref, lfr_store_stmt_text(q, 2));
+        COPY(e->display_name, lfr_store_stmt_text(q, 3));
+        if (lfr_watchlist_category_parse(lfr_store_stmt_text(q, 4), &e->category) != LFR_OK)
+            e->category = LFR_WATCHLIST_OTHER;
+        COPY(e->category_other, lfr_store_stmt_text(q, 5));
+        COPY(e->reason, lfr_store_stmt_text(q, 6));
+        COPY(e->image_source, lfr_store_stmt_text(q, 7));
+        COPY(e->image_date, lfr_store_stmt_text(q, 8));
+        COPY(e->added_by, lfr_store_stmt_text(q, 9));
+        e->added_at = lfr_store_stmt_int64(q, 10);
+        e->under_18 = (int)lfr_store_stmt_int64(q, 11);
+        COPY(e->under_18_justification, lfr_store_stmt_text(q, 12));
+        e->images = lfr_store_stmt_int64(q, 13);
+    }
+    lfr_store_stmt_finalize(q);
+    if (st != LFR_OK) {
+        lfr_free(arr);
+        return st;
+    }
+    *out = arr;
+    *n = cnt;
+    return LFR_OK;
+}
+
+lfr_status lfr_deploy_entry_image_load(lfr_store *s, int64_t image_id, uint8_t **image,
+                                       size_t *len, lfr_err *err) {
+    *image = NULL;
+    *len = 0;
+    lfr_store_stmt *q;
+    lfr_status st = lfr_store_stmt_prepare(s, "SELECT image FROM entry_images WHERE id = ?", &q, err);
+    if (st != LFR_OK) return st;
+    lfr_store_stmt_bind_int64(q, 1, image_id);
+    int row = 0;
+    st = lfr_store_stmt_step(q, &row, err);
+    if (st == LFR_OK && !row) st = lfr_err_set(err, LFR_ERR_NOT_FOUND, "no watchlist image %lld", (long long)image_id);
+    if (st == LFR_OK) {
+        size_t n = 0;
+        const void *b = lfr_store_stmt_blob(q, 0, &n);
+        st = lfr_store_unseal(s, b, n, image, len);
+        if (st == LFR_ERR_INTEGRITY)
+            lfr_err_set(err, st, "watchlist image %lld does not decrypt: altered or wrong key",
+                        (long long)image_id);
+    }
+    lfr_store_stmt_finalize(q);
+    return st;
+}
+
+/* Templates ----------------------------------------------------------------- */
+void lfr_deploy_templates_free(lfr_deploy_templates *t) {
+    if (!t) return;
+    if (t->data) sodium_memzero(t->data, t->n * (size_t)t->dim * sizeof(float));
+    lfr_free(t->data);
+    lfr_free(t->entry_ids);
+    lfr_free(t->image_ids);
+    memset(t, 0, sizeof *t);
+}
+
+lfr_status lfr_deploy_templates_load(lfr_store *s, int64_t deployment_id,
+                                     lfr_deploy_templates *out, lfr_err *err) {
+    memset(out, 0, sizeof *out);
+    lfr_status st = lfr_store_tx_begin(s); /* one snapshot */
+    if (st != LFR_OK) return st;
+    st = lfr_deploy_require_live(s, deployment_id, err);
+    if (st == LFR_OK) st = dp_watchlist_verify(s, deployment_id, err);
+    int64_t n = 0;
+    double thr = 0;
+    lfr_store_stmt *q = NULL;
+    int row = 0;
+    if (st == LFR_OK)
+        st = lfr_store_query_int64(s, "SELECT count(*) FROM entry_images i JOIN watchlist_entries e "
+                                      "ON i.entry_id = e.id WHERE e.deployment_id = ?",
+                                   1, deployment_id, 0, &n, err);
+    if (st == LFR_OK) {
+        st = lfr_store_stmt_prepare(s, "SELECT threshold FROM deployments WHERE id = ?", &q, err);
+        if (st == LFR_OK) {
+            lfr_store_stmt_bind_int64(q, 1, deployment_id);
+            st = lfr_store_stmt_step(q, &row, err);
+            thr = lfr_store_stmt_double(q, 0);
+            lfr_store_stmt_finalize(q);
+            q = NULL;
+        }
+    }
+    out->deployment_id = deployment_id;
+    out->threshold = (float)thr;
+    if (st == LFR_OK && n > 0) {
+        out->entry_ids = lfr_calloc((size_t)n, sizeof(int64_t));
+        out->image_ids = lfr_calloc((size_t)n, sizeof(int64_t));
+        if (!out->entry_ids || !out->image_ids) st = LFR_ERR_NOMEM;
+    }
+    if (st == LFR_OK)
+        st = lfr_store_stmt_prepare(s,
+                                    "SELECT i.entry_id, i.id, i.template_dim, i.template FROM "
+                                    "entry_images i JOIN watchlist_entries e ON i.entry_id = e.id "
+                                    "WHERE e.deployment_id = ? ORDER BY i.entry_id, i.id",
+                                    &q, err);
+    if (st == LFR_OK) lfr_store_stmt_bind_int64(q, 1, deployment_id);
+    size_t k = 0;
+    while (st == LFR_OK) {
+        st = lfr_store_stmt_step(q, &row, err);
+        if (st != LFR_OK || !row) break;
+        if (k >= (size_t)n) { st = LFR_ERR_INTERNAL; break; }
+        int dim = (int)lfr_store_stmt_int64(q, 2);
+        if (dim <= 0 || dim > LFR_MAX_TEMPLATE_DIM || (out->dim && dim != out->dim)) {
+            st = lfr_err_set(err, LFR_ERR_CORRUPT,
+                             "watchlist templates of deployment %lld have different dimensions "
+                             "(%d and %d)", (long long)deployment_id, out->dim, dim);
+            break;
+        }
+        if (!out->data) {
+            size_t bytes;
+            if (lfr_mul_size((size_t)n * (size_t)dim, sizeof(float), &bytes) != 0) {
+                st = LFR_ERR_TOO_LARGE;
+                break;
+            }
+            out->data = lfr_malloc(bytes);
+            if (!out->data) { st = LFR_ERR_NOMEM; break; }
+            out->dim = dim;
+        }
+        size_t blen = 0, plen = 0;
+        const void *b = lfr_store_stmt_blob(q, 3, &blen);
+        uint8_t *plain = NULL;
+        st = lfr_store_unseal(s, b, blen, &plain, &plen);
+        if (st == LFR_OK && plen != (size_t)dim * sizeof(float))
+            st = LFR_ERR_CORRUPT;
+        if (st != LFR_OK) {
+            if (plain) sodium_memzero(plain, plen);
+            lfr_free(plain);
+            lfr_err_set(err, st, "watchlist template of image %lld does not decrypt: altered or "
+                                 "wrong key", (long long)lfr_store_stmt_int64(q, 1));
+            break;
+        }
+        memcpy(out->data + k * (size_t)dim, plain, plen);
+        sodium_memzero(plain, plen);
+        lfr_free(plain);
+        out->entry_ids[k] = lfr_store_stmt_int64(q, 0);
+        out->image_ids[k] = lfr_store_stmt_int64(q, 1);
+        k++;
+        out->n = k;
+    }
+    lfr_store_stmt_finalize(q);
+    lfr_store_tx_rollback(s); /* read only */
+    if (st != LFR_OK) lfr_deploy_templates_free(out);
+    return st;
+}
+
