@@ -140,6 +140,24 @@
 /* Largest key file / salt file read, bytes (a key is 32 bytes). */
 #define LFR_MAX_KEY_FILE 256
 
+/* Sane range of a deployment's alert threshold (cosine of our 192-d
+ * embeddings; src/match/calib_table.h, LFW calibration).  Below 0.55 the
+ * false-match rate per comparison passes 1.5e-4 (FMR 1e-4 is at 0.563), so
+ * with a 1,000-template watchlist the tool itself predicts a false alert for
+ * more than one passer-by in ten: people stopped for nothing.  Above 0.85 no
+ * impostor pair of 22 M scored as high, but 84 % of genuine pairs score
+ * below it (TAR 0.16): the deployment would intrude on a crowd and miss most
+ * of the people it is looking for.  Outside this range a threshold needs an
+ * explicit flag (unusual_threshold_ok), recorded in the audit log; <= 0 and
+ * >= 1 are refused always (0 or below matches different people). */
+#define LFR_THRESHOLD_SANE_MIN 0.55f
+#define LFR_THRESHOLD_SANE_MAX 0.85f
+
+/* Most devices named in one alert dispatch: the audit record lists them,
+ * and it holds at most LFR_MAX_AUDIT_NUMBER_ARRAY numbers.  A wider
+ * dispatch goes to every device of the deployment (all = 1). */
+#define LFR_MAX_DISPATCH_DEVICES LFR_MAX_AUDIT_NUMBER_ARRAY
+
 /* Matching (src/match) ----------------------------------------------------- */
 
 /* Most templates in one watchlist snapshot, 2^20 (about a million).  At
@@ -158,6 +176,21 @@
  * keeps one accumulator register per probe, and 8 of 16 registers leave room
  * for the template and the probe loads. */
 #define LFR_MAX_MATCH_BATCH 8
+
+/* Enrolment and photo checks (src/enrol) ---------------------------------- */
+
+/* Largest bulk-import manifest, 16 MiB: LFR_MAX_WATCHLIST_ENTRIES rows of
+ * a few hundred bytes each with room to spare; read whole, so a row's
+ * bytes (a NUL too) are all seen. */
+#define LFR_MAX_MANIFEST_BYTES (16u * 1024u * 1024u)
+
+/* Longest manifest row, 8 KiB: ten fields, the longest a 2 KiB reason
+ * (LFR_MAX_TEXT), fit with room to spare; a longer row is a mistake. */
+#define LFR_MAX_MANIFEST_LINE 8192
+
+/* Most '/'-separated components in a manifest row's file name: a folder of
+ * photos is a few levels deep at most; bounds the per-component opening. */
+#define LFR_MAX_MANIFEST_PATH_DEPTH 16
 
 /* Video sources (src/video) ------------------------------------------------ */
 
@@ -228,8 +261,69 @@
  * frames at 25 fps. */
 #define LFR_PIPELINE_METRIC_WINDOW 512
 
+/* Alerts one camera holds while the store cannot take them (another
+ * process holds the write lock, a full disk).  An alert is a few tens of
+ * KB (its face crop); 256 is far more than a minute of a busy camera.  A
+ * full queue pauses that camera's analysis rather than dropping one. */
+#define LFR_PIPELINE_MAX_PENDING_ALERTS 256
+
+/* Retry of a waiting alert: first after 200 ms, doubling to 5 s.  Each try
+ * itself waits up to the store's busy timeout. */
+#define LFR_PIPELINE_ALERT_RETRY_MIN_MS 200
+#define LFR_PIPELINE_ALERT_RETRY_MAX_MS 5000
+
+/* An alert still waiting this long is logged at ERROR level (WARN before):
+ * operators are not seeing it. */
+#define LFR_PIPELINE_ALERT_ERROR_AFTER_S 10
+
+/* When a pipeline halts, how long it keeps trying to store the alerts
+ * still waiting before it reports them lost: longer than the store's busy
+ * timeout (LFR_STORE_BUSY_TIMEOUT_MS) plus a long write by another
+ * process. */
+#define LFR_PIPELINE_ALERT_FLUSH_MS 30000
+
+/* How often a live pipeline re-verifies the watchlist against the digest
+ * recorded at authorisation (a hash of every template: cheap, but not per
+ * frame).  Changes made through the app are pushed at once anyway. */
+#define LFR_PIPELINE_VERIFY_S 30
+
 /* Accounts, sessions, devices (src/account) ------------------------------- */
-/* (limits of src/account go here) */
+/* Passwords, bytes.  At least 12: the NCSC's "three random words" are
+ * longer, and a stolen database copy lets an attacker guess offline (each
+ * guess costs one argon2id, ~0.2 s here, so length is what keeps it out of
+ * reach).  At most 256: a passphrase fits; longer input is not a person
+ * typing and only makes each hash costlier to compute. */
+#define LFR_MIN_PASSWORD 12
+#define LFR_MAX_PASSWORD 256
+
+/* Wrong passwords in a row an account may type before it must wait, and
+ * the waits that follow: LFR_LOGIN_BACKOFF_MIN_S after the 5th, doubling
+ * with each further failure (5, 10, 20, ... s) up to LFR_LOGIN_LOCKOUT_S,
+ * where it stays until the right password is typed after a wait.  An
+ * online guesser gets 5 tries, then about one every 15 minutes (96 a day);
+ * a person who mistypes a few times is not held up at all.  While an
+ * account must wait, attempts are refused without checking the password. */
+#define LFR_LOGIN_FREE_FAILURES 5
+#define LFR_LOGIN_BACKOFF_MIN_S 5
+#define LFR_LOGIN_LOCKOUT_S 900
+
+/* Lifetime of a sign-in session when the setting "session.ttl_s" is not
+ * set: one shift (12 h); the app writes its configured session_ttl_s there. */
+#define LFR_SESSION_TTL_S 43200
+
+/* Lifetime of a device pairing code when the setting "pair_code.ttl_s" is
+ * not set: 10 minutes, time to scan it, never hours (a code photographed on
+ * a screen is worth nothing after that). */
+#define LFR_PAIR_CODE_TTL_S 600
+
+/* A device's last_seen_at is written at most once per this many seconds,
+ * so authenticating every request of a busy device costs no write. */
+#define LFR_DEVICE_SEEN_EVERY_S 60
+
+/* Longest server URL and CA fingerprint put in a pairing QR code.  The
+ * payload then stays well inside version 40 at level M (2,331 bytes). */
+#define LFR_PAIR_MAX_URL 512
+#define LFR_PAIR_MAX_FINGERPRINT 160
 
 /* Application core (src/app) ---------------------------------------------- */
 /* Longest configuration value (a path or an address), terminator included. */
@@ -239,9 +333,95 @@
  * a busy deployment's alerts, decisions and camera states. */
 #define LFR_EVENT_HISTORY 4096
 
+/* Largest configuration file read, 64 KiB: the table has about thirty
+ * options; a bigger file is not a configuration. */
+#define LFR_MAX_CONFIG_FILE (64u * 1024u)
+
+/* Longest string argument that is not person's text (passwords, codes,
+ * camera URLs, paths), bytes with the terminator: a camera URL is at most
+ * LFR_VIDEO_MAX_URL, a path at most PATH_MAX (4096). */
+#define LFR_APP_MAX_STRING_ARG 4096
+
+/* Most elements of an array argument (device ids of a dispatch, roles):
+ * a dispatch names at most LFR_MAX_DISPATCH_DEVICES; anything longer is
+ * not a person's choice. */
+#define LFR_APP_MAX_ARRAY_ARG 64
+
+/* Most rows of one watchlist.import over HTTP: the body holds them all in
+ * memory (LFR_HTTP_MAX_IMPORT_BODY, about 30 phone photos; smaller ones
+ * more).  A bigger list is imported in several requests. */
+#define LFR_APP_MAX_IMPORT_ROWS 1000
+
+/* Rows of a list answer when the caller gives no limit (alerts, checks),
+ * and the audit records of audit.show without a limit: a page, not the
+ * whole table. */
+#define LFR_APP_DEFAULT_LIST 100
+#define LFR_APP_DEFAULT_AUDIT_LIST 1000
+
 /* (more limits of src/app go here) */
 
 /* HTTPS server (src/http) --------------------------------------------------- */
-/* (limits of src/http go here) */
+/* Largest JSON request body, 64 KiB: a deployment, an amendment or a
+ * decision with its note is a few KiB; a bigger one is not a person's
+ * input.  Checked from Content-Length before reading and while reading. */
+#define LFR_HTTP_MAX_JSON_BODY (64u * 1024u)
+
+/* Largest body of POST .../watchlist (JSON carrying one base64 image): the
+ * largest image accepted (LFR_MAX_IMAGE_BYTES) in base64 (4/3) plus the
+ * JSON around it. */
+#define LFR_HTTP_MAX_IMAGE_JSON_BODY (LFR_MAX_IMAGE_BYTES / 3u * 4u + 64u * 1024u)
+
+/* Largest body of a bulk watchlist import, 96 MiB: about 30 phone-sized
+ * photos in base64.  A bigger watchlist is imported in several requests;
+ * the body is held in memory while it is read. */
+#define LFR_HTTP_MAX_IMPORT_BODY (96u * 1024u * 1024u)
+
+/* Deepest JSON nesting accepted in a request body.  Our requests are at
+ * most 3 deep (object > array > object); jansson's own limit is 2048, far
+ * past what a hostile body needs to waste stack and time. */
+#define LFR_HTTP_MAX_JSON_DEPTH 16
+
+/* Most path parameters in one route pattern ({deployment_id}, ...). */
+#define LFR_HTTP_MAX_PATH_PARAMS 4
+
+/* Longest request path, bytes: our longest route is about 60 characters. */
+#define LFR_HTTP_MAX_PATH 1024
+
+/* Most query parameters merged into an operation's arguments. */
+#define LFR_HTTP_MAX_QUERY_PARAMS 16
+
+/* Slots of the per-token request counter (requests_per_min): one per
+ * signed-in client of the last minute; a van has tens.  When full, the
+ * oldest minute's slot is reused, so the table cannot grow. */
+#define LFR_HTTP_RATE_SLOTS 4096
+
+/* Seconds between SSE heartbeats (a comment line); each also re-checks the
+ * stream's token, so a logged-out or expired session's stream ends within
+ * this.  Below the smallest client_timeout_s (5 s is the minimum: the
+ * server uses the smaller of this and half the timeout). */
+#define LFR_HTTP_SSE_HEARTBEAT_S 15
+
+/* Events sent to one stream per wake-up (a reader resuming from an old
+ * Last-Event-ID gets the rest on the next wake-up). */
+#define LFR_HTTP_SSE_BATCH 64
+
+/* Connections beyond the configured max_streams (API requests, uploads).
+ * One thread each (thread per connection): 64 more is well within the
+ * machine's thread limits and more than a van's devices send at once. */
+#define LFR_HTTP_EXTRA_CONNECTIONS 64
+
+/* Largest static file served from web_root, 16 MiB (the console's bundle
+ * is well below; anything bigger does not belong there). */
+#define LFR_HTTP_MAX_STATIC_FILE (16u * 1024u * 1024u)
+
+/* Validity of the van's CA (10 years) and of the server certificate it
+ * issues (2 years; reissued automatically within 30 days of expiry, or
+ * when the listen address is not among its names). */
+#define LFR_TLS_CA_DAYS 3650
+#define LFR_TLS_CERT_DAYS 730
+#define LFR_TLS_RENEW_DAYS 30
+
+/* Largest certificate or key file read (PEM), 64 KiB. */
+#define LFR_TLS_MAX_PEM 65536
 
 #endif

@@ -1,0 +1,133 @@
+/*
+ * routes.c - the one table of HTTP routes and the path matcher.
+ *
+ * X(method, pattern, handler, op, body kind, max body).  A row with handler
+ * OP maps the route onto a row of the app's table of operations, which
+ * holds the roles allowed and the audit action: the router applies both
+ * through lfr_app_call, so no route can forget either.  docs/openapi.yaml
+ * lists exactly these routes (tests/test_http.c checks it).
+ */
+#include <string.h>
+
+#include "http.h"
+
+#define J LFR_HTTP_BODY_JSON
+#define NB LFR_HTTP_BODY_NONE
+#define IJ LFR_HTTP_BODY_IMAGE_JSON
+#define IM LFR_HTTP_BODY_IMAGE
+#define JMAX LFR_HTTP_MAX_JSON_BODY
+
+#define LFR_HTTP_ROUTE_LIST(X)                                                                 \
+    X("GET", "/api/health", OP, HEALTH, NB, 0)                                                 \
+    X("POST", "/api/session", OP, SESSION_LOGIN, J, JMAX)                                      \
+    X("DELETE", "/api/session", OP, SESSION_LOGOUT, NB, 0)                                     \
+    X("GET", "/api/session", OP, SESSION_WHOAMI, NB, 0)                                        \
+    X("GET", "/api/deployments", OP, DEPLOYMENT_LIST, NB, 0)                                   \
+    X("POST", "/api/deployments", OP, DEPLOYMENT_CREATE, J, JMAX)                              \
+    X("GET", "/api/deployments/{deployment_id}", OP, DEPLOYMENT_SHOW, NB, 0)                   \
+    X("POST", "/api/deployments/{deployment_id}/authorise", OP, DEPLOYMENT_AUTHORISE, J, JMAX) \
+    X("POST", "/api/deployments/{deployment_id}/start", OP, DEPLOYMENT_START, J, JMAX)         \
+    X("POST", "/api/deployments/{deployment_id}/end", OP, DEPLOYMENT_END, J, JMAX)             \
+    X("POST", "/api/deployments/{deployment_id}/amendments", OP, DEPLOYMENT_AMEND, J, JMAX)    \
+    X("POST", "/api/amendments/{amendment_id}/authorise", OP, DEPLOYMENT_AMEND_AUTHORISE, J,   \
+      JMAX)                                                                                    \
+    X("GET", "/api/deployments/{deployment_id}/cameras", OP, CAMERA_LIST, NB, 0)               \
+    X("POST", "/api/deployments/{deployment_id}/cameras", OP, CAMERA_ADD, J, JMAX)             \
+    X("DELETE", "/api/cameras/{camera_id}", OP, CAMERA_REMOVE, NB, 0)                          \
+    X("GET", "/api/deployments/{deployment_id}/watchlist", OP, WATCHLIST_LIST, NB, 0)          \
+    X("POST", "/api/deployments/{deployment_id}/watchlist", OP, WATCHLIST_ADD, IJ,             \
+      LFR_HTTP_MAX_IMAGE_JSON_BODY)                                                            \
+    X("POST", "/api/deployments/{deployment_id}/watchlist/import", OP, WATCHLIST_IMPORT, J,    \
+      LFR_HTTP_MAX_IMPORT_BODY)                                                                \
+    X("DELETE", "/api/watchlist/{entry_id}", OP, WATCHLIST_REMOVE, NB, 0)                      \
+    X("GET", "/api/watchlist/images/{image_id}", OP, WATCHLIST_IMAGE, NB, 0)                   \
+    X("GET", "/api/deployments/{deployment_id}/alerts", OP, ALERT_LIST, NB, 0)                 \
+    X("GET", "/api/alerts/{alert_id}", OP, ALERT_GET, NB, 0)                                   \
+    X("GET", "/api/alerts/{alert_id}/image", OP, ALERT_IMAGE, NB, 0)                           \
+    X("POST", "/api/alerts/{alert_id}/decision", OP, ALERT_DECIDE, J, JMAX)                    \
+    X("POST", "/api/alerts/{alert_id}/dispatch", OP, ALERT_DISPATCH, J, JMAX)                  \
+    X("POST", "/api/alerts/{alert_id}/ack", OP, ALERT_ACK, J, JMAX)                            \
+    X("POST", "/api/alerts/{alert_id}/outcome", OP, ALERT_OUTCOME, J, JMAX)                    \
+    X("POST", "/api/deployments/{deployment_id}/checks", OP, CHECK_PHOTO, IM,                  \
+      LFR_MAX_IMAGE_BYTES)                                                                     \
+    X("GET", "/api/deployments/{deployment_id}/checks", OP, CHECK_LIST, NB, 0)                 \
+    X("POST", "/api/deployments/{deployment_id}/pair-codes", OP, DEVICE_PAIR_CODE, J, JMAX)    \
+    X("POST", "/api/devices/pair", OP, DEVICE_PAIR, J, JMAX)                                   \
+    X("GET", "/api/devices", OP, DEVICE_LIST, NB, 0)                                           \
+    X("DELETE", "/api/devices/{device_id}", OP, DEVICE_REVOKE, NB, 0)                          \
+    X("GET", "/api/users", OP, USER_LIST, NB, 0)                                               \
+    X("POST", "/api/users", OP, USER_ADD, J, JMAX)                                             \
+    X("POST", "/api/users/{user_id}/disable", OP, USER_DISABLE, J, JMAX)                       \
+    X("POST", "/api/users/{user_id}/password", OP, USER_PASSWD, J, JMAX)                       \
+    X("GET", "/api/audit/verify", OP, AUDIT_VERIFY, NB, 0)                                     \
+    X("GET", "/api/audit", OP, AUDIT_SHOW, NB, 0)                                              \
+    X("GET", "/api/audit/anchor", OP, AUDIT_ANCHOR, NB, 0)                                     \
+    X("POST", "/api/retention/purge", OP, RETENTION_PURGE, J, JMAX)                            \
+    X("GET", "/api/events", EVENTS, HEALTH, NB, 0)                                             \
+    X("GET", "/api/openapi.json", SPEC, HEALTH, NB, 0)                                         \
+    X("GET", "/api/docs", DOCS, HEALTH, NB, 0)                                                 \
+    X("GET", "/api/docs/redoc.standalone.js", DOCS_JS, HEALTH, NB, 0)                          \
+    X("GET", "/metrics", METRICS, HEALTH, NB, 0)
+
+static const lfr_http_route routes[] = {
+#define ROUTE_ROW(m, p, h, op, body, max) {m, p, LFR_HTTP_H_##h, LFR_OP_##op, body, max},
+    LFR_HTTP_ROUTE_LIST(ROUTE_ROW)
+#undef ROUTE_ROW
+};
+
+const lfr_http_route *lfr_http_routes(size_t *n) {
+    *n = sizeof routes / sizeof routes[0];
+    return routes;
+}
+
+/* One segment of a pattern against one of the path.  "{name}" takes a
+ * positive decimal integer (at most 18 digits, so it fits int64). */
+static int segment_match(const char *pat, size_t plen, const char *seg, size_t slen,
+                         lfr_http_params *params) {
+    if (plen >= 2 && pat[0] == '{' && pat[plen - 1] == '}') {
+        if (slen == 0 || slen > 18 || seg[0] == '0') return 0;
+        int64_t v = 0;
+        for (size_t i = 0; i < slen; i++) {
+            if (seg[i] < '0' || seg[i] > '9') return 0;
+            v = v * 10 + (seg[i] - '0');
+        }
+        size_t nlen = plen - 2;
+        if (params->n >= LFR_HTTP_MAX_PATH_PARAMS || nlen >= sizeof params->name[0]) return 0;
+        memcpy(params->name[params->n], pat + 1, nlen);
+        params->name[params->n][nlen] = '\0';
+        params->value[params->n] = v;
+        params->n++;
+        return 1;
+    }
+    return plen == slen && memcmp(pat, seg, slen) == 0;
+}
+
+static int path_match(const char *pattern, const char *path, lfr_http_params *params) {
+    params->n = 0;
+    const char *p = pattern, *s = path;
+    for (;;) {
+        if (*p != '/' || *s != '/') return 0;
+        p++, s++;
+        size_t plen = strcspn(p, "/"), slen = strcspn(s, "/");
+        if (!segment_match(p, plen, s, slen, params)) return 0;
+        p += plen, s += slen;
+        if (*p == '\0' || *s == '\0') return *p == '\0' && *s == '\0';
+    }
+}
+
+const lfr_http_route *lfr_http_route_match(const char *method, const char *path,
+                                           lfr_http_params *params, int *path_known) {
+    *path_known = 0;
+    if (strlen(path) >= LFR_HTTP_MAX_PATH) return NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        lfr_http_params tmp;
+        if (!path_match(routes[i].pattern, path, &tmp)) continue;
+        if (strcmp(routes[i].method, method) != 0) {
+            *path_known = 1;
+            continue;
+        }
+        *params = tmp;
+        return &routes[i];
+    }
+    return NULL;
+}
