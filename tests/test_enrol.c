@@ -228,6 +228,168 @@ static void test_check_own_deployment_only(void) {
     lfr_free(f1);
 }
 
+/* The check record as stored (newest first). */
+static int last_check(lfr_store *s, int64_t d, lfr_check_info *out) {
+    lfr_check_info *l = NULL;
+    size_t n = 0;
+    lfr_err err = {{0}};
+    if (lfr_deploy_check_list(s, d, 0, 1, &l, &n, &err) != LFR_OK || n == 0) {
+        lfr_free(l);
+        return 0;
+    }
+    *out = l[0];
+    lfr_free(l);
+    return 1;
+}
+
+static int64_t live_deployment_with(lfr_store *s, const char *name, int person, int64_t *eid) {
+    lfr_err err = {{0}};
+    int64_t d = new_deployment(s, name);
+    size_t l;
+    uint8_t *f = face_jpeg(person, 1.0f, 0, &l);
+    lfr_enrol_result r;
+    lfr_watchlist_entry e = entry("REF-LIVE");
+    CHECK_STATUS(lfr_enrol_add(s, fctx, d, &e, f, l, NULL, &creator, eid, &r, &err), LFR_OK);
+    lfr_free(f);
+    CHECK_STATUS(lfr_deploy_authorise(s, d, &authoriser, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_start(s, d, &authoriser, &err), LFR_OK);
+    return d;
+}
+
+/* Every check is recorded: a photo that cannot be decoded as "unreadable",
+ * one without a face as "no_face" (issue 9: an undecodable photo left no
+ * record). */
+static void test_check_records_every_check(void) {
+    lfr_store *s = open_store("every.db");
+    CHECK(s != NULL);
+    if (!s) return;
+    lfr_err err = {{0}};
+    int64_t e0 = 0, d = live_deployment_with(s, "every", 0, &e0);
+    lfr_check_result cr;
+    lfr_check_info ci;
+    static const uint8_t junk[] = "this is not a photo";
+    CHECK(lfr_check_photo(s, fctx, d, junk, sizeof junk, "stopped at gate", &officer, &cr,
+                          &err) == LFR_ERR_UNSUPPORTED);
+    fprintf(stderr, "  unreadable: %s\n", err.msg);
+    CHECK(cr.check_id > 0);
+    CHECK_EQ_INT(cr.result, LFR_PHOTO_CHECK_UNREADABLE);
+    CHECK(strstr(err.msg, "recorded") != NULL);
+    CHECK(last_check(s, d, &ci) && ci.id == cr.check_id && !strcmp(ci.result, "unreadable"));
+    /* A truncated JPEG too. */
+    size_t l;
+    uint8_t *f = face_jpeg(0, 1.0f, 0, &l);
+    CHECK_STATUS(lfr_check_photo(s, fctx, d, f, l / 2, "stopped at gate", &officer, &cr, &err),
+                 LFR_ERR_CORRUPT);
+    CHECK(cr.check_id > 0 && last_check(s, d, &ci) && !strcmp(ci.result, "unreadable"));
+    lfr_free(f);
+    /* No face. */
+    lfr_image grey = {0};
+    lfr_image_alloc(&grey, 400, 300);
+    memset(grey.px, 128, 400 * 300 * 3);
+    uint8_t *g = NULL;
+    lfr_image_encode_jpeg(&grey, 90, &g, &l);
+    lfr_image_free(&grey);
+    CHECK_STATUS(lfr_check_photo(s, fctx, d, g, l, "stopped at gate", &officer, &cr, &err),
+                 LFR_OK);
+    lfr_free(g);
+    CHECK_EQ_INT(cr.face_found, 0);
+    CHECK_EQ_INT(cr.result, LFR_PHOTO_CHECK_NO_FACE);
+    CHECK(last_check(s, d, &ci) && ci.id == cr.check_id && !strcmp(ci.result, "no_face"));
+    CHECK_EQ_INT(ci.device_id, 0);
+    lfr_deploy_info info;
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK_EQ_INT(info.photo_checks, 3);
+    lfr_store_close(s);
+}
+
+/* A 12 MP phone photo of person 0: a 4:3 region around the face scaled to
+ * 4032x3024. */
+static uint8_t *phone_photo(int i, size_t *len) {
+    const float *b = faces[i].box;
+    float side = b[2] > b[3] ? b[2] : b[3];
+    lfr_image crop = {0}, big = {0};
+    lfr_image_crop(&photos[face_photo[i]], (int)(b[0] + b[2] / 2 - 2.0f * side),
+                   (int)(b[1] + b[3] / 2 - 1.5f * side), (int)(4 * side), (int)(3 * side), &crop);
+    lfr_image_resize(&crop, 4032, 3024, &big);
+    uint8_t *buf = NULL;
+    lfr_image_encode_jpeg(&big, 90, &buf, len);
+    lfr_image_free(&crop);
+    lfr_image_free(&big);
+    return buf;
+}
+
+/* The server's way: a snapshot it holds, the device id in the record, the
+ * watchlist image id in the answer, a large photo decoded reduced. */
+static void test_check_snapshot(void) {
+    lfr_store *s = open_store("snap.db");
+    CHECK(s != NULL);
+    if (!s) return;
+    lfr_err err = {{0}};
+    int64_t e0 = 0, d = live_deployment_with(s, "snap", 0, &e0);
+    lfr_deploy_templates t = {0};
+    lfr_match_snapshot *snap = NULL;
+    CHECK_STATUS(lfr_deploy_templates_load(s, d, &t, &err), LFR_OK);
+    CHECK_EQ_INT(t.n, 1);
+    CHECK_STATUS(lfr_match_snapshot_build(t.dim, t.n, t.data, t.entry_ids, NULL, &snap), LFR_OK);
+    lfr_check_watchlist wl = {.snap = snap, .threshold = t.threshold, .image_ids = t.image_ids,
+                              .n_image_ids = t.n};
+    size_t l;
+    uint8_t *big = phone_photo(0, &l);
+    lfr_check_result cr;
+    lfr_check_info ci;
+    CHECK_STATUS(lfr_check_photo_snapshot(s, fctx, d, &wl, big, l, "matches description", 7,
+                                          &officer, &cr, &err), LFR_OK);
+    CHECK_EQ_INT(cr.decode_reduction, 2);
+    CHECK_EQ_INT(cr.n, 1);
+    CHECK_EQ_INT(cr.result, LFR_PHOTO_CHECK_MATCH);
+    if (cr.n) {
+        CHECK_EQ_INT(cr.c[0].entry_id, e0);
+        CHECK_EQ_INT(cr.c[0].image_id, t.image_ids[0]);
+        CHECK(!strcmp(cr.c[0].entry.subject_ref, "REF-LIVE"));
+        fprintf(stderr, "  12 MP photo, decoded at 1/%d: cosine %.3f\n", cr.decode_reduction,
+                cr.c[0].score);
+    }
+    CHECK(last_check(s, d, &ci) && ci.id == cr.check_id && !strcmp(ci.result, "match"));
+    CHECK_EQ_INT(ci.device_id, 7);
+    /* The old entry point on the same photo agrees (and records device 0). */
+    lfr_check_result cr2;
+    CHECK_STATUS(lfr_check_photo(s, fctx, d, big, l, "matches description", &officer, &cr2, &err),
+                 LFR_OK);
+    CHECK_EQ_INT(cr2.n, 1);
+    CHECK(cr2.n && fabsf(cr2.c[0].score - cr.c[0].score) < 1e-5f);
+    CHECK(cr2.n && cr2.c[0].image_id == t.image_ids[0]);
+    CHECK(last_check(s, d, &ci) && ci.device_id == 0);
+    lfr_free(big);
+    /* Someone else against it: no match, recorded, photo not kept. */
+    uint8_t *other = face_jpeg(1, 1.0f, 0, &l);
+    CHECK_STATUS(lfr_check_photo_snapshot(s, fctx, d, &wl, other, l, "matches description", 7,
+                                          &officer, &cr, &err), LFR_OK);
+    CHECK_EQ_INT(cr.n, 0);
+    CHECK_EQ_INT(cr.result, LFR_PHOTO_CHECK_NO_MATCH);
+    CHECK(last_check(s, d, &ci) && !strcmp(ci.result, "no_match"));
+    /* An empty watchlist (no snapshot): no match. */
+    lfr_check_watchlist empty = {.threshold = t.threshold};
+    CHECK_STATUS(lfr_check_photo_snapshot(s, fctx, d, &empty, other, l, "matches description", 7,
+                                          &officer, &cr, &err), LFR_OK);
+    CHECK_EQ_INT(cr.n, 0);
+    /* Bad arguments, nothing recorded. */
+    lfr_check_watchlist bad = wl;
+    bad.threshold = 0.0f;
+    CHECK_STATUS(lfr_check_photo_snapshot(s, fctx, d, &bad, other, l, "x", 7, &officer, &cr, &err),
+                 LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_check_photo_snapshot(s, fctx, d, &wl, other, l, "x", -1, &officer, &cr, &err),
+                 LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_check_photo_snapshot(s, fctx, d, &wl, other, l, "", 7, &officer, &cr, &err),
+                 LFR_ERR_INVALID_ARG);
+    lfr_deploy_info info;
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK_EQ_INT(info.photo_checks, 4);
+    lfr_free(other);
+    lfr_match_snapshot_unref(snap);
+    lfr_deploy_templates_free(&t);
+    lfr_store_close(s);
+}
+
 static int rows_ok, rows_bad;
 static void on_row(void *ctx, int line, const char *file, lfr_status st, const char *msg,
                    int64_t id) {
@@ -292,6 +454,158 @@ static void test_import(void) {
     lfr_store_close(s);
 }
 
+/* Per-line outcomes of an import. */
+typedef struct rows_seen {
+    lfr_status st[64];
+    char msg[64][256];
+    int seen[64];
+} rows_seen;
+
+static void on_row_keep(void *ctx, int line, const char *file, lfr_status st, const char *msg,
+                        int64_t id) {
+    rows_seen *r = ctx;
+    (void)id;
+    fprintf(stderr, "  line %d '%s': %s %s\n", line, file, lfr_status_str(st), msg);
+    if (line < 0 || line >= 64) return;
+    r->st[line] = st;
+    snprintf(r->msg[line], sizeof r->msg[line], "%s", msg);
+    r->seen[line]++;
+}
+
+static void write_bytes(const char *path, const void *b, size_t n) {
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    CHECK(fwrite(b, 1, n, f) == n);
+    fclose(f);
+}
+
+static void write_face(const char *path, int i) {
+    size_t len;
+    uint8_t *b = face_jpeg(i, 1.0f, 0, &len);
+    write_bytes(path, b, len);
+    lfr_free(b);
+}
+
+/* Issue 9's bulk import findings, each a row of one manifest: the rows
+ * after a bad row are imported as usual, and a second run adds nothing. */
+static void test_import_fixes(void) {
+    char dir[512], out[512], path[700], man[700];
+    snprintf(dir, sizeof dir, "%s/fixes", tmpdir);
+    snprintf(out, sizeof out, "%s/outside", tmpdir);
+    CHECK(mkdir(dir, 0700) == 0 && mkdir(out, 0700) == 0);
+    snprintf(path, sizeof path, "%s/John..Smith.jpg", dir);
+    write_face(path, 0);
+    snprintf(path, sizeof path, "%s/p1.jpg", dir);
+    write_face(path, 1);
+    snprintf(path, sizeof path, "%s/p2.jpg", dir);
+    write_face(path, 2);
+    snprintf(path, sizeof path, "%s/secret.jpg", out); /* a file outside the folder */
+    write_face(path, 2);
+    char target[700];
+    snprintf(target, sizeof target, "%s/secret.jpg", out);
+    snprintf(path, sizeof path, "%s/link.jpg", dir);
+    CHECK(symlink(target, path) == 0);
+    snprintf(path, sizeof path, "%s/sub", dir);
+    CHECK(symlink(out, path) == 0);
+    snprintf(path, sizeof path, "%s/adir.jpg", dir);
+    CHECK(mkdir(path, 0700) == 0);
+    snprintf(path, sizeof path, "%s/fifo.jpg", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    /* BOM, spaces around header names; line numbers in comments. */
+    static const char m[] =
+        "\xEF\xBB\xBF file , subject_ref ,display_name, category ,reason,image_source,image_date,"
+        "under_18\r\n"                                                               /* 1 */
+        "John..Smith.jpg,F1,John Smith,wanted_on_warrant,warrant 1,custody,2024-01-01,\r\n" /* 2 */
+        "p1.jpg,F2,Nul Row,missing,x\0,family,2024-01-01,\n"                          /* 3 */
+        "p1.jpg,F3,After Nul,missing,reported missing,family,2024-02-01,no\n"         /* 4 */
+        "p1.jpg,F4,Extra,missing,x,family,2024-01-01,,surplus\n"                      /* 5 */
+        "link.jpg,F5,Link,missing,x,family,2024-01-01,\n"                             /* 6 */
+        "sub/secret.jpg,F6,Via dir link,missing,x,family,2024-01-01,\n"               /* 7 */
+        "adir.jpg,F7,Folder,missing,x,family,2024-01-01,\n"                           /* 8 */
+        "fifo.jpg,F8,Fifo,missing,x,family,2024-01-01,\n"                             /* 9 */
+        "../outside/secret.jpg,F9,Up,missing,x,family,2024-01-01,\n"                  /* 10 */
+        "p2.jpg,F10,Maybe,missing,x,family,2024-01-01,maybe\n"                        /* 11 */
+        "\"p2.jpg\"x,F11,Quote,missing,x,family,2024-01-01,\n"                        /* 12 */
+        "./p2.jpg,F12,Last,vulnerable,welfare concern,family,2024-04-01,\n";          /* 13 */
+    snprintf(man, sizeof man, "%s/manifest.csv", tmpdir);
+    write_bytes(man, m, sizeof m - 1);
+    lfr_store *s = open_store("fixes.db");
+    CHECK(s != NULL);
+    if (!s) return;
+    int64_t d = new_deployment(s, "fixes");
+    int added = 0, rejected = 0;
+    lfr_err err = {{0}};
+    rows_seen *r = calloc(1, sizeof *r);
+    alarm(120); /* a FIFO that blocks the import fails the test instead of hanging it */
+    CHECK_STATUS(lfr_enrol_import(s, fctx, d, dir, man, NULL, &creator, on_row_keep, r, &added,
+                                  &rejected, &err), LFR_OK);
+    alarm(0);
+    CHECK_EQ_INT(added, 3); /* lines 2, 4, 13 */
+    CHECK_EQ_INT(rejected, 9);
+    CHECK_STATUS(r->st[2], LFR_OK);  /* BOM + spaced header; "John..Smith.jpg" */
+    CHECK_STATUS(r->st[3], LFR_ERR_INVALID_ARG);
+    CHECK(strstr(r->msg[3], "NUL") != NULL);
+    CHECK_EQ_INT(r->seen[4], 1);     /* the row after the NUL is not lost */
+    CHECK_STATUS(r->st[4], LFR_OK);
+    CHECK_STATUS(r->st[5], LFR_ERR_INVALID_ARG);
+    CHECK(strstr(r->msg[5], "9 fields but the header names 8") != NULL);
+    CHECK_STATUS(r->st[6], LFR_ERR_INVALID_ARG);
+    CHECK(strstr(r->msg[6], "symbolic link") != NULL);
+    CHECK_STATUS(r->st[7], LFR_ERR_INVALID_ARG);
+    CHECK(strstr(r->msg[7], "symbolic link") != NULL);
+    CHECK_STATUS(r->st[8], LFR_ERR_INVALID_ARG);
+    CHECK(strstr(r->msg[8], "is a directory") != NULL);
+    CHECK_STATUS(r->st[9], LFR_ERR_INVALID_ARG);
+    CHECK(strstr(r->msg[9], "not a regular file") != NULL);
+    CHECK_STATUS(r->st[10], LFR_ERR_INVALID_ARG);
+    CHECK(strstr(r->msg[10], "..") != NULL);
+    CHECK_STATUS(r->st[11], LFR_ERR_INVALID_ARG);
+    CHECK(strstr(r->msg[11], "under_18") != NULL);
+    CHECK_STATUS(r->st[12], LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(r->st[13], LFR_OK);
+    lfr_deploy_info info;
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK_EQ_INT(info.entries, 3);
+    /* The same manifest again (as after an interrupted import): nothing
+     * added, each imported row "already on the list". */
+    memset(r, 0, sizeof *r);
+    CHECK_STATUS(lfr_enrol_import(s, fctx, d, dir, man, NULL, &creator, on_row_keep, r, &added,
+                                  &rejected, &err), LFR_OK);
+    CHECK_EQ_INT(added, 0);
+    CHECK_EQ_INT(rejected, 12);
+    int lines[] = {2, 4, 13};
+    for (int i = 0; i < 3; i++) {
+        CHECK_STATUS(r->st[lines[i]], LFR_ERR_EXISTS);
+        CHECK(strstr(r->msg[lines[i]], "already on the list") != NULL);
+    }
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK_EQ_INT(info.entries, 3);
+    /* Header errors refuse the whole manifest. */
+    static const char *const bad_headers[] = {
+        "file,subject_ref,display_name,category,reason,image_source,image_date,under18\n",
+        "file,file,subject_ref,display_name,category,reason,image_source,image_date\n",
+        "file,subject_ref,display_name,category,reason,image_source\n",
+        "\"file,subject_ref\n",
+    };
+    for (size_t i = 0; i < sizeof bad_headers / sizeof bad_headers[0]; i++) {
+        write_bytes(man, bad_headers[i], strlen(bad_headers[i]));
+        err.msg[0] = 0;
+        CHECK_STATUS(lfr_enrol_import(s, fctx, d, dir, man, NULL, &creator, NULL, NULL, &added,
+                                      &rejected, &err), LFR_ERR_CORRUPT);
+        fprintf(stderr, "  header %zu: %s\n", i, err.msg);
+        CHECK(err.msg[0] != 0);
+    }
+    /* A manifest or folder that is not one. */
+    CHECK_STATUS(lfr_enrol_import(s, fctx, d, dir, dir, NULL, &creator, NULL, NULL, &added,
+                                  &rejected, &err), LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "is a directory") != NULL);
+    CHECK_STATUS(lfr_enrol_import(s, fctx, d, man, man, NULL, &creator, NULL, NULL, &added,
+                                  &rejected, &err), LFR_ERR_INVALID_ARG);
+    free(r);
+    lfr_store_close(s);
+}
+
 int main(void) {
     lfr_err err = {{0}};
     char path[4096];
@@ -337,6 +651,9 @@ int main(void) {
     RUN(test_rejections);
     RUN(test_check_own_deployment_only);
     RUN(test_import);
+    RUN(test_check_records_every_check);
+    RUN(test_check_snapshot);
+    RUN(test_import_fixes);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

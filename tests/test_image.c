@@ -789,6 +789,111 @@ static void test_exif_orientation(void) {
     lfr_image_free(&a);
 }
 
+/* Scaled JPEG decoding for large phone photos: a 4032x3024 (12 MP) photo
+ * taken with the phone turned (EXIF orientation 6) decodes at 1/2 or 1/4
+ * size, upright, with the same picture as a full decode shrunk. */
+static double decode_ms(const uint8_t *j, size_t n, int min_short, int reps) {
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        lfr_image im = {0};
+        uint64_t t0 = lfr_now_ns();
+        lfr_status s = min_short > 0 ? lfr_image_decode_max(j, n, min_short, &im, NULL, NULL)
+                                     : lfr_image_decode(j, n, &im, NULL);
+        double ms = (double)(lfr_now_ns() - t0) / 1e6;
+        CHECK_STATUS(s, LFR_OK);
+        lfr_image_free(&im);
+        if (ms < best) best = ms;
+    }
+    return best;
+}
+
+static void test_decode_max(void) {
+    const int W = 4032, H = 3024;
+    lfr_image a;
+    CHECK_STATUS(lfr_image_alloc(&a, W, H), LFR_OK);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint8_t *p = px(&a, x, y);
+            int red = x < 512 && y < 512;
+            p[0] = red ? 255 : (uint8_t)(x * 255 / W);
+            p[1] = red ? 0 : (uint8_t)(y * 255 / H);
+            p[2] = red ? 0 : 128;
+        }
+    size_t n0, n;
+    uint8_t *j0 = encode_jpeg_or_die(&a, 90, &n0);
+    uint8_t *j = splice_exif(j0, n0, 6, 0, &n); /* rotate 90 clockwise */
+    struct {
+        int min_short, reduction, w, h; /* upright: width and height swapped */
+    } cases[] = {
+        {960, 2, 1512, 2016}, /* 1/4 would leave 756 < 960 */
+        {720, 4, 756, 1008},
+        {300, 8, 378, 504},
+        {378, 8, 378, 504},   /* exactly reached */
+        {379, 4, 756, 1008},
+        {3024, 1, 3024, 4032},
+        {5000, 1, 3024, 4032}, /* never enlarged */
+        {0, 1, 3024, 4032},    /* off */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lfr_image im = {0};
+        int red = -1;
+        CHECK_STATUS(lfr_image_decode_max(j, n, cases[i].min_short, &im, &red, NULL), LFR_OK);
+        CHECK_EQ_INT(red, cases[i].reduction);
+        CHECK_EQ_INT(im.w, cases[i].w);
+        CHECK_EQ_INT(im.h, cases[i].h);
+        if (im.px) { /* the red corner moved to the top right, the far corner is not red */
+            CHECK(is_red(px(&im, im.w - 1 - 8 / cases[i].reduction, 8 / cases[i].reduction)));
+            CHECK(!is_red(px(&im, 2, 2)));
+            CHECK(!is_red(px(&im, im.w - 3, im.h - 3)));
+        }
+        lfr_image_free(&im);
+    }
+    /* Same picture as a full decode resized to the same size. */
+    lfr_image full = {0}, half = {0}, shrunk = {0};
+    CHECK_STATUS(lfr_image_decode(j, n, &full, NULL), LFR_OK);
+    CHECK_STATUS(lfr_image_decode_max(j, n, 960, &half, NULL, NULL), LFR_OK);
+    CHECK_STATUS(lfr_image_resize(&full, half.w, half.h, &shrunk), LFR_OK);
+    double mad = mean_abs_diff(&half, &shrunk);
+    fprintf(stderr, "  1/2 decode vs full decode shrunk: mean abs diff %.2f\n", mad);
+    CHECK(mad < 3.0);
+    lfr_image_free(&full);
+    lfr_image_free(&half);
+    lfr_image_free(&shrunk);
+    /* Odd sizes round up, as libjpeg does. */
+    lfr_image odd = {0}, o = {0};
+    CHECK_STATUS(lfr_image_crop(&a, 0, 0, 1001, 751, &odd), LFR_OK);
+    uint8_t *jo = encode_jpeg_or_die(&odd, 90, &n0);
+    int red = 0;
+    CHECK_STATUS(lfr_image_decode_max(jo, n0, 180, &o, &red, NULL), LFR_OK);
+    CHECK_EQ_INT(red, 4);
+    CHECK_EQ_INT(o.w, 251);
+    CHECK_EQ_INT(o.h, 188);
+    lfr_image_free(&o);
+    lfr_free(jo);
+    /* PNG: always full size. */
+    uint8_t *pb = NULL;
+    size_t pn = 0;
+    CHECK_STATUS(lfr_image_encode_png(&odd, &pb, &pn), LFR_OK);
+    CHECK_STATUS(lfr_image_decode_max(pb, pn, 100, &o, &red, NULL), LFR_OK);
+    CHECK_EQ_INT(red, 1);
+    CHECK_EQ_INT(o.w, 1001);
+    lfr_image_free(&o);
+    lfr_free(pb);
+    lfr_image_free(&odd);
+    /* Errors are those of lfr_image_decode. */
+    CHECK_STATUS(lfr_image_decode_max(j, n / 2, 960, &o, &red, NULL), LFR_ERR_CORRUPT);
+    CHECK(o.px == NULL);
+    /* Time: best of 3 each. */
+    double t_full = decode_ms(j, n, 0, 3), t2 = decode_ms(j, n, 960, 3),
+           t4 = decode_ms(j, n, 720, 3);
+    fprintf(stderr, "  decode 4032x3024 JPEG (%zu bytes): full %.1f ms, 1/2 %.1f ms, 1/4 %.1f ms\n",
+            n, t_full, t2, t4);
+    CHECK(t4 < t_full);
+    lfr_free(j);
+    lfr_free(j0);
+    lfr_image_free(&a);
+}
+
 static void test_exif_parser(void) {
     uint8_t seg[64];
     size_t n = make_exif(seg, 6, 0);
@@ -1205,6 +1310,32 @@ static void test_write_load(void) {
     CHECK_STATUS(lfr_image_load(p3, &b, &err), LFR_ERR_TOO_LARGE);
     struct stat st;
     CHECK(stat(p1, &st) == 0 && (st.st_mode & 0777) == 0600);
+    /* A directory or a FIFO given as a photo: a clear sentence, not
+     * "input/output error", and the FIFO (no writer) does not hang. */
+    char sub[256], fifo[256];
+    snprintf(sub, sizeof sub, "%s/photos.jpg", dir);
+    snprintf(fifo, sizeof fifo, "%s/pipe.jpg", dir);
+    CHECK(mkdir(sub, 0700) == 0);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    err.msg[0] = 0;
+    CHECK_STATUS(lfr_image_load(sub, &b, &err), LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "is a directory") != NULL);
+    fprintf(stderr, "  directory: %s\n", err.msg);
+    err.msg[0] = 0;
+    CHECK_STATUS(lfr_image_load(fifo, &b, &err), LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "not a regular file") != NULL);
+    fprintf(stderr, "  fifo: %s\n", err.msg);
+    uint8_t *data = NULL;
+    size_t dlen = 0;
+    CHECK_STATUS(lfr_read_file(sub, 1024, &data, &dlen), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_read_file(fifo, 1024, &data, &dlen), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_read_file("/dev/null", 1024, &data, &dlen), LFR_ERR_INVALID_ARG);
+    CHECK(data == NULL && dlen == 0);
+    CHECK_STATUS(lfr_read_file(p1, 1u << 20, &data, &dlen), LFR_OK);
+    CHECK(data && dlen == (size_t)st.st_size && data[dlen] == 0);
+    lfr_free(data);
+    rmdir(sub);
+    unlink(fifo);
     unlink(p1);
     unlink(p2);
     unlink(p3);
@@ -1448,6 +1579,7 @@ int main(int argc, char **argv) {
     RUN(test_orient_all);
     RUN(test_exif_orientation);
     RUN(test_exif_parser);
+    RUN(test_decode_max);
     RUN(test_resize_half_pixel);
     RUN(test_resize_vs_reference);
     RUN(test_resize_speed);

@@ -6,12 +6,14 @@
 #include "core.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static const struct {
     const char *name;
@@ -123,38 +125,65 @@ uint64_t lfr_now_ns(void) {
 }
 
 /* Files ------------------------------------------------------------------ */
-lfr_status lfr_read_file(const char *path, size_t max_bytes, uint8_t **data,
-                         size_t *len) {
+/* Opened with O_NONBLOCK so that a FIFO (or a device) named by mistake
+ * cannot block the open waiting for a writer; fstat then refuses anything
+ * that is not a regular file before a byte is read. */
+lfr_status lfr_read_file_err(const char *path, size_t max_bytes, uint8_t **data,
+                             size_t *len, lfr_err *err) {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return errno == ENOENT ? LFR_ERR_NOT_FOUND : LFR_ERR_IO;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        return lfr_err_set(err, e == ENOENT ? LFR_ERR_NOT_FOUND : LFR_ERR_IO, "%s: %s", path,
+                           strerror(e));
+    }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return LFR_ERR_IO;
+    lfr_status s = LFR_OK;
+    if (fstat(fd, &st) != 0)
+        s = lfr_err_set(err, LFR_ERR_IO, "%s: %s", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        s = lfr_err_set(err, LFR_ERR_INVALID_ARG, "%s is a directory, not a file", path);
+    else if (!S_ISREG(st.st_mode))
+        s = lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                        "%s is not a regular file (a FIFO, socket or device)", path);
+    else if ((uint64_t)st.st_size > max_bytes)
+        s = lfr_err_set(err, LFR_ERR_TOO_LARGE, "%s is %lld bytes, over the limit of %zu", path,
+                        (long long)st.st_size, max_bytes);
+    if (s != LFR_OK) {
+        close(fd);
+        return s;
     }
-    if ((uint64_t)st.st_size > max_bytes) {
-        fclose(f);
-        return LFR_ERR_TOO_LARGE;
-    }
-    size_t n = (size_t)st.st_size;
+    size_t n = (size_t)st.st_size, got = 0;
     uint8_t *buf = lfr_malloc(n + 1);
     if (!buf) {
-        fclose(f);
-        return LFR_ERR_NOMEM;
+        close(fd);
+        return lfr_err_set(err, LFR_ERR_NOMEM, "%s: no memory for %zu bytes", path, n);
     }
-    size_t got = fread(buf, 1, n, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != n) {
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            s = lfr_err_set(err, LFR_ERR_IO, "%s: %s", path,
+                            r < 0 ? strerror(errno) : "file shrank while being read");
+            break;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    if (s != LFR_OK) {
         lfr_free(buf);
-        return LFR_ERR_IO;
+        return s;
     }
     buf[n] = 0;
     *data = buf;
     *len = n;
     return LFR_OK;
+}
+
+lfr_status lfr_read_file(const char *path, size_t max_bytes, uint8_t **data,
+                         size_t *len) {
+    return lfr_read_file_err(path, max_bytes, data, len, NULL);
 }
 
 lfr_status lfr_err_set(lfr_err *e, lfr_status s, const char *fmt, ...) {

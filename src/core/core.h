@@ -104,7 +104,10 @@ uint64_t lfr_now_ns(void);   /* monotonic */
 /* Files ------------------------------------------------------------------ */
 /* Reads the whole file at `path` into a new buffer (NUL-terminated for
  * convenience, the terminator not counted in *len).  Files over `max_bytes`
- * return LFR_ERR_TOO_LARGE without reading them. */
+ * return LFR_ERR_TOO_LARGE without reading them.  Only regular files are
+ * read: a directory, FIFO, socket or device is LFR_ERR_INVALID_ARG, found
+ * without blocking (never "input/output error", never a hang); a missing
+ * file is LFR_ERR_NOT_FOUND, other failures LFR_ERR_IO. */
 lfr_status lfr_read_file(const char *path, size_t max_bytes, uint8_t **data,
                          size_t *len);
 
@@ -114,6 +117,12 @@ lfr_status lfr_read_file(const char *path, size_t max_bytes, uint8_t **data,
 typedef struct lfr_err {
     char msg[LFR_ERRBUF_SIZE];
 } lfr_err;
+
+/* lfr_read_file with a sentence in err (may be NULL) naming the path and
+ * what is wrong: "x is a directory, not a file", "... is not a regular
+ * file". */
+lfr_status lfr_read_file_err(const char *path, size_t max_bytes, uint8_t **data,
+                             size_t *len, lfr_err *err);
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif

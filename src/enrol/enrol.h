@@ -14,14 +14,23 @@
  *   (sealed) through lfr_deploy_entry_add (draft deployments only; audited
  *   there).  lfr_enrol_import: a folder of images plus a CSV manifest, one
  *   row per person, each row reported (added, or why not); rows are
- *   independent, a bad row never stops the import.
+ *   independent, a bad row never stops the import.  Image files are opened
+ *   only inside the folder (no "..", no absolute names, no symbolic links,
+ *   regular files only, never blocking on a FIFO).  Rerunning a manifest
+ *   adds nothing twice: a subject already on the list is reported "already
+ *   on the list" (LFR_ERR_EXISTS) for its row.
  *
  *   Photo check (lfr_check_photo): an officer's photo with a stated reason,
  *   against ONE live deployment's watchlist only.  The largest face is the
  *   probe.  Returns every entry at or above the deployment's threshold,
  *   best first, with its likeness, or none.  The check is always recorded
- *   and audited (who, when, reason, result); the photo is stored, sealed,
- *   only if it matched, and otherwise never written anywhere.
+ *   and audited (who, device, when, reason, result: match, no_match,
+ *   no_face, unreadable); the photo is stored, sealed, only if it matched,
+ *   and otherwise never written anywhere.  A large phone JPEG is decoded
+ *   reduced (lfr_image_decode_max) to what the detector can use.
+ *   lfr_check_photo_snapshot searches a watchlist snapshot the caller
+ *   already holds (the server's live registry), so a check decrypts
+ *   nothing; lfr_check_photo loads and decrypts the templates itself.
  *
  * OWNERSHIP
  *   The store and face context are the caller's.  Results are caller-owned
@@ -33,6 +42,7 @@
 #include "core/core.h"
 #include "deploy/deploy.h"
 #include "face/face.h"
+#include "match/match.h"
 
 /* Quality gates for watchlist images. */
 typedef struct lfr_enrol_params {
@@ -84,12 +94,27 @@ lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
                          const lfr_enrol_params *p, const lfr_actor *by, int64_t *entry_id,
                          lfr_enrol_result *r, lfr_err *err);
 
-/* Bulk import.  The manifest is CSV with a header row naming the columns
- * (any order): file, subject_ref, display_name, category, reason,
- * image_source, image_date, and optionally category_other, under_18,
- * under_18_justification.  `file` is relative to `dir`.  For each row the
- * callback gets its 1-based line number, the outcome (LFR_OK added, else
- * why not) and a sentence.  *added / *rejected count rows. */
+/* Bulk import.  The manifest (at most LFR_MAX_MANIFEST_BYTES, UTF-8, a
+ * BOM allowed) is CSV with a header row naming the columns (any order,
+ * spaces around names ignored, each once, no unknown names; empty names
+ * are ignored columns): file, subject_ref, display_name, category, reason,
+ * image_source, image_date, and optionally category_other, under_18
+ * (empty/0/no/false or 1/yes/true), under_18_justification.  A header
+ * error refuses the whole manifest (LFR_ERR_CORRUPT, nothing added).
+ * `file` is relative to `dir`: absolute names and ".." components are
+ * refused ("John..Smith.jpg" is a name like any other), every component
+ * is opened with O_NOFOLLOW (symbolic links refused), and only a regular
+ * file is read (a directory or FIFO is refused for its row, without
+ * blocking).  A row is refused, with a sentence, for a NUL byte, more
+ * fields than the header, bad quoting or a line over
+ * LFR_MAX_MANIFEST_LINE; the rows after it are read as usual.  A subject
+ * already on the list is LFR_ERR_EXISTS for its row ("already on the
+ * list").  For each non-empty row the callback gets its 1-based line
+ * number, the file named, the outcome (LFR_OK added, else why not) and a
+ * sentence.  *added / *rejected count rows (an "already on the list" row
+ * counts as rejected).  Returns LFR_OK unless the manifest or folder
+ * cannot be read, the header is bad, or the system fails (out of memory,
+ * models, database): then the import stops at that row and says so. */
 typedef void (*lfr_enrol_row_fn)(void *ctx, int line, const char *file, lfr_status st,
                                  const char *msg, int64_t entry_id);
 
@@ -104,6 +129,7 @@ lfr_status lfr_enrol_import(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_i
 
 typedef struct lfr_check_candidate {
     int64_t entry_id;
+    int64_t image_id;     /* the watchlist image that scored best; 0 = unknown */
     float score;          /* cosine */
     double likeness;      /* 0..100, calibrated (match.h) */
     lfr_watchlist_entry_info entry;
@@ -111,14 +137,43 @@ typedef struct lfr_check_candidate {
 
 typedef struct lfr_check_result {
     int64_t check_id;     /* the record of this check */
+    lfr_photo_check_result result; /* as recorded: match, no_match, no_face, unreadable */
     int face_found;       /* 0: no face in the photo (recorded as such) */
+    int decode_reduction; /* the photo was decoded at 1/this size (1, 2, 4, 8) */
     float threshold;      /* the deployment's threshold */
     int n;                /* candidates at or above the threshold */
     lfr_check_candidate c[LFR_CHECK_MAX_CANDIDATES];
 } lfr_check_result;
 
+/* A deployment's watchlist already in memory (borrowed for the call). */
+typedef struct lfr_check_watchlist {
+    const lfr_match_snapshot *snap; /* frozen, LFR_FACE_EMB_DIM, entry ids = watchlist
+                                       entry ids; NULL = an empty watchlist */
+    float threshold;                /* the deployment's authorised threshold, in (0, 1) */
+    const int64_t *image_ids;       /* image_ids[hit image_index] = watchlist image id, */
+    size_t n_image_ids;             /* for lfr_check_candidate.image_id (NULL, 0: unknown) */
+} lfr_check_watchlist;
+
 /* `reason` is mandatory (LFR_ERR_INVALID_ARG without it).  The deployment
- * must be live (LFR_ERR_STATE). */
+ * must be live (LFR_ERR_STATE).  device_id: the officer's device, 0 = the
+ * CLI.  Every check that gets past these is recorded and audited:
+ *   - a photo that cannot be decoded: recorded "unreadable"; the call then
+ *     returns the decoder's status (LFR_ERR_CORRUPT, LFR_ERR_UNSUPPORTED,
+ *     LFR_ERR_TOO_LARGE) with a sentence, and r->check_id / r->result set;
+ *   - no face: recorded "no_face", LFR_OK, r->face_found = 0;
+ *   - otherwise "match" (r->n > 0; the photo kept, sealed) or "no_match".
+ * Out of memory while decoding, or a failure of the face engine, is an
+ * error of the system: nothing is recorded.  A hit whose entry was removed
+ * after the snapshot was built is left out. */
+lfr_status lfr_check_photo_snapshot(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
+                                    const lfr_check_watchlist *wl, const uint8_t *image,
+                                    size_t len, const char *reason, int64_t device_id,
+                                    const lfr_actor *officer, lfr_check_result *r,
+                                    lfr_err *err);
+
+/* The same from the CLI (device 0): loads the deployment's templates
+ * (lfr_deploy_templates_load: decrypted, digest verified), builds the
+ * snapshot, checks, and wipes them. */
 lfr_status lfr_check_photo(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
                            const uint8_t *image, size_t len, const char *reason,
                            const lfr_actor *officer, lfr_check_result *r, lfr_err *err);

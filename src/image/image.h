@@ -97,6 +97,20 @@ lfr_status lfr_image_decode_ex(const uint8_t *buf, size_t len, lfr_image *out,
                                int apply_exif, int *orientation_out,
                                lfr_err *err);
 
+/* As lfr_image_decode (EXIF orientation applied, same statuses), but for a
+ * caller that needs no more than `min_short_side` pixels on the short side:
+ * a JPEG is decoded at 1/2, 1/4 or 1/8 size (libjpeg-turbo's scaled
+ * decoding, inside the inverse DCT: a 12 MP phone photo decodes several
+ * times faster), the largest reduction that keeps the short side, rounded
+ * up, >= min_short_side.  An image already smaller is decoded at full size,
+ * never enlarged; PNGs are always full size; min_short_side <= 0 turns the
+ * reduction off.  *reduction_out (may be NULL) receives the divisor used:
+ * 1, 2, 4 or 8; each side of the result is ceil(side / divisor).  The size
+ * limits apply to the image as the file declares it, before reduction. */
+lfr_status lfr_image_decode_max(const uint8_t *buf, size_t len,
+                                int min_short_side, lfr_image *out,
+                                int *reduction_out, lfr_err *err);
+
 /* Reads `path` (at most LFR_MAX_IMAGE_BYTES) and decodes it.  A missing file
  * is LFR_ERR_NOT_FOUND, an unreadable one LFR_ERR_IO. */
 lfr_status lfr_image_load(const char *path, lfr_image *out, lfr_err *err);

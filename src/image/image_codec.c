@@ -188,6 +188,8 @@ typedef struct jdec {
     uint8_t *px;  /* pixels being decoded; freed on failure */
     uint8_t *row; /* one CMYK row */
     int w, h;
+    int min_short; /* scaled decoding: keep the short side >= this (0: off) */
+    int denom;     /* the reduction chosen: 1, 2, 4 or 8 */
 } jdec;
 
 static void j_progress(j_common_ptr c) {
@@ -242,8 +244,23 @@ static int jpeg_run(jdec *d) {
         jfail(&d->e, LFR_ERR_UNSUPPORTED,
               "JPEG colour space is not gray, YCbCr, RGB or CMYK");
     }
+    /* Scaled decoding: libjpeg-turbo does the reduction inside the inverse
+     * DCT (1/2, 1/4, 1/8), so the skipped pixels are never computed.  The
+     * largest reduction whose short side (rounded up, as libjpeg does)
+     * still reaches min_short. */
+    unsigned short_side = c->image_width < c->image_height ? c->image_width : c->image_height;
+    d->denom = 1;
+    for (unsigned k = 8; d->min_short > 0 && k >= 2; k /= 2)
+        if ((short_side + k - 1) / k >= (unsigned)d->min_short) {
+            d->denom = (int)k;
+            break;
+        }
+    c->scale_num = 1;
+    c->scale_denom = (unsigned)d->denom;
+    JDIMENSION want_w = (c->image_width + (unsigned)d->denom - 1) / (unsigned)d->denom;
+    JDIMENSION want_h = (c->image_height + (unsigned)d->denom - 1) / (unsigned)d->denom;
     jpeg_start_decompress(c);
-    if (c->output_width != c->image_width || c->output_height != c->image_height ||
+    if (c->output_width != want_w || c->output_height != want_h ||
         c->output_components != (cmyk ? 4 : 3))
         jfail(&d->e, LFR_ERR_INTERNAL, "libjpeg output geometry unexpected");
 
@@ -285,12 +302,14 @@ static int jpeg_run(jdec *d) {
     return 0;
 }
 
-static lfr_status decode_jpeg(const uint8_t *buf, size_t len, lfr_image *out,
-                              int *orientation, lfr_err *err) {
+static lfr_status decode_jpeg(const uint8_t *buf, size_t len, int min_short,
+                              lfr_image *out, int *orientation, int *denom,
+                              lfr_err *err) {
     jdec d;
     memset(&d, 0, sizeof d);
     d.buf = buf;
     d.len = len;
+    d.min_short = min_short;
     d.orientation = 1;
     jerr_init(&d.e);
     d.c.err = &d.e.pub;
@@ -305,6 +324,7 @@ static lfr_status decode_jpeg(const uint8_t *buf, size_t len, lfr_image *out,
     out->h = d.h;
     out->px = d.px;
     *orientation = d.orientation;
+    *denom = d.denom;
     return LFR_OK;
 }
 
@@ -458,10 +478,12 @@ static lfr_status decode_png(const uint8_t *buf, size_t len, lfr_image *out,
 
 /* Decode entry points ------------------------------------------------------- */
 
-lfr_status lfr_image_decode_ex(const uint8_t *buf, size_t len, lfr_image *out,
-                               int apply_exif, int *orientation_out,
-                               lfr_err *err) {
+static lfr_status decode_any(const uint8_t *buf, size_t len, int min_short,
+                             lfr_image *out, int apply_exif,
+                             int *orientation_out, int *denom_out,
+                             lfr_err *err) {
     if (orientation_out) *orientation_out = 1;
+    if (denom_out) *denom_out = 1;
     if (!out || (!buf && len))
         return lfr_err_set(err, LFR_ERR_INVALID_ARG, "decode: NULL argument");
     memset(out, 0, sizeof *out);
@@ -470,10 +492,12 @@ lfr_status lfr_image_decode_ex(const uint8_t *buf, size_t len, lfr_image *out,
         return lfr_err_set(err, LFR_ERR_TOO_LARGE,
                            "image file is %zu bytes, over the limit of %u", len,
                            LFR_MAX_IMAGE_BYTES);
-    int orientation = 1;
+    int orientation = 1, denom = 1;
     lfr_status s;
     switch (lfr_image_sniff(buf, len)) {
-    case LFR_IMAGE_JPEG: s = decode_jpeg(buf, len, out, &orientation, err); break;
+    case LFR_IMAGE_JPEG:
+        s = decode_jpeg(buf, len, min_short, out, &orientation, &denom, err);
+        break;
     case LFR_IMAGE_PNG: s = decode_png(buf, len, out, err); break;
     default:
         if (is_magic_prefix(buf, len))
@@ -484,6 +508,7 @@ lfr_status lfr_image_decode_ex(const uint8_t *buf, size_t len, lfr_image *out,
     }
     if (s != LFR_OK) return s;
     if (orientation_out) *orientation_out = orientation;
+    if (denom_out) *denom_out = denom;
     if (apply_exif && orientation != 1) {
         lfr_image up;
         s = lfr_image_orient(out, orientation, &up);
@@ -496,9 +521,22 @@ lfr_status lfr_image_decode_ex(const uint8_t *buf, size_t len, lfr_image *out,
     return LFR_OK;
 }
 
+lfr_status lfr_image_decode_ex(const uint8_t *buf, size_t len, lfr_image *out,
+                               int apply_exif, int *orientation_out,
+                               lfr_err *err) {
+    return decode_any(buf, len, 0, out, apply_exif, orientation_out, NULL, err);
+}
+
 lfr_status lfr_image_decode(const uint8_t *buf, size_t len, lfr_image *out,
                             lfr_err *err) {
-    return lfr_image_decode_ex(buf, len, out, 1, NULL, err);
+    return decode_any(buf, len, 0, out, 1, NULL, NULL, err);
+}
+
+lfr_status lfr_image_decode_max(const uint8_t *buf, size_t len,
+                                int min_short_side, lfr_image *out,
+                                int *reduction_out, lfr_err *err) {
+    return decode_any(buf, len, min_short_side > 0 ? min_short_side : 0, out,
+                      1, NULL, reduction_out, err);
 }
 
 lfr_status lfr_image_load(const char *path, lfr_image *out, lfr_err *err) {
@@ -507,14 +545,8 @@ lfr_status lfr_image_load(const char *path, lfr_image *out, lfr_err *err) {
     memset(out, 0, sizeof *out);
     uint8_t *data;
     size_t len;
-    lfr_status s = lfr_read_file(path, LFR_MAX_IMAGE_BYTES, &data, &len);
-    switch (s) {
-    case LFR_OK: break;
-    case LFR_ERR_TOO_LARGE:
-        return lfr_err_set(err, s, "%s: file over the limit of %u bytes", path,
-                           LFR_MAX_IMAGE_BYTES);
-    default: return lfr_err_set(err, s, "%s: %s", path, lfr_status_message(s));
-    }
+    lfr_status s = lfr_read_file_err(path, LFR_MAX_IMAGE_BYTES, &data, &len, err);
+    if (s != LFR_OK) return s;
     s = lfr_image_decode(data, len, out, err);
     lfr_free(data);
     return s;
