@@ -5,38 +5,55 @@
  * OVERVIEW
  *   Accounts.  One row per person: a login name (compared in the folded
  *   form of lfr_name_fold, so "PC 1" and "pc 1" are one account and a
- *   look-alike cannot be created beside it), a display name, a set of roles
- *   (bit (1u << lfr_role), DESIGN.md: operator, officer, authorising
- *   officer, auditor, admin), an argon2id password hash (libsodium
+ *   look-alike cannot be created beside it; names that differ only by
+ *   spaces or punctuation, "PC 1" and "pc-1", are one account too), a
+ *   display name, a set of roles (bit (1u << lfr_role), DESIGN.md:
+ *   operator, officer, authorising officer, auditor, admin), an argon2id password hash (libsodium
  *   crypto_pwhash_str, interactive limits), disabled or not.  The first
  *   admin is made from the CLI (`openlfr user add`); after that only an
  *   admin adds, disables or resets accounts (audited: user.add,
- *   user.disable, user.passwd).
+ *   user.disable, user.passwd; the role check is the app's operations
+ *   table).  Disabling revokes the account's sessions and devices at once
+ *   and is refused for the last enabled admin; a new password revokes its
+ *   sessions.
  *
  *   Sign-in (lfr_account_login): after LFR_LOGIN_FREE_FAILURES wrong
  *   passwords in a row an account must wait, doubling from
- *   LFR_LOGIN_BACKOFF_MIN_S up to LFR_LOGIN_LOCKOUT_S; a disabled account
- *   never signs in.  Success and failure are audited (session.login,
- *   session.login_fail), without the password.  Unknown names cost the
- *   same argon2id time as known ones (no user enumeration by timing).
+ *   LFR_LOGIN_BACKOFF_MIN_S up to LFR_LOGIN_LOCKOUT_S (limits.h), and while
+ *   it waits every attempt is refused without checking the password; a
+ *   disabled account never signs in (said only to the right password).
+ *   Success and failure are audited (session.login, session.login_fail),
+ *   without the password.  Unknown names cost the
+ *   same argon2id time as known ones (no user enumeration by timing).  (An
+ *   account that must wait does say so; unknown names are not counted, so
+ *   six wrong tries per name still tell a patient guesser which exist.)
  *
  *   Sessions and device tokens are random 32-byte bearer tokens (base64url,
  *   43 characters) shown once; the database keeps only their BLAKE2b-256
  *   hash, so a copy of the database grants nothing.  A session expires
- *   (config session_ttl_s) and can be revoked (logout, account disabled).
+ *   (setting LFR_SETTING_SESSION_TTL, below) and can be revoked (logout,
+ *   account disabled, new password).  Signing out with a device token
+ *   revokes that device.
  *
  *   Devices.  An operator makes a one-time pairing code for one deployment
- *   (8 characters from an unambiguous alphabet, valid pair_code_ttl_s,
- *   hash stored, audited device.pair_code).  A device redeems it with a
- *   device name and an officer's login name and password: the result is a
+ *   (8 characters from an alphabet without 0/O/1/I/L, valid for
+ *   LFR_SETTING_PAIR_CODE_TTL, hash stored, audited device.pair_code;
+ *   typed codes may use lower case, spaces and dashes).  The deployment
+ *   must be authorised or live, when the code is made and when redeemed.
+ *   A device redeems it with a device name and an officer's login name and
+ *   password: the result is a
  *   device token bound to that device, that officer and that deployment
- *   (audited device.pair).  A device token is refused once the deployment
- *   has ended or the device was revoked (device.revoke); revocation is
- *   immediate (the server closes its open event stream).
+ *   (audited device.pair).  A wrong password does not use up the code.  A
+ *   device token acts with the officer role only, and is refused once the
+ *   deployment has ended or been purged, the device was revoked
+ *   (device.revoke) or the account disabled; revocation is immediate (the
+ *   server closes its open event stream).  Authenticating a device writes
+ *   its last_seen_at at most once per LFR_DEVICE_SEEN_EVERY_S.
  *
  *   The QR code for pairing (libqrencode) carries a small JSON object:
  *   {"v":1,"url":"https://addr:port","ca":"sha256 fingerprint","code":"..."}
- *   and is rendered as an SVG document.
+ *   (error correction M) and is rendered as an SVG document: one <path> of
+ *   the dark modules, one unit per module, quiet zone of 4.
  *
  * OWNERSHIP
  *   Info structs are caller-owned, fixed size.  Arrays from *_list are
@@ -54,6 +71,13 @@
 #include "store/store.h"
 
 #define LFR_ROLE_BIT(r) (1u << (unsigned)(r))
+
+/* Settings (lfr_store_setting_set_int) read at each sign-in and each new
+ * pairing code; the app writes its configured session_ttl_s and
+ * pair_code_ttl_s there at start.  Unset or <= 0: LFR_SESSION_TTL_S and
+ * LFR_PAIR_CODE_TTL_S (limits.h). */
+#define LFR_SETTING_SESSION_TTL "session.ttl_s"
+#define LFR_SETTING_PAIR_CODE_TTL "pair_code.ttl_s"
 
 /* Accounts ---------------------------------------------------------------- */
 typedef struct lfr_user_info {

@@ -281,6 +281,56 @@ static const struct {
      "  removed_at INTEGER);"
      "CREATE UNIQUE INDEX cameras_in_use ON cameras(deployment_id, name) WHERE removed_at IS NULL;"
      "ALTER TABLE amendments ADD COLUMN unusual_threshold_ok INTEGER NOT NULL DEFAULT 0;"},
+    /* Accounts (src/account, the server issue).  Tokens and pairing codes
+     * are kept only as BLAKE2b-256 hashes: a copy of the database grants
+     * nothing.  login_key (folded, spaces and punctuation removed) is
+     * unique, so "PC 1" and "pc1" cannot be two accounts. */
+    {"accounts: users with roles and argon2id hashes, sessions, devices, pairing codes",
+     "CREATE TABLE users("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  login TEXT NOT NULL CHECK(length(login) > 0),"
+     "  login_folded TEXT NOT NULL,"
+     "  login_key TEXT NOT NULL UNIQUE,"
+     "  display_name TEXT NOT NULL,"
+     "  roles INTEGER NOT NULL CHECK(roles > 0),"
+     "  pw_hash TEXT NOT NULL CHECK(pw_hash LIKE '$argon2id$%'),"
+     "  disabled INTEGER NOT NULL DEFAULT 0 CHECK(disabled IN (0,1)),"
+     "  disabled_at INTEGER,"
+     "  disabled_by TEXT,"
+     "  created_by TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  last_login_at INTEGER NOT NULL DEFAULT 0,"
+     "  failures INTEGER NOT NULL DEFAULT 0,"
+     "  locked_until INTEGER NOT NULL DEFAULT 0);"
+     "CREATE TABLE sessions("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  user_id INTEGER NOT NULL REFERENCES users(id),"
+     "  token_hash BLOB NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
+     "  created_at INTEGER NOT NULL,"
+     "  expires_at INTEGER NOT NULL,"
+     "  revoked_at INTEGER);"
+     "CREATE INDEX sessions_user ON sessions(user_id);"
+     "CREATE TABLE devices("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  deployment_id INTEGER NOT NULL REFERENCES deployments(id),"
+     "  user_id INTEGER NOT NULL REFERENCES users(id),"
+     "  name TEXT NOT NULL CHECK(length(name) > 0),"
+     "  token_hash BLOB NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
+     "  paired_at INTEGER NOT NULL,"
+     "  last_seen_at INTEGER NOT NULL,"
+     "  revoked_at INTEGER,"
+     "  revoked_by TEXT);"
+     "CREATE INDEX devices_dep ON devices(deployment_id);"
+     "CREATE INDEX devices_user ON devices(user_id);"
+     "CREATE TABLE pair_codes("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  deployment_id INTEGER NOT NULL REFERENCES deployments(id),"
+     "  code_hash BLOB NOT NULL UNIQUE CHECK(length(code_hash) = 32),"
+     "  created_by TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  expires_at INTEGER NOT NULL,"
+     "  used_at INTEGER,"
+     "  device_id INTEGER REFERENCES devices(id));"},
 };
 
 #define N_STEPS ((int)(sizeof steps / sizeof steps[0]))
