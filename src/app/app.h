@@ -177,11 +177,49 @@ typedef enum lfr_op {
     LFR_OP_COUNT
 } lfr_op;
 
+/* Arguments of an operation: one table per operation (ops.c), used to
+ * check every call and to document the API (docs/openapi.yaml follows
+ * it).  Unknown arguments are refused, so a misspelt one is never ignored.
+ * Ids may also be given as decimal text (path and query parameters). */
+#define LFR_ARG_TYPE_LIST(X)                                                   \
+    X(ID, "id")             /* integer > 0 */                                  \
+    X(INT, "int")           /* integer >= 0 */                                 \
+    X(TEXT, "text")         /* text a person typed (lfr_text_check) */         \
+    X(NAME, "name")         /* a login or person's name (lfr_name_fold) */     \
+    X(SECRET, "secret")     /* password or code: a string, never echoed */     \
+    X(REAL, "number")       /* finite number */                                \
+    X(BOOL, "bool")         /* true / false */                                 \
+    X(TIME, "time")         /* RFC 3339 UTC string or Unix seconds */          \
+    X(IDS, "ids")           /* array of ids */                                 \
+    X(WORDS, "words")       /* array of strings */                             \
+    X(ROWS, "rows")         /* array of objects (watchlist.import) */          \
+    X(PATH, "path")         /* a path on the van's machine (CLI only) */   \
+    X(IMAGE, "image")       /* JPEG/PNG bytes: req->blob, not in args */
+
+typedef enum lfr_arg_type {
+#define LFR_ARG_TYPE_ENUM(id, name) LFR_ARG_##id,
+    LFR_ARG_TYPE_LIST(LFR_ARG_TYPE_ENUM)
+#undef LFR_ARG_TYPE_ENUM
+    LFR_ARG_TYPE_COUNT
+} lfr_arg_type;
+
+const char *lfr_arg_type_name(lfr_arg_type t);   /* "id" */
+
+typedef struct lfr_op_arg {
+    const char *name;          /* "threshold" */
+    lfr_arg_type type;
+    int required;              /* 1: always; 0: optional (see help) */
+    const char *help;          /* one sentence */
+} lfr_op_arg;
+
 typedef struct lfr_op_info {
     lfr_op op;
     const char *name;          /* "deployment.create" */
     unsigned roles;            /* R_* bits; 0 = public */
     int audit;                 /* lfr_audit_action, or -1 for none */
+    const lfr_op_arg *args;    /* its arguments (n_args rows); an IMAGE row
+                                  means the operation takes req->blob */
+    size_t n_args;
 } lfr_op_info;
 
 const lfr_op_info *lfr_op_get(lfr_op op);
@@ -204,12 +242,21 @@ lfr_status lfr_app_open(const lfr_config *cfg, const lfr_app_options *o, lfr_app
                         lfr_err *err);
 void lfr_app_close(lfr_app *app);
 const lfr_config *lfr_app_config(const lfr_app *app);
+/* What device.pair_code puts in the QR code: the server's URL
+ * ("https://addr:port") and its CA's SHA-256 fingerprint.  The http layer
+ * sets them once it listens; until then the answer carries no QR code. */
+lfr_status lfr_app_set_server_identity(lfr_app *app, const char *url, const char *ca_fingerprint,
+                                       lfr_err *err);
 
 /* The CLI's principal: `by` is a person's name.  On a database without
  * accounts it acts in the operation's first allowed role under that name
- * (folded for comparisons).  On a database with accounts the name must be
- * an enabled account's (LFR_ERR_PERMISSION otherwise) and it acts with that
- * account's roles. */
+ * (folded for comparisons): the principal gets user_id 0 and every role
+ * (R_ANY), and lfr_app_call records the first role the operation allows.
+ * On a database with accounts the name must be an enabled account's
+ * (LFR_ERR_PERMISSION otherwise) and it acts with that account's roles,
+ * under the account's login.  In every case the acting role recorded in
+ * the audit log is the first of the principal's roles (in lfr_role order)
+ * that the operation allows. */
 lfr_status lfr_app_principal_by_name(lfr_app *app, const char *by, lfr_principal *who,
                                      lfr_err *err);
 /* A bearer token to its principal (sessions and devices). */
@@ -222,6 +269,7 @@ typedef struct lfr_app_req {
     json_t *args;              /* object of arguments (borrowed; NULL = {}) */
     const uint8_t *blob;       /* the image of watchlist.add / check.photo */
     size_t blob_len;
+    const char *token;         /* the request's bearer token (session.logout) */
 } lfr_app_req;
 
 typedef struct lfr_app_res {
@@ -235,7 +283,12 @@ typedef struct lfr_app_res {
 /* Runs one operation: role check (LFR_ERR_UNAUTHENTICATED without a
  * principal, LFR_ERR_PERMISSION without an allowed role or outside a
  * device's deployment), then the operation.  Arguments are checked with
- * sentences naming the argument ("threshold must be a number in (0, 1)"). */
+ * sentences naming the argument ("threshold must be a number in (0, 1)").
+ * On success res->body is always an object.  On failure the sentence is in
+ * err and res->body is NULL, except where a refusal has details to show
+ * (watchlist.add refused by quality control: {"quality": {"reject", "why",
+ * "measured"}}): front ends add them to their error answer.  Call
+ * lfr_app_res_clear either way. */
 lfr_status lfr_app_call(lfr_app *app, const lfr_app_req *req, lfr_app_res *res, lfr_err *err);
 void lfr_app_res_clear(lfr_app_res *res);
 
