@@ -3,6 +3,7 @@
 #   make            build build/openlfr and build/libopenlfr.a
 #   make test       set up (packages, models) and run every test binary
 #   make SANITIZE=1 test   the same under ASan + UBSan (build-san/)
+#   make SANITIZE=thread test   the same under ThreadSanitizer (build-tsan/)
 #   make valgrind   the test binaries under valgrind memcheck
 #   make bench      engine benchmarks against ONNX Runtime -> bench/results.md
 #   make demo       run the product on the face-api demo photos
@@ -21,6 +22,10 @@ PKGS    := libjpeg libpng libsodium jansson sqlite3 libavformat libavcodec libsw
 ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT     := -O1
+else ifeq ($(SANITIZE),thread)
+BUILD   ?= build-tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 OPT     := -O1
 else
 BUILD   ?= build
@@ -122,6 +127,10 @@ $(BUILD)/bench_nn: bench/bench_nn.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/bench_match: bench/bench_match.c $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
+# The pose and padding measurements of docs/quality.md (needs OPENLFR_DATA).
+$(BUILD)/eval_quality: bench/eval_quality.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
 
 # --wrap: bench_face records the input shape of every network run the face

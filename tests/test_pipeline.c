@@ -32,6 +32,10 @@
 #include "match/match.h"
 #include "pipeline/pipeline.h"
 
+#include <pthread.h>
+#include <sqlite3.h>
+#include <time.h>
+
 static const lfr_actor CREATOR = {"PC 1 Smith", LFR_ROLE_OPERATOR};
 static const lfr_actor AUTH = {"Supt 2 Jones", LFR_ROLE_AUTHORISER};
 
@@ -421,6 +425,358 @@ out:
     rm_rf(dir);
 }
 
+
+/* Live deployment with two entries (templates on axes 0 and 1) in a fresh
+ * folder; the store's busy timeout is busy_ms. */
+typedef struct fixture {
+    char dir[64], db[300];
+    lfr_store *s;
+    int64_t dep, e0, e1;
+} fixture;
+
+static int fixture_open(fixture *fx, int busy_ms) {
+    memset(fx, 0, sizeof *fx);
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/lfr_pipefx_XXXXXX");
+    if (!mkdtemp(fx->dir)) return 0;
+    snprintf(fx->db, sizeof fx->db, "%s/openlfr.db", fx->dir);
+    lfr_store_config cfg = {.db_path = fx->db, .busy_timeout_ms = busy_ms};
+    lfr_err err = {{0}};
+    if (lfr_store_open(&cfg, &fx->s, &err) != LFR_OK) return 0;
+    lfr_deploy_params dp = {.name = "fixture", .location = "lab", .purpose = "test",
+                            .legal_basis = "test", .planned_start = 1000,
+                            .planned_end = 4000000000, .threshold = 0.70f, .cameras = "cam"};
+    lfr_status st = lfr_deploy_create(fx->s, &dp, &CREATOR, &fx->dep, &err);
+    lfr_image px = {0};
+    lfr_image_alloc(&px, 8, 8);
+    uint8_t *png = NULL;
+    size_t png_len = 0;
+    lfr_image_encode_png(&px, &png, &png_len);
+    lfr_image_free(&px);
+    float t0[D], t1[D];
+    vec(t0, 0, 1.0f, 1);
+    vec(t1, 1, 1.0f, 0);
+    lfr_watchlist_entry we = {.subject_ref = "REF-0", .display_name = "Zero",
+                              .category = LFR_WATCHLIST_WANTED_ON_WARRANT, .reason = "test",
+                              .image_source = "test", .image_date = "2025-01-01"};
+    if (st == LFR_OK)
+        st = lfr_deploy_entry_add(fx->s, fx->dep, &we, png, png_len, t0, D, &CREATOR, &fx->e0, &err);
+    we.subject_ref = "REF-1";
+    we.display_name = "One";
+    if (st == LFR_OK)
+        st = lfr_deploy_entry_add(fx->s, fx->dep, &we, png, png_len, t1, D, &CREATOR, &fx->e1, &err);
+    lfr_free(png);
+    if (st == LFR_OK) st = lfr_deploy_authorise(fx->s, fx->dep, &AUTH, &err);
+    if (st == LFR_OK) st = lfr_deploy_start(fx->s, fx->dep, &AUTH, &err);
+    if (st != LFR_OK) fprintf(stderr, "  fixture: %s\n", err.msg);
+    return st == LFR_OK;
+}
+
+static void fixture_close(fixture *fx) {
+    lfr_store_close(fx->s);
+    rm_rf(fx->dir);
+}
+
+static int64_t count_rows(const char *db, const char *sql) {
+    sqlite3 *h = NULL;
+    int64_t n = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(h);
+    return n;
+}
+
+/* Another process holding the write lock: a second SQLite connection in
+ * BEGIN IMMEDIATE for hold_ms. */
+typedef struct locker {
+    const char *db;
+    int hold_ms;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int locked;
+} locker;
+
+static void *locker_thread(void *arg) {
+    locker *l = arg;
+    sqlite3 *h = NULL;
+    sqlite3_open(l->db, &h);
+    int rc = sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    pthread_mutex_lock(&l->mu);
+    l->locked = rc == SQLITE_OK ? 1 : -1;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    struct timespec d = {l->hold_ms / 1000, (long)(l->hold_ms % 1000) * 1000000L};
+    nanosleep(&d, NULL);
+    sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(h);
+    return NULL;
+}
+
+static int lock_db(locker *l, pthread_t *t, const char *db, int hold_ms) {
+    memset(l, 0, sizeof *l);
+    l->db = db;
+    l->hold_ms = hold_ms;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    pthread_create(t, NULL, locker_thread, l);
+    pthread_mutex_lock(&l->mu);
+    while (!l->locked) pthread_cond_wait(&l->cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+    return l->locked == 1;
+}
+
+static void unlock_db(locker *l, pthread_t t) {
+    pthread_join(t, NULL);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+}
+
+static void sleep_ms(int ms) {
+    struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&d, NULL);
+}
+
+/* The store write-locked by another connection for longer than the busy
+ * timeout: the alert waits in memory, a better shot of the same track
+ * replaces it, and it is stored (one alert, the better score) and its
+ * event sent once the lock is gone. */
+static void test_alert_waits_for_busy_store(void) {
+    fixture fx;
+    if (!fixture_open(&fx, 100)) {
+        CHECK(0);
+        return;
+    }
+    lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep};
+    lfr_pipeline *p = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    int cam = -1;
+    CHECK_STATUS(lfr_pipeline_add_camera(p, "inject-1", NULL, &cam, &err), LFR_OK);
+    lfr_image frame = {0};
+    lfr_image_alloc(&frame, 640, 360);
+    float emb[D];
+    const uint64_t S = 1000000000ull;
+    locker l;
+    pthread_t lt;
+    CHECK(lock_db(&l, &lt, fx.db, 1500));
+    lfr_face f = synth_face(100, 100, 40);
+    vec(emb, 0, 0.80f, 5);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 1 * S, &f, 1, emb, &err), LFR_OK);
+    events ev = {0};
+    drain(p, &ev);
+    lfr_pipeline_stats st;
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(ev.n, 0);
+    CHECK_EQ_INT(st.total.alerts, 0);
+    CHECK_EQ_INT(st.total.alerts_delayed, 1);
+    CHECK_EQ_INT(st.total.alerts_pending, 1);
+    CHECK_EQ_INT(st.total.alert_errors, 0);
+    /* A better shot of the same track while it waits. */
+    lfr_face f2 = synth_face(104, 100, 50);
+    vec(emb, 0, 0.90f, 5);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 2 * S, &f2, 1, emb, &err), LFR_OK);
+    unlock_db(&l, lt);
+    sleep_ms(LFR_PIPELINE_ALERT_RETRY_MAX_MS / 10);
+    for (int k = 0; k < 20 && ev.n == 0; k++) {
+        CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 3 * S, &f2, 1, emb, &err), LFR_OK);
+        drain(p, &ev);
+        if (!ev.n) sleep_ms(200);
+    }
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(ev.n, 1);
+    CHECK_EQ_INT(ev.type[0], LFR_PIPELINE_ALERT);
+    CHECK(ev.alert_id[0] > 0);
+    CHECK_NEAR(ev.cosine[0], 0.90, 1e-4);
+    CHECK(ev.jpeg_len[0] > 100);
+    CHECK_EQ_INT(st.total.alerts, 1);
+    CHECK_EQ_INT(st.total.alerts_pending, 0);
+    CHECK_EQ_INT(st.total.alerts_lost, 0);
+    /* The track knows its alert now: a better shot updates it. */
+    lfr_face f3 = synth_face(106, 100, 58);
+    vec(emb, 0, 0.95f, 5);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 4 * S, &f3, 1, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 2);
+    CHECK_EQ_INT(ev.type[1], LFR_PIPELINE_ALERT_UPDATE);
+    CHECK_EQ_INT(ev.alert_id[1], ev.alert_id[0]);
+    CHECK_STATUS(lfr_pipeline_halt(p, &err), LFR_OK);
+    lfr_pipeline_stop(p);
+    lfr_image_free(&frame);
+    CHECK_EQ_INT(count_rows(fx.db, "SELECT count(*) FROM alerts"), 1);
+    fixture_close(&fx);
+}
+
+/* The lock outlasts the halt's flush: the alert is reported lost
+ * (LFR_ERR_BUSY, counted), never silently dropped. */
+static void test_alert_lost_is_reported(void) {
+    fixture fx;
+    if (!fixture_open(&fx, 100)) {
+        CHECK(0);
+        return;
+    }
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    prm.alert_flush_ms = 400;
+    lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
+    lfr_pipeline *p = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    int cam = -1;
+    CHECK_STATUS(lfr_pipeline_add_camera(p, "inject-1", NULL, &cam, &err), LFR_OK);
+    lfr_image frame = {0};
+    lfr_image_alloc(&frame, 640, 360);
+    float emb[D];
+    locker l;
+    pthread_t lt;
+    CHECK(lock_db(&l, &lt, fx.db, 2000));
+    lfr_face f = synth_face(100, 100, 40);
+    vec(emb, 1, 0.80f, 5);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 1000000000ull, &f, 1, emb, &err), LFR_OK);
+    CHECK_STATUS(lfr_pipeline_halt(p, &err), LFR_ERR_BUSY);
+    CHECK(strstr(err.msg, "1 alert(s)") != NULL);
+    CHECK_STATUS(lfr_pipeline_halt(p, &err), LFR_OK);   /* idempotent */
+    lfr_pipeline_stats st;
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(st.total.alerts_lost, 1);
+    CHECK_EQ_INT(st.total.alerts_pending, 0);
+    CHECK_EQ_INT(st.total.alerts, 0);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 2000000000ull, &f, 1, emb, &err), LFR_ERR_STATE);
+    lfr_pipeline_stop(p);
+    unlock_db(&l, lt);
+    lfr_image_free(&frame);
+    fixture_close(&fx);
+}
+
+static lfr_status amend(fixture *fx, int64_t remove_entry, float threshold) {
+    lfr_deploy_amendment a = {.reason = "intelligence update", .remove_entry_id = remove_entry,
+                              .set_threshold = threshold > 0, .threshold = threshold};
+    int64_t aid = 0;
+    lfr_err err = {{0}};
+    lfr_status st = lfr_deploy_amend_propose(fx->s, fx->dep, &a, &CREATOR, &aid, &err);
+    if (st == LFR_OK) st = lfr_deploy_amend_authorise(fx->s, aid, &AUTH, &err);
+    if (st != LFR_OK) fprintf(stderr, "  amend: %s\n", err.msg);
+    return st;
+}
+
+/* An authorised amendment pushed as a new snapshot takes effect on the
+ * next frame (polling effectively off). */
+static void test_snapshot_push(void) {
+    fixture fx;
+    if (!fixture_open(&fx, 0)) {
+        CHECK(0);
+        return;
+    }
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    prm.live_check_ms = 3600 * 1000;
+    prm.track.max_unseen = 0;
+    lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
+    lfr_pipeline *p = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    int cam = -1;
+    CHECK_STATUS(lfr_pipeline_add_camera(p, "inject-1", NULL, &cam, &err), LFR_OK);
+    lfr_pipeline_snapshot *cur = lfr_pipeline_snapshot_get(p);
+    CHECK(cur && cur->n == 2 && cur->n_entries == 2 && strlen(cur->digest) == 64);
+    CHECK(cur && lfr_pipeline_snapshot_entry(cur, fx.e0) &&
+          !strcmp(lfr_pipeline_snapshot_entry(cur, fx.e0)->subject_ref, "REF-0"));
+    char digest0[65];
+    snprintf(digest0, sizeof digest0, "%s", cur ? cur->digest : "");
+    lfr_pipeline_snapshot_unref(cur);
+    lfr_image frame = {0};
+    lfr_image_alloc(&frame, 640, 360);
+    float emb[D];
+    const uint64_t S = 1000000000ull;
+    events ev = {0};
+    /* Entry 0 removed, threshold raised to 0.85: both pushed at once. */
+    CHECK_STATUS(amend(&fx, fx.e0, 0), LFR_OK);
+    CHECK_STATUS(amend(&fx, 0, 0.85f), LFR_OK);
+    lfr_pipeline_snapshot *ns = NULL;
+    CHECK_STATUS(lfr_pipeline_snapshot_load(fx.s, fx.dep, &ns, &err), LFR_OK);
+    CHECK(ns && ns->n == 1 && strcmp(ns->digest, digest0) != 0);
+    CHECK_NEAR(ns ? ns->threshold : 0, 0.85, 1e-6);
+    lfr_pipeline_set_snapshot(p, ns);
+    lfr_pipeline_snapshot_unref(ns);
+    lfr_face f = synth_face(100, 100, 40);
+    vec(emb, 0, 0.99f, 5);     /* the removed entry */
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 1 * S, &f, 1, emb, &err), LFR_OK);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 2 * S, NULL, 0, NULL, &err), LFR_OK);
+    vec(emb, 1, 0.80f, 5);     /* entry 1 below the new threshold */
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 3 * S, &f, 1, emb, &err), LFR_OK);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 4 * S, NULL, 0, NULL, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 0);
+    vec(emb, 1, 0.90f, 5);     /* entry 1 above it */
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 5 * S, &f, 1, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 1);
+    CHECK_EQ_INT(ev.entry[0], fx.e1);
+    /* NULL: matching stops at once. */
+    lfr_pipeline_set_snapshot(p, NULL);
+    lfr_pipeline_stats st;
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(st.live, 0);
+    lfr_pipeline_stop(p);
+    lfr_image_free(&frame);
+    fixture_close(&fx);
+}
+
+/* The polling safety net (changes by another process): a removal is seen
+ * by the digest, not the count; a watchlist changed behind the software's
+ * back stops matching. */
+static void test_poll_sees_removal_and_tampering(void) {
+    fixture fx;
+    if (!fixture_open(&fx, 0)) {
+        CHECK(0);
+        return;
+    }
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    prm.live_check_ms = 0;
+    prm.track.max_unseen = 0;
+    lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
+    lfr_pipeline *p = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    int cam = -1;
+    CHECK_STATUS(lfr_pipeline_add_camera(p, "inject-1", NULL, &cam, &err), LFR_OK);
+    lfr_image frame = {0};
+    lfr_image_alloc(&frame, 640, 360);
+    float emb[D];
+    const uint64_t S = 1000000000ull;
+    events ev = {0};
+    CHECK_STATUS(amend(&fx, fx.e0, 0), LFR_OK);
+    lfr_face f = synth_face(100, 100, 40);
+    vec(emb, 0, 0.99f, 5);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 1 * S, &f, 1, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 0);
+    lfr_pipeline_stats st;
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(st.templates, 1);
+    /* Behind the software's back: a second image row for entry 1 in SQL. */
+    sqlite3 *h = NULL;
+    sqlite3_open(fx.db, &h);
+    int rc = sqlite3_exec(h, "INSERT INTO entry_images(entry_id, image, template, template_dim, added_at) "
+                          "SELECT entry_id, image, template, template_dim, added_at FROM entry_images "
+                          "ORDER BY id DESC LIMIT 1",
+                          NULL, NULL, NULL);
+    if (rc != SQLITE_OK) fprintf(stderr, "  tamper: %s\n", sqlite3_errmsg(h));
+    CHECK_EQ_INT(rc, SQLITE_OK);
+    sqlite3_close(h);
+    CHECK_STATUS(lfr_pipeline_refresh(p, &err), LFR_ERR_INTEGRITY);
+    lfr_pipeline_stats_get(p, &st);
+    CHECK_EQ_INT(st.live, 0);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 2 * S, NULL, 0, NULL, &err), LFR_OK);
+    vec(emb, 1, 0.99f, 5);
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 3 * S, &f, 1, emb, &err), LFR_OK);
+    drain(p, &ev);
+    CHECK_EQ_INT(ev.n, 0);
+    lfr_pipeline_stop(p);
+    lfr_image_free(&frame);
+    fixture_close(&fx);
+}
+
 /* Privacy ------------------------------------------------------------------ */
 
 #define MAX_REC 4096
@@ -598,6 +954,10 @@ int main(void) {
     RUN(test_quality_gate);
     RUN(test_alert_rules);
     RUN(test_event_queue_drops_oldest);
+    RUN(test_alert_waits_for_busy_store);
+    RUN(test_alert_lost_is_reported);
+    RUN(test_snapshot_push);
+    RUN(test_poll_sees_removal_and_tampering);
     RUN(test_privacy_no_match_leaves_nothing);
     return harness_done("pipeline");
 }

@@ -18,6 +18,12 @@
  * its quality score beats the best so far by Q), --min-eye-dist PX (quality
  * gate), --cooldown S (per entry per camera).
  * The database is --db PATH or $OPENLFR_DB (default ./openlfr.db).
+ *
+ * Each camera's state changes (connecting, running, stalled, ended,
+ * failed) are printed to stderr with the reason as they happen.  Exit
+ * status 1 when no camera ever delivered a frame (each one named with its
+ * state and reason) or when an alert could not be stored (the store stayed
+ * busy or failing: each such alert is logged at ERROR level); 0 otherwise.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <jansson.h>
@@ -108,7 +114,8 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
         json_array_append_new(
             cams,
             json_pack("{s:s, s:s, s:b, s:f, s:f, s:f, s:i, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I,"
-                      " s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
+                      " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o,"
+                      " s:s}",
                       "name", c->name, "state", state_name(c->state), "running", c->running,
                       "analysed_fps", c->analysed_fps, "cpu_s", c->cpu_s, "wall_s", c->wall_s,
                       "src_w", c->src_w, "src_h", c->src_h, "counters", "frames",
@@ -119,10 +126,11 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
                       (json_int_t)k->embeddings, "matches", (json_int_t)k->matches, "alerts",
                       (json_int_t)k->alerts, "updates", (json_int_t)k->alert_updates,
                       "suppressed", (json_int_t)k->alerts_suppressed, "alert_errors",
-                      (json_int_t)k->alert_errors, "latency", metric_json(&c->latency),
+                      (json_int_t)k->alert_errors, "alerts_delayed", (json_int_t)k->alerts_delayed,
+                      "alerts_lost", (json_int_t)k->alerts_lost, "latency", metric_json(&c->latency),
                       "detect", metric_json(&c->detect), "track", metric_json(&c->track),
                       "embed", metric_json(&c->embed), "match", metric_json(&c->match),
-                      "frame", metric_json(&c->frame)));
+                      "frame", metric_json(&c->frame), "reason", c->last_error));
     }
     json_t *o = json_pack("{s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "type", type,
                           "deployment", (json_int_t)s->deployment_id, "live", s->live,
@@ -135,6 +143,27 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
     if (t) fprintf(stderr, "%s\n", t);
     free(t);
     json_decref(o);
+}
+
+/* Prints each camera whose state changed since the last call. */
+static void print_states(const lfr_pipeline_stats *s, int *last, int json) {
+    for (int i = 0; i < s->n_cameras; i++) {
+        const lfr_pipeline_cam_stats *c = &s->cam[i];
+        if (c->state == last[i]) continue;
+        last[i] = c->state;
+        if (json) {
+            json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s}", "type", "camera", "index", i,
+                                  "name", c->name, "state", state_name(c->state), "reason",
+                                  c->last_error);
+            char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+            if (t) fprintf(stderr, "%s\n", t);
+            free(t);
+            json_decref(o);
+        } else {
+            fprintf(stderr, "scan: camera [%d] %s: %s%s%s\n", i, c->name, state_name(c->state),
+                    c->last_error[0] ? ": " : "", c->last_error);
+        }
+    }
 }
 
 static int usage(void) {
@@ -272,7 +301,9 @@ int lfr_cmd_scan(int argc, char **argv) {
         st = lfr_pipeline_add_camera(p, name, &vo, NULL, &err);
         if (st != LFR_OK) rc = lfr_cli_fail(name, st, &err);
     }
-    uint64_t t0 = lfr_now_ns(), last_status = t0;
+    uint64_t t0 = lfr_now_ns(), last_status = t0, last_states = t0;
+    int last_state[LFR_PIPELINE_MAX_CAMERAS];
+    for (int i = 0; i < LFR_PIPELINE_MAX_CAMERAS; i++) last_state[i] = -2;
     while (rc == 0 && !scan_stop) {
         lfr_pipeline_event ev;
         if (lfr_pipeline_next_event(p, &ev, 200) == LFR_OK) {
@@ -281,6 +312,15 @@ int lfr_cmd_scan(int argc, char **argv) {
             continue;
         }
         uint64_t now = lfr_now_ns();
+        if (now - last_states >= 200000000ull) {
+            lfr_pipeline_stats *s = lfr_malloc(sizeof *s);
+            if (s) {
+                lfr_pipeline_stats_get(p, s);
+                print_states(s, last_state, json);
+                lfr_free(s);
+            }
+            last_states = now;
+        }
         if (duration > 0 && (double)(now - t0) / 1e9 >= duration) break;
         if (lfr_pipeline_running(p) == 0) break;
         if ((double)(now - last_status) / 1e9 >= every) {
@@ -294,6 +334,10 @@ int lfr_cmd_scan(int argc, char **argv) {
         }
     }
     if (p) {
+        /* Stop the cameras; alerts still waiting for a busy store are
+         * retried for a while, then reported lost. */
+        lfr_err herr = {{0}};
+        lfr_status hst = lfr_pipeline_halt(p, &herr);
         /* Events still queued when the cameras ended. */
         lfr_pipeline_event ev;
         while (lfr_pipeline_next_event(p, &ev, 0) == LFR_OK) {
@@ -303,8 +347,34 @@ int lfr_cmd_scan(int argc, char **argv) {
         lfr_pipeline_stats *s = lfr_malloc(sizeof *s);
         if (s) {
             lfr_pipeline_stats_get(p, s);
+            print_states(s, last_state, json);
             print_status(s, json, "summary");
+            int worked = 0;
+            for (int i = 0; i < s->n_cameras; i++) {
+                const lfr_pipeline_cam_stats *c = &s->cam[i];
+                if (c->c.frames > 0 || c->decoded > 0) {
+                    worked++;
+                    continue;
+                }
+                fprintf(stderr, "openlfr: scan: camera [%d] %s never delivered a frame: %s%s%s\n",
+                        i, c->name, state_name(c->state), c->last_error[0] ? ": " : "",
+                        c->last_error[0] ? c->last_error : " (no error reported yet)");
+            }
+            if (rc == 0 && s->n_cameras > 0 && worked == 0) {
+                fprintf(stderr, "openlfr: scan: no camera worked: nothing was analysed\n");
+                rc = 1;
+            }
+            if (s->total.alerts_delayed)
+                fprintf(stderr, "openlfr: scan: %llu alert(s) had to wait for a busy store\n",
+                        (unsigned long long)s->total.alerts_delayed);
+            if (s->total.alert_errors)
+                fprintf(stderr, "openlfr: scan: %llu alert(s) refused by the store (deployment no "
+                        "longer live)\n", (unsigned long long)s->total.alert_errors);
             lfr_free(s);
+        }
+        if (hst != LFR_OK) {
+            fprintf(stderr, "openlfr: scan: ALERTS NOT STORED: %s\n", herr.msg);
+            rc = 1;
         }
         lfr_pipeline_stop(p);
     }

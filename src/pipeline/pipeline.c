@@ -26,6 +26,7 @@ const lfr_pipeline_params lfr_pipeline_params_default = {
     .event_queue = 256,
     .crop_jpeg_quality = 90,
     .crop_pad = 0.4f,
+    .alert_flush_ms = LFR_PIPELINE_ALERT_FLUSH_MS,
 };
 
 static const lfr_actor default_actor = {"openlfr-pipeline", LFR_ROLE_SYSTEM};
@@ -190,40 +191,103 @@ static void metric_get(const metric *m, lfr_pipeline_metric *out) {
 
 static double ms_since(uint64_t t0) { return (double)(lfr_now_ns() - t0) / 1e6; }
 
-/* Snapshot bundle: the matcher's snapshot and what an alert needs to say
- * about an entry.  Refcounted; cameras hold it for one frame. */
-typedef struct entry_ref {
-    int64_t id;
-    char subject_ref[LFR_MAX_ACTOR];
-    char display_name[LFR_MAX_ACTOR];
-} entry_ref;
-
-typedef struct bundle {
+/* Snapshot: the public struct first, the refcount and the arrays behind
+ * it.  Cameras hold a reference for one frame. */
+typedef struct snap_impl {
+    lfr_pipeline_snapshot pub;
     atomic_int ref;
-    lfr_match_snapshot *snap;
-    float threshold;
-    size_t n;             /* templates */
-    int64_t *image_ids;   /* row -> watchlist image id */
-    size_t n_entries;
-    entry_ref *entries;   /* sorted by id */
-} bundle;
+    int64_t *entry_ids, *image_ids;
+    lfr_pipeline_entry *entries;
+} snap_impl;
 
-static void bundle_unref(bundle *b) {
+lfr_pipeline_snapshot *lfr_pipeline_snapshot_ref(lfr_pipeline_snapshot *s) {
+    if (s) atomic_fetch_add(&((snap_impl *)s)->ref, 1);
+    return s;
+}
+
+void lfr_pipeline_snapshot_unref(lfr_pipeline_snapshot *s) {
+    snap_impl *b = (snap_impl *)s;
     if (!b || atomic_fetch_sub(&b->ref, 1) != 1) return;
-    lfr_match_snapshot_unref(b->snap);
+    lfr_match_snapshot_unref(b->pub.snap);
+    lfr_free(b->entry_ids);
     lfr_free(b->image_ids);
     lfr_free(b->entries);
     lfr_free(b);
 }
 
 static int entry_cmp(const void *a, const void *b) {
-    int64_t x = ((const entry_ref *)a)->id, y = ((const entry_ref *)b)->id;
+    int64_t x = ((const lfr_pipeline_entry *)a)->id, y = ((const lfr_pipeline_entry *)b)->id;
     return x < y ? -1 : x > y;
 }
 
-static const entry_ref *bundle_entry(const bundle *b, int64_t id) {
-    entry_ref key = {.id = id};
-    return bsearch(&key, b->entries, b->n_entries, sizeof key, entry_cmp);
+const lfr_pipeline_entry *lfr_pipeline_snapshot_entry(const lfr_pipeline_snapshot *s, int64_t id) {
+    lfr_pipeline_entry key = {.id = id};
+    return s && s->n_entries ? bsearch(&key, s->entries, s->n_entries, sizeof key, entry_cmp) : NULL;
+}
+
+static int64_t *dup_ids(const int64_t *v, size_t n) {
+    int64_t *d = n ? lfr_malloc(n * sizeof *d) : NULL;
+    if (d) memcpy(d, v, n * sizeof *d);
+    return d;
+}
+
+lfr_status lfr_pipeline_snapshot_load(lfr_store *s, int64_t deployment_id,
+                                      lfr_pipeline_snapshot **out, lfr_err *err) {
+    *out = NULL;
+    lfr_deploy_info *info = lfr_malloc(sizeof *info);
+    if (!info) return LFR_ERR_NOMEM;
+    lfr_status st = lfr_deploy_get(s, deployment_id, info, err);
+    if (st == LFR_OK && info->state != LFR_DEPLOY_LIVE)
+        st = lfr_err_set(err, LFR_ERR_STATE, "deployment %lld is %s, not live",
+                         (long long)deployment_id, lfr_deploy_state_name(info->state));
+    lfr_deploy_templates t;
+    memset(&t, 0, sizeof t);
+    if (st == LFR_OK) st = lfr_deploy_templates_load(s, deployment_id, &t, err);
+    snap_impl *b = st == LFR_OK ? lfr_calloc(1, sizeof *b) : NULL;
+    if (st == LFR_OK && !b) st = LFR_ERR_NOMEM;
+    if (st == LFR_OK) {
+        atomic_init(&b->ref, 1);
+        b->pub.deployment_id = deployment_id;
+        b->pub.threshold = t.threshold;
+        b->pub.state = info->state;
+        snprintf(b->pub.digest, sizeof b->pub.digest, "%s", info->watchlist_digest);
+        b->pub.n = t.n;
+        st = lfr_match_snapshot_build(t.dim > 0 ? t.dim : LFR_FACE_EMB_DIM, t.n, t.data,
+                                      t.entry_ids, NULL, &b->pub.snap);
+        if (st == LFR_OK && t.n) {
+            b->entry_ids = dup_ids(t.entry_ids, t.n);
+            b->image_ids = dup_ids(t.image_ids, t.n);
+            if (!b->entry_ids || !b->image_ids) st = LFR_ERR_NOMEM;
+        }
+        b->pub.entry_ids = b->entry_ids;
+        b->pub.image_ids = b->image_ids;
+    }
+    lfr_deploy_templates_free(&t);
+    lfr_free(info);
+    lfr_watchlist_entry_info *ents = NULL;
+    size_t ne = 0;
+    if (st == LFR_OK) st = lfr_deploy_entry_list(s, deployment_id, &ents, &ne, err);
+    if (st == LFR_OK && ne) {
+        b->entries = lfr_calloc(ne, sizeof *b->entries);
+        if (!b->entries) st = LFR_ERR_NOMEM;
+        for (size_t i = 0; st == LFR_OK && i < ne; i++) {
+            b->entries[i].id = ents[i].id;
+            snprintf(b->entries[i].subject_ref, LFR_MAX_ACTOR, "%s", ents[i].subject_ref);
+            snprintf(b->entries[i].display_name, LFR_MAX_ACTOR, "%s", ents[i].display_name);
+        }
+        if (st == LFR_OK) {
+            qsort(b->entries, ne, sizeof *b->entries, entry_cmp);
+            b->pub.n_entries = ne;
+            b->pub.entries = b->entries;
+        }
+    }
+    lfr_free(ents);
+    if (st != LFR_OK) {
+        lfr_pipeline_snapshot_unref(b ? &b->pub : NULL);
+        return st;
+    }
+    *out = &b->pub;
+    return LFR_OK;
 }
 
 /* Cameras ----------------------------------------------------------------- */
@@ -232,6 +296,7 @@ typedef struct track_alert {
     int64_t entry_id, alert_id;
     float best;
     int suppressed;       /* cooldown: this track never alerts on this entry */
+    int pending;          /* raised, waiting in the camera's queue for the store */
 } track_alert;
 
 typedef struct track_state {
@@ -249,11 +314,25 @@ typedef struct cooldown {
 
 #define FPS_RING 64
 
+/* An alert the store could not take yet (analysis thread only). */
+typedef struct pending_alert {
+    lfr_pipeline_event ev;    /* filled in, crop owned; alert_id 0 until stored */
+    uint64_t capture_ns;
+    int slot;                 /* track slot and id, to give the track its alert id */
+    uint64_t track_id;
+    uint64_t first_ns, next_ns;
+    int attempts, escalated;
+    lfr_status last_st;
+    char reason[LFR_ERRBUF_SIZE];
+} pending_alert;
+
 typedef struct cam {
     lfr_pipeline *p;
     int index;
     char name[LFR_MAX_ACTOR];
-    lfr_camera *vc;       /* NULL: injected */
+    lfr_camera *vc;       /* NULL: injected, or a video camera after halt */
+    int video;            /* 1: a video camera (vc, until halted) */
+    lfr_cam_stats final_vs;   /* video stats at halt */
     lfr_face_ctx *fc;
     pthread_t th;
     int has_thread;
@@ -268,6 +347,8 @@ typedef struct cam {
     int sel_face[LFR_MAX_NET_BATCH], sel_slot[LFR_MAX_NET_BATCH];
     float sel_q[LFR_MAX_NET_BATCH];
     float emb[LFR_MAX_NET_BATCH * LFR_FACE_EMB_DIM];
+    pending_alert pend[LFR_PIPELINE_MAX_PENDING_ALERTS];   /* FIFO, pend[0] oldest */
+    int n_pend;
     /* stats: under mu */
     pthread_mutex_t mu;
     lfr_pipeline_counters c;
@@ -290,17 +371,21 @@ struct lfr_pipeline {
     lfr_actor actor;
     char actor_name[LFR_MAX_ACTOR];
     pthread_mutex_t store_mu;   /* the store, and refresh */
-    pthread_mutex_t snap_mu;    /* cur */
-    bundle *cur;
+    pthread_mutex_t snap_mu;    /* cur, live, sig, gen, snapshot_loads */
+    lfr_pipeline_snapshot *cur;
     int live;
     uint64_t snapshot_loads;
-    struct {
-        int state;
+    uint64_t gen;               /* +1 per snapshot installed */
+    struct {                    /* what the snapshot in use was built at */
+        int state;              /* -1: none */
         float threshold;
-        int64_t entries, images;
+        char digest[65];
+        int refused;            /* the digest did not verify: not matched */
     } sig;
     atomic_uint_least64_t last_check_ns;
+    uint64_t last_verify_ns;    /* under store_mu */
     atomic_int stop;
+    int halted;
     pthread_mutex_t q_mu;
     pthread_cond_t q_cv;
     event_queue q;
@@ -310,70 +395,57 @@ struct lfr_pipeline {
     metric m_lat;               /* all cameras, under q_mu */
 };
 
-static bundle *bundle_acquire(lfr_pipeline *p) {
+static lfr_pipeline_snapshot *snap_acquire(lfr_pipeline *p) {
     pthread_mutex_lock(&p->snap_mu);
-    bundle *b = p->cur;
-    if (b) atomic_fetch_add(&b->ref, 1);
+    lfr_pipeline_snapshot *b = lfr_pipeline_snapshot_ref(p->cur);
     pthread_mutex_unlock(&p->snap_mu);
     return b;
 }
 
-static void bundle_set(lfr_pipeline *p, bundle *b, int live) {
+/* Installs b (reference taken over) unless another snapshot was installed
+ * since generation `gen` (then b was built from older data: dropped).
+ * gen = UINT64_MAX: always.  snap_mu must NOT be held. */
+static int snap_install(lfr_pipeline *p, lfr_pipeline_snapshot *b, uint64_t gen, int refused) {
     pthread_mutex_lock(&p->snap_mu);
-    bundle *old = p->cur;
+    if (gen != UINT64_MAX && gen != p->gen) {
+        pthread_mutex_unlock(&p->snap_mu);
+        lfr_pipeline_snapshot_unref(b);
+        return 0;
+    }
+    lfr_pipeline_snapshot *old = p->cur;
     p->cur = b;
-    p->live = live;
+    p->live = b != NULL;
+    p->gen++;
+    p->sig.refused = refused;
+    if (b) {
+        p->sig.state = (int)b->state;
+        p->sig.threshold = b->threshold;
+        snprintf(p->sig.digest, sizeof p->sig.digest, "%s", b->digest);
+        p->snapshot_loads++;
+    } else if (!refused) {
+        p->sig.state = -1;
+    }
     pthread_mutex_unlock(&p->snap_mu);
-    bundle_unref(old);
+    lfr_pipeline_snapshot_unref(old);
+    return 1;
 }
 
-/* Builds the bundle from the store (store_mu held). */
-static lfr_status bundle_load(lfr_pipeline *p, bundle **out, lfr_err *err) {
-    *out = NULL;
-    lfr_deploy_templates t;
-    memset(&t, 0, sizeof t);
-    lfr_status st = lfr_deploy_templates_load(p->cfg.store, p->cfg.deployment_id, &t, err);
-    if (st != LFR_OK) return st;
-    bundle *b = lfr_calloc(1, sizeof *b);
-    if (!b) {
-        lfr_deploy_templates_free(&t);
-        return LFR_ERR_NOMEM;
+void lfr_pipeline_set_snapshot(lfr_pipeline *p, lfr_pipeline_snapshot *s) {
+    if (s && s->deployment_id != p->cfg.deployment_id) {
+        lfr_log(LFR_LOG_ERROR, "pipeline: snapshot of deployment %lld pushed to deployment %lld's "
+                "pipeline: ignored", (long long)s->deployment_id, (long long)p->cfg.deployment_id);
+        return;
     }
-    atomic_init(&b->ref, 1);
-    b->threshold = t.threshold;
-    b->n = t.n;
-    st = lfr_match_snapshot_build(t.dim > 0 ? t.dim : LFR_FACE_EMB_DIM, t.n, t.data, t.entry_ids,
-                                  NULL, &b->snap);
-    if (st == LFR_OK && t.n) {
-        b->image_ids = lfr_malloc(t.n * sizeof *b->image_ids);
-        if (!b->image_ids) st = LFR_ERR_NOMEM;
-        else memcpy(b->image_ids, t.image_ids, t.n * sizeof *b->image_ids);
-    }
-    lfr_deploy_templates_free(&t);
-    lfr_watchlist_entry_info *ents = NULL;
-    size_t ne = 0;
-    if (st == LFR_OK) st = lfr_deploy_entry_list(p->cfg.store, p->cfg.deployment_id, &ents, &ne, err);
-    if (st == LFR_OK && ne) {
-        b->entries = lfr_calloc(ne, sizeof *b->entries);
-        if (!b->entries) st = LFR_ERR_NOMEM;
-        for (size_t i = 0; st == LFR_OK && i < ne; i++) {
-            b->entries[i].id = ents[i].id;
-            snprintf(b->entries[i].subject_ref, LFR_MAX_ACTOR, "%s", ents[i].subject_ref);
-            snprintf(b->entries[i].display_name, LFR_MAX_ACTOR, "%s", ents[i].display_name);
-        }
-        if (st == LFR_OK) {
-            b->n_entries = ne;
-            qsort(b->entries, ne, sizeof *b->entries, entry_cmp);
-        }
-    }
-    lfr_free(ents);
-    if (st != LFR_OK) {
-        bundle_unref(b);
-        return st;
-    }
-    *out = b;
-    return LFR_OK;
+    snap_install(p, lfr_pipeline_snapshot_ref(s), UINT64_MAX, 0);
+    if (s)
+        lfr_log(LFR_LOG_INFO, "pipeline: deployment %lld: snapshot pushed: %zu templates, "
+                "threshold %.3f", (long long)p->cfg.deployment_id, s->n, (double)s->threshold);
+    else
+        lfr_log(LFR_LOG_INFO, "pipeline: deployment %lld: matching stopped",
+                (long long)p->cfg.deployment_id);
 }
+
+lfr_pipeline_snapshot *lfr_pipeline_snapshot_get(lfr_pipeline *p) { return snap_acquire(p); }
 
 static lfr_status refresh(lfr_pipeline *p, int force, lfr_err *err) {
     uint64_t now = lfr_now_ns();
@@ -386,15 +458,23 @@ static lfr_status refresh(lfr_pipeline *p, int force, lfr_err *err) {
         return LFR_OK;
     }
     atomic_store(&p->last_check_ns, now);
+    pthread_mutex_lock(&p->snap_mu);
+    uint64_t gen = p->gen;
+    int had = p->sig.state != -1, refused = p->sig.refused;
+    float thr = p->sig.threshold;
+    char digest[65];
+    snprintf(digest, sizeof digest, "%s", p->sig.digest);
+    pthread_mutex_unlock(&p->snap_mu);
+    const long long dep = (long long)p->cfg.deployment_id;
     lfr_err e2 = {{0}};
     lfr_status st = lfr_deploy_require_live(p->cfg.store, p->cfg.deployment_id, &e2);
     if (st != LFR_OK) {
-        if (p->sig.state != -1) lfr_log(LFR_LOG_INFO, "pipeline: deployment %lld is not live: matching stopped",
-                             (long long)p->cfg.deployment_id);
-        bundle_set(p, NULL, 0);
-        p->sig.state = -1;
         pthread_mutex_unlock(&p->store_mu);
-        return st == LFR_ERR_STATE || st == LFR_ERR_NOT_FOUND ? LFR_OK : st;
+        if (st != LFR_ERR_STATE && st != LFR_ERR_NOT_FOUND) /* busy: keep what we have */
+            return lfr_err_set(err, st, "%s", e2.msg);
+        if (snap_install(p, NULL, gen, 0) && had)
+            lfr_log(LFR_LOG_INFO, "pipeline: deployment %lld is not live: matching stopped", dep);
+        return LFR_OK;
     }
     lfr_deploy_info *info = lfr_malloc(sizeof *info);
     if (!info) {
@@ -402,21 +482,41 @@ static lfr_status refresh(lfr_pipeline *p, int force, lfr_err *err) {
         return LFR_ERR_NOMEM;
     }
     st = lfr_deploy_get(p->cfg.store, p->cfg.deployment_id, info, err);
-    int changed = st == LFR_OK && (p->sig.state != (int)info->state ||
-                                   p->sig.threshold != info->threshold ||
-                                   p->sig.entries != info->entries || p->sig.images != info->images);
+    int changed = force || (st == LFR_OK && (!had || thr != info->threshold ||
+                                             strcmp(digest, info->watchlist_digest) != 0));
+    if (st == LFR_OK && !changed && now - p->last_verify_ns >= LFR_PIPELINE_VERIFY_S * 1000000000ull) {
+        /* Safety net: the watchlist itself against the recorded digest. */
+        p->last_verify_ns = now;
+        lfr_err ve = {{0}};
+        lfr_status vs = lfr_deploy_watchlist_verify(p->cfg.store, p->cfg.deployment_id, &ve);
+        if (vs == LFR_ERR_INTEGRITY && !refused) {
+            lfr_log(LFR_LOG_ERROR, "pipeline: deployment %lld: WATCHLIST CHANGED BEHIND THE "
+                    "SOFTWARE'S BACK: %s: matching stopped", dep, ve.msg);
+            snap_install(p, NULL, gen, 1);
+            st = lfr_err_set(err, vs, "%s", ve.msg);
+        } else if (vs == LFR_OK && refused) {
+            changed = 1;   /* put right: load again */
+        }
+    }
     if (changed) {
-        bundle *b = NULL;
-        st = bundle_load(p, &b, err);
+        p->last_verify_ns = now;   /* loading verifies */
+        lfr_pipeline_snapshot *b = NULL;
+        st = lfr_pipeline_snapshot_load(p->cfg.store, p->cfg.deployment_id, &b, err);
         if (st == LFR_OK) {
-            p->sig.state = (int)info->state;
-            p->sig.threshold = info->threshold;
-            p->sig.entries = info->entries;
-            p->sig.images = info->images;
-            p->snapshot_loads++;
-            lfr_log(LFR_LOG_INFO, "pipeline: deployment %lld live: %zu templates, threshold %.3f",
-                    (long long)p->cfg.deployment_id, b->n, (double)b->threshold);
-            bundle_set(p, b, 1);
+            if (snap_install(p, b, gen, 0))
+                lfr_log(LFR_LOG_INFO, "pipeline: deployment %lld live: %zu templates, threshold %.3f",
+                        dep, b->n, (double)b->threshold);
+        } else if (st == LFR_ERR_INTEGRITY) {
+            if (!refused)
+                lfr_log(LFR_LOG_ERROR, "pipeline: deployment %lld: WATCHLIST REFUSED, NOT MATCHED: "
+                        "%s", dep, err ? err->msg : "digest mismatch");
+            if (snap_install(p, NULL, gen, 1)) {
+                pthread_mutex_lock(&p->snap_mu);
+                p->sig.state = (int)info->state;
+                p->sig.threshold = info->threshold;
+                snprintf(p->sig.digest, sizeof p->sig.digest, "%s", info->watchlist_digest);
+                pthread_mutex_unlock(&p->snap_mu);
+            }
         }
     }
     lfr_free(info);
@@ -538,7 +638,7 @@ typedef struct shot {
     uint64_t track_id;
 } shot;
 
-static void fill_event(lfr_pipeline *p, cam *c, const bundle *b, const shot *s,
+static void fill_event(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, const shot *s,
                        const lfr_match_hit *h, lfr_pipeline_event *ev) {
     memset(ev, 0, sizeof *ev);
     ev->deployment_id = p->cfg.deployment_id;
@@ -548,7 +648,7 @@ static void fill_event(lfr_pipeline *p, cam *c, const bundle *b, const shot *s,
     ev->track_id = s->track_id;
     ev->entry_id = h->entry_id;
     ev->image_id = h->image_index >= 0 && (size_t)h->image_index < b->n ? b->image_ids[h->image_index] : 0;
-    const entry_ref *e = bundle_entry(b, h->entry_id);
+    const lfr_pipeline_entry *e = lfr_pipeline_snapshot_entry(b, h->entry_id);
     if (e) {
         snprintf(ev->subject_ref, sizeof ev->subject_ref, "%s", e->subject_ref);
         snprintf(ev->display_name, sizeof ev->display_name, "%s", e->display_name);
@@ -583,9 +683,154 @@ static void count(cam *c, uint64_t *field, uint64_t n) {
     pthread_mutex_unlock(&c->mu);
 }
 
+/* Store refusals that retrying can cure. */
+static int transient(lfr_status st) {
+    return st == LFR_ERR_BUSY || st == LFR_ERR_IO || st == LFR_ERR_NOMEM;
+}
+
+/* Never an empty reason in a log line. */
+static const char *reason_text(lfr_status st, const lfr_err *err) {
+    static _Thread_local char buf[LFR_ERRBUF_SIZE + 64];
+    if (err && err->msg[0]) snprintf(buf, sizeof buf, "%s: %s", lfr_status_message(st), err->msg);
+    else snprintf(buf, sizeof buf, "%s (the store gave no detail)", lfr_status_message(st));
+    return buf;
+}
+
+static lfr_status store_alert(lfr_pipeline *p, cam *c, lfr_pipeline_event *ev, lfr_err *err) {
+    lfr_alert a = {.camera = c->name, .entry_id = ev->entry_id, .score = ev->cosine,
+                   .face_image = ev->face_jpeg, .face_image_len = ev->face_jpeg_len,
+                   .image_id = ev->image_id};
+    pthread_mutex_lock(&p->store_mu);
+    lfr_status st = lfr_deploy_alert_record(p->cfg.store, p->cfg.deployment_id, &a, &p->actor,
+                                            &ev->alert_id, err);
+    ev->at = lfr_store_now(p->cfg.store);
+    pthread_mutex_unlock(&p->store_mu);
+    return st;
+}
+
+static pending_alert *pending_find(cam *c, uint64_t track_id, int64_t entry_id) {
+    for (int i = 0; i < c->n_pend; i++)
+        if (c->pend[i].track_id == track_id && c->pend[i].ev.entry_id == entry_id) return &c->pend[i];
+    return NULL;
+}
+
+static uint64_t backoff_ns(int attempts) {
+    uint64_t ms = LFR_PIPELINE_ALERT_RETRY_MIN_MS;
+    for (int i = 1; i < attempts && ms < LFR_PIPELINE_ALERT_RETRY_MAX_MS; i++) ms *= 2;
+    if (ms > LFR_PIPELINE_ALERT_RETRY_MAX_MS) ms = LFR_PIPELINE_ALERT_RETRY_MAX_MS;
+    return ms * 1000000ull;
+}
+
+static void pending_remove(cam *c, int i) {
+    memmove(&c->pend[i], &c->pend[i + 1], (size_t)(c->n_pend - i - 1) * sizeof c->pend[0]);
+    c->n_pend--;
+    memset(&c->pend[c->n_pend], 0, sizeof c->pend[0]);
+    pthread_mutex_lock(&c->mu);
+    c->c.alerts_pending = (uint64_t)c->n_pend;
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void alert_lost(cam *c, pending_alert *pa, const char *why) {
+    count(c, &c->c.alerts_lost, 1);
+    lfr_log(LFR_LOG_ERROR, "pipeline: camera %s: ALERT LOST: entry %lld (%s, cosine %.3f, track "
+            "%llu) could not be stored after %d attempts over %.1f s: %s", c->name,
+            (long long)pa->ev.entry_id, pa->ev.subject_ref, (double)pa->ev.cosine,
+            (unsigned long long)pa->track_id, pa->attempts,
+            (double)(lfr_now_ns() - pa->first_ns) / 1e9, why);
+    lfr_pipeline_event_free(&pa->ev);
+}
+
+/* Tries the waiting alerts (all of them when force, else those due), oldest
+ * first; stops at the first transient failure (the others would wait for
+ * the same lock).  Analysis thread only (or after the threads joined). */
+static void retry_pending(lfr_pipeline *p, cam *c, int force) {
+    uint64_t now = lfr_now_ns();
+    for (int i = 0; i < c->n_pend;) {
+        pending_alert *pa = &c->pend[i];
+        if (!force && now < pa->next_ns) {
+            i++;
+            continue;
+        }
+        lfr_err err = {{0}};
+        pa->attempts++;
+        lfr_status st = store_alert(p, c, &pa->ev, &err);
+        now = lfr_now_ns();
+        if (st == LFR_OK) {
+            lfr_log(LFR_LOG_WARN, "pipeline: camera %s: alert %lld (entry %lld) stored after %d "
+                    "attempts, %.1f s late", c->name, (long long)pa->ev.alert_id,
+                    (long long)pa->ev.entry_id, pa->attempts, (double)(now - pa->first_ns) / 1e9);
+            track_state *ts = pa->slot >= 0 ? &c->ts[pa->slot] : NULL;
+            if (ts && ts->id == pa->track_id)
+                for (int k = 0; k < ts->n_alerts; k++)
+                    if (ts->a[k].entry_id == pa->ev.entry_id && ts->a[k].pending) {
+                        ts->a[k].pending = 0;
+                        ts->a[k].alert_id = pa->ev.alert_id;
+                    }
+            count(c, &c->c.alerts, 1);
+            emit(p, c, &pa->ev, pa->capture_ns);
+            pending_remove(c, i);
+            continue;
+        }
+        if (!transient(st)) { /* e.g. the deployment ended while it waited */
+            alert_lost(c, pa, reason_text(st, &err));
+            pending_remove(c, i);
+            continue;
+        }
+        pa->last_st = st;
+        snprintf(pa->reason, sizeof pa->reason, "%s", reason_text(st, &err));
+        pa->next_ns = now + backoff_ns(pa->attempts);
+        if (!pa->escalated &&
+            now - pa->first_ns >= LFR_PIPELINE_ALERT_ERROR_AFTER_S * 1000000000ull) {
+            pa->escalated = 1;
+            lfr_log(LFR_LOG_ERROR, "pipeline: camera %s: alert for entry %lld (%s) STILL NOT "
+                    "STORED after %d attempts over %.0f s, operators are not seeing it: %s",
+                    c->name, (long long)pa->ev.entry_id, pa->ev.subject_ref, pa->attempts,
+                    (double)(now - pa->first_ns) / 1e9, pa->reason);
+        }
+        break;
+    }
+}
+
+/* Queues a raised alert the store refused for a transient reason (takes
+ * over ev's crop).  A full queue pauses this camera until one is stored. */
+static void queue_alert(lfr_pipeline *p, cam *c, lfr_pipeline_event *ev, const shot *s,
+                        lfr_status st, const lfr_err *err) {
+    while (c->n_pend == LFR_PIPELINE_MAX_PENDING_ALERTS && !atomic_load(&p->stop)) {
+        lfr_log(LFR_LOG_ERROR, "pipeline: camera %s: %d alerts waiting for the store: analysis "
+                "paused until one is stored", c->name, c->n_pend);
+        retry_pending(p, c, 1);
+        if (c->n_pend == LFR_PIPELINE_MAX_PENDING_ALERTS) {
+            struct timespec d = {0, LFR_PIPELINE_ALERT_RETRY_MIN_MS * 1000000L};
+            nanosleep(&d, NULL);
+        }
+    }
+    uint64_t now = lfr_now_ns();
+    pending_alert tmp = {.ev = *ev, .capture_ns = s->capture_ns, .slot = -1,
+                         .track_id = s->track_id, .first_ns = now,
+                         .next_ns = now + backoff_ns(1), .attempts = 1, .last_st = st};
+    snprintf(tmp.reason, sizeof tmp.reason, "%s", reason_text(st, err));
+    for (int i = 0; i < LFR_PIPELINE_MAX_TRACKS; i++)
+        if (c->ts[i].id == s->track_id) tmp.slot = i;
+    tmp.ev.alert_id = 0;
+    ev->face_jpeg = NULL;
+    ev->face_jpeg_len = 0;
+    count(c, &c->c.alerts_delayed, 1);
+    if (c->n_pend == LFR_PIPELINE_MAX_PENDING_ALERTS) { /* stopping with a full queue */
+        alert_lost(c, &tmp, "the queue of alerts waiting for the store was full at stop");
+        return;
+    }
+    c->pend[c->n_pend++] = tmp;
+    pthread_mutex_lock(&c->mu);
+    c->c.alerts_pending = (uint64_t)c->n_pend;
+    pthread_mutex_unlock(&c->mu);
+    lfr_log(LFR_LOG_WARN, "pipeline: camera %s: alert for entry %lld (%s, cosine %.3f) not "
+            "stored yet: %s; queued (%d waiting), retrying", c->name, (long long)tmp.ev.entry_id,
+            tmp.ev.subject_ref, (double)tmp.ev.cosine, tmp.reason, c->n_pend);
+}
+
 /* One match of a track's shot against one entry: raise, upgrade, suppress
  * or nothing. */
-static void alert_rule(lfr_pipeline *p, cam *c, const bundle *b, track_state *ts, const shot *s,
+static void alert_rule(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, track_state *ts, const shot *s,
                        const lfr_match_hit *h) {
     track_alert *ta = NULL;
     for (int i = 0; i < ts->n_alerts; i++)
@@ -595,6 +840,18 @@ static void alert_rule(lfr_pipeline *p, cam *c, const bundle *b, track_state *ts
         if (ta->suppressed || !(h->score > ta->best)) return;
         ta->best = h->score;
         cooldown_set(c, h->entry_id, s->capture_ns);
+        if (ta->pending) { /* not stored yet: it will be stored with this better shot */
+            pending_alert *pa = pending_find(c, s->track_id, h->entry_id);
+            if (pa) {
+                fill_event(p, c, b, s, h, &ev);
+                ev.type = LFR_PIPELINE_ALERT;
+                ev.face_jpeg = face_crop_jpeg(p, s->frame, s->face->box, &ev.face_jpeg_len);
+                lfr_pipeline_event_free(&pa->ev);
+                pa->ev = ev;
+                pa->capture_ns = s->capture_ns;
+            }
+            return;
+        }
         fill_event(p, c, b, s, h, &ev);
         ev.type = LFR_PIPELINE_ALERT_UPDATE;
         ev.alert_id = ta->alert_id;
@@ -634,33 +891,35 @@ static void alert_rule(lfr_pipeline *p, cam *c, const bundle *b, track_state *ts
     fill_event(p, c, b, s, h, &ev);
     ev.type = LFR_PIPELINE_ALERT;
     ev.face_jpeg = face_crop_jpeg(p, s->frame, s->face->box, &ev.face_jpeg_len);
-    lfr_alert a = {.camera = c->name, .entry_id = h->entry_id, .score = h->score,
-                   .face_image = ev.face_jpeg, .face_image_len = ev.face_jpeg_len};
     lfr_err err = {{0}};
-    pthread_mutex_lock(&p->store_mu);
-    lfr_status st = lfr_deploy_alert_record(p->cfg.store, p->cfg.deployment_id, &a, &p->actor,
-                                            &ev.alert_id, &err);
-    ev.at = lfr_store_now(p->cfg.store);
-    pthread_mutex_unlock(&p->store_mu);
-    if (st != LFR_OK) {
-        /* Not stored (e.g. the deployment just ended): no event either, and
-         * this track does not try again. */
-        ta->suppressed = 1;
-        count(c, &c->c.alert_errors, 1);
-        lfr_log(LFR_LOG_WARN, "pipeline: camera %s: alert not recorded: %s: %s", c->name,
-                lfr_status_message(st), err.msg);
-        lfr_pipeline_event_free(&ev);
+    lfr_status st = store_alert(p, c, &ev, &err);
+    if (st == LFR_OK) {
+        ta->alert_id = ev.alert_id;
+        cooldown_set(c, h->entry_id, s->capture_ns);
+        count(c, &c->c.alerts, 1);
+        emit(p, c, &ev, s->capture_ns);
         return;
     }
-    ta->alert_id = ev.alert_id;
-    cooldown_set(c, h->entry_id, s->capture_ns);
-    count(c, &c->c.alerts, 1);
-    emit(p, c, &ev, s->capture_ns);
+    if (transient(st)) {
+        /* The store is busy (another process holds the write lock) or
+         * failing for now: the alert waits and is retried, never dropped. */
+        ta->pending = 1;
+        cooldown_set(c, h->entry_id, s->capture_ns);
+        queue_alert(p, c, &ev, s, st, &err);
+        return;
+    }
+    /* Refused for good (e.g. the deployment just ended): no event either,
+     * and this track does not try again. */
+    ta->suppressed = 1;
+    count(c, &c->c.alert_errors, 1);
+    lfr_log(LFR_LOG_WARN, "pipeline: camera %s: alert for entry %lld not recorded: %s",
+            c->name, (long long)h->entry_id, reason_text(st, &err));
+    lfr_pipeline_event_free(&ev);
 }
 
 /* The analysis of one frame after detection.  inj_emb: synthetic
  * embeddings (test hook), else the embedder runs. */
-static lfr_status analyse_faces(lfr_pipeline *p, cam *c, const bundle *b, const lfr_image *frame,
+static lfr_status analyse_faces(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, const lfr_image *frame,
                                 uint64_t seq, uint64_t capture_ns, const lfr_face *faces, int n,
                                 const float *inj_emb, lfr_err *err) {
     enum { D = LFR_FACE_EMB_DIM, NB = LFR_MAX_MATCH_BATCH };
@@ -782,6 +1041,7 @@ static void *cam_thread(void *arg) {
     lfr_face_params fp = lfr_face_params_default;
     while (!atomic_load(&p->stop)) {
         lfr_err err = {{0}};
+        if (c->n_pend) retry_pending(p, c, 0);
         lfr_status st = refresh(p, 0, &err);
         if (st != LFR_OK)
             lfr_log(LFR_LOG_WARN, "pipeline: deployment check failed: %s: %s",
@@ -793,7 +1053,7 @@ static void *cam_thread(void *arg) {
         if (st != LFR_OK) continue;       /* no frame in time */
         uint64_t t_frame = lfr_now_ns();
         count(c, &c->c.frames, 1);
-        bundle *b = bundle_acquire(p);
+        lfr_pipeline_snapshot *b = snap_acquire(p);
         if (!b) { /* not live: no detection at all */
             count(c, &c->c.frames_not_live, 1);
             lfr_image_free(&f.img);
@@ -817,7 +1077,7 @@ static void *cam_thread(void *arg) {
         if (st != LFR_OK)
             lfr_log(LFR_LOG_WARN, "pipeline: camera %s: analysis failed: %s: %s", c->name,
                     lfr_status_message(st), err.msg);
-        bundle_unref(b);
+        lfr_pipeline_snapshot_unref(b);
         lfr_image_free(&f.img);
         double cpu = thread_cpu_s();
         pthread_mutex_lock(&c->mu);
@@ -881,6 +1141,7 @@ lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_
                            LFR_MAX_ACTOR - 1);
     if (o && !p->cfg.engine)
         return lfr_err_set(err, LFR_ERR_INVALID_ARG, "a video camera needs the face engine");
+    if (p->halted) return lfr_err_set(err, LFR_ERR_STATE, "the pipeline has halted");
     pthread_mutex_lock(&p->cams_mu);
     if (p->n_cams == LFR_PIPELINE_MAX_CAMERAS) {
         pthread_mutex_unlock(&p->cams_mu);
@@ -903,6 +1164,7 @@ lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_
         st = lfr_face_ctx_new(p->cfg.engine, &c->fc);
         if (st != LFR_OK) lfr_err_set(err, st, "face context for camera %s", name);
         if (st == LFR_OK) st = lfr_camera_start(o, &c->vc, err);
+        if (st == LFR_OK) c->video = 1;
         if (st == LFR_OK) {
             atomic_init(&c->running, 1);
             if (pthread_create(&c->th, NULL, cam_thread, c)) {
@@ -938,15 +1200,17 @@ int lfr_pipeline_running(lfr_pipeline *p) {
 lfr_status lfr_pipeline_inject(lfr_pipeline *p, int cam_index, const lfr_image *frame,
                                uint64_t capture_ns, const lfr_face *faces, int n,
                                const float *emb, lfr_err *err) {
-    if (cam_index < 0 || cam_index >= p->n_cams || p->cams[cam_index]->vc)
+    if (cam_index < 0 || cam_index >= p->n_cams || p->cams[cam_index]->video)
         return lfr_err_set(err, LFR_ERR_INVALID_ARG, "not an injected camera");
+    if (p->halted) return lfr_err_set(err, LFR_ERR_STATE, "the pipeline has halted");
     if (n < 0 || (n && (!faces || !emb)))
         return lfr_err_set(err, LFR_ERR_INVALID_ARG, "faces and embeddings required");
     cam *c = p->cams[cam_index];
+    if (c->n_pend) retry_pending(p, c, 0);
     lfr_status st = refresh(p, 0, err);
     if (st != LFR_OK) return st;
     count(c, &c->c.frames, 1);
-    bundle *b = bundle_acquire(p);
+    lfr_pipeline_snapshot *b = snap_acquire(p);
     if (!b) {
         count(c, &c->c.frames_not_live, 1);
         return LFR_OK;
@@ -959,7 +1223,7 @@ lfr_status lfr_pipeline_inject(lfr_pipeline *p, int cam_index, const lfr_image *
     uint64_t seq = c->c.frames;
     pthread_mutex_unlock(&c->mu);
     st = analyse_faces(p, c, b, frame, seq, capture_ns, faces, n, emb, err);
-    bundle_unref(b);
+    lfr_pipeline_snapshot_unref(b);
     return st;
 }
 
@@ -977,6 +1241,9 @@ static void counters_add(lfr_pipeline_counters *t, const lfr_pipeline_counters *
     t->alert_updates += c->alert_updates;
     t->alerts_suppressed += c->alerts_suppressed;
     t->alert_errors += c->alert_errors;
+    t->alerts_delayed += c->alerts_delayed;
+    t->alerts_pending += c->alerts_pending;
+    t->alerts_lost += c->alerts_lost;
 }
 
 void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out) {
@@ -1001,21 +1268,27 @@ void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out) {
         lfr_pipeline_cam_stats *s = &out->cam[i];
         snprintf(s->name, sizeof s->name, "%s", c->name);
         s->state = -1;
-        if (c->vc) {
-            lfr_cam_stats vs;
-            memset(&vs, 0, sizeof vs);
-            lfr_camera_stats_get(c->vc, &vs);
+        if (c->video) {
+            lfr_cam_stats vs = c->final_vs;
+            if (c->vc) {
+                memset(&vs, 0, sizeof vs);
+                lfr_camera_stats_get(c->vc, &vs);
+            }
             s->state = (int)vs.state;
+            s->decoded = vs.decoded;
+            snprintf(s->last_error, sizeof s->last_error, "%s", vs.last_error);
             s->src_w = vs.src_w;
             s->src_h = vs.src_h;
         }
         s->running = atomic_load(&c->running);
         pthread_mutex_lock(&c->mu);
         s->c = c->c;
-        if (c->vc) {
-            lfr_cam_stats vs;
-            memset(&vs, 0, sizeof vs);
-            lfr_camera_stats_get(c->vc, &vs);
+        if (c->video) {
+            lfr_cam_stats vs = c->final_vs;
+            if (c->vc) {
+                memset(&vs, 0, sizeof vs);
+                lfr_camera_stats_get(c->vc, &vs);
+            }
             s->c.frames_dropped = vs.dropped;
         }
         if (!s->src_w) {
@@ -1050,20 +1323,74 @@ void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out) {
     pthread_mutex_unlock(&p->cams_mu);
 }
 
-void lfr_pipeline_stop(lfr_pipeline *p) {
-    if (!p) return;
+lfr_status lfr_pipeline_halt(lfr_pipeline *p, lfr_err *err) {
+    if (!p) return LFR_OK;
+    if (p->halted) return LFR_OK;
+    p->halted = 1;
     atomic_store(&p->stop, 1);
     for (int i = 0; i < p->n_cams; i++)
         if (p->cams[i]->has_thread) pthread_join(p->cams[i]->th, NULL);
     for (int i = 0; i < p->n_cams; i++) {
         cam *c = p->cams[i];
-        if (c->vc) lfr_camera_stop(c->vc);
+        if (!c->vc) continue;
+        lfr_cam_stats vs;
+        memset(&vs, 0, sizeof vs);
+        lfr_camera_stats_get(c->vc, &vs);
+        pthread_mutex_lock(&p->cams_mu);
+        c->final_vs = vs;
+        lfr_camera_stop(c->vc);
+        c->vc = NULL;
+        pthread_mutex_unlock(&p->cams_mu);
+    }
+    /* Alerts still waiting for the store: keep trying for a while. */
+    uint64_t t0 = lfr_now_ns(), limit = (uint64_t)p->prm.alert_flush_ms * 1000000ull;
+    int waiting = 0;
+    for (int i = 0; i < p->n_cams; i++) waiting += p->cams[i]->n_pend;
+    if (waiting)
+        lfr_log(LFR_LOG_WARN, "pipeline: deployment %lld: %d alerts still waiting for the store; "
+                "trying for up to %.1f s", (long long)p->cfg.deployment_id, waiting,
+                p->prm.alert_flush_ms / 1000.0);
+    while (waiting && lfr_now_ns() - t0 < limit) {
+        waiting = 0;
+        for (int i = 0; i < p->n_cams; i++) {
+            if (p->cams[i]->n_pend) retry_pending(p, p->cams[i], 1);
+            waiting += p->cams[i]->n_pend;
+        }
+        if (waiting) {
+            struct timespec d = {0, LFR_PIPELINE_ALERT_RETRY_MIN_MS * 1000000L};
+            nanosleep(&d, NULL);
+        }
+    }
+    int lost = 0;
+    for (int i = 0; i < p->n_cams; i++) {
+        cam *c = p->cams[i];
+        while (c->n_pend) {
+            char why[LFR_ERRBUF_SIZE + 80];
+            snprintf(why, sizeof why, "still refused when the pipeline stopped: %s", c->pend[0].reason);
+            alert_lost(c, &c->pend[0], why);
+            pending_remove(c, 0);
+            lost++;
+        }
+    }
+    if (lost)
+        return lfr_err_set(err, LFR_ERR_BUSY, "%d alert(s) of deployment %lld could not be stored "
+                           "(the store stayed busy or failing for %.1f s)", lost,
+                           (long long)p->cfg.deployment_id, p->prm.alert_flush_ms / 1000.0);
+    return LFR_OK;
+}
+
+void lfr_pipeline_stop(lfr_pipeline *p) {
+    if (!p) return;
+    lfr_err err = {{0}};
+    if (lfr_pipeline_halt(p, &err) != LFR_OK) lfr_log(LFR_LOG_ERROR, "pipeline: %s", err.msg);
+    for (int i = 0; i < p->n_cams; i++) {
+        cam *c = p->cams[i];
         lfr_face_ctx_destroy(c->fc);
         pthread_mutex_destroy(&c->mu);
         sodium_memzero(c, sizeof *c);
         lfr_free(c);
     }
-    bundle_set(p, NULL, 0);
+    snap_install(p, NULL, UINT64_MAX, 0);
     while (p->q.n) {
         lfr_pipeline_event_free(&p->q.ev[p->q.head]);
         p->q.head = (p->q.head + 1) % p->q.cap;

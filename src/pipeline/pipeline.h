@@ -28,11 +28,37 @@
  *               params.cooldown_s is suppressed (counted, not stored).
  *               A raised alert is stored with lfr_deploy_alert_record (its
  *               padded face crop sealed as JPEG) and put on the event queue.
- *   Liveness: at most every params.live_check_ms the pipeline calls
- *   lfr_deploy_require_live and lfr_deploy_get.  When the deployment is not
- *   live the snapshot is dropped and frames are counted and discarded
- *   without detection (matching STOPS).  When its state, threshold or
- *   watchlist size changes the snapshot is rebuilt.
+ *   Snapshot: lfr_pipeline_snapshot (refcounted) = the matcher's snapshot,
+ *   the threshold and what an alert says about an entry, built only by
+ *   lfr_pipeline_snapshot_load through lfr_deploy_templates_load (which
+ *   verifies the watchlist digest recorded at authorisation).  The owner of
+ *   the pipeline pushes a new one with lfr_pipeline_set_snapshot right
+ *   after a change it made (start, end, authorised amendment): the next
+ *   frame uses it.
+ *   Liveness (the safety net for changes made by another process): at most
+ *   every params.live_check_ms the pipeline calls lfr_deploy_require_live
+ *   and lfr_deploy_get.  When the deployment is not live the snapshot is
+ *   dropped and frames are counted and discarded without detection
+ *   (matching STOPS).  When its state, threshold or recorded watchlist
+ *   digest differs from the snapshot's (a removal changes the digest even
+ *   when an addition keeps the count) the snapshot is rebuilt.  Every
+ *   LFR_PIPELINE_VERIFY_S the watchlist itself is verified against the
+ *   recorded digest (lfr_deploy_watchlist_verify): an entry moved in behind
+ *   the software's back stops matching, logged at ERROR level.
+ *
+ *   Alerts are never dropped because the store is busy: an alert the store
+ *   refuses for a transient reason (LFR_ERR_BUSY, LFR_ERR_IO, LFR_ERR_NOMEM:
+ *   another process holds the write lock, a full disk) waits in the
+ *   camera's queue (LFR_PIPELINE_MAX_PENDING_ALERTS) and is retried by the
+ *   camera thread with backoff (LFR_PIPELINE_ALERT_RETRY_MIN_MS doubling to
+ *   _MAX_MS), logged at WARN level with the reason when queued and at ERROR
+ *   level when still waiting after LFR_PIPELINE_ALERT_ERROR_AFTER_S; its
+ *   event goes out when it is stored.  A full queue pauses the camera's
+ *   analysis (frames are dropped, newest wins) until one is stored.
+ *   lfr_pipeline_halt flushes the queue (for params.alert_flush_ms)
+ *   and logs each alert that could still not be stored at ERROR level
+ *   (counted as alerts_lost).  A refusal that retrying cannot change (the
+ *   deployment ended) is counted in alert_errors and logged at WARN level.
  *
  *   PRIVACY.  Nothing about a face that did not match leaves the frame it
  *   came from: no crop, embedding, box or frame is written, logged, queued
@@ -99,6 +125,8 @@ typedef struct lfr_pipeline_params {
     int event_queue;      /* events held for a slow consumer (256) */
     int crop_jpeg_quality;/* alert face crop (90) */
     float crop_pad;       /* crop = box grown by this fraction on each side (0.4) */
+    int alert_flush_ms;   /* halt: how long waiting alerts are retried
+                             (LFR_PIPELINE_ALERT_FLUSH_MS) */
 } lfr_pipeline_params;
 
 extern const lfr_pipeline_params lfr_pipeline_params_default;
@@ -196,7 +224,10 @@ typedef struct lfr_pipeline_counters {
     uint64_t alerts;            /* raised (stored) */
     uint64_t alert_updates;     /* alert.update events */
     uint64_t alerts_suppressed; /* cooldown */
-    uint64_t alert_errors;      /* alerts that could not be stored */
+    uint64_t alert_errors;      /* alerts refused for good (e.g. the deployment ended) */
+    uint64_t alerts_delayed;    /* alerts the store was too busy to take at once (queued) */
+    uint64_t alerts_pending;    /* ... waiting now (a level, not a count of events) */
+    uint64_t alerts_lost;       /* ... never stored: still refused when the pipeline halted */
 } lfr_pipeline_counters;
 
 typedef struct lfr_pipeline_cam_stats {
@@ -209,6 +240,8 @@ typedef struct lfr_pipeline_cam_stats {
     double wall_s;              /* since the camera started */
     int src_w, src_h;
     lfr_pipeline_metric latency, detect, track, embed, match, frame;
+    uint64_t decoded;           /* frames out of the camera's decoder (video) */
+    char last_error[256];       /* the camera's most recent problem (video), "" none */
 } lfr_pipeline_cam_stats;
 
 typedef struct lfr_pipeline_stats {
@@ -222,6 +255,39 @@ typedef struct lfr_pipeline_stats {
     int n_cameras;
     lfr_pipeline_cam_stats cam[LFR_PIPELINE_MAX_CAMERAS];
 } lfr_pipeline_stats;
+
+/* Snapshot --------------------------------------------------------------- */
+
+typedef struct lfr_pipeline_entry {
+    int64_t id;
+    char subject_ref[LFR_MAX_ACTOR];
+    char display_name[LFR_MAX_ACTOR];
+} lfr_pipeline_entry;
+
+/* Immutable once loaded; shared by cameras (and the server's photo checks)
+ * through references. */
+typedef struct lfr_pipeline_snapshot {
+    int64_t deployment_id;
+    float threshold;                 /* authorised (or amended) threshold */
+    lfr_deploy_state state;          /* at load: LFR_DEPLOY_LIVE */
+    char digest[65];                 /* recorded watchlist digest at load */
+    struct lfr_match_snapshot *snap; /* frozen; row i = template i */
+    size_t n;                        /* templates */
+    const int64_t *entry_ids;        /* row -> watchlist entry */
+    const int64_t *image_ids;        /* row -> watchlist image */
+    size_t n_entries;
+    const lfr_pipeline_entry *entries;  /* sorted by id */
+} lfr_pipeline_snapshot;
+
+/* Builds the snapshot of a LIVE deployment (LFR_ERR_STATE otherwise;
+ * LFR_ERR_INTEGRITY when the watchlist lost its recorded digest).  One
+ * reference. */
+lfr_status lfr_pipeline_snapshot_load(lfr_store *s, int64_t deployment_id,
+                                      lfr_pipeline_snapshot **out, lfr_err *err);
+lfr_pipeline_snapshot *lfr_pipeline_snapshot_ref(lfr_pipeline_snapshot *s);  /* returns s */
+void lfr_pipeline_snapshot_unref(lfr_pipeline_snapshot *s);                  /* NULL ok */
+/* The entry of id, or NULL. */
+const lfr_pipeline_entry *lfr_pipeline_snapshot_entry(const lfr_pipeline_snapshot *s, int64_t id);
 
 /* Pipeline --------------------------------------------------------------- */
 
@@ -262,17 +328,34 @@ lfr_status lfr_pipeline_next_event(lfr_pipeline *p, lfr_pipeline_event *ev, int 
 
 void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out);
 
-/* Checks liveness and reloads the snapshot now (otherwise done every
- * params.live_check_ms by the camera threads). */
+/* Checks liveness and rebuilds the snapshot now, whether or not anything
+ * seems to have changed (otherwise checked every params.live_check_ms by
+ * the camera threads).  LFR_ERR_INTEGRITY: the watchlist lost its digest;
+ * matching stopped. */
 lfr_status lfr_pipeline_refresh(lfr_pipeline *p, lfr_err *err);
+
+/* Pushes snapshot s (the pipeline takes a reference; it must be this
+ * deployment's): the next frame of every camera matches against it.
+ * NULL: the deployment is no longer live, matching stops at once. */
+void lfr_pipeline_set_snapshot(lfr_pipeline *p, lfr_pipeline_snapshot *s);
+/* The snapshot in use (one reference for the caller), NULL when not live. */
+lfr_pipeline_snapshot *lfr_pipeline_snapshot_get(lfr_pipeline *p);
+
+/* Stops every camera and joins the threads, then tries to store the alerts
+ * still waiting for the store for up to params.alert_flush_ms.  Each
+ * one that still cannot be stored is logged at ERROR level and counted
+ * (alerts_lost); LFR_ERR_BUSY then says how many.  Stats and queued events
+ * stay readable until lfr_pipeline_stop.  Idempotent. */
+lfr_status lfr_pipeline_halt(lfr_pipeline *p, lfr_err *err);
 
 /* Runs fn(store, ctx) under the pipeline's store lock (e.g. the server
  * recording an operator's decision while cameras run). */
 lfr_status lfr_pipeline_with_store(lfr_pipeline *p, lfr_status (*fn)(lfr_store *s, void *ctx),
                                    void *ctx);
 
-/* Stops every camera, joins the threads, drops the snapshot and the queue.
- * The store is the caller's again afterwards.  NULL ok. */
+/* lfr_pipeline_halt if not done yet, then drops the snapshot and the
+ * queue and frees the pipeline.  The store is the caller's again
+ * afterwards.  NULL ok. */
 void lfr_pipeline_stop(lfr_pipeline *p);
 
 /* TEST HOOK: runs the analysis of one frame on injected camera `cam` with
