@@ -103,6 +103,27 @@ static void test_newer_schema_refused(void) {
     tmp_end();
 }
 
+/* A second writer that cannot get the lock within the busy timeout gets
+ * LFR_ERR_BUSY (try again), not an I/O error: the pipeline retries it. */
+static void test_busy_is_busy(void) {
+    tmp_begin();
+    lfr_store *a = open_store(NULL, NULL);
+    lfr_store_config cfg = {.db_path = dbp, .now = fake_clock, .busy_timeout_ms = 50};
+    lfr_store *b = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_store_open(&cfg, &b, &err), LFR_OK);
+    if (!a || !b) { CHECK(0); lfr_store_close(a); lfr_store_close(b); tmp_end(); return; }
+    CHECK_STATUS(lfr_store_tx_begin(a), LFR_OK);
+    CHECK_STATUS(lfr_store_tx_begin(b), LFR_ERR_BUSY);
+    CHECK_EQ_INT(lfr_store_tx_depth(b), 0);
+    lfr_store_tx_rollback(a);
+    CHECK_STATUS(lfr_store_tx_begin(b), LFR_OK);
+    lfr_store_tx_rollback(b);
+    lfr_store_close(a);
+    lfr_store_close(b);
+    tmp_end();
+}
+
 static void test_transactions(void) {
     tmp_begin();
     lfr_store *s = open_store(NULL, NULL);
@@ -472,6 +493,7 @@ static void test_missing_key_existing_db(void) {
 
 int main(void) {
     lfr_log_set_level(LFR_LOG_WARN);
+    RUN(test_busy_is_busy);
     RUN(test_migrations_from_empty);
     RUN(test_newer_schema_refused);
     RUN(test_transactions);

@@ -354,6 +354,8 @@ static lfr_status map_rc(int rc) {
     case SQLITE_PERM:
     case SQLITE_AUTH:
     case SQLITE_READONLY: return LFR_ERR_PERMISSION;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return LFR_ERR_BUSY;   /* another connection holds the lock */
     default: return LFR_ERR_IO;
     }
 }
