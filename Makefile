@@ -53,6 +53,16 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%_replay)
 
+# ThreadSanitizer runs the tests of the threaded code only: the server,
+# the app's pools and event hub, the live pipeline and the camera workers
+# (run-tests.sh lists what it leaves out, with the reason).
+TSAN_TESTS := test_events test_pipeline test_app test_http test_video
+ifeq ($(SANITIZE),thread)
+TEST_BIN := $(filter $(TSAN_TESTS:%=$(BUILD)/tests/%),$(TEST_BIN))
+FUZZ_REPLAY :=
+export OPENLFR_TEST_ONLY := $(TSAN_TESTS)
+endif
+
 .PHONY: all test bench demo setup deps models clean fuzz check-deps valgrind check-layers
 
 all: $(BUILD)/openlfr

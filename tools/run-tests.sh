@@ -29,6 +29,15 @@ if [ -z "${OPENLFR_MODEL_SOURCES:-}" ] && [ -d "$models/.cache" ]; then
   find "$srcdir" -mindepth 2 -type f \( -name '*.onnx' -o -name '*.tflite' \) -exec mv -f {} "$srcdir"/ \;
   export OPENLFR_MODEL_SOURCES=$srcdir
 fi
+# OPENLFR_TEST_ONLY (names, e.g. "test_events test_app"): run only these
+# test binaries, no fuzz replays or shell tests (make SANITIZE=thread test);
+# what is left out is listed.
+only=${OPENLFR_TEST_ONLY:-}
+selected() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
+if [ -n "$only" ]; then
+  echo "NOTE: running only: $only"
+  echo "      (ThreadSanitizer covers the threaded modules; the rest run under ASan/UBSan and valgrind)"
+fi
 passed=0 failed=0 failures=()
 run() { # name, command...
   local name=$1; shift
@@ -45,15 +54,16 @@ run() { # name, command...
 }
 for t in "$build"/tests/test_*; do
   [ -x "$t" ] || continue
+  selected "$(basename "$t")" || continue
   run "$(basename "$t")" "$t"
 done
-for r in "$build"/fuzz/fuzz_*_replay; do
+[ -n "$only" ] || for r in "$build"/fuzz/fuzz_*_replay; do
   [ -x "$r" ] || continue
   n=$(basename "$r" _replay); n=${n#fuzz_}
   if [ -d "fuzz/corpus/$n" ]; then run "fuzz-replay-$n" "$r" "fuzz/corpus/$n"
   else failed=$((failed + 1)); failures+=("fuzz-replay-$n (no corpus fuzz/corpus/$n)"); fi
 done
-for s in tests/test_*.sh; do
+[ -n "$only" ] || for s in tests/test_*.sh; do
   [ -f "$s" ] || continue
   run "$(basename "$s")" env BUILD="$build" bash "$s"
 done
