@@ -53,11 +53,11 @@ if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
   expect "check: another photo of person A" 0 "$lfr" check --deployment "$dep" \
     --reason "matches circulated description" --by "PC Patel" --json \
     "$lfw/Aaron_Peirsol/Aaron_Peirsol_0002.jpg"
-  [ "$(jget "$last" "d['candidates'][0]['subject_ref'] if d['candidates'] else ''")" = "A-1" ] \
+  [ "$(jget "$last" "d['candidates'][0]['entry']['subject_ref'] if d['candidates'] else ''")" = "A-1" ] \
     && ok "person A is the candidate" || bad "person A not found: $last"
   expect "check: a person not on the list" 0 "$lfr" check --deployment "$dep" \
     --reason "acting suspiciously" --by "PC Patel" --json "$lfw/AJ_Cook/AJ_Cook_0001.jpg"
-  [ "$(jget "$last" "d['result']")" = "no match" ] && ok "no match for a stranger" || bad "stranger matched: $last"
+  [ "$(jget "$last" "d['result']")" = "no_match" ] && ok "no match for a stranger" || bad "stranger matched: $last"
 else
   echo "SKIP enrolment and photo checks: OPENLFR_DATA not set (no single-face photos to enrol)"
   skip=$((skip + 1))

@@ -91,7 +91,7 @@
     X(INT, checks_keep_s, 2678400, 3600, 31536000, "photo checks kept this long (31 days)")  \
     X(BOOL, dispatch_all_alerts, 0, 0, 1,                                                      \
       "1: officers' devices receive every confirmed alert, not only those sent to them")     \
-    X(STR, log, "info", 0, 0, "log level: debug, info, warn, error")
+    X(STR, log, "info", 0, 0, "log level: debug, info, warn, error, silent")
 
 typedef struct lfr_config {
 #define LFR_CONFIG_FIELD_STR(key) char key[LFR_MAX_CONFIG_VALUE];

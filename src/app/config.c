@@ -39,7 +39,7 @@ static const struct {
     const char *key;
     const char *words[6];
 } choices[] = {
-    {"log", {"debug", "info", "warn", "error", NULL}},
+    {"log", {"debug", "info", "warn", "error", "silent", NULL}},
 };
 
 void lfr_config_defaults(lfr_config *c) {

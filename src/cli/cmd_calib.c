@@ -31,6 +31,7 @@
 
 #include "cli.h"
 #include "face/face.h"
+#include "opt.h"
 
 /* The cosine grid: CALIB_LO, CALIB_LO + 0.01, ..., CALIB_HI. */
 #define CALIB_LO_C 0    /* hundredths */
@@ -137,17 +138,16 @@ static double fine_threshold(const uint64_t *fine, uint64_t total, double fmr) {
 
 int lfr_cmd_calibrate(int argc, char **argv) {
     const char *pairs = NULL, *dir = NULL, *data_name = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--pairs") && i + 1 < argc) pairs = argv[++i];
-        else if (!strcmp(argv[i], "--images") && i + 1 < argc) dir = argv[++i];
-        else if (!strcmp(argv[i], "--data-name") && i + 1 < argc) data_name = argv[++i];
-        else pairs = NULL, i = argc;
-    }
-    if (!pairs || !dir) {
-        fprintf(stderr, "usage: openlfr calibrate --pairs FILE --images DIR [--data-name TEXT]\n"
-                        "  prints src/match/calib_table.h (see docs/likeness.md)\n");
-        return 2;
-    }
+    const cli_opt opts[] = {
+        {"pairs", CLI_STR, 1, "FILE", "LFW pairs.txt: the people whose photos are used", &pairs, 0, 0},
+        {"images", CLI_STR, 1, "DIR", "LFW images/", &dir, 0, 0},
+        {"data-name", CLI_STR, 0, "TEXT", "name of the data set, recorded in the table", &data_name,
+         0, 0},
+        CLI_END};
+    const cli_cmd cmd = {"calibrate", "measure score distributions -> src/match/calib_table.h",
+                         opts, NULL, "Prints src/match/calib_table.h (see docs/likeness.md)."};
+    int parsed = cli_parse(&cmd, argc, argv);
+    if (parsed != CLI_OK) return CLI_EXIT(parsed);
     names people = {0};
     int rc = read_people(pairs, &people);
     if (rc) {

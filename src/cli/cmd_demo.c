@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "face/face.h"
+#include "opt.h"
 
 typedef struct {
     int photo;
@@ -38,15 +39,16 @@ static void html_escape(FILE *f, const char *s) {
 
 int lfr_cmd_demo(int argc, char **argv) {
     const char *out = NULL;
-    int first = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
-        else if (!first) first = i;
-    }
-    if (!out || !first) {
-        fprintf(stderr, "usage: openlfr demo --out DIR IMAGE...\n");
-        return 2;
-    }
+    cli_list images = {{0}, NULL, 0};
+    const cli_opt opts[] = {
+        {"out", CLI_STR, 1, "DIR", "where the annotated photos, crops and index.html go", &out, 0, 0},
+        CLI_END};
+    const cli_arg args[] = {{"IMAGE", CLI_LIST, 1, "JPEG or PNG photos (at most 256)", &images, 0, 0},
+                            {NULL, CLI_STR, 0, NULL, NULL, 0, 0}};
+    const cli_cmd cmd = {"demo", "annotate photos and show which faces are most alike (HTML)", opts,
+                         args, NULL};
+    int parsed = cli_parse(&cmd, argc, argv);
+    if (parsed != CLI_OK) return CLI_EXIT(parsed);
     if (mkdir(out, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "openlfr: demo: cannot create %s\n", out);
         return 1;
@@ -60,20 +62,17 @@ int lfr_cmd_demo(int argc, char **argv) {
     int nall = 0, nphotos = 0, rc = 0;
     const char *photos[256];
     char path[4096];
-    for (int i = first; i < argc && nphotos < 256; i++) {
-        if (!strcmp(argv[i], "--out")) {
-            i++;
-            continue;
-        }
+    for (int i = 0; i < images.n && nphotos < 256; i++) {
+        const char *img = images.v[i];
         lfr_image im = {0};
-        st = lfr_image_load(argv[i], &im, &err);
+        st = lfr_image_load(img, &im, &err);
         if (st != LFR_OK) {
-            lfr_cli_fail(argv[i], st, &err);
+            lfr_cli_fail(img, st, &err);
             rc = 1;
             continue;
         }
         int pi = nphotos;
-        photos[nphotos++] = argv[i];
+        photos[nphotos++] = img;
         lfr_face *faces;
         int n = 0;
         uint64_t t0 = lfr_now_ns();
@@ -82,11 +81,11 @@ int lfr_cmd_demo(int argc, char **argv) {
         if (st == LFR_OK && n) st = lfr_face_embed(ctx, &im, faces, n, emb, &err);
         double ms = (lfr_now_ns() - t0) / 1e6;
         if (st != LFR_OK) {
-            lfr_cli_fail(argv[i], st, &err);
+            lfr_cli_fail(img, st, &err);
             rc = 1;
             n = 0;
         }
-        printf("%s: %dx%d, %d face(s) in %.0f ms\n", argv[i], im.w, im.h, n, ms);
+        printf("%s: %dx%d, %d face(s) in %.0f ms\n", img, im.w, im.h, n, ms);
         all = realloc(all, sizeof *all * (size_t)(nall + n + 1));
         lfr_image ann = {0};
         lfr_image_clone(&im, &ann);
@@ -115,7 +114,7 @@ int lfr_cmd_demo(int argc, char **argv) {
             }
             lfr_image_free(&crop);
         }
-        snprintf(path, sizeof path, "%s/annotated-%s", out, base_name(argv[i]));
+        snprintf(path, sizeof path, "%s/annotated-%s", out, base_name(img));
         size_t l = strlen(path);
         if (l > 4 && strcmp(path + l - 4, ".png") && strcmp(path + l - 4, ".jpg"))
             snprintf(path + l, sizeof path - l, ".jpg");

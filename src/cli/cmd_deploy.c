@@ -1,605 +1,511 @@
 /*
  * cmd_deploy.c - deployments, watchlists, the audit log and retention.
  *
- *   openlfr deployment create --name N --location L --purpose P
- *           --legal-basis B --start TIME --end TIME --threshold X
- *           [--cameras LIST] --by NAME [--json]
- *   openlfr deployment authorise|start ID --by NAME [--json]
- *   openlfr deployment end ID --by NAME [--reason TEXT] [--json]
- *   openlfr deployment amend ID (--threshold X | --remove-entry E)
- *           --reason TEXT --by NAME [--json]
- *   openlfr deployment amend-authorise AMENDMENT --by NAME [--json]
- *   openlfr deployment show ID [--json]
- *   openlfr deployment list [--json]
- *   openlfr watchlist list DEPLOYMENT [--json]
- *   openlfr watchlist remove ENTRY --reason TEXT --by NAME [--json]
- *   openlfr watchlist add|import ...      (cmd_enrol.c)
- *   openlfr audit verify [--json]
- *   openlfr audit show [--deployment D] [--from SEQ] [--limit N] [--json]
- *   openlfr audit anchor [--json]
- *   openlfr purge [--watchlist-hours H] [--alert-days D] [--check-days D] [--json]
+ *   openlfr deployment create|authorise|start|end|amend|amend-authorise|show|list
+ *   openlfr watchlist list|remove|add|import   (add and import: cmd_enrol.c)
+ *   openlfr audit verify|show|anchor
+ *   openlfr purge
  *
- * TIME is 2025-06-01T10:00Z, 2025-06-01T10:00:00Z or Unix seconds (UTC).
- * Every command that changes state takes --by (who acts; --role overrides
- * the role recorded, see audit.h).  The database is --db PATH or
- * $OPENLFR_DB (default ./openlfr.db); the key file $OPENLFR_KEY or
- * openlfr.key beside the database.
+ * Thin: each subcommand's options are a table (opt.h; `--help` prints it),
+ * the values become the JSON arguments of one operation of the app
+ * (app.h), which checks roles, writes the audit record and answers in the
+ * JSON form both front ends share.  --json prints that answer; otherwise a
+ * human form of it.  --by NAME is who acts: on a database with accounts an
+ * account's login, whose roles apply.  TIME is 2025-06-01T10:00Z,
+ * 2025-06-01T10:00:00Z or Unix seconds (UTC); impossible dates are
+ * refused, not normalised.
  */
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "audit/audit.h"
 #include "cli.h"
-#include "match/match.h"
-#include "deploy/deploy.h"
-#include "store/store.h"
+#include "opt.h"
 
-/* Options ------------------------------------------------------------------ */
-typedef struct dopt {
-    const char *name;
-    const char **value; /* NULL for a flag */
-    int *flag;
-} dopt;
+#define ARGS_END {NULL, CLI_STR, 0, NULL, NULL, 0, 0}
 
-/* Up to `maxpos` positional arguments into pos[]; -1 on a usage error. */
-static int parse(int argc, char **argv, const dopt *o, int no, const char **pos, int maxpos) {
-    int np = 0;
-    for (int i = 1; i < argc; i++) {
-        int hit = 0;
-        for (int k = 0; k < no && !hit; k++) {
-            if (strcmp(argv[i], o[k].name)) continue;
-            hit = 1;
-            if (o[k].flag) *o[k].flag = 1;
-            else if (i + 1 < argc) *o[k].value = argv[++i];
-            else return -1;
-        }
-        if (hit) continue;
-        if (argv[i][0] == '-' || np >= maxpos) return -1;
-        pos[np++] = argv[i];
-    }
-    return np;
-}
+/* Who reads, when --by is not given (read-only operations record nothing). */
+#define READER "openlfr-cli"
 
-static int parse_i64(const char *s, int64_t *v) {
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    long long x = strtoll(s, &end, 10);
-    if (errno || *end) return -1;
-    *v = x;
-    return 0;
-}
+static const char *TIME_NOTE =
+    "TIME: 2025-06-01T10:00Z, 2025-06-01T10:00:00Z or Unix seconds (UTC).";
 
-static int parse_time(const char *s, int64_t *t) {
-    if (!s) return -1;
-    if (parse_i64(s, t) == 0) return 0;
-    struct tm tm = {0};
-    int n = 0;
-    char z = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec, &z, &n) == 7 && z == 'Z' && s[n] == 0) {
-    } else {
-        tm.tm_sec = 0;
-        n = 0;
-        if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                   &tm.tm_min, &z, &n) != 6 || z != 'Z' || s[n] != 0)
-            return -1;
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t x = timegm(&tm);
-    if (x == (time_t)-1) return -1;
-    *t = (int64_t)x;
-    return 0;
-}
-
-static const char *fmt_time(int64_t t, char buf[32]) {
-    if (t <= 0) return "-";
-    time_t x = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&x, &tm)) return "?";
-    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+/* "0 images", "1 image", "2 images" into buf (48 bytes). */
+static const char *plural(long long n, const char *one, const char *many, char buf[48]) {
+    snprintf(buf, 48, "%lld %s", n, n == 1 ? one : many);
     return buf;
-}
-
-static json_t *jtime(int64_t t) {
-    char b[32];
-    return t > 0 ? json_string(fmt_time(t, b)) : json_null();
 }
 
 static void jprint(json_t *j) {
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
     if (s) puts(s);
     free(s);
-    json_decref(j);
 }
 
-static int store_open(const char *db, lfr_store **s) {
-    lfr_err err = {{0}};
-    if (!db) db = getenv("OPENLFR_DB");
-    if (!db || !*db) db = "openlfr.db";
-    const char *key = getenv("OPENLFR_KEY");
-    lfr_store_config cfg = {.db_path = db, .key_path = (key && *key) ? key : NULL};
-    lfr_status st = lfr_store_open(&cfg, s, &err);
-    if (st != LFR_OK) return lfr_cli_fail(db, st, &err);
-    return 0;
+/* Member `key` of an answer when it holds one, else the answer itself. */
+static json_t *pick(json_t *body, const char *key) {
+    json_t *v = json_object_get(body, key);
+    return v && (json_is_object(v) || json_is_array(v)) ? v : body;
 }
 
-static int actor_of(const char *by, const char *role, lfr_role dflt, lfr_actor *a) {
-    a->name = by;
-    a->role = dflt;
-    if (role && lfr_role_parse(role, &a->role) != LFR_OK) {
-        fprintf(stderr, "openlfr: unknown role '%s' (system, operator, officer, "
-                        "authorising_officer, auditor, admin)\n", role);
-        return 2;
-    }
-    if (!by || !*by) {
-        fprintf(stderr, "openlfr: --by NAME is required: who is doing this?\n");
-        return 2;
-    }
-    return 0;
+static const char *js(json_t *o, const char *key) {
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "-";
 }
 
-/* deployment ---------------------------------------------------------------- */
-/* What the threshold means for this deployment's watchlist size (number
- * of templates = images), from the compiled-in calibration (match.h):
- * shown wherever a threshold is shown. */
-static void threshold_meaning(const lfr_deploy_info *d, lfr_match_threshold_meaning *m) {
-    size_t n = d->images > 0 ? (size_t)d->images
-               : d->entries_authorised > 0 ? (size_t)d->entries_authorised : 1;
-    lfr_match_threshold_info(d->threshold, n, m);
+static long long ji(json_t *o, const char *key) {
+    return (long long)json_integer_value(json_object_get(o, key));
 }
 
-static json_t *threshold_meaning_json(const lfr_deploy_info *d) {
-    lfr_match_threshold_meaning m;
-    threshold_meaning(d, &m);
-    return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:b}", "templates", (json_int_t)m.n_templates,
-                     "fmr", m.fmr, "fpir", m.fpir, "false_alerts_per_10k_faces",
-                     m.false_alerts_per_10k, "likeness", m.likeness, "tar", m.tar,
-                     "extrapolated", m.extrapolated);
+static double jr(json_t *o, const char *key) { return json_number_value(json_object_get(o, key)); }
+
+/* An id in an answer: {"key": 3} or {"key": {"id": 3}}. */
+static long long jid(json_t *o, const char *key) {
+    json_t *v = json_object_get(o, key);
+    return json_is_object(v) ? ji(v, "id") : (long long)json_integer_value(v);
 }
 
-static json_t *deploy_json(const lfr_deploy_info *d) {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(d->id));
-    json_object_set_new(o, "name", json_string(d->name));
-    json_object_set_new(o, "location", json_string(d->location));
-    json_object_set_new(o, "purpose", json_string(d->purpose));
-    json_object_set_new(o, "legal_basis", json_string(d->legal_basis));
-    json_object_set_new(o, "cameras", json_string(d->cameras));
-    json_object_set_new(o, "planned_start", jtime(d->planned_start));
-    json_object_set_new(o, "planned_end", jtime(d->planned_end));
-    json_object_set_new(o, "threshold", json_real(round((double)d->threshold * 1e6) / 1e6));
-    json_object_set_new(o, "threshold_meaning", threshold_meaning_json(d));
-    json_object_set_new(o, "state", json_string(lfr_deploy_state_name(d->state)));
-    json_object_set_new(o, "created_by", json_string(d->created_by));
-    json_object_set_new(o, "created_at", jtime(d->created_at));
-    json_object_set_new(o, "authorised_by", d->authorised_by[0] ? json_string(d->authorised_by) : json_null());
-    json_object_set_new(o, "authorised_at", jtime(d->authorised_at));
-    json_object_set_new(o, "watchlist_digest", d->watchlist_digest[0] ? json_string(d->watchlist_digest) : json_null());
-    json_object_set_new(o, "entries_authorised", json_integer(d->entries_authorised));
-    json_object_set_new(o, "started_at", jtime(d->started_at));
-    json_object_set_new(o, "ended_at", jtime(d->ended_at));
-    json_object_set_new(o, "ended_by", d->ended_by[0] ? json_string(d->ended_by) : json_null());
-    json_object_set_new(o, "watchlist_deleted_at", jtime(d->watchlist_deleted_at));
-    json_object_set_new(o, "purged_at", jtime(d->purged_at));
-    json_object_set_new(o, "entries", json_integer(d->entries));
-    json_object_set_new(o, "images", json_integer(d->images));
-    json_object_set_new(o, "alerts", json_integer(d->alerts));
-    json_object_set_new(o, "photo_checks", json_integer(d->photo_checks));
-    return o;
+static void deploy_print(json_t *d) {
+    char p[4][48];
+    printf("deployment %lld: %s [%s]\n", ji(d, "id"), js(d, "name"), js(d, "state"));
+    printf("  location      %s\n  purpose       %s\n  legal basis   %s\n", js(d, "location"),
+           js(d, "purpose"), js(d, "legal_basis"));
+    printf("  planned       %s .. %s\n", js(d, "planned_start"), js(d, "planned_end"));
+    json_t *m = json_object_get(d, "threshold_meaning");
+    double fmr = jr(m, "fmr");
+    printf("  threshold     %.4f (likeness %.0f): one false match in %.0f comparisons; %.0f %% of\n"
+           "                same-person pairs reach it (LFW)\n",
+           jr(d, "threshold"), jr(m, "likeness"), fmr > 0 ? 1.0 / fmr : 0, jr(m, "tar") * 100);
+    long long images = ji(d, "images");
+    if (images > 0)
+        printf("                with %s, about %.1f false alerts per 10,000 faces of people\n"
+               "                not on the list\n",
+               plural(images, "watchlist image", "watchlist images", p[0]),
+               jr(m, "false_alerts_per_10k_faces"));
+    else
+        printf("                the watchlist has 0 images: each image enrolled adds about %.1f\n"
+               "                false alerts per 10,000 faces of people not on the list\n",
+               jr(m, "false_alerts_per_10k_faces") / (double)(ji(m, "templates") > 0 ? ji(m, "templates") : 1));
+    if (json_is_true(json_object_get(m, "extrapolated")))
+        printf("                (beyond the measured range: extrapolated)\n");
+    printf("  cameras       %s\n", js(d, "cameras"));
+    printf("  created       %s by %s\n", js(d, "created_at"), js(d, "created_by"));
+    if (json_is_string(json_object_get(d, "authorised_at")))
+        printf("  authorised    %s by %s (%s, watchlist %s)\n", js(d, "authorised_at"),
+               js(d, "authorised_by"),
+               plural(ji(d, "entries_authorised"), "entry", "entries", p[0]),
+               js(d, "watchlist_digest"));
+    if (json_is_string(json_object_get(d, "started_at")))
+        printf("  live from     %s\n", js(d, "started_at"));
+    if (json_is_string(json_object_get(d, "ended_at")))
+        printf("  ended         %s by %s\n", js(d, "ended_at"), js(d, "ended_by"));
+    if (json_is_string(json_object_get(d, "watchlist_deleted_at")))
+        printf("  watchlist deleted %s\n", js(d, "watchlist_deleted_at"));
+    if (json_is_string(json_object_get(d, "purged_at")))
+        printf("  purged        %s\n", js(d, "purged_at"));
+    printf("  holds         %s, %s, %s, %s\n", plural(ji(d, "entries"), "entry", "entries", p[0]),
+           plural(images, "image", "images", p[1]), plural(ji(d, "alerts"), "alert", "alerts", p[2]),
+           plural(ji(d, "photo_checks"), "photo check", "photo checks", p[3]));
 }
 
-static void deploy_print(const lfr_deploy_info *d) {
-    char a[32], b[32];
-    printf("deployment %lld: %s [%s]\n", (long long)d->id, d->name, lfr_deploy_state_name(d->state));
-    printf("  location      %s\n  purpose       %s\n  legal basis   %s\n", d->location, d->purpose,
-           d->legal_basis);
-    printf("  planned       %s .. %s\n", fmt_time(d->planned_start, a), fmt_time(d->planned_end, b));
-    lfr_match_threshold_meaning m;
-    threshold_meaning(d, &m);
-    printf("  threshold     %.4f (likeness %.0f): one false match in %.0f comparisons; with %zu\n"
-           "                watchlist image(s), about %.1f false alerts per 10,000 faces of people\n"
-           "                not on the list; %.0f %% of same-person pairs reach it (LFW)%s\n",
-           (double)d->threshold, m.likeness, m.fmr > 0 ? 1.0 / m.fmr : 0, m.n_templates,
-           m.false_alerts_per_10k, m.tar * 100,
-           m.extrapolated ? "\n                (beyond the measured range: extrapolated)" : "");
-    printf("  cameras       %s\n", d->cameras);
-    printf("  created       %s by %s\n", fmt_time(d->created_at, a), d->created_by);
-    if (d->authorised_at)
-        printf("  authorised    %s by %s (%lld entries, watchlist %s)\n", fmt_time(d->authorised_at, a),
-               d->authorised_by, (long long)d->entries_authorised, d->watchlist_digest);
-    if (d->started_at) printf("  live from     %s\n", fmt_time(d->started_at, a));
-    if (d->ended_at) printf("  ended         %s by %s\n", fmt_time(d->ended_at, a), d->ended_by);
-    if (d->watchlist_deleted_at) printf("  watchlist deleted %s\n", fmt_time(d->watchlist_deleted_at, a));
-    if (d->purged_at) printf("  purged        %s\n", fmt_time(d->purged_at, a));
-    printf("  holds         %lld entries, %lld images, %lld alerts, %lld photo checks\n",
-           (long long)d->entries, (long long)d->images, (long long)d->alerts, (long long)d->photo_checks);
-}
+/* One operation for a command: configuration, the app, --by, the call.
+ * args is stolen.  On success the answer is printed (--json) or handed to
+ * human(); returns the exit code. */
+typedef void (*human_fn)(json_t *answer);
 
-static int show_one(lfr_store *s, int64_t id, int json) {
-    lfr_deploy_info *d = lfr_malloc(sizeof *d);
-    if (!d) return lfr_cli_fail("deployment", LFR_ERR_NOMEM, NULL);
-    lfr_err err = {{0}};
-    lfr_status st = lfr_deploy_get(s, id, d, &err);
-    int rc = 0;
-    if (st != LFR_OK) rc = lfr_cli_fail("deployment", st, &err);
-    else if (json) jprint(deploy_json(d));
-    else deploy_print(d);
-    lfr_free(d);
+static int call(const lfr_cli_common *c, const char *what, lfr_op op, json_t *args,
+                json_t **ans) {
+    lfr_config cfg;
+    int rc = lfr_cli_config(c, &cfg);
+    if (rc == 0 && !args) rc = lfr_cli_fail(what, LFR_ERR_NOMEM, NULL);
+    if (rc == 0) rc = lfr_cli_call(&cfg, what, c->by ? c->by : READER, 0, op, args, NULL, 0, ans);
+    json_decref(args);
     return rc;
 }
 
-static int deployment_usage(void) {
-    fprintf(stderr,
-            "usage: openlfr deployment create --name N --location L --purpose P --legal-basis B\n"
-            "                 --start TIME --end TIME --threshold X [--cameras LIST] --by NAME\n"
-            "       openlfr deployment authorise|start ID --by NAME\n"
-            "       openlfr deployment end ID --by NAME [--reason TEXT]\n"
-            "       openlfr deployment amend ID (--threshold X | --remove-entry E) --reason TEXT --by NAME\n"
-            "       openlfr deployment amend-authorise AMENDMENT --by NAME\n"
-            "       openlfr deployment show ID | list\n"
-            "  all take [--json] [--db PATH] [--role ROLE]; TIME: 2025-06-01T10:00Z or Unix seconds\n"
-            "  --unusual-threshold-ok confirms a threshold outside the sane range\n");
-    return 2;
+static void show(const lfr_cli_common *c, json_t *ans, human_fn human) {
+    if (c->json) jprint(ans);
+    else if (human) human(ans);
+}
+
+static int run(const lfr_cli_common *c, const char *what, lfr_op op, json_t *args,
+               human_fn human) {
+    json_t *ans = NULL;
+    int rc = call(c, what, op, args, &ans);
+    if (rc == 0) show(c, ans, human);
+    json_decref(ans);
+    return rc;
+}
+
+static void human_deployment(json_t *ans) { deploy_print(pick(ans, "deployment")); }
+
+/* A time option: checked here so that a bad one is a usage error naming it. */
+static int check_time(const cli_cmd *cmd, const char *opt, const char *v) {
+    int64_t t;
+    lfr_err err = {{0}};
+    if (lfr_time_parse(v, &t, &err) == LFR_OK) return 0;
+    return cli_usage_error(cmd, "--%s: '%s' is not a real time (%s)", opt, v, TIME_NOTE);
+}
+
+/* deployment ----------------------------------------------------------------- */
+static int dep_create(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    const char *name = NULL, *location = NULL, *purpose = NULL, *legal = NULL, *start = NULL,
+               *end = NULL, *cams = NULL;
+    double thr = 0;
+    int unusual = 0;
+    const cli_opt opts[] = {
+        {"name", CLI_STR, 1, "TEXT", "the deployment's name", &name, 0, 0},
+        {"location", CLI_STR, 1, "TEXT", "where the cameras are", &location, 0, 0},
+        {"purpose", CLI_STR, 1, "TEXT", "why: whom it looks for", &purpose, 0, 0},
+        {"legal-basis", CLI_STR, 1, "TEXT", "the law it relies on", &legal, 0, 0},
+        {"start", CLI_STR, 1, "TIME", "planned start", &start, 0, 0},
+        {"end", CLI_STR, 1, "TIME", "planned end (not already past)", &end, 0, 0},
+        {"threshold", CLI_REAL, 1, "X", "alert threshold: cosine similarity in the sane range",
+         &thr, 0, 0},
+        {"unusual-threshold-ok", CLI_FLAG, 0, NULL,
+         "confirms that a threshold outside the sane range is meant", &unusual, 0, 0},
+        {"cameras", CLI_STR, 0, "LIST", "free-text list of cameras", &cams, 0, 0},
+        CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_cmd cmd = {"deployment create", "plan a deployment (a draft until authorised)", opts,
+                         NULL, TIME_NOTE};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    if ((r = check_time(&cmd, "start", start)) || (r = check_time(&cmd, "end", end))) return r;
+    json_t *args = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:b}", "name", name, "location",
+                             location, "purpose", purpose, "legal_basis", legal, "start", start,
+                             "end", end, "threshold", thr, "unusual_threshold_ok", unusual);
+    if (args && cams) json_object_set_new(args, "cameras", json_string(cams));
+    return run(&c, cmd.name, LFR_OP_DEPLOYMENT_CREATE, args, human_deployment);
+}
+
+typedef enum { STEP_AUTHORISE, STEP_START, STEP_END } step_kind;
+
+/* authorise, start, end: ID --by NAME [--reason TEXT] (end only) */
+static int dep_step(int argc, char **argv, step_kind k) {
+    static const char *names[] = {"deployment authorise", "deployment start", "deployment end"};
+    static const char *summaries[] = {
+        "authorise a draft: freezes its watchlist (another person than its creator)",
+        "go live: matching starts", "end a deployment: matching stops, retention begins"};
+    static const lfr_op ops[] = {LFR_OP_DEPLOYMENT_AUTHORISE, LFR_OP_DEPLOYMENT_START,
+                                 LFR_OP_DEPLOYMENT_END};
+    lfr_cli_common c = {0};
+    int64_t id = 0;
+    const char *reason = NULL;
+    const cli_opt opts[] = {
+        {"reason", CLI_STR, 0, "TEXT", "why (recorded in the audit log)", &reason, 0, 0},
+        CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_arg args[] = {{"ID", CLI_INT, 1, "the deployment", &id, 1, INT64_MAX}, ARGS_END};
+    const cli_cmd cmd = {names[k], summaries[k], k == STEP_END ? opts : opts + 1, args, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    json_t *a = json_pack("{s:I}", "id", (json_int_t)id);
+    if (a && reason) json_object_set_new(a, "reason", json_string(reason));
+    return run(&c, cmd.name, ops[k], a, human_deployment);
+}
+
+static int dep_authorise(int argc, char **argv) { return dep_step(argc, argv, STEP_AUTHORISE); }
+static int dep_start(int argc, char **argv) { return dep_step(argc, argv, STEP_START); }
+static int dep_end(int argc, char **argv) { return dep_step(argc, argv, STEP_END); }
+
+static void human_amend(json_t *ans) {
+    long long am = jid(ans, "amendment");
+    if (!am) am = ji(ans, "id");
+    printf("amendment %lld proposed: it takes effect when another officer runs "
+           "`openlfr deployment amend-authorise %lld`\n", am, am);
+}
+
+static int dep_amend(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    int64_t id = 0, remove = 0;
+    double thr = NAN;
+    const char *reason = NULL;
+    int unusual = 0;
+    const cli_opt opts[] = {
+        {"threshold", CLI_REAL, 0, "X", "new alert threshold", &thr, 0, 0},
+        {"unusual-threshold-ok", CLI_FLAG, 0, NULL,
+         "confirms that a threshold outside the sane range is meant", &unusual, 0, 0},
+        {"remove-entry", CLI_INT, 0, "ENTRY", "take this watchlist entry off", &remove, 1,
+         INT64_MAX},
+        {"reason", CLI_STR, 1, "TEXT", "why", &reason, 0, 0},
+        CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_arg args[] = {{"ID", CLI_INT, 1, "the deployment", &id, 1, INT64_MAX}, ARGS_END};
+    const cli_cmd cmd = {"deployment amend",
+                         "propose a change to an authorised deployment (another officer "
+                         "authorises it)",
+                         opts, args, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    if (isnan(thr) && !remove)
+        return cli_usage_error(&cmd, "--threshold or --remove-entry is required");
+    json_t *a = json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "reason", reason,
+                          "unusual_threshold_ok", unusual);
+    if (a && !isnan(thr)) json_object_set_new(a, "threshold", json_real(thr));
+    if (a && remove) json_object_set_new(a, "remove_entry", json_integer(remove));
+    return run(&c, cmd.name, LFR_OP_DEPLOYMENT_AMEND, a, human_amend);
+}
+
+static void human_amend_authorised(json_t *ans) {
+    long long am = jid(ans, "amendment");
+    printf("amendment %lld authorised and applied\n", am ? am : ji(ans, "id"));
+}
+
+static int dep_amend_authorise(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    int64_t id = 0;
+    const cli_opt opts[] = {CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_arg args[] = {{"AMENDMENT", CLI_INT, 1, "the proposed amendment", &id, 1, INT64_MAX},
+                            ARGS_END};
+    const cli_cmd cmd = {"deployment amend-authorise",
+                         "authorise and apply an amendment (not its proposer)", opts, args, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    return run(&c, cmd.name, LFR_OP_DEPLOYMENT_AMEND_AUTHORISE,
+               json_pack("{s:I}", "amendment", (json_int_t)id), human_amend_authorised);
+}
+
+static int dep_show(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    int64_t id = 0;
+    const cli_opt opts[] = {CLI_OPT_BY(&c, 0), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_arg args[] = {{"ID", CLI_INT, 1, "the deployment", &id, 1, INT64_MAX}, ARGS_END};
+    const cli_cmd cmd = {"deployment show", "one deployment: its record, threshold meaning, counts",
+                         opts, args, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    return run(&c, cmd.name, LFR_OP_DEPLOYMENT_SHOW, json_pack("{s:I}", "id", (json_int_t)id),
+               human_deployment);
+}
+
+static void human_deployments(json_t *ans) {
+    json_t *list = pick(ans, "deployments"), *d;
+    size_t i;
+    printf("%-5s %-10s %-9s %-8s %-14s %-21s %-21s %s\n", "id", "state", "threshold", "likeness",
+           "false/10k faces", "start", "end", "name");
+    json_array_foreach(list, i, d) {
+        json_t *m = json_object_get(d, "threshold_meaning");
+        printf("%-5lld %-10s %-9.4f %-8.0f %-14.2f %-21s %-21s %s\n", ji(d, "id"), js(d, "state"),
+               jr(d, "threshold"), jr(m, "likeness"), jr(m, "false_alerts_per_10k_faces"),
+               js(d, "planned_start"), js(d, "planned_end"), js(d, "name"));
+    }
+}
+
+static int dep_list(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    const cli_opt opts[] = {CLI_OPT_BY(&c, 0), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_cmd cmd = {"deployment list", "every deployment, one line each", opts, NULL, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    return run(&c, cmd.name, LFR_OP_DEPLOYMENT_LIST, json_object(), human_deployments);
 }
 
 int lfr_cmd_deployment(int argc, char **argv) {
-    if (argc < 2) return deployment_usage();
-    const char *sub = argv[1];
-    const char *name = NULL, *location = NULL, *purpose = NULL, *legal = NULL, *start = NULL,
-               *end = NULL, *thr = NULL, *cams = NULL, *by = NULL, *role = NULL, *db = NULL,
-               *reason = NULL, *remove = NULL;
-    int json = 0, unusual = 0;
-    const dopt o[] = {{"--name", &name, NULL},       {"--location", &location, NULL},
-                      {"--purpose", &purpose, NULL}, {"--legal-basis", &legal, NULL},
-                      {"--start", &start, NULL},     {"--end", &end, NULL},
-                      {"--threshold", &thr, NULL},   {"--cameras", &cams, NULL},
-                      {"--by", &by, NULL},           {"--role", &role, NULL},
-                      {"--db", &db, NULL},           {"--reason", &reason, NULL},
-                      {"--remove-entry", &remove, NULL}, {"--json", NULL, &json},
-                      {"--unusual-threshold-ok", NULL, &unusual}};
-    const char *pos[1] = {NULL};
-    int np = parse(argc - 1, argv + 1, o, (int)(sizeof o / sizeof o[0]), pos, 1);
-    if (np < 0) return deployment_usage();
-    int64_t id = 0;
-    int needs_id = strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0;
-    if (needs_id && (np != 1 || parse_i64(pos[0], &id) != 0)) return deployment_usage();
-    if (!needs_id && np != 0) return deployment_usage();
-
-    lfr_store *s;
-    lfr_err err = {{0}};
-    lfr_status st = LFR_OK;
-    lfr_actor a;
-    int rc;
-    if (!strcmp(sub, "create")) {
-        lfr_deploy_params p = {name, location, purpose, legal, 0, 0, 0, cams, unusual};
-        char *endp = NULL;
-        if (!thr) return deployment_usage();
-        p.threshold = strtof(thr, &endp);
-        if (*endp || parse_time(start, &p.planned_start) || parse_time(end, &p.planned_end)) {
-            fprintf(stderr, "openlfr: bad --threshold, --start or --end\n");
-            return 2;
-        }
-        if ((rc = actor_of(by, role, LFR_ROLE_OPERATOR, &a))) return rc;
-        if (store_open(db, &s)) return 1;
-        st = lfr_deploy_create(s, &p, &a, &id, &err);
-    } else if (!strcmp(sub, "authorise") || !strcmp(sub, "authorize")) {
-        if ((rc = actor_of(by, role, LFR_ROLE_AUTHORISER, &a))) return rc;
-        if (store_open(db, &s)) return 1;
-        st = lfr_deploy_authorise(s, id, &a, &err);
-    } else if (!strcmp(sub, "start")) {
-        if ((rc = actor_of(by, role, LFR_ROLE_AUTHORISER, &a))) return rc;
-        if (store_open(db, &s)) return 1;
-        st = lfr_deploy_start(s, id, &a, &err);
-    } else if (!strcmp(sub, "end")) {
-        if ((rc = actor_of(by, role, LFR_ROLE_AUTHORISER, &a))) return rc;
-        if (store_open(db, &s)) return 1;
-        st = lfr_deploy_end(s, id, &a, reason, &err);
-    } else if (!strcmp(sub, "amend")) {
-        lfr_deploy_amendment am = {reason, 0, 0, 0, unusual};
-        if (thr) {
-            char *endp;
-            am.set_threshold = 1;
-            am.threshold = strtof(thr, &endp);
-            if (*endp) return deployment_usage();
-        }
-        if (remove && parse_i64(remove, &am.remove_entry_id)) return deployment_usage();
-        if ((rc = actor_of(by, role, LFR_ROLE_OPERATOR, &a))) return rc;
-        if (store_open(db, &s)) return 1;
-        int64_t amid = 0;
-        st = lfr_deploy_amend_propose(s, id, &am, &a, &amid, &err);
-        if (st == LFR_OK) {
-            if (json) jprint(json_pack("{s:I, s:I, s:s}", "amendment", (json_int_t)amid,
-                                       "deployment", (json_int_t)id, "state", "proposed"));
-            else printf("amendment %lld proposed for deployment %lld: it takes effect when "
-                        "another officer runs `openlfr deployment amend-authorise %lld`\n",
-                        (long long)amid, (long long)id, (long long)amid);
-            lfr_store_close(s);
-            return 0;
-        }
-    } else if (!strcmp(sub, "amend-authorise")) {
-        if ((rc = actor_of(by, role, LFR_ROLE_AUTHORISER, &a))) return rc;
-        if (store_open(db, &s)) return 1;
-        st = lfr_deploy_amend_authorise(s, id, &a, &err);
-        if (st == LFR_OK) {
-            if (json) jprint(json_pack("{s:I, s:s}", "amendment", (json_int_t)id, "state", "authorised"));
-            else printf("amendment %lld authorised and applied\n", (long long)id);
-            lfr_store_close(s);
-            return 0;
-        }
-    } else if (!strcmp(sub, "show")) {
-        if (store_open(db, &s)) return 1;
-        rc = show_one(s, id, json);
-        lfr_store_close(s);
-        return rc;
-    } else if (!strcmp(sub, "list")) {
-        if (store_open(db, &s)) return 1;
-        lfr_deploy_info *list = NULL;
-        size_t n = 0;
-        st = lfr_deploy_list(s, &list, &n, &err);
-        if (st == LFR_OK) {
-            if (json) {
-                json_t *arr = json_array();
-                for (size_t i = 0; i < n; i++) json_array_append_new(arr, deploy_json(&list[i]));
-                jprint(arr);
-            } else {
-                char t1[32], t2[32];
-                printf("%-5s %-10s %-9s %-8s %-14s %-21s %-21s %s\n", "id", "state", "threshold",
-                       "likeness", "false/10k faces", "start", "end", "name");
-                for (size_t i = 0; i < n; i++) {
-                    lfr_match_threshold_meaning m;
-                    threshold_meaning(&list[i], &m);
-                    printf("%-5lld %-10s %-9.4f %-8.0f %-14.2f %-21s %-21s %s\n", (long long)list[i].id,
-                           lfr_deploy_state_name(list[i].state), (double)list[i].threshold,
-                           m.likeness, m.false_alerts_per_10k,
-                           fmt_time(list[i].planned_start, t1), fmt_time(list[i].planned_end, t2),
-                           list[i].name);
-                }
-            }
-        }
-        lfr_free(list);
-        lfr_store_close(s);
-        return st == LFR_OK ? 0 : lfr_cli_fail("deployment list", st, &err);
-    } else {
-        return deployment_usage();
-    }
-    if (st != LFR_OK) {
-        lfr_store_close(s);
-        return lfr_cli_fail(sub, st, &err);
-    }
-    rc = show_one(s, id, json);
-    lfr_store_close(s);
-    return rc;
+    static const cli_sub subs[] = {
+        {"create", dep_create, "plan a deployment (a draft until authorised)"},
+        {"authorise", dep_authorise, "authorise a draft (another person than its creator)"},
+        {"authorize", dep_authorise, "the same"},
+        {"start", dep_start, "go live: matching starts"},
+        {"end", dep_end, "end a live deployment: matching stops, retention begins"},
+        {"amend", dep_amend, "propose a threshold change or an entry's removal"},
+        {"amend-authorise", dep_amend_authorise, "authorise and apply an amendment"},
+        {"show", dep_show, "one deployment"},
+        {"list", dep_list, "every deployment"},
+        {NULL, NULL, NULL}};
+    return cli_dispatch("deployment", subs, argc, argv);
 }
 
-/* watchlist ----------------------------------------------------------------- */
-static int watchlist_usage(void) {
-    fprintf(stderr, "usage: openlfr watchlist list DEPLOYMENT [--json]\n"
-                    "       openlfr watchlist remove ENTRY --reason TEXT --by NAME [--json]\n"
-                    "       openlfr watchlist add|import ...   (see `openlfr watchlist add`)\n"
-                    "  all take [--db PATH]\n");
-    return 2;
+/* watchlist ------------------------------------------------------------------ */
+static void human_entries(json_t *ans) {
+    json_t *list = pick(ans, "entries"), *e;
+    size_t i;
+    printf("%-6s %-16s %-20s %-19s %-3s %-6s %s\n", "id", "subject_ref", "name", "category", "<18",
+           "images", "reason");
+    json_array_foreach(list, i, e)
+        printf("%-6lld %-16s %-20s %-19s %-3s %-6lld %s\n", ji(e, "id"), js(e, "subject_ref"),
+               js(e, "display_name"), js(e, "category"),
+               json_is_true(json_object_get(e, "under_18")) ? "yes" : "", ji(e, "images"),
+               js(e, "reason"));
+}
+
+static int wl_list(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    int64_t id = 0;
+    const cli_opt opts[] = {CLI_OPT_BY(&c, 0), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_arg args[] = {{"DEPLOYMENT", CLI_INT, 1, "the deployment", &id, 1, INT64_MAX},
+                            ARGS_END};
+    const cli_cmd cmd = {"watchlist list", "the entries of a deployment's watchlist", opts, args,
+                         NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    return run(&c, cmd.name, LFR_OP_WATCHLIST_LIST,
+               json_pack("{s:I}", "deployment", (json_int_t)id), human_entries);
+}
+
+static void human_removed(json_t *ans) {
+    long long id = jid(ans, "entry");
+    printf("watchlist entry %lld removed (images and template deleted)\n", id ? id : ji(ans, "id"));
+}
+
+static int wl_remove(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    int64_t id = 0;
+    const char *reason = NULL;
+    const cli_opt opts[] = {{"reason", CLI_STR, 1, "TEXT", "why it comes off", &reason, 0, 0},
+                            CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_arg args[] = {{"ENTRY", CLI_INT, 1, "the watchlist entry", &id, 1, INT64_MAX},
+                            ARGS_END};
+    const cli_cmd cmd = {"watchlist remove",
+                         "take an entry off a draft's watchlist (images and template deleted)",
+                         opts, args, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    return run(&c, cmd.name, LFR_OP_WATCHLIST_REMOVE,
+               json_pack("{s:I, s:s}", "id", (json_int_t)id, "reason", reason), human_removed);
 }
 
 int lfr_cmd_watchlist(int argc, char **argv) {
-    /* add / import: enrolment with face quality control (cmd_enrol.c) */
-    int rc = lfr_cmd_watchlist_enrol(argc, argv);
-    if (rc != -1) return rc;
-    if (argc < 2) return watchlist_usage();
-    const char *sub = argv[1], *by = NULL, *role = NULL, *db = NULL, *reason = NULL;
-    int json = 0;
-    const dopt o[] = {{"--by", &by, NULL}, {"--role", &role, NULL}, {"--db", &db, NULL},
-                      {"--reason", &reason, NULL}, {"--json", NULL, &json}};
-    const char *pos[1] = {NULL};
-    int64_t id;
-    if (parse(argc - 1, argv + 1, o, (int)(sizeof o / sizeof o[0]), pos, 1) != 1 ||
-        parse_i64(pos[0], &id))
-        return watchlist_usage();
-    lfr_store *s;
-    lfr_err err = {{0}};
-    lfr_status st;
-    if (!strcmp(sub, "list")) {
-        if (store_open(db, &s)) return 1;
-        lfr_watchlist_entry_info *list = NULL;
-        size_t n = 0;
-        st = lfr_deploy_entry_list(s, id, &list, &n, &err);
-        if (st == LFR_OK) {
-            if (json) {
-                json_t *arr = json_array();
-                for (size_t i = 0; i < n; i++) {
-                    const lfr_watchlist_entry_info *e = &list[i];
-                    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:I}",
-                                          "id", (json_int_t)e->id, "deployment", (json_int_t)e->deployment_id,
-                                          "subject_ref", e->subject_ref, "display_name", e->display_name,
-                                          "category", lfr_watchlist_category_name(e->category),
-                                          "reason", e->reason, "image_source", e->image_source,
-                                          "image_date", e->image_date, "added_by", e->added_by,
-                                          "added_at", jtime(e->added_at), "under_18", e->under_18,
-                                          "images", (json_int_t)e->images);
-                    if (j && e->category_other[0])
-                        json_object_set_new(j, "category_other", json_string(e->category_other));
-                    if (j && e->under_18)
-                        json_object_set_new(j, "under_18_justification", json_string(e->under_18_justification));
-                    json_array_append_new(arr, j);
-                }
-                jprint(arr);
-            } else {
-                printf("%-6s %-16s %-20s %-19s %-3s %-6s %s\n", "id", "subject_ref", "name",
-                       "category", "<18", "images", "reason");
-                for (size_t i = 0; i < n; i++)
-                    printf("%-6lld %-16s %-20s %-19s %-3s %-6lld %s\n", (long long)list[i].id,
-                           list[i].subject_ref, list[i].display_name,
-                           lfr_watchlist_category_name(list[i].category), list[i].under_18 ? "yes" : "",
-                           (long long)list[i].images, list[i].reason);
-            }
-        }
-        lfr_free(list);
-        lfr_store_close(s);
-        return st == LFR_OK ? 0 : lfr_cli_fail("watchlist list", st, &err);
-    }
-    if (!strcmp(sub, "remove")) {
-        lfr_actor a;
-        if ((rc = actor_of(by, role, LFR_ROLE_OPERATOR, &a))) return rc;
-        if (store_open(db, &s)) return 1;
-        st = lfr_deploy_entry_remove(s, id, &a, reason, &err);
-        lfr_store_close(s);
-        if (st != LFR_OK) return lfr_cli_fail("watchlist remove", st, &err);
-        if (json) jprint(json_pack("{s:I, s:b}", "entry", (json_int_t)id, "removed", 1));
-        else printf("watchlist entry %lld removed (images and template deleted)\n", (long long)id);
-        return 0;
-    }
-    return watchlist_usage();
+    static const cli_sub subs[] = {
+        {"add", lfr_cmd_watchlist_add, "enrol one person from a photo (quality-controlled)"},
+        {"import", lfr_cmd_watchlist_import, "enrol many from a directory and a CSV manifest"},
+        {"list", wl_list, "the entries of a deployment's watchlist"},
+        {"remove", wl_remove, "take an entry off"},
+        {NULL, NULL, NULL}};
+    return cli_dispatch("watchlist", subs, argc, argv);
 }
 
-/* audit --------------------------------------------------------------------- */
-typedef struct show_ctx {
-    int json;
-    json_t *arr;
-} show_ctx;
+/* audit ---------------------------------------------------------------------- */
+static void human_verify(json_t *ans) {
+    if (json_is_true(json_object_get(ans, "ok")))
+        printf("audit log intact: %lld records, %lld anchors checked, head seq %lld hash %s\n",
+               ji(ans, "records"), ji(ans, "anchors"), ji(ans, "head_seq"), js(ans, "head_hash"));
+    else
+        printf("AUDIT LOG TAMPERED: first bad record %lld: %s\n", ji(ans, "first_bad_seq"),
+               js(ans, "reason"));
+}
 
-static int show_record(const lfr_audit_record *r, void *vctx) {
-    show_ctx *c = vctx;
-    char h[65], t[32];
-    lfr_audit_hash_hex(r->hash, h);
-    if (c->json) {
-        json_error_t je;
-        json_t *d = json_loads(r->details, 0, &je);
-        json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:s}", "seq", (json_int_t)r->seq,
-                              "at", jtime(r->at), "actor", r->actor, "role", r->role, "action",
-                              r->action, "deployment",
-                              r->deployment_id ? json_integer(r->deployment_id) : json_null(),
-                              "details", d ? d : json_string(r->details), "hash", h);
-        json_array_append_new(c->arr, o);
-    } else {
+static int audit_verify(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    const cli_opt opts[] = {CLI_OPT_BY(&c, 0), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_cmd cmd = {"audit verify",
+                         "check the hash chain and the published anchors (exit 1 if tampered)",
+                         opts, NULL, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    json_t *ans = NULL;
+    if ((r = call(&c, cmd.name, LFR_OP_AUDIT_VERIFY, json_object(), &ans))) return r;
+    show(&c, ans, human_verify);
+    r = json_is_true(json_object_get(ans, "ok")) ? 0 : 1;
+    json_decref(ans);
+    return r;
+}
+
+static void human_records(json_t *ans) {
+    json_t *list = pick(ans, "records"), *rec;
+    size_t i;
+    json_array_foreach(list, i, rec) {
         char dep[24] = "-";
-        if (r->deployment_id) snprintf(dep, sizeof dep, "%lld", (long long)r->deployment_id);
-        printf("%-6lld %s %-22s %-20s %-4s %-24s %s %.16s\n", (long long)r->seq, fmt_time(r->at, t),
-               r->action, r->actor, dep, r->role, r->details, h);
+        if (ji(rec, "deployment")) snprintf(dep, sizeof dep, "%lld", ji(rec, "deployment"));
+        char *details = json_dumps(json_object_get(rec, "details"), JSON_COMPACT | JSON_SORT_KEYS |
+                                                                       JSON_ENCODE_ANY |
+                                                                       JSON_REAL_PRECISION(15));
+        printf("%-6lld %s %-22s %-20s %-4s %-24s %s %.16s\n", ji(rec, "seq"), js(rec, "at"),
+               js(rec, "action"), js(rec, "actor"), dep, js(rec, "role"), details ? details : "",
+               js(rec, "hash"));
+        free(details);
     }
-    return 0;
 }
 
-static int audit_usage(void) {
-    fprintf(stderr, "usage: openlfr audit verify [--json]\n"
-                    "       openlfr audit show [--deployment D] [--from SEQ] [--limit N] [--json]\n"
-                    "       openlfr audit anchor [--json]\n"
-                    "  all take [--db PATH]\n");
-    return 2;
+static int audit_show(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    int64_t d = 0, f = 0, l = 0;
+    const cli_opt opts[] = {
+        {"deployment", CLI_INT, 0, "D", "only records about this deployment", &d, 1, INT64_MAX},
+        {"from", CLI_INT, 0, "SEQ", "from this record on", &f, 1, INT64_MAX},
+        {"limit", CLI_INT, 0, "N", "at most N records", &l, 1, INT64_MAX},
+        CLI_OPT_BY(&c, 0), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_cmd cmd = {"audit show", "the audit records, oldest first", opts, NULL, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    json_t *a = json_object();
+    if (a && d) json_object_set_new(a, "deployment", json_integer(d));
+    if (a && f) json_object_set_new(a, "from", json_integer(f));
+    if (a && l) json_object_set_new(a, "limit", json_integer(l));
+    return run(&c, cmd.name, LFR_OP_AUDIT_SHOW, a, human_records);
+}
+
+static void human_anchor(json_t *ans) {
+    json_t *an = pick(ans, "anchor");
+    printf("anchor %lld at %s: audit log head seq %lld hash %s\n(publish this line: "
+           "`openlfr audit verify` checks the log still contains it)\n",
+           ji(an, "anchor") ? ji(an, "anchor") : ji(an, "id"), js(an, "at"), ji(an, "seq"),
+           js(an, "hash"));
+}
+
+static int audit_anchor(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    const cli_opt opts[] = {CLI_OPT_BY(&c, 0), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_cmd cmd = {"audit anchor", "record the head of the log: a line to publish", opts,
+                         NULL, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    return run(&c, cmd.name, LFR_OP_AUDIT_ANCHOR, json_object(), human_anchor);
 }
 
 int lfr_cmd_audit(int argc, char **argv) {
-    if (argc < 2) return audit_usage();
-    const char *sub = argv[1], *db = NULL, *dep = NULL, *from = NULL, *limit = NULL;
-    int json = 0;
-    const dopt o[] = {{"--db", &db, NULL}, {"--deployment", &dep, NULL}, {"--from", &from, NULL},
-                      {"--limit", &limit, NULL}, {"--json", NULL, &json}};
-    const char *pos[1];
-    if (parse(argc - 1, argv + 1, o, (int)(sizeof o / sizeof o[0]), pos, 0) != 0) return audit_usage();
-    int64_t d = 0, f = 1, l = 0;
-    if ((dep && parse_i64(dep, &d)) || (from && parse_i64(from, &f)) || (limit && parse_i64(limit, &l)))
-        return audit_usage();
-    lfr_store *s;
-    lfr_err err = {{0}};
-    lfr_status st;
-    char h[65];
-    if (!strcmp(sub, "verify")) {
-        if (store_open(db, &s)) return 1;
-        lfr_audit_report rep;
-        st = lfr_audit_verify(s, &rep, &err);
-        lfr_store_close(s);
-        if (st != LFR_OK && st != LFR_ERR_INTEGRITY) return lfr_cli_fail("audit verify", st, &err);
-        lfr_audit_hash_hex(rep.head_hash, h);
-        if (json) {
-            json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s}", "ok", rep.ok, "records",
-                                  (json_int_t)rep.records, "anchors", (json_int_t)rep.anchors,
-                                  "head_seq", (json_int_t)rep.head_seq, "head_hash", rep.head_seq ? h : "");
-            if (!rep.ok) {
-                json_object_set_new(j, "first_bad_seq", json_integer(rep.bad_seq));
-                json_object_set_new(j, "reason", json_string(rep.reason));
-            }
-            jprint(j);
-        } else if (rep.ok) {
-            printf("audit log intact: %lld records, %lld anchors checked, head seq %lld hash %s\n",
-                   (long long)rep.records, (long long)rep.anchors, (long long)rep.head_seq,
-                   rep.head_seq ? h : "-");
-        } else {
-            printf("AUDIT LOG TAMPERED: first bad record %lld: %s\n", (long long)rep.bad_seq, rep.reason);
-        }
-        return rep.ok ? 0 : 1;
-    }
-    if (!strcmp(sub, "show")) {
-        if (store_open(db, &s)) return 1;
-        show_ctx c = {json, json ? json_array() : NULL};
-        st = lfr_audit_each(s, d, f, l, show_record, &c, &err);
-        lfr_store_close(s);
-        if (json) jprint(c.arr);
-        return st == LFR_OK ? 0 : lfr_cli_fail("audit show", st, &err);
-    }
-    if (!strcmp(sub, "anchor")) {
-        if (store_open(db, &s)) return 1;
-        lfr_audit_anchor_info an;
-        st = lfr_audit_anchor(s, &an, &err);
-        lfr_store_close(s);
-        if (st != LFR_OK) return lfr_cli_fail("audit anchor", st, &err);
-        lfr_audit_hash_hex(an.hash, h);
-        char t[32];
-        if (json)
-            jprint(json_pack("{s:I, s:o, s:I, s:s}", "anchor", (json_int_t)an.id, "at", jtime(an.at),
-                             "seq", (json_int_t)an.seq, "hash", h));
-        else
-            printf("anchor %lld at %s: audit log head seq %lld hash %s\n(publish this line: "
-                   "`openlfr audit verify` checks the log still contains it)\n",
-                   (long long)an.id, fmt_time(an.at, t), (long long)an.seq, h);
-        return 0;
-    }
-    return audit_usage();
+    static const cli_sub subs[] = {
+        {"verify", audit_verify, "check the hash chain and anchors"},
+        {"show", audit_show, "print the records"},
+        {"anchor", audit_anchor, "record the head of the log to publish"},
+        {NULL, NULL, NULL}};
+    return cli_dispatch("audit", subs, argc, argv);
 }
 
-/* purge --------------------------------------------------------------------- */
+/* purge ---------------------------------------------------------------------- */
+static void human_purge(json_t *ans) {
+    json_t *p = pick(ans, "report");
+    printf("deleted: %lld watchlists (%lld entries, %lld images), %lld alerts, %lld photo "
+           "checks; %lld deployments purged; %lld receipts in the audit log\n",
+           ji(p, "watchlists"), ji(p, "entries"), ji(p, "images"), ji(p, "alerts"),
+           ji(p, "photo_checks"), ji(p, "deployments_purged"), ji(p, "receipts"));
+}
+
 int lfr_cmd_purge(int argc, char **argv) {
-    const char *db = NULL, *wh = NULL, *ad = NULL, *cd = NULL;
-    int json = 0;
-    const dopt o[] = {{"--db", &db, NULL}, {"--watchlist-hours", &wh, NULL},
-                      {"--alert-days", &ad, NULL}, {"--check-days", &cd, NULL},
-                      {"--json", NULL, &json}};
-    const char *pos[1];
-    lfr_retention_rules r;
-    lfr_retention_rules_default(&r);
-    int64_t v;
-    if (parse(argc, argv, o, (int)(sizeof o / sizeof o[0]), pos, 0) != 0 ||
-        (wh && (parse_i64(wh, &v) || v < 0 || (r.watchlist_after_end_s = v * 3600, 0))) ||
-        (ad && (parse_i64(ad, &v) || v < 0 || (r.alerts_s = v * 86400, 0))) ||
-        (cd && (parse_i64(cd, &v) || v < 0 || (r.photo_checks_s = v * 86400, 0)))) {
-        fprintf(stderr, "usage: openlfr purge [--watchlist-hours H (24)] [--alert-days D (31)] "
-                        "[--check-days D (31)] [--json] [--db PATH]\n");
-        return 2;
+    lfr_cli_common c = {0};
+    int64_t wh = -1, ad = -1, cd = -1;
+    const cli_opt opts[] = {
+        {"watchlist-hours", CLI_INT, 0, "H",
+         "delete watchlists H hours after the end (config watchlist_after_end_s; 24)", &wh, 0,
+         24 * 30},
+        {"alert-days", CLI_INT, 0, "D", "delete alerts after D days (config alerts_keep_s; 31)",
+         &ad, 1, 365},
+        {"check-days", CLI_INT, 0, "D",
+         "delete photo checks after D days (config checks_keep_s; 31)", &cd, 1, 365},
+        CLI_OPT_BY(&c, 0), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_cmd cmd = {"purge", "apply the retention rules: delete what is due, with receipts",
+                         opts, NULL, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    lfr_config cfg;
+    if ((r = lfr_cli_config(&c, &cfg))) return r;
+    struct {
+        const char *key;
+        int64_t v, unit;
+    } set[] = {{"watchlist_after_end_s", wh, 3600}, {"alerts_keep_s", ad, 86400},
+               {"checks_keep_s", cd, 86400}};
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
+        if (set[i].v < 0) continue;
+        char v[32];
+        snprintf(v, sizeof v, "%lld", (long long)(set[i].v * set[i].unit));
+        lfr_err err = {{0}};
+        lfr_status st = lfr_config_set(&cfg, set[i].key, v, &err);
+        if (st != LFR_OK) return cli_usage_error(&cmd, "%s", err.msg);
     }
-    lfr_store *s;
-    if (store_open(db, &s)) return 1;
-    lfr_err err = {{0}};
-    lfr_purge_report rep;
-    lfr_status st = lfr_deploy_purge(s, lfr_store_now(s), &r, &rep, &err);
-    lfr_store_close(s);
-    if (st != LFR_OK) return lfr_cli_fail("purge", st, &err);
-    if (json)
-        jprint(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "watchlists",
-                         (json_int_t)rep.watchlists, "entries", (json_int_t)rep.entries,
-                         "images", (json_int_t)rep.images, "alerts", (json_int_t)rep.alerts,
-                         "alert_images", (json_int_t)rep.alert_images, "photo_checks",
-                         (json_int_t)rep.photo_checks, "photo_check_images",
-                         (json_int_t)rep.photo_check_images, "deployments_purged",
-                         (json_int_t)rep.deployments_purged, "receipts", (json_int_t)rep.receipts));
-    else
-        printf("deleted: %lld watchlists (%lld entries, %lld images), %lld alerts, %lld photo "
-               "checks; %lld deployments purged; %lld receipts in the audit log\n",
-               (long long)rep.watchlists, (long long)rep.entries, (long long)rep.images,
-               (long long)rep.alerts, (long long)rep.photo_checks, (long long)rep.deployments_purged,
-               (long long)rep.receipts);
-    return 0;
+    json_t *ans = NULL;
+    r = lfr_cli_call(&cfg, cmd.name, c.by ? c.by : READER, 0, LFR_OP_RETENTION_PURGE, NULL, NULL,
+                     0, &ans);
+    if (r == 0) show(&c, ans, human_purge);
+    json_decref(ans);
+    return r;
 }

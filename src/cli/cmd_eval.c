@@ -32,6 +32,7 @@
 #include "enrol/enrol.h"
 #include "face/face.h"
 #include "match/match.h"
+#include "opt.h"
 
 /* A growable array of strings (person names) with lookup. */
 typedef struct {
@@ -190,16 +191,15 @@ static void all_pairs_print(const all_pairs *r) {
 static int cmd_ident(int argc, char **argv) {
     const char *ids = NULL, *dir = NULL;
     int json = 0;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--ids") && i + 1 < argc) ids = argv[++i];
-        else if (!strcmp(argv[i], "--images") && i + 1 < argc) dir = argv[++i];
-        else if (!strcmp(argv[i], "--json")) json = 1;
-        else ids = NULL, i = argc;
-    }
-    if (!ids || !dir) {
-        fprintf(stderr, "usage: openlfr eval ident --ids FILE --images DIR [--json]\n");
-        return 2;
-    }
+    const cli_opt opts[] = {
+        {"ids", CLI_STR, 1, "FILE", "lines \"file identity\"", &ids, 0, 0},
+        {"images", CLI_STR, 1, "DIR", "where the files are", &dir, 0, 0},
+        {"json", CLI_FLAG, 0, NULL, "print the result as JSON", &json, 0, 0},
+        CLI_END};
+    const cli_cmd cmd = {"eval ident", "identification accuracy on whole scenes (largest face)",
+                         opts, NULL, NULL};
+    int parsed = cli_parse(&cmd, argc, argv);
+    if (parsed != CLI_OK) return CLI_EXIT(parsed);
     FILE *f = fopen(ids, "r");
     if (!f) {
         fprintf(stderr, "openlfr: cannot open %s\n", ids);
@@ -271,16 +271,14 @@ static char *photo_path(const char *dir, const char *name, int idx, char *buf, s
 static int cmd_verify(int argc, char **argv) {
     const char *pairs = NULL, *dir = NULL;
     int json = 0;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--pairs") && i + 1 < argc) pairs = argv[++i];
-        else if (!strcmp(argv[i], "--images") && i + 1 < argc) dir = argv[++i];
-        else if (!strcmp(argv[i], "--json")) json = 1;
-        else pairs = NULL, i = argc;
-    }
-    if (!pairs || !dir) {
-        fprintf(stderr, "usage: openlfr eval verify --pairs FILE --images DIR [--json]\n");
-        return 2;
-    }
+    const cli_opt opts[] = {
+        {"pairs", CLI_STR, 1, "FILE", "LFW pairs.txt (10 folds)", &pairs, 0, 0},
+        {"images", CLI_STR, 1, "DIR", "LFW images/", &dir, 0, 0},
+        {"json", CLI_FLAG, 0, NULL, "print the result as JSON", &json, 0, 0},
+        CLI_END};
+    const cli_cmd cmd = {"eval verify", "verification accuracy on LFW pairs", opts, NULL, NULL};
+    int parsed = cli_parse(&cmd, argc, argv);
+    if (parsed != CLI_OK) return CLI_EXIT(parsed);
     FILE *f = fopen(pairs, "r");
     if (!f) {
         fprintf(stderr, "openlfr: cannot open %s\n", pairs);
@@ -428,18 +426,19 @@ static int cmp_det(const void *a, const void *b) {
 
 static int cmd_detect_eval(int argc, char **argv) {
     const char *gt = NULL, *dir = NULL;
-    int json = 0, limit = 1 << 30;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--wider-gt") && i + 1 < argc) gt = argv[++i];
-        else if (!strcmp(argv[i], "--images") && i + 1 < argc) dir = argv[++i];
-        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--json")) json = 1;
-        else gt = NULL, i = argc;
-    }
-    if (!gt || !dir) {
-        fprintf(stderr, "usage: openlfr eval detect --wider-gt FILE --images DIR [--json] [--limit N]\n");
-        return 2;
-    }
+    int json = 0;
+    int64_t limit = 1 << 30;
+    const cli_opt opts[] = {
+        {"wider-gt", CLI_STR, 1, "FILE", "WIDER FACE ground truth (wider_face_val_bbx_gt.txt)", &gt,
+         0, 0},
+        {"images", CLI_STR, 1, "DIR", "WIDER images/", &dir, 0, 0},
+        {"limit", CLI_INT, 0, "N", "at most N images", &limit, 1, 1 << 30},
+        {"json", CLI_FLAG, 0, NULL, "print the result as JSON", &json, 0, 0},
+        CLI_END};
+    const cli_cmd cmd = {"eval detect", "detection precision/recall on WIDER FACE", opts, NULL,
+                         NULL};
+    int parsed = cli_parse(&cmd, argc, argv);
+    if (parsed != CLI_OK) return CLI_EXIT(parsed);
     FILE *f = fopen(gt, "r");
     if (!f) {
         fprintf(stderr, "openlfr: cannot open %s\n", gt);
@@ -600,21 +599,21 @@ static int cmd_detect_eval(int argc, char **argv) {
  * the threshold.  FPIR: non-mated probes that return any entry. */
 static int cmd_watchlist_eval(int argc, char **argv) {
     const char *dir = NULL;
-    int n_enrol = 1000, n_non = 2000, json = 0;
-    float thr = LFR_MATCH_DEFAULT_THRESHOLD;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--lfw") && i + 1 < argc) dir = argv[++i];
-        else if (!strcmp(argv[i], "--enrolled") && i + 1 < argc) n_enrol = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--non-enrolled") && i + 1 < argc) n_non = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--threshold") && i + 1 < argc) thr = strtof(argv[++i], NULL);
-        else if (!strcmp(argv[i], "--json")) json = 1;
-        else dir = NULL, i = argc;
-    }
-    if (!dir || n_enrol < 1 || n_non < 0) {
-        fprintf(stderr, "usage: openlfr eval watchlist --lfw DIR [--enrolled N] [--non-enrolled M] "
-                        "[--threshold T] [--json]   (DIR holds people.txt and images/)\n");
-        return 2;
-    }
+    int64_t n_enrol = 1000, n_non = 2000;
+    int json = 0;
+    double thr_d = LFR_MATCH_DEFAULT_THRESHOLD;
+    const cli_opt opts[] = {
+        {"lfw", CLI_STR, 1, "DIR", "LFW: holds people.txt and images/", &dir, 0, 0},
+        {"enrolled", CLI_INT, 0, "N", "people enrolled (default 1000)", &n_enrol, 1, 100000},
+        {"non-enrolled", CLI_INT, 0, "M", "people never enrolled (default 2000)", &n_non, 0, 100000},
+        {"threshold", CLI_REAL, 0, "T", "alert threshold (cosine)", &thr_d, 0, 0},
+        {"json", CLI_FLAG, 0, NULL, "print the result as JSON", &json, 0, 0},
+        CLI_END};
+    const cli_cmd cmd = {"eval watchlist", "open-set identification: FNIR and FPIR on LFW", opts,
+                         NULL, NULL};
+    int parsed = cli_parse(&cmd, argc, argv);
+    if (parsed != CLI_OK) return CLI_EXIT(parsed);
+    float thr = (float)thr_d;
     char path[4096], line[512], name[256];
     snprintf(path, sizeof path, "%s/people.txt", dir);
     FILE *f = fopen(path, "r");
@@ -770,13 +769,11 @@ static int cmd_watchlist_eval(int argc, char **argv) {
 }
 
 int lfr_cmd_eval(int argc, char **argv) {
-    if (argc >= 2 && !strcmp(argv[1], "verify")) return cmd_verify(argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "detect")) return cmd_detect_eval(argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "ident")) return cmd_ident(argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "watchlist")) return cmd_watchlist_eval(argc, argv);
-    fprintf(stderr, "usage: openlfr eval verify --pairs FILE --images DIR [--json]\n"
-                    "       openlfr eval detect --wider-gt FILE --images DIR [--json]\n"
-                    "       openlfr eval ident --ids FILE --images DIR [--json]\n"
-                    "       openlfr eval watchlist --lfw DIR [--enrolled N] [--non-enrolled M]\n");
-    return 2;
+    static const cli_sub subs[] = {
+        {"verify", cmd_verify, "verification accuracy on LFW pairs"},
+        {"detect", cmd_detect_eval, "detection precision/recall on WIDER FACE"},
+        {"ident", cmd_ident, "identification accuracy on whole scenes"},
+        {"watchlist", cmd_watchlist_eval, "open-set identification: FNIR and FPIR on LFW"},
+        {NULL, NULL, NULL}};
+    return cli_dispatch("eval", subs, argc, argv);
 }

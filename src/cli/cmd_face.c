@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "face/face.h"
 #include "match/match.h"
+#include "opt.h"
 
 typedef struct face_run {
     lfr_face_engine *engine;
@@ -148,22 +149,24 @@ static void print_table(const char *path, json_t *o) {
 }
 
 static int detect_or_embed(int argc, char **argv, int embed) {
-    int json = 0, bad = 0, nimg = 0;
+    int json = 0, bad = 0;
     const char *list = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
-        else if (embed && !strcmp(argv[i], "--list") && i + 1 < argc) list = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "usage: openlfr %s [--json]%s IMAGE...\n", argv[0],
-                    embed ? " [--list FILE]" : "");
-            return 2;
-        } else nimg++;
-    }
-    if (nimg == 0 && !list) {
-        fprintf(stderr, "usage: openlfr %s [--json]%s IMAGE...\n", argv[0],
-                embed ? " [--list FILE]" : "");
-        return 2;
-    }
+    cli_list images = {{0}, NULL, 0};
+    const cli_opt opts[] = {
+        {"list", CLI_STR, 0, "FILE", "also the images named in FILE, one path a line", &list, 0, 0},
+        {"json", CLI_FLAG, 0, NULL, "one JSON object per image per line", &json, 0, 0},
+        CLI_END};
+    const cli_arg args[] = {{"IMAGE", CLI_LIST, 0, "JPEG or PNG photos", &images, 0, 0},
+                            {NULL, CLI_STR, 0, NULL, NULL, 0, 0}};
+    const cli_cmd cmd = {embed ? "embed" : "detect",
+                         embed ? "find faces and describe each as a 192-d unit vector"
+                               : "find faces: boxes, landmarks, scores, quality",
+                         embed ? opts : opts + 1 /* detect: no --list */, args,
+                         "An unreadable image gets an \"error\" and the run goes on; the exit "
+                         "code is 1 if any image failed."};
+    int pr = cli_parse(&cmd, argc, argv);
+    if (pr != CLI_OK) return CLI_EXIT(pr);
+    if (images.n == 0 && !list) return cli_usage_error(&cmd, "IMAGE is required");
     face_run r;
     if (lfr_cli_face_open(&r)) return 1;
     FILE *lf = NULL;
@@ -173,14 +176,10 @@ static int detect_or_embed(int argc, char **argv, int embed) {
         return 1;
     }
     char line[4096];
-    int ai = 1;
+    int ai = 0;
     for (;;) {
         const char *path = NULL;
-        while (ai < argc && !path) {
-            if (!strcmp(argv[ai], "--json")) ai++;
-            else if (!strcmp(argv[ai], "--list")) ai += 2;
-            else path = argv[ai++];
-        }
+        if (ai < images.n) path = images.v[ai++];
         if (!path && lf) {
             while (!path && fgets(line, sizeof line, lf)) {
                 line[strcspn(line, "\r\n")] = 0;
@@ -210,10 +209,16 @@ int lfr_cmd_detect(int argc, char **argv) { return detect_or_embed(argc, argv, 0
 int lfr_cmd_embed(int argc, char **argv) { return detect_or_embed(argc, argv, 1); }
 
 int lfr_cmd_compare(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: openlfr compare IMAGE_A IMAGE_B\n");
-        return 2;
-    }
+    const char *img[2] = {NULL, NULL};
+    const cli_opt opts[] = {CLI_END};
+    const cli_arg args[] = {{"IMAGE_A", CLI_STR, 1, "a photo", &img[0], 0, 0},
+                            {"IMAGE_B", CLI_STR, 1, "another photo", &img[1], 0, 0},
+                            {NULL, CLI_STR, 0, NULL, NULL, 0, 0}};
+    const cli_cmd cmd = {"compare", "similarity of the largest faces of two photos", opts, args,
+                         "Prints the cosine, the calibrated likeness (0-100) and the false-match "
+                         "rate at that score (docs/likeness.md)."};
+    int pr = cli_parse(&cmd, argc, argv);
+    if (pr != CLI_OK) return CLI_EXIT(pr);
     face_run r;
     if (lfr_cli_face_open(&r)) return 1;
     float e[2][LFR_FACE_EMB_DIM];
@@ -222,13 +227,13 @@ int lfr_cmd_compare(int argc, char **argv) {
         lfr_status st;
         float *emb = NULL;
         int n = 0;
-        json_t *o = lfr_cli_face_image(&r, argv[1 + k], 1, &st, &emb, NULL, &n);
+        json_t *o = lfr_cli_face_image(&r, img[k], 1, &st, &emb, NULL, &n);
         if (st != LFR_OK) {
-            fprintf(stderr, "openlfr: %s: %s\n", argv[1 + k],
+            fprintf(stderr, "openlfr: %s: %s\n", img[k],
                     json_string_value(json_object_get(o, "error")));
             rc = 1;
         } else if (n == 0) {
-            fprintf(stderr, "openlfr: %s: no face found\n", argv[1 + k]);
+            fprintf(stderr, "openlfr: %s: no face found\n", img[k]);
             rc = 1;
         } else {
             memcpy(e[k], emb, sizeof e[k]); /* faces are sorted largest first */
@@ -240,7 +245,7 @@ int lfr_cmd_compare(int argc, char **argv) {
         float s = lfr_face_similarity(e[0], e[1]);
         lfr_match_threshold_meaning m;
         lfr_match_threshold_info(s, 1, &m);
-        json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f}", "a", argv[1], "b", argv[2], "cosine",
+        json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f}", "a", img[0], "b", img[1], "cosine",
                               floor(s * 1e6 + 0.5) / 1e6, "likeness", floor(m.likeness * 10 + 0.5) / 10,
                               "false_match_rate", m.fmr);
         char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;

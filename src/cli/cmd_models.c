@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "convert/convert.h"
 #include "nn/nn.h"
+#include "opt.h"
 
 static void sha256_hex(const uint8_t *buf, size_t len, char out[65]) {
     unsigned char h[crypto_hash_sha256_BYTES];
@@ -24,13 +25,12 @@ static int cmp_str(const void *a, const void *b) {
 
 int lfr_cmd_models(int argc, char **argv) {
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) json = 1;
-        else {
-            fprintf(stderr, "usage: openlfr models [--json]\n");
-            return 2;
-        }
-    }
+    const cli_opt opts[] = {{"json", CLI_FLAG, 0, NULL, "one JSON object per model", &json, 0, 0},
+                            CLI_END};
+    const cli_cmd cmd = {"models", "list installed models: source package, version, sha256",
+                         opts, NULL, "The models directory is $OPENLFR_MODELS, default ./models."};
+    int pr = cli_parse(&cmd, argc, argv);
+    if (pr != CLI_OK) return CLI_EXIT(pr);
     if (sodium_init() < 0) return lfr_cli_fail("libsodium", LFR_ERR_INTERNAL, NULL);
     const char *dir = lfr_cli_models_dir();
     DIR *d = opendir(dir);
@@ -103,39 +103,36 @@ int lfr_cmd_models(int argc, char **argv) {
 
 int lfr_cmd_convert(int argc, char **argv) {
     const char *arch = NULL, *in = NULL, *out = NULL;
+    cli_list meta = {{0}, NULL, 0};
+    const cli_opt opts[] = {
+        {"arch", CLI_STR, 1, "ARCH", "network: rfb, onet, mobilefacenet, pnet or rnet", &arch, 0, 0},
+        {"meta", CLI_LIST, 0, "KEY=VALUE", "metadata stored in the model (source, licence, ...)",
+         &meta, 0, 0},
+        CLI_END};
+    const cli_arg args[] = {{"INPUT", CLI_STR, 1, "the ONNX or TFLite network", &in, 0, 0},
+                            {"OUTPUT", CLI_STR, 1, "the .lfrm model to write", &out, 0, 0},
+                            {NULL, CLI_STR, 0, NULL, NULL, 0, 0}};
+    const cli_cmd cmd = {"convert", "convert an ONNX/TFLite network to an .lfrm model", opts, args,
+                         NULL};
+    int pr = cli_parse(&cmd, argc, argv);
+    if (pr != CLI_OK) return CLI_EXIT(pr);
+    if (meta.n > LFR_MAX_MODEL_META - 4)
+        return cli_usage_error(&cmd, "--meta: at most %d entries", LFR_MAX_MODEL_META - 4);
     const char *kv[2 * LFR_MAX_MODEL_META + 1];
     char *owned[LFR_MAX_MODEL_META];
     int nkv = 0, nowned = 0, rc = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc) {
-            arch = argv[++i];
-        } else if (strcmp(argv[i], "--meta") == 0 && i + 1 < argc) {
-            char *s = lfr_strdup(argv[++i]);
-            char *eq = s ? strchr(s, '=') : NULL;
-            if (!eq || nowned >= LFR_MAX_MODEL_META - 4) {
-                fprintf(stderr, "openlfr: convert: --meta wants key=value\n");
-                lfr_free(s);
-                rc = 2;
-                goto done;
-            }
-            *eq = 0;
-            owned[nowned++] = s;
-            kv[nkv++] = s;
-            kv[nkv++] = eq + 1;
-        } else if (!in) {
-            in = argv[i];
-        } else if (!out) {
-            out = argv[i];
-        } else {
-            in = NULL;
-            break;
+    for (int i = 0; i < meta.n; i++) {
+        char *s = lfr_strdup(meta.v[i]);
+        char *eq = s ? strchr(s, '=') : NULL;
+        if (!eq) {
+            lfr_free(s);
+            rc = cli_usage_error(&cmd, "--meta: '%s' is not key=value", meta.v[i]);
+            goto done;
         }
-    }
-    if (!arch || !in || !out) {
-        fprintf(stderr, "usage: openlfr convert --arch rfb|onet|mobilefacenet|pnet|rnet "
-                        "[--meta key=value]... INPUT OUTPUT.lfrm\n");
-        rc = 2;
-        goto done;
+        *eq = 0;
+        owned[nowned++] = s;
+        kv[nkv++] = s;
+        kv[nkv++] = eq + 1;
     }
     kv[nkv] = NULL;
     lfr_err err = {{0}};

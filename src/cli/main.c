@@ -26,14 +26,18 @@ static const struct {
     {"watchlist", lfr_cmd_watchlist, "a deployment's watchlist: list, remove, add, import"},
     {"audit", lfr_cmd_audit, "the hash-chained audit log: verify, show, anchor"},
     {"purge", lfr_cmd_purge, "apply the retention rules: delete what is due, with receipts"},
+    {"user", lfr_cmd_user, "accounts: add (the first admin needs no --by), list, disable, passwd"},
     {"scan", lfr_cmd_scan, "live recognition on cameras/files for one live deployment (JSON alerts)"},
+    {"serve", lfr_cmd_serve, "the van's HTTPS server: API, live events, cameras, retention, web"},
 };
 
 static void usage(FILE *f) {
     fprintf(f, "usage: openlfr COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nenvironment: OPENLFR_MODELS (models directory, default ./models), "
+    fprintf(f, "\n`openlfr COMMAND --help` lists a command's options.\n"
+               "environment: OPENLFR_<KEY> sets any configuration option (OPENLFR_DB, "
+               "OPENLFR_KEY_FILE,\n  OPENLFR_MODELS, ...: `openlfr serve --help` lists them), "
                "OPENLFR_LOG (debug|info|warn|error)\n");
 }
 
