@@ -6,7 +6,7 @@
 #   make SANITIZE=thread test   the same under ThreadSanitizer (build-tsan/)
 #   make valgrind   the test binaries under valgrind memcheck
 #   make bench      engine benchmarks against ONNX Runtime -> bench/results.md
-#   make demo       run the product on the face-api demo photos
+#   make demo       the van's server with a live demo deployment (Ctrl-C stops it)
 #   make setup      install Debian packages and fetch/convert the models
 #   make check-layers  the module layering rule (part of make test)
 #
@@ -150,7 +150,7 @@ $(BUILD)/bench_face: bench/bench_face.c $(BUILD)/libopenlfr.a
 
 demo: deps
 	@$(MAKE) --no-print-directory models
-	@tools/demo.sh $(BUILD)
+	@tools/demo.sh $(DEMO_ARGS) $(BUILD)
 
 clean:
 	rm -rf build build-san

@@ -12,6 +12,7 @@
  *  - with OPENLFR_DATA: LFW verification on 400 of the official pairs
  *    reaches >= 99 % at the best threshold.
  */
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "face/face.h"
 #include "harness.h"
+#include "video/video.h"
 
 /* Cosine threshold at FAR 1e-3 measured on LFW (docs/accuracy.md:
  * `openlfr eval verify --pairs lfw/pairs.txt --images lfw/images`). */
@@ -116,16 +118,19 @@ static void test_golden_photos(void) {
             worst_lm = fmax(worst_lm, dl);
             worst_cos = fmin(worst_cos, dot);
             if (db > 3 || dl > 3 || dot < 0.99)
-                fprintf(stderr, "  %s face %zu: box %.2f px, landmarks %.2f px, cosine %.4f\n",
-                        name, k, db, dl, dot);
+                fprintf(stderr, "  %s face %zu: box %.2f px, landmarks %.2f px, cosine %.4f, yaw %.1f\n",
+                        name, k, db, dl, dot, f->q.yaw);
             /* Boxes and landmarks within 3 px at the detector's scale;
-             * embeddings cosine >= 0.99, except for profile faces (|yaw|
-             * > 45, outside what recognition or enrolment accepts), where
+             * embeddings cosine >= 0.99, except for turned faces, where
              * a landmark error of a pixel or two moves the alignment more:
-             * >= 0.97 (docs/accuracy.md). */
+             * >= 0.97 (docs/accuracy.md).  "Turned" was |yaw| > 45 by the
+             * old 2D nose-offset estimate, which is 33 degrees by the 3D
+             * fit (the mean face: offset / half eye distance = 1.089 tan
+             * yaw, and asin(1.089 tan 33) = 45); sample2's face 1 is -39.7
+             * by the fit. */
             CHECK(db <= 3);
             CHECK(dl <= 3);
-            CHECK(dot >= (fabsf(f->q.yaw) > 45 ? 0.97 : 0.99));
+            CHECK(dot >= (fabsf(f->q.yaw) > 33 ? 0.97 : 0.99));
             sum_cos += dot;
             /* Our alignment and embedding given the reference's landmarks:
              * the rest of the pipeline reproduces the reference exactly. */
@@ -387,6 +392,453 @@ static void test_lfw_quick(void) {
     CHECK(acc >= 0.99);
 }
 
+/* Head pose ------------------------------------------------------------------ */
+
+/* The old estimate (asin of the nose's offset along the eye line in half eye
+ * distances), kept here only to compare against. */
+static float old_yaw(const float lm[5][2]) {
+    float ex = lm[1][0] - lm[0][0], ey = lm[1][1] - lm[0][1], d = sqrtf(ex * ex + ey * ey);
+    float mx = (lm[0][0] + lm[1][0]) / 2, my = (lm[0][1] + lm[1][1]) / 2;
+    float t = ((lm[2][0] - mx) * ex + (lm[2][1] - my) * ey) / (d * d / 2);
+    return asinf(fmaxf(-1, fminf(1, t))) * 180.0f / (float)M_PI;
+}
+
+/* Landmarks of the mean face turned by known angles give those angles back
+ * (exactly, and within a few degrees with 2 % landmark noise); the signs are
+ * the documented ones. */
+static void test_pose_synthetic(void) {
+    double worst = 0, worst_noisy = 0;
+    uint32_t s = 7;
+    for (int yaw = -60; yaw <= 60; yaw += 15)
+        for (int pitch = -30; pitch <= 30; pitch += 15)
+            for (int roll = -30; roll <= 30; roll += 30) {
+                float lm[5][2], y, p, r;
+                lfr_face_pose_project((float)yaw, (float)pitch, (float)roll, 3.0f, 500, 400, lm);
+                CHECK_STATUS(lfr_face_pose(lm, &y, &p, &r), LFR_OK);
+                worst = fmax(worst, fmax(fabs(y - yaw), fmax(fabs(p - pitch), fabs(r - roll))));
+                /* +-1.8 px uniform noise on a 106 px eye distance */
+                for (int i = 0; i < 5; i++)
+                    for (int a = 0; a < 2; a++) {
+                        s = s * 1664525u + 1013904223u;
+                        lm[i][a] += ((float)(s >> 8) / 16777216.0f - 0.5f) * 3.6f;
+                    }
+                CHECK_STATUS(lfr_face_pose(lm, &y, &p, &r), LFR_OK);
+                if (abs(pitch) <= 15)
+                    worst_noisy = fmax(worst_noisy, fabs(y - yaw));
+            }
+    fprintf(stderr, "  synthetic poses: worst error %.4f deg exact, yaw %.2f deg with noise\n", worst,
+            worst_noisy);
+    CHECK(worst < 0.05);
+    CHECK(worst_noisy < 6);
+    /* Signs: yaw > 0 moves the nose to the image's right, pitch > 0 moves it
+     * up towards the eyes, roll > 0 lowers the image-right eye. */
+    float f0[5][2], t[5][2];
+    lfr_face_pose_project(0, 0, 0, 1, 0, 0, f0);
+    lfr_face_pose_project(20, 0, 0, 1, 0, 0, t);
+    CHECK(t[2][0] > f0[2][0] + 1);
+    lfr_face_pose_project(0, 20, 0, 1, 0, 0, t);
+    CHECK(t[2][1] < f0[2][1] - 1);
+    lfr_face_pose_project(0, 0, 20, 1, 0, 0, t);
+    CHECK(t[1][1] > t[0][1] + 1);
+    /* A moderate turn: the old 2D estimate read 30 degrees as about 39. */
+    lfr_face_pose_project(30, 0, 0, 1, 0, 0, t);
+    float y, p, r;
+    CHECK_STATUS(lfr_face_pose(t, &y, &p, &r), LFR_OK);
+    fprintf(stderr, "  30 deg turn: 3D fit %.1f, old 2D %.1f\n", y, old_yaw(t));
+    CHECK_NEAR(y, 30, 0.05);
+    CHECK(old_yaw(t) > 35);
+    /* Degenerate input. */
+    float bad[5][2] = {{1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}};
+    CHECK_STATUS(lfr_face_pose(bad, &y, &p, &r), LFR_ERR_INVALID_ARG);
+    bad[0][0] = NAN;
+    CHECK_STATUS(lfr_face_pose(bad, &y, &p, &r), LFR_ERR_INVALID_ARG);
+}
+
+/* Every face of `im` and of its mirror image: the sum of the two yaws
+ * (0 for an antisymmetric estimate).  Returns the faces compared. */
+static int mirror_yaws(const lfr_image *im, double *sum_abs, double *worst, int *opposite,
+                       int *turned) {
+    lfr_image fl = {0};
+    lfr_err err = {{0}};
+    if (lfr_image_flip_h(im, &fl) != LFR_OK) return 0;
+    lfr_face *faces, a[64];
+    int na = 0, nb = 0, n = 0;
+    CHECK_STATUS(lfr_face_detect(ctx, im, NULL, &faces, &na, &err), LFR_OK);
+    if (na > 64) na = 64;
+    memcpy(a, faces, sizeof a[0] * (size_t)na);
+    CHECK_STATUS(lfr_face_detect(ctx, &fl, NULL, &faces, &nb, &err), LFR_OK);
+    for (int i = 0; i < na; i++) {
+        if (a[i].q.eye_dist < 20) continue; /* landmarks of tiny faces are noise */
+        float cx = im->w - (a[i].box[0] + a[i].box[2] / 2), cy = a[i].box[1] + a[i].box[3] / 2;
+        int best = -1;
+        float bd = 1e9f;
+        for (int k = 0; k < nb; k++) {
+            float dx = faces[k].box[0] + faces[k].box[2] / 2 - cx;
+            float dy = faces[k].box[1] + faces[k].box[3] / 2 - cy;
+            if (dx * dx + dy * dy < bd) bd = dx * dx + dy * dy, best = k;
+        }
+        if (best < 0 || bd > 0.04f * a[i].box[2] * a[i].box[2]) continue;
+        double sum = fabs(a[i].q.yaw + faces[best].q.yaw);
+        *sum_abs += sum;
+        *worst = fmax(*worst, sum);
+        if (fabsf(a[i].q.yaw) >= 10) {
+            (*turned)++;
+            *opposite += (a[i].q.yaw > 0) != (faces[best].q.yaw > 0);
+        }
+        n++;
+    }
+    lfr_image_free(&fl);
+    return n;
+}
+
+static void test_pose_mirror(void) {
+    double sum = 0, worst = 0;
+    int n = 0, opposite = 0, turned = 0;
+    for (int k = 1; k <= 6; k++) {
+        char name[32];
+        lfr_image im = {0};
+        snprintf(name, sizeof name, "sample%d.jpg", k);
+        CHECK(load_photo(name, &im) == 0);
+        if (!im.px) continue;
+        n += mirror_yaws(&im, &sum, &worst, &opposite, &turned);
+        lfr_image_free(&im);
+    }
+    fprintf(stderr, "  demo photos: %d faces, |yaw + mirrored yaw| mean %.2f worst %.2f deg; "
+                    "%d/%d turned faces (|yaw| >= 10) have the opposite sign mirrored\n",
+            n, n ? sum / n : 0, worst, opposite, turned);
+    CHECK(n >= 15);
+    CHECK(n && sum / n < 4);
+    CHECK(worst < 8);
+    CHECK_EQ_INT(opposite, turned);
+    const char *data = harness_data_dir();
+    if (!data) SKIP("OPENLFR_DATA not set: the LFW mirror check is not run");
+    /* The first photo of every 40th LFW person (people.txt order). */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lfw/people.txt", data);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char line[512];
+    int row = 0;
+    sum = worst = 0;
+    n = opposite = turned = 0;
+    while (fgets(line, sizeof line, f)) {
+        char who[256];
+        int cnt;
+        if (sscanf(line, "%255s %d", who, &cnt) != 2 || row++ % 40) continue;
+        lfr_image im = {0};
+        lfr_err err = {{0}};
+        snprintf(path, sizeof path, "%s/lfw/images/%s/%s_0001.jpg", data, who, who);
+        if (lfr_image_load(path, &im, &err) != LFR_OK) continue;
+        n += mirror_yaws(&im, &sum, &worst, &opposite, &turned);
+        lfr_image_free(&im);
+    }
+    fclose(f);
+    fprintf(stderr, "  LFW: %d faces, |yaw + mirrored yaw| mean %.2f worst %.2f deg; "
+                    "%d/%d turned faces have the opposite sign mirrored\n",
+            n, n ? sum / n : 0, worst, opposite, turned);
+    CHECK(n >= 80);
+    CHECK(n && sum / n < 4);
+    CHECK(turned > 10 && opposite >= turned * 95 / 100);
+}
+
+/* RMS distance of a series to its 5-point running median. */
+static double roughness(const float *v, int n) {
+    double s = 0;
+    int k = 0;
+    for (int i = 2; i + 2 < n; i++) {
+        float w[5];
+        memcpy(w, v + i - 2, sizeof w);
+        for (int a = 1; a < 5; a++)
+            for (int b = a; b > 0 && w[b - 1] > w[b]; b--) {
+                float t = w[b];
+                w[b] = w[b - 1];
+                w[b - 1] = t;
+            }
+        s += (v[i] - w[2]) * (v[i] - w[2]);
+        k++;
+    }
+    return k ? sqrt(s / k) : 0;
+}
+
+/* The Hamilton clip, frames 83-209: one performer turns from about +10 to
+ * -40 degrees and back (no cut).  The yaw of the largest face follows a
+ * smooth curve: small frame-to-frame jitter, smaller than the old 2D
+ * estimate's, which also saturated at -90. */
+static void test_pose_clip(void) {
+    const char *data = harness_data_dir();
+    if (!data) SKIP("OPENLFR_DATA not set: the turning-face clip is not checked");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/video/hamilton/short_hamilton_clip.mp4", data);
+    lfr_video_opts o = {.url = path, .wait_consumer = 1};
+    lfr_camera *cam = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_camera_start(&o, &cam, &err), LFR_OK);
+    if (!cam) return;
+    enum { FIRST = 83, LAST = 209 };
+    float yn[LAST], yo[LAST], lo = 90, hi = -90;
+    int n = 0, frames = 0;
+    lfr_frame fr;
+    while (frames < LAST && lfr_camera_next(cam, &fr, 5000) == LFR_OK) {
+        frames++;
+        lfr_face *faces;
+        int nf = 0;
+        if (frames >= FIRST &&
+            lfr_face_detect(ctx, &fr.img, NULL, &faces, &nf, &err) == LFR_OK && nf > 0) {
+            yn[n] = faces[0].q.yaw;
+            yo[n] = old_yaw(faces[0].lm);
+            lo = fminf(lo, yn[n]), hi = fmaxf(hi, yn[n]);
+            n++;
+        }
+        lfr_image_free(&fr.img);
+    }
+    lfr_camera_stop(cam);
+    double rn = roughness(yn, n), ro = roughness(yo, n);
+    fprintf(stderr, "  clip frames %d-%d: %d faces, yaw %.1f..%.1f deg, RMS from the 5-frame median "
+                    "%.2f deg (old 2D %.2f)\n", FIRST, LAST, n, lo, hi, rn, ro);
+    CHECK_EQ_INT(n, LAST - FIRST + 1);
+    CHECK(lo < -30 && hi > 5);
+    CHECK(rn < 2.5);
+    CHECK(rn < ro / 2);
+}
+
+/* Faces that fill the photo ------------------------------------------------- */
+
+/* A tight crop of the largest face of sample photo `name` (side `t` x the
+ * box's longer side, centred on the box), compared with a loose crop (3 x
+ * the box) of the same photo, both at full resolution.  k = 0 with the
+ * default parameters, k = 1 as before (no padding, edges replicated):
+ * found[k], mean landmark distance to the loose crop's landmarks in eye
+ * distances lm[k], cosine to the loose crop's embedding cs[k], whether a
+ * padded pass ran padded[k]. */
+typedef struct tight_result {
+    int found[2], padded[2];
+    double lm[2];
+    float cs[2], eye_dist;
+} tight_result;
+
+static tight_result tight_crop_case(const char *name, float t) {
+    tight_result r = {{0, 0}, {0, 0}, {-1, -1}, {-1, -1}, 0};
+    lfr_image im = {0}, loose = {0}, crop = {0};
+    CHECK(load_photo(name, &im) == 0);
+    if (!im.px) return r;
+    lfr_face *faces;
+    int n = 0;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_face_detect(ctx, &im, NULL, &faces, &n, &err), LFR_OK);
+    CHECK(n >= 1);
+    if (n < 1) goto out;
+    float *b = faces[0].box;
+    CHECK_STATUS(lfr_image_crop(&im, (int)(b[0] - b[2]), (int)(b[1] - b[3]), (int)(3 * b[2]),
+                                (int)(3 * b[3]), &loose), LFR_OK);
+    CHECK_STATUS(lfr_face_detect(ctx, &loose, NULL, &faces, &n, &err), LFR_OK);
+    CHECK(n >= 1);
+    if (n < 1) goto out;
+    lfr_face full = faces[lfr_face_pick_central(faces, n, loose.w, loose.h)];
+    r.eye_dist = full.q.eye_dist;
+    float ef[LFR_FACE_EMB_DIM], ec[LFR_FACE_EMB_DIM];
+    CHECK_STATUS(lfr_face_embed(ctx, &loose, &full, 1, ef, &err), LFR_OK);
+    float side = t * fmaxf(full.box[2], full.box[3]);
+    int x0 = (int)lroundf(full.box[0] + full.box[2] / 2 - side / 2);
+    int y0 = (int)lroundf(full.box[1] + full.box[3] / 2 - side / 2), s = (int)lroundf(side);
+    CHECK_STATUS(lfr_image_crop(&loose, x0, y0, s, s, &crop), LFR_OK);
+    for (int k = 0; k < 2; k++) {
+        lfr_face_params p = lfr_face_params_default;
+        if (k) p.pad_policy = LFR_FACE_PAD_OFF, p.pad_grey = -1, p.crop_fill = -1;
+        long runs = lfr_face_ctx_padded_runs(ctx);
+        CHECK_STATUS(lfr_face_detect(ctx, &crop, &p, &faces, &n, &err), LFR_OK);
+        r.padded[k] = (int)(lfr_face_ctx_padded_runs(ctx) - runs);
+        r.found[k] = n > 0;
+        if (n < 1) continue;
+        lfr_face g = faces[0];
+        r.lm[k] = 0;
+        for (int q = 0; q < 5; q++)
+            r.lm[k] += hypot(g.lm[q][0] + x0 - full.lm[q][0], g.lm[q][1] + y0 - full.lm[q][1]) / 5 /
+                       full.q.eye_dist;
+        CHECK_STATUS(lfr_face_embed(ctx, &crop, &g, 1, ec, &err), LFR_OK);
+        r.cs[k] = lfr_face_similarity(ef, ec);
+    }
+    fprintf(stderr, "  %s, largest face (eye distance %.0f px) cut to %.2f x its box (%dx%d): %s%s, "
+                    "landmarks %.3f eye distances from the loose crop's, cosine %.3f; before: %s, "
+                    "%.3f, %.3f\n",
+            name, full.q.eye_dist, t, s, s, r.found[0] ? "found" : "NOT found",
+            r.padded[0] ? " by the padded pass" : "", r.lm[0], r.cs[0],
+            r.found[1] ? "found" : "not found", r.lm[1], r.cs[1]);
+out:
+    lfr_image_free(&crop);
+    lfr_image_free(&loose);
+    lfr_image_free(&im);
+    return r;
+}
+
+/* Faces cut by the photo's edge.  Cut to 0.6-0.7 x their box, two demo
+ * faces are missed without padding; the padded pass finds them, with
+ * landmarks within 0.06 eye distances (6 px) of the uncut photo's and an
+ * embedding close to it.  Cut to 0.8, the first pass finds the face and
+ * the grey border of the aligned crop keeps its embedding closer to the
+ * uncut one's than replicated edges do. */
+static void test_tight_crop(void) {
+    static const struct {
+        const char *name;
+        float t;
+    } missed[] = {{"sample5.jpg", 0.6f}, {"sample6.jpg", 0.7f}};
+    for (int i = 0; i < 2; i++) {
+        tight_result r = tight_crop_case(missed[i].name, missed[i].t);
+        CHECK(r.found[0] && r.padded[0] == 1);
+        CHECK(!r.found[1]);
+        CHECK(r.lm[0] >= 0 && r.lm[0] <= 0.06);
+        CHECK(r.cs[0] >= 0.85);
+    }
+    static const char *found[] = {"sample4.jpg", "sample5.jpg"};
+    for (int i = 0; i < 2; i++) {
+        tight_result r = tight_crop_case(found[i], 0.8f);
+        CHECK(r.found[0] && r.found[1] && r.padded[0] == 0);
+        CHECK(r.lm[0] <= 0.1);
+        CHECK(r.cs[0] >= 0.88);
+        CHECK(r.cs[0] > r.cs[1] + 0.03);
+    }
+}
+
+/* Where the aligned crop reaches past the frame, it is filled with
+ * params.crop_fill (black by default; 77 here), not with the frame's edge
+ * pixels repeated; a face with on_border = 0 (a zeroed struct, or
+ * crop_fill < 0) keeps replication. */
+static void test_aligned_border(void) {
+    lfr_image im = {0}, crop = {0}, a = {0}, b = {0};
+    CHECK(load_photo("sample1.jpg", &im) == 0);
+    if (!im.px) return;
+    lfr_face *faces;
+    int n = 0;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_face_detect(ctx, &im, NULL, &faces, &n, &err), LFR_OK);
+    if (n < 1) return;
+    float *bx = faces[0].box;
+    CHECK_STATUS(lfr_image_crop(&im, (int)bx[0], (int)bx[1], (int)bx[2], (int)bx[3], &crop), LFR_OK);
+    CHECK_STATUS(lfr_face_detect(ctx, &crop, NULL, &faces, &n, &err), LFR_OK);
+    CHECK(n >= 1);
+    if (n < 1) goto out;
+    CHECK_EQ_INT(faces[0].on_border, 1);
+    CHECK_EQ_INT(faces[0].border_grey, 0);
+    lfr_face_params p = lfr_face_params_default;
+    p.crop_fill = 77;
+    CHECK_STATUS(lfr_face_detect(ctx, &crop, &p, &faces, &n, &err), LFR_OK);
+    CHECK(n >= 1);
+    if (n < 1) goto out;
+    CHECK_EQ_INT(faces[0].border_grey, 77);
+    lfr_face f = faces[0];
+    CHECK_STATUS(lfr_face_align(&crop, &f, &a), LFR_OK);
+    f.on_border = 0;
+    CHECK_STATUS(lfr_face_align(&crop, &f, &b), LFR_OK);
+    /* The aligned crop's top-left corner lies above the tight crop. */
+    int grey = 1, same = 1;
+    for (int c = 0; c < 3; c++) grey &= a.px[c] == 77, same &= a.px[c] == b.px[c];
+    CHECK(grey);
+    CHECK(!same);
+    /* crop_fill < 0: replication, as before. */
+    p.crop_fill = -1;
+    CHECK_STATUS(lfr_face_detect(ctx, &crop, &p, &faces, &n, &err), LFR_OK);
+    CHECK(n >= 1 && faces[0].on_border == 0);
+out:
+    lfr_image_free(&a);
+    lfr_image_free(&b);
+    lfr_image_free(&crop);
+    lfr_image_free(&im);
+}
+
+/* A padded pass only where a big face nears the frame's edge: not for the
+ * demo photos or a loose crop; always with LFR_FACE_PAD_ALWAYS, never with
+ * LFR_FACE_PAD_OFF. */
+static void test_pad_policy(void) {
+    lfr_image im = {0}, tight = {0};
+    CHECK(load_photo("sample1.jpg", &im) == 0);
+    if (!im.px) return;
+    lfr_face *faces;
+    int n = 0;
+    lfr_err err = {{0}};
+    long r0 = lfr_face_ctx_padded_runs(ctx);
+    CHECK_STATUS(lfr_face_detect(ctx, &im, NULL, &faces, &n, &err), LFR_OK);
+    CHECK_EQ_INT(lfr_face_ctx_padded_runs(ctx), r0);
+    if (n < 1) return;
+    int n_full = n;
+    float *bx = faces[0].box;
+    CHECK_STATUS(lfr_image_crop(&im, (int)bx[0], (int)bx[1], (int)bx[2], (int)bx[3], &tight), LFR_OK);
+    lfr_face_params p = lfr_face_params_default;
+    p.pad_policy = LFR_FACE_PAD_OFF;
+    CHECK_STATUS(lfr_face_detect(ctx, &tight, &p, &faces, &n, &err), LFR_OK);
+    CHECK_EQ_INT(lfr_face_ctx_padded_runs(ctx), r0);
+    p.pad_policy = LFR_FACE_PAD_ALWAYS;
+    CHECK_STATUS(lfr_face_detect(ctx, &im, &p, &faces, &n, &err), LFR_OK);
+    CHECK_EQ_INT(lfr_face_ctx_padded_runs(ctx), r0 + 1);
+    /* The merge keeps the first pass's faces that the padded pass (at a
+     * lower resolution) did not find. */
+    CHECK_EQ_INT(n, n_full);
+    lfr_image_free(&tight);
+    lfr_image_free(&im);
+}
+
+/* UTKFace's 200x200 chips, where the face fills the image: impostor scores
+ * between different adult white men (the issue's measurement, here on 40
+ * photos = 780 pairs).  With the grey border the median is far lower than
+ * with the edges replicated (docs/quality.md). */
+static void test_utk_impostors(void) {
+    const char *data = harness_data_dir();
+    if (!data) SKIP("OPENLFR_DATA not set: UTKFace impostor scores are not checked");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/utkface/images", data);
+    DIR *dh = opendir(dir);
+    CHECK(dh != NULL);
+    if (!dh) return;
+    enum { N = 40 };
+    static char names[N][256];
+    int nn = 0;
+    struct dirent *de;
+    while ((de = readdir(dh)) && nn < N) {
+        int age, g, r;
+        if (sscanf(de->d_name, "%d_%d_%d_", &age, &g, &r) == 3 && age >= 18 && g == 0 && r == 0)
+            snprintf(names[nn++], sizeof names[0], "%s", de->d_name);
+    }
+    closedir(dh);
+    CHECK_EQ_INT(nn, N);
+    static float emb[2][N][LFR_FACE_EMB_DIM];
+    int ok[N];
+    for (int i = 0; i < nn; i++) {
+        char path[4096 + 512];
+        snprintf(path, sizeof path, "%s/%.255s", dir, names[i]);
+        lfr_image im = {0};
+        lfr_err err = {{0}};
+        lfr_face *faces;
+        int n = 0;
+        ok[i] = lfr_image_load(path, &im, &err) == LFR_OK &&
+                lfr_face_detect(ctx, &im, NULL, &faces, &n, &err) == LFR_OK && n > 0;
+        if (ok[i]) {
+            lfr_face f = faces[0];
+            ok[i] = lfr_face_embed(ctx, &im, &f, 1, emb[0][i], &err) == LFR_OK;
+            f.on_border = 0; /* as before: edges replicated */
+            ok[i] = ok[i] && lfr_face_embed(ctx, &im, &f, 1, emb[1][i], &err) == LFR_OK;
+        }
+        lfr_image_free(&im);
+    }
+    float med[2];
+    for (int k = 0; k < 2; k++) {
+        static float sc[N * N / 2];
+        int np = 0;
+        for (int i = 0; i < nn; i++)
+            for (int j = i + 1; j < nn; j++)
+                if (ok[i] && ok[j]) sc[np++] = lfr_face_similarity(emb[k][i], emb[k][j]);
+        for (int a = 1; a < np; a++)
+            for (int b = a; b > 0 && sc[b - 1] > sc[b]; b--) {
+                float t = sc[b];
+                sc[b] = sc[b - 1];
+                sc[b - 1] = t;
+            }
+        med[k] = np ? sc[np / 2] : 1;
+    }
+    fprintf(stderr, "  UTKFace adult white men, %d chips: median impostor cosine %.3f "
+                    "(edges replicated: %.3f)\n", nn, med[0], med[1]);
+    CHECK(med[0] < 0.12);
+    CHECK(med[1] > med[0] + 0.08);
+}
+
 int main(void) {
     if (setup() != 0) {
         printf("face: 0 passed, 1 failed\n");
@@ -399,6 +851,13 @@ int main(void) {
     RUN(test_no_faces);
     RUN(test_corrupt_input);
     RUN(test_lfw_quick);
+    RUN(test_pose_synthetic);
+    RUN(test_pose_mirror);
+    RUN(test_pose_clip);
+    RUN(test_tight_crop);
+    RUN(test_aligned_border);
+    RUN(test_pad_policy);
+    RUN(test_utk_impostors);
     lfr_face_ctx_destroy(ctx);
     lfr_face_engine_destroy(engine);
     return harness_done("face");

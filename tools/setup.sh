@@ -55,11 +55,14 @@ libavutil-dev                    # camera sources: FFmpeg options, frames, error
 libavdevice-dev                  # V4L2 webcams (src/video)
 ffmpeg                           # tests/test_video.c makes its clips and stream servers with it
 libmicrohttpd-dev                # the HTTPS server (src/http)
-libgnutls28-dev                  # TLS for the server; the van's own certificate authority
+libgnutls28-dev                  # TLS for the server; the van CA (its own certificate authority)
 libqrencode-dev                  # device pairing QR codes
-libunistring-dev                 # Unicode NFKC and scripts: comparing officers' names
+libunistring-dev                 # Unicode NFKC and scripts: comparing the names of officers
 curl                             # tests talk HTTPS to the real server
 wrk                              # make bench: requests per second on the server
+chromium                         # tests/test_web.sh: the console and the officers app in a real browser
+fonts-dejavu-core                # text in the screenshots of the browser tests
+fonts-liberation                 # Arial/Helvetica metrics for the web screens
 '
 
 die() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }

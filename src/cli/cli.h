@@ -39,6 +39,7 @@ int lfr_cmd_watchlist(int argc, char **argv);
 int lfr_cmd_audit(int argc, char **argv);
 int lfr_cmd_purge(int argc, char **argv);
 int lfr_cmd_user(int argc, char **argv);   /* cmd_user.c: accounts */
+int lfr_cmd_camera(int argc, char **argv); /* cmd_camera.c: a deployment's cameras */
 int lfr_cmd_scan(int argc, char **argv);  /* cmd_scan.c: the live pipeline without the server */
 int lfr_cmd_serve(int argc, char **argv); /* cmd_serve.c: the van's HTTPS server */
 

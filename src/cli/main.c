@@ -27,6 +27,7 @@ static const struct {
     {"audit", lfr_cmd_audit, "the hash-chained audit log: verify, show, anchor"},
     {"purge", lfr_cmd_purge, "apply the retention rules: delete what is due, with receipts"},
     {"user", lfr_cmd_user, "accounts: add (the first admin needs no --by), list, disable, passwd"},
+    {"camera", lfr_cmd_camera, "a deployment's cameras: add, remove, list"},
     {"scan", lfr_cmd_scan, "live recognition on cameras/files for one live deployment (JSON alerts)"},
     {"serve", lfr_cmd_serve, "the van's HTTPS server: API, live events, cameras, retention, web"},
 };

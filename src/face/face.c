@@ -21,6 +21,12 @@ const lfr_face_params lfr_face_params_default = {
     .min_face = 20.0f,
     .max_faces = 64,
     .use_onet = 1,
+    .pad_policy = LFR_FACE_PAD_AT_EDGE,
+    .pad = 0.25f,
+    .pad_grey = 128,
+    .crop_fill = 0,
+    .pad_near = 0.05f,
+    .pad_min_face = 0.2f,
 };
 
 /* ArcFace 112x112 5-point template. */
@@ -77,6 +83,10 @@ struct lfr_face_ctx {
     lfr_image work;    /* the frame at the detector's working size */
     float sx, sy;      /* working -> frame scale */
     lfr_face *faces;   /* capacity MAX_CANDIDATES */
+    lfr_face *faces2;  /* the padded pass's faces, capacity MAX_CANDIDATES */
+    lfr_image padded;  /* the padded frame of the last padded pass */
+    lfr_image canvas;  /* embedding: the frame on a constant border */
+    long padded_runs;  /* padded passes made (lfr_face_ctx_padded_runs) */
     float *cand;       /* MAX_CANDIDATES x 5: x1 y1 x2 y2 score */
 };
 
@@ -128,8 +138,9 @@ lfr_status lfr_face_ctx_new(const lfr_face_engine *e, lfr_face_ctx **out) {
     lfr_status st = lfr_nn_ctx_new(e->rfb.m, LFR_NN_BACKEND_DNNL, &c->rfb[0].ctx);
     if (st == LFR_OK) {
         c->faces = lfr_calloc(MAX_CANDIDATES, sizeof *c->faces);
+        c->faces2 = lfr_calloc(MAX_CANDIDATES, sizeof *c->faces2);
         c->cand = lfr_calloc(MAX_CANDIDATES * 5, sizeof *c->cand);
-        if (!c->faces || !c->cand) st = LFR_ERR_NOMEM;
+        if (!c->faces || !c->faces2 || !c->cand) st = LFR_ERR_NOMEM;
     }
     if (st != LFR_OK) {
         lfr_face_ctx_destroy(c);
@@ -145,8 +156,11 @@ void lfr_face_ctx_destroy(lfr_face_ctx *c) {
     for (int i = 0; i <= ONET_BATCH; i++) lfr_nn_ctx_destroy(c->onet[i]);
     for (int i = 0; i <= MFN_BATCH; i++) lfr_nn_ctx_destroy(c->mfn[i]);
     lfr_free(c->faces);
+    lfr_free(c->faces2);
     lfr_free(c->cand);
     lfr_image_free(&c->work);
+    lfr_image_free(&c->padded);
+    lfr_image_free(&c->canvas);
     lfr_free(c);
 }
 
@@ -213,6 +227,8 @@ static lfr_nn_ctx *rfb_for(lfr_face_ctx *c, int dw, int dh, lfr_err *err, lfr_st
 }
 
 long lfr_face_ctx_rfb_plans(const lfr_face_ctx *c) { return c->rfb_plans; }
+
+long lfr_face_ctx_padded_runs(const lfr_face_ctx *c) { return c->padded_runs; }
 
 /* Runs RFB; writes up to MAX_CANDIDATES boxes (frame px) after NMS into
  * c->cand, returns their count or a negative status. */
@@ -292,34 +308,220 @@ static int run_rfb(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *
     return kept;
 }
 
+/* Head pose ------------------------------------------------------------------ */
+
+/* The mean 5-point 3D face (face.h): x and y are the ArcFace template made
+ * left-right symmetric (the 2D mean of frontal faces as the 5-point
+ * detectors place their points), origin at the eyes' midpoint; z is the
+ * depth of the same points in the mean Multi-PIE 68-point 3D face (eye
+ * centre = mean of its 6 eye contour points, nose tip = point 30, mouth
+ * corners = 48 and 54), scaled by the ratio of the two inter-eye distances
+ * and measured from the eyes' plane, towards the camera. */
+const float lfr_face_mean_shape[5][3] = {
+    {-17.6186f, 0.0f, 0.0f},       {17.6186f, 0.0f, 0.0f},     {0.0f, 20.1377f, 19.1861f},
+    {-14.5903f, 40.6859f, -0.7458f}, {14.5903f, 40.6859f, -0.7458f}};
+
+#define DEG ((double)M_PI / 180.0)
+
+/* R = Rz(roll) Rx(pitch) Ry(yaw), angles in radians; x right, y down, z
+ * towards the camera. */
+static void pose_rotation(double yaw, double pitch, double roll, double r[3][3]) {
+    double cy = cos(yaw), sy = sin(yaw), cp = cos(pitch), sp = sin(pitch);
+    double cr = cos(roll), sr = sin(roll);
+    double ry[3][3] = {{cy, 0, sy}, {0, 1, 0}, {-sy, 0, cy}};
+    double rx[3][3] = {{1, 0, 0}, {0, cp, -sp}, {0, sp, cp}};
+    double rz[3][3] = {{cr, -sr, 0}, {sr, cr, 0}, {0, 0, 1}};
+    double t[3][3];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            t[i][j] = 0;
+            for (int k = 0; k < 3; k++) t[i][j] += rx[i][k] * ry[k][j];
+        }
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            r[i][j] = 0;
+            for (int k = 0; k < 3; k++) r[i][j] += rz[i][k] * t[k][j];
+        }
+}
+
+void lfr_face_pose_project(float yaw, float pitch, float roll, float scale, float cx, float cy,
+                           float lm[5][2]) {
+    double r[3][3];
+    pose_rotation(yaw * DEG, pitch * DEG, roll * DEG, r);
+    for (int i = 0; i < 5; i++) {
+        const float *X = lfr_face_mean_shape[i];
+        lm[i][0] = (float)(cx + scale * (r[0][0] * X[0] + r[0][1] * X[1] + r[0][2] * X[2]));
+        lm[i][1] = (float)(cy + scale * (r[1][0] * X[0] + r[1][1] * X[1] + r[1][2] * X[2]));
+    }
+}
+
+/* Sum of squared residuals of the scaled orthographic projection of the
+ * centred mean shape (xc) with parameters q = {scale, yaw, pitch, roll}
+ * against the centred landmarks (uc); residuals into res[10] if not NULL. */
+static double pose_cost(const double q[4], const double xc[5][3], const double uc[5][2],
+                        double *res) {
+    double r[3][3], c = 0;
+    pose_rotation(q[1], q[2], q[3], r);
+    for (int i = 0; i < 5; i++)
+        for (int a = 0; a < 2; a++) {
+            double v = uc[i][a] - q[0] * (r[a][0] * xc[i][0] + r[a][1] * xc[i][1] + r[a][2] * xc[i][2]);
+            if (res) res[i * 2 + a] = v;
+            c += v * v;
+        }
+    return c;
+}
+
+/* Solves the 4x4 system a x = b (Gaussian elimination, partial pivoting);
+ * returns 0 if singular. */
+static int solve4(double a[4][4], double b[4], double x[4]) {
+    for (int k = 0; k < 4; k++) {
+        int piv = k;
+        for (int i = k + 1; i < 4; i++)
+            if (fabs(a[i][k]) > fabs(a[piv][k])) piv = i;
+        if (fabs(a[piv][k]) < 1e-15) return 0;
+        for (int j = 0; j < 4; j++) {
+            double t = a[k][j];
+            a[k][j] = a[piv][j];
+            a[piv][j] = t;
+        }
+        double t = b[k];
+        b[k] = b[piv];
+        b[piv] = t;
+        for (int i = k + 1; i < 4; i++) {
+            double f = a[i][k] / a[k][k];
+            for (int j = k; j < 4; j++) a[i][j] -= f * a[k][j];
+            b[i] -= f * b[k];
+        }
+    }
+    for (int k = 3; k >= 0; k--) {
+        double s = b[k];
+        for (int j = k + 1; j < 4; j++) s -= a[k][j] * x[j];
+        x[k] = s / a[k][k];
+    }
+    return 1;
+}
+
+/* Levenberg-Marquardt on {scale, yaw, pitch, roll}; the translation is
+ * eliminated by centring both point sets (its least-squares value). */
+lfr_status lfr_face_pose(const float lm[5][2], float *yaw, float *pitch, float *roll) {
+    *yaw = *pitch = *roll = 0;
+    double xc[5][3], uc[5][2], mx[3] = {0}, mu[2] = {0};
+    for (int i = 0; i < 5; i++) {
+        if (!isfinite(lm[i][0]) || !isfinite(lm[i][1])) return LFR_ERR_INVALID_ARG;
+        for (int a = 0; a < 3; a++) mx[a] += lfr_face_mean_shape[i][a] / 5.0;
+        for (int a = 0; a < 2; a++) mu[a] += lm[i][a] / 5.0;
+    }
+    for (int i = 0; i < 5; i++) {
+        for (int a = 0; a < 3; a++) xc[i][a] = lfr_face_mean_shape[i][a] - mx[a];
+        for (int a = 0; a < 2; a++) uc[i][a] = lm[i][a] - mu[a];
+    }
+    double ex = lm[1][0] - lm[0][0], ey = lm[1][1] - lm[0][1];
+    double d = sqrt(ex * ex + ey * ey);
+    if (!(d > 1e-6)) return LFR_ERR_INVALID_ARG;
+    /* Start: the eye line's angle, the nose's offset along it (scaled to
+     * the mean shape: offset / half eye distance = (z_nose / x_eye) tan yaw),
+     * level head, scale from the eye distance. */
+    double t = ((lm[2][0] - (lm[0][0] + lm[1][0]) / 2) * ex +
+                (lm[2][1] - (lm[0][1] + lm[1][1]) / 2) * ey) / (d * d / 2);
+    double q[4] = {d / (2 * lfr_face_mean_shape[1][0]),
+                   atan(t * lfr_face_mean_shape[1][0] / lfr_face_mean_shape[2][2]), 0, atan2(ey, ex)};
+    double lambda = 1e-3, cost = pose_cost(q, xc, uc, NULL);
+    const double lim = 89 * DEG;
+    for (int it = 0; it < 50; it++) {
+        double res[10], jac[10][4], h = 1e-6;
+        pose_cost(q, xc, uc, res);
+        for (int k = 0; k < 4; k++) {
+            double qp[4], qm[4], rp[10], rm[10], step = k == 0 ? h * fmax(q[0], 1e-3) : h;
+            memcpy(qp, q, sizeof qp);
+            memcpy(qm, q, sizeof qm);
+            qp[k] += step;
+            qm[k] -= step;
+            pose_cost(qp, xc, uc, rp);
+            pose_cost(qm, xc, uc, rm);
+            for (int r = 0; r < 10; r++) jac[r][k] = (rp[r] - rm[r]) / (2 * step);
+        }
+        double jtj[4][4] = {{0}}, jtr[4] = {0};
+        for (int r = 0; r < 10; r++)
+            for (int a = 0; a < 4; a++) {
+                jtr[a] -= jac[r][a] * res[r];
+                for (int b = 0; b < 4; b++) jtj[a][b] += jac[r][a] * jac[r][b];
+            }
+        int improved = 0;
+        for (int tries = 0; tries < 10 && !improved; tries++) {
+            double a[4][4], b[4], dq[4];
+            memcpy(a, jtj, sizeof a);
+            memcpy(b, jtr, sizeof b);
+            for (int k = 0; k < 4; k++) a[k][k] += lambda * (jtj[k][k] + 1e-12);
+            if (!solve4(a, b, dq)) {
+                lambda *= 10;
+                continue;
+            }
+            double qn[4];
+            for (int k = 0; k < 4; k++) qn[k] = q[k] + dq[k];
+            qn[1] = fmax(-lim, fmin(lim, qn[1]));
+            qn[2] = fmax(-lim, fmin(lim, qn[2]));
+            double cn = pose_cost(qn, xc, uc, NULL);
+            if (cn < cost) {
+                double rel = (cost - cn) / (cost + 1e-30);
+                memcpy(q, qn, sizeof q);
+                cost = cn;
+                lambda = fmax(lambda / 10, 1e-9);
+                improved = 1;
+                if (rel < 1e-10) it = 50;
+            } else {
+                lambda *= 10;
+            }
+        }
+        if (!improved) break;
+    }
+    *yaw = (float)(q[1] / DEG);
+    *pitch = (float)(q[2] / DEG);
+    *roll = (float)(remainder(q[3], 2 * M_PI) / DEG);
+    return LFR_OK;
+}
+
 static void fill_quality(lfr_face *f, const lfr_image *im) {
     float ex = f->lm[1][0] - f->lm[0][0], ey = f->lm[1][1] - f->lm[0][1];
-    float d = sqrtf(ex * ex + ey * ey);
-    f->q.eye_dist = d;
-    f->q.roll = atan2f(ey, ex) * 180.0f / (float)M_PI;
-    if (d > 0) {
-        /* Nose offset along the eye axis from the eyes' midpoint, in half
-         * eye distances: 0 frontal, +-1 nose in line with an eye. */
-        float mx = (f->lm[0][0] + f->lm[1][0]) / 2, my = (f->lm[0][1] + f->lm[1][1]) / 2;
-        float t = ((f->lm[2][0] - mx) * ex + (f->lm[2][1] - my) * ey) / (d * d / 2);
-        t = fmaxf(-1, fminf(1, t));
-        f->q.yaw = asinf(t) * 180.0f / (float)M_PI;
-    }
+    f->q.eye_dist = sqrtf(ex * ex + ey * ey);
+    /* A local copy: GCC 12's -Wstringop-overflow misreads the face array
+     * behind f->lm when fill_quality is inlined (-O1, sanitizers). */
+    float lm[5][2], yaw, pitch, roll;
+    memcpy(lm, f->lm, sizeof lm);
+    if (lfr_face_pose(lm, &yaw, &pitch, &roll) == LFR_OK)
+        f->q.yaw = yaw, f->q.pitch = pitch, f->q.roll = roll;
+    else
+        f->q.yaw = f->q.pitch = 0, f->q.roll = atan2f(ey, ex) * 180.0f / (float)M_PI;
     f->q.at_edge = f->box[0] <= 0 || f->box[1] <= 0 || f->box[0] + f->box[2] >= im->w ||
                    f->box[1] + f->box[3] >= im->h;
 }
 
-lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
-                           const lfr_face_params *p, lfr_face **faces, int *nfaces,
-                           lfr_err *err) {
-    *faces = c->faces;
-    *nfaces = 0;
-    if (!p) p = &lfr_face_params_default;
-    if (!im || !im->px || im->w < 1 || im->h < 1)
-        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "empty image");
-    lfr_status st = LFR_OK;
-    int n = run_rfb(c, im, p, err, &st);
-    if (n < 0) return st;
+/* One detection pass over `im`: RFB, then O-Net, faces in `im`'s pixels
+ * written to out[] (capacity MAX_CANDIDATES), quality not filled.  Returns
+ * the count, or -1 with *st set.  Faces smaller than min_side are dropped.
+ * edge (may be NULL) receives up to EDGE_CANDS RFB candidates (x1 y1 x2
+ * y2, frame pixels) at least p->pad_min_face of the image's short side
+ * that come within p->pad_near of their own side of an edge: faces that
+ * may be cut by the frame (the padding trigger), *n_edge their count. */
+#define EDGE_CANDS 8
+static int detect_pass(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p,
+                       float min_side, lfr_face *outf, float edge[][4], int *n_edge,
+                       lfr_err *err, lfr_status *st) {
+    int n = run_rfb(c, im, p, err, st);
+    if (n < 0) return -1;
+    if (edge) {
+        *n_edge = 0;
+        float shortest = (float)(im->w < im->h ? im->w : im->h);
+        for (int i = 0; i < n && *n_edge < EDGE_CANDS; i++) {
+            const float *cd = c->cand + i * 5;
+            float x1 = cd[0] * c->sx, y1 = cd[1] * c->sy, x2 = cd[2] * c->sx, y2 = cd[3] * c->sy;
+            float side = fmaxf(x2 - x1, y2 - y1), m = p->pad_near * side;
+            if (side >= p->pad_min_face * shortest &&
+                (x1 <= m || y1 <= m || x2 >= im->w - m || y2 >= im->h - m)) {
+                float *e = edge[(*n_edge)++];
+                e[0] = x1, e[1] = y1, e[2] = x2, e[3] = y2;
+            }
+        }
+    }
     int out = 0;
     const net_info *on = &c->e->onet;
     /* O-Net in batches of up to LFR_MAX_NET_BATCH squared boxes. */
@@ -336,8 +538,8 @@ lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
         const float *prob = NULL, *reg = NULL, *lm = NULL;
         lfr_nn_ctx *onet = NULL;
         if (p->use_onet) {
-            st = batch_ctx(&c->onet[bn], on->m, bn, 48, &onet, err);
-            if (st != LFR_OK) return st;
+            *st = batch_ctx(&c->onet[bn], on->m, bn, 48, &onet, err);
+            if (*st != LFR_OK) return -1;
             float *x = lfr_nn_ctx_input(onet, 0, NULL);
             /* O-Net's crop samples the square at x0 + i * side / 48 (corner
              * aligned, no half-pixel offset), as the reference
@@ -351,15 +553,15 @@ lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
                                      48, 48, on->mean, on->scale, on->transpose,
                                      x + (size_t)k * 48 * 48 * 3);
             }
-            st = lfr_nn_ctx_run(onet);
-            if (st != LFR_OK) return st;
+            *st = lfr_nn_ctx_run(onet);
+            if (*st != LFR_OK) return -1;
             prob = lfr_nn_ctx_output(onet, 0, NULL);
             reg = lfr_nn_ctx_output(onet, 1, NULL);
             lm = lfr_nn_ctx_output(onet, 2, NULL);
         }
         for (int k = 0; k < bn; k++) {
             const float *cd = c->cand + (b0 + k) * 5;
-            lfr_face *f = &c->faces[out];
+            lfr_face *f = &outf[out];
             memset(f, 0, sizeof *f);
             f->score = cd[4];
             if (p->use_onet) {
@@ -387,10 +589,109 @@ lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
             f->box[0] *= c->sx, f->box[2] *= c->sx;
             f->box[1] *= c->sy, f->box[3] *= c->sy;
             for (int q = 0; q < 5; q++) f->lm[q][0] *= c->sx, f->lm[q][1] *= c->sy;
-            if (fmaxf(f->box[2], f->box[3]) < p->min_face) continue;
-            fill_quality(f, im);
+            if (fmaxf(f->box[2], f->box[3]) < min_side) continue;
             out++;
         }
+    }
+    return out;
+}
+
+/* The padded frame for the second pass, at the first pass's working size
+ * (c->work: the detector plan is reused, never a new size planned): `im`
+ * resized to 1 / (1 + 2 pad) of it, centred, on a border of grey level
+ * p->pad_grey (edge pixels replicated when < 0), into c->padded.  Frame
+ * pixel = (padded pixel - o) * k, per axis. */
+static lfr_status make_padded(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p,
+                              float k[2], float o[2]) {
+    int dw = c->work.w, dh = c->work.h;
+    int iw = (int)lroundf((float)dw / (1 + 2 * p->pad)), ih = (int)lroundf((float)dh / (1 + 2 * p->pad));
+    if (iw < 1) iw = 1;
+    if (ih < 1) ih = 1;
+    int ox = (dw - iw) / 2, oy = (dh - ih) / 2;
+    lfr_image small = {0};
+    lfr_status st = lfr_image_resize(im, iw, ih, &small);
+    if (st != LFR_OK) return st;
+    lfr_image_free(&c->padded);
+    if (p->pad_grey < 0) {
+        st = lfr_image_crop(&small, -ox, -oy, dw, dh, &c->padded);
+    } else {
+        st = lfr_image_alloc(&c->padded, dw, dh);
+        if (st == LFR_OK) {
+            memset(c->padded.px, p->pad_grey > 255 ? 255 : p->pad_grey, (size_t)dw * dh * 3);
+            for (int y = 0; y < ih; y++)
+                memcpy(c->padded.px + ((size_t)(y + oy) * dw + ox) * 3,
+                       small.px + (size_t)y * iw * 3, (size_t)iw * 3);
+        }
+    }
+    lfr_image_free(&small);
+    k[0] = (float)im->w / (float)iw;
+    k[1] = (float)im->h / (float)ih;
+    o[0] = (float)ox;
+    o[1] = (float)oy;
+    return st;
+}
+
+lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
+                           const lfr_face_params *p, lfr_face **faces, int *nfaces,
+                           lfr_err *err) {
+    *faces = c->faces;
+    *nfaces = 0;
+    if (!p) p = &lfr_face_params_default;
+    if (!im || !im->px || im->w < 1 || im->h < 1)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "empty image");
+    lfr_status st = LFR_OK;
+    float edge[EDGE_CANDS][4];
+    int n_edge = 0, trigger = 0;
+    int out = detect_pass(c, im, p, p->min_face, c->faces, edge, &n_edge, err, &st);
+    if (out < 0) return st;
+    /* The trigger: a big candidate at the edge that the first pass did not
+     * turn into a face (O-Net rejected what it saw of it). */
+    for (int e = 0; e < n_edge && !trigger; e++) {
+        int seen = 0;
+        for (int i = 0; i < out && !seen; i++) {
+            const float *b = c->faces[i].box;
+            float fb[4] = {b[0], b[1], b[0] + b[2], b[1] + b[3]};
+            seen = iou(fb, edge[e]) > p->nms_iou;
+        }
+        trigger = !seen;
+    }
+    if (p->pad > 0 && (p->pad_policy == LFR_FACE_PAD_ALWAYS ||
+                       (p->pad_policy == LFR_FACE_PAD_AT_EDGE && trigger))) {
+        /* Second pass on the padded frame (docs/quality.md). */
+        float k[2], o[2];
+        st = make_padded(c, im, p, k, o);
+        if (st != LFR_OK) return lfr_err_set(err, st, "cannot pad the %dx%d image", im->w, im->h);
+        int n2 = detect_pass(c, &c->padded, p, 0, c->faces2, NULL, NULL, err, &st);
+        if (n2 < 0) return st;
+        c->padded_runs++;
+        for (int j = 0; j < n2; j++) {
+            lfr_face *f = &c->faces2[j];
+            f->box[0] = (f->box[0] - o[0]) * k[0], f->box[1] = (f->box[1] - o[1]) * k[1];
+            f->box[2] *= k[0], f->box[3] *= k[1];
+            for (int q = 0; q < 5; q++)
+                f->lm[q][0] = (f->lm[q][0] - o[0]) * k[0], f->lm[q][1] = (f->lm[q][1] - o[1]) * k[1];
+        }
+        /* Merge: the padded pass adds the faces the first pass did not
+         * find; a face both found keeps the first pass's landmarks (full
+         * resolution; on tight LFW crops they are as close or closer to
+         * the uncropped photo's: docs/quality.md). */
+        int n1 = out;
+        for (int j = 0; j < n2 && out < MAX_CANDIDATES; j++) {
+            const lfr_face *g = &c->faces2[j];
+            float gb[4] = {g->box[0], g->box[1], g->box[0] + g->box[2], g->box[1] + g->box[3]};
+            int dup = fmaxf(g->box[2], g->box[3]) < p->min_face;
+            for (int i = 0; i < n1 && !dup; i++) {
+                const float *b = c->faces[i].box;
+                float fb[4] = {b[0], b[1], b[0] + b[2], b[1] + b[3]};
+                dup = iou(fb, gb) > p->nms_iou;
+            }
+            if (!dup) c->faces[out++] = *g;
+        }
+    }
+    for (int i = 0; i < out; i++) {
+        fill_quality(&c->faces[i], im);
+        c->faces[i].on_border = p->crop_fill >= 0;
+        c->faces[i].border_grey = p->crop_fill > 255 ? 255 : p->crop_fill;
     }
     qsort(c->faces, (size_t)out, sizeof *c->faces, cmp_face_area);
     if (out > p->max_faces) out = p->max_faces;
@@ -433,12 +734,52 @@ void lfr_face_align_matrix(const float lm[5][2], float m[6]) {
     m[5] = (float)(-(-ib * tx + ia * ty));
 }
 
+/* The image the aligned crop of `f` is sampled from.  When the crop reaches
+ * past the frame and f->on_border is set (every face lfr_face_detect
+ * returns, unless params.crop_fill < 0): the part of the frame under the
+ * crop on a constant border of f->border_grey (*canvas, reallocated), m
+ * moved to its origin; the embedder was trained on crops whose outside is
+ * constant (docs/quality.md: replicated edges raise impostor scores).
+ * Otherwise, or if the canvas cannot be made, the frame itself (edges
+ * replicate). */
+static const lfr_image *on_border(lfr_image *canvas, const lfr_image *im, const lfr_face *f,
+                                  float m[6]) {
+    enum { S = LFR_FACE_ALIGN_SIZE };
+    if (!f->on_border) return im;
+    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int k = 0; k < 4; k++) {
+        float u = (k & 1) ? S : 0, v = (k & 2) ? S : 0;
+        float px = m[0] * u + m[1] * v + m[2], py = m[3] * u + m[4] * v + m[5];
+        x0 = fminf(x0, px), x1 = fmaxf(x1, px), y0 = fminf(y0, py), y1 = fmaxf(y1, py);
+    }
+    if (!isfinite(x0) || !isfinite(y0) || !isfinite(x1) || !isfinite(y1)) return im;
+    if (x0 >= 0 && y0 >= 0 && x1 <= im->w - 1 && y1 <= im->h - 1) return im;
+    /* The canvas spans the crop's footprint, 2 px more for bilinear. */
+    float lim = 4.0f * (float)(im->w > im->h ? im->w : im->h);
+    if (x1 - x0 > lim || y1 - y0 > lim) return im;
+    int cx = (int)floorf(x0) - 2, cy = (int)floorf(y0) - 2;
+    int cw = (int)ceilf(x1) + 3 - cx, ch = (int)ceilf(y1) + 3 - cy;
+    lfr_image_free(canvas);
+    if (lfr_image_alloc(canvas, cw, ch) != LFR_OK) return im;
+    memset(canvas->px, f->border_grey & 255, (size_t)cw * ch * 3);
+    int ix0 = cx > 0 ? cx : 0, iy0 = cy > 0 ? cy : 0;
+    int ix1 = cx + cw < im->w ? cx + cw : im->w, iy1 = cy + ch < im->h ? cy + ch : im->h;
+    for (int y = iy0; y < iy1 && ix1 > ix0; y++)
+        memcpy(canvas->px + ((size_t)(y - cy) * cw + (ix0 - cx)) * 3,
+               im->px + ((size_t)y * im->w + ix0) * 3, (size_t)(ix1 - ix0) * 3);
+    m[2] -= (float)cx;
+    m[5] -= (float)cy;
+    return canvas;
+}
+
 lfr_status lfr_face_align(const lfr_image *im, const lfr_face *f, lfr_image *out) {
     lfr_status st = lfr_image_alloc(out, LFR_FACE_ALIGN_SIZE, LFR_FACE_ALIGN_SIZE);
     if (st != LFR_OK) return st;
     float m[6];
     lfr_face_align_matrix(f->lm, m);
-    lfr_image_warp_affine(im, m, out);
+    lfr_image canvas = {0};
+    lfr_image_warp_affine(on_border(&canvas, im, f, m), m, out);
+    lfr_image_free(&canvas);
     return LFR_OK;
 }
 
@@ -494,7 +835,8 @@ lfr_status lfr_face_embed(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces,
             float m[6];
             lfr_face_align_matrix(faces[b0 + k].lm, m);
             float *xi = x + (size_t)k * S * S * 3;
-            lfr_image_warp_affine_f32(im, m, S, S, ni->mean, ni->scale, 0, xi);
+            const lfr_image *src = on_border(&c->canvas, im, &faces[b0 + k], m);
+            lfr_image_warp_affine_f32(src, m, S, S, ni->mean, ni->scale, 0, xi);
             faces[b0 + k].q.sharpness = sharpness(xi, ni->mean, ni->scale);
         }
         st = run_mfn(mfn, bn, emb + (size_t)b0 * LFR_FACE_EMB_DIM, err);

@@ -7,17 +7,41 @@
  *            working size (long side params.det_long_side, each side a
  *            multiple of 8, never upscaled), priors generated for that size
  *            (strides 8/16/32/64), boxes decoded, score threshold, NMS.
+ *   pad      faces that fill the photo (docs/quality.md).  When the
+ *            detector proposes a big face (>= pad_min_face of the short
+ *            side) within pad_near of its size from the frame's edge and
+ *            O-Net does not confirm it, the frame is detected again padded:
+ *            shrunk to 1 / (1 + 2 pad) of the same working size (so the
+ *            same detector plan), centred on a border of grey pad_grey.
+ *            The padded pass only adds faces the first pass missed (a
+ *            face both found keeps the first pass's landmarks).
+ *            lfr_face_ctx_padded_runs counts the padded passes.
  *   refine   MTCNN O-Net on the squared box (48x48, transposed input):
  *            a second score that removes most false positives, box
  *            regression and 5 landmarks (left eye (image left), right eye,
  *            nose, mouth left, mouth right).
  *   align    least-squares similarity (Umeyama) of the 5 landmarks onto the
- *            ArcFace 112x112 template; bilinear warp, border replicate.
+ *            ArcFace 112x112 template; bilinear warp.  Where the crop
+ *            reaches past the frame it is filled with the constant
+ *            params.crop_fill (black; lfr_face.on_border), not the frame's
+ *            edge pixels repeated: on UTKFace's 200x200 chips replicated
+ *            edges raised the median impostor cosine between adult white
+ *            men from 0.05 to 0.22 (docs/quality.md).
  *   embed    MobileFaceNet: 192-d, L2-normalised.  Similarity is the dot
  *            product (cosine) of two embeddings.
  *   quality  inter-eye distance, detector and O-Net scores, sharpness
- *            (variance of the Laplacian on the aligned grey crop), yaw and
- *            roll estimated from the landmarks, frame-edge contact.
+ *            (variance of the Laplacian on the aligned grey crop), head
+ *            pose (yaw, pitch, roll) from a least-squares fit of the 5
+ *            landmarks to a mean 3D face, frame-edge contact.
+ *   pose     scaled orthographic (weak perspective) projection of
+ *            lfr_face_mean_shape: the scale, yaw, pitch and roll that
+ *            minimise the squared distance between the projected mean
+ *            points and the landmarks (translation eliminated by centring;
+ *            Levenberg-Marquardt from the eye line's angle and the nose's
+ *            offset).  Signs: yaw > 0 when the nose points towards the
+ *            image's right, pitch > 0 when the face looks up, roll > 0 when
+ *            the eye line falls to the image's right (clockwise on screen).
+ *            A mirrored image gives the opposite yaw and roll.
  *
  * OWNERSHIP
  *   lfr_face_engine holds the loaded networks; immutable, shared by threads.
@@ -43,16 +67,33 @@ typedef struct lfr_face_params {
     float min_face;      /* smallest face kept, box side in frame px (20) */
     int max_faces;       /* most faces returned per image, largest first (64) */
     int use_onet;        /* 1: refine with O-Net (landmarks need it) */
+    /* Faces that fill the photo (OVERVIEW: pad, align; docs/quality.md). */
+    int pad_policy;      /* LFR_FACE_PAD_AT_EDGE (default): a padded pass
+                            when a big candidate at the edge is not
+                            confirmed; _ALWAYS: a padded pass for every
+                            image; _OFF: never */
+    float pad;           /* border on each side, x the frame's size (0.5) */
+    int pad_grey;        /* the padded frame's border: grey level 0-255
+                            (128); < 0: the frame's edge pixels replicated */
+    int crop_fill;       /* the aligned crop past the frame: grey level
+                            0-255 (0, black); < 0: edge pixels replicated
+                            (the engine before issue 11) */
+    float pad_near;      /* AT_EDGE: candidate within this x its side of an
+                            edge (0.05) ... */
+    float pad_min_face;  /* ... and at least this x the short side (0.2) */
 } lfr_face_params;
+
+enum { LFR_FACE_PAD_OFF, LFR_FACE_PAD_AT_EDGE, LFR_FACE_PAD_ALWAYS };
 
 extern const lfr_face_params lfr_face_params_default;
 
 typedef struct lfr_face_quality {
     float eye_dist;      /* inter-eye distance, frame pixels */
     float sharpness;     /* variance of Laplacian of the aligned grey crop */
-    float yaw;           /* degrees, estimated from landmarks; 0 = frontal */
-    float roll;          /* degrees, the eye line's angle */
+    float yaw;           /* degrees, 3D fit (lfr_face_pose); 0 = frontal */
+    float roll;          /* degrees, in the image plane (lfr_face_pose) */
     int at_edge;         /* 1 if the box touches or crosses the frame edge */
+    float pitch;         /* degrees, > 0 looking up (lfr_face_pose) */
 } lfr_face_quality;
 
 typedef struct lfr_face {
@@ -61,6 +102,12 @@ typedef struct lfr_face {
     float onet_score;    /* O-Net probability (0 when not refined) */
     float lm[5][2];      /* landmarks, frame pixels */
     lfr_face_quality q;  /* sharpness filled by lfr_face_embed */
+    int on_border;       /* 1 (set by lfr_face_detect unless crop_fill < 0):
+                            where the aligned crop reaches past the frame,
+                            lfr_face_embed and lfr_face_align fill it with
+                            the constant grey border_grey; 0 (also a zeroed
+                            struct): the frame's edge pixels are replicated */
+    int border_grey;     /* params.crop_fill */
 } lfr_face;
 
 typedef struct lfr_face_engine lfr_face_engine;
@@ -77,6 +124,8 @@ void lfr_face_ctx_destroy(lfr_face_ctx *c);
  * keeps the plans of the last 3 sizes, so a stream of photos in a few
  * shapes plans each shape once (tests; diagnostics). */
 long lfr_face_ctx_rfb_plans(const lfr_face_ctx *c);
+/* How many padded detection passes this ctx has made (OVERVIEW: pad). */
+long lfr_face_ctx_padded_runs(const lfr_face_ctx *c);
 
 /* Finds faces, sorted by box area, largest first.  *faces is owned by the
  * ctx (valid until the next call). */
@@ -101,6 +150,22 @@ lfr_status lfr_face_embed_aligned(lfr_face_ctx *c, const lfr_image *crop,
                                   float *emb, lfr_err *err);
 
 float lfr_face_similarity(const float *a, const float *b);
+
+/* The mean 3D face the pose is fitted to, in the order of lfr_face.lm:
+ * eye centres, nose tip, mouth corners; ArcFace template pixels (inter-eye
+ * distance 35.24), x right, y down, z towards the camera, origin between
+ * the eyes.  Where the numbers come from: face.c and docs/quality.md. */
+extern const float lfr_face_mean_shape[5][3];
+
+/* Head pose of 5 landmarks (OVERVIEW: pose), degrees.  LFR_ERR_INVALID_ARG
+ * (angles 0) for non-finite landmarks or coincident eyes. */
+lfr_status lfr_face_pose(const float lm[5][2], float *yaw, float *pitch, float *roll);
+
+/* The landmarks of the mean face turned by (yaw, pitch, roll) degrees,
+ * scaled by `scale` and centred on (cx, cy) at the eyes' midpoint: the
+ * forward model lfr_face_pose inverts (tests, synthetic checks). */
+void lfr_face_pose_project(float yaw, float pitch, float roll, float scale, float cx,
+                           float cy, float lm[5][2]);
 
 /* Index of the face whose box centre is nearest the image centre, or -1
  * when n == 0.  Identity photos (LFW, custody images, enrolment photos)

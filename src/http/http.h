@@ -29,14 +29,18 @@
  *        depth at most LFR_HTTP_MAX_JSON_DEPTH), JSON carrying one image
  *        as base64 in "image_base64", or a raw image (image/jpeg,
  *        image/png); a wrong Content-Type is 415;
- *     7. merges path parameters (integers, under their pattern names:
- *        deployment_id, alert_id, ...) and query parameters (always strings: the
- *        app takes ids as decimal text) into the arguments; a body field that
- *        contradicts the path is 400;
+ *     7. merges path parameters (integers, under their pattern names,
+ *        which are the operation's argument names: "id", "deployment",
+ *        "amendment", "image") and query parameters (always strings: the
+ *        app takes ids as decimal text) into the arguments; a body field
+ *        that contradicts the path is 400;
  *     8. lfr_app_call (with the bearer token in req.token, for
  *        session.logout), and answers its JSON (200), or its image with
  *        Cache-Control: no-store.  Every error is the app's JSON error
- *        {"error":{"status","code","message"}} with that HTTP status.
+ *        {"error":{"status","code","message"}} with that HTTP status, and
+ *        beside "error" any details the app kept for a refusal (quality
+ *        control's "quality").  Arguments that name files on the van's
+ *        machine (LFR_ARG_PATH) are refused (400): the command line only.
  *   Every API answer carries Cache-Control: no-store.
  *
  *   Live events (GET /api/events, text/event-stream): every event has its
@@ -53,10 +57,12 @@
  *   backslash, no symlink leading outside web_root (resolved path must stay
  *   inside), regular files only, content type from the extension,
  *   Cache-Control: no-cache (revalidate) for HTML, max-age=300 otherwise.
- *   /api/openapi.json is web_root/openapi.json (generated from
- *   docs/openapi.yaml by tools/openapi-json.sh, checked in sync by
- *   tests/test_http.c); /api/docs renders it with Redoc (the pinned bundle
- *   vendored from npm by tools/setup.sh into MODELS/vendor/).
+ *   /api/openapi.json is web_root/openapi.json (docs/openapi.yaml is
+ *   generated from the routes table and the app's argument tables by
+ *   tools/openapi-gen.py, then converted by tools/openapi-json.sh; both
+ *   checked in sync by tests/test_http.c); /api/docs renders it with Redoc
+ *   (the pinned bundle vendored from npm by tools/setup.sh into
+ *   MODELS/vendor/).
  *
  *   /metrics (Prometheus text): per route requests and errors, per camera
  *   the app's counters.  Served to loopback clients only (a scraper on the
@@ -107,7 +113,7 @@ typedef enum lfr_http_handler {
 
 typedef struct lfr_http_route {
     const char *method;        /* "GET", "POST", "DELETE" */
-    const char *pattern;       /* "/api/alerts/{alert_id}/image" */
+    const char *pattern;       /* "/api/alerts/{id}/image": {name} is an argument */
     lfr_http_handler handler;
     lfr_op op;                 /* with LFR_HTTP_H_OP */
     lfr_http_body_kind body;

@@ -4,8 +4,15 @@
  * X(method, pattern, handler, op, body kind, max body).  A row with handler
  * OP maps the route onto a row of the app's table of operations, which
  * holds the roles allowed and the audit action: the router applies both
- * through lfr_app_call, so no route can forget either.  docs/openapi.yaml
- * lists exactly these routes (tests/test_http.c checks it).
+ * through lfr_app_call, so no route can forget either.
+ *
+ * A path parameter's name IS the name of the operation's argument it fills
+ * ("/api/deployments/{id}/start": deployment.start's "id";
+ * "/api/deployments/{deployment}/cameras": camera.add's "deployment"), so
+ * there is no second table to keep in step.  tests/test_http.c checks that
+ * every route's path parameters, query parameters and body fields are
+ * arguments of its operation (app.h lfr_op_info.args), and that
+ * docs/openapi.yaml lists exactly these routes with those arguments.
  */
 #include <string.h>
 
@@ -17,56 +24,56 @@
 #define IM LFR_HTTP_BODY_IMAGE
 #define JMAX LFR_HTTP_MAX_JSON_BODY
 
-#define LFR_HTTP_ROUTE_LIST(X)                                                                 \
-    X("GET", "/api/health", OP, HEALTH, NB, 0)                                                 \
-    X("POST", "/api/session", OP, SESSION_LOGIN, J, JMAX)                                      \
-    X("DELETE", "/api/session", OP, SESSION_LOGOUT, NB, 0)                                     \
-    X("GET", "/api/session", OP, SESSION_WHOAMI, NB, 0)                                        \
-    X("GET", "/api/deployments", OP, DEPLOYMENT_LIST, NB, 0)                                   \
-    X("POST", "/api/deployments", OP, DEPLOYMENT_CREATE, J, JMAX)                              \
-    X("GET", "/api/deployments/{deployment_id}", OP, DEPLOYMENT_SHOW, NB, 0)                   \
-    X("POST", "/api/deployments/{deployment_id}/authorise", OP, DEPLOYMENT_AUTHORISE, J, JMAX) \
-    X("POST", "/api/deployments/{deployment_id}/start", OP, DEPLOYMENT_START, J, JMAX)         \
-    X("POST", "/api/deployments/{deployment_id}/end", OP, DEPLOYMENT_END, J, JMAX)             \
-    X("POST", "/api/deployments/{deployment_id}/amendments", OP, DEPLOYMENT_AMEND, J, JMAX)    \
-    X("POST", "/api/amendments/{amendment_id}/authorise", OP, DEPLOYMENT_AMEND_AUTHORISE, J,   \
-      JMAX)                                                                                    \
-    X("GET", "/api/deployments/{deployment_id}/cameras", OP, CAMERA_LIST, NB, 0)               \
-    X("POST", "/api/deployments/{deployment_id}/cameras", OP, CAMERA_ADD, J, JMAX)             \
-    X("DELETE", "/api/cameras/{camera_id}", OP, CAMERA_REMOVE, NB, 0)                          \
-    X("GET", "/api/deployments/{deployment_id}/watchlist", OP, WATCHLIST_LIST, NB, 0)          \
-    X("POST", "/api/deployments/{deployment_id}/watchlist", OP, WATCHLIST_ADD, IJ,             \
-      LFR_HTTP_MAX_IMAGE_JSON_BODY)                                                            \
-    X("POST", "/api/deployments/{deployment_id}/watchlist/import", OP, WATCHLIST_IMPORT, J,    \
-      LFR_HTTP_MAX_IMPORT_BODY)                                                                \
-    X("DELETE", "/api/watchlist/{entry_id}", OP, WATCHLIST_REMOVE, NB, 0)                      \
-    X("GET", "/api/watchlist/images/{image_id}", OP, WATCHLIST_IMAGE, NB, 0)                   \
-    X("GET", "/api/deployments/{deployment_id}/alerts", OP, ALERT_LIST, NB, 0)                 \
-    X("GET", "/api/alerts/{alert_id}", OP, ALERT_GET, NB, 0)                                   \
-    X("GET", "/api/alerts/{alert_id}/image", OP, ALERT_IMAGE, NB, 0)                           \
-    X("POST", "/api/alerts/{alert_id}/decision", OP, ALERT_DECIDE, J, JMAX)                    \
-    X("POST", "/api/alerts/{alert_id}/dispatch", OP, ALERT_DISPATCH, J, JMAX)                  \
-    X("POST", "/api/alerts/{alert_id}/ack", OP, ALERT_ACK, J, JMAX)                            \
-    X("POST", "/api/alerts/{alert_id}/outcome", OP, ALERT_OUTCOME, J, JMAX)                    \
-    X("POST", "/api/deployments/{deployment_id}/checks", OP, CHECK_PHOTO, IM,                  \
-      LFR_MAX_IMAGE_BYTES)                                                                     \
-    X("GET", "/api/deployments/{deployment_id}/checks", OP, CHECK_LIST, NB, 0)                 \
-    X("POST", "/api/deployments/{deployment_id}/pair-codes", OP, DEVICE_PAIR_CODE, J, JMAX)    \
-    X("POST", "/api/devices/pair", OP, DEVICE_PAIR, J, JMAX)                                   \
-    X("GET", "/api/devices", OP, DEVICE_LIST, NB, 0)                                           \
-    X("DELETE", "/api/devices/{device_id}", OP, DEVICE_REVOKE, NB, 0)                          \
-    X("GET", "/api/users", OP, USER_LIST, NB, 0)                                               \
-    X("POST", "/api/users", OP, USER_ADD, J, JMAX)                                             \
-    X("POST", "/api/users/{user_id}/disable", OP, USER_DISABLE, J, JMAX)                       \
-    X("POST", "/api/users/{user_id}/password", OP, USER_PASSWD, J, JMAX)                       \
-    X("GET", "/api/audit/verify", OP, AUDIT_VERIFY, NB, 0)                                     \
-    X("GET", "/api/audit", OP, AUDIT_SHOW, NB, 0)                                              \
-    X("GET", "/api/audit/anchor", OP, AUDIT_ANCHOR, NB, 0)                                     \
-    X("POST", "/api/retention/purge", OP, RETENTION_PURGE, J, JMAX)                            \
-    X("GET", "/api/events", EVENTS, HEALTH, NB, 0)                                             \
-    X("GET", "/api/openapi.json", SPEC, HEALTH, NB, 0)                                         \
-    X("GET", "/api/docs", DOCS, HEALTH, NB, 0)                                                 \
-    X("GET", "/api/docs/redoc.standalone.js", DOCS_JS, HEALTH, NB, 0)                          \
+#define LFR_HTTP_ROUTE_LIST(X)                                                                     \
+    X("GET", "/api/health", OP, HEALTH, NB, 0)                                                     \
+    X("POST", "/api/session", OP, SESSION_LOGIN, J, JMAX)                                          \
+    X("DELETE", "/api/session", OP, SESSION_LOGOUT, NB, 0)                                         \
+    X("GET", "/api/session", OP, SESSION_WHOAMI, NB, 0)                                            \
+    X("GET", "/api/deployments", OP, DEPLOYMENT_LIST, NB, 0)                                       \
+    X("POST", "/api/deployments", OP, DEPLOYMENT_CREATE, J, JMAX)                                  \
+    X("GET", "/api/deployments/{id}", OP, DEPLOYMENT_SHOW, NB, 0)                                  \
+    X("POST", "/api/deployments/{id}/authorise", OP, DEPLOYMENT_AUTHORISE, J, JMAX)                \
+    X("POST", "/api/deployments/{id}/start", OP, DEPLOYMENT_START, J, JMAX)                        \
+    X("POST", "/api/deployments/{id}/end", OP, DEPLOYMENT_END, J, JMAX)                            \
+    X("POST", "/api/deployments/{id}/amendments", OP, DEPLOYMENT_AMEND, J, JMAX)                   \
+    X("POST", "/api/amendments/{amendment}/authorise", OP, DEPLOYMENT_AMEND_AUTHORISE, J,          \
+      JMAX)                                                                                        \
+    X("GET", "/api/deployments/{deployment}/cameras", OP, CAMERA_LIST, NB, 0)                      \
+    X("POST", "/api/deployments/{deployment}/cameras", OP, CAMERA_ADD, J, JMAX)                    \
+    X("DELETE", "/api/cameras/{id}", OP, CAMERA_REMOVE, NB, 0)                                     \
+    X("GET", "/api/deployments/{deployment}/watchlist", OP, WATCHLIST_LIST, NB, 0)                 \
+    X("POST", "/api/deployments/{deployment}/watchlist", OP, WATCHLIST_ADD, IJ,                    \
+      LFR_HTTP_MAX_IMAGE_JSON_BODY)                                                                \
+    X("POST", "/api/deployments/{deployment}/watchlist/import", OP, WATCHLIST_IMPORT, J,           \
+      LFR_HTTP_MAX_IMPORT_BODY)                                                                    \
+    X("DELETE", "/api/watchlist/{id}", OP, WATCHLIST_REMOVE, NB, 0)                                \
+    X("GET", "/api/watchlist/images/{image}", OP, WATCHLIST_IMAGE, NB, 0)                          \
+    X("GET", "/api/deployments/{deployment}/alerts", OP, ALERT_LIST, NB, 0)                        \
+    X("GET", "/api/alerts/{id}", OP, ALERT_GET, NB, 0)                                             \
+    X("GET", "/api/alerts/{id}/image", OP, ALERT_IMAGE, NB, 0)                                     \
+    X("POST", "/api/alerts/{id}/decision", OP, ALERT_DECIDE, J, JMAX)                              \
+    X("POST", "/api/alerts/{id}/dispatch", OP, ALERT_DISPATCH, J, JMAX)                            \
+    X("POST", "/api/alerts/{id}/ack", OP, ALERT_ACK, J, JMAX)                                      \
+    X("POST", "/api/alerts/{id}/outcome", OP, ALERT_OUTCOME, J, JMAX)                              \
+    X("POST", "/api/deployments/{deployment}/checks", OP, CHECK_PHOTO, IM,                         \
+      LFR_MAX_IMAGE_BYTES)                                                                         \
+    X("GET", "/api/deployments/{deployment}/checks", OP, CHECK_LIST, NB, 0)                        \
+    X("POST", "/api/deployments/{deployment}/pair-codes", OP, DEVICE_PAIR_CODE, J, JMAX)           \
+    X("POST", "/api/devices/pair", OP, DEVICE_PAIR, J, JMAX)                                       \
+    X("GET", "/api/devices", OP, DEVICE_LIST, NB, 0)                                               \
+    X("DELETE", "/api/devices/{id}", OP, DEVICE_REVOKE, NB, 0)                                     \
+    X("GET", "/api/users", OP, USER_LIST, NB, 0)                                                   \
+    X("POST", "/api/users", OP, USER_ADD, J, JMAX)                                                 \
+    X("POST", "/api/users/{id}/disable", OP, USER_DISABLE, J, JMAX)                                \
+    X("POST", "/api/users/{id}/password", OP, USER_PASSWD, J, JMAX)                                \
+    X("GET", "/api/audit/verify", OP, AUDIT_VERIFY, NB, 0)                                         \
+    X("GET", "/api/audit", OP, AUDIT_SHOW, NB, 0)                                                  \
+    X("GET", "/api/audit/anchor", OP, AUDIT_ANCHOR, NB, 0)                                         \
+    X("POST", "/api/retention/purge", OP, RETENTION_PURGE, J, JMAX)                                \
+    X("GET", "/api/events", EVENTS, HEALTH, NB, 0)                                                 \
+    X("GET", "/api/openapi.json", SPEC, HEALTH, NB, 0)                                             \
+    X("GET", "/api/docs", DOCS, HEALTH, NB, 0)                                                     \
+    X("GET", "/api/docs/redoc.standalone.js", DOCS_JS, HEALTH, NB, 0)                              \
     X("GET", "/metrics", METRICS, HEALTH, NB, 0)
 
 static const lfr_http_route routes[] = {

@@ -220,12 +220,29 @@ static lfr_status merge_args(struct MHD_Connection *c, http_req *q, json_t *args
     for (size_t i = 0; i < q->params.n; i++) {
         const char *name = q->params.name[i];
         json_t *have = json_object_get(args, name);
-        if (have && !(json_is_integer(have) && json_integer_value(have) == q->params.value[i]))
+        char dec[24];
+        snprintf(dec, sizeof dec, "%lld", (long long)q->params.value[i]);
+        int same = (json_is_integer(have) && json_integer_value(have) == q->params.value[i]) ||
+                   (json_is_string(have) && strcmp(json_string_value(have), dec) == 0);
+        if (have && !same)
             return lfr_err_set(err, LFR_ERR_INVALID_ARG,
                                "%s in the body or query differs from the path (%lld)", name,
                                (long long)q->params.value[i]);
         json_object_set_new(args, name, json_integer(q->params.value[i]));
     }
+    return LFR_OK;
+}
+
+/* Arguments that name files on the van's machine (LFR_ARG_PATH: watchlist
+ * import's dir and manifest) are for its command line only: a request
+ * naming one is refused here, whatever the app would say. */
+static lfr_status refuse_cli_only(const lfr_http_route *r, json_t *args, lfr_err *err) {
+    const lfr_op_info *op = lfr_op_get(r->op);
+    for (size_t i = 0; i < op->n_args; i++)
+        if (op->args[i].type == LFR_ARG_PATH && json_object_get(args, op->args[i].name))
+            return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                               "%s: %s names a file on the van's machine: the command line only",
+                               op->name, op->args[i].name);
     return LFR_OK;
 }
 
@@ -239,6 +256,7 @@ static enum MHD_Result run_op(lfr_http *h, struct MHD_Connection *c, http_req *q
     lfr_status st = lfr_http_body_parse(q->route->body, ct, q->body, q->len, &args, &blob,
                                         &blob_len, &err);
     if (st == LFR_OK) st = merge_args(c, q, args, &err);
+    if (st == LFR_OK) st = refuse_cli_only(q->route, args, &err);
     if (st != LFR_OK) {
         json_decref(args);
         lfr_free(blob);
@@ -262,8 +280,12 @@ static enum MHD_Result run_op(lfr_http *h, struct MHD_Connection *c, http_req *q
     }
     if (q->route->body == LFR_HTTP_BODY_IMAGE) sodium_memzero(q->body, q->len);
     if (st != LFR_OK) {
+        /* a refusal with details (quality control's measurements): beside
+         * "error" in the answer */
+        json_t *e = lfr_app_error_json(st, &err);
+        if (e && json_is_object(res.body)) json_object_update_missing(e, res.body);
         lfr_app_res_clear(&res);
-        return http_send_error(c, st, &err);
+        return http_send_json(c, (unsigned)lfr_status_http(st), e);
     }
     enum MHD_Result ok;
     if (res.blob) {

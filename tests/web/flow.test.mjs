@@ -1,0 +1,325 @@
+// flow.test.mjs - the van console and the officers' app in a real browser
+// (Debian's Chromium driven by playwright-core) against a real
+// `openlfr serve` started by tests/test_web.sh, which passes:
+//   BASE_URL   https://127.0.0.1:PORT
+//   PASSWORD   every account's password (admin, op1, auth1, aud1, pc1)
+//   FACE       a photo of the watchlisted face (one face)
+//   REJECT     a photo enrolment must refuse (three faces)
+//   CLIP       a clip showing the watchlisted face (file camera)
+//   SHOTS      where the screenshots go
+// Prints one line per check and closes with "N passed, M failed".
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const { BASE_URL, PASSWORD, FACE, REJECT, CLIP, SHOTS } = process.env;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let passed = 0, failed = 0;
+function ok(cond, what, detail) {
+  if (cond) { passed++; console.log('ok   ' + what); }
+  else { failed++; console.log('FAIL ' + what + (detail ? ': ' + detail : '')); }
+  return cond;
+}
+async function step(what, fn) {
+  try { await fn(); ok(true, what); return true; }
+  catch (e) {
+    for (const [n, p] of [['op', op], ['app', app]]) await p.screenshot({ path: path.join(SHOTS, 'FAILED-' + n + '-' + (passed + failed) + '.png'), fullPage: true }).catch(() => {});
+    ok(false, what, (e && e.message ? e.message : String(e)).split('\n').slice(0, 6).join(' | ')); return false; }
+}
+
+// axe-core on the page as it is: no serious or critical violations.
+async function axe(page, name) {
+  await page.addScriptTag({ path: AXE });
+  const r = await page.evaluate(async () => {
+    const res = await window.axe.run(document, { resultTypes: ['violations'] });
+    return res.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' :: ' + (n.failureSummary || '').replace(/\s+/g, ' ').slice(0, 160)) }));
+  });
+  const bad = r.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  ok(bad.length === 0, 'axe: ' + name + ' has no serious or critical violations',
+    bad.map((v) => v.id + ' (' + v.impact + '): ' + v.help + ' @ ' + v.nodes.join(' ; ')).join(' || '));
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--autoplay-policy=no-user-gesture-required'],
+});
+const T = 20000;
+const ctxOpts = { ignoreHTTPSErrors: true, baseURL: BASE_URL };
+const opCtx = await browser.newContext({ ...ctxOpts, viewport: { width: 1440, height: 1000 } });
+const authCtx = await browser.newContext({ ...ctxOpts, viewport: { width: 1280, height: 900 } });
+const phone = await browser.newContext({ ...ctxOpts, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+const op = await opCtx.newPage();
+const au = await authCtx.newPage();
+const app = await phone.newPage();
+for (const [n, p] of [['console(op)', op], ['console(auth)', au], ['app', app]]) {
+  p.on('pageerror', (e) => console.log('  [' + n + ' page error] ' + e.message));
+  p.setDefaultTimeout(T);
+  p.on('response', async (r) => {
+    if (r.url().includes('/api/') && r.status() >= 400 && !r.url().endsWith('/api/session'))
+      console.log('  [' + n + '] ' + r.request().method() + ' ' + r.url().replace(BASE_URL, '') + ' -> ' + r.status() + ' ' + (await r.text().catch(() => '')).slice(0, 200));
+  });
+}
+
+async function signIn(page, login) {
+  await page.goto('/console/#/login');
+  await page.getByLabel('Login name').fill(login);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Deployments' }).waitFor();
+}
+
+let depId = 0, code = '';
+let fatal = false;
+
+// 1. console: sign in, create
+await step('console: the sign-in screen', async () => {
+  await op.goto('/console/');
+  await op.getByRole('heading', { name: 'Sign in to the van console' }).waitFor();
+  await axe(op, 'console sign-in');
+  await shot(op, 'console-01-sign-in');
+});
+await step('console: a wrong password is refused with the server\'s sentence', async () => {
+  await op.getByLabel('Login name').fill('op1');
+  await op.getByLabel('Password').fill('not the password');
+  await op.getByRole('button', { name: 'Sign in' }).click();
+  await op.locator('#login-error').filter({ hasText: /./ }).waitFor();
+});
+fatal = !await step('console: operator signs in', async () => { await signIn(op, 'op1'); });
+if (!fatal) fatal = !await step('console: operator creates a deployment', async () => {
+  await op.getByLabel('Name', { exact: true }).fill('High Street, Saturday');
+  await op.getByLabel('Location').fill('High Street, north end');
+  await op.getByLabel(/Purpose/).fill('Find people wanted on warrant for violent offences');
+  await op.getByLabel('Legal basis').fill('Common law policing powers; force LFR policy');
+  await axe(op, 'console deployments');
+  await shot(op, 'console-02-deployments');
+  await op.getByRole('button', { name: 'Create deployment' }).click();
+  await op.waitForURL(/#\/d\/\d+\/setup/);
+  depId = parseInt(op.url().match(/#\/d\/(\d+)/)[1], 10);
+});
+
+// 2. set-up: cameras, watchlist with one rejected image
+if (!fatal) fatal = !await step('console: two file cameras added', async () => {
+  for (const name of ['North entrance', 'South entrance']) {
+    await op.getByLabel('Camera name').fill(name);
+    await op.getByLabel(/^Source/).fill(CLIP);
+    await op.getByRole('button', { name: 'Add camera' }).click();
+    await op.getByText(name + ' (added by op1)').waitFor();
+  }
+});
+async function fillEntry(file, ref, name) {
+  await op.locator('input[name=image]').setInputFiles(file);
+  await op.getByLabel(/Subject reference/).fill(ref);
+  await op.getByLabel('Name as shown to operators').fill(name);
+  await op.locator('select[name=category]').selectOption('wanted_on_warrant');
+  await op.getByLabel('Reason for inclusion').fill('Warrant 2024/118 for assault; may be violent');
+  await op.getByLabel('Image source').fill('Custody record');
+  await op.getByLabel(/Image date/).fill('2024-03-02');
+  await op.getByRole('button', { name: 'Add to watchlist' }).click();
+}
+if (!fatal) await step('console: an image with three faces is rejected, its reason and measured values visible', async () => {
+  await fillEntry(REJECT, 'GROUP-1', 'Group photo');
+  const box = op.locator('.reject');
+  await box.waitFor();
+  const t = await box.innerText();
+  if (!/multiple faces/i.test(t) || !/3 faces found/.test(t) || !/Eye distance/.test(t)) throw new Error('rejection shows: ' + t);
+  await axe(op, 'console set-up with a rejection');
+  await shot(op, 'console-03-setup-rejected');
+});
+if (!fatal) fatal = !await step('console: the watchlisted face is accepted', async () => {
+  await fillEntry(FACE, 'WR-2024-118', 'Sam Example');
+  await op.locator('.accepted').waitFor();
+  await op.getByRole('cell', { name: 'WR-2024-118' }).waitFor();
+});
+
+// 3. authorise as another account
+if (!fatal) fatal = !await step('console: the creator cannot authorise; another authorising officer sees what is authorised and does', async () => {
+  await signIn(au, 'auth1');
+  await au.goto('/console/#/d/' + depId + '/setup');
+  await au.getByRole('heading', { name: 'What would be authorised' }).waitFor();
+  const txt = await au.locator('section', { has: au.getByRole('heading', { name: 'Authorisation and running' }) }).innerText();
+  if (!/Wanted on warrant\s+1/.test(txt) || !/Under-18 entries \(0\)/.test(txt) || !/Threshold 0\.70/.test(txt)) throw new Error('authorise panel: ' + txt.slice(0, 400));
+  await axe(au, 'console authorise');
+  await shot(au, 'console-04-authorise');
+  await au.getByRole('button', { name: 'Authorise this deployment' }).click();
+  await au.getByRole('button', { name: 'Start the deployment' }).waitFor();
+});
+
+// 4. pair the officer's device (app, phone viewport)
+if (!fatal) fatal = !await step('console: a pairing code with its QR code', async () => {
+  await op.goto('/console/#/d/' + depId + '/devices');
+  await op.getByRole('button', { name: 'New pairing code' }).click();
+  code = (await op.locator('#pair-code').innerText()).trim();
+  await op.locator('.qr svg').waitFor();
+  if (!/^[A-Z2-9]{8}$/.test(code)) throw new Error('code ' + code);
+  await axe(op, 'console devices');
+  await shot(op, 'console-05-pair');
+});
+if (!fatal) fatal = !await step('app: pair with the code and sign in (phone viewport)', async () => {
+  await app.goto('/app/');
+  await app.getByRole('heading', { name: '1. Pair this device' }).waitFor();
+  await axe(app, 'app pairing');
+  await shot(app, 'app-01-pair');
+  await app.getByLabel('Pairing code').fill(code.toLowerCase().slice(0, 4) + '-' + code.slice(4));
+  await app.getByLabel(/Name for this device/).fill('PC One phone');
+  await app.getByLabel('Your login').fill('pc1');
+  await app.getByLabel('Password').fill(PASSWORD);
+  await app.getByRole('button', { name: 'Pair and sign in' }).click();
+  await app.getByRole('heading', { name: 'Alerts' }).waitFor();
+  await app.locator('#conn', { hasText: 'Connected' }).waitFor();
+  await axe(app, 'app alerts (empty)');
+});
+if (!fatal) await step('app: installable (manifest, service worker caching the shell only)', async () => {
+  const m = await app.evaluate(async () => (await fetch('/app/manifest.webmanifest')).json());
+  if (m.display !== 'standalone' || !m.icons.length) throw new Error('manifest');
+  const sw = await app.evaluate(async () => (await fetch('/app/sw.js')).text());
+  if (!/never images/i.test(sw)) throw new Error('sw');
+});
+
+// 5. start; an alert arrives live on the console
+if (!fatal) await op.goto('/console/#/d/' + depId + '/alerts');
+if (!fatal) fatal = !await step('console: start, and an alert arrives live with both faces', async () => {
+  await op.getByRole('heading', { name: 'Queue' }).waitFor();
+  await op.locator('#conn', { hasText: 'live' }).waitFor();
+  await au.getByRole('button', { name: 'Start the deployment' }).click();
+  await au.getByText('Started: the cameras are running.').waitFor();
+  await op.locator('.newalert').waitFor({ timeout: 90000 });
+  await op.getByRole('heading', { name: /Alert #\d+: Sam Example/ }).waitFor();
+  await op.waitForFunction(() => {
+    const a = document.getElementById('live-face'), b = document.getElementById('wl-face');
+    return a && b && a.naturalWidth > 0 && b.naturalWidth > 0;
+  });
+  const facts = await op.locator('.review').innerText();
+  if (!/Wanted on warrant/.test(facts) || !/Warrant 2024\/118/.test(facts) || !/North entrance|South entrance/.test(facts)) throw new Error(facts.slice(0, 300));
+  await axe(op, 'console alert review');
+  await shot(op, 'console-06-alert-review');
+});
+let firstAlert = 0;
+if (!fatal) fatal = !await step('console: confirm with the keyboard (C) and a note, then dispatch to all', async () => {
+  await op.locator('#dispatch').waitFor({ state: 'detached' }).catch(() => {});
+  if (await op.locator('#dispatch').count()) throw new Error('dispatch offered before a decision');
+  firstAlert = parseInt((await op.getByRole('heading', { name: /Alert #\d+/ }).innerText()).match(/#(\d+)/)[1], 10);
+  await op.locator('#note').fill('Same scar above the left eye');
+  await op.locator('#note').press('Escape');
+  await op.keyboard.press('c');
+  await op.locator('#dispatch').waitFor();
+  await op.locator('#dispatch').click();
+  await op.getByText(/Dispatched .* to every device/).waitFor();
+});
+
+// 6. the app receives it, records an outcome, seen on the console
+if (!fatal) await step('app: the dispatched alert arrives live with both images and the note', async () => {
+  const card = app.locator('#alert-' + firstAlert);
+  await card.waitFor();
+  await app.waitForFunction((id) => [...document.querySelectorAll('#alert-' + id + ' img')].every((i) => i.naturalWidth > 0), firstAlert);
+  const t = await card.innerText();
+  if (!/Same scar above the left eye/.test(t) || !/Likeness/.test(t)) throw new Error(t.slice(0, 300));
+  await axe(app, 'app alert card');
+  await shot(app, 'app-02-alert');
+});
+if (!fatal) await step('app: acknowledge and record an outcome; the console sees it live', async () => {
+  const card = app.locator('#alert-' + firstAlert);
+  await card.getByRole('button', { name: 'Acknowledge' }).click();
+  await card.getByText('Acknowledged').waitFor();
+  await card.getByRole('button', { name: 'Arrested' }).click();
+  await card.getByLabel('Note (what happened)').fill('Detained at the bus stop; identity confirmed by PNC');
+  await card.getByRole('button', { name: 'Record outcome' }).click();
+  await card.getByText(/Outcome: Arrested/).waitFor();
+  await op.locator('#alert-outcome', { hasText: 'Arrested' }).waitFor();
+});
+
+// 7. photo check with a file
+if (!fatal) await step('app: photo check with a file shows the candidate and the warning', async () => {
+  await app.getByRole('tab', { name: 'Photo check' }).click();
+  await app.locator('#pick').setInputFiles(FACE);
+  await app.getByLabel('Reason for the check').selectOption('matches_description');
+  await axe(app, 'app photo check');
+  await app.getByRole('button', { name: 'Check this photo' }).click();
+  await app.locator('#check-result').waitFor({ timeout: 60000 });
+  const t = await app.locator('#check-answer').innerText();
+  if (!/Possible match/.test(t) || !/Sam Example/.test(t) || !/Only this deployment's watchlist was searched/.test(t)) throw new Error(t.slice(0, 300));
+  await app.waitForFunction(() => [...document.querySelectorAll('#check-answer img')].every((i) => i.naturalWidth > 0));
+  await axe(app, 'app photo check answer');
+  await shot(app, 'app-03-check-answer');
+  await op.goto('/console/#/d/' + depId + '/checks');
+  await op.getByRole('cell', { name: 'matches_description' }).waitFor();
+  await axe(op, 'console photo checks');
+  await shot(op, 'console-07-checks');
+});
+
+// 8. drop and restore the connection: the missed alert arrives
+if (!fatal) await step('app: offline, an alert is dispatched, back online: the missed alert arrives', async () => {
+  await app.getByRole('tab', { name: 'Alerts' }).click();
+  await op.goto('/console/#/d/' + depId + '/alerts');
+  // a second alert (the other camera) to dispatch while the phone is away
+  const other = op.locator('.queue button').filter({ hasText: 'awaiting decision' }).first();
+  await other.waitFor({ timeout: 90000 });
+  await phone.setOffline(true);
+  await app.locator('#conn', { hasText: 'No connection' }).waitFor();
+  await shot(app, 'app-04-offline');
+  await other.click();
+  const second = parseInt((await op.getByRole('heading', { name: /Alert #\d+/ }).innerText()).match(/#(\d+)/)[1], 10);
+  await op.locator('#confirm').click();
+  await op.locator('#dispatch').click();
+  await op.getByText(/Dispatched .* to every device/).waitFor();
+  await app.waitForTimeout(1500);
+  if (await app.locator('#alert-' + second).count()) throw new Error('arrived while offline?');
+  await phone.setOffline(false);
+  await app.locator('#alert-' + second).waitFor();
+  await app.locator('#conn', { hasText: 'Connected' }).waitFor();
+});
+
+// 9. overview and audit
+if (!fatal) await step('console: deployment overview (state, threshold meaning, cameras, devices)', async () => {
+  await op.goto('/console/#/d/' + depId);
+  await op.getByRole('heading', { name: 'What the threshold means' }).waitFor();
+  await op.getByRole('rowheader', { name: 'North entrance' }).waitFor();
+  await op.getByRole('rowheader', { name: 'PC One phone' }).waitFor();
+  await axe(op, 'console overview');
+  await shot(op, 'console-08-overview');
+});
+await step('console: the auditor verifies the chain and browses records, no images', async () => {
+  const audCtx = await browser.newContext({ ...ctxOpts, viewport: { width: 1280, height: 900 } });
+  const ad = await audCtx.newPage();
+  await signIn(ad, 'aud1');
+  await ad.goto('/console/#/audit');
+  await ad.getByRole('button', { name: 'Verify the chain' }).click();
+  await ad.getByText(/The chain is intact/).waitFor();
+  await ad.getByLabel('Action contains').fill('alert.');
+  await ad.getByRole('button', { name: 'Show records' }).click();
+  await ad.getByRole('cell', { name: 'alert.dispatch' }).first().waitFor();
+  if (await ad.locator('img').count()) throw new Error('an image on the audit page');
+  await axe(ad, 'console audit');
+  await shot(ad, 'console-09-audit');
+  await audCtx.close();
+});
+
+// 10. revoke: the app is locked out at once
+if (!fatal) await step('console: revoke the device; the app is locked out and shows nothing', async () => {
+  await op.goto('/console/#/d/' + depId + '/devices');
+  op.once('dialog', (d) => d.accept());
+  await op.getByRole('button', { name: 'Revoke PC One phone' }).click();
+  await op.getByText(/revoked by op1/).waitFor();
+  await app.getByRole('heading', { name: 'Signed out' }).waitFor();
+  if (await app.locator('img').count()) throw new Error('images still shown');
+  const stored = await app.evaluate(() => localStorage.getItem('openlfr.device'));
+  if (stored) throw new Error('token kept after revocation');
+  await axe(app, 'app locked out');
+  await shot(app, 'app-05-revoked');
+  await app.reload();
+  await app.getByRole('heading', { name: '1. Pair this device' }).waitFor();
+});
+
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

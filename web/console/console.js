@@ -1,0 +1,998 @@
+// console.js - the van console: operator, authorising officer, auditor, admin.
+//
+// One page, screens by URL hash:
+//   #/login                  sign in
+//   #/                       deployments: list, create
+//   #/d/ID                   deployment: state, window, threshold and its
+//                            meaning, cameras (live state, fps, drops),
+//                            counters, officers' devices
+//   #/d/ID/setup             cameras, watchlist (upload, import), authorise,
+//                            start, end, amendments (two-step)
+//   #/d/ID/alerts            the alert queue, live: review side by side,
+//                            confirm / reject (C / R), dispatch (D)
+//   #/d/ID/checks            officers' photo checks (who, why, result)
+//   #/d/ID/devices           pair (code and QR), list, revoke
+//   #/audit                  verify the chain, browse and filter records
+// Biometric images are fetched with the bearer token into memory (object
+// URLs), shown, and released when the screen changes.
+import {
+  Api, ApiError, EventStream, h, clear, fmtTime, fmtAgo, categoryName, CATEGORY_NAMES,
+  OUTCOME_NAMES, beep, unlockAudio, fmtLikeness, announce,
+} from '/common/api.js';
+
+const TOKEN_KEY = 'openlfr.console.token';
+const $ = (id) => document.getElementById(id);
+const main = $('main');
+
+const S = {
+  api: null,
+  user: null,          // {login, roles, ...}
+  stream: null,
+  alerts: new Map(),   // id -> alert (every deployment seen this session)
+  fresh: new Set(),    // alert ids not yet looked at
+  selected: 0,         // alert under review
+  entries: new Map(),  // deployment id -> Map(entry id -> entry)
+  camState: new Map(), // "dep/camera name" -> {state, reason}
+  images: [],          // object URLs of the current screen
+  timers: [],
+  route: null,
+};
+
+const has = (role) => S.user && S.user.roles.includes(role);
+const isOperator = () => has('operator');
+const isAuthoriser = () => has('authorising_officer');
+const isAuditor = () => has('auditor');
+const isAdmin = () => has('admin');
+
+// ---------------------------------------------------------------------------
+function flash(text, ok = false) {
+  const f = $('flash');
+  f.textContent = text;
+  f.className = 'flash' + (ok ? ' ok' : '');
+  f.hidden = !text;
+  if (text && ok) setTimeout(() => { if (f.textContent === text) f.hidden = true; }, 4000);
+}
+
+function errText(e) {
+  return e instanceof ApiError ? e.message : String(e && e.message ? e.message : e);
+}
+
+async function act(fn, okText) {
+  flash('');
+  try {
+    const r = await fn();
+    if (okText) flash(typeof okText === 'function' ? okText(r) : okText, true);
+    return r;
+  } catch (e) {
+    flash(errText(e));
+    return null;
+  }
+}
+
+function releaseScreen() {
+  for (const u of S.images) URL.revokeObjectURL(u);
+  S.images = [];
+  for (const t of S.timers) clearInterval(t);
+  S.timers = [];
+}
+
+async function imageInto(img, path) {
+  try {
+    const u = await S.api.image(path);
+    S.images.push(u);
+    img.src = u;
+  } catch (e) {
+    img.alt = img.alt + ' (not available: ' + errText(e) + ')';
+  }
+}
+
+function setConn(state) {
+  const c = $('conn');
+  const map = {
+    live: ['live', 'pill-ok'], connecting: ['connecting…', 'pill-warn'],
+    reconnecting: ['reconnecting…', 'pill-warn'], offline: ['offline', 'pill-bad'],
+    closed: ['not connected', 'pill-off'],
+  };
+  const [t, cls] = map[state] || [state, 'pill-info'];
+  c.textContent = 'Events: ' + t;
+  c.className = 'pill ' + cls;
+}
+
+// ---------------------------------------------------------------------------
+// Sign in / out
+function signedOut(msg) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  if (S.stream) S.stream.close();
+  S.stream = null;
+  S.user = null;
+  S.api = null;
+  S.alerts.clear();
+  location.hash = '#/login';
+  if (msg) flash(msg);
+}
+
+function renderLogin() {
+  const err = h('p.error', { id: 'login-error', role: 'alert' });
+  const form = h('form.stack', { 'aria-describedby': 'login-error' },
+    h('label', {}, 'Login name', h('input', { name: 'login', autocomplete: 'username', required: true, autofocus: true })),
+    h('label', {}, 'Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
+    h('button.btn.btn-big', { type: 'submit' }, 'Sign in'),
+    err);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    unlockAudio();
+    err.textContent = '';
+    const fd = new FormData(form);
+    try {
+      const r = await new Api().post('/api/session', { login: fd.get('login'), password: fd.get('password') });
+      sessionStorage.setItem(TOKEN_KEY, r.token);
+      await startSession(r.token);
+      location.hash = '#/';
+    } catch (e) {
+      err.textContent = errText(e);
+    }
+  });
+  main.append(h('section.panel.signin', { 'aria-labelledby': 'signin-h' },
+    h('h1', { id: 'signin-h' }, 'Sign in to the van console'),
+    h('p.muted', {}, 'Operators, authorising officers, auditors and administrators sign in here. Officers on the street use the officers\' app on their device.'),
+    form));
+}
+
+async function startSession(token) {
+  S.api = new Api(token, { onUnauthenticated: () => signedOut('Your session has ended: sign in again.') });
+  S.user = await S.api.get('/api/session');
+  $('who').textContent = S.user.login + ' (' + S.user.roles.map((r) => r.replace(/_/g, ' ')).join(', ') + ')';
+  $('signout').hidden = false;
+  S.stream = new EventStream(token, {
+    types: ['alert.new', 'alert.update', 'alert.decided', 'alert.dispatched', 'alert.ack',
+      'alert.outcome', 'camera.state', 'deployment.state', 'check.done', 'device.revoked'],
+    onEvent,
+    onState: setConn,
+  });
+  S.stream.connect();
+}
+
+$('signout').addEventListener('click', async () => {
+  try { await S.api.del('/api/session'); } catch { /* already gone */ }
+  $('signout').hidden = true;
+  $('who').textContent = '';
+  signedOut('Signed out.');
+});
+
+// ---------------------------------------------------------------------------
+// Live events
+function onEvent(type, d) {
+  const r = S.route || {};
+  if (type === 'alert.new' || type === 'alert.update') {
+    const id = d.alert;
+    const prev = S.alerts.get(id) || {};
+    S.alerts.set(id, Object.assign({}, prev, {
+      id, deployment: d.deployment, entry: d.entry, image: d.image, subject_ref: d.subject_ref,
+      display_name: d.name, camera: d.camera, likeness: d.likeness, score: d.cosine,
+      at: prev.at || (d.at ? new Date(d.at * 1000).toISOString() : null), has_face_image: true,
+      _v: (prev._v || 0) + 1,
+    }));
+    if (type === 'alert.new') {
+      S.fresh.add(id);
+      // the operator's eyes go to the new alert unless one is being decided
+      const cur = S.alerts.get(S.selected);
+      if (!cur || cur.deployment !== d.deployment || cur.decision) S.selected = id;
+      newAlertCue(S.alerts.get(id));
+    }
+    if (r.view === 'alerts' && r.dep === d.deployment) renderQueue(type === 'alert.update' ? id : 0);
+  } else if (type.startsWith('alert.')) {
+    const a = d.alert && typeof d.alert === 'object' ? d.alert : d;
+    if (a && a.id) {
+      const prev = S.alerts.get(a.id) || {};
+      S.alerts.set(a.id, Object.assign({}, prev, a, { display_name: prev.display_name }));
+      if (type === 'alert.outcome') announce($('live'), 'Outcome for alert ' + a.id + ': ' + (OUTCOME_NAMES[a.outcome] || a.outcome));
+      if (r.view === 'alerts' && r.dep === a.deployment) renderQueue(0);
+    }
+  } else if (type === 'camera.state') {
+    // deployment id is not in the data: keyed by camera name on the current one
+    S.camState.set(d.camera, { state: d.state, reason: d.reason, at: Date.now() });
+    if (r.view === 'overview') refreshCameras();
+  } else if (type === 'deployment.state') {
+    if (r.dep === d.id && (r.view === 'overview' || r.view === 'setup')) route();
+    if (!r.dep) route();
+  } else if (type === 'check.done') {
+    if (r.view === 'checks') route();
+    announce($('live'), 'Photo check by ' + d.officer + ': ' + d.result);
+  } else if (type === 'device.revoked') {
+    if (r.view === 'devices' || r.view === 'overview') route();
+  }
+  updateNavBadge();
+}
+
+function newAlertCue(a) {
+  beep();
+  document.title = '(!) New alert - openlfr van console';
+  let n = document.querySelector('.newalert');
+  if (!n) {
+    n = h('a.newalert', { href: '#/d/' + a.deployment + '/alerts' });
+    document.body.append(n);
+  }
+  n.textContent = 'New alert: ' + (a.display_name || a.subject_ref || 'watchlist match') + ' on ' + a.camera + ' — review';
+  announce($('live'), 'New alert on camera ' + a.camera);
+  setTimeout(() => { n.remove(); }, 12000);
+}
+
+function updateNavBadge() {
+  const b = document.getElementById('nav-badge');
+  if (!b) return;
+  const n = [...S.alerts.values()].filter((a) => !a.decision).length;
+  b.textContent = n ? String(n) : '';
+  b.hidden = !n;
+}
+
+// ---------------------------------------------------------------------------
+// Navigation
+function renderNav() {
+  const nav = clear($('nav'));
+  if (!S.user) return;
+  const r = S.route || {};
+  const link = (href, text, current, extra) =>
+    h('a', { href, 'aria-current': current ? 'page' : null }, text, extra || null);
+  nav.append(link('#/', 'Deployments', r.view === 'list'));
+  if (r.dep) nav.append(link('#/d/' + r.dep, 'Deployment ' + r.dep, !!r.dep && r.view !== 'list' && r.view !== 'audit',
+    h('span.badge', { id: 'nav-badge', hidden: true, 'aria-label': 'alerts waiting' })));
+  if (isAuditor() || isAdmin()) nav.append(link('#/audit', 'Audit', r.view === 'audit'));
+  updateNavBadge();
+}
+
+function parseHash() {
+  const p = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  if (p[0] === 'login') return { view: 'login' };
+  if (p[0] === 'audit') return { view: 'audit' };
+  if (p[0] === 'd' && /^\d+$/.test(p[1] || '')) return { view: p[2] || 'overview', dep: parseInt(p[1], 10) };
+  return { view: 'list' };
+}
+
+// One screen drawn at a time: a route asked for while one is being drawn
+// (an event arriving during a click's own redraw) runs after it.
+let routing = false, routeAgain = false;
+async function route() {
+  if (routing) { routeAgain = true; return; }
+  routing = true;
+  try { await drawRoute(); } finally {
+    routing = false;
+    if (routeAgain) { routeAgain = false; route(); }
+  }
+}
+
+async function drawRoute() {
+  releaseScreen();
+  const r = parseHash();
+  if (!S.user && r.view !== 'login') { location.hash = '#/login'; return; }
+  S.route = r;
+  renderNav();
+  clear(main);
+  document.title = 'openlfr van console';
+  try {
+    switch (r.view) {
+      case 'login': renderLogin(); break;
+      case 'list': await renderList(); break;
+      case 'audit': await renderAudit(); break;
+      default: await renderDeployment(r);
+    }
+  } catch (e) {
+    main.append(h('p.error', { role: 'alert' }, errText(e)));
+  }
+}
+
+window.addEventListener('hashchange', route);
+
+// ---------------------------------------------------------------------------
+// Deployments
+const STATE_PILL = { draft: 'pill-info', authorised: 'pill-warn', live: 'pill-ok', ended: 'pill-off', purged: 'pill-off' };
+const statePill = (s) => h('span.pill.state', { class: STATE_PILL[s] || 'pill-info' }, s);
+
+function localInput(d) {
+  const p = (n) => String(n).padStart(2, '0');
+  return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
+}
+
+async function renderList() {
+  main.append(h('h1', {}, 'Deployments'));
+  const { deployments } = await S.api.get('/api/deployments');
+  const rows = deployments.slice().reverse().map((d) => h('tr', {},
+    h('td', {}, h('a', { href: '#/d/' + d.id }, d.name)),
+    h('td', {}, statePill(d.state)),
+    h('td', {}, d.location),
+    h('td', {}, fmtTime(d.planned_start) + ' – ' + fmtTime(d.planned_end)),
+    h('td', {}, String(d.entries)),
+    h('td', {}, String(d.alerts))));
+  main.append(h('div.panel', {}, deployments.length
+    ? h('table', {}, h('caption.sr-only', {}, 'Deployments'),
+      h('thead', {}, h('tr', {}, ['Name', 'State', 'Location', 'Planned window', 'Watchlist', 'Alerts'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows))
+    : h('p.muted', {}, 'No deployments yet.')));
+  if (isOperator() || isAuthoriser()) main.append(createForm());
+}
+
+function createForm() {
+  const now = new Date();
+  const later = new Date(now.getTime() + 8 * 3600e3);
+  const meaning = h('p.muted', { id: 'thr-help' }, 'Sane range 0.55–0.85. Lower finds more listed people and raises more false alerts.');
+  const form = h('form.cols', {},
+    h('label', {}, 'Name', h('input', { name: 'name', required: true, placeholder: 'Town centre, Saturday' })),
+    h('label', {}, 'Location', h('input', { name: 'location', required: true })),
+    h('label', {}, 'Purpose', h('span.hint', {}, 'who is sought and why'), h('textarea', { name: 'purpose', required: true })),
+    h('label', {}, 'Legal basis', h('textarea', { name: 'legal_basis', required: true })),
+    h('label', {}, 'Planned start (local time)', h('input', { name: 'start', type: 'datetime-local', required: true, value: localInput(now) })),
+    h('label', {}, 'Planned end (local time)', h('input', { name: 'end', type: 'datetime-local', required: true, value: localInput(later) })),
+    h('label', {}, 'Alert threshold', h('input', { name: 'threshold', type: 'number', step: '0.01', min: '0.01', max: '0.99', value: '0.70', required: true, 'aria-describedby': 'thr-help' }), meaning),
+    h('label', {}, 'Planned cameras', h('span.hint', {}, 'optional, free text'), h('input', { name: 'cameras' })),
+    h('label.check', {}, h('input', { type: 'checkbox', name: 'unusual_threshold_ok' }), 'A threshold outside 0.55–0.85 is meant'),
+    h('div.row', {}, h('button.btn', { type: 'submit' }, 'Create deployment')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    const body = {
+      name: fd.get('name'), location: fd.get('location'), purpose: fd.get('purpose'), legal_basis: fd.get('legal_basis'),
+      start: Math.floor(new Date(fd.get('start')).getTime() / 1000), end: Math.floor(new Date(fd.get('end')).getTime() / 1000),
+      threshold: parseFloat(fd.get('threshold')),
+    };
+    if (fd.get('cameras')) body.cameras = fd.get('cameras');
+    if (fd.get('unusual_threshold_ok')) body.unusual_threshold_ok = true;
+    const d = await act(() => S.api.post('/api/deployments', body), (d) => 'Deployment ' + d.id + ' created (draft).');
+    if (d) location.hash = '#/d/' + d.id + '/setup';
+  });
+  return h('section.panel', { 'aria-labelledby': 'create-h' }, h('h2', { id: 'create-h' }, 'Create a deployment'), form);
+}
+
+function thresholdMeaning(d) {
+  const m = d.threshold_meaning || {};
+  const pct = (x) => (x * 100).toFixed(x < 0.001 ? 5 : 2) + '%';
+  return h('div', {},
+    h('p', {}, h('b', {}, 'Threshold ' + Number(d.threshold).toFixed(2)), ' (a likeness of about ' + fmtLikeness(m.likeness) + ').'),
+    h('ul', {},
+      h('li', {}, 'Expected false alerts: about ', h('b', {}, (m.false_alerts_per_10k_faces || 0).toFixed(2)), ' per 10,000 faces that pass the cameras, for this watchlist (' + m.templates + ' image' + (m.templates === 1 ? '' : 's') + '; false-match rate ' + pct(m.fpir || 0) + ' per face).'),
+      h('li', {}, 'Expected share of listed people found when they pass a camera: about ', h('b', {}, Math.round((m.tar || 0) * 100) + '%'), '.'),
+      m.extrapolated ? h('li', {}, 'These figures are extrapolated beyond the measured range: treat them as rough.') : null));
+}
+
+async function renderDeployment(r) {
+  const d = await S.api.get('/api/deployments/' + r.dep);
+  const tab = (v, text) => h('a', { href: '#/d/' + d.id + (v === 'overview' ? '' : '/' + v), 'aria-current': r.view === v ? 'page' : null }, text);
+  main.append(h('div.dep-head', {}, h('h1', {}, d.name), statePill(d.state), h('span.muted', {}, d.location)));
+  const tabs = [tab('overview', 'Overview'), tab('setup', 'Set-up')];
+  if (!isAuditor() || isOperator() || isAuthoriser()) tabs.push(tab('alerts', 'Alerts'));
+  if (isOperator() || isAuthoriser() || isAuditor()) tabs.push(tab('checks', 'Photo checks'));
+  if (isOperator() || isAdmin()) tabs.push(tab('devices', 'Devices'));
+  main.append(h('nav.tabs', { 'aria-label': 'Deployment' }, tabs));
+  const body = h('div');
+  main.append(body);
+  switch (r.view) {
+    case 'setup': return renderSetup(d, body);
+    case 'alerts': return renderAlerts(d, body);
+    case 'checks': return renderChecks(d, body);
+    case 'devices': return renderDevices(d, body);
+    default: return renderOverview(d, body);
+  }
+}
+
+// Overview --------------------------------------------------------------------
+let camBox = null, camDep = null;
+async function renderOverview(d, body) {
+  body.append(h('div.grid', {},
+    h('section.panel', { 'aria-labelledby': 'ov-h' }, h('h2', { id: 'ov-h' }, 'Deployment'),
+      h('dl.facts', {},
+        h('dt', {}, 'State'), h('dd', {}, statePill(d.state)),
+        h('dt', {}, 'Planned window'), h('dd', {}, fmtTime(d.planned_start) + ' – ' + fmtTime(d.planned_end)),
+        h('dt', {}, 'Started'), h('dd', {}, fmtTime(d.started_at)),
+        h('dt', {}, 'Ended'), h('dd', {}, d.ended_at ? fmtTime(d.ended_at) + ' by ' + d.ended_by : '—'),
+        h('dt', {}, 'Location'), h('dd', {}, d.location),
+        h('dt', {}, 'Purpose'), h('dd', {}, d.purpose),
+        h('dt', {}, 'Legal basis'), h('dd', {}, d.legal_basis),
+        h('dt', {}, 'Created by'), h('dd', {}, d.created_by + ', ' + fmtTime(d.created_at)),
+        h('dt', {}, 'Authorised by'), h('dd', {}, d.authorised_by ? d.authorised_by + ', ' + fmtTime(d.authorised_at) : 'not yet'))),
+    h('section.panel', { 'aria-labelledby': 'thr-h' }, h('h2', { id: 'thr-h' }, 'What the threshold means'), thresholdMeaning(d),
+      h('h3', {}, 'Counters'),
+      h('div.counters', {},
+        h('div.counter', {}, h('b', {}, String(d.entries)), 'watchlist entries'),
+        h('div.counter', {}, h('b', {}, String(d.images)), 'watchlist images'),
+        h('div.counter', {}, h('b', {}, String(d.alerts)), 'alerts'),
+        h('div.counter', {}, h('b', {}, String(d.photo_checks)), 'photo checks')))));
+  camBox = h('div');
+  camDep = d;
+  body.append(h('section.panel', { 'aria-labelledby': 'cam-h' }, h('h2', { id: 'cam-h' }, 'Cameras'), camBox));
+  await refreshCameras();
+  if (d.state === 'live') S.timers.push(setInterval(refreshCameras, 2000));
+  if (isOperator() || isAdmin()) {
+    const devBox = h('div');
+    body.append(h('section.panel', { 'aria-labelledby': 'dev-h' }, h('h2', { id: 'dev-h' }, 'Officers\' devices'), devBox));
+    try {
+      const { devices } = await S.api.get('/api/devices', { deployment: d.id });
+      devBox.append(deviceTable(devices, false));
+    } catch (e) { devBox.append(h('p.error', {}, errText(e))); }
+  }
+}
+
+// Live per-camera figures come from /metrics, which the server gives to the
+// van's own machine only (the console in the van); elsewhere the state
+// comes from the camera.state events alone.
+async function cameraStats(depId) {
+  try {
+    const res = await fetch('/metrics', { cache: 'no-store' });
+    if (!res.ok) return null;
+    const text = await res.text();
+    const out = {};
+    const re = /^(openlfr_camera_[a-z_]+)\{deployment="(\d+)",camera="((?:[^"\\]|\\.)*)"(?:,quantile="([\d.]+)")?\} ([\d.eE+-]+)$/gm;
+    let m;
+    while ((m = re.exec(text))) {
+      if (parseInt(m[2], 10) !== depId) continue;
+      const cam = m[3].replace(/\\(.)/g, '$1');
+      const o = out[cam] || (out[cam] = {});
+      o[m[1].replace('openlfr_camera_', '') + (m[4] ? '_' + m[4] : '')] = parseFloat(m[5]);
+    }
+    return out;
+  } catch { return null; }
+}
+
+async function refreshCameras() {
+  if (!camBox || !camDep || !camBox.isConnected) return;
+  const d = camDep;
+  const list = d.camera_list || [];
+  const stats = d.state === 'live' ? await cameraStats(d.id) : null;
+  clear(camBox);
+  if (!list.length) { camBox.append(h('p.muted', {}, 'No cameras yet (Set-up adds them).')); return; }
+  const rows = list.filter((c) => !c.removed_at).map((c) => {
+    const st = S.camState.get(c.name);
+    const s = stats && stats[c.name];
+    let state = d.state !== 'live' ? 'not running (deployment ' + d.state + ')' : st ? st.state : s ? (s.up ? 'running' : 'not running') : 'starting';
+    const cls = /running/.test(state) && !/not/.test(state) ? 'pill-ok' : /fail|error|not/.test(state) ? 'pill-bad' : 'pill-warn';
+    return h('tr', {},
+      h('th', { scope: 'row' }, c.name),
+      h('td', {}, h('span.pill', { class: cls }, state), st && st.reason ? h('div.small.muted', {}, st.reason) : null),
+      h('td', {}, s ? s.fps.toFixed(1) : '—'),
+      h('td', {}, s ? String(s.frames_total) : '—'),
+      h('td', {}, s ? String(s.frames_dropped_total) : '—'),
+      h('td', {}, s ? String(s.faces_total) : '—'),
+      h('td', {}, s ? String(s.alerts_total) : '—'));
+  });
+  camBox.append(h('table', {}, h('caption.sr-only', {}, 'Cameras'),
+    h('thead', {}, h('tr', {}, ['Camera', 'State', 'Analysed fps', 'Frames', 'Dropped', 'Faces', 'Alerts'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, rows)));
+  if (d.state === 'live' && !stats) camBox.append(h('p.muted.small', {}, 'Frame rates and drops are shown on the van\'s own screen (the server gives its figures to that machine only).'));
+}
+
+// Set-up ------------------------------------------------------------------------
+async function renderSetup(d, body) {
+  const draft = d.state === 'draft';
+  // cameras
+  if (isOperator() || isAuthoriser()) {
+    const camList = h('ul');
+    for (const c of (d.camera_list || []).filter((c) => !c.removed_at))
+      camList.append(h('li', {}, c.name + ' (added by ' + c.added_by + ') ',
+        isOperator() && d.state !== 'ended' ? h('button.btn.btn-quiet', { type: 'button', onclick: async () => { if (await act(() => S.api.del('/api/cameras/' + c.id), 'Camera removed.')) route(); } }, 'Remove ' + c.name) : null));
+    const form = h('form.cols', {},
+      h('label', {}, 'Camera name', h('input', { name: 'name', required: true, placeholder: 'North entrance' })),
+      h('label', {}, 'Source', h('span.hint', {}, 'rtsp://…, a file, or /dev/video0; credentials are sealed'), h('input', { name: 'url', required: true })),
+      h('div.row', {}, h('button.btn', { type: 'submit' }, 'Add camera')));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const fd = new FormData(form);
+      if (await act(() => S.api.post('/api/deployments/' + d.id + '/cameras', { name: fd.get('name'), url: fd.get('url') }), 'Camera added.')) route();
+    });
+    body.append(h('section.panel', { 'aria-labelledby': 'cams-h' }, h('h2', { id: 'cams-h' }, 'Cameras'),
+      (d.camera_list || []).some((c) => !c.removed_at) ? camList : h('p.muted', {}, 'No cameras yet.'),
+      isOperator() && d.state !== 'ended' && d.state !== 'purged' ? form : null));
+  }
+
+  // watchlist
+  const { entries } = await S.api.get('/api/deployments/' + d.id + '/watchlist');
+  S.entries.set(d.id, new Map(entries.map((e) => [e.id, e])));
+  const wl = h('section.panel', { 'aria-labelledby': 'wl-h' }, h('h2', { id: 'wl-h' }, 'Watchlist (' + entries.length + ')'));
+  if (draft && (isOperator() || isAuthoriser())) wl.append(uploadForm(d), importForm(d));
+  else if (!draft) wl.append(h('p.muted', {}, 'The watchlist is fixed once authorised; an amendment (below) removes an entry.'));
+  wl.append(entryTable(d, entries, draft));
+  body.append(wl);
+
+  // authorise / start / end / amend
+  if (isAuthoriser() || isOperator()) body.append(lifecyclePanel(d, entries));
+}
+
+const CATEGORY_OPTIONS = () => Object.entries(CATEGORY_NAMES).map(([v, t]) => h('option', { value: v }, t));
+
+function uploadForm(d) {
+  const result = h('div', { id: 'upload-result', 'aria-live': 'polite' });
+  const under = h('input', { type: 'checkbox', name: 'under_18' });
+  const just = h('label', { hidden: true }, 'Why a child is on the list (required for under 18)', h('textarea', { name: 'under_18_justification' }));
+  under.addEventListener('change', () => { just.hidden = !under.checked; });
+  const cat = h('select', { name: 'category', required: true }, CATEGORY_OPTIONS());
+  const other = h('label', { hidden: true }, 'Category: what', h('input', { name: 'category_other' }));
+  cat.addEventListener('change', () => { other.hidden = cat.value !== 'other'; });
+  const form = h('form.cols', { 'aria-labelledby': 'up-h' },
+    h('label', {}, 'Photo', h('span.hint', {}, 'JPEG or PNG; one face, frontal, sharp'), h('input', { name: 'image', type: 'file', accept: 'image/jpeg,image/png', required: true })),
+    h('label', {}, 'Subject reference', h('span.hint', {}, 'the force\'s record id'), h('input', { name: 'subject_ref', required: true })),
+    h('label', {}, 'Name as shown to operators', h('input', { name: 'display_name', required: true })),
+    h('label', {}, 'Category', cat), other,
+    h('label', {}, 'Reason for inclusion', h('textarea', { name: 'reason', required: true })),
+    h('label', {}, 'Image source', h('input', { name: 'image_source', required: true, placeholder: 'custody record' })),
+    h('label', {}, 'Image date', h('span.hint', {}, 'YYYY-MM-DD, YYYY-MM or YYYY'), h('input', { name: 'image_date', required: true, pattern: '\\d{4}(-\\d{2}(-\\d{2})?)?' })),
+    h('label.check', {}, under, 'The person is under 18'), just,
+    h('div.row', {}, h('button.btn', { type: 'submit' }, 'Add to watchlist')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clear(result);
+    const fd = new FormData(form);
+    const file = fd.get('image');
+    const b64 = await fileBase64(file);
+    const body = { image_base64: b64 };
+    for (const k of ['subject_ref', 'display_name', 'category', 'reason', 'image_source', 'image_date'])
+      body[k] = fd.get(k);
+    if (body.category === 'other') body.category_other = fd.get('category_other');
+    if (under.checked) { body.under_18 = true; body.under_18_justification = fd.get('under_18_justification'); }
+    try {
+      const r = await S.api.post('/api/deployments/' + d.id + '/watchlist', body);
+      result.append(h('div.accepted', { role: 'status' }, h('b', {}, 'Added ' + body.display_name + ' (' + body.subject_ref + ').'), ' ', r.quality ? r.quality.why : ''));
+      form.reset();
+      setTimeout(route, 1500);
+    } catch (e) {
+      result.append(rejection(file.name, e));
+    }
+  });
+  return h('div', {}, h('h3', { id: 'up-h' }, 'Add a person'), form, result);
+}
+
+const MEASURE_NAMES = { score: 'Detector score', eye_distance: 'Eye distance (px)', sharpness: 'Sharpness', yaw: 'Yaw (°)', roll: 'Roll (°)' };
+function rejection(name, e) {
+  const q = e.body && e.body.quality;
+  const box = h('div.reject', { role: 'alert' }, h('h3', {}, 'Rejected: ' + name));
+  if (q) {
+    box.append(h('p', {}, h('b', {}, 'Reason: ' + q.reject.toLowerCase().replace(/_/g, ' ')), ' — ' + q.why));
+    const m = q.measured || {};
+    box.append(h('table.small', {}, h('caption', { class: 'sr-only' }, 'Measured values'),
+      h('tbody', {}, Object.entries(m).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, MEASURE_NAMES[k] || k), h('td', {}, typeof v === 'number' ? v.toFixed(2) : String(v)))))));
+  } else {
+    box.append(h('p', {}, errText(e)));
+  }
+  return box;
+}
+
+function fileBase64(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result).replace(/^data:[^,]*,/, ''));
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+}
+
+// CSV: quoted fields, doubled quotes, CRLF.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], f = '', q = false;
+  text = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') { f += '"'; i++; } else if (c === '"') q = false; else f += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { row.push(f); f = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(f); f = '';
+      if (row.some((x) => x !== '')) rows.push(row);
+      row = [];
+    } else f += c;
+  }
+  row.push(f);
+  if (row.some((x) => x !== '')) rows.push(row);
+  return rows;
+}
+
+function importForm(d) {
+  const report = h('div', { 'aria-live': 'polite' });
+  const form = h('form.cols', {},
+    h('label', {}, 'Manifest (CSV)', h('span.hint', {}, 'header: file,subject_ref,display_name,category,reason,image_source,image_date[,category_other,under_18,under_18_justification]'), h('input', { type: 'file', name: 'manifest', accept: '.csv,text/csv', required: true })),
+    h('label', {}, 'Photos named in it', h('input', { type: 'file', name: 'photos', accept: 'image/jpeg,image/png', multiple: true, required: true })),
+    h('div.row', {}, h('button.btn', { type: 'submit' }, 'Import')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clear(report);
+    const manifest = form.manifest.files[0];
+    const photos = new Map([...form.photos.files].map((f) => [f.name, f]));
+    const csv = parseCsv(await manifest.text());
+    const head = (csv.shift() || []).map((x) => x.trim());
+    const rows = [], local = [];
+    for (const [i, r] of csv.entries()) {
+      const o = {};
+      head.forEach((k, j) => { if (r[j] !== undefined && r[j] !== '') o[k] = r[j]; });
+      const f = photos.get(o.file);
+      if (!f) { local.push(h('tr', {}, h('td', {}, String(i + 2)), h('td', {}, o.subject_ref || ''), h('td.error', {}, 'not sent'), h('td', {}, 'photo "' + (o.file || '') + '" was not chosen'))); continue; }
+      delete o.file;
+      if (o.under_18 !== undefined) o.under_18 = /^(1|true|yes)$/i.test(o.under_18);
+      o.image_base64 = await fileBase64(f);
+      rows.push(o);
+    }
+    try {
+      const r = rows.length ? await S.api.post('/api/deployments/' + d.id + '/watchlist/import', { rows }) : { added: 0, rejected: 0, rows: [] };
+      report.append(h('p', { role: 'status' }, h('b', {}, r.added + ' added, ' + (r.rejected + local.length) + ' not added.')),
+        h('table.small', {}, h('thead', {}, h('tr', {}, ['Row', 'Subject', 'Result', 'Why'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, r.rows.map((x) => h('tr', {}, h('td', {}, String(x.row + 2)), h('td', {}, x.subject_ref), h('td', { class: x.status === 'added' ? '' : 'error' }, x.status), h('td', {}, x.message))), local)));
+    } catch (e) { report.append(h('p.error', { role: 'alert' }, errText(e))); }
+  });
+  return h('details', {}, h('summary', {}, 'Bulk import (manifest and photos)'), form, report);
+}
+
+function entryTable(d, entries, draft) {
+  if (!entries.length) return h('p.muted', {}, 'Nobody on the watchlist yet.');
+  return h('table', {}, h('caption.sr-only', {}, 'Watchlist entries'),
+    h('thead', {}, h('tr', {}, ['#', 'Subject', 'Name', 'Category', 'Reason', 'Image', 'Under 18', ''].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, entries.map((e) => h('tr', {},
+      h('td', {}, String(e.id)), h('td', {}, e.subject_ref), h('td', {}, e.display_name),
+      h('td', {}, categoryName(e.category, e.category_other)), h('td', {}, e.reason),
+      h('td.small', {}, e.image_source + ', ' + e.image_date),
+      h('td', {}, e.under_18 ? 'Yes: ' + (e.under_18_justification || '') : 'No'),
+      h('td', {}, draft && (isOperator() || isAuthoriser()) ? h('button.btn.btn-quiet', {
+        type: 'button', 'aria-label': 'Remove ' + e.display_name,
+        onclick: async () => {
+          const reason = prompt('Why is ' + e.display_name + ' removed?');
+          if (reason && await act(() => S.api.call('DELETE', '/api/watchlist/' + e.id, undefined, { query: { reason } }), 'Removed.')) route();
+        },
+      }, 'Remove') : null)))));
+}
+
+function lifecyclePanel(d, entries) {
+  const box = h('section.panel', { 'aria-labelledby': 'life-h' }, h('h2', { id: 'life-h' }, 'Authorisation and running'));
+  // what is authorised
+  const byCat = {};
+  for (const e of entries) byCat[e.category] = (byCat[e.category] || 0) + 1;
+  const kids = entries.filter((e) => e.under_18);
+  const what = h('div', {},
+    h('h3', {}, d.state === 'draft' ? 'What would be authorised' : 'What was authorised'),
+    h('table.small', {}, h('caption', {}, 'Watchlist composition by category'),
+      h('tbody', {}, Object.keys(CATEGORY_NAMES).map((c) => h('tr', {}, h('th', { scope: 'row' }, CATEGORY_NAMES[c]), h('td', {}, String(byCat[c] || 0)))),
+        h('tr', {}, h('th', { scope: 'row' }, 'Total'), h('td', {}, h('b', {}, String(entries.length)))))),
+    h('h3', {}, 'Under-18 entries (' + kids.length + ')'),
+    kids.length ? h('ul', {}, kids.map((e) => h('li', {}, h('b', {}, e.display_name + ' (' + e.subject_ref + ')'), ': ' + (e.under_18_justification || 'no justification')))) : h('p.muted', {}, 'None.'),
+    h('h3', {}, 'Threshold'), thresholdMeaning(d),
+    h('p', {}, 'Purpose: ' + d.purpose), h('p', {}, 'Legal basis: ' + d.legal_basis),
+    h('p', {}, 'Window: ' + fmtTime(d.planned_start) + ' – ' + fmtTime(d.planned_end)));
+  box.append(what);
+  const btns = h('div.row');
+  if (isAuthoriser() && d.state === 'draft') {
+    const self = S.user.login.toLowerCase() === String(d.created_by).toLowerCase();
+    btns.append(h('button.btn.btn-ok.btn-big', {
+      type: 'button', disabled: self || !entries.length,
+      onclick: async () => { if (await act(() => S.api.post('/api/deployments/' + d.id + '/authorise'), 'Authorised.')) route(); },
+    }, 'Authorise this deployment'));
+    if (self) btns.append(h('p.error', {}, 'You created this deployment: another authorising officer must authorise it.'));
+    else if (!entries.length) btns.append(h('p.muted', {}, 'The watchlist is empty.'));
+  } else if (d.state === 'draft') {
+    btns.append(h('p.muted', {}, 'An authorising officer other than the creator (' + d.created_by + ') authorises it.'));
+  }
+  if (isAuthoriser() && d.state === 'authorised')
+    btns.append(h('button.btn.btn-ok.btn-big', { type: 'button', onclick: async () => { if (await act(() => S.api.post('/api/deployments/' + d.id + '/start'), 'Started: the cameras are running.')) route(); } }, 'Start the deployment'));
+  if (isAuthoriser() && (d.state === 'live' || d.state === 'authorised')) {
+    const reason = h('input', { name: 'end_reason', 'aria-label': 'Why it ends' });
+    btns.append(h('label', {}, 'Why it ends', reason),
+      h('button.btn.btn-bad', { type: 'button', onclick: async () => {
+        if (!confirm('End deployment ' + d.name + '? Cameras stop and devices are signed out.')) return;
+        if (await act(() => S.api.post('/api/deployments/' + d.id + '/end', reason.value ? { reason: reason.value } : {}), 'Ended.')) route();
+      } }, 'End the deployment'));
+  }
+  box.append(btns);
+  if (d.state === 'authorised' || d.state === 'live') box.append(amendPanel(d, entries));
+  return box;
+}
+
+function amendPanel(d, entries) {
+  const out = h('div', { 'aria-live': 'polite' });
+  const kind = h('select', { name: 'kind' }, h('option', { value: 'threshold' }, 'Change the threshold'), h('option', { value: 'remove' }, 'Remove a watchlist entry'));
+  const thr = h('label', {}, 'New threshold', h('input', { name: 'threshold', type: 'number', step: '0.01', min: '0.01', max: '0.99', value: String(d.threshold) }));
+  const rm = h('label', { hidden: true }, 'Entry to remove', h('select', { name: 'remove_entry' }, entries.map((e) => h('option', { value: e.id }, e.display_name + ' (' + e.subject_ref + ')'))));
+  kind.addEventListener('change', () => { thr.hidden = kind.value !== 'threshold'; rm.hidden = kind.value !== 'remove'; });
+  const propose = h('form.cols', {},
+    h('label', {}, 'Amendment', kind), thr, rm,
+    h('label', {}, 'Why the change is needed', h('textarea', { name: 'reason', required: true })),
+    h('label.check', {}, h('input', { type: 'checkbox', name: 'unusual_threshold_ok' }), 'A threshold outside 0.55–0.85 is meant'),
+    h('div.row', {}, h('button.btn', { type: 'submit' }, 'Propose (step 1 of 2)')));
+  propose.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(propose);
+    const body = { reason: fd.get('reason') };
+    if (kind.value === 'threshold') body.threshold = parseFloat(fd.get('threshold'));
+    else body.remove_entry = parseInt(fd.get('remove_entry'), 10);
+    if (fd.get('unusual_threshold_ok')) body.unusual_threshold_ok = true;
+    const r = await act(() => S.api.post('/api/deployments/' + d.id + '/amendments', body));
+    if (r) out.append(h('p.accepted', { role: 'status' }, 'Amendment ' + r.amendment + ' proposed. It takes effect when an authorising officer other than you authorises amendment ' + r.amendment + '.'));
+  });
+  const auth = h('form.row', {},
+    h('label', {}, 'Amendment number', h('input', { name: 'amendment', type: 'number', min: '1', required: true })),
+    h('button.btn.btn-ok', { type: 'submit' }, 'Authorise amendment (step 2 of 2)'));
+  auth.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const n = new FormData(auth).get('amendment');
+    if (await act(() => S.api.post('/api/amendments/' + n + '/authorise'), 'Amendment ' + n + ' authorised: in force from the next frame.')) route();
+  });
+  return h('div', {}, h('h3', {}, 'Amend (two-step: one proposes, another authorising officer authorises)'),
+    propose, out, isAuthoriser() ? auth : null);
+}
+
+// Alerts ------------------------------------------------------------------------
+let queueBox = null, reviewBox = null, queueDep = null, devicesCache = [];
+async function renderAlerts(d, body) {
+  queueDep = d;
+  const { alerts } = await S.api.get('/api/deployments/' + d.id + '/alerts', { limit: 200 });
+  for (const a of alerts) {
+    const prev = S.alerts.get(a.id) || {};
+    S.alerts.set(a.id, Object.assign({}, prev, a, { display_name: prev.display_name }));
+  }
+  try {
+    const { entries } = await S.api.get('/api/deployments/' + d.id + '/watchlist');
+    S.entries.set(d.id, new Map(entries.map((e) => [e.id, e])));
+  } catch { /* an operator always may; others see less */ }
+  try { devicesCache = (await S.api.get('/api/devices', { deployment: d.id })).devices.filter((x) => !x.revoked_at); } catch { devicesCache = []; }
+  queueBox = h('ol.queue', { 'aria-label': 'Alert queue, newest first' });
+  reviewBox = h('section.review', { 'aria-labelledby': 'rev-h', tabindex: '-1' });
+  body.append(h('p.muted', {}, 'Keys: ', h('kbd', {}, 'C'), ' confirm (worth engaging), ', h('kbd', {}, 'R'), ' reject (not the person), ', h('kbd', {}, 'D'), ' dispatch, ', h('kbd', {}, 'J'), '/', h('kbd', {}, 'K'), ' next/previous alert, ', h('kbd', {}, 'N'), ' note.'),
+    h('div.alerts-layout', {}, h('div', {}, h('h2', {}, 'Queue'), queueBox), reviewBox));
+  if (!S.selected || !S.alerts.has(S.selected) || S.alerts.get(S.selected).deployment !== d.id) {
+    const list = depAlerts();
+    S.selected = (list.find((a) => !a.decision) || list[0] || {}).id || 0;
+  }
+  renderQueue(0);
+}
+
+function depAlerts() {
+  return [...S.alerts.values()].filter((a) => queueDep && a.deployment === queueDep.id).sort((a, b) => b.id - a.id);
+}
+
+function alertStatus(a) {
+  if (a.outcome) return OUTCOME_NAMES[a.outcome] || a.outcome;
+  if (a.dispatched_at) return 'dispatched';
+  if (a.decision) return a.decision;
+  return 'awaiting decision';
+}
+
+function renderQueue(updatedId) {
+  if (!queueBox || !queueBox.isConnected) return;
+  clear(queueBox);
+  const list = depAlerts();
+  if (!list.length) queueBox.append(h('li.muted', {}, 'No alerts yet. New ones appear here as they happen.'));
+  for (const a of list) {
+    const e = entryOf(a);
+    const btn = h('button', {
+      type: 'button', 'aria-current': a.id === S.selected ? 'true' : null, class: S.fresh.has(a.id) ? 'new' : null,
+      onclick: () => { S.selected = a.id; renderQueue(0); },
+    },
+    h('div.q-top', {}, h('span', {}, (e ? e.display_name : a.display_name || a.subject_ref)), h('span', {}, fmtLikeness(a.likeness))),
+    h('div.q-sub', {}, '#' + a.id + ' · ' + a.camera + ' · ' + fmtTime(a.at, false)),
+    h('div.q-sub', {}, alertStatus(a)));
+    queueBox.append(h('li', {}, btn));
+  }
+  const cur = S.alerts.get(S.selected);
+  if (!cur) { clear(reviewBox).append(h('h2', { id: 'rev-h' }, 'Review'), h('p.muted', {}, 'Select an alert.')); return; }
+  if (updatedId && updatedId !== S.selected) return;
+  renderReview(cur, !!updatedId);
+}
+
+function entryOf(a) {
+  const m = S.entries.get(a.deployment);
+  return m && a.entry ? m.get(a.entry) : null;
+}
+
+let lastReviewKey = '';
+function renderReview(a, imageOnly) {
+  const e = entryOf(a);
+  const key = a.id + '/' + (a._v || 0);
+  if (imageOnly && reviewBox.querySelector('#live-face')) {
+    // a better shot came in: refresh the live face only
+    if (key !== lastReviewKey) imageInto(reviewBox.querySelector('#live-face'), '/api/alerts/' + a.id + '/image?v=' + (a._v || 0));
+    lastReviewKey = key;
+    return;
+  }
+  lastReviewKey = key;
+  const wasFresh = S.fresh.delete(a.id);
+  clear(reviewBox);
+  reviewBox.classList.toggle('fresh', wasFresh);
+  const name = e ? e.display_name : a.display_name || a.subject_ref;
+  const live = h('img', { id: 'live-face', alt: 'Live face from camera ' + a.camera });
+  const wl = h('img', { id: 'wl-face', alt: 'Watchlist image of ' + name });
+  reviewBox.append(
+    h('div.row', { style: 'justify-content:space-between' },
+      h('h2', { id: 'rev-h' }, 'Alert #' + a.id + ': ' + name),
+      h('span', {}, h('span.muted', {}, 'Likeness '), h('span.likeness', {}, fmtLikeness(a.likeness)))),
+    h('div.pair', {},
+      h('figure', {}, live, h('figcaption', {}, 'Live: camera ' + a.camera + ', ' + fmtTime(a.at))),
+      h('figure', {}, wl, h('figcaption', {}, 'Watchlist: ' + name + ' (' + a.subject_ref + ')'))),
+    h('dl.facts', { style: 'margin-top:.8rem' },
+      h('dt', {}, 'Category'), h('dd', {}, e ? categoryName(e.category, e.category_other) : '—'),
+      h('dt', {}, 'Reason for inclusion'), h('dd', {}, e ? e.reason : '—'),
+      e && e.under_18 ? [h('dt', {}, 'Under 18'), h('dd', {}, e.under_18_justification || 'yes')] : null,
+      h('dt', {}, 'Camera'), h('dd', {}, a.camera),
+      h('dt', {}, 'Time'), h('dd', {}, fmtTime(a.at)),
+      h('dt', {}, 'Score'), h('dd', {}, (a.score !== undefined && a.score !== null ? Number(a.score).toFixed(3) : '—') + (a.threshold ? ' (threshold ' + Number(a.threshold).toFixed(2) + ')' : '')),
+      h('dt', {}, 'Status'), h('dd', { id: 'alert-status' }, alertStatus(a) + (a.decided_by ? ' by ' + a.decided_by : '')),
+      a.note ? [h('dt', {}, 'Operator\'s note'), h('dd', {}, a.note)] : null,
+      a.outcome ? [h('dt', {}, 'Outcome'), h('dd', { id: 'alert-outcome' }, (OUTCOME_NAMES[a.outcome] || a.outcome) + ' — ' + (a.outcome_by || '') + ', ' + fmtTime(a.outcome_at) + (a.outcome_note ? ': ' + a.outcome_note : ''))] : null));
+  if (a.has_face_image !== false) imageInto(live, '/api/alerts/' + a.id + '/image');
+  else live.alt = 'No live face image kept for this alert';
+  if (a.image) imageInto(wl, '/api/watchlist/images/' + a.image);
+  reviewBox.append(decisionBar(a));
+  if (wasFresh && document.activeElement === document.body) reviewBox.focus();
+}
+
+function decisionBar(a) {
+  const bar = h('div');
+  if (!isOperator()) { bar.append(h('p.muted', {}, 'Only an operator decides and dispatches.')); return bar; }
+  if (!a.decision) {
+    const note = h('textarea', { id: 'note', name: 'note', placeholder: 'optional: what you see' });
+    const decide = async (decision) => {
+      const body = { decision };
+      if (note.value.trim()) body.note = note.value.trim();
+      const r = await act(() => S.api.post('/api/alerts/' + a.id + '/decision', body), decision === 'confirm' ? 'Confirmed: now dispatch to officers.' : 'Rejected.');
+      if (r) {
+        S.alerts.set(r.id, Object.assign({}, S.alerts.get(r.id), r));
+        renderQueue(0);
+        if (decision === 'confirm') { const b = document.getElementById('dispatch'); if (b) b.focus(); }
+      }
+    };
+    bar.append(h('div.decision-bar', {},
+      h('label', {}, 'Note (optional)', note),
+      h('button.btn.btn-ok.btn-big', { type: 'button', id: 'confirm', 'aria-keyshortcuts': 'C', onclick: () => decide('confirm') }, 'Confirm (C)'),
+      h('button.btn.btn-bad.btn-big', { type: 'button', id: 'reject', 'aria-keyshortcuts': 'R', onclick: () => decide('reject') }, 'Reject (R)')),
+    h('p.muted.small', {}, 'Compare the two faces. Confirm means worth engaging; reject means not the person. Nothing can be dispatched before a decision.'));
+    return bar;
+  }
+  if (a.decision.startsWith('confirm') && !a.dispatched_at) {
+    const all = h('input', { type: 'checkbox', id: 'dispatch-all', checked: true });
+    const boxes = devicesCache.map((dv) => h('label.check', {}, h('input', { type: 'checkbox', name: 'dev', value: dv.id }), dv.name + ' (' + dv.officer + ')'));
+    const send = async () => {
+      const ids = [...bar.querySelectorAll('input[name=dev]:checked')].map((x) => parseInt(x.value, 10));
+      const body = all.checked || !ids.length ? { all: true } : { devices: ids };
+      const r = await act(() => S.api.post('/api/alerts/' + a.id + '/dispatch', body), 'Dispatched to ' + (body.all ? 'every device' : ids.length + ' device(s)') + '.');
+      if (r) { S.alerts.set(r.id, Object.assign({}, S.alerts.get(r.id), r)); renderQueue(0); }
+    };
+    bar.append(h('fieldset', {}, h('legend', {}, 'Dispatch to officers'),
+      h('label.check', {}, all, 'All devices on this deployment (' + devicesCache.length + ')'),
+      boxes.length ? h('div', {}, boxes) : h('p.muted', {}, 'No devices paired yet (Devices tab).'),
+      h('button.btn.btn-big', { type: 'button', id: 'dispatch', 'aria-keyshortcuts': 'D', onclick: send }, 'Dispatch (D)')));
+    all.addEventListener('change', () => { for (const b of bar.querySelectorAll('input[name=dev]')) b.disabled = all.checked; });
+    for (const b of bar.querySelectorAll('input[name=dev]')) b.disabled = true;
+  } else if (a.dispatched_at) {
+    bar.append(h('p', { role: 'status' }, 'Dispatched ' + fmtTime(a.dispatched_at) + (a.dispatched_all ? ' to every device' : '') + '. ' + (a.outcome ? '' : 'Waiting for the officers\' outcome.')));
+  }
+  return bar;
+}
+
+document.addEventListener('keydown', (ev) => {
+  if (!S.route || S.route.view !== 'alerts' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const t = ev.target;
+  if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) {
+    if (ev.key === 'Escape') t.blur();
+    return;
+  }
+  const k = ev.key.toLowerCase();
+  const click = (id) => { const b = document.getElementById(id); if (b && !b.disabled) { ev.preventDefault(); b.click(); } };
+  if (k === 'c') click('confirm');
+  else if (k === 'r') click('reject');
+  else if (k === 'd') click('dispatch');
+  else if (k === 'n') { const n = document.getElementById('note'); if (n) { ev.preventDefault(); n.focus(); } }
+  else if (k === 'j' || k === 'k') {
+    const list = depAlerts();
+    const i = list.findIndex((a) => a.id === S.selected);
+    const j = k === 'j' ? Math.min(list.length - 1, i + 1) : Math.max(0, i - 1);
+    if (list[j]) { S.selected = list[j].id; renderQueue(0); }
+  }
+});
+
+// Photo checks --------------------------------------------------------------------
+async function renderChecks(d, body) {
+  const { checks } = await S.api.get('/api/deployments/' + d.id + '/checks');
+  body.append(h('section.panel', { 'aria-labelledby': 'chk-h' }, h('h2', { id: 'chk-h' }, 'Photo checks by officers (' + checks.length + ')'),
+    h('p.muted', {}, 'Each check searched this deployment\'s watchlist only. The officer\'s photo is not kept unless it matched.'),
+    checks.length ? h('table', {}, h('caption.sr-only', {}, 'Photo checks'),
+      h('thead', {}, h('tr', {}, ['#', 'When', 'Officer', 'Why', 'Result', 'Subject', 'Score'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, checks.map((c) => h('tr', {},
+        h('td', {}, String(c.id)), h('td', {}, fmtTime(c.at)), h('td', {}, c.officer + (c.device ? ' (device ' + c.device + ')' : '')),
+        h('td', {}, c.reason), h('td', {}, c.result.replace(/_/g, ' ')), h('td', {}, c.subject_ref || '—'),
+        h('td', {}, c.score !== null && c.score !== undefined ? Number(c.score).toFixed(3) : '—')))))
+      : h('p.muted', {}, 'No photo checks yet.')));
+}
+
+// Devices ----------------------------------------------------------------------------
+function deviceTable(devices, withRevoke) {
+  if (!devices.length) return h('p.muted', {}, 'No devices paired.');
+  const recent = (t) => t && Date.now() - new Date(t).getTime() < 5 * 60e3;
+  return h('table', {}, h('caption.sr-only', {}, 'Devices'),
+    h('thead', {}, h('tr', {}, ['Device', 'Officer', 'Paired', 'Last seen', 'State', withRevoke ? '' : null].filter((x) => x !== null).map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, devices.map((dv) => h('tr', {},
+      h('th', { scope: 'row' }, dv.name), h('td', {}, dv.officer), h('td', {}, fmtTime(dv.paired_at)), h('td', {}, fmtAgo(dv.last_seen_at)),
+      h('td', {}, dv.revoked_at ? h('span.pill.pill-off', {}, 'revoked by ' + dv.revoked_by) : recent(dv.last_seen_at) ? h('span.pill.pill-ok', {}, 'connected') : h('span.pill.pill-warn', {}, 'not seen lately')),
+      withRevoke ? h('td', {}, dv.revoked_at ? null : h('button.btn.btn-bad', {
+        type: 'button', 'aria-label': 'Revoke ' + dv.name,
+        onclick: async () => {
+          if (!confirm('Revoke ' + dv.name + ' (' + dv.officer + ')? It is signed out at once.')) return;
+          if (await act(() => S.api.del('/api/devices/' + dv.id), dv.name + ' revoked.')) route();
+        },
+      }, 'Revoke')) : null))));
+}
+
+async function renderDevices(d, body) {
+  const pairBox = h('div', { 'aria-live': 'polite' });
+  const pairBtn = h('button.btn.btn-big', {
+    type: 'button', disabled: !(d.state === 'authorised' || d.state === 'live') || !isOperator(),
+    onclick: async () => {
+      const r = await act(() => S.api.post('/api/deployments/' + d.id + '/pair-codes', {}));
+      if (!r) return;
+      clear(pairBox);
+      const qr = h('div.qr', { role: 'img', 'aria-label': 'QR code for pairing; the same as the code' });
+      if (r.qr_svg) {
+        const doc = new DOMParser().parseFromString(r.qr_svg, 'image/svg+xml');
+        const svg = doc.documentElement;
+        if (svg && svg.nodeName === 'svg') { svg.setAttribute('aria-hidden', 'true'); qr.append(document.importNode(svg, true)); }
+      }
+      pairBox.append(h('div.row', { style: 'align-items:flex-start;gap:2rem' }, qr,
+        h('div', {}, h('p', {}, 'On the officer\'s phone or tablet, open ', h('b', {}, (r.server_url || location.origin) + '/app/'), ', then scan this QR code or type the code:'),
+          h('p.code', { id: 'pair-code' }, r.code),
+          h('p', {}, 'Valid until ' + fmtTime(r.expires_at) + ', once. The officer then signs in on the device.'),
+          r.ca_fingerprint ? h('p.small.muted', {}, 'Van certificate fingerprint: ' + r.ca_fingerprint) : null)));
+    },
+  }, 'New pairing code');
+  body.append(h('section.panel', { 'aria-labelledby': 'pair-h' }, h('h2', { id: 'pair-h' }, 'Pair an officer\'s device'),
+    d.state === 'authorised' || d.state === 'live' ? null : h('p.muted', {}, 'Devices pair with an authorised or live deployment.'),
+    pairBtn, pairBox));
+  const { devices } = await S.api.get('/api/devices', { deployment: d.id });
+  body.append(h('section.panel', { 'aria-labelledby': 'devs-h' }, h('h2', { id: 'devs-h' }, 'Devices of this deployment'), deviceTable(devices, true)));
+}
+
+// Audit ------------------------------------------------------------------------------
+async function renderAudit() {
+  main.append(h('h1', {}, 'Audit log'));
+  const verifyOut = h('div', { 'aria-live': 'polite' });
+  const verify = h('button.btn', {
+    type: 'button', onclick: async () => {
+      clear(verifyOut);
+      try {
+        const v = await S.api.get('/api/audit/verify');
+        verifyOut.append(v.ok
+          ? h('p.accepted', { role: 'status' }, 'The chain is intact: ' + v.records + ' records, ' + v.anchors + ' anchors; head #' + v.head_seq + ' ' + v.head_hash.slice(0, 16) + '…')
+          : h('p.reject', { role: 'alert' }, 'The chain is BROKEN: ' + (v.message || JSON.stringify(v))));
+      } catch (e) { verifyOut.append(h('p.reject', { role: 'alert' }, 'Verification failed: ' + errText(e))); }
+    },
+  }, 'Verify the chain');
+  main.append(h('section.panel', { 'aria-labelledby': 'ver-h' }, h('h2', { id: 'ver-h' }, 'Integrity'),
+    h('p.muted', {}, 'Every record holds the hash of the one before; a change anywhere breaks the chain from there on.'), verify, verifyOut));
+
+  const table = h('div');
+  const form = h('form.cols', {},
+    h('label', {}, 'Deployment', h('span.hint', {}, 'number; empty: all'), h('input', { name: 'deployment', type: 'number', min: '1' })),
+    h('label', {}, 'From record', h('input', { name: 'from', type: 'number', min: '1', value: '1' })),
+    h('label', {}, 'At most', h('input', { name: 'limit', type: 'number', min: '1', max: '1000', value: '200' })),
+    h('label', {}, 'Action contains', h('input', { name: 'action', placeholder: 'alert.' })),
+    h('label', {}, 'Actor contains', h('input', { name: 'actor' })),
+    h('div.row', {}, h('button.btn', { type: 'submit' }, 'Show records')));
+  const load = async () => {
+    const fd = new FormData(form);
+    clear(table);
+    try {
+      const r = await S.api.get('/api/audit', { deployment: fd.get('deployment'), from: fd.get('from'), limit: fd.get('limit') });
+      const act = String(fd.get('action') || '').toLowerCase(), who = String(fd.get('actor') || '').toLowerCase();
+      const recs = r.records.filter((x) => (!act || x.action.toLowerCase().includes(act)) && (!who || x.actor.toLowerCase().includes(who)));
+      table.append(h('p.muted', {}, recs.length + ' of ' + r.records.length + ' records shown. No biometric images are ever part of the log.'),
+        h('table.small', {}, h('caption.sr-only', {}, 'Audit records'),
+          h('thead', {}, h('tr', {}, ['#', 'When', 'Actor', 'Role', 'Action', 'Deployment', 'Details'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, recs.map((x) => h('tr', {},
+            h('td', {}, String(x.seq)), h('td', {}, fmtTime(x.at)), h('td', {}, x.actor), h('td', {}, x.role), h('td', {}, x.action),
+            h('td', {}, x.deployment ? String(x.deployment) : '—'),
+            h('td', {}, h('pre.details', {}, typeof x.details === 'string' ? x.details : JSON.stringify(x.details))))))));
+    } catch (e) { table.append(h('p.error', { role: 'alert' }, errText(e))); }
+  };
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
+  main.append(h('section.panel', { 'aria-labelledby': 'rec-h' }, h('h2', { id: 'rec-h' }, 'Records'), form, table));
+  await load();
+}
+
+// ---------------------------------------------------------------------------
+(async function boot() {
+  const t = sessionStorage.getItem(TOKEN_KEY);
+  if (t) {
+    try { await startSession(t); } catch { sessionStorage.removeItem(TOKEN_KEY); S.user = null; }
+  }
+  if (S.user && parseHash().view === 'login') location.hash = '#/';
+  await route();
+})();
