@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/live_int.h"   /* the registry, to see what a restarted server runs */
 #include "face/face.h"
 #include "harness.h"
 #include "image/image.h"
@@ -395,6 +396,49 @@ static int has_event(lfr_app *app, const char *type) {
         lfr_event_clear(&ev[i]);
     }
     return found;
+}
+
+/* A server restarted in the middle of a deployment picks it up again: its
+ * snapshot is rebuilt at open (cameras too, when it has any), without
+ * anyone starting it a second time.  A CLI app (no pipelines) does not. */
+static void test_restart_picks_up_live(void) {
+    tmp_begin();
+    int64_t now = 1750000000;
+    lfr_store *s = open_store(&now);
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_deploy_params p = {"Match day", "North gate", "wanted", "common law", now + 60,
+                           now + 8 * 3600, 0.7f, "north", 0};
+    lfr_actor pc1 = {"PC 1", LFR_ROLE_OPERATOR}, supt = {"Supt 77", LFR_ROLE_AUTHORISER};
+    lfr_err err = {{0}};
+    int64_t d = 0;
+    CHECK_STATUS(lfr_deploy_create(s, &p, &pc1, &d, &err), LFR_OK);
+    add_entry(s, d, "REF-1");
+    CHECK_STATUS(lfr_deploy_authorise(s, d, &supt, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_start(s, d, &supt, &err), LFR_OK);
+
+    lfr_config cfg;
+    lfr_config_defaults(&cfg);
+    snprintf(cfg.db, sizeof cfg.db, "%s", dbp);
+    cfg.store_connections = 2;
+    lfr_app_options o = {.no_face = 1, .now = fake_clock, .now_ctx = &now};
+    lfr_app *app = NULL;
+    CHECK_STATUS(lfr_app_open(&cfg, &o, &app, &err), LFR_OK);
+    lfr_pipeline_snapshot *snap = NULL;
+    if (app) {
+        CHECK_STATUS(lfr_registry_snapshot_get(lfr_app_registry(app), d, &snap, &err), LFR_OK);
+        CHECK(snap != NULL);
+        lfr_pipeline_snapshot_unref(snap);
+        lfr_app_close(app);
+    }
+    app = open_app(&now, 1);   /* the CLI's: no pipelines, nothing built */
+    if (app) {
+        snap = NULL;
+        CHECK_STATUS(lfr_registry_snapshot_get(lfr_app_registry(app), d, &snap, &err),
+                     LFR_ERR_NOT_FOUND);
+        lfr_app_close(app);
+    }
+    lfr_store_close(s);
+    tmp_end();
 }
 
 static void test_flow(void) {
@@ -798,6 +842,7 @@ int main(void) {
     RUN(test_op_table);
     RUN(test_role_matrix);
     RUN(test_arguments);
+    RUN(test_restart_picks_up_live);
     RUN(test_flow);
     RUN(test_accounts_and_devices);
     RUN(test_faces);

@@ -149,6 +149,22 @@ lfr_status lfr_app_open(const lfr_config *cfg, const lfr_app_options *o, lfr_app
         lfr_app_close(app);
         return st;
     }
+    /* A server restarted mid-deployment picks its live deployments up
+     * again: cameras restart, snapshots are rebuilt (digest-checked).  A
+     * deployment refused here is logged by the registry and not matched;
+     * the others still run. */
+    if (!app->opt.no_pipelines) {
+        lfr_store *s = NULL;
+        lfr_err e2 = {{0}};
+        lfr_status sst = app_store_take(app, &s, &e2);
+        if (sst == LFR_OK) {
+            sst = lfr_registry_sync(app->registry, s, &e2);
+            app_store_give(app, s);
+        }
+        if (sst != LFR_OK)
+            lfr_log(LFR_LOG_ERROR, "live deployments at start-up: %s: %s",
+                    lfr_status_message(sst), e2.msg);
+    }
     *out = app;
     return LFR_OK;
 }
