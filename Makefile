@@ -17,7 +17,7 @@
 CC      ?= cc
 SANITIZE ?= 0
 PKGS    := libjpeg libpng libsodium jansson sqlite3 libavformat libavcodec libswscale libavutil libavdevice \
-           libmicrohttpd gnutls libqrencode
+           libmicrohttpd gnutls libqrencode plplot cairo pangocairo
 
 ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
@@ -56,7 +56,7 @@ FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%_replay)
 # ThreadSanitizer runs the tests of the threaded code only: the server,
 # the app's pools and event hub, the live pipeline and the camera workers
 # (run-tests.sh lists what it leaves out, with the reason).
-TSAN_TESTS := test_events test_pipeline test_app test_http test_video
+TSAN_TESTS := test_events test_pipeline test_app test_http test_video test_preview
 ifeq ($(SANITIZE),thread)
 TEST_BIN := $(filter $(TSAN_TESTS:%=$(BUILD)/tests/%),$(TEST_BIN))
 FUZZ_REPLAY :=
@@ -141,6 +141,16 @@ $(BUILD)/bench_match: bench/bench_match.c $(BUILD)/libopenlfr.a
 
 # The pose and padding measurements of docs/quality.md (needs OPENLFR_DATA).
 $(BUILD)/eval_quality: bench/eval_quality.c $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
+# The embedders compared, mfn192 / mfn512 / fused704 (docs/embedders.md;
+# needs OPENLFR_DATA and models/mfn512.lfrm).
+$(BUILD)/eval_embed: bench/eval_embed.c $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
+# The error-versus-discard curves behind enrolment's warnings (docs/quality.md,
+# "Grades"; needs OPENLFR_DATA).
+$(BUILD)/eval_discard: bench/eval_discard.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
 
 # --wrap: bench_face records the input shape of every network run the face

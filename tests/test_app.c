@@ -375,7 +375,7 @@ static int64_t create(lfr_app *app, lfr_store *s, const lfr_principal *who, int6
     snprintf(a, sizeof a,
              "{\"name\": \"Match day\", \"location\": \"North gate\", \"purpose\": \"wanted\", "
              "\"legal_basis\": \"common law\", \"start\": %lld, \"end\": %lld, \"threshold\": 0.7, "
-             "\"cameras\": \"north\"}",
+             "\"cameras\": \"north\", \"model_set\": \"mfn192\"}", /* 192-d TMPL */
              (long long)now + 60, (long long)now + 8 * 3600);
     json_t *b = NULL;
     CALL_OK(app, s, LFR_OP_DEPLOYMENT_CREATE, who, a, &b);
@@ -480,6 +480,11 @@ static void test_flow(void) {
     /* the acting role recorded: the first the operation allows */
     CALL_OK(app, s, LFR_OP_AUDIT_SHOW, &supt, "{\"deployment\": 1}", &b);
     json_t *recs = json_object_get(b, "records"), *last = json_array_get(recs, json_array_size(recs) - 1);
+    /* the authorisation is followed by its signed checkpoint (audit.h) */
+    CHECK(!strcmp(json_string_value(json_object_get(last, "action")), "audit.checkpoint"));
+    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(last, "details"), "reason")),
+                  "deployment.authorise"));
+    last = json_array_get(recs, json_array_size(recs) - 2);
     CHECK(!strcmp(json_string_value(json_object_get(last, "action")), "deployment.authorise"));
     CHECK(!strcmp(json_string_value(json_object_get(last, "role")), "authorising_officer"));
     CHECK(!strcmp(json_string_value(json_object_get(last, "actor")), "Supt 77"));

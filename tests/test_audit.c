@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -289,6 +290,309 @@ static void test_anchor_empty_log(void) {
     tmp_end();
 }
 
+/* Signed checkpoints ---------------------------------------------------------- */
+
+static void key_path(char *out, size_t cap) { snprintf(out, cap, "%s/openlfr.sign", dir); }
+
+static void test_sign_key(void) {
+    tmp_begin();
+    char kp[400];
+    key_path(kp, sizeof kp);
+    lfr_audit_sign_key k, k2;
+    lfr_err err = {{0}};
+    int created = 0;
+    CHECK_STATUS(lfr_audit_sign_key_load(kp, 0, &k, &created, &err), LFR_ERR_NOT_FOUND);
+    CHECK(strstr(err.msg, "missing") != NULL);
+    CHECK_STATUS(lfr_audit_sign_key_load(kp, 1, &k, &created, &err), LFR_OK);
+    CHECK_EQ_INT(created, 1);
+    struct stat sb;
+    CHECK(stat(kp, &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 64);
+    CHECK_STATUS(lfr_audit_sign_key_load(kp, 1, &k2, &created, &err), LFR_OK);
+    CHECK_EQ_INT(created, 0);
+    CHECK(memcmp(k.pk, k2.pk, sizeof k.pk) == 0);
+    char hex[65];
+    uint8_t pk[32];
+    lfr_audit_pubkey_hex(k.pk, hex);
+    CHECK_EQ_INT(strlen(hex), 64);
+    CHECK_STATUS(lfr_audit_pubkey_parse(hex, pk), LFR_OK);
+    CHECK(memcmp(pk, k.pk, 32) == 0);
+    CHECK_STATUS(lfr_audit_pubkey_parse("abc", pk), LFR_ERR_INVALID_ARG);
+    /* readable by others: refused */
+    CHECK(chmod(kp, 0644) == 0);
+    CHECK_STATUS(lfr_audit_sign_key_load(kp, 1, &k2, NULL, &err), LFR_ERR_PERMISSION);
+    CHECK(strstr(err.msg, "0644") != NULL);
+    /* damaged: the public half no longer matches */
+    CHECK(chmod(kp, 0600) == 0);
+    FILE *f = fopen(kp, "r+b");
+    CHECK(f != NULL);
+    if (f) {
+        fseek(f, 40, SEEK_SET);
+        fputc(0x5a ^ k.sk[40], f);
+        fclose(f);
+    }
+    CHECK_STATUS(lfr_audit_sign_key_load(kp, 1, &k2, NULL, &err), LFR_ERR_CORRUPT);
+    lfr_audit_sign_key_wipe(&k);
+    tmp_end();
+}
+
+/* A database of n records plus a checkpoint; *text is the full file. */
+static lfr_store *log_with_checkpoint(int n, lfr_audit_sign_key *k, char **text, size_t *len,
+                                      int compact) {
+    lfr_store *s = make_log(n);
+    char kp[400];
+    key_path(kp, sizeof kp);
+    lfr_err err = {{0}};
+    *text = NULL;
+    if (!s || lfr_audit_sign_key_load(kp, 1, k, NULL, &err) != LFR_OK) return s;
+    lfr_actor a = {"ada", LFR_ROLE_AUDITOR};
+    lfr_audit_checkpoint c;
+    CHECK_STATUS(lfr_audit_checkpoint_make(s, k, &a, "on_demand", 0, &c, &err), LFR_OK);
+    CHECK_EQ_INT(c.seq, n);
+    CHECK_EQ_INT(c.record_seq, n + 1);
+    lfr_audit_checkpoint g;
+    CHECK_STATUS(lfr_audit_checkpoint_get(s, 0, &g, &err), LFR_OK);
+    CHECK(memcmp(&g, &c, sizeof g) == 0);
+    CHECK_STATUS(lfr_audit_checkpoint_export(s, &g, compact, text, len, &err), LFR_OK);
+    return s;
+}
+
+static lfr_status verify_text(const char *text, size_t len, const uint8_t *pin,
+                              lfr_audit_report *rep) {
+    lfr_store_config cfg = {.db_path = dbp, .now = fake_clock, .no_key = 1};
+    lfr_store *s = NULL;
+    lfr_err err = {{0}};
+    lfr_status st = lfr_store_open(&cfg, &s, &err);
+    if (st != LFR_OK) return st;
+    st = lfr_audit_checkpoint_verify(s, text, len, pin, rep, &err);
+    lfr_store_close(s);
+    return st;
+}
+
+static void test_checkpoint_roundtrip(void) {
+    lfr_audit_sign_key k;
+    char *text = NULL;
+    size_t len = 0;
+    lfr_store *s = log_with_checkpoint(12, &k, &text, &len, 0);
+    if (!s || !text) { CHECK(0); lfr_store_close(s); tmp_end(); return; }
+    CHECK(strncmp(text, "openlfr-checkpoint-v1\nseq 12\n", 29) == 0);
+    CHECK(strstr(text, "\nrecord 12 ") != NULL && strstr(text, "\nrecord 13 ") == NULL);
+    /* the checkpoint is itself a record, and the log still verifies */
+    lfr_audit_report rep;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_audit_verify(s, &rep, &err), LFR_OK);
+    CHECK_EQ_INT(rep.head_seq, 13);
+    lfr_actor a = {"alice", LFR_ROLE_OPERATOR};
+    CHECK_STATUS(lfr_audit_append(s, &a, LFR_AUDIT_EXPORT, 0, NULL, NULL, &err), LFR_OK);
+    lfr_store_close(s);
+    /* verified without the database key, pinned and unpinned */
+    CHECK_STATUS(verify_text(text, len, k.pk, &rep), LFR_OK);
+    CHECK_EQ_INT(rep.ok, 1);
+    CHECK(strstr(rep.reason, "pinned") != NULL);
+    CHECK_STATUS(verify_text(text, len, NULL, &rep), LFR_OK);
+    CHECK(strstr(rep.reason, "--pubkey") != NULL);
+    /* another key pinned: refused */
+    uint8_t other[32];
+    memcpy(other, k.pk, 32);
+    other[0] ^= 1;
+    CHECK_STATUS(verify_text(text, len, other, &rep), LFR_ERR_CORRUPT);
+    /* the file altered: the signature fails (a header field), or the
+     * record lines no longer match the signed digest */
+    char *t2 = strdup(text);
+    char *p = strstr(t2, "seq 12");
+    p[5] = '1';
+    CHECK_STATUS(verify_text(t2, len, NULL, &rep), LFR_ERR_CORRUPT);
+    strcpy(t2, text);
+    p = strstr(t2, "\nrecord 3 ") + 10;
+    *p = *p == 'a' ? 'b' : 'a';
+    CHECK_STATUS(verify_text(t2, len, NULL, &rep), LFR_ERR_CORRUPT);
+    /* truncated file, garbage */
+    CHECK_STATUS(verify_text(text, len - 30, NULL, &rep), LFR_ERR_CORRUPT);
+    CHECK_STATUS(verify_text("hello\n", 6, NULL, &rep), LFR_ERR_CORRUPT);
+    /* a database opened without its key cannot read sealed data */
+    lfr_store_config cfg = {.db_path = dbp, .no_key = 1};
+    lfr_store *ro = NULL;
+    CHECK_STATUS(lfr_store_open(&cfg, &ro, &err), LFR_OK);
+    uint8_t *blob = NULL;
+    size_t bl = 0;
+    if (ro) CHECK_STATUS(lfr_store_seal(ro, "x", 1, &blob, &bl), LFR_ERR_PERMISSION);
+    lfr_store_close(ro);
+    free(t2);
+    lfr_free(text);
+    lfr_audit_sign_key_wipe(&k);
+    tmp_end();
+}
+
+/* The strongest forgery of a file's owner: triggers dropped, record
+ * `edit` changed, every later hash and prev_hash recomputed, the anchors
+ * table rewritten to the new hashes. */
+static void forge(int64_t edit) {
+    sqlite3 *db;
+    CHECK(sqlite3_open(dbp, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "DROP TRIGGER IF EXISTS audit_log_no_update;"
+                       "DROP TRIGGER IF EXISTS anchors_no_update;",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "UPDATE audit_log SET details = '{\"n\":0,\"note\":\"nothing happened\"}' "
+             "WHERE seq = %lld", (long long)edit);
+    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_stmt *q, *u;
+    CHECK(sqlite3_prepare_v2(db, "SELECT seq, at, actor, role, action, deployment_id, details, "
+                                 "prev_hash FROM audit_log WHERE seq >= ? ORDER BY seq",
+                             -1, &q, NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
+                             -1, &u, NULL) == SQLITE_OK);
+    sqlite3_bind_int64(q, 1, edit);
+    uint8_t prev[32];
+    int first = 1;
+    /* collect first: updating while stepping the same table is undefined */
+    struct { lfr_audit_record r; char actor[64], role[32], action[64], details[4096]; } *rs =
+        calloc(4096, sizeof *rs);
+    int n = 0;
+    while (sqlite3_step(q) == SQLITE_ROW && n < 4096) {
+        lfr_audit_record *r = &rs[n].r;
+        r->seq = sqlite3_column_int64(q, 0);
+        r->at = sqlite3_column_int64(q, 1);
+        snprintf(rs[n].actor, sizeof rs[n].actor, "%s", (const char *)sqlite3_column_text(q, 2));
+        snprintf(rs[n].role, sizeof rs[n].role, "%s", (const char *)sqlite3_column_text(q, 3));
+        snprintf(rs[n].action, sizeof rs[n].action, "%s", (const char *)sqlite3_column_text(q, 4));
+        r->deployment_id = sqlite3_column_int64(q, 5);
+        snprintf(rs[n].details, sizeof rs[n].details, "%s",
+                 (const char *)sqlite3_column_text(q, 6));
+        memcpy(r->prev_hash, sqlite3_column_blob(q, 7), 32);
+        n++;
+    }
+    sqlite3_finalize(q);
+    for (int i = 0; i < n; i++) {
+        lfr_audit_record *r = &rs[i].r;
+        r->actor = rs[i].actor;
+        r->role = rs[i].role;
+        r->action = rs[i].action;
+        r->details = rs[i].details;
+        if (!first) memcpy(r->prev_hash, prev, 32);
+        first = 0;
+        lfr_audit_hash(r, prev);
+        sqlite3_bind_blob(u, 1, r->prev_hash, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(u, 2, prev, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(u, 3, r->seq);
+        CHECK(sqlite3_step(u) == SQLITE_DONE);
+        sqlite3_reset(u);
+    }
+    sqlite3_finalize(u);
+    free(rs);
+    CHECK(sqlite3_exec(db,
+                       "UPDATE anchors SET hash = (SELECT hash FROM audit_log l "
+                       "WHERE l.seq = anchors.seq)",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_checkpoint_catches_forgery(void) {
+    lfr_audit_sign_key k;
+    char *full = NULL, *compact = NULL;
+    size_t flen = 0, clen = 0;
+    lfr_store *s = log_with_checkpoint(20, &k, &full, &flen, 0);
+    if (!s || !full) { CHECK(0); lfr_store_close(s); tmp_end(); return; }
+    lfr_audit_checkpoint c;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_audit_checkpoint_get(s, 0, &c, &err), LFR_OK);
+    CHECK_STATUS(lfr_audit_checkpoint_export(s, &c, 1, &compact, &clen, &err), LFR_OK);
+    CHECK(strstr(compact, "record ") == NULL);
+    lfr_audit_anchor_info an;
+    CHECK_STATUS(lfr_audit_anchor(s, &an, &err), LFR_OK);
+    lfr_store_close(s);
+    forge(7);
+    /* what an attacker gets today: the log and the anchors rewritten, the
+     * chain alone reports it intact */
+    s = open_store();
+    lfr_audit_report rep;
+    if (s) CHECK_STATUS(lfr_audit_verify(s, &rep, &err), LFR_OK);
+    /* ... and the log can no longer be exported as the checkpoint */
+    char *again = NULL;
+    size_t alen = 0;
+    if (s) CHECK_STATUS(lfr_audit_checkpoint_export(s, &c, 0, &again, &alen, &err),
+                        LFR_ERR_INTEGRITY);
+    lfr_store_close(s);
+    /* the checkpoint held outside names the record that was altered */
+    CHECK_STATUS(verify_text(full, flen, k.pk, &rep), LFR_ERR_INTEGRITY);
+    CHECK_EQ_INT(rep.bad_seq, 7);
+    CHECK(strstr(rep.reason, "differs") != NULL);
+    /* the compact form (the QR) still catches it, at its head */
+    CHECK_STATUS(verify_text(compact, clen, k.pk, &rep), LFR_ERR_INTEGRITY);
+    CHECK_EQ_INT(rep.bad_seq, 20);
+    lfr_free(compact);
+    tmp_end();
+
+    /* the log alone rewritten: the chain blames the anchored record, the
+     * checkpoint the altered one */
+    s = log_with_checkpoint(10, &k, &full, &flen, 0);
+    if (s) CHECK_STATUS(lfr_audit_anchor(s, &an, &err), LFR_OK);
+    lfr_store_close(s);
+    {
+        sqlite3 *db;
+        CHECK(sqlite3_open(dbp, &db) == SQLITE_OK);
+        /* keep the anchors: the forger forgot them */
+        CHECK(sqlite3_exec(db, "CREATE TABLE keep AS SELECT * FROM anchors", NULL, NULL, NULL) ==
+              SQLITE_OK);
+        sqlite3_close(db);
+    }
+    forge(3);
+    tamper("DELETE FROM anchors; INSERT INTO anchors SELECT * FROM keep; DROP TABLE keep;");
+    s = open_store();
+    if (s) {
+        CHECK_STATUS(lfr_audit_verify(s, &rep, &err), LFR_ERR_INTEGRITY);
+        CHECK_EQ_INT(rep.bad_seq, 11);
+    }
+    lfr_store_close(s);
+    CHECK_STATUS(verify_text(full, flen, k.pk, &rep), LFR_ERR_INTEGRITY);
+    CHECK_EQ_INT(rep.bad_seq, 3);
+    lfr_free(full);
+    tmp_end();
+
+    /* truncation below the checkpoint, and two records swapped */
+    s = log_with_checkpoint(10, &k, &full, &flen, 0);
+    lfr_store_close(s);
+    tamper("DELETE FROM audit_log WHERE seq >= 9");
+    CHECK_STATUS(verify_text(full, flen, k.pk, &rep), LFR_ERR_INTEGRITY);
+    CHECK_EQ_INT(rep.bad_seq, 9);
+    CHECK(strstr(rep.reason, "truncated") != NULL);
+    lfr_free(full);
+    tmp_end();
+    s = log_with_checkpoint(10, &k, &full, &flen, 0);
+    lfr_store_close(s);
+    tamper("UPDATE audit_log SET seq = 1000 WHERE seq = 4;"
+           "UPDATE audit_log SET seq = 4 WHERE seq = 5;"
+           "UPDATE audit_log SET seq = 5 WHERE seq = 1000;");
+    CHECK_STATUS(verify_text(full, flen, k.pk, &rep), LFR_ERR_INTEGRITY);
+    CHECK_EQ_INT(rep.bad_seq, 4);
+    lfr_free(full);
+    lfr_audit_sign_key_wipe(&k);
+    tmp_end();
+}
+
+static void test_checkpoint_refuses_broken_log(void) {
+    lfr_store *s = make_log(5);
+    lfr_store_close(s);
+    tamper("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2");
+    s = open_store();
+    char kp[400];
+    key_path(kp, sizeof kp);
+    lfr_audit_sign_key k;
+    lfr_err err = {{0}};
+    lfr_audit_checkpoint c;
+    lfr_actor a = {"ada", LFR_ROLE_AUDITOR};
+    CHECK_STATUS(lfr_audit_sign_key_load(kp, 1, &k, NULL, &err), LFR_OK);
+    if (s) CHECK_STATUS(lfr_audit_checkpoint_make(s, &k, &a, "on_demand", 0, &c, &err),
+                        LFR_ERR_INTEGRITY);
+    CHECK(strstr(err.msg, "never signed") != NULL);
+    if (s) CHECK_STATUS(lfr_audit_checkpoint_make(s, &k, &a, "two words", 0, &c, &err),
+                        LFR_ERR_INVALID_ARG);
+    lfr_store_close(s);
+    lfr_audit_sign_key_wipe(&k);
+    tmp_end();
+}
+
 int main(void) {
     lfr_log_set_level(LFR_LOG_WARN);
     RUN(test_append_and_verify);
@@ -299,5 +603,9 @@ int main(void) {
     RUN(test_tamper_insert);
     RUN(test_tamper_truncate_below_anchor);
     RUN(test_anchor_empty_log);
+    RUN(test_sign_key);
+    RUN(test_checkpoint_roundtrip);
+    RUN(test_checkpoint_catches_forgery);
+    RUN(test_checkpoint_refuses_broken_log);
     return harness_done("audit");
 }

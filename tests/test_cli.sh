@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_cli.sh - the deployment workflow end to end through the command line,
 # as an operator, an authorising officer and an officer would run it:
-# create -> watchlist add (quality-controlled) -> authorise -> start ->
+# create -> watchlist add (quality-controlled: a photo with quality warnings
+# refused with its warnings listed, then added with --accept-warnings and a
+# reason, which `deployment show` and `authorise` print) -> authorise -> start ->
 # photo checks (own watchlist only, reason mandatory) -> end -> purge, then
 # the audit log verifies and holds every step.  Watchlist images come from
 # LFW (OPENLFR_DATA); without it the enrolment/check part is skipped loudly
@@ -45,7 +47,32 @@ if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
     --deployment "$dep" --by "PC Smith" --ref C-3 --name "Child" --category missing \
     --reason "missing" --source family --date 2024-02-01 --under-18 \
     "$lfw/Colin_Powell/Colin_Powell_0002.jpg"
+  # a turned, side-lit face: warnings (yaw about 43 deg, left-right light 98)
+  warned=$lfw/Margaret_Caruso/Margaret_Caruso_0001.jpg
+  expect "a photo with quality warnings is refused without acceptance" 1 "$lfr" watchlist add \
+    --deployment "$dep" --by "PC Smith" --ref W-5 --name "Person W" --category wanted_on_warrant \
+    --reason "warrant 5" --source custody --date 2024-03-01 "$warned"
+  grep -q "warning yaw: yaw -4[0-9] deg (over 30): in LFW, same-person pairs" "$tmp/stderr" \
+    && grep -q -- "--accept-warnings" "$tmp/stderr" \
+    && ok "the refusal lists each warning with its measured effect" || bad "refusal: $(cat "$tmp/stderr")"
+  expect "the same photo with --accept-warnings REASON" 0 "$lfr" watchlist add \
+    --deployment "$dep" --by "PC Smith" --ref W-5 --name "Person W" --category wanted_on_warrant \
+    --reason "warrant 5" --source custody --date 2024-03-01 \
+    --accept-warnings "the only photo of the suspect on file" "$warned"
+  echo "$last" | grep -q "accepted quality warnings" && echo "$last" | grep -q "warning yaw" \
+    && ok "the acceptance is confirmed with the warnings" || bad "accepted add: $last"
+  expect "deployment show" 0 "$lfr" deployment show "$dep"
+  echo "$last" | grep -q "quality warnings accepted at enrolment (1 entry)" \
+    && echo "$last" | grep -q 'W-5: accepted by PC Smith: "the only photo of the suspect on file"' \
+    && echo "$last" | grep -q "warning uneven_light" \
+    && ok "deployment show lists the accepted warnings for the authorising officer" \
+    || bad "deployment show: $last"
+  expect "watchlist list --json" 0 "$lfr" watchlist list "$dep" --json
+  [ "$(jget "$last" "[e['warnings_accepted_by'] for e in d['entries'] if e['quality_warnings']]")" = "['PC Smith']" ] \
+    && ok "the entry JSON carries the warnings and who accepted them" || bad "entry JSON: $last"
   expect "authorise" 0 "$lfr" deployment authorise "$dep" --by "Supt Jones"
+  echo "$last" | grep -q "quality warnings accepted at enrolment (1 entry)" \
+    && ok "authorise prints the accepted warnings" || bad "authorise: $last"
   expect "add after authorisation is refused (watchlist locked)" 1 "$lfr" watchlist add \
     --deployment "$dep" --by "PC Smith" --ref D-4 --name "Late" --category missing \
     --reason "x" --source family --date 2024-02-01 "$lfw/Colin_Powell/Colin_Powell_0003.jpg"
@@ -69,9 +96,75 @@ expect "show after purge" 0 "$lfr" deployment show "$dep" --json
 [ "$(jget "$last" "d['entries']")" = "0" ] && ok "watchlist deleted" || bad "watchlist still held: $last"
 expect "audit verify" 0 "$lfr" audit verify --json
 expect "audit show" 0 "$lfr" audit show --deployment "$dep" --json
+if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
+  echo "$last" | grep -q '"warnings_accepted"' && ok "audit holds the acceptance of the warnings" \
+    || bad "audit lacks the acceptance of the warnings"
+fi
 for action in deployment.create deployment.end retention.delete; do
   echo "$last" | grep -q "\"$action\"" && ok "audit holds $action" || bad "audit lacks $action"
 done
+# Thresholds by what they mean (issue 11): a target of false alerts per
+# 10,000 faces, met for the worst-served demographic group (docs/likeness.md).
+tgt() { "$lfr" deployment create --name "Target" --location "High St" --purpose "locate wanted people" \
+  --legal-basis "common law" --start 2025-01-01T08:00Z --end 2099-01-01T20:00Z --by "PC Smith" "$@"; }
+expect "--threshold and --target-false-alerts together: usage error" 2 tgt --threshold 0.7 \
+  --target-false-alerts 1
+expect "a target no threshold meets for the worst group (1,000 images) is refused" 1 \
+  tgt --target-false-alerts 1
+grep -q "worst-served group\|no threshold below 1" "$tmp/stderr" && ok "the refusal names the worst group" \
+  || bad "refusal without the group: $(cat "$tmp/stderr")"
+expect "create --target-false-alerts 1 (1 image planned)" 0 tgt --target-false-alerts 1 --watchlist-size 1 --json
+tdep=$(jget "$last" "d['id']")
+[ -n "$(jget "$last" "d['threshold_meaning']['worst_group']['name']")" ] \
+  && ok "the JSON names the worst group" || bad "no worst group: $last"
+expect "show the target deployment" 0 "$lfr" deployment show "$tdep"
+echo "$last" | grep -q "worst group   UTKFace\|worst group   LFW" && ok "show prints the worst group line" \
+  || bad "no worst group line: $last"
+echo "$last" | grep -q "share found" && ok "show prints the share of listed people found" \
+  || bad "no share found: $last"
+if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
+  expect "target deployment: a second image (2 on the list)" 0 tgt --target-false-alerts 2 \
+    --watchlist-size 1 --json
+  t2=$(jget "$last" "d['id']"); thr_before=$(jget "$last" "d['threshold']")
+  for ref in A B; do
+    img=$lfw/Aaron_Peirsol/Aaron_Peirsol_0001.jpg; [ $ref = B ] && img=$lfw/Colin_Powell/Colin_Powell_0004.jpg
+    expect "watchlist add ($ref) to the target deployment" 0 "$lfr" watchlist add --deployment "$t2" \
+      --by "PC Smith" --ref "$ref-9" --name "Person $ref" --category missing --reason "missing" \
+      --source family --date 2024-02-01 "$img"
+  done
+  expect "authorise the target deployment" 0 "$lfr" deployment authorise "$t2" --by "Supt Jones"
+  echo "$last" | grep -q "threshold derived for 2 templates (at authorisation)" \
+    && ok "authorisation shows the threshold derived for the real size" || bad "not re-derived: $last"
+  expect "audit of the target deployment" 0 "$lfr" audit show --deployment "$t2" --json
+  echo "$last" | grep -q '"threshold_before"' && ok "the re-derived threshold is audited" \
+    || bad "no threshold_before in the audit: $last"
+  expect "show after authorisation" 0 "$lfr" deployment show "$t2" --json
+  [ "$(jget "$last" "d['threshold'] > $thr_before")" = "True" ] \
+    && ok "more images, higher threshold" || bad "threshold not raised: $last"
+fi
+# Model sets (issue 11 section 3): new deployments are fused704 unless named;
+# the set is shown; an unknown set is refused naming the known ones; the
+# threshold is read with the set's calibration.
+ms() { "$lfr" deployment create --name "Sets" --location "High St" --purpose "locate wanted people" \
+  --legal-basis "common law" --start 2025-01-01T08:00Z --end 2099-01-01T20:00Z --by "PC Smith" "$@"; }
+expect "create with the default model set" 0 ms --threshold 0.62 --json
+[ "$(jget "$last" "d['model_set']")" = "fused704" ] && ok "new deployments are fused704" \
+  || bad "default model set: $last"
+l_fused=$(jget "$last" "round(d['threshold_meaning']['likeness'])")
+expect "create an mfn192 deployment" 0 ms --threshold 0.70 --model-set mfn192 --json
+[ "$(jget "$last" "d['model_set']")" = "mfn192" ] && ok "--model-set mfn192 is recorded" \
+  || bad "model set: $last"
+l_192=$(jget "$last" "round(d['threshold_meaning']['likeness'])")
+[ "$l_fused" = "$l_192" ] && ok "fused 0.62 and mfn192 0.70 mean the same likeness ($l_192)" \
+  || bad "likeness fused $l_fused, mfn192 $l_192"
+expect "an unknown model set is refused" 1 ms --threshold 0.7 --model-set mfn999
+grep -q "mfn999.*known: mfn192, fused704" "$tmp/stderr" && ok "the error names the known sets" \
+  || bad "message: $(cat "$tmp/stderr")"
+expect "0.82 is outside fused704's sane range" 1 ms --threshold 0.82
+grep -q "sane range.*fused704" "$tmp/stderr" && ok "the range is fused704's" \
+  || bad "message: $(cat "$tmp/stderr")"
+expect "show prints the model set" 0 "$lfr" deployment show "$(jget "$(ms --threshold 0.6 --json)" "d['id']")"
+echo "$last" | grep -q "model set     fused704" && ok "show: model set line" || bad "show: $last"
 if [ $skip -gt 0 ]; then echo "test_cli: $pass passed, $fail failed, $skip skipped"
 else echo "test_cli: $pass passed, $fail failed"; fi
 [ "$fail" -eq 0 ]

@@ -32,7 +32,10 @@ base=(--name "Test" --location "High St" --purpose "locate wanted people" --lega
 when=(--start 2025-01-01T08:00Z --end 2099-01-01T20:00Z)
 
 # The option parser ---------------------------------------------------------
-expect "a missing option is named" 2 "deployment create: --threshold is required" \
+expect "a missing option is named" 2 "deployment create: --location is required" \
+  "$lfr" deployment create --name "Test" --purpose "p" --legal-basis "b" "${when[@]}" \
+  --threshold 0.7 --by "PC 1"
+expect "a missing choice names both options" 2 "give --threshold X or --target-false-alerts N" \
   "$lfr" deployment create "${base[@]}" "${when[@]}" --by "PC 1"
 expect "a bad number is named with its value" 2 "--threshold: '0.x' is not a number" \
   "$lfr" deployment create "${base[@]}" "${when[@]}" --threshold 0.x --by "PC 1"
@@ -43,7 +46,9 @@ expect "the usage is not reprinted whole" 2 "^openlfr: deployment show: ID is re
   "$lfr" deployment show
 [ "$(grep -c . <<<"$last")" -le 2 ] && ok "a usage error is one sentence and a hint" \
   || bad "usage error too long: $last"
-expect "--help prints the table" 0 "--threshold X .*\(required\)" "$lfr" deployment create --help
+expect "--help prints the table" 0 "--location TEXT.*\(required\)" "$lfr" deployment create --help
+grep -q -- "--target-false-alerts" <<<"$last" && ok "--help lists --target-false-alerts" \
+  || bad "--help lacks --target-false-alerts"
 expect "--help of a group lists its subcommands" 0 "amend-authorise" "$lfr" deployment --help
 expect "an unknown subcommand is named" 2 "unknown subcommand 'frobnicate'" \
   "$lfr" watchlist frobnicate

@@ -638,6 +638,149 @@ static void test_tflite_softmax_and_same(void) {
     bfree(&m);
 }
 
+/* The mfn512 head: Conv(2->4, 3x3, no pad) -> PRelu -> Reshape to [b, d1].
+ * slope_form: 0 [C,1,1], 1 [1,C,1,1], 2 scalar [1], 3 [C] (refused on NCHW),
+ * 4 [C,1,2] (refused).  side: the input's spatial size (3 gives 1x1). */
+static float fl_w[4 * 2 * 3 * 3], fl_b[4], fl_slope[4] = {0.25f, -0.5f, 0.125f, 2.0f};
+static buf onnx_flat(int slope_form, int64_t b0, int64_t d1, int side) {
+    for (int i = 0; i < 72; i++) fl_w[i] = (float)((i * 5) % 13) * 0.1f - 0.6f;
+    for (int i = 0; i < 4; i++) fl_b[i] = 0.05f * (float)i - 0.3f;
+    buf g = {0};
+    buf n1 = node("Conv", L("x", "w", "b"), L("c"));
+    attr_ints(&n1, "kernel_shape", 2, (int64_t[]){3, 3});
+    attr_int(&n1, "group", 1);
+    pmsg(&g, 1, &n1);
+    buf n2 = node("PRelu", L("c", "slope"), L("p"));
+    pmsg(&g, 1, &n2);
+    buf n3 = node("Reshape", L("p", "shape"), L("y"));
+    pmsg(&g, 1, &n3);
+    pstr(&g, 2, "g");
+    onnx_tensor_f(&g, 5, "w", 4, (int64_t[]){4, 2, 3, 3}, fl_w, 1);
+    onnx_tensor_f(&g, 5, "b", 1, (int64_t[]){4}, fl_b, 1);
+    static const int64_t sd[5][4] = {{4, 1, 1}, {1, 4, 1, 1}, {1}, {4}, {4, 1, 2}};
+    static const int snd[5] = {3, 4, 1, 1, 3};
+    float sl[8];
+    for (int i = 0; i < 8; i++) sl[i] = fl_slope[i % 4];
+    onnx_tensor_f(&g, 5, "slope", snd[slope_form], sd[slope_form], sl, 1);
+    onnx_tensor_i64(&g, 5, "shape", 1, (int64_t[]){2}, (int64_t[]){b0, d1}, 2);
+    value_info(&g, 11, "x", 4, (int64_t[]){1, 2, side, side});
+    value_info(&g, 12, "y", 2, (int64_t[]){1, 4});
+    return onnx_model(&g);
+}
+
+static const lfr_cv_arch test_fixed_arch = {
+    "test", LFR_CV_ONNX, "0", "1", "NHWC RGB", "0", 3, 3, 1, 1, {"emb"}, {NULL}, {0}};
+
+static lfr_status convert_flat(const lfr_cv_arch *a, int form, int64_t b0, int64_t d1,
+                               int side, lfr_nn_graph *g, lfr_err *err) {
+    buf m = onnx_flat(form, b0, d1, side);
+    lfr_status st = lfr_convert_with(a, m.p, m.n, g, err);
+    bfree(&m);
+    return st;
+}
+
+/* PRelu [C,1,1] / [1,C,1,1] / scalar -> PRELU [C]; Reshape of a 1x1 NCHW
+ * value -> RESHAPE [0,-1] (batch copied, so batch 2 runs); the result
+ * equals a direct computation for each face. */
+static void test_onnx_prelu_flatten(void) {
+    for (int form = 0; form < 3; form++) {
+        lfr_nn_graph g;
+        lfr_err err = {{0}};
+        CHECK_STATUS(convert_flat(&test_fixed_arch, form, 1, form == 1 ? 4 : -1, 3, &g, &err),
+                     LFR_OK);
+        if (err.msg[0]) fprintf(stderr, "  err: %s\n", err.msg);
+        CHECK_EQ_INT(g.n_nodes, 3);
+        if (g.n_nodes != 3) {
+            lfr_nn_graph_free(&g);
+            continue;
+        }
+        CHECK_EQ_INT(g.nodes[1].op, LFR_NN_OP_PRELU);
+        CHECK_EQ_INT(g.tensors[g.nodes[1].in[1]].shape.ndim, 1);
+        CHECK_EQ_INT(g.tensors[g.nodes[1].in[1]].shape.d[0], 4);
+        CHECK_EQ_INT(g.nodes[2].op, LFR_NN_OP_RESHAPE);
+        CHECK_EQ_INT(g.nodes[2].p[LFR_NN_P_NDIM], 2);
+        CHECK_EQ_INT(g.nodes[2].p[1], 0);
+        CHECK_EQ_INT(g.nodes[2].p[2], -1);
+        CHECK_EQ_INT(g.tensors[g.inputs[0]].shape.d[0], 0);   /* any batch */
+        CHECK(strcmp(g.tensors[g.outputs[0]].name, "emb") == 0);
+        lfr_nn_model *mod = to_model(&g);
+        lfr_nn_ctx *c = NULL;
+        CHECK(mod != NULL);
+        if (mod && lfr_nn_ctx_new(mod, LFR_NN_BACKEND_REF, &c) == LFR_OK &&
+            lfr_nn_ctx_plan(c, 2, 3, 3, &err) == LFR_OK) {
+            float *in = lfr_nn_ctx_input(c, 0, NULL);
+            float xin[2][2][3][3];
+            for (int f = 0; f < 2; f++)
+                for (int ch = 0; ch < 2; ch++)
+                    for (int y = 0; y < 3; y++)
+                        for (int x = 0; x < 3; x++) {
+                            xin[f][ch][y][x] = (float)((f * 17 + ch * 31 + y * 7 + x * 3) % 13) * 0.1f - 0.6f;
+                            in[((f * 3 + y) * 3 + x) * 2 + ch] = xin[f][ch][y][x];
+                        }
+            CHECK_STATUS(lfr_nn_ctx_run(c), LFR_OK);
+            lfr_nn_shape s;
+            const float *out = lfr_nn_ctx_output(c, 0, &s);
+            CHECK_EQ_INT(s.ndim, 2);
+            CHECK_EQ_INT(s.d[0], 2);
+            CHECK_EQ_INT(s.d[1], 4);
+            double maxe = 0;
+            int neg = 0;
+            for (int f = 0; f < 2; f++)
+                for (int o = 0; o < 4; o++) {
+                    double acc = fl_b[o];
+                    for (int ch = 0; ch < 2; ch++)
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++)
+                                acc += xin[f][ch][ky][kx] * fl_w[((o * 2 + ch) * 3 + ky) * 3 + kx];
+                    if (acc < 0) {
+                        neg++;
+                        acc *= fl_slope[form == 2 ? 0 : o];
+                    }
+                    double e = fabs(acc - out[f * 4 + o]);
+                    if (e > maxe) maxe = e;
+                }
+            CHECK(neg > 0);   /* the slope was exercised */
+            CHECK_NEAR(maxe, 0.0, 1e-5);
+        } else {
+            fprintf(stderr, "  plan: %s\n", err.msg);
+            CHECK(0);
+        }
+        lfr_nn_ctx_destroy(c);
+        lfr_nn_model_destroy(mod);
+        lfr_nn_graph_free(&g);
+    }
+}
+
+/* What the new patterns refuse, with the reason in err. */
+static void test_onnx_prelu_flatten_refused(void) {
+    static const struct {
+        int fixed, form;
+        int64_t b0, d1;
+        int side;
+        const char *why;
+    } R[] = {
+        {1, 3, 1, -1, 3, "slope"},        /* [C] broadcasts over W in NCHW */
+        {1, 4, 1, -1, 3, "slope"},        /* [C,1,2] */
+        {1, 0, 1, -1, 5, "1x1"},          /* spatial 3x3: would need a transpose */
+        {0, 0, 1, -1, 3, "1x1"},          /* spatial size unknown */
+        {1, 0, 2, -1, 3, "batch"},        /* literal batch 2 != the source's 1 */
+        {1, 0, 1, 3, 3, "batch"},         /* 3 is neither -1 nor C */
+    };
+    for (size_t k = 0; k < sizeof R / sizeof R[0]; k++) {
+        lfr_nn_graph g;
+        lfr_err err = {{0}};
+        lfr_cv_arch a = test_fixed_arch;
+        a.fixed_size = R[k].fixed;
+        if (R[k].side != 3) a.width = a.height = R[k].side;
+        CHECK_STATUS(convert_flat(&a, R[k].form, R[k].b0, R[k].d1, R[k].side, &g, &err),
+                     LFR_ERR_UNSUPPORTED);
+        CHECK(strstr(err.msg, R[k].why) != NULL);
+        if (!strstr(err.msg, R[k].why)) fprintf(stderr, "  case %zu: %s\n", k, err.msg);
+        CHECK_EQ_INT(g.n_nodes, 0);
+        lfr_nn_graph_free(&g);
+    }
+}
+
 /* Corrupt protobuf ------------------------------------------------------------ */
 static void test_onnx_corrupt(void) {
     lfr_nn_graph g;
@@ -741,10 +884,12 @@ static void test_alloc_failures(void) {
 }
 
 static void test_arch_table(void) {
-    const char *names[] = {"rfb", "onet", "mobilefacenet", "pnet", "rnet"};
-    for (int i = 0; i < 5; i++) CHECK(lfr_cv_arch_find(names[i]) != NULL);
+    const char *names[] = {"rfb", "onet", "mobilefacenet", "pnet", "rnet", "mfn512"};
+    for (int i = 0; i < 6; i++) CHECK(lfr_cv_arch_find(names[i]) != NULL);
     CHECK(lfr_cv_arch_find("yolo") == NULL);
-    CHECK(lfr_cv_arch_at(5) == NULL);
+    CHECK(lfr_cv_arch_at(6) == NULL);
+    CHECK(strcmp(lfr_cv_arch_find("mfn512")->mean, "127") == 0);
+    CHECK(lfr_cv_arch_find("mfn512")->format == LFR_CV_ONNX);
     CHECK(strcmp(lfr_cv_arch_find("onet")->transpose, "1") == 0);
     CHECK(strcmp(lfr_cv_arch_find("mobilefacenet")->transpose, "0") == 0);
     lfr_nn_graph g;
@@ -783,6 +928,7 @@ static void test_real_models(void) {
         {"rnet", "rnet.tflite", 13, 3, 24, 24, 2, {{2, 2}, {2, 4}}},
         {"pnet", "pnet.tflite", 10, 1, 12, 12, 2, {{4, 1, 1, 2}, {4, 1, 1, 4}}},
         {"mobilefacenet", "MobileFaceNet.tflite", 98, 3, 112, 112, 1, {{2, 192}}},
+        {"mfn512", "fr_feature.onnx", 96, 3, 112, 112, 1, {{2, 512}}},
     };
     int found = 0;
     for (size_t k = 0; k < sizeof R / sizeof R[0]; k++) {
@@ -831,7 +977,7 @@ static void test_real_models(void) {
     if (!found)
         SKIP("no source models: set OPENLFR_MODEL_SOURCES to a directory with "
              "fr_detect.onnx, onet.tflite, rnet.tflite, pnet.tflite, "
-             "MobileFaceNet.tflite (tools/run-tests.sh does, from the tarballs "
+             "MobileFaceNet.tflite, fr_feature.onnx (tools/run-tests.sh does, from the tarballs "
              "tools/setup.sh models cached)");
 }
 
@@ -855,6 +1001,7 @@ static void write_seeds(const char *dir) {
     write_seed(dir, "onnx", "head.onnx", onnx_head(1.0f));
     write_seed(dir, "onnx", "head_mul2.onnx", onnx_head(2.0f));
     write_seed(dir, "onnx", "rfb_cut.onnx", onnx_head_named(1.0f, 1));
+    write_seed(dir, "onnx", "prelu_flatten.onnx", onnx_flat(0, 1, -1, 3));
     write_seed(dir, "tflite", "prelu_neg.tflite", tfl_prelu(0));
     write_seed(dir, "tflite", "prelu_abs.tflite", tfl_prelu(1));
     write_seed(dir, "tflite", "softmax_same.tflite", tfl_softmax());
@@ -887,6 +1034,8 @@ int main(void) {
     RUN(test_rfb_cut);
     RUN(test_onnx_conv_relu);
     RUN(test_onnx_head);
+    RUN(test_onnx_prelu_flatten);
+    RUN(test_onnx_prelu_flatten_refused);
     RUN(test_tflite_prelu_neg);
     RUN(test_tflite_prelu_abs);
     RUN(test_tflite_pattern_mismatch);

@@ -17,6 +17,8 @@
 #include "core/core.h"
 #include "deploy/deploy.h"
 #include "harness.h"
+#include "face/face.h"
+#include "match/match.h"
 #include "store/store.h"
 
 static int64_t fake_now = 1750000000;
@@ -1018,6 +1020,190 @@ static void test_check_results(void) {
     tmp_end();
 }
 
+/* --target-false-alerts: stored, the threshold derived for the planned size
+ * at creation and again for the real size at authorisation (audited);
+ * exclusive with a threshold; a direct threshold ends the target. */
+static void test_target_false_alerts(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t d = 0;
+    /* 100 false alerts per 10,000 with 100 templates planned: a threshold
+     * in the sane range on today's calibration (docs/likeness.md) */
+    lfr_deploy_params p = {"Match day", "Gate", "purpose", "PACE", fake_now - 60, fake_now + 3600,
+                           0.7f, "", 0};
+    lfr_deploy_target tg = {100.0, 100};
+    /* both: refused, nothing stored */
+    CHECK_ERR(lfr_deploy_create_for_target(s, &p, &tg, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "not both");
+    p.threshold = 0;
+    tg.false_alerts_per_10k = -1;
+    CHECK_ERR(lfr_deploy_create_for_target(s, &p, &tg, &ALICE, &d, &err), LFR_ERR_INVALID_ARG, "not possible");
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM deployments"), 0);
+    /* the expected thresholds, from the matcher */
+    float t100 = 0, t3 = 0;
+    CHECK_STATUS(lfr_deploy_threshold_for_target(100.0, 100, 0, &t100, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_threshold_for_target(100.0, 3, 0, &t3, &err), LFR_OK);
+    float raw = 0;
+    CHECK_STATUS(lfr_match_threshold_for_false_alerts(100.0, 100, &raw), LFR_OK);
+    CHECK_NEAR(t100, raw < LFR_THRESHOLD_SANE_MIN ? LFR_THRESHOLD_SANE_MIN : raw, 0);
+    CHECK(t3 < t100);
+    /* a target no threshold below 1 meets for the worst group: refused,
+     * naming the group */
+    CHECK_ERR(lfr_deploy_threshold_for_target(1.0, 10000, 1, &raw, &err), LFR_ERR_INVALID_ARG,
+              "no threshold below 1");
+    tg.false_alerts_per_10k = 100.0;
+    CHECK_STATUS(lfr_deploy_create_for_target(s, &p, &tg, &ALICE, &d, &err), LFR_OK);
+    lfr_deploy_info info;
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK_NEAR(info.target_false_alerts, 100.0, 0);
+    CHECK_EQ_INT(info.target_templates, 100);
+    CHECK_NEAR(info.threshold, t100, 0);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'deployment.create' "
+                          "AND details LIKE '%\"target_false_alerts\":100%' "
+                          "AND details LIKE '%\"worst_group\":%'"), 1);
+    /* three images: at authorisation the threshold follows their number */
+    add(s, d, "REF-1", LFR_OK);
+    add(s, d, "REF-2", LFR_OK);
+    add(s, d, "REF-3", LFR_OK);
+    CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK_NEAR(info.threshold, t3, 0);
+    CHECK_EQ_INT(info.target_templates, 3);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'deployment.authorise' "
+                          "AND details LIKE '%\"threshold_before\":%' "
+                          "AND details LIKE '%\"derived_for_watchlist_size\":3%' "
+                          "AND details LIKE '%\"worst_false_alerts_per_10k_faces\":%'"), 1);
+    /* the worst group meets the target at the derived threshold */
+    lfr_match_threshold_meaning m;
+    lfr_match_threshold_info(info.threshold, 3, &m);
+    CHECK(m.worst_name != NULL);
+    CHECK(m.worst_false_alerts_per_10k <= 100.0 * (1 + 1e-9));
+    /* a direct threshold on a draft ends the target (audited) */
+    int64_t d2 = 0;
+    CHECK_STATUS(lfr_deploy_create_for_target(s, &p, &tg, &ALICE, &d2, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_set_threshold(s, d2, 0.7f, 0, &ALICE, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_get(s, d2, &info, &err), LFR_OK);
+    CHECK_NEAR(info.target_false_alerts, 0, 0);
+    CHECK_NEAR(info.threshold, 0.7, 1e-6);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'deployment.update' "
+                          "AND details LIKE '%\"target_false_alerts\":null%'"), 1);
+    add(s, d2, "REF-1", LFR_OK);
+    CHECK_STATUS(lfr_deploy_authorise(s, d2, &BOB, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_get(s, d2, &info, &err), LFR_OK);
+    CHECK_NEAR(info.threshold, 0.7, 1e-6); /* not re-derived */
+    /* a target the real size cannot meet in the sane range: authorisation
+     * is refused (1 per 10,000 holds for 1 image at ~0.82, not for 2) */
+    int64_t d3 = 0;
+    lfr_deploy_target one = {1.0, 1};
+    CHECK_STATUS(lfr_deploy_create_for_target(s, &p, &one, &ALICE, &d3, &err), LFR_OK);
+    add(s, d3, "REF-1", LFR_OK);
+    add(s, d3, "REF-2", LFR_OK);
+    float need = 0;
+    if (lfr_deploy_threshold_for_target(1.0, 2, 0, &need, &err) != LFR_OK) {
+        CHECK_REFUSED(lfr_deploy_authorise(s, d3, &BOB, &err), "cannot be authorised with its target");
+        CHECK_STATUS(lfr_deploy_get(s, d3, &info, &err), LFR_OK);
+        CHECK_EQ_INT(info.state, LFR_DEPLOY_DRAFT);
+    }
+    lfr_store_close(s);
+    tmp_end();
+}
+
+/* Model sets (issue 11 section 3): a deployment records its set, a
+ * template of another set is refused, templates_load returns the set and
+ * its dim, the digest covers the set, thresholds follow the set's
+ * calibration, and rows made before model sets are mfn192. */
+static void test_model_sets(void) {
+    /* match's list of calibrations agrees with the face engine's sets */
+    CHECK_EQ_INT(lfr_match_calibration_count(), LFR_FACE_MODEL_SET_COUNT);
+    for (int m = 0; m < LFR_FACE_MODEL_SET_COUNT; m++) {
+        const lfr_match_calibration *c =
+            lfr_match_calibration_named(lfr_face_model_set_name((lfr_face_model_set)m));
+        CHECK(c != NULL);
+        CHECK(c == lfr_match_calibration_at(m));
+        CHECK_EQ_INT(lfr_match_calibration_dim(c), lfr_face_model_set_dim((lfr_face_model_set)m));
+    }
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err = {{0}};
+    lfr_deploy_params p = {"Fused", "Gate", "purpose", "PACE", fake_now - 60, fake_now + 3600,
+                           0.62f, "cam", 0};
+    int64_t d = 0, old = create(s);
+    CHECK_STATUS(lfr_deploy_create_in_set(s, &p, NULL, "mfn999", &ALICE, &d, &err),
+                 LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "mfn999") && strstr(err.msg, "fused704"));
+    /* the sane range is the set's: fused704's equivalent of 0.85 is lower */
+    float def = 0, lo = 0, hi = 0;
+    CHECK_STATUS(lfr_deploy_model_set_thresholds("fused704", &def, &lo, &hi, &err), LFR_OK);
+    CHECK(lo < def && def < hi && hi < LFR_THRESHOLD_SANE_MAX);
+    CHECK(def > 0.59f && def < 0.65f);
+    p.threshold = hi + 0.02f;
+    CHECK_STATUS(lfr_deploy_create_in_set(s, &p, NULL, "fused704", &ALICE, &d, &err),
+                 LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "fused704") != NULL);
+    p.threshold = def;
+    CHECK_STATUS(lfr_deploy_create_in_set(s, &p, NULL, "fused704", &ALICE, &d, &err), LFR_OK);
+    lfr_deploy_info info;
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK(!strcmp(info.model_set, "fused704"));
+    CHECK_STATUS(lfr_deploy_get(s, old, &info, &err), LFR_OK);
+    CHECK(!strcmp(info.model_set, "mfn192"));
+    /* a row written without the column (as before the migration) is mfn192 */
+    CHECK_STATUS(lfr_store_exec(s, "INSERT INTO deployments(name, location, purpose, legal_basis, "
+                                   "planned_start, planned_end, threshold, cameras, created_by, "
+                                   "created_at) SELECT name, location, purpose, legal_basis, "
+                                   "planned_start, planned_end, threshold, cameras, created_by, "
+                                   "created_at FROM deployments WHERE id = 1", &err), LFR_OK);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM deployments WHERE model_set = 'mfn192'"), 2);
+    /* templates of another set are refused, the set's are recorded */
+    static float T704[704];
+    for (int i = 0; i < 704; i++) T704[i] = (float)((i * 13) % 29) / 29.0f - 0.5f;
+    lfr_watchlist_entry e = {"F-1", "Subject", LFR_WATCHLIST_MISSING, NULL, "r", "custody image",
+                             "2024-03-04", 0, NULL};
+    int64_t eid = 0, iid = 0;
+    CHECK_STATUS(lfr_deploy_entry_add(s, d, &e, IMG, sizeof IMG, TMPL, 192, &ALICE, &eid, &err),
+                 LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "mfn192") && strstr(err.msg, "fused704"));
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM watchlist_entries WHERE subject_ref = 'F-1'"), 0);
+    CHECK_STATUS(lfr_deploy_entry_add(s, d, &e, IMG, sizeof IMG, T704, 704, &ALICE, &eid, &err),
+                 LFR_OK);
+    CHECK_STATUS(lfr_deploy_entry_image_add(s, eid, IMG, sizeof IMG, TMPL, 192, &ALICE, &iid, &err),
+                 LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_deploy_entry_image_add(s, eid, IMG, sizeof IMG, T704, 704, &ALICE, &iid, &err),
+                 LFR_OK);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM entry_images WHERE model_set = 'fused704'"), 2);
+    /* an mfn192 deployment refuses a fused template */
+    e.subject_ref = "F-2";
+    CHECK_STATUS(lfr_deploy_entry_add(s, old, &e, IMG, sizeof IMG, T704, 704, &ALICE, &iid, &err),
+                 LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_start(s, d, &BOB, &err), LFR_OK);
+    lfr_deploy_templates t;
+    CHECK_STATUS(lfr_deploy_templates_load(s, d, &t, &err), LFR_OK);
+    CHECK(!strcmp(t.model_set, "fused704"));
+    CHECK_EQ_INT(t.dim, 704);
+    CHECK_EQ_INT((int)t.n, 2);
+    lfr_deploy_templates_free(&t);
+    /* the digest covers the set: relabelling a template (or the
+     * deployment) is seen */
+    CHECK_STATUS(lfr_deploy_watchlist_verify(s, d, &err), LFR_OK);
+    CHECK_STATUS(lfr_store_exec(s, "UPDATE entry_images SET model_set = 'mfn192' WHERE id = "
+                                   "(SELECT min(id) FROM entry_images WHERE model_set = "
+                                   "'fused704')", &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_watchlist_verify(s, d, &err), LFR_ERR_INTEGRITY);
+    CHECK_STATUS(lfr_store_exec(s, "UPDATE entry_images SET model_set = 'fused704'", &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_watchlist_verify(s, d, &err), LFR_OK);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE deployments SET model_set = 'mfn192' WHERE id = %lld",
+             (long long)d);
+    CHECK_STATUS(lfr_store_exec(s, sql, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_watchlist_verify(s, d, &err), LFR_ERR_INTEGRITY);
+    CHECK_STATUS(lfr_deploy_templates_load(s, d, &t, &err), LFR_ERR_INTEGRITY);
+    lfr_store_close(s);
+    tmp_end();
+}
+
 int main(void) {
     lfr_log_set_level(LFR_LOG_WARN);
     for (size_t i = 0; i < sizeof IMG; i++) IMG[i] = (uint8_t)(i * 7 + 3);
@@ -1038,5 +1224,7 @@ int main(void) {
     RUN(test_alert_dispatch_flow);
     RUN(test_cameras);
     RUN(test_check_results);
+    RUN(test_target_false_alerts);
+    RUN(test_model_sets);
     return harness_done("deploy");
 }

@@ -17,9 +17,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "face/face.h"
 #include "harness.h"
+#include "nn/nn.h"
 #include "video/video.h"
 
 /* Cosine threshold at FAR 1e-3 measured on LFW (docs/accuracy.md:
@@ -839,6 +841,184 @@ static void test_utk_impostors(void) {
     CHECK(med[1] > med[0] + 0.08);
 }
 
+/* Model sets ------------------------------------------------------------------ */
+
+static double dot(const float *a, const float *b, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+static void test_model_set_names(void) {
+    static const struct { const char *name; int dim; } want[] = {{"mfn192", 192}, {"fused704", 704}};
+    CHECK_EQ_INT(LFR_FACE_MODEL_SET_COUNT, 2);
+    for (int i = 0; i < LFR_FACE_MODEL_SET_COUNT; i++) {
+        lfr_face_model_set m = (lfr_face_model_set)i, back = LFR_FACE_MODEL_SET_COUNT;
+        CHECK(strcmp(lfr_face_model_set_name(m), want[i].name) == 0);
+        CHECK_EQ_INT(lfr_face_model_set_dim(m), want[i].dim);
+        CHECK(lfr_face_model_set_dim(m) <= LFR_FACE_EMB_MAX_DIM);
+        CHECK_STATUS(lfr_face_model_set_parse(want[i].name, &back), LFR_OK);
+        CHECK_EQ_INT(back, i);
+    }
+    lfr_face_model_set m = LFR_FACE_MODEL_MFN192;
+    CHECK_STATUS(lfr_face_model_set_parse("fused", &m), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_face_model_set_parse("", &m), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_face_model_set_parse(NULL, &m), LFR_ERR_INVALID_ARG);
+    CHECK(lfr_face_model_set_name(LFR_FACE_MODEL_SET_COUNT) == NULL);
+    CHECK_EQ_INT(lfr_face_model_set_dim((lfr_face_model_set)-1), 0);
+    CHECK_EQ_INT(lfr_face_engine_has_model_set(engine, LFR_FACE_MODEL_MFN192), 1);
+    CHECK_EQ_INT(lfr_face_engine_has_model_set(engine, LFR_FACE_MODEL_SET_COUNT), 0);
+}
+
+/* The faces of one photo repeated to six (batches of 4 and 2: a face in
+ * both batches gives the same vectors): MFN192 through the set is
+ * lfr_face_embed bit for bit; FUSED704 is unit length, its first 192 values
+ * are lfr_face_embed's / sqrt(2), its 512 part is the 512-d network on the
+ * same aligned crop (checked against lfr_face_align + the bare network),
+ * and the fused cosine of two faces is the mean of the parts' cosines. */
+static void test_embed_set(void) {
+    enum { D = 704, MAXF = 8 };
+    if (!lfr_face_engine_has_model_set(engine, LFR_FACE_MODEL_FUSED704))
+        SKIP("no mfn512.lfrm in the models directory (tools/setup.sh models converts it): "
+             "FUSED704 is not checked");
+    lfr_image im = {0};
+    CHECK(load_photo("sample6.jpg", &im) == 0);
+    if (!im.px) return;
+    lfr_face *det;
+    int n = 0;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_face_detect(ctx, &im, NULL, &det, &n, &err), LFR_OK);
+    fprintf(stderr, "  sample6.jpg: %d faces, repeated to 6\n", n);
+    CHECK(n >= 3);
+    if (n < 3) {
+        lfr_image_free(&im);
+        return;
+    }
+    int nd = n < 4 ? n : 4;
+    lfr_face faces[MAXF];
+    n = 6;
+    for (int i = 0; i < n; i++) faces[i] = det[i % nd];
+    static float e192[MAXF][192], s192[MAXF][192], f[MAXF][D];
+    CHECK_STATUS(lfr_face_embed(ctx, &im, faces, n, e192[0], &err), LFR_OK);
+    CHECK_STATUS(lfr_face_embed_set(ctx, &im, faces, n, LFR_FACE_MODEL_MFN192, s192[0], &err),
+                 LFR_OK);
+    CHECK(memcmp(e192, s192, sizeof(float) * 192 * (size_t)n) == 0);
+    CHECK_STATUS(lfr_face_embed_set(ctx, &im, faces, n, LFR_FACE_MODEL_FUSED704, f[0], &err),
+                 LFR_OK);
+    double worst_norm = 0, worst_192 = 0, worst_mean = 0, worst_direct = 1;
+    lfr_nn_model *m512 = NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mfn512.lfrm", models_dir());
+    CHECK_STATUS(lfr_nn_model_load(path, &m512, &err), LFR_OK);
+    lfr_nn_ctx *nc = NULL;
+    CHECK_STATUS(lfr_nn_ctx_new(m512, LFR_NN_BACKEND_REF, &nc), LFR_OK);
+    CHECK_STATUS(lfr_nn_ctx_plan(nc, 1, 112, 112, &err), LFR_OK);
+    for (int i = 0; i < n; i++) {
+        worst_norm = fmax(worst_norm, fabs(dot(f[i], f[i], D) - 1));
+        CHECK_NEAR(dot(f[i], f[i], 192), 0.5, 1e-5);
+        for (int d = 0; d < 192; d++)
+            worst_192 = fmax(worst_192, fabs(f[i][d] - e192[i][d] / sqrt(2.0)));
+        for (int j = 0; j < i; j++) {
+            double c192 = dot(e192[i], e192[j], 192);
+            double c512 = 2 * dot(f[i] + 192, f[j] + 192, 512);
+            worst_mean = fmax(worst_mean, fabs(dot(f[i], f[j], D) - (c192 + c512) / 2));
+        }
+        /* The 512 part from lfr_face_align's 8-bit crop and the bare network. */
+        lfr_image crop = {0};
+        CHECK_STATUS(lfr_face_align(&im, &faces[i], &crop), LFR_OK);
+        float *x = nc ? lfr_nn_ctx_input(nc, 0, NULL) : NULL;
+        if (x && crop.px) {
+            for (int k = 0; k < 112 * 112 * 3; k++) x[k] = ((float)crop.px[k] - 127.0f) / 128.0f;
+            CHECK_STATUS(lfr_nn_ctx_run(nc), LFR_OK);
+            const float *o = lfr_nn_ctx_output(nc, 0, NULL);
+            double c = dot(o, f[i] + 192, 512) / sqrt(dot(o, o, 512) * dot(f[i] + 192, f[i] + 192, 512));
+            worst_direct = fmin(worst_direct, c);
+        }
+        lfr_image_free(&crop);
+    }
+    fprintf(stderr, "  fused704: |norm - 1| <= %.1e, 192 part vs lfr_face_embed <= %.1e, "
+                    "cosine - mean of parts <= %.1e, 512 part vs direct >= %.5f\n",
+            worst_norm, worst_192, worst_mean, worst_direct);
+    CHECK(worst_norm < 1e-5);
+    CHECK(worst_192 < 1e-7);
+    CHECK(worst_mean < 1e-5);
+    CHECK(worst_direct > 0.999);
+    for (int i = nd; i < n; i++) CHECK(dot(f[i], f[i % nd], D) > 0.99999);
+    /* A face alone gives the same fused vector as in its batch. */
+    float one[D];
+    CHECK_STATUS(lfr_face_embed_set(ctx, &im, &faces[n - 1], 1, LFR_FACE_MODEL_FUSED704, one, &err),
+                 LFR_OK);
+    CHECK(dot(one, f[n - 1], D) > 0.99999);
+    CHECK_STATUS(lfr_face_embed_set(ctx, &im, faces, 1, (lfr_face_model_set)7, one, &err),
+                 LFR_ERR_INVALID_ARG);
+    lfr_nn_ctx_destroy(nc);
+    lfr_nn_model_destroy(m512);
+    lfr_image_free(&im);
+}
+
+/* A models directory without mfn512.lfrm: the engine loads, offers MFN192
+ * only, and FUSED704 is LFR_ERR_UNSUPPORTED; a file named mfn512.lfrm that
+ * is another network fails the load. */
+static void test_embed_set_without_512(void) {
+    char dir[] = "/tmp/lfr_face_test_XXXXXX", src[8300], dst[8400];
+    CHECK(mkdtemp(dir) != NULL);
+    const char *names[] = {"rfb", "onet", "mobilefacenet"};
+    char cwd[4096];
+    const char *md = models_dir();
+    if (md[0] != '/' && getcwd(cwd, sizeof cwd)) snprintf(src, sizeof src, "%s/%s", cwd, md);
+    else snprintf(src, sizeof src, "%s", md);
+    for (int i = 0; i < 3; i++) {
+        char s1[8400];
+        snprintf(s1, sizeof s1, "%s/%s.lfrm", src, names[i]);
+        snprintf(dst, sizeof dst, "%s/%s.lfrm", dir, names[i]);
+        CHECK(symlink(s1, dst) == 0);
+    }
+    lfr_face_engine *e = NULL;
+    lfr_face_ctx *c = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_face_engine_load(dir, &e, &err), LFR_OK);
+    if (e) {
+        CHECK_EQ_INT(lfr_face_engine_has_model_set(e, LFR_FACE_MODEL_MFN192), 1);
+        CHECK_EQ_INT(lfr_face_engine_has_model_set(e, LFR_FACE_MODEL_FUSED704), 0);
+        CHECK_STATUS(lfr_face_ctx_new(e, &c), LFR_OK);
+    }
+    lfr_image im = {0};
+    CHECK(load_photo("sample1.jpg", &im) == 0);
+    if (c && im.px) {
+        lfr_face *faces;
+        int n = 0;
+        CHECK_STATUS(lfr_face_detect(c, &im, NULL, &faces, &n, &err), LFR_OK);
+        CHECK(n >= 1);
+        float emb[LFR_FACE_EMB_MAX_DIM];
+        if (n >= 1) {
+            CHECK_STATUS(lfr_face_embed_set(c, &im, faces, 1, LFR_FACE_MODEL_MFN192, emb, &err),
+                         LFR_OK);
+            CHECK_STATUS(lfr_face_embed_set(c, &im, faces, 1, LFR_FACE_MODEL_FUSED704, emb, &err),
+                         LFR_ERR_UNSUPPORTED);
+            CHECK(strstr(err.msg, "mfn512") != NULL);
+        }
+    }
+    lfr_face_ctx_destroy(c);
+    lfr_face_engine_destroy(e);
+    /* Another network under the name mfn512.lfrm. */
+    char s1[8400];
+    snprintf(s1, sizeof s1, "%s/onet.lfrm", src);
+    snprintf(dst, sizeof dst, "%s/mfn512.lfrm", dir);
+    CHECK(symlink(s1, dst) == 0);
+    e = NULL;
+    CHECK_STATUS(lfr_face_engine_load(dir, &e, &err), LFR_ERR_BAD_MODEL);
+    CHECK(e == NULL);
+    CHECK(strstr(err.msg, "not mfn512") != NULL);
+    lfr_face_engine_destroy(e);
+    unlink(dst);
+    for (int i = 0; i < 3; i++) {
+        snprintf(dst, sizeof dst, "%s/%s.lfrm", dir, names[i]);
+        unlink(dst);
+    }
+    rmdir(dir);
+    lfr_image_free(&im);
+}
+
 int main(void) {
     if (setup() != 0) {
         printf("face: 0 passed, 1 failed\n");
@@ -858,6 +1038,9 @@ int main(void) {
     RUN(test_aligned_border);
     RUN(test_pad_policy);
     RUN(test_utk_impostors);
+    RUN(test_model_set_names);
+    RUN(test_embed_set);
+    RUN(test_embed_set_without_512);
     lfr_face_ctx_destroy(ctx);
     lfr_face_engine_destroy(engine);
     return harness_done("face");

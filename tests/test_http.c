@@ -1408,7 +1408,7 @@ static void test_whole_flow(void) {
         img);
     curl_(&r, "POST", path, opr, "application/json", f, NULL);
     CHECK(r.status >= 400 && is_json_error(&r, r.status));
-    CHECK(strstr(r.body, "\"quality\":{\"reject\":") != NULL);
+    CHECK(strstr(r.body, "\"quality\":{") != NULL && strstr(r.body, "\"reject\":\"NO_FACE\"") != NULL);
     if (!strstr(r.body, "\"quality\"")) fprintf(stderr, "    quality refusal: %.300s\n", r.body);
     snprintf(path, sizeof path, "/api/deployments/%lld/watchlist/import", dep);
     json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "subject_ref", "CR/2", "display_name", "Person Two",

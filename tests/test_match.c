@@ -626,6 +626,211 @@ static void test_default_threshold_documented(void) {
     CHECK_NEAR(m.fpir, 0.095, 0.002); /* FMR 1e-4 with 1,000 templates */
 }
 
+/* Groups (calib_groups.h) ------------------------------------------------- */
+
+static void test_groups_table_sane(void) {
+    int n = 0, np = 0;
+    const char *src = NULL;
+    const lfr_match_group *g = lfr_match_groups(&n, &src);
+    const lfr_match_calib_point *main_table = lfr_match_calib(&np, NULL);
+    CHECK(n >= 3 + 8 + 2);
+    CHECK(src && strstr(src, "calibrate --groups"));
+    /* the data sets first, then the groups */
+    CHECK(!strcmp(g[0].name, "LFW") && !strcmp(g[1].name, "CelebA") && !strcmp(g[2].name, "UTKFace"));
+    int bad = 0, considered = 0;
+    for (int k = 0; k < n; k++) {
+        CHECK(g[k].name && g[k].data_set && g[k].points);
+        CHECK_EQ_INT(g[k].kind, k < 3 ? LFR_MATCH_GROUP_DATA_SET : LFR_MATCH_GROUP_DEMOGRAPHIC);
+        const lfr_match_calib_point *c = g[k].points;
+        for (int i = 0; i < np; i++) {
+            bad += fabs(c[i].cosine - main_table[i].cosine) > 1e-9;
+            bad += c[i].n_imp > g[k].impostor_pairs;
+            bad += g[k].impostor_pairs &&
+                   fabs(c[i].fmr - (double)c[i].n_imp / (double)g[k].impostor_pairs) >
+                       1e-6 * c[i].fmr + 1e-12;
+            if (i) bad += c[i].n_imp > c[i - 1].n_imp || c[i].n_gen > c[i - 1].n_gen;
+        }
+        /* the group's FMR: in (0, 1], non-increasing over [-1, 1] */
+        double prev = 2;
+        for (int i = 0; i <= 2000; i++) {
+            int ex = -1;
+            double f = lfr_match_group_fmr(k, -1.0f + (float)i * 1e-3f, &ex);
+            bad += !(f > 0 && f <= 1) || f > prev * (1 + 1e-12) || (ex != 0 && ex != 1);
+            prev = f;
+        }
+        /* beyond its measured range it is flagged */
+        double mf = lfr_match_group_min_fmr(k);
+        CHECK(mf > 0 && mf <= 1);
+        if (g[k].kind == LFR_MATCH_GROUP_DEMOGRAPHIC &&
+            g[k].impostor_pairs >= LFR_MATCH_GROUP_MIN_PAIRS)
+            considered++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(considered >= 4);
+    /* LFW, re-measured with today's engine, still agrees with the main
+     * table within a factor of 2 at FMR 1e-3 and 1e-4. */
+    CHECK(fabs(log10(lfr_match_group_fmr(0, 0.4646f, NULL) / lfr_match_fmr(0.4646f))) < 0.3);
+    CHECK(fabs(log10(lfr_match_group_fmr(0, 0.5629f, NULL) / lfr_match_fmr(0.5629f))) < 0.3);
+    CHECK_NEAR(lfr_match_group_fmr(-1, 0.5f, NULL), -1, 0);
+    CHECK_NEAR(lfr_match_group_fmr(n, 0.5f, NULL), -1, 0);
+}
+
+static void test_worst_group_named(void) {
+    int n = 0;
+    const lfr_match_group *g = lfr_match_groups(&n, NULL);
+    double wf = 0;
+    int w = lfr_match_worst_group(LFR_MATCH_DEFAULT_THRESHOLD, &wf);
+    CHECK(w >= 3 && w < n);
+    if (w < 0) return;
+    CHECK_EQ_INT(g[w].kind, LFR_MATCH_GROUP_DEMOGRAPHIC);
+    CHECK(g[w].impostor_pairs >= LFR_MATCH_GROUP_MIN_PAIRS);
+    /* the highest FMR of every considered group, never below the average */
+    for (int k = 0; k < n; k++)
+        if (g[k].kind == LFR_MATCH_GROUP_DEMOGRAPHIC &&
+            g[k].impostor_pairs >= LFR_MATCH_GROUP_MIN_PAIRS)
+            CHECK(lfr_match_group_fmr(k, LFR_MATCH_DEFAULT_THRESHOLD, NULL) <= wf);
+    CHECK(wf >= lfr_match_fmr(LFR_MATCH_DEFAULT_THRESHOLD));
+    lfr_match_threshold_meaning m;
+    lfr_match_threshold_info(LFR_MATCH_DEFAULT_THRESHOLD, 1000, &m);
+    CHECK_EQ_INT(m.worst_group, w);
+    CHECK(m.worst_name && !strcmp(m.worst_name, g[w].name));
+    CHECK_NEAR(m.worst_fmr, wf, 0);
+    CHECK_NEAR(m.worst_fpir, lfr_match_fpir(0, 0) + (1 - pow(1 - wf, 1000)), 1e-9);
+    CHECK_NEAR(m.worst_false_alerts_per_10k, 1e4 * m.worst_fpir, 1e-9);
+    CHECK(m.worst_false_alerts_per_10k >= m.false_alerts_per_10k);
+    printf("  worst group at %.2f: %s, FMR %.2e (LFW %.2e)\n",
+           (double)LFR_MATCH_DEFAULT_THRESHOLD, g[w].name, wf, m.fmr);
+}
+
+/* The worst considered group's false alerts per 10,000 at t, n templates. */
+static double worst_alerts(float t, size_t n) {
+    double f;
+    if (lfr_match_worst_group(t, &f) < 0) f = lfr_match_fmr(t);
+    return 1e4 * (1 - pow(1 - f, (double)n));
+}
+
+static void test_threshold_for_false_alerts(void) {
+    const double targets[] = {1, 6, 10, 100};
+    const size_t sizes[] = {100, 1000, 10000};
+    int n = 0;
+    const lfr_match_group *g = lfr_match_groups(&n, NULL);
+    for (size_t a = 0; a < 4; a++)
+        for (size_t b = 0; b < 3; b++) {
+            float t = 0;
+            lfr_status st = lfr_match_threshold_for_false_alerts(targets[a], sizes[b], &t);
+            if (st == LFR_ERR_TOO_LARGE) {
+                CHECK(worst_alerts(1.0f, sizes[b]) > targets[a]);
+                continue;
+            }
+            CHECK_STATUS(st, LFR_OK);
+            /* met for every considered group, hence the worst ... */
+            for (int k = 0; k < n; k++) {
+                if (g[k].kind != LFR_MATCH_GROUP_DEMOGRAPHIC ||
+                    g[k].impostor_pairs < LFR_MATCH_GROUP_MIN_PAIRS)
+                    continue;
+                double f = lfr_match_group_fmr(k, t, NULL);
+                CHECK(1e4 * (1 - pow(1 - f, (double)sizes[b])) <= targets[a] * (1 + 1e-9));
+            }
+            /* ... and the lowest such threshold */
+            CHECK(worst_alerts(nextafterf(t, -2.0f), sizes[b]) > targets[a]);
+            /* more templates or a stricter target never lower it */
+            float t2 = 0;
+            if (lfr_match_threshold_for_false_alerts(targets[a], sizes[b] * 10, &t2) == LFR_OK)
+                CHECK(t2 >= t);
+            if (a && lfr_match_threshold_for_false_alerts(targets[a - 1], sizes[b], &t2) == LFR_OK)
+                CHECK(t2 >= t);
+        }
+    float t = 0;
+    CHECK_STATUS(lfr_match_threshold_for_false_alerts(1, 0, &t), LFR_OK);
+    CHECK_NEAR(t, -1.0, 0);
+    CHECK_STATUS(lfr_match_threshold_for_false_alerts(0, 100, &t), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_threshold_for_false_alerts(-1, 100, &t), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_threshold_for_false_alerts(NAN, 100, &t), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_match_threshold_for_false_alerts(1, 100, NULL), LFR_ERR_INVALID_ARG);
+    /* a target of everything: any threshold */
+    CHECK_STATUS(lfr_match_threshold_for_false_alerts(1e4, 100, &t), LFR_OK);
+    CHECK_NEAR(t, -1.0, 0);
+}
+
+/* Model sets: each calibration is sane on its own, the default
+ * calibration is mfn192's (the functions without one give the same), and
+ * the likeness scale means the same FMR whatever the set. */
+static void test_model_set_calibrations(void) {
+    CHECK(lfr_match_calibration_count() >= 2);
+    CHECK(lfr_match_calibration_default() == lfr_match_calibration_named("mfn192"));
+    CHECK(lfr_match_calibration_named("nonesuch") == NULL);
+    CHECK(lfr_match_calibration_named(NULL) == NULL);
+    CHECK(lfr_match_calibration_at(-1) == NULL);
+    CHECK(lfr_match_calibration_at(lfr_match_calibration_count()) == NULL);
+    const lfr_match_calibration *m = lfr_match_calibration_named("mfn192");
+    const lfr_match_calibration *f = lfr_match_calibration_named("fused704");
+    CHECK(m && f);
+    if (!m || !f) return;
+    CHECK_EQ_INT(lfr_match_calibration_dim(m), 192);
+    CHECK_EQ_INT(lfr_match_calibration_dim(f), 704);
+    /* NULL and the default give the functions without a calibration */
+    for (float t = -1.0f; t <= 1.0f; t += 0.05f) {
+        CHECK(lfr_match_cal_fmr(NULL, t) == lfr_match_fmr(t));
+        CHECK(lfr_match_cal_fmr(m, t) == lfr_match_fmr(t));
+        CHECK(lfr_match_cal_tar(m, t) == lfr_match_tar(t));
+    }
+    for (int i = 0; i < lfr_match_calibration_count(); i++) {
+        const lfr_match_calibration *c = lfr_match_calibration_at(i);
+        int n = 0;
+        lfr_match_calib_info info;
+        const lfr_match_calib_point *pt = lfr_match_cal_table(c, &n, &info);
+        CHECK(n == 101 && info.impostor_pairs > 20000000ull && info.genuine_pairs > 200000ull);
+        CHECK(strstr(info.source, "openlfr calibrate") != NULL);
+        for (int k = 1; k < n; k++) {
+            CHECK(pt[k].fmr <= pt[k - 1].fmr && pt[k].tar <= pt[k - 1].tar);
+            CHECK(pt[k].n_imp <= pt[k - 1].n_imp);
+        }
+        double pf = 1, pl = 0;
+        for (float t = -1.0f; t <= 1.0f; t += 0.01f) {
+            double fm = lfr_match_cal_fmr(c, t), l = lfr_match_cal_likeness(c, t);
+            CHECK(fm <= pf + 1e-15 && l >= pl - 1e-9);
+            pf = fm, pl = l;
+        }
+        int ng = 0;
+        const lfr_match_group *g = lfr_match_cal_groups(c, &ng, NULL);
+        CHECK(ng >= 3 && g && !strcmp(g[0].name, "LFW"));
+        CHECK(lfr_match_cal_worst_group(c, 0.6f, NULL) >= 0);
+        /* likeness means the same FMR in every set: FMR = 10^(-7 L / 100) */
+        for (double L = 20; L <= 86; L += 11) {
+            float t = lfr_match_cal_threshold_for_likeness(c, L);
+            double want = pow(10.0, -L * LFR_MATCH_LIKENESS_DECADES / 100.0);
+            double got = lfr_match_cal_fmr(c, t);
+            CHECK(got <= want * 1.0001 && got > want * 0.9);
+        }
+    }
+    /* the two sets' scales differ: the same FMR at different cosines */
+    CHECK(lfr_match_cal_fmr(f, 0.70f) < 0.5 * lfr_match_cal_fmr(m, 0.70f));
+    /* default thresholds: same FMR as mfn192's 0.70, likeness 86 */
+    CHECK(lfr_match_cal_default_threshold(m) == LFR_MATCH_DEFAULT_THRESHOLD);
+    float fd = lfr_match_cal_default_threshold(f);
+    printf("  fused704 default threshold %.3f (FMR %.2e, TAR %.4f; mfn192 0.70: TAR %.4f)\n",
+           (double)fd, lfr_match_cal_fmr(f, fd), lfr_match_cal_tar(f, fd),
+           lfr_match_tar(LFR_MATCH_DEFAULT_THRESHOLD));
+    CHECK(fd > 0.59f && fd < 0.65f);
+    CHECK(lfr_match_cal_fmr(f, fd) <= lfr_match_fmr(LFR_MATCH_DEFAULT_THRESHOLD));
+    CHECK(lfr_match_cal_fmr(f, fd - 0.01f) > lfr_match_fmr(LFR_MATCH_DEFAULT_THRESHOLD));
+    CHECK(fabs(lfr_match_cal_likeness(f, fd) - lfr_match_likeness(0.70f)) < 1.0);
+    /* and fused finds more of the same people at that FMR (LFW) */
+    CHECK(lfr_match_cal_tar(f, fd) > lfr_match_tar(LFR_MATCH_DEFAULT_THRESHOLD));
+    float lo, hi, mlo, mhi;
+    lfr_match_cal_sane_range(m, &mlo, &mhi);
+    CHECK(mlo == LFR_THRESHOLD_SANE_MIN && mhi == LFR_THRESHOLD_SANE_MAX);
+    lfr_match_cal_sane_range(f, &lo, &hi);
+    CHECK(lo < fd && fd < hi && lo < mlo && hi < mhi);
+    /* threshold_info uses the set's tables */
+    lfr_match_threshold_meaning a, b;
+    lfr_match_cal_threshold_info(f, fd, 1000, &a);
+    lfr_match_threshold_info(0.70f, 1000, &b);
+    CHECK(fabs(a.likeness - b.likeness) < 1.0);
+    CHECK(fabs(log10(a.fpir) - log10(b.fpir)) < 0.05);
+    CHECK(a.worst_name != NULL && a.tar > b.tar);
+}
+
 int main(void) {
     RUN(test_search_exact_best_first);
     RUN(test_entry_best_of_templates);
@@ -643,5 +848,9 @@ int main(void) {
     RUN(test_fpir_hand_values);
     RUN(test_threshold_for_likeness_inverts);
     RUN(test_default_threshold_documented);
+    RUN(test_groups_table_sane);
+    RUN(test_worst_group_named);
+    RUN(test_threshold_for_false_alerts);
+    RUN(test_model_set_calibrations);
     return harness_done("match");
 }

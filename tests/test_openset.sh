@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # test_openset.sh - open-set watchlist identification on LFW (needs
-# OPENLFR_DATA): a watchlist of 1,000 people enrolled through enrolment
-# quality control, mated probes (other photos of them) and non-mated probes
-# (2,000 people never enrolled); FNIR and FPIR at the default threshold are
-# reported and held to the measured level (docs/likeness.md) so that a
-# regression in detection, alignment, embedding or matching fails here.
-# Under SANITIZE=1 a smaller list (200 / 400) keeps the run short.
+# OPENLFR_DATA).
+# 1. `eval watchlist`: a watchlist of 1,000 people enrolled through enrolment
+#    quality control, mated probes (other photos of them) and non-mated probes
+#    (2,000 people never enrolled); FNIR and FPIR at the default threshold are
+#    reported and held to the measured level (docs/likeness.md) so that a
+#    regression in detection, alignment, embedding or matching fails here.
+#    Under SANITIZE=1 a smaller list (200 / 400) keeps the run short.
+# 2. `eval openset` (NIST style, docs/accuracy.md) on a sample: the first
+#    400 people of people.txt and 100 UTKFace chips, galleries of 20 and 50
+#    (disjoint, pooled) and all accepted people, 2 images per entry, best and
+#    mean templates.  Checks that the output is sane: counts add up, the
+#    pooling gives every gallery its non-mated searches, FNIR and FPIR lie
+#    in [0, 1] (all non-mated searches, and LFW's own only), FPIR never
+#    rises and FNIR never falls as the threshold rises,
+#    each FNIR-at-FPIR row meets its FPIR, the default-threshold line is
+#    there, and small galleries find most people (a broken engine fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -14,12 +24,14 @@ if [ -z "${OPENLFR_DATA:-}" ] || [ ! -f "$OPENLFR_DATA/lfw/people.txt" ]; then
   echo "test_openset: 0 passed, 0 failed, 1 skipped"
   exit 0
 fi
-enrolled=1000 non=2000
-case "$build" in *san*) enrolled=200 non=400 ;; esac
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+enrolled=1000 non=2000 people=400 extra=100 min_mated=100
+case "$build" in *san*) enrolled=200 non=400 people=250 extra=20 min_mated=40 ;; esac
 out=$("$build"/openlfr eval watchlist --lfw "$OPENLFR_DATA/lfw" --enrolled $enrolled \
       --non-enrolled $non --json 2>/dev/null)
 echo "$out"
-/usr/bin/python3 - "$out" "$enrolled" <<'PY'
+rc1=0
+/usr/bin/python3 - "$out" "$enrolled" <<'PY' || rc1=$?
 import json, sys
 r = json.loads(sys.argv[1]); n = int(sys.argv[2])
 d = [t for t in r["thresholds"] if t["default"]][0]
@@ -37,6 +49,95 @@ check(d["fnir"] <= 0.35, "FNIR at the default threshold <= 0.35 (measured 0.30 a
 check(d["fpir"] <= 0.006, "FPIR at the default threshold <= 0.006 (measured 0.0015 at 1,000)")
 lo = [t for t in r["thresholds"] if abs(t["threshold"] - 0.5629) < 1e-3][0]
 check(lo["fnir"] <= 0.10, "FNIR at the FMR 1e-4 threshold (0.563) <= 0.10 (measured 0.06)")
-print(f"test_openset: {4 - fails} passed, {fails} failed")
+print(f"test_openset (eval watchlist): {4 - fails} passed, {fails} failed")
 sys.exit(1 if fails else 0)
 PY
+
+utk=()
+[ -d "$OPENLFR_DATA/utkface/images" ] && utk=(--utkface "$OPENLFR_DATA/utkface")
+start=$SECONDS
+out2=$("$build"/openlfr eval openset --lfw "$OPENLFR_DATA/lfw" "${utk[@]}" --people $people \
+       --extra $extra --sizes 20,50,max --images-per-entry 2 --entry-template both --json \
+       2>/dev/null)
+echo "eval openset: $((SECONDS - start)) s"
+rc2=0
+/usr/bin/python3 - "$out2" "${#utk[@]}" "$min_mated" <<'PY' || rc2=$?
+import json, math, sys
+r = json.loads(sys.argv[1]); with_utk = int(sys.argv[2]) > 0; min_mated = int(sys.argv[3])
+fails = passed = 0
+def check(ok, what):
+    global fails, passed
+    print(("ok   " if ok else "FAIL ") + what)
+    fails += not ok; passed += bool(ok)
+e = r["enrolment"]
+print(f"eval openset: {e['people_2plus']} LFW people with 2+ photos, first photo accepted "
+      f"{e['first_photo_accepted']}, later {e['accepted_later_photo']}, none "
+      f"{e['no_photo_accepted']}; photos {r['photos']}")
+check(e["first_photo_accepted"] + e["accepted_later_photo"] + e["no_photo_accepted"]
+      == e["people_2plus"], "enrolment: first + later + none = people with 2+ photos")
+check(sum(e["first_photo_grades"].values()) == e["people_2plus"],
+      "every person's first photo has one verdict")
+check(0.5 <= e["acceptance_rate_first_photo"] <= 1, "first-photo acceptance in [0.5, 1]")
+check(r["accepted_people"] == e["first_photo_accepted"] + e["accepted_later_photo"],
+      "accepted people = first + later")
+check(e["templates"] <= 2 * r["accepted_people"], "at most 2 templates per entry")
+check(not with_utk or r["photos"]["utkface"] > 0, "UTKFace chips used as non-mated searches")
+rows = r["results"]
+check(len(rows) == 6, "3 sizes x 2 entry templates reported")
+nf = r["photos"]["lfw-1"] - r["photos_without_face"]["lfw-1"]
+ok_unit = ok_sweep = ok_target = ok_order = ok_pool = ok_def = True
+for row in rows:
+    if row["galleries"] == 0:
+        continue
+    g = row["galleries"]
+    if row["non_mated_by_source"]["lfw-1"] != g * nf:
+        ok_pool = False
+        print("  pooling:", row["size"], row["non_mated_by_source"], g, nf)
+    lo = row["lfw_only"]
+    if not (0 < lo["non_mated_searches"] <= row["non_mated_searches"]):
+        ok_pool = False
+    for view in (row, lo):
+      pts = view["sweep"] + [p for p in view["at_fpir"] if p["measurable"] != "no"] + [view["at_threshold"]]
+      for p in pts:
+        for k in ("fnir", "fpir", "mated_other_alert"):
+            if not (0 <= p[k] <= 1):
+                ok_unit = False
+      pts.sort(key=lambda p: p["threshold"])
+      for a, b in zip(pts, pts[1:]):
+        if b["fpir"] > a["fpir"] + 1e-12 or b["fnir"] < a["fnir"] - 1e-12:
+            ok_sweep = False
+            print("  not monotonic:", row["size"], row["entry_template"], a, b)
+      meas = [p for p in view["at_fpir"] if p["measurable"] != "no"]
+      for p in meas:
+        if p["fpir"] > p["fpir_target"] + 1e-12:
+            ok_target = False
+      ths = [p["threshold"] for p in meas]
+      if ths != sorted(ths):
+        ok_order = False
+    meas = [p for p in row["at_fpir"] if p["measurable"] != "no"]
+    d = row["at_threshold"]
+    if abs(d["threshold"] - 0.70) > 1e-6 or abs(d["found"] + d["fnir"] - 1) > 1e-9:
+        ok_def = False
+    print(f"  {row['model_set']} {row['entry_template']:4s} size {row['size']:4d} x{g}: "
+          f"{row['mated_searches']} mated, {row['non_mated_searches']} non-mated; "
+          + ", ".join(f"FNIR {p['fnir']:.3f} at FPIR {p['fpir_target']:g} (T {p['threshold']:.3f}, "
+                      f"{p['measurable']})" for p in meas)
+          + f"; at 0.70 FNIR {d['fnir']:.3f} FPIR {d['fpir']:.4f}")
+check(ok_pool, "pooled galleries: each gallery gets every LFW one-photo person as non-mated; "
+      "the LFW-only view is a non-empty part of the non-mated searches")
+check(ok_unit, "FNIR, FPIR and wrong-entry rates in [0, 1]")
+check(ok_sweep, "FPIR non-increasing and FNIR non-decreasing in the threshold")
+check(ok_target, "FPIR at each FNIR-at-FPIR threshold is at most its target")
+check(ok_order, "thresholds rise as the target FPIR falls")
+check(ok_def, "the default-threshold line (0.70) is present and found = 1 - FNIR")
+small = [x for x in rows if x["size"] == 20 and x["entry_template"] == "best"][0]
+m = [p for p in small["at_fpir"] if p["fpir_target"] == 0.01][0]
+check(small["galleries"] >= 2 and small["mated_searches"] >= min_mated,
+      f"several disjoint galleries of 20 with at least {min_mated} mated searches")
+check(m["measurable"] != "no" and m["fnir"] <= 0.15,
+      "FNIR at FPIR 1e-2 with galleries of 20 <= 0.15 (measured 0.01-0.05)")
+print(f"test_openset (eval openset): {passed} passed, {fails} failed")
+sys.exit(1 if fails else 0)
+PY
+echo "test_openset: $([ $rc1 = 0 ] && [ $rc2 = 0 ] && echo 'all passed' || echo 'FAILED')"
+[ $rc1 = 0 ] && [ $rc2 = 0 ]

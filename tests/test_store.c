@@ -359,14 +359,14 @@ static void test_fault_injection(void) {
     lfr_err err = {{0}};
     CHECK_STATUS(lfr_deploy_create(s, &p, &al, &dep, &err), LFR_OK);
     uint8_t img[64] = {1, 2, 3};
-    float tmpl[8] = {0.1f, 0.2f};
+    float tmpl[192] = {0.1f, 0.2f}; /* an mfn192 deployment takes 192-d templates */
     lfr_watchlist_entry e = {"R1", "S", LFR_WATCHLIST_MISSING, NULL, "missing person",
                              "family photo", "2024-01-02", 0, NULL};
     int ok = 0, failures = 0;
     for (long n = 0; n < 200 && !ok; n++) {
         int64_t audit_before = count(s, "SELECT count(*) FROM audit_log");
         lfr_store_fail_after(s, n);
-        lfr_status st = lfr_deploy_entry_add(s, dep, &e, img, sizeof img, tmpl, 8, &al, NULL, &err);
+        lfr_status st = lfr_deploy_entry_add(s, dep, &e, img, sizeof img, tmpl, 192, &al, NULL, &err);
         lfr_store_fail_after(s, -1);
         if (st == LFR_OK) ok = 1;
         else {
@@ -385,7 +385,7 @@ static void test_fault_injection(void) {
     for (long n = 0; n < 400 && !ok; n++) {
         int64_t before = count(s, "SELECT count(*) FROM watchlist_entries");
         lfr_alloc_fail_after(n);
-        lfr_status st = lfr_deploy_entry_add(s, dep, &e, img, sizeof img, tmpl, 8, &al, NULL, &err);
+        lfr_status st = lfr_deploy_entry_add(s, dep, &e, img, sizeof img, tmpl, 192, &al, NULL, &err);
         lfr_alloc_fail_after(-1);
         if (st == LFR_OK) ok = 1;
         else CHECK_EQ_INT(count(s, "SELECT count(*) FROM watchlist_entries"), before);

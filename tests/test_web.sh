@@ -8,8 +8,9 @@
 # `npm ci` when missing) driving Debian's Chromium headless.  The camera is
 # a file: the Hamilton clip when OPENLFR_DATA has it, else a clip FFmpeg
 # makes from a demo photo (models/photos/sample1.jpg), whose face cropped
-# out is the watchlist image.  Screenshots of every screen go to
-# $BUILD/screenshots/.
+# out is the watchlist image; either looped by a concat playlist.  The QR
+# scan runs a second Chromium whose fake camera shows the console's QR code.
+# Screenshots of every screen go to $BUILD/screenshots/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -62,7 +63,16 @@ else
       -c:v libx264 -preset veryfast "$clip" || { echo "FAIL making the clip with ffmpeg"; exit 1; }
   echo "camera: a clip of $photo (no OPENLFR_DATA)"
 fi
+# the cameras loop the clip (an FFmpeg concat playlist, read as one long
+# video) so they are still running when the live view and the camera
+# figures are checked at the end of the flow
+ln -s "$(realpath "$clip")" "$tmp/camera-clip.mp4"
+{ echo "ffconcat version 1.0"; for _ in $(seq 1 500); do echo "file camera-clip.mp4"; done; } >"$tmp/camera.ffconcat"
+clip="$tmp/camera.ffconcat"
 reject="$models/photos/sample1.jpg"   # three faces: refused
+warned="$tmp/face-dark.jpg"            # the face, dark: enrolled only with a reason (quality warnings)
+ffmpeg -loglevel error -y -i "$face" -vf "lutrgb=r=val*0.35:g=val*0.35:b=val*0.35" "$warned" ||
+  { echo "FAIL making the dark photo with ffmpeg"; exit 1; }
 [ -f "$reject" ] || skip "no $reject (make setup)"
 
 # the server, on a free loopback port
@@ -88,7 +98,7 @@ echo "screenshots: $shots/"
 rc=0
 for t in "$web"/*.test.mjs; do
   BASE_URL="https://127.0.0.1:$port" PASSWORD="$OPENLFR_PASSWORD" FACE="$(realpath "$face")" \
-    REJECT="$(realpath "$reject")" CLIP="$(realpath "$clip")" SHOTS="$(realpath "$shots")" \
+    REJECT="$(realpath "$reject")" CLIP="$(realpath "$clip")" SHOTS="$(realpath "$shots")" WARNED="$warned" \
     CHROMIUM="$chromium" timeout 600 node "$t" || rc=1
 done
 if [ $rc != 0 ]; then echo "--- server log (tail)"; tail -n 30 "$tmp/serve.log"; echo "$name: failed"; fi

@@ -18,8 +18,8 @@ declare -A level=(
   [image]=1 [nn]=1 [store]=1 [match]=1
   [convert]=2 [face]=2 [audit]=2 [video]=2
   [deploy]=3
-  [account]=4 [enrol]=4 [pipeline]=4
-  [app]=5 [report]=5
+  [account]=4 [enrol]=4 [pipeline]=4 [report]=4
+  [app]=5
   [http]=6
   [cli]=7
 )

@@ -74,6 +74,9 @@ SUMMARY = {
  'deployment.list':'Deployments (a device sees only its own).',
  'camera.add':"Add a camera to a deployment.", 'camera.remove':'Remove a camera.',
  'camera.list':"A deployment's cameras and their state.",
+ 'camera.stats':"A deployment's running cameras now: state, analysed fps, frames dropped, faces, alerts, latency (the console's live table).",
+ 'camera.preview':"The operator's live view of a running camera: its newest analysed frame, at most 640 px, faces boxed (matched ones red). Operators and admins only, never officers' devices; in memory only, Cache-Control: no-store.",
+ 'deployment.amendments':"A deployment's amendments, newest first: the proposed ones waiting for a second authorising officer, and the history.",
  'watchlist.add':'Enrol one watchlist entry (JSON with the image in base64, quality-controlled).',
  'watchlist.import':'Bulk import of watchlist entries (JSON; a bad row never stops the import).',
  'watchlist.list':"A deployment's watchlist entries (no images).",
@@ -94,13 +97,17 @@ SUMMARY = {
  'user.disable':'Disable an account (its sessions end).', 'user.passwd':"Set an account's password.",
  'audit.verify':'Verify the hash-chained audit log.', 'audit.show':'Read the audit log.',
  'audit.anchor':'The head of the audit chain, to write down outside the van.',
+ 'audit.checkpoint':"Sign the log's head now with the van's key: a checkpoint file for an oversight body to keep (also made at authorisation, start, end and purges).",
+ 'audit.checkpoint_get':'A checkpoint made earlier (default: the newest), as its file text (full and compact).',
  'retention.purge':'Apply the retention rules now (deletion receipts are audited).',
+ 'report.deployment':'The deployment\'s transparency report: JSON (docs/report-schema.md), HTML page or PDF.',
 }
 OTHER = {
  'EVENTS': ('events', 'Live events (Server-Sent Events). Every event has an id; Last-Event-ID (header) or last_event_id (query) resumes from the bounded history. EventSource cannot set headers, so this route also takes the token as ?access_token=. Heartbeat comments; a revoked device receives device.revoked and the stream closes.'),
  'SPEC': ('openapi', 'This document (JSON).'),
  'DOCS': ('docs', 'This document, rendered (Redoc, vendored).'),
  'DOCS_JS': ('docs.renderer', 'The vendored Redoc bundle.'),
+ 'QR_JS': ('qr.decoder', "The vendored QR decoder (jsQR) the officers' app uses to scan a pairing code where the browser has no BarcodeDetector."),
  'METRICS': ('metrics', 'Prometheus text: per route requests and errors, per camera fps, drops, faces, alerts, latency. Loopback clients only.'),
 }
 
@@ -128,7 +135,10 @@ SCHEMAS['Error'] = obj({'error': obj({'status': INT, 'code': {'type': 'string', 
 SCHEMAS['Error']['description'] = ('Every error.  A refusal with details carries them beside "error" '
                                    '(watchlist.add refused by quality control: "quality").')
 SCHEMAS['Error']['properties']['quality'] = ref('Quality')
-SCHEMAS['Quality'] = obj({'reject': STR, 'why': STR, 'measured': {'type': 'object'}})
+SCHEMAS['Quality'] = obj({'grade': {'type': 'string', 'enum': ['accept', 'accept_with_warnings', 'reject']},
+                          'reject': STR, 'why': STR,
+                          'warnings': arr(obj({'kind': STR, 'value': NUM, 'cutoff': NUM, 'text': STR})),
+                          'measured': {'type': 'object'}})
 SCHEMAS['Principal'] = obj({'id': IDN, 'login': STR, 'roles': arr(STR), 'device': IDN, 'deployment': IDN})
 SCHEMAS['ThresholdMeaning'] = obj({'templates': INT, 'fmr': NUM, 'fpir': NUM, 'false_alerts_per_10k_faces': NUM,
                                    'likeness': NUM, 'tar': NUM, 'extrapolated': BOOL})
@@ -143,13 +153,21 @@ SCHEMAS['Deployment'] = obj(collections.OrderedDict([
 SCHEMAS['Entry'] = obj(collections.OrderedDict([
     ('id', ID), ('deployment', ID), ('subject_ref', STR), ('display_name', STR), ('category', STR),
     ('category_other', STRN), ('reason', STR), ('image_source', STR), ('image_date', STR), ('added_by', STR),
-    ('added_at', TIME), ('under_18', BOOL), ('under_18_justification', STRN), ('images', INT)]))
+    ('added_at', TIME), ('under_18', BOOL), ('under_18_justification', STRN), ('images', INT),
+    ('quality_warnings', dict(arr({'type': 'object'}), description='the quality warnings accepted at enrolment ([] = none)')),
+    ('warnings_accepted', dict(STRN, description='the enrolling officer\'s reason for accepting them')),
+    ('warnings_accepted_by', STRN)]))
 SCHEMAS['Alert'] = obj(collections.OrderedDict([
     ('id', ID), ('deployment', ID), ('entry', IDN), ('image', dict(IDN, description='the watchlist image: GET /api/watchlist/images/{image}')),
     ('subject_ref', STR), ('camera', STR), ('at', TIME), ('score', NUM), ('threshold', NUM), ('likeness', NUM),
     ('has_face_image', BOOL), ('decision', STRN), ('decided_by', STRN), ('decided_at', TIME), ('note', STRN),
     ('dispatched_at', TIME), ('dispatched_all', BOOL), ('outcome', STRN), ('outcome_by', STRN),
     ('outcome_at', TIME), ('outcome_note', STRN)]))
+for k, v in [('display_name', STRN), ('category', STRN), ('category_other', STRN),
+             ('reason', dict(STRN, description='reason for inclusion on the watchlist; null once the watchlist is deleted')),
+             ('face_image_url', dict(STRN, description='the live face: GET it with the same token')),
+             ('watchlist_image_url', dict(STRN, description='the watchlist image: GET it with the same token'))]:
+    SCHEMAS['Alert']['properties'][k] = v
 SCHEMAS['Check'] = obj({'id': ID, 'deployment': ID, 'officer': STR, 'device': IDN, 'at': TIME, 'reason': STR,
                         'result': STR, 'entry': IDN, 'subject_ref': STRN, 'score': NUMN})
 SCHEMAS['Candidate'] = obj({'entry_id': ID, 'score': NUM, 'likeness': NUM, 'entry': ref('Entry'),
@@ -161,6 +179,10 @@ SCHEMAS['User'] = obj({'id': ID, 'login': STR, 'display_name': STR, 'roles': arr
                        'created_at': TIME, 'last_login_at': TIME, 'failures': INT, 'locked_until': TIME})
 SCHEMAS['AuditRecord'] = obj({'seq': ID, 'at': TIME, 'actor': STR, 'role': STR, 'action': STR, 'deployment': IDN,
                               'details': {'type': ['object', 'string']}, 'prev_hash': STR, 'hash': STR})
+SCHEMAS['Checkpoint'] = obj({'record': ID, 'seq': INT, 'head': STR, 'at': TIME, 'reason': STR, 'deployment': INT,
+                             'pubkey': STR,
+                             'text': dict(STR, description='the checkpoint file: signed header and one line per record'),
+                             'compact': dict(STR, description='the signed header only (for a QR code)')})
 SCHEMAS['Token'] = obj({'token': dict(STR, description='shown once; send as Authorization: Bearer'),
                         'user': ref('Principal')})
 
@@ -179,6 +201,14 @@ ANSWER = {
     'camera.add': obj({'id': ID, 'deployment': ID, 'name': STR}),
     'camera.remove': obj({'id': ID, 'removed': BOOL}),
     'camera.list': obj({'cameras': arr(ref('Camera'))}),
+    'camera.stats': obj({'deployment': ID, 'running': BOOL, 'cameras': arr(obj(collections.OrderedDict(
+        [('camera_id', IDN), ('name', STR), ('state', STR), ('reason', STRN), ('running', BOOL),
+         ('analysed_fps', NUM), ('frames', INT), ('frames_analysed', INT), ('frames_dropped', INT),
+         ('faces', INT), ('alerts', INT), ('latency_p50_ms', NUMN), ('latency_p95_ms', NUMN)])))}),
+    'deployment.amendments': obj({'deployment': ID, 'pending': INT, 'amendments': arr(obj(collections.OrderedDict(
+        [('id', ID), ('deployment', ID), ('state', {'type': 'string', 'enum': ['proposed', 'authorised', 'withdrawn']}),
+         ('reason', STR), ('threshold', NUMN), ('remove_entry', IDN), ('remove_entry_name', STRN),
+         ('proposed_by', STR), ('proposed_at', TIME), ('authorised_by', STRN), ('authorised_at', TIME)])))}),
     'watchlist.add': obj({'id': ID, 'entry': {'oneOf': [ref('Entry'), {'type': 'null'}]}, 'quality': ref('Quality')}),
     'watchlist.import': obj({'deployment': ID, 'added': INT, 'rejected': INT, 'rows': arr({'type': 'object'})}),
     'watchlist.list': DEP_LIST('entries', 'Entry'),
@@ -198,15 +228,23 @@ ANSWER = {
     'user.add': ref('User'), 'user.list': obj({'users': arr(ref('User'))}),
     'user.disable': ref('User'), 'user.passwd': ref('User'),
     'audit.verify': obj({'ok': BOOL, 'records': INT, 'anchors': INT, 'head_seq': INT, 'head_hash': STRN,
-                         'first_bad_seq': INT, 'reason': STR},
+                         'first_bad_seq': INT, 'reason': STR, 'pubkey': STR},
                         ['ok', 'records', 'anchors', 'head_seq', 'head_hash']),
     'audit.show': obj({'records': arr(ref('AuditRecord'))}),
     'audit.anchor': obj({'anchor': ID, 'at': TIME, 'seq': INT, 'hash': STR}),
+    'audit.checkpoint': obj({'checkpoint': ref('Checkpoint')}),
+    'audit.checkpoint_get': obj({'checkpoint': ref('Checkpoint')}),
+    'report.deployment': {'type': 'object', 'description': 'with format json (the default): the report, '
+                          'schema openlfr-transparency-report-v1 (docs/report-schema.json)',
+                          'required': ['schema', 'deployment', 'watchlist', 'threshold', 'activity',
+                                       'photo_checks', 'deletions', 'integrity']},
     'retention.purge': obj({k: INT for k in ['watchlists', 'entries', 'images', 'alerts', 'alert_images',
                                              'photo_checks', 'photo_check_images', 'deployments_purged',
                                              'receipts']}),
 }
-IMAGE_ANSWER = {'alert.image', 'watchlist.image'}
+IMAGE_ANSWER = {'alert.image', 'watchlist.image', 'camera.preview'}
+# Answers that are a file in the format asked for (report.deployment: html, pdf).
+FILE_ANSWER = {'report.deployment': ['text/html', 'application/pdf']}
 
 # --- paths ------------------------------------------------------------------
 paths = collections.OrderedDict()
@@ -259,6 +297,8 @@ for method, pat, handler, op, body, maxb in ROUTES:
                   'content': {'image/jpeg': {'schema': {'type': 'string', 'format': 'binary'}}}}
         else:
             ok = {'description': 'the answer', 'content': {'application/json': {'schema': ANSWER[name]}}}
+            for ct in FILE_ANSWER.get(name, []):
+                ok['content'][ct] = {'schema': {'type': 'string', 'format': 'binary'}}
     else:
         oid, desc = OTHER[handler]
         o['operationId'] = oid
@@ -270,7 +310,7 @@ for method, pat, handler, op, body, maxb in ROUTES:
                                {'name': 'last_event_id', 'in': 'query', 'schema': {'type': 'integer'}},
                                {'name': 'access_token', 'in': 'query', 'schema': {'type': 'string'}}]
         ctype = {'EVENTS': 'text/event-stream', 'METRICS': 'text/plain', 'SPEC': 'application/json',
-                 'DOCS': 'text/html', 'DOCS_JS': 'text/javascript'}[handler]
+                 'DOCS': 'text/html', 'DOCS_JS': 'text/javascript', 'QR_JS': 'text/javascript'}[handler]
         ok = {'description': desc, 'content': {ctype: {'schema': {'type': 'object'} if handler == 'SPEC'
                                                        else {'type': 'string'}}}}
     o['responses'] = {'200': ok, 'default': {'$ref': '#/components/responses/Error'}}

@@ -63,6 +63,12 @@ wrk                              # make bench: requests per second on the server
 chromium                         # tests/test_web.sh: the console and the officers app in a real browser
 fonts-dejavu-core                # text in the screenshots of the browser tests
 fonts-liberation                 # Arial/Helvetica metrics for the web screens
+libplplot-dev                    # the transparency report charts (src/report): svg driver
+plplot-driver-cairo              # the same charts drawn into the report PDF (extcairo)
+libcairo2-dev                    # the report PDF without a browser (src/report)
+libpango1.0-dev                  # text layout of the report PDF (src/report)
+poppler-utils                    # tests/test_report.sh: pdftotext and pdfinfo read the PDF back
+python3-jsonschema               # tests/test_report.sh: the report JSON against docs/report-schema.json
 '
 
 die() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }

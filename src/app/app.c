@@ -107,6 +107,28 @@ static lfr_status write_settings(lfr_app *app, lfr_err *err) {
     return st;
 }
 
+/* The checkpoint signing key (audit.h): config sign_key, or openlfr.sign
+ * beside the database; made on the first start (0600) and recorded in the
+ * log with its public key, which every checkpoint and report carries. */
+static lfr_status load_sign_key(lfr_app *app, lfr_err *err) {
+    char path[4096];
+    lfr_status st = lfr_config_sign_key_path(&app->cfg, path, sizeof path, err);
+    if (st != LFR_OK) return st;
+    int created = 0;
+    st = lfr_audit_sign_key_load(path, 1, &app->sign, &created, err);
+    if (st != LFR_OK || !created) return st;
+    char pk[65], details[160];
+    lfr_audit_pubkey_hex(app->sign.pk, pk);
+    lfr_log(LFR_LOG_INFO, "created the audit signing key %s; public key %s", path, pk);
+    snprintf(details, sizeof details, "{\"setting\":\"audit.signing_key\",\"pubkey\":\"%s\"}", pk);
+    lfr_store *s;
+    if ((st = app_store_take(app, &s, err)) != LFR_OK) return st;
+    const lfr_actor sys = {"openlfr", LFR_ROLE_SYSTEM};
+    st = lfr_audit_append(s, &sys, LFR_AUDIT_SETTING_CHANGE, 0, details, NULL, err);
+    app_store_give(app, s);
+    return st;
+}
+
 /* Open / close -------------------------------------------------------------- */
 lfr_status lfr_app_open(const lfr_config *cfg, const lfr_app_options *o, lfr_app **out,
                         lfr_err *err) {
@@ -129,6 +151,7 @@ lfr_status lfr_app_open(const lfr_config *cfg, const lfr_app_options *o, lfr_app
     /* the first connection now: a missing key or a bad database is said at
      * once, not on the first request */
     if (st == LFR_OK) st = write_settings(app, err);
+    if (st == LFR_OK) st = load_sign_key(app, err);
     if (st == LFR_OK && !app->opt.no_face) {
         st = lfr_face_engine_load(cfg->models, &app->face, err);
         if (st != LFR_OK && !err->msg[0])
@@ -181,6 +204,7 @@ void lfr_app_close(lfr_app *app) {
     pthread_cond_destroy(&app->face_cv);
     pthread_cond_destroy(&app->store_cv);
     pthread_mutex_destroy(&app->mu);
+    lfr_audit_sign_key_wipe(&app->sign);
     lfr_free(app);
 }
 

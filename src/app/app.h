@@ -70,6 +70,7 @@
     X(STR, cert, "", 0, 0, "server certificate (PEM); empty: the van's own CA issues one")   \
     X(STR, cert_key, "", 0, 0, "server certificate key (PEM), with cert")                     \
     X(STR, tls_dir, "", 0, 0, "where the van's CA and certificate live; empty: beside db")   \
+    X(STR, sign_key, "", 0, 0, "Ed25519 key signing audit checkpoints; empty: openlfr.sign beside db") \
     X(STR, web_root, "web", 0, 0, "static files of the console and the officers' app")       \
     X(INT, threads, 4, 1, 64, "request threads (photo checks queue for the face contexts)")  \
     X(INT, face_contexts, 2, 1, 16,                                                            \
@@ -113,6 +114,9 @@ lfr_status lfr_config_set(lfr_config *c, const char *key, const char *value, lfr
 lfr_status lfr_config_load_file(lfr_config *c, const char *path, lfr_err *err);
 /* OPENLFR_<KEY> (upper case) for every option present in the environment. */
 lfr_status lfr_config_load_env(lfr_config *c, lfr_err *err);
+/* The checkpoint signing key's file: option sign_key, or openlfr.sign
+ * beside the database.  LFR_ERR_TOO_LARGE when it does not fit in cap. */
+lfr_status lfr_config_sign_key_path(const lfr_config *c, char *out, size_t cap, lfr_err *err);
 /* Every option with its default, range and reason (for --help). */
 void lfr_config_print_help(FILE *f);
 
@@ -140,9 +144,12 @@ void lfr_config_print_help(FILE *f);
     X(DEPLOYMENT_AMEND_AUTHORISE, "deployment.amend_authorise", R_AUTH, DEPLOYMENT_AMEND)      \
     X(DEPLOYMENT_SHOW, "deployment.show", R_OPR | R_OFF | R_AUTH | R_AUD, NONE)                \
     X(DEPLOYMENT_LIST, "deployment.list", R_OPR | R_OFF | R_AUTH | R_AUD, NONE)                \
+    X(DEPLOYMENT_AMENDMENTS, "deployment.amendments", R_OPR | R_AUTH | R_AUD, NONE)            \
     X(CAMERA_ADD, "camera.add", R_OPR, CAMERA_ADD)                                             \
     X(CAMERA_REMOVE, "camera.remove", R_OPR, CAMERA_REMOVE)                                    \
     X(CAMERA_LIST, "camera.list", R_OPR | R_AUTH | R_AUD, NONE)                                \
+    X(CAMERA_STATS, "camera.stats", R_OPR | R_AUTH | R_AUD | R_ADM, NONE)                      \
+    X(CAMERA_PREVIEW, "camera.preview", R_OPR | R_ADM, NONE)                                   \
     X(WATCHLIST_ADD, "watchlist.add", R_OPR | R_AUTH, WATCHLIST_ADD)                           \
     X(WATCHLIST_IMPORT, "watchlist.import", R_OPR | R_AUTH, WATCHLIST_IMPORT)                  \
     X(WATCHLIST_LIST, "watchlist.list", R_OPR | R_AUTH | R_AUD, NONE)                          \
@@ -168,7 +175,10 @@ void lfr_config_print_help(FILE *f);
     X(AUDIT_VERIFY, "audit.verify", R_AUD | R_ADM, NONE)                                       \
     X(AUDIT_SHOW, "audit.show", R_AUD | R_ADM, NONE)                                           \
     X(AUDIT_ANCHOR, "audit.anchor", R_AUD | R_ADM, NONE)                                       \
-    X(RETENTION_PURGE, "retention.purge", R_ADM, NONE)
+    X(AUDIT_CHECKPOINT, "audit.checkpoint", R_AUD | R_ADM, CHECKPOINT)                         \
+    X(AUDIT_CHECKPOINT_GET, "audit.checkpoint_get", R_AUD | R_ADM, NONE)                       \
+    X(RETENTION_PURGE, "retention.purge", R_ADM, NONE)                                         \
+    X(REPORT_DEPLOYMENT, "report.deployment", R_AUD | R_ADM, NONE)
 
 typedef enum lfr_op {
 #define LFR_OP_ENUM(id, name, roles, audit) LFR_OP_##id,
@@ -274,7 +284,8 @@ typedef struct lfr_app_req {
 
 typedef struct lfr_app_res {
     json_t *body;              /* the answer (an object) */
-    uint8_t *blob;             /* image answers (alert.image, watchlist.image) */
+    uint8_t *blob;             /* image answers (alert.image, watchlist.image,
+                                  camera.preview) */
     size_t blob_len;
     const char *blob_type;     /* "image/jpeg" */
     int64_t audit_seq;         /* the record this call wrote, 0 = none */

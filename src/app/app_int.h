@@ -61,6 +61,8 @@ struct lfr_app {
 
     lfr_events *events;          /* engineer `live` */
     lfr_registry *registry;
+
+    lfr_audit_sign_key sign;     /* signs checkpoints (loaded at open) */
 };
 
 /* Pools ---------------------------------------------------------------------
@@ -165,6 +167,12 @@ lfr_status app_answer_deployment(app_call *c, int64_t id, int event);
 json_t *app_principal_json(const lfr_principal *w);
 
 /* The implementations, one per row of LFR_OP_LIST (ops_*.c). */
+/* Signs a checkpoint of the log now (ops_audit.c): after the operations
+ * that change a deployment's lifecycle, and on demand.  Its JSON (fields,
+ * full and compact file text) to *out when out != NULL. */
+lfr_status app_checkpoint(lfr_app *app, lfr_store *s, const lfr_actor *by, const char *reason,
+                          int64_t deployment_id, json_t **out, lfr_err *err);
+
 #define APP_OP_DECL(id, name, roles, audit) lfr_status app_op_##id(app_call *c);
 LFR_OP_LIST(APP_OP_DECL)
 #undef APP_OP_DECL

@@ -232,3 +232,13 @@ void lfr_config_print_help(FILE *f) {
         fprintf(f, "  %-26s %s (default %s%s)\n", flag, r->why, dflt[0] ? dflt : "\"\"", range);
     }
 }
+
+lfr_status lfr_config_sign_key_path(const lfr_config *c, char *out, size_t cap, lfr_err *err) {
+    const char *db = c->db, *slash = strrchr(db, '/');
+    int n = c->sign_key[0] ? snprintf(out, cap, "%s", c->sign_key)
+            : slash ? snprintf(out, cap, "%.*s/openlfr.sign", (int)(slash - db), db)
+                    : snprintf(out, cap, "openlfr.sign");
+    if (n < 0 || (size_t)n >= cap)
+        return lfr_err_set(err, LFR_ERR_TOO_LARGE, "option sign_key: path too long");
+    return LFR_OK;
+}

@@ -57,16 +57,30 @@ json_t *lfr_json_deployment(const lfr_deploy_info *d) {
      * images; before any are added, one) */
     lfr_match_threshold_meaning m;
     size_t n = d->images > 0 ? (size_t)d->images
-               : d->entries_authorised > 0 ? (size_t)d->entries_authorised : 1;
-    lfr_match_threshold_info(d->threshold, n, &m);
-    json_t *meaning = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:b}", "templates",
+               : d->entries_authorised > 0 ? (size_t)d->entries_authorised
+               : d->target_templates > 0 ? (size_t)d->target_templates : 1;
+    lfr_match_cal_threshold_info(lfr_match_calibration_named(d->model_set), d->threshold, n, &m);
+    json_t *meaning = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:b, s:f}", "templates",
                                 (json_int_t)m.n_templates, "fmr", m.fmr, "fpir", m.fpir,
                                 "false_alerts_per_10k_faces", m.false_alerts_per_10k,
                                 "likeness", m.likeness, "tar", m.tar, "extrapolated",
-                                m.extrapolated);
+                                m.extrapolated, "share_found_lfw", m.tar);
+    /* the worst-served demographic group at this threshold (docs/likeness.md) */
+    if (meaning && m.worst_name)
+        json_object_set_new(meaning, "worst_group",
+                            json_pack("{s:s, s:f, s:f, s:f, s:b}", "name", m.worst_name, "fmr",
+                                      m.worst_fmr, "fpir", m.worst_fpir,
+                                      "false_alerts_per_10k_faces", m.worst_false_alerts_per_10k,
+                                      "extrapolated", m.worst_extrapolated));
+    if (meaning && d->target_false_alerts > 0) {
+        json_object_set_new(meaning, "target_false_alerts_per_10k_faces",
+                            json_real(d->target_false_alerts));
+        json_object_set_new(meaning, "target_templates", json_integer(d->target_templates));
+    }
     return fill(json_object(), "id", json_integer(d->id), "name", json_string(d->name),
                 "location", json_string(d->location), "purpose", json_string(d->purpose),
                 "legal_basis", json_string(d->legal_basis), "cameras", json_string(d->cameras),
+                "model_set", json_string(d->model_set),
                 "planned_start", lfr_json_time(d->planned_start), "planned_end",
                 lfr_json_time(d->planned_end), "threshold", jdec6(d->threshold),
                 "threshold_meaning", meaning, "state",
@@ -83,6 +97,12 @@ json_t *lfr_json_deployment(const lfr_deploy_info *d) {
                 json_integer(d->photo_checks), NULL);
 }
 
+/* An entry's accepted quality warnings (stored JSON array; [] = none). */
+static json_t *jwarnings(const char *txt) {
+    json_t *a = txt[0] ? json_loads(txt, 0, NULL) : json_array();
+    return a ? a : json_pack("[s]", txt);
+}
+
 json_t *lfr_json_entry(const lfr_watchlist_entry_info *e) {
     return fill(json_object(), "id", json_integer(e->id), "deployment",
                 json_integer(e->deployment_id), "subject_ref", json_string(e->subject_ref),
@@ -93,7 +113,10 @@ json_t *lfr_json_entry(const lfr_watchlist_entry_info *e) {
                 json_string(e->image_date), "added_by", json_string(e->added_by), "added_at",
                 lfr_json_time(e->added_at), "under_18", json_boolean(e->under_18),
                 "under_18_justification", jstr_or_null(e->under_18_justification), "images",
-                json_integer(e->images), NULL);
+                json_integer(e->images), "quality_warnings",
+                jwarnings(e->quality_warnings),
+                "warnings_accepted", jstr_or_null(e->warnings_accepted),
+                "warnings_accepted_by", jstr_or_null(e->warnings_accepted_by), NULL);
 }
 
 json_t *lfr_json_alert(const lfr_alert_info *a) {
@@ -101,7 +124,9 @@ json_t *lfr_json_alert(const lfr_alert_info *a) {
                 json_integer(a->deployment_id), "entry", jid(a->entry_id), "image", jid(a->image_id),
                 "subject_ref", json_string(a->subject_ref), "camera", json_string(a->camera), "at",
                 lfr_json_time(a->at), "score", jdec6(a->score), "threshold", jdec6(a->threshold),
-                "likeness", jdec6(lfr_match_likeness(a->score)), "has_face_image",
+                "likeness",
+                jdec6(lfr_match_cal_likeness(lfr_match_calibration_named(a->model_set), a->score)),
+                "has_face_image",
                 json_boolean(a->has_face_image), "decision", jstr_or_null(a->decision),
                 "decided_by", jstr_or_null(a->decided_by), "decided_at",
                 lfr_json_time(a->decided_at), "note", jstr_or_null(a->note), "dispatched_at",

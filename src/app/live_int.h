@@ -132,4 +132,16 @@ size_t lfr_registry_cameras(lfr_registry *r, lfr_app_camera_stats *out, size_t c
 /* Alerts that could not be stored after every retry, all pipelines. */
 uint64_t lfr_registry_alerts_lost(lfr_registry *r);
 
+/* Deployment dep's running cameras for the console (camera.stats): a JSON
+ * array of objects (camera_id, name, state, reason, running, analysed_fps,
+ * frames, frames_analysed, frames_dropped, faces, alerts, latency ...),
+ * empty when the deployment runs no pipeline.  NULL: out of memory. */
+json_t *lfr_registry_camera_stats(lfr_registry *r, int64_t dep);
+/* The operator's live view of camera camera_id of deployment dep
+ * (lfr_pipeline_preview; *jpeg is the caller's, lfr_free).
+ * LFR_ERR_NOT_FOUND: the deployment runs no pipeline, the camera is not
+ * running, or no frame was analysed yet. */
+lfr_status lfr_registry_preview(lfr_registry *r, int64_t dep, int64_t camera_id, uint8_t **jpeg,
+                                size_t *len, lfr_err *err);
+
 #endif

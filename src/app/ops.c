@@ -45,9 +45,19 @@ static const lfr_op_arg ARGS_DEPLOYMENT_CREATE[] = {
     {"legal_basis", LFR_ARG_TEXT, 1, "the legal basis relied on"},
     {"start", LFR_ARG_TIME, 1, "planned start (2025-06-01T10:00Z or Unix seconds, UTC)"},
     {"end", LFR_ARG_TIME, 1, "planned end, after the start and not already past"},
-    {"threshold", LFR_ARG_REAL, 1, "alert threshold, a cosine in (0, 1); sane range 0.55-0.85"},
+    {"threshold", LFR_ARG_REAL, 0,
+     "alert threshold, a cosine in (0, 1); sane range: the model set's (mfn192 0.55-0.85, "
+     "fused704 0.475-0.79); or target_false_alerts"},
+    {"target_false_alerts", LFR_ARG_REAL, 0,
+     "instead of threshold: expected false alerts per 10,000 faces for the worst-served group; "
+     "the threshold follows for the watchlist's size, derived again at authorisation"},
+    {"watchlist_size", LFR_ARG_INT, 0,
+     "with target_false_alerts: planned watchlist images until authorisation (default 1000)"},
     {"cameras", LFR_ARG_TEXT, 0, "free-text list of the planned cameras"},
     {"unusual_threshold_ok", LFR_ARG_BOOL, 0, "true: a threshold outside the sane range is meant"},
+    {"model_set", LFR_ARG_TEXT, 0,
+     "the embedder(s) of its templates: fused704 (default) or mfn192; thresholds and their "
+     "meaning follow the set's calibration (docs/likeness.md)"},
     END};
 static const lfr_op_arg ARGS_DEPLOYMENT_AUTHORISE[] = {
     {"id", LFR_ARG_ID, 1, "the deployment (created by someone else)"}, END};
@@ -67,6 +77,10 @@ static const lfr_op_arg ARGS_DEPLOYMENT_AMEND_AUTHORISE[] = {
     {"amendment", LFR_ARG_ID, 1, "the amendment (proposed by someone else)"}, END};
 static const lfr_op_arg ARGS_DEPLOYMENT_SHOW[] = {{"id", LFR_ARG_ID, 1, "the deployment"}, END};
 static const lfr_op_arg ARGS_DEPLOYMENT_LIST[] = NO_ARGS;
+static const lfr_op_arg ARGS_DEPLOYMENT_AMENDMENTS[] = {
+    {"id", LFR_ARG_ID, 1, "the deployment: its amendments, newest first, proposed ones to "
+                          "authorise and the history"},
+    END};
 static const lfr_op_arg ARGS_CAMERA_ADD[] = {
     {"deployment", LFR_ARG_ID, 1, "the deployment"},
     {"name", LFR_ARG_TEXT, 1, "the name alerts and reports show"},
@@ -75,6 +89,14 @@ static const lfr_op_arg ARGS_CAMERA_ADD[] = {
     END};
 static const lfr_op_arg ARGS_CAMERA_REMOVE[] = {{"id", LFR_ARG_ID, 1, "the camera"}, END};
 static const lfr_op_arg ARGS_CAMERA_LIST[] = {{"deployment", LFR_ARG_ID, 1, "the deployment"}, END};
+static const lfr_op_arg ARGS_CAMERA_STATS[] = {
+    {"deployment", LFR_ARG_ID, 1, "the deployment: its running cameras' state, analysed fps, "
+                                  "drops and counters"},
+    END};
+static const lfr_op_arg ARGS_CAMERA_PREVIEW[] = {
+    {"id", LFR_ARG_ID, 1, "the camera: its newest analysed frame, small, faces boxed (JPEG, "
+                          "never stored or cached)"},
+    END};
 #define ENTRY_FIELDS                                                                           \
     {"subject_ref", LFR_ARG_TEXT, 1, "the force's record id of the person"},                   \
     {"display_name", LFR_ARG_TEXT, 1, "the person's name as shown to operators"},             \
@@ -89,6 +111,9 @@ static const lfr_op_arg ARGS_CAMERA_LIST[] = {{"deployment", LFR_ARG_ID, 1, "the
 static const lfr_op_arg ARGS_WATCHLIST_ADD[] = {
     {"deployment", LFR_ARG_ID, 1, "the draft deployment"},
     ENTRY_FIELDS,
+    {"accept_warnings", LFR_ARG_TEXT, 0,
+     "the enrolling officer's reason for accepting the photo's quality warnings (without it a "
+     "warned photo is refused, its warnings listed)"},
     {"image", LFR_ARG_IMAGE, 1, "the photo (JPEG or PNG), quality-controlled"},
     END};
 static const lfr_op_arg ARGS_WATCHLIST_IMPORT[] = {
@@ -98,6 +123,9 @@ static const lfr_op_arg ARGS_WATCHLIST_IMPORT[] = {
     {"rows", LFR_ARG_ROWS, 0,
      "HTTP: [{subject_ref, display_name, category, category_other?, reason, image_source, "
      "image_date, under_18?, under_18_justification?, image_base64}]"},
+    {"accept_warnings", LFR_ARG_TEXT, 0,
+     "the reason for accepting the quality warnings of every row (without it a warned row is "
+     "refused, its warnings listed)"},
     END};
 static const lfr_op_arg ARGS_WATCHLIST_LIST[] = {{"deployment", LFR_ARG_ID, 1, "the deployment"}, END};
 static const lfr_op_arg ARGS_WATCHLIST_REMOVE[] = {
@@ -179,7 +207,15 @@ static const lfr_op_arg ARGS_AUDIT_SHOW[] = {
     {"limit", LFR_ARG_INT, 0, "at most this many (default 1000)"},
     END};
 static const lfr_op_arg ARGS_AUDIT_ANCHOR[] = NO_ARGS;
+static const lfr_op_arg ARGS_AUDIT_CHECKPOINT[] = NO_ARGS;
+static const lfr_op_arg ARGS_AUDIT_CHECKPOINT_GET[] = {
+    {"record", LFR_ARG_ID, 0, "the audit.checkpoint record (default: the newest)"},
+    END};
 static const lfr_op_arg ARGS_RETENTION_PURGE[] = NO_ARGS;
+static const lfr_op_arg ARGS_REPORT_DEPLOYMENT[] = {
+    {"deployment", LFR_ARG_ID, 1, "the deployment"},
+    {"format", LFR_ARG_TEXT, 0, "json (default: the report as the answer), html or pdf (a file)"},
+    END};
 
 static const lfr_op_info op_infos[] = {
 #define OP_INFO(id, name, roles, audit)                                                        \
@@ -207,9 +243,12 @@ static const struct {
     [LFR_OP_DEPLOYMENT_AMEND] = {APP_SCOPE_DEPLOYMENT, "id"},
     [LFR_OP_DEPLOYMENT_AMEND_AUTHORISE] = {APP_SCOPE_AMENDMENT, "amendment"},
     [LFR_OP_DEPLOYMENT_SHOW] = {APP_SCOPE_DEPLOYMENT, "id"},
+    [LFR_OP_DEPLOYMENT_AMENDMENTS] = {APP_SCOPE_DEPLOYMENT, "id"},
     [LFR_OP_CAMERA_ADD] = {APP_SCOPE_DEPLOYMENT, "deployment"},
     [LFR_OP_CAMERA_REMOVE] = {APP_SCOPE_CAMERA, "id"},
     [LFR_OP_CAMERA_LIST] = {APP_SCOPE_DEPLOYMENT, "deployment"},
+    [LFR_OP_CAMERA_STATS] = {APP_SCOPE_DEPLOYMENT, "deployment"},
+    [LFR_OP_CAMERA_PREVIEW] = {APP_SCOPE_CAMERA, "id"},
     [LFR_OP_WATCHLIST_ADD] = {APP_SCOPE_DEPLOYMENT, "deployment"},
     [LFR_OP_WATCHLIST_IMPORT] = {APP_SCOPE_DEPLOYMENT, "deployment"},
     [LFR_OP_WATCHLIST_LIST] = {APP_SCOPE_DEPLOYMENT, "deployment"},
@@ -228,6 +267,7 @@ static const struct {
     [LFR_OP_DEVICE_LIST] = {APP_SCOPE_DEPLOYMENT, "deployment"},
     [LFR_OP_DEVICE_REVOKE] = {APP_SCOPE_DEVICE, "id"},
     [LFR_OP_AUDIT_SHOW] = {APP_SCOPE_DEPLOYMENT, "deployment"},
+    [LFR_OP_REPORT_DEPLOYMENT] = {APP_SCOPE_DEPLOYMENT, "deployment"},
 };
 
 const lfr_op_info *lfr_op_get(lfr_op op) {
@@ -645,6 +685,21 @@ lfr_status lfr_app_call(lfr_app *app, const lfr_app_req *req, lfr_app_res *res, 
     if (st == LFR_OK) st = scope(&c);
     if (st == LFR_OK && op->audit >= 0) st = head_seq(c.s, &before, err);
     if (st == LFR_OK) st = op_fns[op->op](&c);
+    /* a deployment's lifecycle, and retention, leave a signed checkpoint
+     * (audit.h): made after the change, in its own transaction */
+    json_t *cp = NULL;
+    if (st == LFR_OK && (op->audit == LFR_AUDIT_DEPLOYMENT_AUTHORISE ||
+                         op->audit == LFR_AUDIT_DEPLOYMENT_START ||
+                         op->audit == LFR_AUDIT_DEPLOYMENT_END ||
+                         op->op == LFR_OP_RETENTION_PURGE)) {
+        lfr_err e = {{0}};
+        const char *why = op->audit >= 0 ? lfr_audit_action_name((lfr_audit_action)op->audit)
+                                         : "retention.purge";
+        if (app_checkpoint(app, c.s, &c.by, why, c.deployment_id, &cp, &e) != LFR_OK) {
+            lfr_log(LFR_LOG_ERROR, "%s: the checkpoint could not be made: %s", op->name, e.msg);
+            cp = json_pack("{s:s}", "error", e.msg);
+        }
+    }
     if (st == LFR_OK && op->audit >= 0) {
         seq_find f = {lfr_audit_action_name((lfr_audit_action)op->audit), 0};
         lfr_err e = {{0}};
@@ -652,6 +707,10 @@ lfr_status lfr_app_call(lfr_app *app, const lfr_app_req *req, lfr_app_res *res, 
     }
     if (c.s) app_store_give(app, c.s);
     if (st == LFR_OK && !res->body) st = app_answer(&c, json_object());
+    if (cp && st == LFR_OK && json_is_object(res->body))
+        json_object_set_new(res->body, "checkpoint", cp);
+    else
+        json_decref(cp);
 
     /* after the commit: the registry, then the events */
     for (int i = 0; i < c.n_live; i++)

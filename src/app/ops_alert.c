@@ -22,15 +22,57 @@ static lfr_status alert_of(app_call *c, lfr_alert_info *a) {
     return st;
 }
 
+/* The alert's JSON form (json.c) with what an officer needs on the card
+ * besides the stored alert: the entry's display name, category and reason
+ * for inclusion, and where both images are (routes that check the
+ * caller's deployment and, for a device, the dispatch).  The entry is read
+ * by its id AND the alert's own deployment, so no other deployment's entry
+ * can ever be joined in; once the watchlist is deleted (retention) those
+ * fields are null. */
+static json_t *alert_json(app_call *c, const lfr_alert_info *a) {
+    json_t *o = lfr_json_alert(a);
+    if (!o) return NULL;
+    json_t *name = json_null(), *cat = json_null(), *cat_other = json_null(), *why = json_null();
+    lfr_store_stmt *q = NULL;
+    lfr_err e = {{0}};
+    if (a->entry_id > 0 &&
+        lfr_store_stmt_prepare(c->s,
+                               "SELECT display_name, category, category_other, reason "
+                               "FROM watchlist_entries WHERE id = ? AND deployment_id = ?",
+                               &q, &e) == LFR_OK) {
+        lfr_store_stmt_bind_int64(q, 1, a->entry_id);
+        lfr_store_stmt_bind_int64(q, 2, a->deployment_id);
+        int row = 0;
+        if (lfr_store_stmt_step(q, &row, &e) == LFR_OK && row) {
+            name = json_string(lfr_store_stmt_text(q, 0));
+            cat = json_string(lfr_store_stmt_text(q, 1));
+            if (!lfr_store_stmt_is_null(q, 2) && lfr_store_stmt_text(q, 2)[0])
+                cat_other = json_string(lfr_store_stmt_text(q, 2));
+            why = json_string(lfr_store_stmt_text(q, 3));
+        }
+    }
+    lfr_store_stmt_finalize(q);
+    char face[64], wl[64];
+    snprintf(face, sizeof face, "/api/alerts/%lld/image", (long long)a->id);
+    snprintf(wl, sizeof wl, "/api/watchlist/images/%lld", (long long)a->image_id);
+    json_object_set_new(o, "display_name", name ? name : json_null());
+    json_object_set_new(o, "category", cat ? cat : json_null());
+    json_object_set_new(o, "category_other", cat_other ? cat_other : json_null());
+    json_object_set_new(o, "reason", why ? why : json_null());
+    json_object_set_new(o, "face_image_url", a->has_face_image ? json_string(face) : json_null());
+    json_object_set_new(o, "watchlist_image_url", a->image_id > 0 ? json_string(wl) : json_null());
+    return o;
+}
+
 /* The alert as it is now: the answer, and an event of `type` (NULL: none). */
 static lfr_status answer_alert(app_call *c, int64_t id, const char *type) {
     lfr_alert_info a;
     lfr_status st = lfr_deploy_alert_get(c->s, id, &a, c->err);
     if (st != LFR_OK) return st;
-    st = app_answer(c, lfr_json_alert(&a));
+    st = app_answer(c, alert_json(c, &a));
     if (st == LFR_OK && type)
         app_after_event(c, type, a.deployment_id, a.id, c->who ? c->who->device_id : 0,
-                        lfr_json_alert(&a));
+                        alert_json(c, &a));
     return st;
 }
 
@@ -45,7 +87,7 @@ lfr_status app_op_ALERT_LIST(app_call *c) {
     for (size_t i = 0; arr && st == LFR_OK && i < n; i++) {
         int yes = 1;
         st = app_alert_visible(c, &list[i], &yes);
-        if (st == LFR_OK && yes) json_array_append_new(arr, lfr_json_alert(&list[i]));
+        if (st == LFR_OK && yes) json_array_append_new(arr, alert_json(c, &list[i]));
     }
     lfr_free(list);
     if (st != LFR_OK) {
@@ -60,7 +102,7 @@ lfr_status app_op_ALERT_LIST(app_call *c) {
 lfr_status app_op_ALERT_GET(app_call *c) {
     lfr_alert_info a;
     lfr_status st = alert_of(c, &a);
-    return st == LFR_OK ? app_answer(c, lfr_json_alert(&a)) : st;
+    return st == LFR_OK ? app_answer(c, alert_json(c, &a)) : st;
 }
 
 lfr_status app_op_ALERT_IMAGE(app_call *c) {

@@ -33,8 +33,23 @@ lfr_status app_op_DEPLOYMENT_CREATE(app_call *c) {
         .cameras = app_arg_str(c, "cameras"),
         .unusual_threshold_ok = app_arg_bool(c, "unusual_threshold_ok"),
     };
+    lfr_deploy_target tg = {app_arg_real(c, "target_false_alerts", 0),
+                            app_arg_id(c, "watchlist_size")};
+    if (!app_arg_has(c, "threshold") && !app_arg_has(c, "target_false_alerts"))
+        return lfr_err_set(c->err, LFR_ERR_INVALID_ARG,
+                           "deployment.create: give threshold or target_false_alerts");
+    if (app_arg_has(c, "threshold") && app_arg_has(c, "target_false_alerts"))
+        return lfr_err_set(c->err, LFR_ERR_INVALID_ARG,
+                           "deployment.create: give threshold or target_false_alerts, not both "
+                           "(the threshold follows from the target)");
+    if (app_arg_has(c, "watchlist_size") && !app_arg_has(c, "target_false_alerts"))
+        return lfr_err_set(c->err, LFR_ERR_INVALID_ARG,
+                           "deployment.create: watchlist_size only goes with target_false_alerts");
     int64_t id = 0;
-    lfr_status st = lfr_deploy_create(c->s, &p, &c->by, &id, c->err);
+    const char *set = app_arg_str(c, "model_set");
+    lfr_status st = lfr_deploy_create_in_set(
+        c->s, &p, app_arg_has(c, "target_false_alerts") ? &tg : NULL,
+        set ? set : LFR_DEPLOY_DEFAULT_MODEL_SET, &c->by, &id, c->err);
     if (st == LFR_OK) st = app_answer_deployment(c, id, 1);
     return st;
 }

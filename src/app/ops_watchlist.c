@@ -33,14 +33,24 @@ static lfr_status entry_of(const json_t *obj, lfr_watchlist_entry *e, const char
     return LFR_OK;
 }
 
-/* The answer for an image that quality control refused: why, with the
- * measured values. */
-static json_t *rejection_json(const lfr_enrol_result *r) {
-    return json_pack("{s:s, s:s, s:{s:f, s:f, s:f, s:f, s:f}}", "reject",
-                     lfr_enrol_reject_name(r->reject), "why", r->why, "measured", "score",
-                     (double)r->face.score, "eye_distance", (double)r->face.q.eye_dist,
-                     "sharpness", (double)r->face.q.sharpness, "yaw", (double)r->face.q.yaw,
-                     "roll", (double)r->face.q.roll);
+/* Quality control's assessment: the grade, why, the measured values and
+ * each warning with its measured effect (docs/quality.md, "Grades"). */
+static json_t *quality_json(const lfr_enrol_result *r) {
+    json_t *w = json_array();
+    for (int i = 0; w && i < r->n_warn; i++)
+        json_array_append_new(w, json_pack("{s:s, s:f, s:f, s:s}", "kind",
+                                           lfr_enrol_warn_name(r->warn[i].kind), "value",
+                                           (double)r->warn[i].value, "cutoff",
+                                           (double)r->warn[i].cutoff, "text", r->warn[i].text));
+    const lfr_enrol_measures *m = &r->m;
+    return json_pack("{s:s, s:s, s:s, s:o, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:f, s:f}}",
+                     "grade", lfr_enrol_grade_name(r->grade), "reject",
+                     lfr_enrol_reject_name(r->reject), "why", r->why, "warnings",
+                     w ? w : json_array(), "measured", "score", (double)r->face.score,
+                     "eye_distance", (double)m->eye_dist, "sharpness", (double)m->sharpness, "yaw",
+                     (double)m->yaw, "pitch", (double)m->pitch, "roll", (double)m->roll,
+                     "at_edge", m->at_edge > 0.5f, "brightness", (double)m->brightness,
+                     "uneven_light", (double)m->uneven);
 }
 
 lfr_status app_op_WATCHLIST_ADD(app_call *c) {
@@ -54,13 +64,19 @@ lfr_status app_op_WATCHLIST_ADD(app_call *c) {
     if (!r) st = LFR_ERR_NOMEM;
     else
         st = lfr_enrol_add(c->s, fc, c->deployment_id, &e, c->req->blob, c->req->blob_len,
-                           &lfr_enrol_params_default, &c->by, &id, r, c->err);
+                           &lfr_enrol_params_default, app_arg_str(c, "accept_warnings"), &c->by,
+                           &id, r, c->err);
     app_face_give(c->app, fc);
     if (st == LFR_ERR_QUALITY) {
-        lfr_err_set(c->err, st, "watchlist.add: image rejected (%s): %s",
-                    lfr_enrol_reject_name(r->reject), r->why);
+        if (r->grade == LFR_ENROL_GRADE_REJECT)
+            lfr_err_set(c->err, st, "watchlist.add: image rejected (%s): %s",
+                        lfr_enrol_reject_name(r->reject), r->why);
+        else {
+            lfr_err w = *c->err;
+            lfr_err_set(c->err, st, "watchlist.add: %.230s", w.msg);
+        }
         /* the refusal's details: kept in the body of a failed call */
-        app_answer(c, json_pack("{s:o}", "quality", rejection_json(r)));
+        app_answer(c, json_pack("{s:o}", "quality", quality_json(r)));
     }
     if (st == LFR_OK) {
         lfr_watchlist_entry_info *list = NULL;
@@ -71,7 +87,7 @@ lfr_status app_op_WATCHLIST_ADD(app_call *c) {
                 if (list[i].id == id) entry = lfr_json_entry(&list[i]);
         lfr_free(list);
         st = app_answer(c, json_pack("{s:I, s:o, s:o}", "id", (json_int_t)id, "entry",
-                                     entry ? entry : json_null(), "quality", rejection_json(r)));
+                                     entry ? entry : json_null(), "quality", quality_json(r)));
 
     }
     lfr_free(r);
@@ -85,6 +101,7 @@ typedef struct import_ctx {
 
 static void import_row_fn(void *ctx, int line, const char *file, lfr_status st, const char *msg,
                           int64_t entry_id) {
+    /* msg: "added", "added, 1 quality warning accepted: ...", or why not */
     import_ctx *ic = ctx;
     json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:o}", "line", line, "file", file ? file : "",
                           "status", st == LFR_OK ? "added" : lfr_status_str(st), "message",
@@ -136,8 +153,17 @@ static lfr_status import_rows(app_call *c, lfr_face_ctx *fc, json_t *rows, int *
         }
         if (st == LFR_OK)
             st = lfr_enrol_add(c->s, fc, c->deployment_id, &en, img, img_len,
-                               &lfr_enrol_params_default, &c->by, &id, r, &e);
-        if (st == LFR_ERR_QUALITY) lfr_err_set(&e, st, "%s: %s", where, r->why);
+                               &lfr_enrol_params_default, app_arg_str(c, "accept_warnings"),
+                               &c->by, &id, r, &e);
+        int warned = (st == LFR_OK || st == LFR_ERR_QUALITY) && r->grade == LFR_ENROL_GRADE_WARN;
+        if (st == LFR_ERR_QUALITY && r->grade == LFR_ENROL_GRADE_REJECT)
+            lfr_err_set(&e, st, "%s: %s", where, r->why);
+        else if (st == LFR_ERR_QUALITY) {
+            lfr_err w = e;
+            lfr_err_set(&e, st, "%s: %.230s", where, w.msg);
+        } else if (warned)
+            lfr_err_set(&e, st, "added, %d quality warning%s accepted", r->n_warn,
+                        r->n_warn == 1 ? "" : "s");
         lfr_free(img);
         if (st == LFR_ERR_NOMEM || st == LFR_ERR_IO || st == LFR_ERR_INTERNAL || st == LFR_ERR_BACKEND)
             sys = lfr_err_set(c->err, st, "watchlist.import stopped at %s: %s", where, e.msg);
@@ -146,8 +172,9 @@ static lfr_status import_rows(app_call *c, lfr_face_ctx *fc, json_t *rows, int *
         json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:o}", "row", (int)i, "subject_ref",
                               en.subject_ref && st != LFR_ERR_INVALID_ARG ? en.subject_ref : "",
                               "status", st == LFR_OK ? "added" : lfr_status_str(st), "message",
-                              st == LFR_OK ? "added" : e.msg, "entry",
+                              st == LFR_OK && !warned ? "added" : e.msg, "entry",
                               id > 0 ? json_integer(id) : json_null());
+        if (o && warned) json_object_set_new(o, "quality", quality_json(r));
         if (o) json_array_append_new(report, o);
     }
     lfr_free(r);
@@ -174,7 +201,8 @@ lfr_status app_op_WATCHLIST_IMPORT(app_call *c) {
     if (!ic.rows) st = LFR_ERR_NOMEM;
     else if (files)
         st = lfr_enrol_import(c->s, fc, c->deployment_id, dir, manifest, &lfr_enrol_params_default,
-                              &c->by, import_row_fn, &ic, &added, &rejected, c->err);
+                              app_arg_str(c, "accept_warnings"), &c->by, import_row_fn, &ic,
+                              &added, &rejected, c->err);
     else
         st = import_rows(c, fc, rows, &added, &rejected, ic.rows);
     app_face_give(c->app, fc);
@@ -183,6 +211,8 @@ lfr_status app_op_WATCHLIST_IMPORT(app_call *c) {
     if (st == LFR_OK) {
         json_t *d = json_pack("{s:s, s:i, s:i}", "source", files ? "manifest" : "rows", "added",
                               added, "rejected", rejected);
+        const char *acc = app_arg_str(c, "accept_warnings");
+        if (d && acc && acc[0]) json_object_set_new(d, "warnings_accepted", json_string(acc));
         char *txt = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         json_decref(d);
         st = txt ? lfr_audit_append(c->s, &c->by, LFR_AUDIT_WATCHLIST_IMPORT, c->deployment_id, txt,

@@ -318,6 +318,108 @@ uint64_t lfr_registry_alerts_lost(lfr_registry *r) {
     return n;
 }
 
+static json_t *metric_ms(const lfr_pipeline_metric *m, int p95) {
+    return m->n ? json_real(p95 ? m->p95_ms : m->median_ms) : json_null();
+}
+
+/* One camera's figures for the console (camera.stats). */
+static json_t *cam_json(int64_t camera_id, const lfr_pipeline_cam_stats *c) {
+    json_t *o = json_object();
+    if (!o) return NULL;
+    const lfr_pipeline_counters *k = &c->c;
+    struct {
+        const char *key;
+        json_t *v;
+    } f[] = {
+        {"camera_id", camera_id > 0 ? json_integer(camera_id) : json_null()},
+        {"name", json_string(c->name)},
+        {"state", json_string(cam_state_text(c->state))},
+        {"reason", c->last_error[0] ? json_string(c->last_error) : json_null()},
+        {"running", json_boolean(c->running)},
+        {"analysed_fps", json_real(c->analysed_fps)},
+        {"frames", json_integer((json_int_t)k->frames)},
+        {"frames_analysed", json_integer((json_int_t)k->frames_analysed)},
+        {"frames_dropped", json_integer((json_int_t)k->frames_dropped)},
+        {"frames_not_live", json_integer((json_int_t)k->frames_not_live)},
+        {"decoded", json_integer((json_int_t)c->decoded)},
+        {"faces", json_integer((json_int_t)k->faces)},
+        {"faces_gated", json_integer((json_int_t)k->faces_gated)},
+        {"tracks", json_integer((json_int_t)k->tracks)},
+        {"embeddings", json_integer((json_int_t)k->embeddings)},
+        {"matches", json_integer((json_int_t)k->matches)},
+        {"alerts", json_integer((json_int_t)k->alerts)},
+        {"alert_updates", json_integer((json_int_t)k->alert_updates)},
+        {"alerts_suppressed", json_integer((json_int_t)k->alerts_suppressed)},
+        {"alerts_pending", json_integer((json_int_t)k->alerts_pending)},
+        {"alerts_lost", json_integer((json_int_t)k->alerts_lost)},
+        {"latency_p50_ms", metric_ms(&c->latency, 0)},
+        {"latency_p95_ms", metric_ms(&c->latency, 1)},
+        {"frame_p50_ms", metric_ms(&c->frame, 0)},
+        {"frame_p95_ms", metric_ms(&c->frame, 1)},
+        {"cpu_s", json_real(c->cpu_s)},
+        {"wall_s", json_real(c->wall_s)},
+        {"width", json_integer(c->src_w)},
+        {"height", json_integer(c->src_h)},
+    };
+    int ok = 1;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (!f[i].v || json_object_set_new(o, f[i].key, f[i].v)) ok = 0;
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *lfr_registry_camera_stats(lfr_registry *r, int64_t dep) {
+    json_t *arr = json_array();
+    lfr_pipeline_stats *s = lfr_malloc(sizeof *s);
+    if (!arr || !s) {
+        json_decref(arr);
+        lfr_free(s);
+        return NULL;
+    }
+    pthread_mutex_lock(&r->mu);
+    reg_entry *e = r->head;
+    while (e && e->dep != dep) e = e->next;
+    if (e && e->p) {
+        lfr_pipeline_stats_get(e->p, s);
+        for (int i = 0; i < s->n_cameras; i++)
+            if (json_array_append_new(arr, cam_json(i < e->n_cams ? e->cam_ids[i] : 0, &s->cam[i]))) {
+                json_decref(arr);
+                arr = NULL;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&r->mu);
+    lfr_free(s);
+    return arr;
+}
+
+lfr_status lfr_registry_preview(lfr_registry *r, int64_t dep, int64_t camera_id, uint8_t **jpeg,
+                                size_t *len, lfr_err *err) {
+    *jpeg = NULL;
+    *len = 0;
+    lfr_status st;
+    /* under mu: the pipeline is not stopped meanwhile (entry_stop_pipeline
+     * unhooks it under mu first) */
+    pthread_mutex_lock(&r->mu);
+    reg_entry *e = r->head;
+    while (e && e->dep != dep) e = e->next;
+    int cam = -1;
+    for (int i = 0; e && e->p && i < e->n_cams; i++)
+        if (e->cam_ids[i] == camera_id) cam = i;
+    if (!e || !e->p)
+        st = lfr_err_set(err, LFR_ERR_NOT_FOUND, "deployment %lld runs no cameras now",
+                         (long long)dep);
+    else if (cam < 0)
+        st = lfr_err_set(err, LFR_ERR_NOT_FOUND, "camera %lld is not running", (long long)camera_id);
+    else
+        st = lfr_pipeline_preview(e->p, cam, jpeg, len, err);
+    pthread_mutex_unlock(&r->mu);
+    return st;
+}
+
 /* Camera states -> "camera.state"; pipelines' own queues drained. */
 static void *monitor_thread(void *arg) {
     lfr_registry *r = arg;

@@ -79,7 +79,8 @@
     X(DEVICE_PAIR_CODE, "device.pair_code")       /* operator made a code */   \
     X(DEVICE_PAIR, "device.pair")                 /* a device redeemed it */   \
     X(DEVICE_REVOKE, "device.revoke")                                          \
-    X(AUDIT_READ, "audit.read")                   /* someone read the log */
+    X(AUDIT_READ, "audit.read")                   /* someone read the log */   \
+    X(CHECKPOINT, "audit.checkpoint")             /* a signed checkpoint */
 
 typedef enum lfr_audit_action {
 #define LFR_AUDIT_ACTION_ENUM(id, name) LFR_AUDIT_##id,
@@ -176,6 +177,110 @@ lfr_status lfr_audit_each(lfr_store *s, int64_t deployment_id, int64_t from_seq,
 /* The hash of a record's fields (as stored), e.g. for external verifiers. */
 void lfr_audit_hash(const lfr_audit_record *r, uint8_t out[LFR_AUDIT_HASH_BYTES]);
 void lfr_audit_hash_hex(const uint8_t h[LFR_AUDIT_HASH_BYTES], char out[2 * LFR_AUDIT_HASH_BYTES + 1]);
+
+/* Signed checkpoints ---------------------------------------------------------
+ * The chain above can be recomputed by anyone who can write the database,
+ * anchors included.  A checkpoint makes history evident to someone OUTSIDE
+ * the van: the van's Ed25519 key (libsodium crypto_sign; a key file of its
+ * own, 0600, kept apart from the database and never in it) signs
+ *   (seq N, the hash of record N, time, reason, deployment, counts, and the
+ *    digest of the short hashes of records 1..N)
+ * and the signed text is exported as a small file an oversight body keeps.
+ * Making one is itself an audit record (audit.checkpoint, seq N+1, whose
+ * details hold the signed fields and the signature, so any checkpoint can be
+ * exported again later).  Verifying a log against a checkpoint file needs no
+ * secret: only the public key (pinned by the verifier, or the file's own).
+ * Because every record's hash is vouched for (first 8 bytes, bound by the
+ * signed digest; the full head hash binds the whole chain), a rewritten,
+ * truncated or reordered history is caught and the FIRST record that differs
+ * is named, even when the forger recomputed every later hash and rewrote the
+ * anchors table.
+ *
+ * File format (text, LF; the signature covers every byte before the
+ * "signature" line):
+ *   openlfr-checkpoint-v1
+ *   seq N
+ *   head HEX64
+ *   at UNIX_SECONDS
+ *   reason TEXT            (deployment.authorise, ..., on_demand)
+ *   deployment ID          (0 = the whole installation)
+ *   counts deployments=D alerts=A photo_checks=C
+ *   hashes HEX64           (BLAKE2b-256 of the record lines below, as text)
+ *   pubkey HEX64
+ *   signature HEX128
+ *   record 1 HEX16
+ *   ...
+ *   record N HEX16
+ */
+#define LFR_AUDIT_SIGN_PK_BYTES 32
+#define LFR_AUDIT_SIGN_SK_BYTES 64
+#define LFR_AUDIT_SIG_BYTES 64
+#define LFR_AUDIT_SHORT_HASH_BYTES 8
+
+typedef struct lfr_audit_sign_key {
+    uint8_t pk[LFR_AUDIT_SIGN_PK_BYTES];
+    uint8_t sk[LFR_AUDIT_SIGN_SK_BYTES];   /* wipe with lfr_audit_sign_key_wipe */
+} lfr_audit_sign_key;
+
+/* Loads the signing key file (64 raw bytes, libsodium's Ed25519 secret
+ * key).  create = 1 makes a new key (0600, O_EXCL) when the file does not
+ * exist (*created = 1).  Refused (LFR_ERR_PERMISSION) when group or others
+ * can read or write it, it is not a regular file, or another user owns it;
+ * LFR_ERR_CORRUPT when it has the wrong size or its public half does not
+ * match. */
+lfr_status lfr_audit_sign_key_load(const char *path, int create, lfr_audit_sign_key *out,
+                                   int *created, lfr_err *err);
+void lfr_audit_sign_key_wipe(lfr_audit_sign_key *k);
+/* Hex of a public key (64 chars + NUL). */
+void lfr_audit_pubkey_hex(const uint8_t pk[LFR_AUDIT_SIGN_PK_BYTES], char out[65]);
+lfr_status lfr_audit_pubkey_parse(const char *hex, uint8_t pk[LFR_AUDIT_SIGN_PK_BYTES]);
+
+typedef struct lfr_audit_checkpoint {
+    int64_t seq;                               /* the last record vouched for */
+    uint8_t head[LFR_AUDIT_HASH_BYTES];        /* its hash */
+    int64_t at;
+    char reason[64];
+    int64_t deployment_id;
+    int64_t deployments, alerts, photo_checks; /* rows held when made */
+    uint8_t hashes[LFR_AUDIT_HASH_BYTES];      /* digest of the record lines */
+    uint8_t pk[LFR_AUDIT_SIGN_PK_BYTES];
+    uint8_t sig[LFR_AUDIT_SIG_BYTES];
+    int64_t record_seq;                        /* the audit.checkpoint record (N+1) */
+} lfr_audit_checkpoint;
+
+/* Makes a checkpoint of the log as it is now (after verifying the chain:
+ * a broken chain is never signed, LFR_ERR_INTEGRITY) and appends its
+ * audit.checkpoint record, in one transaction.  reason: an action name or
+ * "on_demand"; deployment_id 0 = none. */
+lfr_status lfr_audit_checkpoint_make(lfr_store *s, const lfr_audit_sign_key *k,
+                                     const lfr_actor *by, const char *reason,
+                                     int64_t deployment_id, lfr_audit_checkpoint *out,
+                                     lfr_err *err);
+
+/* The checkpoint recorded by audit.checkpoint record `record_seq` (0 = the
+ * newest), re-read from the log. */
+lfr_status lfr_audit_checkpoint_get(lfr_store *s, int64_t record_seq,
+                                    lfr_audit_checkpoint *out, lfr_err *err);
+
+/* The file text of a checkpoint (format above; *text malloc'd, caller
+ * lfr_frees).  The record lines come from the log as it is now and must
+ * still match the signed digest (else LFR_ERR_INTEGRITY: the log changed
+ * since the checkpoint was made).  compact = 1 leaves the record lines out
+ * (for a QR code: the head is still verifiable, the first differing record
+ * is then not named). */
+lfr_status lfr_audit_checkpoint_export(lfr_store *s, const lfr_audit_checkpoint *c,
+                                       int compact, char **text, size_t *len, lfr_err *err);
+
+/* Verifies the log against one checkpoint file's text.  pinned: the
+ * public key the verifier trusts (NULL: the file's own key, and
+ * report->reason says so).  LFR_OK when the log still holds exactly what
+ * the checkpoint vouches for; LFR_ERR_INTEGRITY with report->bad_seq = the
+ * first record that differs (or the first missing one) and the reason;
+ * LFR_ERR_CORRUPT for a file that is not a valid signed checkpoint (bad
+ * format, bad signature, another key than pinned). */
+lfr_status lfr_audit_checkpoint_verify(lfr_store *s, const char *text, size_t len,
+                                       const uint8_t *pinned, lfr_audit_report *report,
+                                       lfr_err *err);
 
 /* Canonical form of a details object (the rules above); caller lfr_frees
  * *out.  Exposed for tests and for callers that want to pre-check. */

@@ -37,11 +37,17 @@ int lfr_cmd_calibrate(int argc, char **argv);
 int lfr_cmd_deployment(int argc, char **argv);
 int lfr_cmd_watchlist(int argc, char **argv);
 int lfr_cmd_audit(int argc, char **argv);
+/* cmd_audit.c: subcommands of `audit` */
+int lfr_cmd_audit_verify(int argc, char **argv);
+int lfr_cmd_audit_checkpoint(int argc, char **argv);
+int lfr_cmd_audit_export_checkpoint(int argc, char **argv);
+int lfr_cmd_audit_pubkey(int argc, char **argv);
 int lfr_cmd_purge(int argc, char **argv);
 int lfr_cmd_user(int argc, char **argv);   /* cmd_user.c: accounts */
 int lfr_cmd_camera(int argc, char **argv); /* cmd_camera.c: a deployment's cameras */
 int lfr_cmd_scan(int argc, char **argv);  /* cmd_scan.c: the live pipeline without the server */
 int lfr_cmd_serve(int argc, char **argv); /* cmd_serve.c: the van's HTTPS server */
+int lfr_cmd_report(int argc, char **argv); /* cmd_report.c: transparency report */
 
 /* The models directory: $OPENLFR_MODELS, else ./models. */
 const char *lfr_cli_models_dir(void);
@@ -73,6 +79,14 @@ int lfr_cli_config(const lfr_cli_common *c, lfr_config *cfg);
 /* Opens the store named by the configuration.  Returns 0, or 1 after
  * printing why. */
 int lfr_cli_store_open(const lfr_config *cfg, lfr_store **s);
+/* --pubkey HEX|FILE (`what` names the command): 64 hex characters, or a
+ * file whose first line holds them.  0, or the exit code 2 after saying
+ * what is wrong. */
+int lfr_cli_read_pubkey(const char *what, const char *arg, uint8_t pk[LFR_AUDIT_SIGN_PK_BYTES]);
+/* The van's public key from its signing key file (config sign_key), when
+ * this machine holds it: 1 and the file's path in path, else 0. */
+int lfr_cli_van_pubkey(const lfr_config *cfg, uint8_t pk[LFR_AUDIT_SIGN_PK_BYTES], char *path,
+                       size_t cap);
 /* Opens the app (without the face models unless with_face; cameras are
  * never started: `scan` runs them itself).  0, or 1 after printing why. */
 int lfr_cli_app_open(const lfr_config *cfg, int with_face, lfr_app **app);
@@ -82,5 +96,10 @@ int lfr_cli_app_open(const lfr_config *cfg, int with_face, lfr_app **app);
  * 1 after printing "openlfr: <what>: <why>". */
 int lfr_cli_call(const lfr_config *cfg, const char *what, const char *by, int with_face,
                  lfr_op op, json_t *args, const uint8_t *blob, size_t blob_len, json_t **answer);
+/* cmd_enrol.c: prints the entries of a deployment's watchlist enrolled
+ * with accepted quality warnings (who accepted them, why, each warning), or
+ * "none": what the authorising officer sees with `deployment show` and
+ * `deployment authorise`.  Prints nothing when the list cannot be read. */
+void lfr_cli_print_accepted_warnings(const lfr_cli_common *c, int64_t deployment_id);
 
 #endif

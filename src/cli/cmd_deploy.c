@@ -3,7 +3,7 @@
  *
  *   openlfr deployment create|authorise|start|end|amend|amend-authorise|show|list
  *   openlfr watchlist list|remove|add|import   (add and import: cmd_enrol.c)
- *   openlfr audit verify|show|anchor
+ *   openlfr audit show|anchor (verify and checkpoints: cmd_audit.c)
  *   openlfr purge
  *
  * Thin: each subcommand's options are a table (opt.h; `--help` prints it),
@@ -73,6 +73,7 @@ static void deploy_print(json_t *d) {
     printf("  location      %s\n  purpose       %s\n  legal basis   %s\n", js(d, "location"),
            js(d, "purpose"), js(d, "legal_basis"));
     printf("  planned       %s .. %s\n", js(d, "planned_start"), js(d, "planned_end"));
+    printf("  model set     %s\n", js(d, "model_set"));
     json_t *m = json_object_get(d, "threshold_meaning");
     double fmr = jr(m, "fmr");
     printf("  threshold     %.4f (likeness %.0f): one false match in %.0f comparisons; %.0f %% of\n"
@@ -90,6 +91,26 @@ static void deploy_print(json_t *d) {
                jr(m, "false_alerts_per_10k_faces") / (double)(ji(m, "templates") > 0 ? ji(m, "templates") : 1));
     if (json_is_true(json_object_get(m, "extrapolated")))
         printf("                (beyond the measured range: extrapolated)\n");
+    if (jr(m, "target_false_alerts_per_10k_faces") > 0)
+        printf("  target        at most %g false alerts per 10,000 faces for the worst-served\n"
+               "                group; threshold derived for %s%s\n",
+               jr(m, "target_false_alerts_per_10k_faces"),
+               plural(ji(m, "target_templates"), "template", "templates", p[0]),
+               json_is_string(json_object_get(d, "authorised_at"))
+                   ? " (at authorisation)" : "\n                (derived again at authorisation)");
+    json_t *w = json_object_get(m, "worst_group");
+    if (w)
+        printf("  worst group   %s: one false match in %.0f\n"
+               "                comparisons; about %.1f false alerts per 10,000 faces with %s%s\n",
+               js(w, "name"), jr(w, "fmr") > 0 ? 1.0 / jr(w, "fmr") : 0,
+               jr(w, "false_alerts_per_10k_faces"),
+               plural(ji(m, "templates"), "template", "templates", p[1]),
+               json_is_true(json_object_get(w, "extrapolated"))
+                   ? "\n                (the group's tail is modelled from LFW's: docs/likeness.md)"
+                   : "");
+    printf("  share found   about %.0f %% of listed people's photos reach the threshold "
+           "(LFW's\n                same-person pairs; a street camera finds fewer)\n",
+           jr(m, "share_found_lfw") * 100);
     printf("  cameras       %s\n", js(d, "cameras"));
     printf("  created       %s by %s\n", js(d, "created_at"), js(d, "created_by"));
     if (json_is_string(json_object_get(d, "authorised_at")))
@@ -135,6 +156,9 @@ static int run(const lfr_cli_common *c, const char *what, lfr_op op, json_t *arg
     json_t *ans = NULL;
     int rc = call(c, what, op, args, &ans);
     if (rc == 0) show(c, ans, human);
+    /* the authorising officer sees the accepted enrolment warnings */
+    if (rc == 0 && !c->json && (op == LFR_OP_DEPLOYMENT_SHOW || op == LFR_OP_DEPLOYMENT_AUTHORISE))
+        lfr_cli_print_accepted_warnings(c, ji(ans, "id"));
     json_decref(ans);
     return rc;
 }
@@ -153,8 +177,9 @@ static int check_time(const cli_cmd *cmd, const char *opt, const char *v) {
 static int dep_create(int argc, char **argv) {
     lfr_cli_common c = {0};
     const char *name = NULL, *location = NULL, *purpose = NULL, *legal = NULL, *start = NULL,
-               *end = NULL, *cams = NULL;
-    double thr = 0;
+               *end = NULL, *cams = NULL, *set = NULL;
+    double thr = NAN, target = NAN; /* NAN: not given */
+    int64_t size = 0;
     int unusual = 0;
     const cli_opt opts[] = {
         {"name", CLI_STR, 1, "TEXT", "the deployment's name", &name, 0, 0},
@@ -163,21 +188,44 @@ static int dep_create(int argc, char **argv) {
         {"legal-basis", CLI_STR, 1, "TEXT", "the law it relies on", &legal, 0, 0},
         {"start", CLI_STR, 1, "TIME", "planned start", &start, 0, 0},
         {"end", CLI_STR, 1, "TIME", "planned end (not already past)", &end, 0, 0},
-        {"threshold", CLI_REAL, 1, "X", "alert threshold: cosine similarity in the sane range",
-         &thr, 0, 0},
+        {"threshold", CLI_REAL, 0, "X",
+         "alert threshold: cosine similarity in the sane range (or --target-false-alerts)", &thr,
+         0, 0},
+        {"target-false-alerts", CLI_REAL, 0, "N",
+         "instead of --threshold: expected false alerts per 10,000 faces, met for the "
+         "worst-served group; the threshold follows, derived again at authorisation",
+         &target, 0, 0},
+        {"watchlist-size", CLI_INT, 0, "N",
+         "with --target-false-alerts: planned watchlist images until authorisation (1000)",
+         &size, 1, 1 << 20},
         {"unusual-threshold-ok", CLI_FLAG, 0, NULL,
          "confirms that a threshold outside the sane range is meant", &unusual, 0, 0},
         {"cameras", CLI_STR, 0, "LIST", "free-text list of cameras", &cams, 0, 0},
+        {"model-set", CLI_STR, 0, "NAME",
+         "embedder(s) of its templates: fused704 (default) or mfn192; the threshold is read "
+         "with that set's calibration (fused704: 0.62 means what 0.70 means for mfn192)",
+         &set, 0, 0},
         CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
     const cli_cmd cmd = {"deployment create", "plan a deployment (a draft until authorised)", opts,
                          NULL, TIME_NOTE};
     int r = cli_parse(&cmd, argc, argv);
     if (r != CLI_OK) return CLI_EXIT(r);
     if ((r = check_time(&cmd, "start", start)) || (r = check_time(&cmd, "end", end))) return r;
-    json_t *args = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:b}", "name", name, "location",
+    int has_thr = !isnan(thr), has_tgt = !isnan(target);
+    if (has_thr == has_tgt)
+        return cli_usage_error(&cmd, "give --threshold X or --target-false-alerts N (%s)",
+                               has_thr ? "not both: the threshold follows from the target"
+                                       : "one is required");
+    if (size && !has_tgt)
+        return cli_usage_error(&cmd, "--watchlist-size goes with --target-false-alerts only");
+    json_t *args = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "name", name, "location",
                              location, "purpose", purpose, "legal_basis", legal, "start", start,
-                             "end", end, "threshold", thr, "unusual_threshold_ok", unusual);
+                             "end", end, "unusual_threshold_ok", unusual);
+    if (args) json_object_set_new(args, has_thr ? "threshold" : "target_false_alerts",
+                                  json_real(has_thr ? thr : target));
+    if (args && size) json_object_set_new(args, "watchlist_size", json_integer(size));
     if (args && cams) json_object_set_new(args, "cameras", json_string(cams));
+    if (args && set) json_object_set_new(args, "model_set", json_string(set));
     return run(&c, cmd.name, LFR_OP_DEPLOYMENT_CREATE, args, human_deployment);
 }
 
@@ -376,31 +424,6 @@ int lfr_cmd_watchlist(int argc, char **argv) {
 }
 
 /* audit ---------------------------------------------------------------------- */
-static void human_verify(json_t *ans) {
-    if (json_is_true(json_object_get(ans, "ok")))
-        printf("audit log intact: %lld records, %lld anchors checked, head seq %lld hash %s\n",
-               ji(ans, "records"), ji(ans, "anchors"), ji(ans, "head_seq"), js(ans, "head_hash"));
-    else
-        printf("AUDIT LOG TAMPERED: first bad record %lld: %s\n", ji(ans, "first_bad_seq"),
-               js(ans, "reason"));
-}
-
-static int audit_verify(int argc, char **argv) {
-    lfr_cli_common c = {0};
-    const cli_opt opts[] = {CLI_OPT_BY(&c, 0), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
-    const cli_cmd cmd = {"audit verify",
-                         "check the hash chain and the published anchors (exit 1 if tampered)",
-                         opts, NULL, NULL};
-    int r = cli_parse(&cmd, argc, argv);
-    if (r != CLI_OK) return CLI_EXIT(r);
-    json_t *ans = NULL;
-    if ((r = call(&c, cmd.name, LFR_OP_AUDIT_VERIFY, json_object(), &ans))) return r;
-    show(&c, ans, human_verify);
-    r = json_is_true(json_object_get(ans, "ok")) ? 0 : 1;
-    json_decref(ans);
-    return r;
-}
-
 static void human_records(json_t *ans) {
     json_t *list = pick(ans, "records"), *rec;
     size_t i;
@@ -455,9 +478,13 @@ static int audit_anchor(int argc, char **argv) {
 
 int lfr_cmd_audit(int argc, char **argv) {
     static const cli_sub subs[] = {
-        {"verify", audit_verify, "check the hash chain and anchors"},
+        {"verify", lfr_cmd_audit_verify,
+         "check the chain, anchors, deployment rows and checkpoints (no key needed)"},
         {"show", audit_show, "print the records"},
         {"anchor", audit_anchor, "record the head of the log to publish"},
+        {"checkpoint", lfr_cmd_audit_checkpoint, "sign the log's head now: a file to keep outside"},
+        {"export-checkpoint", lfr_cmd_audit_export_checkpoint, "write an earlier checkpoint again"},
+        {"pubkey", lfr_cmd_audit_pubkey, "the van's checkpoint-signing public key"},
         {NULL, NULL, NULL}};
     return cli_dispatch("audit", subs, argc, argv);
 }

@@ -3,14 +3,17 @@
  *
  *   openlfr watchlist add --deployment D --by NAME --ref REF --name NAME
  *           --category C [--category-other TEXT] --reason TEXT --source TEXT
- *           --date DATE [--under-18 --justification TEXT] [--json] IMAGE
+ *           --date DATE [--under-18 --justification TEXT]
+ *           [--accept-warnings REASON] [--json] IMAGE
  *   openlfr watchlist import --deployment D --by NAME --dir DIR
- *           --manifest FILE.csv [--json]
+ *           --manifest FILE.csv [--accept-warnings REASON] [--json]
  *   openlfr check --deployment D --reason TEXT --by OFFICER [--json] PHOTO
  *
  * Thin: the options become the arguments of watchlist.add,
  * watchlist.import or check.photo (app.h), which run enrolment quality
- * control (one face, large, sharp, frontal; a rejection says why) or the
+ * control (graded: accept, accept with warnings, reject; a refusal says
+ * why, each warning with its measured effect; a warned photo is added only
+ * with --accept-warnings and the officer's reason) or the
  * check against the one deployment's watchlist (the check is recorded
  * either way, the photo kept, sealed, only if it matched).
  */
@@ -47,6 +50,96 @@ static void print_json(json_t *o) {
     free(s);
 }
 
+/* Quality control's warnings in an answer ({"quality": {"warnings": [...]}}),
+ * one line each. */
+static void print_warnings(FILE *f, json_t *quality, const char *indent) {
+    json_t *w;
+    size_t i;
+    json_array_foreach(json_object_get(quality, "warnings"), i, w)
+        fprintf(f, "%swarning %s: %s\n", indent, js(w, "kind"), js(w, "text"));
+}
+
+/* watchlist add: like lfr_cli_call, but a refusal by quality control also
+ * lists its warnings (the details the app leaves in the failed answer). */
+static int call_add(const lfr_cli_common *c, const char *what, json_t *args, const uint8_t *blob,
+                    size_t len, json_t **ans) {
+    *ans = NULL;
+    lfr_config cfg;
+    lfr_app *app = NULL;
+    int rc = lfr_cli_config(c, &cfg);
+    if (rc == 0 && !args) rc = lfr_cli_fail(what, LFR_ERR_NOMEM, NULL);
+    if (rc == 0) rc = lfr_cli_app_open(&cfg, 1, &app);
+    if (rc) {
+        json_decref(args);
+        return rc;
+    }
+    lfr_err err = {{0}};
+    lfr_principal who;
+    lfr_status st = lfr_app_principal_by_name(app, c->by, &who, &err);
+    lfr_app_res res = {0};
+    if (st == LFR_OK) {
+        lfr_app_req req = {.op = LFR_OP_WATCHLIST_ADD, .who = &who, .args = args, .blob = blob,
+                           .blob_len = len};
+        st = lfr_app_call(app, &req, &res, &err);
+    }
+    json_decref(args);
+    if (st == LFR_OK) {
+        *ans = res.body;
+        res.body = NULL;
+    } else {
+        lfr_cli_fail(what, st, &err);
+        json_t *q = json_object_get(res.body, "quality");
+        if (json_array_size(json_object_get(q, "warnings")) > 0) {
+            print_warnings(stderr, q, "openlfr:   ");
+            fprintf(stderr, "openlfr: to enrol this photo all the same, accept its warnings with "
+                            "a reason: --accept-warnings REASON (recorded, and shown to the "
+                            "authorising officer)\n");
+        }
+        rc = 1;
+    }
+    lfr_app_res_clear(&res);
+    lfr_app_close(app);
+    return rc;
+}
+
+void lfr_cli_print_accepted_warnings(const lfr_cli_common *c, int64_t deployment_id) {
+    lfr_config cfg;
+    lfr_app *app = NULL;
+    if (lfr_cli_config(c, &cfg) || lfr_cli_app_open(&cfg, 0, &app)) return;
+    lfr_err err = {{0}};
+    lfr_principal who;
+    lfr_app_res res = {0};
+    json_t *args = json_pack("{s:I}", "deployment", (json_int_t)deployment_id);
+    lfr_status st = lfr_app_principal_by_name(app, c->by ? c->by : "openlfr-cli", &who, &err);
+    if (st == LFR_OK && args) {
+        lfr_app_req req = {.op = LFR_OP_WATCHLIST_LIST, .who = &who, .args = args};
+        st = lfr_app_call(app, &req, &res, &err);
+    }
+    json_t *e;
+    size_t i, n = 0;
+    json_array_foreach(st == LFR_OK ? json_object_get(res.body, "entries") : NULL, i, e)
+        n += json_array_size(json_object_get(e, "quality_warnings")) > 0;
+    if (st == LFR_OK && n > 0) {
+        printf("  quality warnings accepted at enrolment (%zu %s):\n", n,
+               n == 1 ? "entry" : "entries");
+        json_array_foreach(json_object_get(res.body, "entries"), i, e) {
+            json_t *w = json_object_get(e, "quality_warnings");
+            if (json_array_size(w) == 0) continue;
+            printf("    entry %lld %s: accepted by %s: \"%s\"\n",
+                   (long long)json_integer_value(json_object_get(e, "id")), js(e, "subject_ref"),
+                   js(e, "warnings_accepted_by"), js(e, "warnings_accepted"));
+            json_t *q = json_pack("{s:O}", "warnings", w);
+            print_warnings(stdout, q, "      ");
+            json_decref(q);
+        }
+    } else if (st == LFR_OK) {
+        printf("  quality warnings accepted at enrolment: none\n");
+    }
+    json_decref(args);
+    lfr_app_res_clear(&res);
+    lfr_app_close(app);
+}
+
 /* One operation with the face engine; prints nothing on success. */
 static int call(const lfr_cli_common *c, const char *what, lfr_op op, json_t *args,
                 const uint8_t *blob, size_t len, json_t **ans) {
@@ -61,7 +154,7 @@ static int call(const lfr_cli_common *c, const char *what, lfr_op op, json_t *ar
 int lfr_cmd_watchlist_add(int argc, char **argv) {
     lfr_cli_common c = {0};
     const char *ref = NULL, *name = NULL, *cat = NULL, *other = NULL, *reason = NULL,
-               *source = NULL, *date = NULL, *why18 = NULL, *img = NULL;
+               *source = NULL, *date = NULL, *why18 = NULL, *img = NULL, *accept = NULL;
     int64_t dep = 0;
     int u18 = 0;
     const cli_opt opts[] = {
@@ -79,6 +172,9 @@ int lfr_cmd_watchlist_add(int argc, char **argv) {
          &date, 0, 0},
         {"under-18", CLI_FLAG, 0, NULL, "the person is a child (needs --justification)", &u18, 0, 0},
         {"justification", CLI_STR, 0, "TEXT", "why a child is on the list", &why18, 0, 0},
+        {"accept-warnings", CLI_STR, 0, "REASON",
+         "enrol a photo with quality warnings all the same, for this reason (recorded and shown "
+         "to the authorising officer)", &accept, 0, 0},
         CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
     const cli_arg args[] = {{"IMAGE", CLI_STR, 1, "a photo of the person (one face)", &img, 0, 0},
                             ARGS_END};
@@ -95,15 +191,23 @@ int lfr_cmd_watchlist_add(int argc, char **argv) {
                           "under_18", u18);
     if (a && other) json_object_set_new(a, "category_other", json_string(other));
     if (a && why18) json_object_set_new(a, "under_18_justification", json_string(why18));
+    if (a && accept) json_object_set_new(a, "accept_warnings", json_string(accept));
     json_t *ans = NULL;
-    r = call(&c, img, LFR_OP_WATCHLIST_ADD, a, buf, len, &ans);
+    r = call_add(&c, img, a, buf, len, &ans);
     lfr_free(buf);
     if (r == 0) {
+        json_t *q = json_object_get(ans, "quality");
+        size_t nw = json_array_size(json_object_get(q, "warnings"));
         if (c.json) print_json(ans);
-        else
+        else if (nw == 0)
             printf("added entry %lld (%s): %s\n",
-                   (long long)json_integer_value(json_object_get(ans, "id")), ref,
-                   js(json_object_get(ans, "quality"), "why"));
+                   (long long)json_integer_value(json_object_get(ans, "id")), ref, js(q, "why"));
+        else {
+            printf("added entry %lld (%s) with %zu accepted quality warning%s (\"%s\"):\n",
+                   (long long)json_integer_value(json_object_get(ans, "id")), ref, nw,
+                   nw == 1 ? "" : "s", accept ? accept : "");
+            print_warnings(stdout, q, "  ");
+        }
     }
     json_decref(ans);
     return r;
@@ -111,7 +215,7 @@ int lfr_cmd_watchlist_add(int argc, char **argv) {
 
 int lfr_cmd_watchlist_import(int argc, char **argv) {
     lfr_cli_common c = {0};
-    const char *dir = NULL, *manifest = NULL;
+    const char *dir = NULL, *manifest = NULL, *accept = NULL;
     int64_t dep = 0;
     const cli_opt opts[] = {
         {"deployment", CLI_INT, 1, "D", "the draft deployment whose watchlist it is", &dep, 1,
@@ -121,6 +225,9 @@ int lfr_cmd_watchlist_import(int argc, char **argv) {
         {"manifest", CLI_STR, 1, "FILE.csv",
          "header file,subject_ref,display_name,category,reason,image_source,image_date", &manifest,
          0, 0},
+        {"accept-warnings", CLI_STR, 0, "REASON",
+         "enrol the photos with quality warnings all the same, for this reason (every row; "
+         "recorded and shown to the authorising officer)", &accept, 0, 0},
         CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
     const cli_cmd cmd = {"watchlist import",
                          "enrol many from a directory and a CSV manifest (a bad row is reported "
@@ -129,10 +236,10 @@ int lfr_cmd_watchlist_import(int argc, char **argv) {
     int r = cli_parse(&cmd, argc, argv);
     if (r != CLI_OK) return CLI_EXIT(r);
     json_t *ans = NULL;
-    r = call(&c, cmd.name, LFR_OP_WATCHLIST_IMPORT,
-             json_pack("{s:I, s:s, s:s}", "deployment", (json_int_t)dep, "dir", dir, "manifest",
-                       manifest),
-             NULL, 0, &ans);
+    json_t *a = json_pack("{s:I, s:s, s:s}", "deployment", (json_int_t)dep, "dir", dir, "manifest",
+                          manifest);
+    if (a && accept) json_object_set_new(a, "accept_warnings", json_string(accept));
+    r = call(&c, cmd.name, LFR_OP_WATCHLIST_IMPORT, a, NULL, 0, &ans);
     if (r == 0 && c.json) {
         print_json(ans);
     } else if (r == 0) {
@@ -141,7 +248,11 @@ int lfr_cmd_watchlist_import(int argc, char **argv) {
         json_array_foreach(rows, i, row) {
             const char *file = js(row, "file"), *status = js(row, "status");
             int line = (int)json_integer_value(json_object_get(row, "line"));
-            if (!strcmp(status, "added"))
+            if (!strcmp(status, "added") && strcmp(js(row, "message"), "added"))
+                printf("line %d %s: added as entry %lld: %s\n", line, file,
+                       (long long)json_integer_value(json_object_get(row, "entry")),
+                       js(row, "message"));
+            else if (!strcmp(status, "added"))
                 printf("line %d %s: added as entry %lld\n", line, file,
                        (long long)json_integer_value(json_object_get(row, "entry")));
             else

@@ -15,12 +15,19 @@
  *       WIDER FACE ground truth: average precision and recall by face
  *       height band at IoU 0.5, false positives per image; faces marked
  *       invalid are ignored (detections on them count neither way).
+ *   openlfr eval watchlist --lfw DIR [--enrolled N] [--non-enrolled M]
+ *       One watchlist: FNIR and FPIR at fixed thresholds (below).
+ *   openlfr eval openset --lfw DIR [--utkface DIR] [--celeba DIR] [--sizes L]
+ *       [--model-set L] [--images-per-entry K] [--entry-template best|mean|both]
+ *       NIST FRVT 1:N style: FNIR at FPIR 1e-2/1e-3/1e-4 for several
+ *       gallery sizes, disjoint galleries pooled (protocol: at the code).
  *
  * The face used for an identity photo is the detected face nearest the
  * image centre (LFW images are centred on their subject).  Images where no
  * face is found are reported; their pairs score -1 (a rejection).
  * Progress goes to stderr, results to stdout.
  */
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -650,7 +657,7 @@ static int cmd_watchlist_eval(int argc, char **argv) {
                 lfr_enrol_result r;
                 if (lfr_enrol_assess(ctx, buf, len, NULL, &r, &err) == LFR_OK &&
                     r.reject == LFR_ENROL_NONE) {
-                    memcpy(tmpl + nt * LFR_FACE_EMB_DIM, r.tmpl, sizeof r.tmpl);
+                    memcpy(tmpl + nt * LFR_FACE_EMB_DIM, r.tmpl, sizeof(float) * LFR_FACE_EMB_DIM);
                     tid[nt++] = person;
                     got = 1;
                     first = k;
@@ -768,12 +775,901 @@ static int cmd_watchlist_eval(int argc, char **argv) {
     return 0;
 }
 
+/* `eval openset`: open-set identification the NIST FRVT 1:N / NPL way ------
+ *
+ * Enrolment: each LFW person with 2+ photos (people.txt order) is enrolled
+ * from the first K photos that enrolment quality control (lfr_enrol_assess)
+ * grades "accept" - or also "accept with warnings" under --accept-warnings,
+ * as when the enrolling officer accepts the warnings (K =
+ * --images-per-entry, default 1); the template is the embedding (model
+ * set) of the face the assessment looked at.  The first photo's grade
+ * gives the enrolment acceptance rate.  Every processed photo also
+ * gets a probe embedding: the face nearest the centre (min face 10 px).
+ * Each photo is read, detected and embedded once per model set; every
+ * gallery below is built from these cached embeddings.
+ *
+ * Galleries: the accepted people, in a fixed shuffled order (--seed), cut
+ * into floor(A / N) disjoint galleries of N people for each size N
+ * ("max": one gallery of all A).  Searches against gallery g:
+ *   mated      the enrolled people's other photos (at most --mated-per-person
+ *              each), against their own gallery; a photo without a face is
+ *              a miss at every threshold (NIST counts failures to extract);
+ *   non-mated  every photo of someone not in g: the other galleries' and
+ *              the unlisted LFW people with 2+ photos (their enrolment
+ *              photos too), LFW people with one photo, UTKFace chips and
+ *              CelebA photos; a photo without a face is left out (it could
+ *              not alert, and counting it would flatter FPIR).
+ * Searches of all galleries of one size are pooled.  The score of an entry
+ * is the best over its images (--entry-template best, what the matcher
+ * does) or the cosine with the normalised mean of its images (mean).
+ *   FNIR(T)  mated searches whose own entry does not score above T (other
+ *            entries above T are counted apart: "mated searches alerting on
+ *            someone else");
+ *   FPIR(T)  non-mated searches whose best entry scores above T.
+ * For a target FPIR f the threshold T is read from the non-mated searches'
+ * best scores: the floor(f n)-th highest (0-based), so that at most f n
+ * searches score above it.  A figure needs about 10 / f non-mated searches
+ * (10 false alerts at T): with fewer but at least 1 / f it is shown as
+ * rough, with fewer than 1 / f it is not measurable. */
+
+#define OS_SOURCE_LIST(X)                                                                  \
+    X(LFW2, "lfw-2plus", "LFW people with 2+ photos not in the gallery searched")          \
+    X(LFW1, "lfw-1", "LFW people with one photo (never enrolled)")                         \
+    X(UTK, "utkface", "UTKFace 200x200 chips (no identities, never enrolled)")             \
+    X(CELEBA, "celeba", "CelebA in-the-wild photos (face nearest the centre)")
+
+typedef enum {
+#define OS_SRC_ENUM(id, name, what) OS_SRC_##id,
+    OS_SOURCE_LIST(OS_SRC_ENUM)
+#undef OS_SRC_ENUM
+    OS_N_SOURCES
+} os_source;
+
+static const char *const os_source_name[OS_N_SOURCES] = {
+#define OS_SRC_NAME(id, name, what) name,
+    OS_SOURCE_LIST(OS_SRC_NAME)
+#undef OS_SRC_NAME
+};
+
+#define OS_TEMPLATE_LIST(X)                                                                \
+    X(BEST, "best", "best score over the entry's images (the matcher today)")              \
+    X(MEAN, "mean", "cosine with the normalised mean of the entry's images")
+
+enum {
+#define OS_TMPL_ENUM(id, name, what) OS_TMPL_##id,
+    OS_TEMPLATE_LIST(OS_TMPL_ENUM)
+#undef OS_TMPL_ENUM
+    OS_N_TEMPLATES
+};
+
+static const char *const os_template_name[OS_N_TEMPLATES] = {
+#define OS_TMPL_NAME(id, name, what) name,
+    OS_TEMPLATE_LIST(OS_TMPL_NAME)
+#undef OS_TMPL_NAME
+};
+
+static const char *const os_model_set_name[LFR_FACE_MODEL_SET_COUNT] = {
+#define OS_MS_NAME(id, name, dim, what) name,
+    LFR_FACE_MODEL_SET_LIST(OS_MS_NAME)
+#undef OS_MS_NAME
+};
+static const int os_model_set_dim[LFR_FACE_MODEL_SET_COUNT] = {
+#define OS_MS_DIM(id, name, dim, what) dim,
+    LFR_FACE_MODEL_SET_LIST(OS_MS_DIM)
+#undef OS_MS_DIM
+};
+
+/* The FPIRs the issue asks FNIR at, and a fixed sweep of thresholds. */
+static const double os_fpir_target[] = {1e-2, 1e-3, 1e-4};
+enum { OS_N_TARGETS = sizeof os_fpir_target / sizeof os_fpir_target[0] };
+static const float os_sweep[] = {0.40f, 0.45f, 0.50f, 0.55f, 0.5629f, 0.60f,
+                                 0.65f, 0.70f, 0.75f, 0.80f};
+enum { OS_N_SWEEP = sizeof os_sweep / sizeof os_sweep[0] };
+
+#define OS_NO_FACE (-2.0f) /* a mated search without a face: below every T */
+
+typedef struct {
+    int person;       /* index into os_person (LFW 2+), -1 otherwise */
+    os_source src;    /* where it comes from (LFW2 for any LFW 2+ person) */
+    int mated;        /* a mated search of its person (not an enrolment photo) */
+    int ok;           /* a probe face was embedded */
+    char *path;       /* the file (--list-alerts) */
+} os_photo;
+
+typedef struct {
+    int n_tmpl;       /* accepted enrolment images (0: not enrolled) */
+    int first_tmpl;   /* row of its first template */
+    int acc;          /* index among the accepted people, -1 if none */
+    int first_ok;     /* its first photo passed enrolment QC */
+    char *name;
+} os_person;
+
+typedef struct {
+    float own, other;
+} os_mated;
+
+typedef struct {
+    float max;
+    unsigned char src;
+} os_nonmated;
+
+typedef struct {
+    int set, tmpl, n, g;     /* model set, template kind, gallery size, galleries */
+    os_mated *m;
+    size_t nm, capm, mated_no_face;
+    os_nonmated *u;
+    size_t nu, capu;
+} os_result;
+
+typedef struct {
+    /* options */
+    const char *lfw, *utk, *celeba;
+    int nsets, sets[LFR_FACE_MODEL_SET_COUNT];
+    int k, mated_cap, tmpl_from, tmpl_to;
+    int64_t people_max, extra_max, seed;
+    float thr;
+    /* data */
+    lfr_face_ctx *ctx;
+    os_photo *ph;
+    size_t nph, capph;
+    os_person *pe;
+    int npe, cappe, nacc;
+    float *pemb[LFR_FACE_MODEL_SET_COUNT]; /* photo x dim */
+    float *temb[LFR_FACE_MODEL_SET_COUNT]; /* template row x dim */
+    int ntmpl, captmpl;
+    int accept_warned;   /* enrol images graded WARN too (--accept-warnings) */
+    int first_grade[LFR_ENROL_GRADE_COUNT], first_reject[LFR_ENROL_REJECT_COUNT];
+    int first_warn[LFR_ENROL_WARN_COUNT];
+    float list_alerts;   /* > 0: print non-mated searches above it */
+    int no_face[OS_N_SOURCES], read_fail;
+} os_run;
+
+static void *os_grow(void *p, size_t *cap, size_t n, size_t elem) {
+    if (n < *cap) return p;
+    *cap = *cap ? *cap * 2 : 1024;
+    return realloc(p, *cap * elem);
+}
+
+/* One face embedded for model set m. */
+static lfr_status os_embed(lfr_face_ctx *ctx, const lfr_image *im, lfr_face *f, int m,
+                           float *out, lfr_err *err) {
+    return lfr_face_embed_set(ctx, im, f, 1, (lfr_face_model_set)m, out, err);
+}
+
+/* Adds a photo row; its embeddings are zero until os_probe fills them. */
+static size_t os_photo_add(os_run *r, int person, os_source src, const char *path) {
+    size_t cap = r->capph;
+    r->ph = os_grow(r->ph, &cap, r->nph, sizeof *r->ph);
+    if (cap != r->capph)
+        for (int s = 0; s < r->nsets; s++)
+            r->pemb[s] = realloc(r->pemb[s], sizeof(float) * cap * (size_t)os_model_set_dim[r->sets[s]]);
+    r->capph = cap;
+    r->ph[r->nph] = (os_photo){person, src, 0, 0, strdup(path)};
+    return r->nph++;
+}
+
+/* The probe embedding of photo i: the face nearest the centre of im. */
+static void os_probe(os_run *r, size_t i, const lfr_image *im) {
+    lfr_face *faces;
+    int n = 0;
+    lfr_err err = {{0}};
+    lfr_face_params p = lfr_face_params_default;
+    p.min_face = 10;
+    if (lfr_face_detect(r->ctx, im, &p, &faces, &n, &err) != LFR_OK) n = 0;
+    int c = lfr_face_pick_central(faces, n, im->w, im->h);
+    if (c < 0) {
+        r->no_face[r->ph[i].src]++;
+        return;
+    }
+    lfr_face f = faces[c]; /* the ctx's array is reused by the next call */
+    for (int s = 0; s < r->nsets; s++) {
+        int d = os_model_set_dim[r->sets[s]];
+        if (os_embed(r->ctx, im, &f, r->sets[s], r->pemb[s] + i * (size_t)d, &err) != LFR_OK) {
+            r->no_face[r->ph[i].src]++;
+            return;
+        }
+    }
+    r->ph[i].ok = 1;
+}
+
+static int os_load(const char *path, uint8_t **buf, size_t *len, lfr_image *im) {
+    lfr_err err = {{0}};
+    if (lfr_read_file(path, LFR_MAX_IMAGE_BYTES, buf, len) != LFR_OK) return -1;
+    if (lfr_image_decode(*buf, *len, im, &err) != LFR_OK) {
+        lfr_free(*buf);
+        return -1;
+    }
+    return 0;
+}
+
+/* An extra non-mated photo (LFW with one photo, UTKFace, CelebA). */
+static void os_extra(os_run *r, const char *path, os_source src) {
+    uint8_t *buf;
+    size_t len;
+    lfr_image im = {0};
+    if (os_load(path, &buf, &len, &im)) {
+        r->read_fail++;
+        return;
+    }
+    size_t i = os_photo_add(r, -1, src, path);
+    os_probe(r, i, &im);
+    lfr_image_free(&im);
+    lfr_free(buf);
+}
+
+/* An LFW person with 2+ photos: enrol from the first K accepted photos,
+ * the others (at most mated_cap) are mated searches. */
+static int os_person_add(os_run *r, const char *name, int count) {
+    if (r->npe == r->cappe) {
+        r->cappe = r->cappe ? r->cappe * 2 : 512;
+        r->pe = realloc(r->pe, sizeof *r->pe * (size_t)r->cappe);
+    }
+    int pi = r->npe++;
+    os_person *P = &r->pe[pi];
+    *P = (os_person){0, r->ntmpl, -1, 0, strdup(name)};
+    int probes = 0;
+    char path[4096];
+    for (int k = 1; k <= count; k++) {
+        int assess = P->n_tmpl < r->k, want_probe = probes < r->mated_cap;
+        if (!assess && !want_probe) break;
+        snprintf(path, sizeof path, "%s/images/%s/%s_%04d.jpg", r->lfw, name, name, k);
+        uint8_t *buf;
+        size_t len;
+        lfr_image im = {0};
+        if (os_load(path, &buf, &len, &im)) {
+            r->read_fail++;
+            continue;
+        }
+        int accepted = 0;
+        if (assess) {
+            lfr_enrol_result er;
+            lfr_err err = {{0}};
+            lfr_status st = lfr_enrol_assess(r->ctx, buf, len, NULL, &er, &err);
+            if (st != LFR_OK) {
+                lfr_image_free(&im);
+                lfr_free(buf);
+                return lfr_cli_fail(path, st, &err);
+            }
+            int ok = er.grade == LFR_ENROL_GRADE_ACCEPT ||
+                     (r->accept_warned && er.grade == LFR_ENROL_GRADE_WARN);
+            if (k == 1) {
+                r->first_grade[er.grade]++;
+                r->first_reject[er.reject]++;
+                for (int w = 0; w < er.n_warn; w++) r->first_warn[er.warn[w].kind]++;
+                P->first_ok = ok;
+            }
+            if (ok) {
+                if (r->ntmpl == r->captmpl) {
+                    r->captmpl = r->captmpl ? r->captmpl * 2 : 1024;
+                    for (int s = 0; s < r->nsets; s++)
+                        r->temb[s] = realloc(r->temb[s], sizeof(float) * (size_t)r->captmpl *
+                                                             (size_t)os_model_set_dim[r->sets[s]]);
+                }
+                accepted = 1;
+                for (int s = 0; s < r->nsets && accepted; s++) {
+                    int d = os_model_set_dim[r->sets[s]];
+                    lfr_face f = er.face;
+                    if (os_embed(r->ctx, &im, &f, r->sets[s], r->temb[s] + (size_t)r->ntmpl * d,
+                                 &err) != LFR_OK)
+                        accepted = 0;
+                }
+                if (accepted) r->ntmpl++, P->n_tmpl++;
+            }
+        }
+        if (accepted || want_probe) {
+            size_t i = os_photo_add(r, pi, OS_SRC_LFW2, path);
+            r->ph[i].mated = !accepted;
+            probes += !accepted;
+            os_probe(r, i, &im);
+        }
+        lfr_image_free(&im);
+        lfr_free(buf);
+    }
+    if (P->n_tmpl) P->acc = r->nacc++;
+    return 0;
+}
+
+static int os_cmp_name(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int os_cmp_nonmated_desc(const void *a, const void *b) {
+    float x = ((const os_nonmated *)a)->max, y = ((const os_nonmated *)b)->max;
+    return (x < y) - (x > y);
+}
+
+/* Reads the data sets and embeds every photo the protocol uses. */
+static int os_collect(os_run *r) {
+    char path[4096], line[512], name[256];
+    snprintf(path, sizeof path, "%s/people.txt", r->lfw);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "openlfr: cannot open %s\n", path);
+        return 1;
+    }
+    uint64_t t0 = lfr_now_ns();
+    int64_t people = 0;
+    while (fgets(line, sizeof line, f) && (r->people_max == 0 || people < r->people_max)) {
+        int count = 0;
+        if (sscanf(line, "%255s %d", name, &count) != 2 || count < 1) continue;
+        people++;
+        if (count >= 2) {
+            if (os_person_add(r, name, count)) {
+                fclose(f);
+                return 1;
+            }
+        } else {
+            snprintf(path, sizeof path, "%s/images/%s/%s_0001.jpg", r->lfw, name, name);
+            os_extra(r, path, OS_SRC_LFW1);
+        }
+        if (people % 500 == 0)
+            fprintf(stderr, "eval openset: LFW %lld people, %zu photos embedded (%.0f s)\n",
+                    (long long)people, r->nph, (lfr_now_ns() - t0) / 1e9);
+    }
+    fclose(f);
+    if (r->utk) {
+        snprintf(path, sizeof path, "%s/images", r->utk);
+        DIR *d = opendir(path);
+        if (!d) {
+            fprintf(stderr, "openlfr: cannot open %s\n", path);
+            return 1;
+        }
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            size_t l = strlen(de->d_name);
+            if (l < 5 || strcmp(de->d_name + l - 4, ".jpg")) continue;
+            names = os_grow(names, &cap, n, sizeof *names);
+            names[n++] = strdup(de->d_name);
+        }
+        closedir(d);
+        qsort(names, n, sizeof *names, os_cmp_name);
+        for (size_t i = 0; i < n; i++) {
+            if (r->extra_max == 0 || (int64_t)i < r->extra_max) {
+                snprintf(path, sizeof path, "%s/images/%s", r->utk, names[i]);
+                os_extra(r, path, OS_SRC_UTK);
+            }
+            free(names[i]);
+        }
+        free(names);
+        fprintf(stderr, "eval openset: UTKFace done, %zu photos embedded (%.0f s)\n", r->nph,
+                (lfr_now_ns() - t0) / 1e9);
+    }
+    if (r->celeba) {
+        snprintf(path, sizeof path, "%s/identities.txt", r->celeba);
+        FILE *c = fopen(path, "r");
+        if (!c) {
+            fprintf(stderr, "openlfr: cannot open %s\n", path);
+            return 1;
+        }
+        int64_t n = 0;
+        char file[256];
+        while (fgets(line, sizeof line, c) && (r->extra_max == 0 || n < r->extra_max)) {
+            if (sscanf(line, "%255s", file) != 1) continue;
+            snprintf(path, sizeof path, "%s/images/%s", r->celeba, file);
+            os_extra(r, path, OS_SRC_CELEBA);
+            n++;
+        }
+        fclose(c);
+        fprintf(stderr, "eval openset: CelebA done, %zu photos embedded (%.0f s)\n", r->nph,
+                (lfr_now_ns() - t0) / 1e9);
+    }
+    return 0;
+}
+
+/* Searches every cached probe against every gallery of every size. */
+static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, int nres) {
+    int A = r->nacc;
+    /* Galleries: accepted people in a shuffled order (xorshift64, --seed). */
+    int *order = malloc(sizeof(int) * (size_t)(A ? A : 1));
+    for (int a = 0; a < A; a++) order[a] = a;
+    uint64_t x = (uint64_t)r->seed * 0x9E3779B97F4A7C15ull + 1;
+    for (int a = A - 1; a > 0; a--) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int j = (int)(x % (uint64_t)(a + 1)), t = order[a];
+        order[a] = order[j], order[j] = t;
+    }
+    int *gal = malloc(sizeof(int) * (size_t)(A ? A : 1) * (size_t)nsizes); /* gal[c*A + a] */
+    int *ng = calloc((size_t)nsizes, sizeof(int)), maxg = 1;
+    for (int c = 0; c < nsizes; c++) {
+        int n = sizes[c] > 0 ? sizes[c] : A;
+        ng[c] = n > 0 && n <= A ? A / n : 0;
+        if (ng[c] > maxg) maxg = ng[c];
+        for (int i = 0; i < A; i++) gal[c * A + order[i]] = n > 0 && i / n < ng[c] ? i / n : -1;
+    }
+    float *gmax = malloc(sizeof(float) * (size_t)maxg);
+    const char **accname = malloc(sizeof(char *) * (size_t)(A ? A : 1));
+    for (int p = 0; p < r->npe; p++)
+        if (r->pe[p].acc >= 0) accname[r->pe[p].acc] = r->pe[p].name;
+    float *sc = malloc(sizeof(float) * (size_t)(A ? A : 1));
+    lfr_match_hit *hits = malloc(sizeof *hits * (size_t)(A ? A : 1) * LFR_MAX_MATCH_BATCH);
+    int rc = 0;
+    for (int s = 0; s < r->nsets && !rc && A > 0; s++) {
+        int d = os_model_set_dim[r->sets[s]];
+        /* One snapshot per template kind over all accepted people: entry id =
+         * accepted index.  best: every template; mean: one per entry. */
+        lfr_match_snapshot *snap[OS_N_TEMPLATES] = {0};
+        float *rows = malloc(sizeof(float) * (size_t)(r->ntmpl ? r->ntmpl : 1) * (size_t)d);
+        int64_t *ids = malloc(sizeof(int64_t) * (size_t)(r->ntmpl ? r->ntmpl : 1));
+        for (int v = r->tmpl_from; v <= r->tmpl_to && !rc; v++) {
+            size_t nrows = 0;
+            for (int p = 0; p < r->npe; p++) {
+                const os_person *P = &r->pe[p];
+                if (P->acc < 0) continue;
+                const float *t0 = r->temb[s] + (size_t)P->first_tmpl * d;
+                if (v == OS_TMPL_BEST) {
+                    memcpy(rows + nrows * d, t0, sizeof(float) * (size_t)P->n_tmpl * d);
+                    for (int j = 0; j < P->n_tmpl; j++) ids[nrows++] = P->acc;
+                } else {
+                    float *m = rows + nrows * d;
+                    double nn = 0;
+                    for (int e = 0; e < d; e++) {
+                        double acc = 0;
+                        for (int j = 0; j < P->n_tmpl; j++) acc += t0[(size_t)j * d + e];
+                        m[e] = (float)acc;
+                        nn += acc * acc;
+                    }
+                    for (int e = 0; e < d; e++) m[e] = (float)(m[e] / sqrt(nn));
+                    ids[nrows++] = P->acc;
+                }
+            }
+            lfr_status st = lfr_match_snapshot_build(d, nrows, rows, ids, NULL, &snap[v]);
+            if (st != LFR_OK) rc = lfr_cli_fail("building the galleries", st, NULL);
+        }
+        free(rows);
+        free(ids);
+        for (int v = r->tmpl_from; v <= r->tmpl_to && !rc; v++) {
+            os_result *rs = res + ((size_t)s * OS_N_TEMPLATES + v) * nsizes;
+            float probes[LFR_MAX_MATCH_BATCH * LFR_MAX_MATCH_DIM];
+            size_t idx[LFR_MAX_MATCH_BATCH];
+            int nh[LFR_MAX_MATCH_BATCH];
+            size_t i = 0;
+            while (i < r->nph && !rc) {
+                /* A batch of probes with a face; those without one are
+                 * recorded (mated: a miss) as they are met. */
+                int nb = 0;
+                for (; i < r->nph && nb < LFR_MAX_MATCH_BATCH; i++) {
+                    const os_photo *P = &r->ph[i];
+                    if (P->ok) {
+                        memcpy(probes + (size_t)nb * d, r->pemb[s] + i * (size_t)d,
+                               sizeof(float) * (size_t)d);
+                        idx[nb++] = i;
+                        continue;
+                    }
+                    int own = P->person >= 0 ? r->pe[P->person].acc : -1;
+                    if (own < 0 || !P->mated) continue;
+                    for (int c = 0; c < nsizes; c++) {
+                        os_result *R = &rs[c];
+                        if (gal[c * A + own] < 0) continue;
+                        R->m = os_grow(R->m, &R->capm, R->nm, sizeof *R->m);
+                        R->m[R->nm++] = (os_mated){OS_NO_FACE, OS_NO_FACE};
+                        R->mated_no_face++;
+                    }
+                }
+                if (!nb) break;
+                lfr_status st = lfr_match_search_batch(snap[v], probes, nb, -2.0f, hits, A, nh);
+                if (st != LFR_OK) {
+                    rc = lfr_cli_fail("searching the galleries", st, NULL);
+                    break;
+                }
+                for (int b = 0; b < nb; b++) {
+                    const os_photo *P = &r->ph[idx[b]];
+                    for (int a = 0; a < A; a++) sc[a] = OS_NO_FACE;
+                    for (int h = 0; h < nh[b]; h++)
+                        sc[hits[(size_t)b * A + h].entry_id] = hits[(size_t)b * A + h].score;
+                    int own = P->person >= 0 ? r->pe[P->person].acc : -1;
+                    if (r->list_alerts > 0 && s == 0 && v == r->tmpl_from)
+                        for (int a = 0; a < A; a++)
+                            if (a != own && sc[a] > r->list_alerts)
+                                fprintf(stderr, "alert: %s %s -> %s %.4f\n",
+                                        os_source_name[P->src], P->path, accname[a], sc[a]);
+                    for (int c = 0; c < nsizes; c++) {
+                        os_result *R = &rs[c];
+                        for (int g = 0; g < ng[c]; g++) gmax[g] = OS_NO_FACE;
+                        for (int a = 0; a < A; a++) {
+                            int g = gal[c * A + a];
+                            if (g >= 0 && a != own && sc[a] > gmax[g]) gmax[g] = sc[a];
+                        }
+                        int gown = own >= 0 ? gal[c * A + own] : -1;
+                        for (int g = 0; g < ng[c]; g++) {
+                            if (g == gown) {
+                                if (!P->mated) continue; /* its own enrolment photo */
+                                R->m = os_grow(R->m, &R->capm, R->nm, sizeof *R->m);
+                                R->m[R->nm++] = (os_mated){sc[own], gmax[g]};
+                            } else {
+                                R->u = os_grow(R->u, &R->capu, R->nu, sizeof *R->u);
+                                R->u[R->nu++] = (os_nonmated){gmax[g], (unsigned char)P->src};
+                            }
+                        }
+                    }
+                }
+            }
+            for (int c = 0; c < nsizes; c++) {
+                rs[c].set = r->sets[s], rs[c].tmpl = v;
+                rs[c].n = sizes[c] > 0 ? sizes[c] : A, rs[c].g = ng[c];
+                if (rs[c].nu) qsort(rs[c].u, rs[c].nu, sizeof *rs[c].u, os_cmp_nonmated_desc);
+            }
+        }
+        for (int v = 0; v < OS_N_TEMPLATES; v++) lfr_match_snapshot_unref(snap[v]);
+    }
+    for (int q = 0; q < nres; q++)
+        if (!res[q].g) { /* sizes larger than the accepted people, or none accepted */
+            res[q].set = r->sets[q / (OS_N_TEMPLATES * nsizes)];
+            res[q].tmpl = q / nsizes % OS_N_TEMPLATES;
+            res[q].n = sizes[q % nsizes] > 0 ? sizes[q % nsizes] : A;
+        }
+    free(order);
+    free(gal);
+    free(ng);
+    free(gmax);
+    free(accname);
+    free(sc);
+    free(hits);
+    return rc;
+}
+
+/* Error rates of one pooled result at threshold t (alert: score > t). */
+typedef struct {
+    float t;
+    double fnir, fpir, other;        /* other: mated searches alerting on someone else */
+    size_t miss, alerts, wrong, by_src[OS_N_SOURCES];
+    const char *measurable;          /* "yes", "rough", "no" (FPIR targets) */
+} os_point;
+
+static os_point os_at(const os_result *R, float t) {
+    os_point p = {.t = t, .measurable = "yes"};
+    for (size_t i = 0; i < R->nm; i++) {
+        p.miss += !(R->m[i].own > t);
+        p.wrong += R->m[i].other > t;
+    }
+    for (size_t i = 0; i < R->nu && R->u[i].max > t; i++) {
+        p.alerts++;
+        p.by_src[R->u[i].src]++;
+    }
+    p.fnir = R->nm ? (double)p.miss / R->nm : 0;
+    p.other = R->nm ? (double)p.wrong / R->nm : 0;
+    p.fpir = R->nu ? (double)p.alerts / R->nu : 0;
+    return p;
+}
+
+/* The threshold for a target FPIR, read from the non-mated best scores. */
+static os_point os_at_fpir(const os_result *R, double f) {
+    double want = f * (double)R->nu;
+    if (want < 1) {
+        os_point p = {.t = NAN, .fnir = NAN, .fpir = NAN, .other = NAN, .measurable = "no"};
+        return p;
+    }
+    os_point p = os_at(R, R->u[(size_t)floor(want)].max);
+    p.measurable = want >= 10 ? "yes" : "rough";
+    return p;
+}
+
+static json_t *os_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static json_t *os_point_json(const os_point *p, int with_src) {
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:s}", "threshold", os_num(p->t),
+                          "fnir", os_num(p->fnir), "fpir", os_num(p->fpir),
+                          "mated_other_alert", os_num(p->other), "mated_missed", (json_int_t)p->miss,
+                          "non_mated_alerts", (json_int_t)p->alerts, "mated_wrong_entry",
+                          (json_int_t)p->wrong, "measurable", p->measurable);
+    if (with_src) {
+        json_t *s = json_object();
+        for (int k = 0; k < OS_N_SOURCES; k++)
+            json_object_set_new(s, os_source_name[k], json_integer((json_int_t)p->by_src[k]));
+        json_object_set_new(o, "non_mated_alerts_by_source", s);
+    }
+    return o;
+}
+
+/* FNIR at the target FPIRs, at threshold thr and over the sweep, into the
+ * JSON object row; the table's cells to stdout unless json. */
+static void os_rates(const os_result *R, float thr, int json, json_t *row) {
+    json_t *ta = json_array();
+    for (int j = 0; j < OS_N_TARGETS; j++) {
+        os_point p = os_at_fpir(R, os_fpir_target[j]);
+        json_t *pj = os_point_json(&p, 1);
+        json_object_set_new(pj, "fpir_target", json_real(os_fpir_target[j]));
+        json_array_append_new(ta, pj);
+        if (json) continue;
+        char cell[64];
+        if (!strcmp(p.measurable, "no")) snprintf(cell, sizeof cell, "not measurable");
+        else
+            snprintf(cell, sizeof cell, "%.4f (%.3f)%s", p.fnir, p.t,
+                     strcmp(p.measurable, "rough") ? "" : " rough");
+        printf(" | %-24s", cell);
+    }
+    json_object_set_new(row, "at_fpir", ta);
+    os_point dp = os_at(R, thr);
+    json_t *dj = os_point_json(&dp, 1);
+    json_object_set_new(dj, "found", json_real(1 - dp.fnir));
+    json_object_set_new(row, "at_threshold", dj);
+    json_t *sw = json_array();
+    for (int j = 0; j < OS_N_SWEEP; j++) {
+        os_point p = os_at(R, os_sweep[j]);
+        json_array_append_new(sw, os_point_json(&p, 0));
+    }
+    json_object_set_new(row, "sweep", sw);
+    if (!json) printf(" | %-6.4f %-8.6f %.4f\n", dp.fnir, dp.fpir, dp.other);
+}
+
+static int os_parse_sizes(const char *txt, int **out, int *n) {
+    *n = 0;
+    *out = NULL;
+    char *dup = strdup(txt), *save = NULL;
+    for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *end;
+        long v = strtol(t, &end, 10);
+        int size;
+        if (!strcmp(t, "max")) size = 0;
+        else if (*end || v < 2 || v > LFR_MAX_WATCHLIST_ENTRIES) {
+            free(dup);
+            free(*out);
+            return -1;
+        } else size = (int)v;
+        *out = realloc(*out, sizeof(int) * (size_t)(*n + 1));
+        (*out)[(*n)++] = size;
+    }
+    free(dup);
+    return *n ? 0 : -1;
+}
+
+static int cmd_openset_eval(int argc, char **argv) {
+    const char *sizes_txt = "100,1000,max", *sets_txt = "mfn192", *tmpl_txt = "best";
+    int64_t k = 1, mated_cap = 5, people_max = 0, extra_max = 0, seed = 1;
+    double thr_d = LFR_MATCH_DEFAULT_THRESHOLD, list_d = 0;
+    int json = 0;
+    os_run r = {0};
+    const cli_opt opts[] = {
+        {"lfw", CLI_STR, 1, "DIR", "LFW: holds people.txt and images/", &r.lfw, 0, 0},
+        {"utkface", CLI_STR, 0, "DIR", "UTKFace (images/): extra non-mated searches", &r.utk, 0, 0},
+        {"celeba", CLI_STR, 0, "DIR", "CelebA (identities.txt, images/): extra non-mated searches",
+         &r.celeba, 0, 0},
+        {"sizes", CLI_STR, 0, "LIST", "gallery sizes, \"max\" = every accepted person "
+         "(default 100,1000,max)", &sizes_txt, 0, 0},
+        {"model-set", CLI_STR, 0, "LIST", "model sets, comma-separated (default mfn192)",
+         &sets_txt, 0, 0},
+        {"images-per-entry", CLI_INT, 0, "K", "accepted photos enrolled per person (default 1)",
+         &k, 1, LFR_MAX_ENTRY_IMAGES},
+        {"entry-template", CLI_STR, 0, "KIND", "best, mean or both (default best)", &tmpl_txt, 0, 0},
+        {"mated-per-person", CLI_INT, 0, "M", "most mated searches per person (default 5)",
+         &mated_cap, 1, 1000},
+        {"people", CLI_INT, 0, "N", "read only the first N people of people.txt (0 = all)",
+         &people_max, 0, 1000000},
+        {"extra", CLI_INT, 0, "N", "at most N photos each from UTKFace and CelebA (0 = all)",
+         &extra_max, 0, 1000000},
+        {"seed", CLI_INT, 0, "S", "order in which people are cut into galleries (default 1)",
+         &seed, 0, 1000000000},
+        {"threshold", CLI_REAL, 0, "T", "the operating threshold reported (default 0.70)", &thr_d,
+         0, 0},
+        {"accept-warnings", CLI_FLAG, 0, NULL,
+         "enrol images graded 'accept with warnings' too (as an officer accepting them)",
+         &r.accept_warned, 0, 0},
+        {"list-alerts", CLI_REAL, 0, "T",
+         "print to stderr each non-mated search scoring above T on the largest gallery "
+         "(first model set and template): which photo, which person", &list_d, 0, 0},
+        {"json", CLI_FLAG, 0, NULL, "print the result as JSON", &json, 0, 0},
+        CLI_END};
+    const cli_cmd cmd = {
+        "eval openset",
+        "open-set identification, NIST style: FNIR at FPIR 1e-2/1e-3/1e-4 by gallery size", opts,
+        NULL,
+        "One accepted photo per LFW person with 2+ photos is enrolled; their other photos are\n"
+        "mated searches; everyone not in a gallery (other galleries, LFW people with one photo,\n"
+        "UTKFace, CelebA) is a non-mated search.  Small sizes use several disjoint galleries,\n"
+        "pooled.  A figure needs ~10/FPIR non-mated searches (fewer: rough; under 1/FPIR: not\n"
+        "measurable).  Every photo is embedded once per model set.  docs/accuracy.md."};
+    int parsed = cli_parse(&cmd, argc, argv);
+    if (parsed != CLI_OK) return CLI_EXIT(parsed);
+    int *sizes = NULL, nsizes = 0;
+    if (os_parse_sizes(sizes_txt, &sizes, &nsizes))
+        return cli_usage_error(&cmd, "--sizes: '%s' is not a list of sizes (2..%d) or \"max\"",
+                               sizes_txt, LFR_MAX_WATCHLIST_ENTRIES);
+    r.tmpl_from = r.tmpl_to = -1;
+    for (int v = 0; v < OS_N_TEMPLATES; v++)
+        if (!strcmp(tmpl_txt, os_template_name[v])) r.tmpl_from = r.tmpl_to = v;
+    if (!strcmp(tmpl_txt, "both")) r.tmpl_from = 0, r.tmpl_to = OS_N_TEMPLATES - 1;
+    if (r.tmpl_from < 0) {
+        free(sizes);
+        return cli_usage_error(&cmd, "--entry-template: '%s' is not best, mean or both", tmpl_txt);
+    }
+    {
+        char *dup = strdup(sets_txt), *save = NULL;
+        int bad = 0;
+        for (char *t = strtok_r(dup, ",", &save); t && !bad; t = strtok_r(NULL, ",", &save)) {
+            int m = -1;
+            for (int j = 0; j < LFR_FACE_MODEL_SET_COUNT; j++)
+                if (!strcmp(t, os_model_set_name[j])) m = j;
+            for (int j = 0; j < r.nsets; j++) bad |= r.sets[j] == m;
+            if (m < 0 || bad || r.nsets == LFR_FACE_MODEL_SET_COUNT) bad = 1;
+            else r.sets[r.nsets++] = m;
+        }
+        free(dup);
+        if (bad || !r.nsets) {
+            free(sizes);
+            return cli_usage_error(&cmd, "--model-set: '%s' is not a list of distinct model "
+                                   "sets (mfn192, fused704)", sets_txt);
+        }
+    }
+    r.k = (int)k, r.mated_cap = (int)mated_cap, r.people_max = people_max;
+    r.extra_max = extra_max, r.seed = seed, r.thr = (float)thr_d, r.list_alerts = (float)list_d;
+    lfr_face_engine *eng = NULL;
+    if (lfr_cli_face_load(&eng, &r.ctx)) {
+        free(sizes);
+        return 1;
+    }
+    for (int s = 0; s < r.nsets; s++)
+        if (!lfr_face_engine_has_model_set(eng, (lfr_face_model_set)r.sets[s])) {
+            fprintf(stderr, "openlfr: eval openset: model set %s needs a network that %s lacks "
+                    "(tools/setup.sh models)\n", os_model_set_name[r.sets[s]], lfr_cli_models_dir());
+            lfr_cli_face_unload(eng, r.ctx);
+            free(sizes);
+            return 1;
+        }
+    uint64_t t0 = lfr_now_ns();
+    int rc = os_collect(&r);
+    double embed_s = (lfr_now_ns() - t0) / 1e9;
+    size_t nres = (size_t)r.nsets * OS_N_TEMPLATES * (size_t)nsizes;
+    os_result *res = calloc(nres, sizeof *res);
+    uint64_t t1 = lfr_now_ns();
+    if (!rc) rc = os_search(&r, sizes, nsizes, res, (int)nres);
+    double search_s = (lfr_now_ns() - t1) / 1e9;
+    if (!rc) {
+        int first_ok = 0, later = 0, none = 0, probes[OS_N_SOURCES] = {0}, mated = 0;
+        for (int p = 0; p < r.npe; p++) {
+            first_ok += r.pe[p].first_ok;
+            later += r.pe[p].acc >= 0 && !r.pe[p].first_ok;
+            none += r.pe[p].acc < 0;
+        }
+        for (size_t i = 0; i < r.nph; i++) {
+            probes[r.ph[i].src]++;
+            mated += r.ph[i].mated && r.ph[i].person >= 0 && r.pe[r.ph[i].person].acc >= 0;
+        }
+        json_t *o = json_object();
+        json_t *en = json_pack("{s:i, s:i, s:i, s:i, s:f, s:i}", "people_2plus", r.npe,
+                               "first_photo_accepted", first_ok, "accepted_later_photo", later,
+                               "no_photo_accepted", none, "acceptance_rate_first_photo",
+                               r.npe ? (double)first_ok / r.npe : 0, "templates", r.ntmpl);
+        json_t *fr = json_object();
+        for (int j = 0; j < LFR_ENROL_REJECT_COUNT; j++)
+            json_object_set_new(fr, lfr_enrol_reject_name((lfr_enrol_reject)j),
+                                json_integer(r.first_reject[j]));
+        json_object_set_new(en, "first_photo_rejections", fr);
+        json_t *gr = json_object(), *wr = json_object();
+        for (int j = 0; j < LFR_ENROL_GRADE_COUNT; j++)
+            json_object_set_new(gr, lfr_enrol_grade_name((lfr_enrol_grade)j),
+                                json_integer(r.first_grade[j]));
+        for (int j = 0; j < LFR_ENROL_WARN_COUNT; j++)
+            json_object_set_new(wr, lfr_enrol_warn_name((lfr_enrol_warn)j),
+                                json_integer(r.first_warn[j]));
+        json_object_set_new(en, "first_photo_grades", gr);
+        json_object_set_new(en, "first_photo_warnings", wr);
+        json_object_set_new(en, "warned_images_enrolled", json_boolean(r.accept_warned));
+        json_object_set_new(o, "enrolment", en);
+        json_t *ph = json_object(), *nf = json_object();
+        for (int j = 0; j < OS_N_SOURCES; j++) {
+            json_object_set_new(ph, os_source_name[j], json_integer(probes[j]));
+            json_object_set_new(nf, os_source_name[j], json_integer(r.no_face[j]));
+        }
+        json_object_set_new(o, "photos", ph);
+        json_object_set_new(o, "photos_without_face", nf);
+        json_object_set_new(o, "photos_unreadable", json_integer(r.read_fail));
+        json_object_set_new(o, "accepted_people", json_integer(r.nacc));
+        json_object_set_new(o, "images_per_entry", json_integer(r.k));
+        json_object_set_new(o, "embed_seconds", json_real(embed_s));
+        json_object_set_new(o, "search_seconds", json_real(search_s));
+        if (!json) {
+            printf("LFW people with 2+ photos: %d; first photo accepted by enrolment QC: %d "
+                   "(%.1f %%), accepted from a later photo: %d, no photo accepted: %d\n",
+                   r.npe, first_ok, r.npe ? 100.0 * first_ok / r.npe : 0, later, none);
+            printf("(%s enrolled)\nfirst photos graded:", r.accept_warned
+                   ? "images with warnings are" : "only images without warnings are");
+            for (int j = 0; j < LFR_ENROL_GRADE_COUNT; j++)
+                printf(" %s %d", lfr_enrol_grade_name((lfr_enrol_grade)j), r.first_grade[j]);
+            printf("\nfirst photos rejected:");
+            for (int j = 1; j < LFR_ENROL_REJECT_COUNT; j++)
+                if (r.first_reject[j])
+                    printf(" %s %d", lfr_enrol_reject_name((lfr_enrol_reject)j), r.first_reject[j]);
+            printf("\nfirst photos' warnings:");
+            for (int j = 0; j < LFR_ENROL_WARN_COUNT; j++)
+                if (r.first_warn[j])
+                    printf(" %s %d", lfr_enrol_warn_name((lfr_enrol_warn)j), r.first_warn[j]);
+            printf("\nenrolled people: %d (up to %d image%s each, %d templates); mated search "
+                   "photos: %d\nphotos (no face):", r.nacc, r.k, r.k > 1 ? "s" : "", r.ntmpl,
+                   mated);
+            for (int j = 0; j < OS_N_SOURCES; j++)
+                printf(" %s %d (%d)", os_source_name[j], probes[j], r.no_face[j]);
+            printf("; unreadable %d\nembedding %.0f s, searches %.1f s\n", r.read_fail, embed_s,
+                   search_s);
+        }
+        json_t *rows = json_array();
+        for (int si = 0; si < r.nsets; si++)
+        for (int v = r.tmpl_from; v <= r.tmpl_to; v++)
+        for (int c = 0; c < nsizes; c++) {
+            const os_result *R = &res[((size_t)si * OS_N_TEMPLATES + v) * nsizes + c];
+            if (!json && c == 0)
+                printf("\nmodel set %s, entry template %s (%d image%s per entry)\n"
+                       "%-6s %-9s %-7s %-9s | %-24s | %-24s | %-24s | at %.2f: FNIR   FPIR     "
+                       "other\n",
+                       os_model_set_name[R->set], os_template_name[R->tmpl], r.k,
+                       r.k > 1 ? "s" : "", "size", "galleries", "mated", "non-mated",
+                       "FNIR at FPIR 1e-2 (T)", "FNIR at FPIR 1e-3 (T)", "FNIR at FPIR 1e-4 (T)",
+                       r.thr);
+            json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I}", "model_set",
+                                    os_model_set_name[R->set], "entry_template",
+                                    os_template_name[R->tmpl], "size", R->n, "galleries", R->g,
+                                    "mated_searches", (json_int_t)R->nm, "mated_no_face",
+                                    (json_int_t)R->mated_no_face, "non_mated_searches",
+                                    (json_int_t)R->nu);
+            if (!R->g) {
+                json_object_set_new(row, "note", json_string("fewer accepted people than the size"));
+                json_array_append_new(rows, row);
+                if (!json) printf("%-6d not enough accepted people (%d)\n", R->n, r.nacc);
+                continue;
+            }
+            size_t by[OS_N_SOURCES] = {0};
+            for (size_t i = 0; i < R->nu; i++) by[R->u[i].src]++;
+            json_t *bs = json_object();
+            for (int j = 0; j < OS_N_SOURCES; j++)
+                json_object_set_new(bs, os_source_name[j], json_integer((json_int_t)by[j]));
+            json_object_set_new(row, "non_mated_by_source", bs);
+            if (!json) printf("%-6d %-9d %-7zu %-9zu", R->n, R->g, R->nm, R->nu);
+            os_rates(R, r.thr, json, row);
+            /* The same with LFW's own non-mated searches only: UTKFace and
+             * CelebA are other collections, which may hold people LFW has
+             * (docs/accuracy.md). */
+            os_result L = *R;
+            L.u = malloc(sizeof *L.u * (R->nu ? R->nu : 1));
+            L.nu = 0;
+            for (size_t i = 0; i < R->nu; i++)
+                if (R->u[i].src == OS_SRC_LFW1 || R->u[i].src == OS_SRC_LFW2) L.u[L.nu++] = R->u[i];
+            json_t *lj = json_pack("{s:I}", "non_mated_searches", (json_int_t)L.nu);
+            if (!json) printf("%-6s %-9s %-7s %-9zu", "", "LFW only", "", L.nu);
+            os_rates(&L, r.thr, json, lj);
+            free(L.u);
+            json_object_set_new(row, "lfw_only", lj);
+            json_array_append_new(rows, row);
+        }
+        json_object_set_new(o, "threshold", json_real(r.thr));
+        json_object_set_new(o, "results", rows);
+        if (json) {
+            char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+            puts(s);
+            free(s);
+        } else {
+            printf("\nFNIR: mated searches whose own entry does not score above T; FPIR: "
+                   "non-mated searches\nwith any entry above T; other: mated searches with "
+                   "someone else's entry above T.\nrough: fewer than 10 non-mated searches "
+                   "above T.  Default threshold line: 'at %.2f'.\n", r.thr);
+        }
+        json_decref(o);
+    }
+    for (size_t q = 0; q < nres; q++) {
+        free(res[q].m);
+        free(res[q].u);
+    }
+    free(res);
+    for (int s = 0; s < r.nsets; s++) {
+        free(r.pemb[s]);
+        free(r.temb[s]);
+    }
+    for (size_t i = 0; i < r.nph; i++) free(r.ph[i].path);
+    for (int p = 0; p < r.npe; p++) free(r.pe[p].name);
+    free(r.ph);
+    free(r.pe);
+    free(sizes);
+    lfr_cli_face_unload(eng, r.ctx);
+    return rc;
+}
+
 int lfr_cmd_eval(int argc, char **argv) {
     static const cli_sub subs[] = {
         {"verify", cmd_verify, "verification accuracy on LFW pairs"},
         {"detect", cmd_detect_eval, "detection precision/recall on WIDER FACE"},
         {"ident", cmd_ident, "identification accuracy on whole scenes"},
         {"watchlist", cmd_watchlist_eval, "open-set identification: FNIR and FPIR on LFW"},
+        {"openset", cmd_openset_eval,
+         "open-set identification, NIST style: FNIR at FPIR 1e-2/1e-3/1e-4 by gallery size"},
         {NULL, NULL, NULL}};
     return cli_dispatch("eval", subs, argc, argv);
 }

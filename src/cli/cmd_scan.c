@@ -16,7 +16,14 @@
  * Best-shot policy (defaults: lfr_pipeline_params_default): --max-embeds K
  * embeddings per track at most, --improve-margin Q (re-embed a track when
  * its quality score beats the best so far by Q), --min-eye-dist PX (quality
- * gate), --cooldown S (per entry per camera).
+ * gate), --cooldown S (per entry per camera), --max-yaw DEG (quality gate,
+ * 3D head pose).  Track templates (pipeline.h): --template-k K embeddings
+ * per track template, --no-track-template (best shots only); tracking:
+ * --max-dist X (second association stage, face widths; 0: IoU only).
+ * Each alert event says what matched ("source": best_shot or
+ * track_template).  With --json the summary also lists, per (camera,
+ * track, entry) that raised an alert, the best cosine and its source
+ * ("tracks"; at most SCAN_MAX_TRACK_ROWS rows).
  * The database is --db PATH or $OPENLFR_DB (default ./openlfr.db).
  *
  * Each camera's state changes (connecting, running, stalled, ended,
@@ -56,16 +63,67 @@ static void camera_name(const char *url, char *out, size_t cap) {
     if (n >= LFR_MAX_ACTOR) out[LFR_MAX_ACTOR - 1] = 0;
 }
 
+/* Best score per (camera, track, entry) that alerted, for the summary. */
+#define SCAN_MAX_TRACK_ROWS 4096
+typedef struct track_row {
+    int camera;
+    uint64_t track;
+    int64_t entry;
+    char subject_ref[LFR_MAX_ACTOR];
+    float cosine;
+    lfr_pipeline_source source;
+} track_row;
+
+typedef struct track_rows {
+    track_row *r;
+    int n;
+} track_rows;
+
+static void track_rows_add(track_rows *t, const lfr_pipeline_event *ev) {
+    for (int i = 0; i < t->n; i++) {
+        track_row *r = &t->r[i];
+        if (r->camera != ev->camera_index || r->track != ev->track_id || r->entry != ev->entry_id)
+            continue;
+        if (ev->cosine > r->cosine) {
+            r->cosine = ev->cosine;
+            r->source = ev->source;
+        }
+        return;
+    }
+    if (!t->r || t->n == SCAN_MAX_TRACK_ROWS) return;
+    track_row *r = &t->r[t->n++];
+    r->camera = ev->camera_index;
+    r->track = ev->track_id;
+    r->entry = ev->entry_id;
+    snprintf(r->subject_ref, sizeof r->subject_ref, "%s", ev->subject_ref);
+    r->cosine = ev->cosine;
+    r->source = ev->source;
+}
+
+static json_t *track_rows_json(const track_rows *t) {
+    json_t *a = json_array();
+    for (int i = 0; i < t->n; i++) {
+        const track_row *r = &t->r[i];
+        json_array_append_new(a, json_pack("{s:i, s:I, s:I, s:s, s:f, s:s}", "camera", r->camera,
+                                           "track", (json_int_t)r->track, "entry",
+                                           (json_int_t)r->entry, "subject_ref", r->subject_ref,
+                                           "cosine", (double)r->cosine, "source",
+                                           lfr_pipeline_source_name(r->source)));
+    }
+    return a;
+}
+
 static void print_event(const lfr_pipeline_event *ev) {
     json_t *o = json_pack(
-        "{s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:f, s:[f,f,f,f],"
-        " s:{s:f, s:f, s:f, s:f, s:f, s:i}, s:f, s:I}",
+        "{s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:s, s:i, s:f,"
+        " s:[f,f,f,f], s:{s:f, s:f, s:f, s:f, s:f, s:i}, s:f, s:I}",
         "event", lfr_pipeline_event_name(ev->type), "alert", (json_int_t)ev->alert_id,
         "deployment", (json_int_t)ev->deployment_id, "camera", ev->camera,
         "at", (json_int_t)ev->at, "track", (json_int_t)ev->track_id,
         "entry", (json_int_t)ev->entry_id, "image", (json_int_t)ev->image_id,
         "subject_ref", ev->subject_ref, "name", ev->display_name, "cosine", (double)ev->cosine,
         "threshold", (double)ev->threshold, "likeness", ev->likeness,
+        "source", lfr_pipeline_source_name(ev->source), "template_n", ev->template_n,
         "latency_ms", ev->latency_ms, "box", (double)ev->box[0], (double)ev->box[1],
         (double)ev->box[2], (double)ev->box[3], "quality_measures", "eye_dist",
         (double)ev->q.eye_dist, "yaw", (double)ev->q.yaw, "roll", (double)ev->q.roll,
@@ -90,7 +148,8 @@ static json_t *metric_json(const lfr_pipeline_metric *m) {
                      "p95_ms", m->p95_ms);
 }
 
-static void print_status(const lfr_pipeline_stats *s, int json, const char *type) {
+static void print_status(const lfr_pipeline_stats *s, int json, const char *type,
+                         const track_rows *rows) {
     if (!json) {
         for (int i = 0; i < s->n_cameras; i++) {
             const lfr_pipeline_cam_stats *c = &s->cam[i];
@@ -114,8 +173,8 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
         json_array_append_new(
             cams,
             json_pack("{s:s, s:s, s:b, s:f, s:f, s:f, s:i, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I,"
-                      " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o,"
-                      " s:s}",
+                      " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o,"
+                      " s:o, s:o, s:o, s:s}",
                       "name", c->name, "state", state_name(c->state), "running", c->running,
                       "analysed_fps", c->analysed_fps, "cpu_s", c->cpu_s, "wall_s", c->wall_s,
                       "src_w", c->src_w, "src_h", c->src_h, "counters", "frames",
@@ -123,7 +182,10 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
                       "not_live", (json_int_t)k->frames_not_live, "dropped",
                       (json_int_t)k->frames_dropped, "faces", (json_int_t)k->faces, "gated",
                       (json_int_t)k->faces_gated, "tracks", (json_int_t)k->tracks, "embeddings",
-                      (json_int_t)k->embeddings, "matches", (json_int_t)k->matches, "alerts",
+                      (json_int_t)k->embeddings, "matches", (json_int_t)k->matches,
+                      "template_matches", (json_int_t)k->template_matches, "template_hits",
+                      (json_int_t)k->template_hits, "track_restarts",
+                      (json_int_t)k->track_restarts, "alerts",
                       (json_int_t)k->alerts, "updates", (json_int_t)k->alert_updates,
                       "suppressed", (json_int_t)k->alerts_suppressed, "alert_errors",
                       (json_int_t)k->alert_errors, "alerts_delayed", (json_int_t)k->alerts_delayed,
@@ -139,6 +201,7 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
                           (json_int_t)s->total.alerts_suppressed, "events_dropped",
                           (json_int_t)s->events_dropped, "faces", (json_int_t)s->total.faces,
                           "latency", metric_json(&s->latency), "cameras", cams);
+    if (o && rows) json_object_set_new(o, "tracks", track_rows_json(rows));
     char *t = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(5)) : NULL;
     if (t) fprintf(stderr, "%s\n", t);
     free(t);
@@ -171,7 +234,9 @@ static int usage(void) {
                     "       [--fps F] [--width W] [--loop] [--realtime] [--duration S]\n"
                     "       [--status-every S] [--json] [--db PATH]\n"
                     "       best-shot policy: [--max-embeds K] [--improve-margin Q]\n"
-                    "       [--min-eye-dist PX] [--cooldown S]\n");
+                    "       [--min-eye-dist PX] [--max-yaw DEG] [--cooldown S]\n"
+                    "       track templates: [--template-k K] [--no-track-template]\n"
+                    "       tracking: [--max-dist X] (face widths; 0: IoU only)\n");
     return 2;
 }
 
@@ -189,6 +254,7 @@ int lfr_cmd_scan(int argc, char **argv) {
         if (!strcmp(a, "--loop")) loop = 1;
         else if (!strcmp(a, "--realtime")) realtime = 1;
         else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--no-track-template")) prm.tmpl.k = 0;
         else if (!v) return usage();
         else if (!strcmp(a, "--camera")) {
             if (n_urls == LFR_PIPELINE_MAX_CAMERAS) {
@@ -230,6 +296,19 @@ int lfr_cmd_scan(int argc, char **argv) {
         } else if (!strcmp(a, "--min-eye-dist")) {
             prm.gate.min_eye_dist = strtof(v, &end);
             if (*end || !(prm.gate.min_eye_dist >= 0)) return usage();
+            i++;
+        } else if (!strcmp(a, "--max-yaw")) {
+            prm.gate.max_yaw = strtof(v, &end);
+            if (*end || !(prm.gate.max_yaw >= 0 && prm.gate.max_yaw <= 90)) return usage();
+            i++;
+        } else if (!strcmp(a, "--template-k")) {
+            long k = strtol(v, &end, 10);
+            if (*end || k < 0 || k > LFR_PIPELINE_MAX_TEMPLATE_K) return usage();
+            prm.tmpl.k = (int)k;
+            i++;
+        } else if (!strcmp(a, "--max-dist")) {
+            prm.track.max_dist = strtof(v, &end);
+            if (*end || !(prm.track.max_dist >= 0 && prm.track.max_dist <= 10)) return usage();
             i++;
         } else if (!strcmp(a, "--cooldown")) {
             prm.cooldown_s = strtod(v, &end);
@@ -283,6 +362,7 @@ int lfr_cmd_scan(int argc, char **argv) {
     lfr_pipeline *p = NULL;
     st = lfr_pipeline_start(&pc, &p, &err);
     int rc = 0;
+    track_rows rows = {lfr_calloc(SCAN_MAX_TRACK_ROWS, sizeof(track_row)), 0};
     if (st != LFR_OK) rc = lfr_cli_fail("pipeline", st, &err);
     for (int i = 0; rc == 0 && i < n_urls; i++) {
         lfr_video_opts vo;
@@ -308,6 +388,7 @@ int lfr_cmd_scan(int argc, char **argv) {
         lfr_pipeline_event ev;
         if (lfr_pipeline_next_event(p, &ev, 200) == LFR_OK) {
             print_event(&ev);
+            track_rows_add(&rows, &ev);
             lfr_pipeline_event_free(&ev);
             continue;
         }
@@ -327,7 +408,7 @@ int lfr_cmd_scan(int argc, char **argv) {
             lfr_pipeline_stats *s = lfr_malloc(sizeof *s);
             if (s) {
                 lfr_pipeline_stats_get(p, s);
-                print_status(s, json, "status");
+                print_status(s, json, "status", NULL);
                 lfr_free(s);
             }
             last_status = now;
@@ -342,13 +423,14 @@ int lfr_cmd_scan(int argc, char **argv) {
         lfr_pipeline_event ev;
         while (lfr_pipeline_next_event(p, &ev, 0) == LFR_OK) {
             print_event(&ev);
+            track_rows_add(&rows, &ev);
             lfr_pipeline_event_free(&ev);
         }
         lfr_pipeline_stats *s = lfr_malloc(sizeof *s);
         if (s) {
             lfr_pipeline_stats_get(p, s);
             print_states(s, last_state, json);
-            print_status(s, json, "summary");
+            print_status(s, json, "summary", &rows);
             int worked = 0;
             for (int i = 0; i < s->n_cameras; i++) {
                 const lfr_pipeline_cam_stats *c = &s->cam[i];
@@ -378,6 +460,7 @@ int lfr_cmd_scan(int argc, char **argv) {
         }
         lfr_pipeline_stop(p);
     }
+    lfr_free(rows.r);
     if (scan_stop) fprintf(stderr, "scan: stopped by signal\n");
     lfr_face_engine_destroy(engine);
     lfr_store_close(store);

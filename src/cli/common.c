@@ -87,3 +87,37 @@ int lfr_cli_call(const lfr_config *cfg, const char *what, const char *by, int wi
     if (st != LFR_OK) return lfr_cli_fail(what, st, &err);
     return 0;
 }
+
+int lfr_cli_read_pubkey(const char *what, const char *arg, uint8_t pk[LFR_AUDIT_SIGN_PK_BYTES]) {
+    if (lfr_audit_pubkey_parse(arg, pk) == LFR_OK) return 0;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    lfr_err err = {{0}};
+    if (lfr_read_file_err(arg, 4096, &buf, &len, &err) != LFR_OK) {
+        fprintf(stderr, "openlfr: %s: --pubkey: \"%s\" is neither 64 hex characters nor a "
+                        "readable file (%s)\n", what, arg, err.msg);
+        return 2;
+    }
+    char line[80] = {0};
+    for (size_t n = 0; n < len && n < sizeof line - 1 && buf[n] != '\n' && buf[n] != '\r'; n++)
+        line[n] = (char)buf[n];
+    lfr_free(buf);
+    if (lfr_audit_pubkey_parse(line, pk) != LFR_OK) {
+        fprintf(stderr, "openlfr: %s: --pubkey: file %s does not start with a public key (64 hex "
+                        "characters)\n", what, arg);
+        return 2;
+    }
+    return 0;
+}
+
+int lfr_cli_van_pubkey(const lfr_config *cfg, uint8_t pk[LFR_AUDIT_SIGN_PK_BYTES], char *path,
+                       size_t cap) {
+    lfr_audit_sign_key k;
+    lfr_err err = {{0}};
+    if (lfr_config_sign_key_path(cfg, path, cap, &err) != LFR_OK ||
+        lfr_audit_sign_key_load(path, 0, &k, NULL, &err) != LFR_OK)
+        return 0;
+    memcpy(pk, k.pk, LFR_AUDIT_SIGN_PK_BYTES);
+    lfr_audit_sign_key_wipe(&k);
+    return 1;
+}

@@ -30,6 +30,7 @@ static const struct {
     {"camera", lfr_cmd_camera, "a deployment's cameras: add, remove, list"},
     {"scan", lfr_cmd_scan, "live recognition on cameras/files for one live deployment (JSON alerts)"},
     {"serve", lfr_cmd_serve, "the van's HTTPS server: API, live events, cameras, retention, web"},
+    {"report", lfr_cmd_report, "a deployment's transparency report: HTML, JSON or PDF"},
 };
 
 static void usage(FILE *f) {

@@ -24,6 +24,12 @@ static const lfr_cv_arch arch_table[] = {
      {"prob", "reg"}, {NULL}, {2, 4}},
     {"rnet", LFR_CV_TFLITE, "127.5", "0.0078125", "NHWC RGB", "1", 24, 24, 1, 2,
      {"prob", "reg"}, {NULL}, {2, 4}},
+    /* MobileFaceNet 512-d (faceplugin fr_feature.onnx): BatchNorm already
+     * folded into the convolutions; Conv/PRelu/Add, a 7x7 depthwise GDC,
+     * a 1x1 Conv to 512 and Reshape [1,-1].  Normalised (x - 127) / 128
+     * (lib/fr_feature.js), RGB, ArcFace template. */
+    {"mfn512", LFR_CV_ONNX, "127", "0.0078125", "NHWC RGB", "0", 112, 112, 1, 1,
+     {"embeddings"}, {NULL}, {0}},
 };
 #define N_ARCH ((int)(sizeof arch_table / sizeof arch_table[0]))
 
@@ -121,6 +127,8 @@ typedef struct oval {
     int32_t rank;           /* ONNX rank */
     int32_t nchw;           /* rank 4 in ONNX NCHW, stored NHWC */
     int32_t chans;          /* channels (ONNX dim 1 / our last), 0 unknown */
+    int32_t hw[2];          /* rank 4: spatial size at the arch's nominal
+                               input size (fixed_size rows), 0 unknown */
     const lfr_onnx_tensor *t;       /* OV_CONST */
     int32_t n_sv;                   /* OV_SHAPE: element count */
     int64_t sv[LFR_MAX_CONVERT_DIMS];   /* value, or axis when symbolic */
@@ -139,6 +147,7 @@ typedef struct ox {
     int32_t *hash;          /* value ids, -1 empty */
     uint32_t hmask;
     uint8_t *needed, *done;
+    int64_t in_batch;       /* the source input's declared batch, 0 unknown */
 } ox;
 
 static uint32_t str_hash(lfr_cv_str s) {
@@ -241,8 +250,18 @@ static lfr_status ox_alias(ox *o, const lfr_onnx_node *n, oval *out,
     out->rank = x->rank;
     out->nchw = nchw;
     out->chans = x->chans;
+    out->hw[0] = x->hw[0];
+    out->hw[1] = x->hw[1];
     o->c->dropped++;
     return LFR_OK;
+}
+
+/* The nominal output side of a window op, 0 when the input's is unknown. */
+static int32_t win_out(int32_t in, int64_t k, int64_t s, int64_t d, int64_t p0,
+                       int64_t p1) {
+    if (in <= 0) return 0;
+    int64_t span = in + p0 + p1 - d * (k - 1) - 1;
+    return span < 0 ? 0 : (int32_t)(span / s + 1);
 }
 
 /* If the only user of `out` is a Relu, returns that node's index. */
@@ -335,6 +354,8 @@ static lfr_status ox_conv(ox *o, const lfr_onnx_node *n) {
     int32_t act;
     oval *out = ox_fuse_out(o, n, &act);
     if ((st = ox_define(o, out, 4, 1, (int32_t)co)) != LFR_OK) return st;
+    out->hw[0] = win_out(x->hw[0], kh, st2[0], dl[0], pads[0], pads[2]);
+    out->hw[1] = win_out(x->hw[1], kw, st2[1], dl[1], pads[1], pads[3]);
     ids[0] = x->gid;
     int32_t p[LFR_NN_NPARAMS] = {0};
     p[LFR_NN_P_KH] = (int32_t)kh;
@@ -378,6 +399,8 @@ static lfr_status ox_maxpool(ox *o, const lfr_onnx_node *n) {
     oval *out = &o->v[ox_find(o, n->out[0])];
     lfr_status st = ox_define(o, out, 4, 1, x->chans);
     if (st != LFR_OK) return st;
+    out->hw[0] = win_out(x->hw[0], ks[0], st2[0], 1, pads[0], pads[2]);
+    out->hw[1] = win_out(x->hw[1], ks[1], st2[1], 1, pads[1], pads[3]);
     int32_t p[LFR_NN_NPARAMS] = {0};
     p[LFR_NN_P_KH] = (int32_t)ks[0];
     p[LFR_NN_P_KW] = (int32_t)ks[1];
@@ -488,20 +511,49 @@ static lfr_status ox_shape_ops(ox *o, const lfr_onnx_node *n, int kind) {
     return LFR_OK;
 }
 
+/* Reshape of an NCHW [N,C,1,1] value to [N,C] (the embedding head of
+ * mfn512): NCHW and NHWC hold the same bytes when the spatial size is 1x1,
+ * so this is RESHAPE [0,-1] (the batch copied).  Only when the nominal
+ * spatial size is known to be 1x1 (fixed_size arch rows), the shape has two
+ * elements, the first copying the batch (Shape of the input, or the source
+ * input's declared batch as a literal, as TFLite's reshape rule) and the
+ * second -1 or C. */
+static lfr_status ox_flatten_1x1(ox *o, const lfr_onnx_node *n, const oval *x,
+                                 const oval *s) {
+    if (x->hw[0] != 1 || x->hw[1] != 1)
+        return ox_unsupported(o, n, "reshaping an NCHW tensor needs a transpose "
+                                    "(only a known 1x1 spatial size is taken)");
+    int batch_ok = s->n_sv == 2 &&
+        ((s->ssrc[0] == x->gid && s->sv[0] == 0) ||
+         (s->ssrc[0] == -1 && o->in_batch > 0 && s->sv[0] == o->in_batch));
+    int rest_ok = s->n_sv == 2 && s->ssrc[1] == -1 &&
+        (s->sv[1] == -1 || (x->chans > 0 && s->sv[1] == x->chans));
+    if (!batch_ok || !rest_ok)
+        return ox_unsupported(o, n, "only [batch, -1 or C] of an NCHW [N,C,1,1] "
+                                    "tensor is supported");
+    int32_t p[LFR_NN_NPARAMS] = {0};
+    p[LFR_NN_P_NDIM] = 2;
+    p[1] = 0;
+    p[2] = -1;
+    oval *out = &o->v[ox_find(o, n->out[0])];
+    lfr_status st = ox_define(o, out, 2, 0, x->chans);
+    if (st != LFR_OK) return st;
+    return add_node(o->c, LFR_NN_OP_RESHAPE, &x->gid, 1, out->gid, p);
+}
+
 static lfr_status ox_reshape(ox *o, const lfr_onnx_node *n) {
     oval *x = ox_in(o, n, 0);
     oval s;
     int bad = 0;
     if (!x || x->kind != OV_ACT)
         return ox_unsupported(o, n, "data is not an activation");
-    if (x->nchw && x->rank == 4)
-        return ox_unsupported(o, n, "reshaping an NCHW tensor needs a transpose");
     if (ox_as_shape(ox_in(o, n, 1), &s) != 0 || s.rank != 1 || s.n_sv < 1 ||
         s.n_sv > LFR_NN_MAX_DIMS)
         return ox_unsupported(o, n, "the shape is not computable at conversion "
                                     "time");
     if (attr_int(o, n, "allowzero", 0, &bad) != 0 || bad)
         return ox_unsupported(o, n, "allowzero is not supported");
+    if (x->nchw && x->rank == 4) return ox_flatten_1x1(o, n, x, &s);
     int32_t p[LFR_NN_NPARAMS] = {0};
     int neg = 0;
     p[LFR_NN_P_NDIM] = s.n_sv;
@@ -524,6 +576,48 @@ static lfr_status ox_reshape(ox *o, const lfr_onnx_node *n) {
     lfr_status st = ox_define(o, out, s.n_sv, 0, last);
     if (st != LFR_OK) return st;
     return add_node(o->c, LFR_NN_OP_RESHAPE, &x->gid, 1, out->gid, p);
+}
+
+/* PRelu with a constant per-channel slope: [C], [C,1,1] (NCHW, broadcast
+ * over the spatial dims) or [1,C,1,1]; a single slope is repeated. */
+static lfr_status ox_prelu(ox *o, const lfr_onnx_node *n) {
+    oval *x = ox_in(o, n, 0), *a = ox_in(o, n, 1);
+    if (!x || x->kind != OV_ACT || x->chans < 1)
+        return ox_unsupported(o, n, "input is not an activation with known "
+                                    "channels");
+    if (!a || a->kind != OV_CONST || a->t->data_type != LFR_ONNX_FLOAT)
+        return ox_unsupported(o, n, "slope is not a float constant");
+    const lfr_onnx_tensor *t = a->t;
+    int shape_ok = t->count == 1;
+    if (t->count == (size_t)x->chans) {
+        /* Every dim but the channel dim is 1; the channel dim is the last
+         * for a non-NCHW value, dim ndim-3 (ONNX broadcasting from the
+         * right over C,H,W) for an NCHW one. */
+        int cdim = x->nchw && x->rank == 4 ? t->ndim - 3 : t->ndim - 1;
+        shape_ok = cdim >= 0 || (t->ndim == 1 && x->chans == 1);
+        for (int32_t k = 0; k < t->ndim && shape_ok; k++)
+            if (k != cdim && t->dims[k] != 1) shape_ok = 0;
+        if (x->nchw && x->rank == 4 && t->ndim == 1 && x->chans != 1)
+            shape_ok = 0;   /* [C] broadcasts over W in NCHW, not C */
+    }
+    if (!shape_ok)
+        return ox_unsupported(o, n, "slope is not per channel ([C,1,1]) or a "
+                                    "scalar");
+    float *s = lfr_malloc((size_t)x->chans * sizeof *s);
+    if (!s) return lfr_err_set(o->c->err, LFR_ERR_NOMEM, "convert: out of memory");
+    for (int32_t k = 0; k < x->chans; k++) s[k] = t->f[t->count == 1 ? 0 : k];
+    char name[LFR_MAX_NAME];
+    make_name(name, t->name, "prelu_slope", (int)(a - o->v));
+    int32_t ids[2], d[1] = {x->chans};
+    lfr_status st = add_const(o->c, name, 1, d, s, &ids[1]);
+    lfr_free(s);
+    if (st != LFR_OK) return st;
+    oval *out = &o->v[ox_find(o, n->out[0])];
+    if ((st = ox_define(o, out, x->rank, x->nchw, x->chans)) != LFR_OK) return st;
+    out->hw[0] = x->hw[0];
+    out->hw[1] = x->hw[1];
+    ids[0] = x->gid;
+    return add_node(o->c, LFR_NN_OP_PRELU, ids, 2, out->gid, NULL);
 }
 
 static lfr_status ox_node(ox *o, int32_t ni) {
@@ -588,6 +682,10 @@ static lfr_status ox_node(ox *o, int32_t ni) {
         int32_t our = a0->nchw ? nchw_to_nhwc[axis] : (int32_t)axis;
         int32_t oc = our == rank - 1 ? (known ? chans : 0) : a0->chans;
         if ((st = ox_define(o, out, rank, a0->nchw, oc)) != LFR_OK) return st;
+        if (a0->nchw && rank == 4 && our == 3) {
+            out->hw[0] = a0->hw[0];
+            out->hw[1] = a0->hw[1];
+        }
         int32_t p[LFR_NN_NPARAMS] = {0};
         p[LFR_NN_P_AXIS] = our;
         return add_node(o->c, LFR_NN_OP_CONCAT, ids, n->n_in, out->gid, p);
@@ -628,6 +726,8 @@ static lfr_status ox_node(ox *o, int32_t ni) {
         int32_t act;
         oval *o2 = ox_fuse_out(o, n, &act);
         if ((st = ox_define(o, o2, a->rank, a->nchw, a->chans)) != LFR_OK) return st;
+        o2->hw[0] = a->hw[0] == b->hw[0] ? a->hw[0] : 0;
+        o2->hw[1] = a->hw[1] == b->hw[1] ? a->hw[1] : 0;
         int32_t ids[2] = {a->gid, b->gid};
         int32_t p[LFR_NN_NPARAMS] = {0};
         p[LFR_NN_P_ACT] = act;
@@ -638,8 +738,11 @@ static lfr_status ox_node(ox *o, int32_t ni) {
         if (!x || x->kind != OV_ACT)
             return ox_unsupported(o, n, "input is not an activation");
         if ((st = ox_define(o, out, x->rank, x->nchw, x->chans)) != LFR_OK) return st;
+        out->hw[0] = x->hw[0];
+        out->hw[1] = x->hw[1];
         return add_node(o->c, LFR_NN_OP_RELU, &x->gid, 1, out->gid, NULL);
     }
+    if (lfr_cv_str_eq(op, "PRelu")) return ox_prelu(o, n);
     if (lfr_cv_str_eq(op, "Softmax")) {
         oval *x = ox_in(o, n, 0);
         int bad = 0;
@@ -790,9 +893,13 @@ static lfr_status convert_onnx(cv *c, const uint8_t *src, size_t len) {
         }
     }
 
-    /* The network input: [n, 0, 0, C] (any size) or the nominal size. */
+    /* The network input: [n, 0, 0, C] (any size), or [0, h, w, C] for a
+     * fixed_size row (any batch: the source's batch, kept as o.in_batch,
+     * only reaches a Reshape, which must copy it). */
+    o.in_batch = in_info->dims[0] > 0 ? in_info->dims[0] : 0;
     {
-        int32_t d[4] = {in_info->dims[0] > 0 && in_info->dims[0] <= LFR_MAX_NET_BATCH
+        int32_t d[4] = {!c->arch->fixed_size && in_info->dims[0] > 0 &&
+                                in_info->dims[0] <= LFR_MAX_NET_BATCH
                             ? (int32_t)in_info->dims[0] : 0,
                         c->arch->fixed_size ? c->arch->height : 0,
                         c->arch->fixed_size ? c->arch->width : 0,
@@ -805,6 +912,8 @@ static lfr_status convert_onnx(cv *c, const uint8_t *src, size_t len) {
         input->rank = 4;
         input->nchw = 1;
         input->chans = d[3];
+        input->hw[0] = d[1];
+        input->hw[1] = d[2];
         c->g->inputs[0] = input->gid;
         c->g->n_inputs = 1;
     }
@@ -1574,7 +1683,7 @@ lfr_status lfr_convert(const char *arch, const uint8_t *src, size_t len,
         (void)lfr_nn_graph_init(out);
         return lfr_err_set(err, LFR_ERR_INVALID_ARG,
                            "convert: unknown arch '%s' (rfb, onet, "
-                           "mobilefacenet, pnet, rnet)", arch ? arch : "(null)");
+                           "mobilefacenet, pnet, rnet, mfn512)", arch ? arch : "(null)");
     }
     return lfr_convert_with(a, src, len, out, err);
 }

@@ -2,8 +2,10 @@
  * convert.h - the model converter: ONNX and TFLite files in, .lfrm graphs out.
  *
  * OVERVIEW
- *   openlfr runs four third-party networks (five files): the RFB-320 face
- *   detector (ONNX), MTCNN P-Net, R-Net and O-Net and MobileFaceNet (TFLite).
+ *   openlfr runs five third-party networks (six files): the RFB-320 face
+ *   detector (ONNX), MTCNN P-Net, R-Net and O-Net and MobileFaceNet 192-d
+ *   (TFLite), and MobileFaceNet 512-d "mfn512" (ONNX, faceplugin
+ *   fr_feature.onnx; optional, the second embedder of model set fused704).
  *   The converter turns one source file into an lfr_nn_graph (nn.h) that the
  *   engine loads.  It is driven by an arch table, one row per network: the
  *   source format, the input normalisation metadata, the nominal input size
@@ -30,7 +32,15 @@
  *     scalar 1.0 and Identity are dropped; Concat axes are mapped to NHWC;
  *     Transpose(0,2,3,1) is an identity on our NHWC storage; Reshape's shape
  *     input (Shape/Gather/Unsqueeze/Concat of constants) is evaluated at
- *     conversion time into RESHAPE params (the batch becomes 0 = copy).
+ *     conversion time into RESHAPE params (the batch becomes 0 = copy);
+ *     PRelu with a constant slope [C,1,1], [1,C,1,1] or scalar becomes
+ *     PRELU [C].  For fixed_size rows the nominal spatial size is tracked
+ *     through Conv/MaxPool/element-wise ops, so a Reshape of an NCHW
+ *     [N,C,1,1] value to [batch, -1 or C] (the same bytes in NHWC) becomes
+ *     RESHAPE [0,-1]; any other NCHW Reshape is refused (it would need a
+ *     transpose).  fixed_size ONNX inputs are declared [0,h,w,C] (any
+ *     batch); a Reshape's literal batch equal to the source input's
+ *     declared batch is then copied.
  *     The graph is cut at the arch's output values; what lies beyond is
  *     dropped.
  *   TFLite (NHWC): CONV_2D as is, DEPTHWISE [1,kh,kw,C] -> [C,kh,kw,1] with
@@ -42,7 +52,7 @@
  *   Output names: rfb "scores" [N,A,2] (softmax probabilities) and "boxes"
  *   [N,A,4]; onet "prob" [N,2], "reg" [N,4], "landmarks" [N,10]; rnet "prob",
  *   "reg"; pnet "prob" [N,h,w,2], "reg" [N,h,w,4]; mobilefacenet
- *   "embeddings" [N,192].  All other tensor names are the source names,
+ *   "embeddings" [N,192]; mfn512 "embeddings" [N,512] (not normalised).  All other tensor names are the source names,
  *   truncated to LFR_MAX_NAME - 1 bytes.
  *
  *   Metadata written: "arch", "converter" ("openlfr-convert 1"),
@@ -215,7 +225,8 @@ typedef struct lfr_cv_arch {
     lfr_cv_format format;
     const char *mean, *scale, *layout, *transpose;   /* metadata values */
     int32_t width, height;        /* nominal input size */
-    int32_t fixed_size;           /* 1: the input is declared [0,h,w,3] */
+    int32_t fixed_size;           /* 1: the input is declared [0,h,w,C]
+                                     (any batch, the nominal size) */
     int32_t n_outputs;
     const char *out_names[LFR_CV_MAX_OUTPUTS];
     /* ONNX: the source values to cut the graph at (NULL = graph outputs).

@@ -133,6 +133,20 @@
  * a 128-512-d embedding is not. */
 #define LFR_MAX_AUDIT_NUMBER_ARRAY 32
 
+/* Largest checkpoint file read by `audit verify --checkpoint`, bytes.  A
+ * full checkpoint has one 24-30 byte line per audit record, so 64 MiB holds
+ * over two million records (years of a van's deployments); past that, keep
+ * the compact form (head and signature only). */
+#define LFR_MAX_CHECKPOINT_BYTES (64u << 20)
+
+/* Largest difference, seconds, between a deployment row's lifecycle time
+ * (authorised_at, started_at, ...) and the time of its audit record: both
+ * are read from the store's clock within one transaction, so they agree to
+ * the second, or differ by one when the transaction spans a second's
+ * boundary; 2 leaves room for a slow disk.  An edit of a row by more than
+ * this is caught by lfr_deploy_verify_rows. */
+#define LFR_AUDIT_ROW_CLOCK_SLACK_S 2
+
 /* SQLite busy timeout, ms: a second writer (the CLI while the server runs)
  * waits this long for the write lock before failing with a clear error. */
 #define LFR_STORE_BUSY_TIMEOUT_MS 5000
@@ -152,6 +166,20 @@
  * >= 1 are refused always (0 or below matches different people). */
 #define LFR_THRESHOLD_SANE_MIN 0.55f
 #define LFR_THRESHOLD_SANE_MAX 0.85f
+/* Both are mfn192 cosines; another model set's sane range is the cosines
+ * with the same FMR (lfr_match_cal_sane_range: fused704 0.475..0.790;
+ * docs/likeness.md "Model sets"). */
+
+/* Watchlist size (templates) a --target-false-alerts threshold is derived
+ * for when the deployment is created and no size is given: the list is
+ * still empty then.  1,000 images is the size `eval watchlist` and issue
+ * 11 measure at; the threshold is derived again for the real size at
+ * authorisation. */
+#define LFR_DEPLOY_PLANNED_TEMPLATES 1000
+
+/* Largest target of false alerts per 10,000 faces: above 1,000 (one face in
+ * ten raising an alert) a target is no longer a limit on intrusion. */
+#define LFR_DEPLOY_MAX_TARGET_FALSE_ALERTS 1000.0
 
 /* Most devices named in one alert dispatch: the audit record lists them,
  * and it holds at most LFR_MAX_AUDIT_NUMBER_ARRAY numbers.  A wider
@@ -177,6 +205,21 @@
  * for the template and the probe loads. */
 #define LFR_MAX_MATCH_BATCH 8
 
+/* Transparency report (src/report) ----------------------------------------- */
+
+/* Most bars of the "alerts over time" chart: the bucket width is the
+ * smallest of 1 min .. 1 week that fits the deployment into this many, so
+ * a 12-hour deployment gets 15-minute bars and every bar stays readable on
+ * an A4 page. */
+#define LFR_REPORT_MAX_TIME_BUCKETS 48
+
+/* Most signed checkpoints of one deployment verified in one report (the
+ * newest; older ones are counted as not verified).  Each verification
+ * walks the log once; a deployment makes about five (authorise, start,
+ * end, purge, plus on demand), so 64 is room for many checkpoints on
+ * demand while a report stays a few seconds on a long log. */
+#define LFR_REPORT_MAX_CHECKPOINTS 64
+
 /* Enrolment and photo checks (src/enrol) ---------------------------------- */
 
 /* Largest bulk-import manifest, 16 MiB: LFR_MAX_WATCHLIST_ENTRIES rows of
@@ -191,6 +234,23 @@
 /* Most '/'-separated components in a manifest row's file name: a folder of
  * photos is a few levels deep at most; bounds the per-component opening. */
 #define LFR_MAX_MANIFEST_PATH_DEPTH 16
+
+/* Smallest face a watchlist image may have, 12 px between the eye centres:
+ * below it an image is REJECTED (too small to align and describe), above
+ * it only warned (LFR_ENROL_WARN_LIST, small, under 20 px).  LFW photos
+ * shrunk to under 12 px between the eyes reach the default threshold
+ * against a full-size photo of the same person in 25 % of pairs (68 %
+ * unshrunk) and the FMR-1e-4 threshold in 65 % (95 %): the aligned crop
+ * (eyes 35 px apart) is then enlarged 3x from a face box of about 30 px,
+ * the detector's smallest.  From 12 to 16 px the loss is 12 points, from
+ * 16 to 20 px 4 (docs/quality.md, "Grades"; `eval_discard synth shrink`). */
+#define LFR_ENROL_MIN_EYE_DIST 12.0f
+
+/* Longest stored list of an image's quality warnings (JSON), as long as
+ * other stored text: six warnings with their sentences (about 300 bytes
+ * each); a longer list is stored without the sentences (kinds, values and
+ * cut-offs kept). */
+#define LFR_MAX_QUALITY_WARNINGS 2048
 
 /* Video sources (src/video) ------------------------------------------------ */
 
@@ -250,6 +310,11 @@
  * is too low, not more alerts; the best ones are kept. */
 #define LFR_PIPELINE_MAX_TRACK_ALERTS 4
 
+/* Most embeddings in one track's template (lfr_template_params.k).  A
+ * track embeds at most a handful of faces (the best shots); each kept
+ * embedding is 768 bytes per track slot, 8 x 128 slots = 786 KB per camera. */
+#define LFR_PIPELINE_MAX_TEMPLATE_K 8
+
 /* Entries remembered per camera for the alert cooldown (the oldest is
  * forgotten first).  More than a day of alerts on one camera. */
 #define LFR_PIPELINE_MAX_COOLDOWN 1024
@@ -286,6 +351,23 @@
  * recorded at authorisation (a hash of every template: cheap, but not per
  * frame).  Changes made through the app are pushed at once anyway. */
 #define LFR_PIPELINE_VERIFY_S 30
+
+/* The operator's live view (lfr_pipeline_preview, src/pipeline/preview.c).
+ * Longest side of a live-view frame, px: enough to see on a console tile
+ * which faces are boxed, far below what identifies anyone reliably (alerts
+ * carry the full-resolution crop); downscaling a 1080p frame to it costs
+ * about 2 ms and encoding it a few ms, once per kept frame. */
+#define LFR_MAX_PREVIEW_SIDE 640
+/* Default of params.preview_ms: a new live-view frame at most twice a
+ * second per camera.  The console refreshes once a second; a faster view
+ * is CCTV, which is not this tool's job, and costs the analysis thread. */
+#define LFR_PIPELINE_PREVIEW_MS 500
+/* Frames are kept for the live view only while somebody watches: this
+ * long after the last request (the console asks every second; 10 s rides
+ * out a slow network).  Afterwards the kept frame is wiped. */
+#define LFR_PREVIEW_WATCH_S 10
+/* JPEG quality of a live-view frame (a view, not evidence). */
+#define LFR_PREVIEW_JPEG_QUALITY 75
 
 /* Accounts, sessions, devices (src/account) ------------------------------- */
 /* Passwords, bytes.  At least 12: the NCSC's "three random words" are

@@ -78,6 +78,14 @@ typedef struct lfr_deploy_params {
     int unusual_threshold_ok;  /* 1: a threshold outside the sane range is meant */
 } lfr_deploy_params;
 
+/* The model set new deployments get from `deployment create` and the API
+ * when none is named: fused704 misses 27 % fewer genuine LFW pairs than
+ * mfn192 at FMR 1e-6 (docs/embedders.md, docs/likeness.md).  An engine
+ * without its second network (models/mfn512.lfrm) refuses to enrol for or
+ * run such a deployment (LFR_ERR_UNSUPPORTED). */
+#define LFR_DEPLOY_DEFAULT_MODEL_SET "fused704"
+#define LFR_DEPLOY_MODEL_SET_MAX 32 /* bytes of a model set's name, with the NUL */
+
 typedef struct lfr_deploy_info {
     int64_t id;
     char name[LFR_MAX_TEXT];
@@ -87,6 +95,9 @@ typedef struct lfr_deploy_info {
     char cameras[LFR_MAX_TEXT];
     int64_t planned_start, planned_end;
     float threshold;
+    double target_false_alerts;   /* 0: the threshold was set directly */
+    int64_t target_templates;     /* watchlist size the threshold was last
+                                     derived for (target deployments) */
     lfr_deploy_state state;
     char created_by[LFR_MAX_ACTOR];
     int64_t created_at;
@@ -98,6 +109,7 @@ typedef struct lfr_deploy_info {
     char ended_by[LFR_MAX_ACTOR];
     int64_t watchlist_deleted_at, purged_at;
     int64_t entries, images, alerts, photo_checks;   /* held now */
+    char model_set[LFR_DEPLOY_MODEL_SET_MAX];        /* "fused704" (lfr_deploy_create_in_set) */
 } lfr_deploy_info;
 
 /* Free text (name, location, purpose, legal basis, cameras, reasons,
@@ -109,17 +121,68 @@ typedef struct lfr_deploy_info {
  * full-width "ＰＣ１" are one person. */
 lfr_status lfr_deploy_create(lfr_store *s, const lfr_deploy_params *p, const lfr_actor *by,
                              int64_t *id, lfr_err *err);
+
+/* Instead of a threshold (the two are exclusive: p->threshold must be 0):
+ * a target of expected false alerts per 10,000 faces of people not on the
+ * list, met for the worst-served demographic group
+ * (lfr_match_threshold_for_false_alerts).  The threshold follows for
+ * planned_templates templates (0: LFR_DEPLOY_PLANNED_TEMPLATES) and is
+ * derived again at authorisation for the watchlist's real size.  A derived
+ * threshold below LFR_THRESHOLD_SANE_MIN is raised to it (fewer false
+ * alerts still meet the target); above LFR_THRESHOLD_SANE_MAX it needs
+ * p->unusual_threshold_ok at creation and is refused at authorisation (set
+ * the threshold directly then). */
+typedef struct lfr_deploy_target {
+    double false_alerts_per_10k;  /* > 0, <= LFR_DEPLOY_MAX_TARGET_FALSE_ALERTS */
+    int64_t planned_templates;    /* 0: LFR_DEPLOY_PLANNED_TEMPLATES */
+} lfr_deploy_target;
+
+/* lfr_deploy_create with a target (NULL: as lfr_deploy_create). */
+lfr_status lfr_deploy_create_for_target(lfr_store *s, const lfr_deploy_params *p,
+                                        const lfr_deploy_target *target, const lfr_actor *by,
+                                        int64_t *id, lfr_err *err);
+/* lfr_deploy_create_for_target for model set `model_set`: the embedder(s)
+ * of the deployment's templates (match.h: LFR_MATCH_CALIBRATION_LIST;
+ * LFR_ERR_INVALID_ARG naming the known sets otherwise).  NULL: mfn192, the
+ * set of every deployment made before model sets (and of
+ * lfr_deploy_create / _for_target).  The threshold (sane range, target) is
+ * read with this set's calibration.  The product's default for new
+ * deployments is LFR_DEPLOY_DEFAULT_MODEL_SET (CLI and API). */
+lfr_status lfr_deploy_create_in_set(lfr_store *s, const lfr_deploy_params *p,
+                                    const lfr_deploy_target *target, const char *model_set,
+                                    const lfr_actor *by, int64_t *id, lfr_err *err);
+/* The threshold a target deployment gets for n_templates (lfr_deploy_params
+ * says how); *t set even on failure (the threshold that would be needed).
+ * LFR_ERR_INVALID_ARG for a target not finite or <= 0 or a needed threshold
+ * outside the sane range without unusual_ok; err names the worst group. */
+lfr_status lfr_deploy_threshold_for_target(double target, int64_t n_templates, int unusual_ok,
+                                           float *t, lfr_err *err);
+/* The same for a model set's calibration (NULL or unknown name: mfn192's;
+ * lfr_deploy_threshold_for_target is this with mfn192). */
+lfr_status lfr_deploy_threshold_for_target_set(const char *model_set, double target,
+                                               int64_t n_templates, int unusual_ok, float *t,
+                                               lfr_err *err);
+/* The default threshold of a model set (the cosine with the FMR of
+ * LFR_MATCH_DEFAULT_THRESHOLD for mfn192: lfr_match_cal_default_threshold)
+ * and its sane range (LFR_THRESHOLD_SANE_MIN/MAX's equivalents).
+ * LFR_ERR_INVALID_ARG naming the set when it is unknown. */
+lfr_status lfr_deploy_model_set_thresholds(const char *model_set, float *def, float *sane_min,
+                                           float *sane_max, lfr_err *err);
 /* Thresholds: not finite, <= 0 or >= 1 are refused always
  * (LFR_ERR_INVALID_ARG); outside [LFR_THRESHOLD_SANE_MIN,
- * LFR_THRESHOLD_SANE_MAX] (limits.h says why) only with
+ * LFR_THRESHOLD_SANE_MAX] (limits.h says why; for another model set their
+ * equivalents, lfr_deploy_model_set_thresholds) only with
  * unusual_threshold_ok = 1, recorded in the audit log.
  * Draft only (afterwards: an amendment). */
+/* Setting a threshold directly ends a target (target_false_alerts 0). */
 lfr_status lfr_deploy_set_threshold(lfr_store *s, int64_t id, float threshold,
                                     int unusual_threshold_ok, const lfr_actor *by, lfr_err *err);
 lfr_status lfr_deploy_get(lfr_store *s, int64_t id, lfr_deploy_info *out, lfr_err *err);
 lfr_status lfr_deploy_list(lfr_store *s, lfr_deploy_info **out, size_t *n, lfr_err *err);
 
-/* `by` must not be the creator (names compared folded, as above). */
+/* `by` must not be the creator (names compared folded, as above).  A
+ * target deployment's threshold is derived again for the watchlist's
+ * images (templates), recorded and audited (threshold_derived). */
 lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, lfr_err *err);
 /* Refused (LFR_ERR_INTEGRITY) when the watchlist no longer has the digest
  * recorded at authorisation (or at the last authorised amendment). */
@@ -204,6 +267,10 @@ typedef struct lfr_watchlist_entry_info {
     int under_18;
     char under_18_justification[LFR_MAX_TEXT];
     int64_t images;
+    /* The first image's accepted quality warnings ("" = none). */
+    char quality_warnings[LFR_MAX_QUALITY_WARNINGS + 1]; /* JSON array */
+    char warnings_accepted[LFR_MAX_TEXT];                /* the reason */
+    char warnings_accepted_by[LFR_MAX_ACTOR];
 } lfr_watchlist_entry_info;
 
 /* Adds an entry with its first image and template (both sealed).  A
@@ -212,10 +279,31 @@ typedef struct lfr_watchlist_entry_info {
  * reissued after a removal.  Draft
  * deployments only; the entry cap, LFR_MAX_IMAGE_BYTES and dim <=
  * LFR_MAX_TEMPLATE_DIM are enforced; template values must be finite.
- * Face quality control is the enrolment layer's job, above this call. */
+ * Face quality control is the enrolment layer's job, above this call.
+ * The template must be of the deployment's model set: dim must be the
+ * set's (192 for mfn192, 704 for fused704), else LFR_ERR_INVALID_ARG
+ * naming both sets; the image's row records the set (and so does the
+ * watchlist digest, for sets other than mfn192). */
 lfr_status lfr_deploy_entry_add(lfr_store *s, int64_t deployment_id, const lfr_watchlist_entry *e,
                                 const uint8_t *image, size_t image_len, const float *tmpl,
                                 int dim, const lfr_actor *by, int64_t *entry_id, lfr_err *err);
+/* Enrolment's quality warnings of an image that the enrolling officer
+ * accepted (src/enrol: grades). */
+typedef struct lfr_entry_warnings {
+    const char *warnings;      /* JSON array (lfr_enrol_warnings_json), at most
+                                  LFR_MAX_QUALITY_WARNINGS; NULL or "" = none */
+    const char *accepted;      /* the reason for accepting them: required with
+                                  warnings */
+} lfr_entry_warnings;
+
+/* lfr_deploy_entry_add for an image with warnings (w NULL: none): they are
+ * stored with the image, with the reason and `by` as who accepted them, and
+ * are in the watchlist.add audit record. */
+lfr_status lfr_deploy_entry_add_warned(lfr_store *s, int64_t deployment_id,
+                                       const lfr_watchlist_entry *e,
+                                       const lfr_entry_warnings *w, const uint8_t *image,
+                                       size_t image_len, const float *tmpl, int dim,
+                                       const lfr_actor *by, int64_t *entry_id, lfr_err *err);
 /* Another image of the same person (draft only; LFR_MAX_ENTRY_IMAGES). */
 lfr_status lfr_deploy_entry_image_add(lfr_store *s, int64_t entry_id, const uint8_t *image,
                                       size_t image_len, const float *tmpl, int dim,
@@ -235,7 +323,10 @@ lfr_status lfr_deploy_entry_image_load(lfr_store *s, int64_t image_id, uint8_t *
 typedef struct lfr_deploy_templates {
     int64_t deployment_id;
     float threshold;           /* the authorised (or amended) threshold */
-    int dim;
+    char model_set[LFR_DEPLOY_MODEL_SET_MAX]; /* the deployment's set: every
+                                  template is of it (LFR_ERR_CORRUPT when a
+                                  stored template's set or dim is not) */
+    int dim;                   /* the set's dim (also with n == 0) */
     size_t n;
     float *data;
     int64_t *entry_ids;
@@ -373,6 +464,7 @@ typedef struct lfr_alert_info {
     char outcome_by[LFR_MAX_ACTOR];
     int64_t outcome_at;
     char outcome_note[LFR_MAX_TEXT];
+    char model_set[LFR_DEPLOY_MODEL_SET_MAX]; /* the deployment's: score's meaning */
 } lfr_alert_info;
 
 lfr_status lfr_deploy_alert_get(lfr_store *s, int64_t alert_id, lfr_alert_info *out, lfr_err *err);
@@ -442,5 +534,18 @@ typedef struct lfr_purge_report {
  * receipt per data class and deployment, then compacts the database. */
 lfr_status lfr_deploy_purge(lfr_store *s, int64_t now, const lfr_retention_rules *rules,
                             lfr_purge_report *report, lfr_err *err);
+
+/* Rows against the log (deploy_verify.c) ---------------------------------
+ * The audit chain vouches for the log, not for the deployments table: an
+ * edited row (another authorising officer, a later start) would go unseen.
+ * Cross-checks every deployment row's lifecycle fields against the log's
+ * records for that deployment: created_by, authorised_by/at, started_at,
+ * ended_by/at and purged_at each must match the actor and time (within
+ * LFR_AUDIT_ROW_CLOCK_SLACK_S) of the newest matching record, and a time
+ * the log has must not be missing from the row.  Needs no key.  LFR_OK, or
+ * LFR_ERR_INTEGRITY with report->bad_seq = the record the row contradicts
+ * (0 when the log has none) and report->reason naming the deployment and
+ * the field.  report->records counts the deployments checked. */
+lfr_status lfr_deploy_verify_rows(lfr_store *s, lfr_audit_report *report, lfr_err *err);
 
 #endif

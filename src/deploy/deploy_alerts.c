@@ -183,7 +183,8 @@ lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed
 #define ALERT_COLS                                                                       \
     "id, deployment_id, entry_id, image_id, subject_ref, camera, at, score, threshold, "  \
     "face_image IS NOT NULL, decision, decided_by, decided_at, note, dispatched_at, "     \
-    "dispatched_all, outcome, outcome_by, outcome_at, outcome_note"
+    "dispatched_all, outcome, outcome_by, outcome_at, outcome_note, "                    \
+    "(SELECT d.model_set FROM deployments d WHERE d.id = alerts.deployment_id)"
 
 static void fill_alert(lfr_store_stmt *q, lfr_alert_info *a) {
     memset(a, 0, sizeof *a);
@@ -207,6 +208,7 @@ static void fill_alert(lfr_store_stmt *q, lfr_alert_info *a) {
     COPY(a->outcome_by, lfr_store_stmt_text(q, 17));
     a->outcome_at = lfr_store_stmt_int64(q, 18);
     COPY(a->outcome_note, lfr_store_stmt_text(q, 19));
+    COPY(a->model_set, lfr_store_stmt_text(q, 20));
 }
 
 lfr_status lfr_deploy_alert_get(lfr_store *s, int64_t alert_id, lfr_alert_info *out,

@@ -16,14 +16,18 @@ lfr_status lfr_deploy_amend_propose(lfr_store *s, int64_t id, const lfr_deploy_a
     *amendment_id = 0;
     lfr_status st = dp_actor_ok(by, err);
     if (st == LFR_OK) st = dp_text_ok(a->reason, LFR_MAX_TEXT, "amendment reason", 1, err);
-    if (st == LFR_OK && a->set_threshold)
-        st = dp_threshold_ok(a->threshold, a->unusual_threshold_ok, err);
+    if (st == LFR_OK && a->set_threshold && !isfinite(a->threshold))
+        st = dp_threshold_ok(NULL, a->threshold, a->unusual_threshold_ok, err);
     if (st == LFR_OK && !a->set_threshold && a->remove_entry_id <= 0)
         st = lfr_err_set(err, LFR_ERR_INVALID_ARG, "the amendment changes nothing");
     if (st != LFR_OK) return st;
     if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
     lfr_deploy_state state;
     st = dp_get_state(s, id, &state, err);
+    char set[LFR_DEPLOY_MODEL_SET_MAX];
+    if (st == LFR_OK) st = dp_model_set_of(s, id, set, err);
+    if (st == LFR_OK && a->set_threshold)
+        st = dp_threshold_ok(set, a->threshold, a->unusual_threshold_ok, err);
     if (st == LFR_OK && state != LFR_DEPLOY_AUTHORISED && state != LFR_DEPLOY_LIVE)
         st = lfr_err_set(err, LFR_ERR_STATE,
                          state == LFR_DEPLOY_DRAFT
@@ -129,7 +133,9 @@ lfr_status lfr_deploy_amend_authorise(lfr_store *s, int64_t amendment_id, const 
         st = lfr_err_set(err, LFR_ERR_STATE, "deployment %lld is %s: it can no longer be amended",
                          (long long)dep, lfr_deploy_state_name(state));
     /* the rules of today, for an amendment proposed under older ones */
-    if (st == LFR_OK && set_thr) st = dp_threshold_ok((float)thr, unusual, err);
+    char set[LFR_DEPLOY_MODEL_SET_MAX];
+    if (st == LFR_OK && set_thr) st = dp_model_set_of(s, dep, set, err);
+    if (st == LFR_OK && set_thr) st = dp_threshold_ok(set, (float)thr, unusual, err);
     /* the watchlist it amends must still be the authorised one */
     if (st == LFR_OK) st = dp_watchlist_verify(s, dep, err);
     if (st == LFR_OK && set_thr) {

@@ -3,6 +3,7 @@
  * of states and categories.  See deploy.h.
  */
 #include "deploy_int.h"
+#include "match/match.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -121,21 +122,84 @@ int dp_same_person(const char *a, const char *b) {
     return strcmp(ka, kb) == 0;
 }
 
-lfr_status dp_threshold_ok(float t, int unusual_ok, lfr_err *err) {
+lfr_status dp_threshold_ok(const char *model_set, float t, int unusual_ok, lfr_err *err) {
     if (!isfinite(t) || t <= 0.0f || t >= 1.0f)
         return lfr_err_set(err, LFR_ERR_INVALID_ARG,
                            "threshold %g is impossible: an alert threshold is a cosine "
                            "similarity above 0 and below 1 (at 0 or below different people "
                            "match)", (double)t);
-    if ((t < LFR_THRESHOLD_SANE_MIN || t > LFR_THRESHOLD_SANE_MAX) && !unusual_ok)
+    float lo, hi;
+    lfr_status st = lfr_deploy_model_set_thresholds(model_set, NULL, &lo, &hi, err);
+    if (st != LFR_OK) return st;
+    if ((t < lo || t > hi) && !unusual_ok)
         return lfr_err_set(err, LFR_ERR_INVALID_ARG,
-                           "threshold %.3f is outside the sane range %.2f..%.2f (%s); if this "
-                           "is really meant, confirm it with the unusual-threshold flag",
-                           (double)t, (double)LFR_THRESHOLD_SANE_MIN,
-                           (double)LFR_THRESHOLD_SANE_MAX,
-                           t < LFR_THRESHOLD_SANE_MIN
-                               ? "below it the calibration predicts many false alerts"
-                               : "above it most people on the watchlist would be missed");
+                           "threshold %.3f is outside the sane range %.3f..%.3f of model set %s "
+                           "(%s); if this is really meant, confirm it with the "
+                           "unusual-threshold flag",
+                           (double)t, (double)lo, (double)hi, model_set ? model_set : "mfn192",
+                           t < lo ? "below it the calibration predicts many false alerts"
+                                  : "above it most people on the watchlist would be missed");
+    return LFR_OK;
+}
+
+lfr_status lfr_deploy_model_set_thresholds(const char *model_set, float *def, float *sane_min,
+                                           float *sane_max, lfr_err *err) {
+    const lfr_match_calibration *c = lfr_match_calibration_named(model_set ? model_set : "mfn192");
+    if (!c) {
+        char known[128] = "";
+        for (int i = 0; i < lfr_match_calibration_count(); i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                     lfr_match_calibration_name(lfr_match_calibration_at(i)));
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "model set \"%.40s\" is unknown (known: %s)",
+                           model_set, known);
+    }
+    if (def) *def = lfr_match_cal_default_threshold(c);
+    lfr_match_cal_sane_range(c, sane_min, sane_max);
+    return LFR_OK;
+}
+
+int dp_model_set_dim(const char *name) {
+    const lfr_match_calibration *c = lfr_match_calibration_named(name);
+    return c ? lfr_match_calibration_dim(c) : 0;
+}
+
+lfr_status dp_model_set_of(lfr_store *s, int64_t dep, char *name, lfr_err *err) {
+    name[0] = 0;
+    lfr_store_stmt *q;
+    lfr_status st = lfr_store_stmt_prepare(s, "SELECT model_set FROM deployments WHERE id = ?", &q,
+                                           err);
+    if (st != LFR_OK) return st;
+    lfr_store_stmt_bind_int64(q, 1, dep);
+    int row = 0;
+    st = lfr_store_stmt_step(q, &row, err);
+    if (st == LFR_OK && !row)
+        st = lfr_err_set(err, LFR_ERR_NOT_FOUND, "no deployment %lld", (long long)dep);
+    if (st == LFR_OK) dp_copy(name, LFR_DEPLOY_MODEL_SET_MAX, lfr_store_stmt_text(q, 0));
+    lfr_store_stmt_finalize(q);
+    return st;
+}
+
+lfr_status dp_template_set_ok(lfr_store *s, int64_t entry_id, int dim, char *name,
+                              lfr_err *err) {
+    int64_t dep = 0;
+    lfr_status st = lfr_store_query_int64(
+        s, "SELECT deployment_id FROM watchlist_entries WHERE id = ?", 1, entry_id, 0, &dep, err);
+    if (st == LFR_OK) st = dp_model_set_of(s, dep, name, err);
+    if (st != LFR_OK) return st;
+    const lfr_match_calibration *c = lfr_match_calibration_named(name);
+    if (!c)
+        return lfr_err_set(err, LFR_ERR_CORRUPT, "deployment %lld has an unknown model set \"%s\"",
+                           (long long)dep, name);
+    if (lfr_match_calibration_dim(c) != dim) {
+        const char *other = "another model set";
+        for (int i = 0; i < lfr_match_calibration_count(); i++)
+            if (lfr_match_calibration_dim(lfr_match_calibration_at(i)) == dim)
+                other = lfr_match_calibration_name(lfr_match_calibration_at(i));
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "template of %d values (%s) does not fit deployment %lld, whose model "
+                           "set is %s (%d values): enrol with the deployment's model set",
+                           dim, other, (long long)dep, name, lfr_match_calibration_dim(c));
+    }
     return LFR_OK;
 }
 

@@ -37,9 +37,19 @@ lfr_status dp_actor_ok(const lfr_actor *by, lfr_err *err);
  * name that does not fold is compared case-insensitively as typed. */
 int dp_same_person(const char *a, const char *b);
 
-/* Not finite, <= 0, >= 1: refused; outside the sane range: refused unless
- * unusual_ok. */
-lfr_status dp_threshold_ok(float t, int unusual_ok, lfr_err *err);
+/* Not finite, <= 0, >= 1: refused; outside the sane range of model set
+ * `model_set` (NULL: mfn192) refused unless unusual_ok. */
+lfr_status dp_threshold_ok(const char *model_set, float t, int unusual_ok, lfr_err *err);
+
+/* The dim of a model set's templates; 0 for an unknown name. */
+int dp_model_set_dim(const char *name);
+/* The model set of deployment `dep` (name[LFR_DEPLOY_MODEL_SET_MAX]). */
+lfr_status dp_model_set_of(lfr_store *s, int64_t dep, char *name, lfr_err *err);
+/* A template of `dim` floats for watchlist entry `entry_id`: LFR_OK when
+ * dim is the dim of the entry's deployment's model set (copied to name,
+ * LFR_DEPLOY_MODEL_SET_MAX), else LFR_ERR_INVALID_ARG naming both. */
+lfr_status dp_template_set_ok(lfr_store *s, int64_t entry_id, int dim, char *name,
+                              lfr_err *err);
 
 /* A real calendar date YYYY-MM-DD, YYYY-MM or YYYY, not after `now` (UTC
  * seconds). */

@@ -53,23 +53,33 @@ static lfr_status image_ok(const uint8_t *image, size_t len, const float *tmpl, 
 }
 
 static lfr_status insert_image(lfr_store *s, int64_t entry_id, const uint8_t *image, size_t len,
-                               const float *tmpl, int dim, int64_t *image_id, lfr_err *err) {
+                               const float *tmpl, int dim, const lfr_entry_warnings *w,
+                               const char *accepted_by, int64_t *image_id, lfr_err *err) {
     uint8_t *simg = NULL, *stpl = NULL;
     size_t nimg = 0, ntpl = 0;
-    lfr_status st = lfr_store_seal(s, image, len, &simg, &nimg);
+    char set[LFR_DEPLOY_MODEL_SET_MAX]; /* the deployment's model set: dim must be its */
+    lfr_status st = dp_template_set_ok(s, entry_id, dim, set, err);
+    if (st == LFR_OK) st = lfr_store_seal(s, image, len, &simg, &nimg);
     if (st == LFR_OK) st = lfr_store_seal(s, tmpl, (size_t)dim * sizeof(float), &stpl, &ntpl);
     lfr_store_stmt *q = NULL;
     int row;
     if (st == LFR_OK)
         st = lfr_store_stmt_prepare(s,
                                     "INSERT INTO entry_images(entry_id, image, template, "
-                                    "template_dim, added_at) VALUES(?,?,?,?,?)", &q, err);
+                                    "template_dim, added_at, quality_warnings, "
+                                    "warnings_accepted, warnings_accepted_by, model_set) "
+                                    "VALUES(?,?,?,?,?,?,?,?,?)", &q, err);
     if (st == LFR_OK) {
         lfr_store_stmt_bind_int64(q, 1, entry_id);
         lfr_store_stmt_bind_blob(q, 2, simg, nimg);
         lfr_store_stmt_bind_blob(q, 3, stpl, ntpl);
         lfr_store_stmt_bind_int64(q, 4, dim);
         lfr_store_stmt_bind_int64(q, 5, lfr_store_now(s));
+        int warned = w && w->warnings && w->warnings[0];
+        lfr_store_stmt_bind_text(q, 6, warned ? w->warnings : NULL);
+        lfr_store_stmt_bind_text(q, 7, warned ? w->accepted : NULL);
+        lfr_store_stmt_bind_text(q, 8, warned ? accepted_by : NULL);
+        lfr_store_stmt_bind_text(q, 9, set);
         st = lfr_store_stmt_step(q, &row, err);
         if (image_id) *image_id = lfr_store_last_id(s);
     }
@@ -89,7 +99,38 @@ static lfr_status require_draft_for_watchlist(lfr_store *s, int64_t dep, lfr_err
 lfr_status lfr_deploy_entry_add(lfr_store *s, int64_t deployment_id, const lfr_watchlist_entry *e,
                                 const uint8_t *image, size_t image_len, const float *tmpl,
                                 int dim, const lfr_actor *by, int64_t *entry_id, lfr_err *err) {
+    return lfr_deploy_entry_add_warned(s, deployment_id, e, NULL, image, image_len, tmpl, dim, by,
+                                       entry_id, err);
+}
+
+/* Accepted warnings: a JSON array of at most LFR_MAX_QUALITY_WARNINGS
+ * bytes, with the reason for accepting them. */
+static lfr_status warnings_ok(const lfr_entry_warnings *w, json_t **parsed, lfr_err *err) {
+    *parsed = NULL;
+    if (!w || !w->warnings || !w->warnings[0]) return LFR_OK;
+    if (strlen(w->warnings) > LFR_MAX_QUALITY_WARNINGS)
+        return lfr_err_set(err, LFR_ERR_TOO_LARGE, "quality warnings of %zu bytes exceed %d",
+                           strlen(w->warnings), LFR_MAX_QUALITY_WARNINGS);
+    lfr_status st = dp_text_ok(w->accepted, LFR_MAX_TEXT,
+                               "reason for accepting the image's quality warnings", 1, err);
+    if (st != LFR_OK) return st;
+    json_t *j = json_loads(w->warnings, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_array(j) || json_array_size(j) == 0) {
+        json_decref(j);
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "quality warnings must be a non-empty JSON array");
+    }
+    *parsed = j;
+    return LFR_OK;
+}
+
+lfr_status lfr_deploy_entry_add_warned(lfr_store *s, int64_t deployment_id,
+                                       const lfr_watchlist_entry *e,
+                                       const lfr_entry_warnings *w, const uint8_t *image,
+                                       size_t image_len, const float *tmpl, int dim,
+                                       const lfr_actor *by, int64_t *entry_id, lfr_err *err) {
     if (entry_id) *entry_id = 0;
+    json_t *wj = NULL;
     lfr_status st = dp_actor_ok(by, err);
     if (st == LFR_OK) st = dp_text_ok(e->subject_ref, LFR_MAX_ACTOR, "subject reference", 1, err);
     if (st == LFR_OK) st = dp_text_ok(e->display_name, LFR_MAX_ACTOR, "display name", 1, err);
@@ -105,9 +146,12 @@ lfr_status lfr_deploy_entry_add(lfr_store *s, int64_t deployment_id, const lfr_w
         st = dp_text_ok(e->under_18_justification, LFR_MAX_TEXT,
                      "justification for including a person under 18", e->under_18 != 0, err);
     if (st == LFR_OK) st = image_ok(image, image_len, tmpl, dim, err);
-    if (st != LFR_OK) return st;
-
-    if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
+    if (st == LFR_OK) st = warnings_ok(w, &wj, err);
+    if (st == LFR_OK) st = lfr_store_tx_begin(s);
+    if (st != LFR_OK) {
+        json_decref(wj);
+        return st;
+    }
     st = require_draft_for_watchlist(s, deployment_id, err);
     int64_t count = 0, cap = 0;
     if (st == LFR_OK) st = lfr_deploy_watchlist_cap(s, &cap);
@@ -163,7 +207,8 @@ lfr_status lfr_deploy_entry_add(lfr_store *s, int64_t deployment_id, const lfr_w
         eid = lfr_store_last_id(s);
         lfr_store_stmt_finalize(q);
     }
-    if (st == LFR_OK) st = insert_image(s, eid, image, image_len, tmpl, dim, &iid, err);
+    if (st == LFR_OK)
+        st = insert_image(s, eid, image, image_len, tmpl, dim, w, by->name, &iid, err);
     if (st == LFR_OK) {
         json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:b}", "entry", (json_int_t)eid,
                               "image_id", (json_int_t)iid, "subject_ref", e->subject_ref,
@@ -174,8 +219,13 @@ lfr_status lfr_deploy_entry_add(lfr_store *s, int64_t deployment_id, const lfr_w
             json_object_set_new(j, "under_18_justification", json_string(e->under_18_justification));
         if (j && e->category == LFR_WATCHLIST_OTHER)
             json_object_set_new(j, "category_other", json_string(e->category_other));
+        if (j && wj) { /* the officer's acceptance of the image's warnings */
+            json_object_set(j, "quality_warnings", wj);
+            json_object_set_new(j, "warnings_accepted", json_string(w->accepted));
+        }
         st = dp_audit(s, by, LFR_AUDIT_WATCHLIST_ADD, deployment_id, j, err);
     }
+    json_decref(wj);
     st = dp_finish(s, st);
     if (st == LFR_OK && entry_id) *entry_id = eid;
     return st;
@@ -201,7 +251,8 @@ lfr_status lfr_deploy_entry_image_add(lfr_store *s, int64_t entry_id, const uint
     if (st == LFR_OK && n >= LFR_MAX_ENTRY_IMAGES)
         st = lfr_err_set(err, LFR_ERR_TOO_LARGE, "watchlist entry %lld already has %d images",
                          (long long)entry_id, LFR_MAX_ENTRY_IMAGES);
-    if (st == LFR_OK) st = insert_image(s, entry_id, image, image_len, tmpl, dim, &iid, err);
+    if (st == LFR_OK)
+        st = insert_image(s, entry_id, image, image_len, tmpl, dim, NULL, NULL, &iid, err);
     if (st == LFR_OK)
         st = dp_audit(s, by, LFR_AUDIT_WATCHLIST_IMAGE_ADD, dep,
                    json_pack("{s:I, s:I}", "entry", (json_int_t)entry_id, "image_id", (json_int_t)iid), err);
@@ -239,8 +290,11 @@ lfr_status lfr_deploy_entry_list(lfr_store *s, int64_t deployment_id,
         s, "SELECT e.id, e.deployment_id, e.subject_ref, e.display_name, e.category, "
            "e.category_other, e.reason, e.image_source, e.image_date, e.added_by, e.added_at, "
            "e.under_18, e.under_18_justification, "
-           "(SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id) "
-           "FROM watchlist_entries e WHERE e.deployment_id = ? ORDER BY e.id", &q, err);
+           "(SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id), "
+           "f.quality_warnings, f.warnings_accepted, f.warnings_accepted_by "
+           "FROM watchlist_entries e LEFT JOIN entry_images f ON f.id = "
+           "(SELECT min(id) FROM entry_images WHERE entry_id = e.id) "
+           "WHERE e.deployment_id = ? ORDER BY e.id", &q, err);
     if (st != LFR_OK) return st;
     lfr_store_stmt_bind_int64(q, 1, deployment_id);
     lfr_watchlist_entry_info *arr = NULL;
@@ -267,6 +321,9 @@ lfr_status lfr_deploy_entry_list(lfr_store *s, int64_t deployment_id,
         e->under_18 = (int)lfr_store_stmt_int64(q, 11);
         COPY(e->under_18_justification, lfr_store_stmt_text(q, 12));
         e->images = lfr_store_stmt_int64(q, 13);
+        COPY(e->quality_warnings, lfr_store_stmt_text(q, 14));
+        COPY(e->warnings_accepted, lfr_store_stmt_text(q, 15));
+        COPY(e->warnings_accepted_by, lfr_store_stmt_text(q, 16));
     }
     lfr_store_stmt_finalize(q);
     if (st != LFR_OK) {
@@ -326,6 +383,10 @@ lfr_status lfr_deploy_templates_load(lfr_store *s, int64_t deployment_id,
         st = lfr_store_query_int64(s, "SELECT count(*) FROM entry_images i JOIN watchlist_entries e "
                                       "ON i.entry_id = e.id WHERE e.deployment_id = ?",
                                    1, deployment_id, 0, &n, err);
+    if (st == LFR_OK) st = dp_model_set_of(s, deployment_id, out->model_set, err);
+    if (st == LFR_OK && (out->dim = dp_model_set_dim(out->model_set)) <= 0)
+        st = lfr_err_set(err, LFR_ERR_CORRUPT, "deployment %lld has an unknown model set \"%s\"",
+                         (long long)deployment_id, out->model_set);
     if (st == LFR_OK) {
         st = lfr_store_stmt_prepare(s, "SELECT threshold FROM deployments WHERE id = ?", &q, err);
         if (st == LFR_OK) {
@@ -345,7 +406,7 @@ lfr_status lfr_deploy_templates_load(lfr_store *s, int64_t deployment_id,
     }
     if (st == LFR_OK)
         st = lfr_store_stmt_prepare(s,
-                                    "SELECT i.entry_id, i.id, i.template_dim, i.template FROM "
+                                    "SELECT i.entry_id, i.id, i.template_dim, i.template, i.model_set FROM "
                                     "entry_images i JOIN watchlist_entries e ON i.entry_id = e.id "
                                     "WHERE e.deployment_id = ? ORDER BY i.entry_id, i.id",
                                     &q, err);
@@ -356,6 +417,14 @@ lfr_status lfr_deploy_templates_load(lfr_store *s, int64_t deployment_id,
         if (st != LFR_OK || !row) break;
         if (k >= (size_t)n) { st = LFR_ERR_INTERNAL; break; }
         int dim = (int)lfr_store_stmt_int64(q, 2);
+        if (strcmp(lfr_store_stmt_text(q, 4), out->model_set) != 0 || dim != out->dim) {
+            st = lfr_err_set(err, LFR_ERR_CORRUPT,
+                             "watchlist template of image %lld is of model set %s (%d values), "
+                             "not deployment %lld's %s (%d): it cannot be matched",
+                             (long long)lfr_store_stmt_int64(q, 1), lfr_store_stmt_text(q, 4), dim,
+                             (long long)deployment_id, out->model_set, out->dim);
+            break;
+        }
         if (dim <= 0 || dim > LFR_MAX_TEMPLATE_DIM || (out->dim && dim != out->dim)) {
             st = lfr_err_set(err, LFR_ERR_CORRUPT,
                              "watchlist templates of deployment %lld have different dimensions "

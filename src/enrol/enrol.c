@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +20,24 @@
 #include "match/match.h"
 
 const lfr_enrol_params lfr_enrol_params_default = {
-    .min_eye_dist = 40.0f,
-    .min_sharpness = 60.0f,
-    .max_yaw = 30.0f,
-    .max_roll = 25.0f,
+    .min_eye_dist = LFR_ENROL_MIN_EYE_DIST,
     .second_face_ratio = 0.5f,
+    .warn_at = {
+#define LFR_ENROL_WARN_CUT(id, name, what, unit, field, sense, cut) [LFR_ENROL_WARN_##id] = cut,
+        LFR_ENROL_WARN_LIST(LFR_ENROL_WARN_CUT)
+#undef LFR_ENROL_WARN_CUT
+    },
 };
+
+static const char *const grade_names[LFR_ENROL_GRADE_COUNT] = {
+#define LFR_ENROL_GRADE_NAME(id, name) [LFR_ENROL_GRADE_##id] = name,
+    LFR_ENROL_GRADE_LIST(LFR_ENROL_GRADE_NAME)
+#undef LFR_ENROL_GRADE_NAME
+};
+
+const char *lfr_enrol_grade_name(lfr_enrol_grade g) {
+    return (unsigned)g < LFR_ENROL_GRADE_COUNT ? grade_names[g] : "unknown";
+}
 
 static const char *const reject_names[LFR_ENROL_REJECT_COUNT] = {
 #define LFR_ENROL_REJECT_NAME(id, msg) [LFR_ENROL_##id] = #id,
@@ -35,9 +49,69 @@ const char *lfr_enrol_reject_name(lfr_enrol_reject r) {
     return (unsigned)r < LFR_ENROL_REJECT_COUNT ? reject_names[r] : "UNKNOWN";
 }
 
+/* The warning table, as data. */
+enum { WARN_BELOW, WARN_ABOVE, WARN_ABS };
+
+typedef struct warn_row {
+    const char *name, *what, *unit;
+    size_t offset; /* of the measure in lfr_enrol_measures */
+    int sense;
+} warn_row;
+
+static const warn_row warn_rows[LFR_ENROL_WARN_COUNT] = {
+#define LFR_ENROL_WARN_ROW(id, name, what, unit, field, sense, cut)                         \
+    [LFR_ENROL_WARN_##id] = {name, what, unit, offsetof(lfr_enrol_measures, field), WARN_##sense},
+    LFR_ENROL_WARN_LIST(LFR_ENROL_WARN_ROW)
+#undef LFR_ENROL_WARN_ROW
+};
+
+const char *lfr_enrol_warn_name(lfr_enrol_warn w) {
+    return (unsigned)w < LFR_ENROL_WARN_COUNT ? warn_rows[w].name : "unknown";
+}
+
+#include "enrol_effect.h"
+
+/* The measured effect of a warning's value: the LFW bin it falls in. */
+static const enrol_effect_bin *effect_bin(lfr_enrol_warn k, float v) {
+    if (warn_rows[k].sense == WARN_ABS) v = fabsf(v);
+    for (size_t i = 0; i < sizeof enrol_effect_bins / sizeof enrol_effect_bins[0]; i++) {
+        const enrol_effect_bin *b = &enrol_effect_bins[i];
+        if (b->kind == (int)k && v >= b->lo && v < b->hi) return b;
+    }
+    return NULL;
+}
+
+static void warn_text(lfr_enrol_warning *w) {
+    const warn_row *row = &warn_rows[w->kind];
+    char val[96];
+    if (w->kind == LFR_ENROL_WARN_AT_EDGE)
+        snprintf(val, sizeof val, "the face touches the photo's edge");
+    else
+        snprintf(val, sizeof val, "%s %.0f%s%s (%s %.3g)", row->what, w->value,
+                 row->unit[0] ? " " : "", row->unit, row->sense == WARN_BELOW ? "under" : "over",
+                 w->cutoff);
+    const enrol_effect_bin *b = effect_bin(w->kind, w->value);
+    char range[96] = "";
+    if (b && w->kind != LFR_ENROL_WARN_AT_EDGE)
+        snprintf(range, sizeof range, " (%s%s %g-%g)", row->sense == WARN_ABS ? "absolute " : "",
+                 row->what, (double)b->lo, (double)b->hi);
+    if (b)
+        snprintf(w->text, sizeof w->text,
+                 "%s: in LFW, same-person pairs with one photo like this%s reach the default "
+                 "threshold %.2f %.0f %% of the time (%d pairs), against %.0f %% for %s",
+                 val, range, (double)LFR_MATCH_DEFAULT_THRESHOLD, 100.0 * b->tar, b->pairs,
+                 100.0 * b->ref_tar, b->ref_what);
+    else
+        snprintf(w->text, sizeof w->text,
+                 "%s: its effect was not measured (too few LFW photos like this); LFW photos "
+                 "without warnings reach the default threshold %.0f %% of the time", val,
+                 100.0 * LFR_ENROL_EFFECT_REF_TAR);
+}
+
 static void reject(lfr_enrol_result *r, lfr_enrol_reject why, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void reject(lfr_enrol_result *r, lfr_enrol_reject why, const char *fmt, ...) {
+    r->grade = LFR_ENROL_GRADE_REJECT;
     r->reject = why;
     va_list ap;
     va_start(ap, fmt);
@@ -45,10 +119,72 @@ static void reject(lfr_enrol_result *r, lfr_enrol_reject why, const char *fmt, .
     va_end(ap);
 }
 
+/* Lighting of the inner face (eyes to chin, between the cheeks) of the
+ * aligned 112x112 crop: mean grey level, and the difference between its
+ * left and right halves. */
+static void lighting(const lfr_image *crop, float *mean, float *uneven) {
+    enum { X0 = 28, X1 = 84, Y0 = 40, Y1 = 104 };
+    double half[2] = {0, 0};
+    int n[2] = {0, 0};
+    for (int y = Y0; y < Y1 && y < crop->h; y++)
+        for (int x = X0; x < X1 && x < crop->w; x++) {
+            const uint8_t *p = crop->px + ((size_t)y * (size_t)crop->w + (size_t)x) * 3;
+            int side = x >= (X0 + X1) / 2;
+            half[side] += 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+            n[side]++;
+        }
+    float l = n[0] ? (float)(half[0] / n[0]) : 0, r = n[1] ? (float)(half[1] / n[1]) : 0;
+    *mean = n[0] + n[1] ? (float)((half[0] + half[1]) / (n[0] + n[1])) : 0;
+    *uneven = fabsf(l - r);
+}
+
+/* lfr_enrol_measure embedding with model set `set`. */
+static lfr_status measure_set(lfr_face_ctx *fc, const lfr_image *im, lfr_face *f,
+                              lfr_face_model_set set, float *emb, lfr_enrol_measures *m,
+                              lfr_err *err);
+
+lfr_status lfr_enrol_measure(lfr_face_ctx *fc, const lfr_image *im, lfr_face *f, float *emb,
+                             lfr_enrol_measures *m, lfr_err *err) {
+    return measure_set(fc, im, f, LFR_FACE_MODEL_MFN192, emb, m, err);
+}
+
+static lfr_status measure_set(lfr_face_ctx *fc, const lfr_image *im, lfr_face *f,
+                              lfr_face_model_set set, float *emb, lfr_enrol_measures *m,
+                              lfr_err *err) {
+    memset(m, 0, sizeof *m);
+    lfr_status st = lfr_face_embed_set(fc, im, f, 1, set, emb, err);
+    if (st == LFR_ERR_UNSUPPORTED)
+        return lfr_err_set(err, st, "this engine cannot embed for model set %s: its models "
+                           "folder lacks a network of the set (tools/setup.sh models)",
+                           lfr_face_model_set_name(set));
+    if (st != LFR_OK) return st;
+    lfr_image crop = {0};
+    st = lfr_face_align(im, f, &crop);
+    if (st != LFR_OK) return lfr_err_set(err, st, "cannot align the face");
+    m->eye_dist = f->q.eye_dist;
+    m->sharpness = f->q.sharpness;
+    m->yaw = f->q.yaw;
+    m->pitch = f->q.pitch;
+    m->roll = f->q.roll;
+    m->at_edge = f->q.at_edge ? 1.0f : 0.0f;
+    lighting(&crop, &m->brightness, &m->uneven);
+    lfr_image_free(&crop);
+    return LFR_OK;
+}
+
+static float measure_of(const lfr_enrol_measures *m, lfr_enrol_warn k) {
+    return *(const float *)((const char *)m + warn_rows[k].offset);
+}
+
 lfr_status lfr_enrol_assess(lfr_face_ctx *fc, const uint8_t *image, size_t len,
                             const lfr_enrol_params *p, lfr_enrol_result *r, lfr_err *err) {
     if (!p) p = &lfr_enrol_params_default;
     memset(r, 0, sizeof *r);
+    r->set = p->model_set;
+    r->dim = lfr_face_model_set_dim(p->model_set);
+    if (r->dim <= 0 || r->dim > LFR_FACE_EMB_MAX_DIM)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "enrolment: model set %d is unknown",
+                           (int)p->model_set);
     lfr_image im = {0};
     lfr_err derr = {{0}};
     lfr_status st = lfr_image_decode(image, len, &im, &derr);
@@ -62,6 +198,10 @@ lfr_status lfr_enrol_assess(lfr_face_ctx *fc, const uint8_t *image, size_t len,
     int n = 0;
     lfr_face_params fp = lfr_face_params_default;
     fp.min_face = 12; /* see every face, so that a second one is noticed */
+    /* A photo for a watchlist is often a close-up: a second, padded
+     * detector pass always (docs/quality.md: finds more of the tightest
+     * crops; one more pass per enrolment is nothing). */
+    fp.pad_policy = LFR_FACE_PAD_ALWAYS;
     st = lfr_face_detect(fc, &im, &fp, &faces, &n, err);
     if (st != LFR_OK) goto done;
     if (n == 0) {
@@ -79,44 +219,137 @@ lfr_status lfr_enrol_assess(lfr_face_ctx *fc, const uint8_t *image, size_t len,
             goto done;
         }
     }
-    const lfr_face *f = &faces[0];
-    if (f->q.eye_dist < p->min_eye_dist) {
-        reject(r, LFR_ENROL_TOO_SMALL, "face too small: %.0f px between the eyes, at least %.0f needed",
-               f->q.eye_dist, p->min_eye_dist);
+    r->m.eye_dist = faces[0].q.eye_dist;
+    if (faces[0].q.eye_dist < p->min_eye_dist) {
+        reject(r, LFR_ENROL_TOO_SMALL,
+               "face too small to align: %.0f px between the eyes, at least %.0f needed "
+               "(%.0f recommended)", faces[0].q.eye_dist, p->min_eye_dist,
+               p->warn_at[LFR_ENROL_WARN_SMALL]);
         goto done;
     }
-    if (fabsf(f->q.yaw) > p->max_yaw || fabsf(f->q.roll) > p->max_roll) {
-        reject(r, LFR_ENROL_POSE, "face not frontal enough: yaw %.0f deg (max %.0f), roll %.0f deg (max %.0f)",
-               f->q.yaw, p->max_yaw, f->q.roll, p->max_roll);
-        goto done;
-    }
-    st = lfr_face_embed(fc, &im, &faces[0], 1, r->tmpl, err);
+    st = measure_set(fc, &im, &faces[0], r->set, r->tmpl, &r->m, err);
     if (st != LFR_OK) goto done;
     r->face = faces[0]; /* now with sharpness */
-    if (faces[0].q.sharpness < p->min_sharpness) {
-        reject(r, LFR_ENROL_BLURRED, "face not sharp enough: sharpness %.0f, at least %.0f needed",
-               faces[0].q.sharpness, p->min_sharpness);
-        memset(r->tmpl, 0, sizeof r->tmpl);
-        goto done;
+    for (int k = 0; k < LFR_ENROL_WARN_COUNT; k++) {
+        float v = measure_of(&r->m, (lfr_enrol_warn)k), cut = p->warn_at[k];
+        int sense = warn_rows[k].sense;
+        int warned = sense == WARN_BELOW ? v < cut : sense == WARN_ABOVE ? v > cut : fabsf(v) > cut;
+        if (!warned) continue;
+        lfr_enrol_warning *w = &r->warn[r->n_warn++];
+        w->kind = (lfr_enrol_warn)k;
+        w->value = v;
+        w->cutoff = cut;
+        warn_text(w);
     }
+    r->grade = r->n_warn ? LFR_ENROL_GRADE_WARN : LFR_ENROL_GRADE_ACCEPT;
     r->reject = LFR_ENROL_NONE;
-    snprintf(r->why, sizeof r->why, "accepted: %.0f px between the eyes, sharpness %.0f, yaw %.0f, roll %.0f",
-             f->q.eye_dist, faces[0].q.sharpness, f->q.yaw, f->q.roll);
+    int o = snprintf(r->why, sizeof r->why,
+                     "%s: %.0f px between the eyes, sharpness %.0f, yaw %.0f, pitch %.0f, roll "
+                     "%.0f, brightness %.0f", r->n_warn ? "quality warnings" : "accepted",
+                     r->m.eye_dist, r->m.sharpness, r->m.yaw, r->m.pitch, r->m.roll,
+                     r->m.brightness);
+    for (int i = 0; i < r->n_warn && o > 0 && (size_t)o < sizeof r->why; i++)
+        o += snprintf(r->why + o, sizeof r->why - (size_t)o, "%s%s", i ? ", " : "; warned: ",
+                      warn_rows[r->warn[i].kind].name);
 done:
     lfr_image_free(&im);
     return st;
 }
 
+void lfr_enrol_warnings_json(const lfr_enrol_result *r, char *out) {
+    out[0] = 0;
+    if (!r || r->n_warn <= 0) return;
+    for (int with_text = 1; with_text >= 0; with_text--) {
+        json_t *a = json_array();
+        for (int i = 0; a && i < r->n_warn; i++) {
+            const lfr_enrol_warning *w = &r->warn[i];
+            json_t *o = json_pack("{s:s, s:f, s:f}", "kind", lfr_enrol_warn_name(w->kind),
+                                  "value", round((double)w->value * 10) / 10, "cutoff",
+                                  (double)w->cutoff);
+            if (o && with_text) json_object_set_new(o, "text", json_string(w->text));
+            if (o) json_array_append_new(a, o);
+        }
+        char *txt = a ? json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+        json_decref(a);
+        size_t n = txt ? strlen(txt) : 0;
+        if (txt && n <= LFR_MAX_QUALITY_WARNINGS) {
+            memcpy(out, txt, n + 1);
+            free(txt);
+            return;
+        }
+        free(txt);
+    }
+}
+
+/* The warnings in a short sentence (an error message of 256 bytes). */
+/* The model set of deployment `dep` as the face engine's enum. */
+static lfr_status enrol_deployment_set(lfr_store *s, int64_t dep, lfr_face_model_set *set,
+                                       lfr_err *err) {
+    lfr_deploy_info *d = lfr_malloc(sizeof *d);
+    if (!d) return lfr_err_set(err, LFR_ERR_NOMEM, "no memory for the deployment");
+    lfr_status st = lfr_deploy_get(s, dep, d, err);
+    if (st == LFR_OK && lfr_face_model_set_parse(d->model_set, set) != LFR_OK)
+        st = lfr_err_set(err, LFR_ERR_UNSUPPORTED,
+                         "deployment %lld uses model set \"%s\", which this engine does not know",
+                         (long long)dep, d->model_set);
+    lfr_free(d);
+    return st;
+}
+
+static void warn_short(const lfr_enrol_result *r, char *out, size_t cap) {
+    size_t o = 0;
+    out[0] = 0;
+    for (int i = 0; i < r->n_warn && o < cap; i++) {
+        const lfr_enrol_warning *w = &r->warn[i];
+        const warn_row *row = &warn_rows[w->kind];
+        int k = w->kind == LFR_ENROL_WARN_AT_EDGE
+                    ? snprintf(out + o, cap - o, "%sface at the photo's edge", i ? "; " : "")
+                    : snprintf(out + o, cap - o, "%s%s %.0f%s%s (%s %.3g)", i ? "; " : "",
+                               row->what, w->value, row->unit[0] ? " " : "", row->unit,
+                               row->sense == WARN_BELOW ? "under" : "over", w->cutoff);
+        if (k < 0) break;
+        o += (size_t)k;
+    }
+}
+
 lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
                          const lfr_watchlist_entry *e, const uint8_t *image, size_t len,
-                         const lfr_enrol_params *p, const lfr_actor *by, int64_t *entry_id,
-                         lfr_enrol_result *r, lfr_err *err) {
-    lfr_status st = lfr_enrol_assess(fc, image, len, p, r, err);
+                         const lfr_enrol_params *p, const char *accept_warnings,
+                         const lfr_actor *by, int64_t *entry_id, lfr_enrol_result *r,
+                         lfr_err *err) {
+    if (entry_id) *entry_id = 0;
+    /* The template is made with the deployment's model set. */
+    lfr_enrol_params ps = p ? *p : lfr_enrol_params_default;
+    memset(r, 0, sizeof *r);
+    lfr_status st = enrol_deployment_set(s, deployment_id, &ps.model_set, err);
+    if (st == LFR_OK) st = lfr_enrol_assess(fc, image, len, &ps, r, err);
     if (st != LFR_OK) return st;
-    if (r->reject != LFR_ENROL_NONE) return lfr_err_set(err, LFR_ERR_QUALITY, "%s", r->why);
-    st = lfr_deploy_entry_add(s, deployment_id, e, image, len, r->tmpl, LFR_FACE_EMB_DIM, by,
-                              entry_id, err);
+    if (r->grade == LFR_ENROL_GRADE_REJECT) {
+        memset(r->tmpl, 0, sizeof r->tmpl);
+        return lfr_err_set(err, LFR_ERR_QUALITY, "%s", r->why);
+    }
+    char *warnings = NULL;
+    lfr_entry_warnings w = {0};
+    if (r->grade == LFR_ENROL_GRADE_WARN) {
+        if (!accept_warnings || !accept_warnings[0]) {
+            char list[200];
+            warn_short(r, list, sizeof list);
+            memset(r->tmpl, 0, sizeof r->tmpl);
+            return lfr_err_set(err, LFR_ERR_QUALITY,
+                               "%d quality warning%s, not accepted: %s; enrol it only by "
+                               "accepting them with a reason (--accept-warnings)", r->n_warn,
+                               r->n_warn == 1 ? "" : "s", list);
+        }
+        warnings = lfr_malloc(LFR_MAX_QUALITY_WARNINGS + 1);
+        if (!warnings) return lfr_err_set(err, LFR_ERR_NOMEM, "no memory for the warnings");
+        lfr_enrol_warnings_json(r, warnings);
+        w.warnings = warnings;
+        w.accepted = accept_warnings;
+    }
+    st = lfr_deploy_entry_add_warned(s, deployment_id, e, &w, image, len, r->tmpl, r->dim, by,
+                                     entry_id, err);
     memset(r->tmpl, 0, sizeof r->tmpl);
+    lfr_free(warnings);
     return st;
 }
 
@@ -353,8 +586,9 @@ static lfr_status read_in_dir(int dfd, const char *dir, const char *rel, uint8_t
  * outcome; *fatal is set for a failure of the system (not of the row). */
 static lfr_status import_row(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id, int dfd,
                              const char *dir, char *line, size_t ll, const int col[N_COLS],
-                             int n_header, const lfr_enrol_params *p, const lfr_actor *by,
-                             const char **file, int64_t *id, int *fatal, lfr_err *rerr) {
+                             int n_header, const lfr_enrol_params *p, const char *accept,
+                             const lfr_actor *by, const char **file, int64_t *id, int *fatal,
+                             lfr_err *rerr) {
     *file = "";
     const char *nul = memchr(line, 0, ll);
     if (nul)
@@ -391,7 +625,20 @@ static lfr_status import_row(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_
     if (st == LFR_ERR_NOMEM) *fatal = 1;
     if (st != LFR_OK) return st;
     lfr_enrol_result r;
-    st = lfr_enrol_add(s, fc, deployment_id, &e, img, len, p, by, id, &r, rerr);
+    st = lfr_enrol_add(s, fc, deployment_id, &e, img, len, p, accept, by, id, &r, rerr);
+    if (st == LFR_OK && r.grade == LFR_ENROL_GRADE_WARN) {
+        char list[200];
+        warn_short(&r, list, sizeof list);
+        lfr_err_set(rerr, LFR_OK, "added, %d quality warning%s accepted: %s", r.n_warn,
+                    r.n_warn == 1 ? "" : "s", list);
+    }
+    if (st == LFR_ERR_QUALITY && r.grade == LFR_ENROL_GRADE_WARN) {
+        char list[200];
+        warn_short(&r, list, sizeof list);
+        lfr_err_set(rerr, st, "%d quality warning%s, not accepted: %s; to add it, accept the "
+                    "import's warnings with a reason (--accept-warnings; API accept_warnings)",
+                    r.n_warn, r.n_warn == 1 ? "" : "s", list);
+    }
     lfr_free(img);
     if (st == LFR_ERR_EXISTS)
         lfr_err_set(rerr, st, "already on the list: subject_ref '%.64s' is on this deployment's "
@@ -405,8 +652,9 @@ static lfr_status import_row(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_
 
 lfr_status lfr_enrol_import(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
                             const char *dir, const char *manifest, const lfr_enrol_params *p,
-                            const lfr_actor *by, lfr_enrol_row_fn fn, void *fn_ctx,
-                            int *added, int *rejected, lfr_err *err) {
+                            const char *accept_warnings, const lfr_actor *by,
+                            lfr_enrol_row_fn fn, void *fn_ctx, int *added, int *rejected,
+                            lfr_err *err) {
     *added = *rejected = 0;
     uint8_t *data = NULL;
     size_t size = 0;
@@ -456,12 +704,14 @@ lfr_status lfr_enrol_import(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_i
         } else {
             memcpy(line, row, ll);
             line[ll] = 0;
-            rs = import_row(s, fc, deployment_id, dfd, dir, line, ll, col, n_header, p, by, &file,
-                            &id, &is_fatal, &rerr);
+            rs = import_row(s, fc, deployment_id, dfd, dir, line, ll, col, n_header, p,
+                            accept_warnings, by, &file, &id, &is_fatal, &rerr);
         }
         if (rs == LFR_OK) (*added)++;
         else (*rejected)++;
-        if (fn) fn(fn_ctx, lineno, file, rs, rs == LFR_OK ? "added" : rerr.msg, id);
+        /* an added row says "added", or which warnings were accepted */
+        const char *say = rs != LFR_OK || rerr.msg[0] ? rerr.msg : "added";
+        if (fn) fn(fn_ctx, lineno, file, rs, say, id);
         if (is_fatal) {
             fatal = rs;
             lfr_err_set(err, rs, "import stopped at line %d: %s", lineno, rerr.msg);
@@ -510,12 +760,19 @@ lfr_status lfr_check_photo_snapshot(lfr_store *s, lfr_face_ctx *fc, int64_t depl
     if (!wl || !(wl->threshold > 0.0f && wl->threshold < 1.0f))
         return lfr_err_set(err, LFR_ERR_INVALID_ARG,
                            "a photo check needs the deployment's threshold, in (0, 1)");
+    /* The probe is embedded with the watchlist's model set: the one whose
+     * dim the snapshot has (model sets have distinct dims). */
+    lfr_face_model_set set = LFR_FACE_MODEL_MFN192;
+    int snap_dim = wl->snap && lfr_match_snapshot_templates(wl->snap) > 0
+                       ? lfr_match_snapshot_dim(wl->snap) : 0;
+    for (int k = 0; snap_dim && k < LFR_FACE_MODEL_SET_COUNT; k++)
+        if (lfr_face_model_set_dim((lfr_face_model_set)k) == snap_dim) set = (lfr_face_model_set)k;
     if (wl->snap && (!lfr_match_snapshot_frozen(wl->snap) ||
-                     (lfr_match_snapshot_templates(wl->snap) > 0 &&
-                      lfr_match_snapshot_dim(wl->snap) != LFR_FACE_EMB_DIM)))
+                     (snap_dim && lfr_face_model_set_dim(set) != snap_dim)))
         return lfr_err_set(err, LFR_ERR_INVALID_ARG,
-                           "the watchlist snapshot must be frozen and hold %d-d templates",
-                           LFR_FACE_EMB_DIM);
+                           "the watchlist snapshot must be frozen and hold the templates of a "
+                           "model set (it holds %d-d ones)", snap_dim);
+    const lfr_match_calibration *cal = lfr_match_calibration_named(lfr_face_model_set_name(set));
     lfr_status st = lfr_deploy_require_live(s, deployment_id, err);
     if (st != LFR_OK) return st;
     r->threshold = wl->threshold;
@@ -538,7 +795,7 @@ lfr_status lfr_check_photo_snapshot(lfr_store *s, lfr_face_ctx *fc, int64_t depl
     lfr_match_hit *hits = NULL;
     lfr_watchlist_entry_info *entries = NULL;
     size_t ne = 0, cap = 0;
-    float emb[LFR_FACE_EMB_DIM];
+    float emb[LFR_FACE_EMB_MAX_DIM];
     lfr_face *faces;
     int nf = 0, nh = 0;
     st = lfr_face_detect(fc, &im, NULL, &faces, &nf, err);
@@ -549,7 +806,7 @@ lfr_status lfr_check_photo_snapshot(lfr_store *s, lfr_face_ctx *fc, int64_t depl
         st = check_record(s, deployment_id, &pc, officer, r, err);
         goto done;
     }
-    st = lfr_face_embed(fc, &im, faces, 1, emb, err); /* the largest face is the probe */
+    st = lfr_face_embed_set(fc, &im, faces, 1, set, emb, err); /* the largest face is the probe */
     if (st != LFR_OK) goto done;
     cap = wl->snap ? lfr_match_snapshot_entries(wl->snap) : 0;
     if (cap > 0) {
@@ -574,7 +831,7 @@ lfr_status lfr_check_photo_snapshot(lfr_store *s, lfr_face_ctx *fc, int64_t depl
         c->entry = entries[k];
         c->entry_id = hits[i].entry_id;
         c->score = hits[i].score;
-        c->likeness = lfr_match_likeness(hits[i].score);
+        c->likeness = lfr_match_cal_likeness(cal, hits[i].score);
         c->image_id = wl->image_ids && hits[i].image_index >= 0 &&
                               (size_t)hits[i].image_index < wl->n_image_ids
                           ? wl->image_ids[hits[i].image_index]

@@ -3,17 +3,27 @@
  * checks against it: the layer where the face engine meets the records.
  *
  * OVERVIEW
- *   Enrolment quality control (lfr_enrol_assess): a watchlist image must
- *   show exactly one face, large enough (inter-eye distance), sharp enough
- *   (variance of the Laplacian of the aligned crop) and near-frontal (yaw,
- *   roll).  Each rejection has a code from one table and a sentence that
- *   says why and by how much, so the person enrolling can fix it.  A poor
- *   watchlist image is how a system ends up alerting on the wrong person.
+ *   Enrolment quality control (lfr_enrol_assess) grades a watchlist image:
+ *   accept, accept with warnings, or reject (docs/quality.md, "Grades").
+ *   Rejected is only what cannot work: an unreadable image, no face,
+ *   several comparable faces (who is listed?), or a face too small to
+ *   align (LFR_ENROL_MIN_EYE_DIST, limits.h).  Everything else that lowers
+ *   the chance of an alert (a small face, blur, a turned, tilted or rotated
+ *   head, a dark, bright or unevenly lit face, a face cut by the photo's
+ *   edge) is a WARNING from one table (LFR_ENROL_WARN_LIST) with its
+ *   cut-off, the measured value, and the measured effect: how often
+ *   same-person LFW pairs with such a photo reach the default threshold,
+ *   against pairs without warnings (enrol_effect.h, from
+ *   bench/eval_discard.c).  A warned image is enrolled only when the
+ *   enrolling officer accepts the warnings with a reason; the warnings,
+ *   the reason and who accepted them are stored with the image, audited
+ *   (watchlist.add) and shown to the authorising officer.
  *
  *   lfr_enrol_add: assess, then store the entry with its image and template
  *   (sealed) through lfr_deploy_entry_add (draft deployments only; audited
- *   there).  lfr_enrol_import: a folder of images plus a CSV manifest, one
- *   row per person, each row reported (added, or why not); rows are
+ *   there); a warned image only with accept_warnings (a reason).
+ *   lfr_enrol_import: a folder of images plus a CSV manifest, one row per
+ *   person, each row reported (added, or why not); rows are
  *   independent, a bad row never stops the import.  Image files are opened
  *   only inside the folder (no "..", no absolute names, no symbolic links,
  *   regular files only, never blocking on a FIFO).  Rerunning a manifest
@@ -44,26 +54,28 @@
 #include "face/face.h"
 #include "match/match.h"
 
-/* Quality gates for watchlist images. */
-typedef struct lfr_enrol_params {
-    float min_eye_dist;     /* px between the eyes (default 40) */
-    float min_sharpness;    /* variance of Laplacian, aligned crop (default 60) */
-    float max_yaw;          /* degrees (default 30) */
-    float max_roll;         /* degrees (default 25) */
-    float second_face_ratio;/* a second face this large relative to the first
-                               (box side) makes the image ambiguous (0.5) */
-} lfr_enrol_params;
+/* Grades ------------------------------------------------------------------ */
+#define LFR_ENROL_GRADE_LIST(X)                                                \
+    X(ACCEPT, "accept")                                                        \
+    X(WARN, "accept_with_warnings")  /* enrolled only when accepted */         \
+    X(REJECT, "reject")
 
-extern const lfr_enrol_params lfr_enrol_params_default;
+typedef enum lfr_enrol_grade {
+#define LFR_ENROL_GRADE_ENUM(id, name) LFR_ENROL_GRADE_##id,
+    LFR_ENROL_GRADE_LIST(LFR_ENROL_GRADE_ENUM)
+#undef LFR_ENROL_GRADE_ENUM
+    LFR_ENROL_GRADE_COUNT
+} lfr_enrol_grade;
 
+const char *lfr_enrol_grade_name(lfr_enrol_grade g);    /* "accept_with_warnings" */
+
+/* Rejections: only what cannot work. */
 #define LFR_ENROL_REJECT_LIST(X)                                               \
-    X(NONE, "accepted")                                                        \
+    X(NONE, "not rejected")                                                    \
     X(UNREADABLE, "image cannot be read")                                      \
     X(NO_FACE, "no face found")                                                \
     X(MULTIPLE_FACES, "more than one face")                                    \
-    X(TOO_SMALL, "face too small")                                             \
-    X(BLURRED, "face not sharp enough")                                        \
-    X(POSE, "face not frontal enough")
+    X(TOO_SMALL, "face too small to align")
 
 typedef enum lfr_enrol_reject {
 #define LFR_ENROL_REJECT_ENUM(id, msg) LFR_ENROL_##id,
@@ -74,25 +86,109 @@ typedef enum lfr_enrol_reject {
 
 const char *lfr_enrol_reject_name(lfr_enrol_reject r);  /* "TOO_SMALL" */
 
+/* What is measured of the enrolled face (lfr_enrol_measure). */
+typedef struct lfr_enrol_measures {
+    float eye_dist;      /* px between the eye centres (in the photo) */
+    float sharpness;     /* variance of the Laplacian of the aligned crop */
+    float yaw, pitch, roll; /* degrees, 3D fit (face.h) */
+    float at_edge;       /* 1: the face's box touches the photo's edge */
+    float brightness;    /* mean grey level (0-255) of the inner face */
+    float uneven;        /* grey levels between the left and right half
+                            of the inner face (side lighting) */
+} lfr_enrol_measures;
+
+/* Warnings: X(id, name, what, unit, field, sense, cut-off)
+ *   field: the lfr_enrol_measures member; sense: WARN_BELOW (value <
+ *   cut-off warns), WARN_ABOVE (value > cut-off), WARN_ABS (|value| >
+ *   cut-off).  The cut-offs are where the error-versus-discard curves of
+ *   LFW same-person pairs (bench/eval_discard.c) show a measurable loss;
+ *   docs/quality.md "Grades" has the curves. */
+#define LFR_ENROL_WARN_LIST(X)                                                 \
+    X(SMALL, "small", "eye distance", "px", eye_dist, BELOW, 20.0f)            \
+    X(BLUR, "blur", "sharpness", "", sharpness, BELOW, 30.0f)                  \
+    X(YAW, "yaw", "yaw", "deg", yaw, ABS, 30.0f)                               \
+    X(PITCH, "pitch", "pitch", "deg", pitch, ABS, 30.0f)                       \
+    X(ROLL, "roll", "roll", "deg", roll, ABS, 25.0f)                           \
+    X(DARK, "dark", "brightness", "grey level", brightness, BELOW, 50.0f)      \
+    X(BRIGHT, "bright", "brightness", "grey level", brightness, ABOVE, 200.0f) \
+    X(UNEVEN, "uneven_light", "left-right difference", "grey levels", uneven,  \
+      ABOVE, 50.0f)                                                            \
+    X(AT_EDGE, "at_edge", "face cut by the photo's edge", "", at_edge, ABOVE,  \
+      0.5f)
+
+typedef enum lfr_enrol_warn {
+#define LFR_ENROL_WARN_ENUM(id, name, what, unit, field, sense, cut) LFR_ENROL_WARN_##id,
+    LFR_ENROL_WARN_LIST(LFR_ENROL_WARN_ENUM)
+#undef LFR_ENROL_WARN_ENUM
+    LFR_ENROL_WARN_COUNT
+} lfr_enrol_warn;
+
+const char *lfr_enrol_warn_name(lfr_enrol_warn w);      /* "yaw" */
+
+typedef struct lfr_enrol_params {
+    float min_eye_dist;     /* px between the eyes: below, REJECT (too small
+                               to align; default LFR_ENROL_MIN_EYE_DIST) */
+    float second_face_ratio;/* a second face this large relative to the first
+                               (box side) makes the image ambiguous (0.5) */
+    float warn_at[LFR_ENROL_WARN_COUNT]; /* the cut-offs (table above) */
+    lfr_face_model_set model_set; /* the template's embedder(s) (default
+                               MFN192); lfr_enrol_add and _import use the
+                               deployment's set whatever this says */
+} lfr_enrol_params;
+
+extern const lfr_enrol_params lfr_enrol_params_default;
+
+typedef struct lfr_enrol_warning {
+    lfr_enrol_warn kind;
+    float value;                      /* measured */
+    float cutoff;                     /* where the warning starts */
+    char text[320];                   /* "yaw 31 deg (over 25): in LFW, ..." */
+} lfr_enrol_warning;
+
 typedef struct lfr_enrol_result {
-    lfr_enrol_reject reject;
-    char why[256];                    /* sentence with the measured values */
+    lfr_enrol_grade grade;
+    lfr_enrol_reject reject;          /* LFR_ENROL_NONE unless grade is REJECT */
+    char why[256];                    /* one sentence with the measured values */
+    lfr_enrol_measures m;             /* when a face was measured */
+    int n_warn;
+    lfr_enrol_warning warn[LFR_ENROL_WARN_COUNT];
     lfr_face face;                    /* the face assessed */
-    float tmpl[LFR_FACE_EMB_DIM];     /* its embedding (when accepted) */
+    float tmpl[LFR_FACE_EMB_MAX_DIM]; /* its embedding (unless rejected): dim
+                                         floats of model set `set` */
+    int dim;                          /* lfr_face_model_set_dim(set) */
+    lfr_face_model_set set;           /* params.model_set */
 } lfr_enrol_result;
 
 /* Decodes and assesses an enrolment image.  Returns LFR_OK whenever the
- * assessment was made (accepted or not: see r->reject); an error status
- * only for failures of the system (out of memory, models). */
+ * assessment was made (whatever the grade); an error status only for
+ * failures of the system (out of memory, models: LFR_ERR_UNSUPPORTED when
+ * the engine lacks a network of p->model_set).  p NULL: defaults. */
 lfr_status lfr_enrol_assess(lfr_face_ctx *fc, const uint8_t *image, size_t len,
                             const lfr_enrol_params *p, lfr_enrol_result *r, lfr_err *err);
 
-/* Assesses and, if accepted, adds the entry.  A rejected image gives
- * LFR_ERR_QUALITY with r->why in err. */
+/* The measures of face f of im (embedding it into emb, LFR_FACE_EMB_DIM
+ * floats, which fills f->q.sharpness): what grades are made of, and what
+ * bench/eval_discard.c measures. */
+lfr_status lfr_enrol_measure(lfr_face_ctx *fc, const lfr_image *im, lfr_face *f, float *emb,
+                             lfr_enrol_measures *m, lfr_err *err);
+
+/* The warnings of r as a compact JSON array (what is stored with the image
+ * and audited): [{"kind":"yaw","value":31.2,"cutoff":25,"text":"..."}].
+ * Always fits LFR_MAX_QUALITY_WARNINGS (texts dropped if needed).  "" when
+ * there is none.  out has at least LFR_MAX_QUALITY_WARNINGS + 1 bytes. */
+void lfr_enrol_warnings_json(const lfr_enrol_result *r, char *out);
+
+/* Assesses and, if not rejected, adds the entry.  A rejected image gives
+ * LFR_ERR_QUALITY with r->why in err.  A warned image without
+ * accept_warnings (NULL or "") gives LFR_ERR_QUALITY with the warnings in
+ * err (short) and r->warn (full sentences); with a reason it is added, the
+ * warnings, the reason and `by` stored with the image and audited.
+ * accept_warnings is ignored for an image without warnings. */
 lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
                          const lfr_watchlist_entry *e, const uint8_t *image, size_t len,
-                         const lfr_enrol_params *p, const lfr_actor *by, int64_t *entry_id,
-                         lfr_enrol_result *r, lfr_err *err);
+                         const lfr_enrol_params *p, const char *accept_warnings,
+                         const lfr_actor *by, int64_t *entry_id, lfr_enrol_result *r,
+                         lfr_err *err);
 
 /* Bulk import.  The manifest (at most LFR_MAX_MANIFEST_BYTES, UTF-8, a
  * BOM allowed) is CSV with a header row naming the columns (any order,
@@ -114,13 +210,17 @@ lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
  * sentence.  *added / *rejected count rows (an "already on the list" row
  * counts as rejected).  Returns LFR_OK unless the manifest or folder
  * cannot be read, the header is bad, or the system fails (out of memory,
- * models, database): then the import stops at that row and says so. */
+ * models, database): then the import stops at that row and says so.
+ * accept_warnings (NULL: none) accepts the quality warnings of every row
+ * with this one reason; without it a warned row is refused, its message
+ * listing the warnings. */
 typedef void (*lfr_enrol_row_fn)(void *ctx, int line, const char *file, lfr_status st,
                                  const char *msg, int64_t entry_id);
 
 lfr_status lfr_enrol_import(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
                             const char *dir, const char *manifest, const lfr_enrol_params *p,
-                            const lfr_actor *by, lfr_enrol_row_fn fn, void *fn_ctx,
+                            const char *accept_warnings, const lfr_actor *by,
+                            lfr_enrol_row_fn fn, void *fn_ctx,
                             int *added, int *rejected, lfr_err *err);
 
 /* Photo checks ---------------------------------------------------------- */

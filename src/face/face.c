@@ -6,10 +6,12 @@
  */
 #include "face.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "nn/nn.h"
 
@@ -52,7 +54,11 @@ typedef struct net_info {
 
 struct lfr_face_engine {
     net_info rfb, onet, mfn;
+    net_info mfn512;   /* optional: m NULL when mfn512.lfrm is absent */
 };
+
+/* The 512-d embedder's output width (model set FUSED704). */
+#define MFN512_DIM 512
 
 /* O-Net and MobileFaceNet run in batches of up to ONET_BATCH / MFN_BATCH
  * faces, with one planned network context per batch size, created when
@@ -80,6 +86,7 @@ struct lfr_face_ctx {
     uint64_t tick;
     long rfb_plans;    /* working-size plans made (lfr_face_ctx_rfb_plans) */
     lfr_nn_ctx *onet[ONET_BATCH + 1], *mfn[MFN_BATCH + 1]; /* by batch size */
+    lfr_nn_ctx *mfn512[MFN_BATCH + 1];                     /* by batch size */
     lfr_image work;    /* the frame at the detector's working size */
     float sx, sy;      /* working -> frame scale */
     lfr_face *faces;   /* capacity MAX_CANDIDATES */
@@ -114,6 +121,22 @@ lfr_status lfr_face_engine_load(const char *dir, lfr_face_engine **out, lfr_err 
     lfr_status st = load_net(dir, "rfb", &e->rfb, err);
     if (st == LFR_OK) st = load_net(dir, "onet", &e->onet, err);
     if (st == LFR_OK) st = load_net(dir, "mobilefacenet", &e->mfn, err);
+    /* mfn512.lfrm is optional (model set FUSED704): absent is fine, present
+     * but unreadable or not the 512-d network is an error. */
+    if (st == LFR_OK) {
+        char path[4096];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/mfn512.lfrm", dir);
+        if (stat(path, &sb) == 0) {
+            st = load_net(dir, "mfn512", &e->mfn512, err);
+            const char *arch = st == LFR_OK ? lfr_nn_model_meta(e->mfn512.m, "arch") : NULL;
+            if (st == LFR_OK && (!arch || strcmp(arch, "mfn512") != 0))
+                st = lfr_err_set(err, LFR_ERR_BAD_MODEL, "%s: arch is '%s', not mfn512", path,
+                                 arch ? arch : "(none)");
+        } else if (errno != ENOENT) {
+            st = lfr_err_set(err, LFR_ERR_IO, "%s: %s", path, strerror(errno));
+        }
+    }
     if (st != LFR_OK) {
         lfr_face_engine_destroy(e);
         return st;
@@ -127,6 +150,7 @@ void lfr_face_engine_destroy(lfr_face_engine *e) {
     lfr_nn_model_destroy(e->rfb.m);
     lfr_nn_model_destroy(e->onet.m);
     lfr_nn_model_destroy(e->mfn.m);
+    lfr_nn_model_destroy(e->mfn512.m);
     lfr_free(e);
 }
 
@@ -155,6 +179,7 @@ void lfr_face_ctx_destroy(lfr_face_ctx *c) {
     for (int i = 0; i < RFB_SIZES; i++) lfr_nn_ctx_destroy(c->rfb[i].ctx);
     for (int i = 0; i <= ONET_BATCH; i++) lfr_nn_ctx_destroy(c->onet[i]);
     for (int i = 0; i <= MFN_BATCH; i++) lfr_nn_ctx_destroy(c->mfn[i]);
+    for (int i = 0; i <= MFN_BATCH; i++) lfr_nn_ctx_destroy(c->mfn512[i]);
     lfr_free(c->faces);
     lfr_free(c->faces2);
     lfr_free(c->cand);
@@ -807,18 +832,28 @@ static float sharpness(const float *x, float mean, float scale) {
     return (float)(s2 / n - mu * mu);
 }
 
-static lfr_status run_mfn(lfr_nn_ctx *mfn, int n, float *emb, lfr_err *err) {
-    lfr_status st = lfr_nn_ctx_run(mfn);
+/* Runs an embedder on its planned batch of n and writes each output row
+ * (dim wide) L2-normalised, times `gain`, to emb + k * stride. */
+static lfr_status run_embedder(lfr_nn_ctx *net, int n, int dim, float gain, float *emb,
+                               int stride, lfr_err *err) {
+    lfr_status st = lfr_nn_ctx_run(net);
     if (st != LFR_OK) return lfr_err_set(err, st, "embedder failed");
-    const float *o = lfr_nn_ctx_output(mfn, 0, NULL);
+    lfr_nn_shape s;
+    const float *o = lfr_nn_ctx_output(net, 0, &s);
+    if (s.ndim != 2 || s.d[0] != n || s.d[1] != dim)
+        return lfr_err_set(err, LFR_ERR_BAD_MODEL, "embedder output is not [%d,%d]", n, dim);
     for (int k = 0; k < n; k++) {
+        const float *ok = o + (size_t)k * dim;
         double ss = 0;
-        for (int d = 0; d < LFR_FACE_EMB_DIM; d++) ss += (double)o[k * LFR_FACE_EMB_DIM + d] * o[k * LFR_FACE_EMB_DIM + d];
+        for (int d = 0; d < dim; d++) ss += (double)ok[d] * ok[d];
         float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0;
-        for (int d = 0; d < LFR_FACE_EMB_DIM; d++)
-            emb[k * LFR_FACE_EMB_DIM + d] = o[k * LFR_FACE_EMB_DIM + d] * inv;
+        for (int d = 0; d < dim; d++) emb[(size_t)k * stride + d] = ok[d] * inv * gain;
     }
     return LFR_OK;
+}
+
+static lfr_status run_mfn(lfr_nn_ctx *mfn, int n, float *emb, lfr_err *err) {
+    return run_embedder(mfn, n, LFR_FACE_EMB_DIM, 1.0f, emb, LFR_FACE_EMB_DIM, err);
 }
 
 lfr_status lfr_face_embed(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces, int n,
@@ -857,6 +892,91 @@ lfr_status lfr_face_embed_aligned(lfr_face_ctx *c, const lfr_image *crop, float 
     float *x = lfr_nn_ctx_input(mfn, 0, NULL);
     for (int i = 0; i < S * S * 3; i++) x[i] = ((float)crop->px[i] - ni->mean) * ni->scale;
     return run_mfn(mfn, 1, emb, err);
+}
+
+/* Model sets ----------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    int dim;
+} model_sets[LFR_FACE_MODEL_SET_COUNT] = {
+#define LFR_FACE_MODEL_SET_ROW(id, name, dim, what) {name, dim},
+    LFR_FACE_MODEL_SET_LIST(LFR_FACE_MODEL_SET_ROW)
+#undef LFR_FACE_MODEL_SET_ROW
+};
+
+const char *lfr_face_model_set_name(lfr_face_model_set m) {
+    return (unsigned)m < LFR_FACE_MODEL_SET_COUNT ? model_sets[m].name : NULL;
+}
+
+int lfr_face_model_set_dim(lfr_face_model_set m) {
+    return (unsigned)m < LFR_FACE_MODEL_SET_COUNT ? model_sets[m].dim : 0;
+}
+
+lfr_status lfr_face_model_set_parse(const char *name, lfr_face_model_set *out) {
+    for (int i = 0; name && i < LFR_FACE_MODEL_SET_COUNT; i++)
+        if (strcmp(name, model_sets[i].name) == 0) {
+            *out = (lfr_face_model_set)i;
+            return LFR_OK;
+        }
+    return LFR_ERR_INVALID_ARG;
+}
+
+int lfr_face_engine_has_model_set(const lfr_face_engine *e, lfr_face_model_set m) {
+    switch (m) {
+    case LFR_FACE_MODEL_MFN192: return e && e->mfn.m != NULL;
+    case LFR_FACE_MODEL_FUSED704: return e && e->mfn.m != NULL && e->mfn512.m != NULL;
+    default: return 0;
+    }
+}
+
+/* FUSED704: per batch of MFN_BATCH faces, the 192 part is lfr_face_embed
+ * on the same batch (so the same plan and the same numbers), the 512 part
+ * the 512-d network on the same aligned crop (same matrix, same on_border
+ * fill), normalised as that network wants; each part L2-normalised and
+ * scaled by 1/sqrt(2). */
+static lfr_status embed_fused(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces, int n,
+                              float *emb, lfr_err *err) {
+    enum { S = LFR_FACE_ALIGN_SIZE, D = LFR_FACE_EMB_DIM + MFN512_DIM };
+    const net_info *ni = &c->e->mfn512;
+    const float gain = (float)(1.0 / sqrt(2.0));
+    float e192[MFN_BATCH * LFR_FACE_EMB_DIM];
+    for (int b0 = 0; b0 < n; b0 += MFN_BATCH) {
+        int bn = n - b0 < MFN_BATCH ? n - b0 : MFN_BATCH;
+        lfr_status st = lfr_face_embed(c, im, faces + b0, bn, e192, err);
+        if (st != LFR_OK) return st;
+        for (int k = 0; k < bn; k++)
+            for (int d = 0; d < LFR_FACE_EMB_DIM; d++)
+                emb[(size_t)(b0 + k) * D + d] = e192[k * LFR_FACE_EMB_DIM + d] * gain;
+        lfr_nn_ctx *net;
+        if ((st = batch_ctx(&c->mfn512[bn], ni->m, bn, S, &net, err)) != LFR_OK) return st;
+        float *x = lfr_nn_ctx_input(net, 0, NULL);
+        for (int k = 0; k < bn; k++) {
+            float m[6];
+            lfr_face_align_matrix(faces[b0 + k].lm, m);
+            const lfr_image *src = on_border(&c->canvas, im, &faces[b0 + k], m);
+            lfr_image_warp_affine_f32(src, m, S, S, ni->mean, ni->scale, 0,
+                                      x + (size_t)k * S * S * 3);
+        }
+        st = run_embedder(net, bn, MFN512_DIM, gain, emb + (size_t)b0 * D + LFR_FACE_EMB_DIM, D,
+                          err);
+        if (st != LFR_OK) return st;
+    }
+    return LFR_OK;
+}
+
+lfr_status lfr_face_embed_set(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces, int n,
+                              lfr_face_model_set m, float *emb, lfr_err *err) {
+    if ((unsigned)m >= LFR_FACE_MODEL_SET_COUNT)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "model set %d is not one of %d",
+                           (int)m, (int)LFR_FACE_MODEL_SET_COUNT);
+    if (!lfr_face_engine_has_model_set(c->e, m))
+        return lfr_err_set(err, LFR_ERR_UNSUPPORTED,
+                           "model set %s: the engine has no %s (run tools/setup.sh models)",
+                           lfr_face_model_set_name(m),
+                           m == LFR_FACE_MODEL_FUSED704 ? "mfn512.lfrm" : "embedder");
+    if (m == LFR_FACE_MODEL_MFN192) return lfr_face_embed(c, im, faces, n, emb, err);
+    return embed_fused(c, im, faces, n, emb, err);
 }
 
 float lfr_face_similarity(const float *a, const float *b) {

@@ -28,7 +28,11 @@
  *            edges raised the median impostor cosine between adult white
  *            men from 0.05 to 0.22 (docs/quality.md).
  *   embed    MobileFaceNet: 192-d, L2-normalised.  Similarity is the dot
- *            product (cosine) of two embeddings.
+ *            product (cosine) of two embeddings.  Model set FUSED704 adds
+ *            the 512-d MobileFaceNet (mfn512.lfrm) on the same aligned
+ *            crop (same matrix, same crop fill), normalised (x - 127) / 128
+ *            from its metadata; each part L2-normalised, concatenated
+ *            [e192, e512] and divided by sqrt(2) (docs/embedders.md).
  *   quality  inter-eye distance, detector and O-Net scores, sharpness
  *            (variance of the Laplacian on the aligned grey crop), head
  *            pose (yaw, pitch, roll) from a least-squares fit of the 5
@@ -113,7 +117,10 @@ typedef struct lfr_face {
 typedef struct lfr_face_engine lfr_face_engine;
 typedef struct lfr_face_ctx lfr_face_ctx;
 
-/* Loads rfb.lfrm, onet.lfrm and mobilefacenet.lfrm from `models_dir`. */
+/* Loads rfb.lfrm, onet.lfrm and mobilefacenet.lfrm from `models_dir`, and
+ * mfn512.lfrm when the file exists (optional: without it the engine offers
+ * model set MFN192 only; a file that exists but does not load, or is not
+ * arch mfn512, fails the load). */
 lfr_status lfr_face_engine_load(const char *models_dir, lfr_face_engine **out,
                                 lfr_err *err);
 void lfr_face_engine_destroy(lfr_face_engine *e);
@@ -180,7 +187,11 @@ int lfr_face_engine_has_model_set(const lfr_face_engine *e, lfr_face_model_set m
 
 /* lfr_face_embed for a model set: n x lfr_face_model_set_dim(m) unit
  * vectors to emb.  MFN192 is exactly lfr_face_embed.  LFR_ERR_UNSUPPORTED
- * when the engine lacks a network of the set. */
+ * when the engine lacks a network of the set, LFR_ERR_INVALID_ARG for a
+ * value outside the enum.  FUSED704's first 192 values are lfr_face_embed's
+ * / sqrt(2) (the same batches of 4), and q.sharpness is set as there.
+ * lfr_face_model_set_name/_dim give NULL/0 and _parse LFR_ERR_INVALID_ARG
+ * outside the list. */
 lfr_status lfr_face_embed_set(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces, int n,
                               lfr_face_model_set m, float *emb, lfr_err *err);
 

@@ -1,6 +1,7 @@
 /*
- * files.c - static files under web_root, the OpenAPI document and the
- * rendered documentation (Redoc, vendored).
+ * files.c - static files under web_root, the OpenAPI document, the
+ * rendered documentation (Redoc, vendored) and the QR decoder the
+ * officers' app falls back on (jsQR, vendored).
  *
  * A path is refused (400) if any segment is empty, "." or "..", starts
  * with a dot (hidden files), or holds a backslash; the file must resolve
@@ -148,14 +149,24 @@ enum MHD_Result http_docs(lfr_http *h, struct MHD_Connection *c) {
     return ok;
 }
 
-enum MHD_Result http_docs_js(lfr_http *h, struct MHD_Connection *c) {
+/* A file tools/setup.sh vendored from npm (pinned and checked by
+ * tools/models.lock) into vendor_dir. */
+static enum MHD_Result send_vendored(lfr_http *h, struct MHD_Connection *c, const char *name,
+                                     const char *what) {
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/redoc.standalone.js", h->vendor_dir);
+    snprintf(path, sizeof path, "%s/%s", h->vendor_dir, name);
     if (access(path, R_OK) != 0) {
         lfr_err err;
-        lfr_err_set(&err, LFR_ERR_NOT_FOUND,
-                    "the documentation renderer is not installed (make setup vendors it)");
+        lfr_err_set(&err, LFR_ERR_NOT_FOUND, "%s is not installed (make setup vendors it)", what);
         return http_send_error(c, LFR_ERR_NOT_FOUND, &err);
     }
     return send_file(c, path, "max-age=86400");
+}
+
+enum MHD_Result http_docs_js(lfr_http *h, struct MHD_Connection *c) {
+    return send_vendored(h, c, "redoc.standalone.js", "the documentation renderer");
+}
+
+enum MHD_Result http_qr_js(lfr_http *h, struct MHD_Connection *c) {
+    return send_vendored(h, c, "jsQR.js", "the QR decoder");
 }

@@ -108,6 +108,7 @@ typedef enum lfr_http_handler {
     LFR_HTTP_H_SPEC,           /* the OpenAPI document */
     LFR_HTTP_H_DOCS,           /* the rendered documentation page */
     LFR_HTTP_H_DOCS_JS,        /* the vendored renderer */
+    LFR_HTTP_H_QR_JS,          /* the vendored QR decoder of the officers' app */
     LFR_HTTP_H_METRICS         /* Prometheus text */
 } lfr_http_handler;
 

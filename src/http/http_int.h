@@ -55,6 +55,7 @@ enum MHD_Result http_static(lfr_http *h, struct MHD_Connection *c, const char *u
 enum MHD_Result http_spec(lfr_http *h, struct MHD_Connection *c);
 enum MHD_Result http_docs(lfr_http *h, struct MHD_Connection *c);
 enum MHD_Result http_docs_js(lfr_http *h, struct MHD_Connection *c);
+enum MHD_Result http_qr_js(lfr_http *h, struct MHD_Connection *c);
 /* metrics.c */
 enum MHD_Result http_metrics(lfr_http *h, struct MHD_Connection *c);
 

@@ -32,6 +32,7 @@
     X("GET", "/api/deployments", OP, DEPLOYMENT_LIST, NB, 0)                                       \
     X("POST", "/api/deployments", OP, DEPLOYMENT_CREATE, J, JMAX)                                  \
     X("GET", "/api/deployments/{id}", OP, DEPLOYMENT_SHOW, NB, 0)                                  \
+    X("GET", "/api/deployments/{id}/amendments", OP, DEPLOYMENT_AMENDMENTS, NB, 0)                 \
     X("POST", "/api/deployments/{id}/authorise", OP, DEPLOYMENT_AUTHORISE, J, JMAX)                \
     X("POST", "/api/deployments/{id}/start", OP, DEPLOYMENT_START, J, JMAX)                        \
     X("POST", "/api/deployments/{id}/end", OP, DEPLOYMENT_END, J, JMAX)                            \
@@ -40,6 +41,8 @@
       JMAX)                                                                                        \
     X("GET", "/api/deployments/{deployment}/cameras", OP, CAMERA_LIST, NB, 0)                      \
     X("POST", "/api/deployments/{deployment}/cameras", OP, CAMERA_ADD, J, JMAX)                    \
+    X("GET", "/api/deployments/{deployment}/camera-stats", OP, CAMERA_STATS, NB, 0)                \
+    X("GET", "/api/cameras/{id}/preview", OP, CAMERA_PREVIEW, NB, 0)                               \
     X("DELETE", "/api/cameras/{id}", OP, CAMERA_REMOVE, NB, 0)                                     \
     X("GET", "/api/deployments/{deployment}/watchlist", OP, WATCHLIST_LIST, NB, 0)                 \
     X("POST", "/api/deployments/{deployment}/watchlist", OP, WATCHLIST_ADD, IJ,                    \
@@ -69,11 +72,15 @@
     X("GET", "/api/audit/verify", OP, AUDIT_VERIFY, NB, 0)                                         \
     X("GET", "/api/audit", OP, AUDIT_SHOW, NB, 0)                                                  \
     X("GET", "/api/audit/anchor", OP, AUDIT_ANCHOR, NB, 0)                                         \
+    X("POST", "/api/audit/checkpoints", OP, AUDIT_CHECKPOINT, J, JMAX)                             \
+    X("GET", "/api/audit/checkpoint", OP, AUDIT_CHECKPOINT_GET, NB, 0)                             \
     X("POST", "/api/retention/purge", OP, RETENTION_PURGE, J, JMAX)                                \
+    X("GET", "/api/deployments/{deployment}/report", OP, REPORT_DEPLOYMENT, NB, 0)                 \
     X("GET", "/api/events", EVENTS, HEALTH, NB, 0)                                                 \
     X("GET", "/api/openapi.json", SPEC, HEALTH, NB, 0)                                             \
     X("GET", "/api/docs", DOCS, HEALTH, NB, 0)                                                     \
     X("GET", "/api/docs/redoc.standalone.js", DOCS_JS, HEALTH, NB, 0)                              \
+    X("GET", "/api/vendor/jsQR.js", QR_JS, HEALTH, NB, 0)                                          \
     X("GET", "/metrics", METRICS, HEALTH, NB, 0)
 
 static const lfr_http_route routes[] = {

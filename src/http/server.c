@@ -339,6 +339,7 @@ static int on_headers(lfr_http *h, struct MHD_Connection *c, http_req *q, const 
     case LFR_HTTP_H_SPEC: *ok = http_spec(h, c); return 1;
     case LFR_HTTP_H_DOCS: *ok = http_docs(h, c); return 1;
     case LFR_HTTP_H_DOCS_JS: *ok = http_docs_js(h, c); return 1;
+    case LFR_HTTP_H_QR_JS: *ok = http_qr_js(h, c); return 1;
     case LFR_HTTP_H_METRICS: *ok = http_metrics(h, c); return 1;
     case LFR_HTTP_H_OP:
     case LFR_HTTP_H_EVENTS: break;

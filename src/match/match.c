@@ -11,6 +11,9 @@
 #include <string.h>
 
 #include "calib_table.h"
+#include "calib_groups.h"
+#include "calib_table_fused704.h"
+#include "calib_groups_fused704.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define MATCH_HAVE_AVX2 1
@@ -480,15 +483,64 @@ lfr_status lfr_match_search_batch(const lfr_match_snapshot *s, const float *prob
 
 /* Score meaning ------------------------------------------------------------ */
 
+/* One model set's calibration: its LFW table and its groups table. */
+struct lfr_match_calibration {
+    const char *name;
+    int dim;
+    const lfr_match_calib_point *table; /* CALIB_N points */
+    const char *source;
+    unsigned long long impostor_pairs, genuine_pairs;
+    const lfr_match_group *groups;
+    int n_groups;
+    const char *groups_source;
+};
+
 #define CALIB_N ((int)(sizeof lfr_match_calib_table / sizeof lfr_match_calib_table[0]))
+_Static_assert(sizeof lfr_match_calib_table_fused704 == sizeof lfr_match_calib_table,
+               "every calibration has the same cosine grid");
+
+#define CAL_ROW_MFN192                                                                   \
+    {"mfn192", 192, lfr_match_calib_table, LFR_MATCH_CALIB_SOURCE,                      \
+     LFR_MATCH_CALIB_IMPOSTOR_PAIRS, LFR_MATCH_CALIB_GENUINE_PAIRS, lfr_match_groups_table, \
+     LFR_MATCH_GROUPS_N, LFR_MATCH_GROUPS_SOURCE}
+#define CAL_ROW_FUSED704                                                                 \
+    {"fused704", 704, lfr_match_calib_table_fused704, LFR_MATCH_CALIB_FUSED704_SOURCE,  \
+     LFR_MATCH_CALIB_FUSED704_IMPOSTOR_PAIRS, LFR_MATCH_CALIB_FUSED704_GENUINE_PAIRS,   \
+     lfr_match_groups_table_fused704, LFR_MATCH_GROUPS_FUSED704_N,                      \
+     LFR_MATCH_GROUPS_FUSED704_SOURCE}
+#define CAL_ROW(id, nm, dm) CAL_ROW_##id,
+static const lfr_match_calibration calibrations[] = {LFR_MATCH_CALIBRATION_LIST(CAL_ROW)};
+#undef CAL_ROW
+#define N_CALIBRATIONS ((int)(sizeof calibrations / sizeof calibrations[0]))
+
+const lfr_match_calibration *lfr_match_calibration_default(void) { return &calibrations[0]; }
+int lfr_match_calibration_count(void) { return N_CALIBRATIONS; }
+const lfr_match_calibration *lfr_match_calibration_at(int i) {
+    return i >= 0 && i < N_CALIBRATIONS ? &calibrations[i] : NULL;
+}
+const lfr_match_calibration *lfr_match_calibration_named(const char *model_set) {
+    for (int i = 0; model_set && i < N_CALIBRATIONS; i++)
+        if (!strcmp(calibrations[i].name, model_set)) return &calibrations[i];
+    return NULL;
+}
+const char *lfr_match_calibration_name(const lfr_match_calibration *c) {
+    return (c ? c : &calibrations[0])->name;
+}
+int lfr_match_calibration_dim(const lfr_match_calibration *c) {
+    return (c ? c : &calibrations[0])->dim;
+}
+
+#define CAL(c) ((c) ? (c) : &calibrations[0])
+
 /* Cosine span over which the extrapolation slope is measured. */
 #define EXTRAP_SPAN 0.10
 
-/* Last table point with at least LFR_MATCH_CALIB_MIN_PAIRS impostor pairs. */
-static int calib_last_measured(void) {
+/* Last point of table c (CALIB_N points) with at least
+ * LFR_MATCH_CALIB_MIN_PAIRS impostor pairs (0 when none). */
+static int table_last_measured(const lfr_match_calib_point *c) {
     int r = 0;
     for (int i = 0; i < CALIB_N; i++)
-        if (lfr_match_calib_table[i].n_imp >= LFR_MATCH_CALIB_MIN_PAIRS) r = i;
+        if (c[i].n_imp >= LFR_MATCH_CALIB_MIN_PAIRS) r = i;
     return r;
 }
 
@@ -497,25 +549,32 @@ static float clamp_cos(float t) {
     return t < -1.0f ? -1.0f : t > 1.0f ? 1.0f : t;
 }
 
-/* log10 FMR interpolated linearly in cosine between table points i and i+1
+/* log10 FMR interpolated linearly in cosine between points i and i+1 of c
  * (both with FMR > 0). */
-static double log_interp(int i, double t) {
-    const lfr_match_calib_point *a = &lfr_match_calib_table[i], *b = &lfr_match_calib_table[i + 1];
+static double log_interp_in(const lfr_match_calib_point *c, int i, double t) {
+    const lfr_match_calib_point *a = &c[i], *b = &c[i + 1];
     double la = log10(a->fmr), lb = log10(b->fmr);
     return la + (lb - la) * (t - a->cosine) / (b->cosine - a->cosine);
 }
 
-double lfr_match_fmr(float tf) {
-    const lfr_match_calib_point *c = lfr_match_calib_table;
-    double t = clamp_cos(tf), l;
-    int r = calib_last_measured();
+/* log10 FMR of table c at t within [-1, c[r].cosine], r its last measured
+ * point (as lfr_match_fmr). */
+static double log_fmr_measured(const lfr_match_calib_point *c, int r, double t) {
     if (t <= c[0].cosine) {
         /* Between FMR(-1) = 1 (every score is >= -1) and the first point. */
-        l = log10(c[0].fmr) * (t + 1.0) / (c[0].cosine + 1.0);
-    } else if (t <= c[r].cosine) {
-        int i = 0;
-        while (i + 1 < r && t > c[i + 1].cosine) i++;
-        l = log_interp(i, t);
+        return c[0].fmr > 0 ? log10(c[0].fmr) * (t + 1.0) / (c[0].cosine + 1.0) : -300;
+    }
+    int i = 0;
+    while (i + 1 < r && t > c[i + 1].cosine) i++;
+    return log_interp_in(c, i, t);
+}
+
+double lfr_match_cal_fmr(const lfr_match_calibration *cal, float tf) {
+    const lfr_match_calib_point *c = CAL(cal)->table;
+    double t = clamp_cos(tf), l;
+    int r = table_last_measured(c);
+    if (t <= c[r].cosine) {
+        l = log_fmr_measured(c, r, t);
     } else {
         /* Beyond the measured range: the secant slope of log10 FMR over the
          * last EXTRAP_SPAN of it (shallower than the end slope of a tail that
@@ -532,7 +591,7 @@ double lfr_match_fmr(float tf) {
             double v = log10(c[i].fmr) + m * (t - c[i].cosine);
             if (v > l) l = v;
             if (i + 1 < CALIB_N && c[i + 1].n_imp > 0 && t <= c[i + 1].cosine) {
-                v = log_interp(i, t);
+                v = log_interp_in(c, i, t);
                 if (v > l) l = v;
             }
         }
@@ -542,8 +601,8 @@ double lfr_match_fmr(float tf) {
     return pow(10.0, l);
 }
 
-double lfr_match_tar(float tf) {
-    const lfr_match_calib_point *c = lfr_match_calib_table;
+double lfr_match_cal_tar(const lfr_match_calibration *cal, float tf) {
+    const lfr_match_calib_point *c = CAL(cal)->table;
     double t = clamp_cos(tf);
     if (t <= c[0].cosine) return 1.0 + (c[0].tar - 1.0) * (t + 1.0) / (c[0].cosine + 1.0);
     for (int i = 0; i + 1 < CALIB_N; i++)
@@ -553,56 +612,267 @@ double lfr_match_tar(float tf) {
     return c[CALIB_N - 1].tar;
 }
 
-double lfr_match_likeness(float t) {
-    double l = 100.0 * -log10(lfr_match_fmr(t)) / LFR_MATCH_LIKENESS_DECADES;
+double lfr_match_cal_likeness(const lfr_match_calibration *c, float t) {
+    double l = 100.0 * -log10(lfr_match_cal_fmr(c, t)) / LFR_MATCH_LIKENESS_DECADES;
     return l <= 0 ? 0.0 : l > 100 ? 100.0 : l;
 }
 
-float lfr_match_threshold_for_likeness(double l) {
+float lfr_match_cal_threshold_for_likeness(const lfr_match_calibration *c, double l) {
     if (isnan(l) || l <= 0) return -1.0f;
     if (l > 100) l = 100;
-    if (lfr_match_likeness(1.0f) < l) return 1.0f;
+    if (lfr_match_cal_likeness(c, 1.0f) < l) return 1.0f;
     double lo = -1.0, hi = 1.0; /* likeness(lo) < l <= likeness(hi) */
     for (int k = 0; k < 60; k++) {
         double mid = 0.5 * (lo + hi);
-        if (lfr_match_likeness((float)mid) >= l) hi = mid;
+        if (lfr_match_cal_likeness(c, (float)mid) >= l) hi = mid;
         else lo = mid;
     }
     float f = (float)hi;
-    while (f < 1.0f && lfr_match_likeness(f) < l) f = nextafterf(f, 2.0f);
-    while (f > -1.0f && lfr_match_likeness(nextafterf(f, -2.0f)) >= l) f = nextafterf(f, -2.0f);
+    while (f < 1.0f && lfr_match_cal_likeness(c, f) < l) f = nextafterf(f, 2.0f);
+    while (f > -1.0f && lfr_match_cal_likeness(c, nextafterf(f, -2.0f)) >= l)
+        f = nextafterf(f, -2.0f);
     return f;
 }
 
-double lfr_match_fpir(float t, size_t n_templates) {
-    if (n_templates == 0) return 0;
-    double fmr = lfr_match_fmr(t);
-    if (fmr >= 1.0) return 1.0;
-    return -expm1((double)n_templates * log1p(-fmr));
+/* Display step of lfr_match_cal_equivalent. */
+#define EQUIV_STEP 0.005
+
+float lfr_match_cal_equivalent(const lfr_match_calibration *cal, float t192) {
+    cal = CAL(cal);
+    if (cal == &calibrations[0]) return t192;
+    double target = lfr_match_cal_fmr(&calibrations[0], t192);
+    if (lfr_match_cal_fmr(cal, -1.0f) <= target) return -1.0f;
+    double lo = -1.0, hi = 1.0; /* fmr(lo) > target >= fmr(hi), or hi = 1 */
+    for (int k = 0; k < 60; k++) {
+        double mid = 0.5 * (lo + hi);
+        if (lfr_match_cal_fmr(cal, (float)mid) <= target) hi = mid;
+        else lo = mid;
+    }
+    double r = ceil(hi / EQUIV_STEP - 1e-9) * EQUIV_STEP;
+    return (float)(r > 1.0 ? 1.0 : r);
 }
 
-void lfr_match_threshold_info(float threshold, size_t n_templates,
-                              lfr_match_threshold_meaning *out) {
+float lfr_match_cal_default_threshold(const lfr_match_calibration *c) {
+    return lfr_match_cal_equivalent(c, LFR_MATCH_DEFAULT_THRESHOLD);
+}
+
+void lfr_match_cal_sane_range(const lfr_match_calibration *c, float *min, float *max) {
+    if (min) *min = lfr_match_cal_equivalent(c, LFR_THRESHOLD_SANE_MIN);
+    if (max) *max = lfr_match_cal_equivalent(c, LFR_THRESHOLD_SANE_MAX);
+}
+
+/* 1 - (1 - fmr)^n without cancellation. */
+static double fpir_of(double fmr, size_t n) {
+    if (n == 0) return 0;
+    if (fmr >= 1.0) return 1.0;
+    return -expm1((double)n * log1p(-fmr));
+}
+
+double lfr_match_cal_fpir(const lfr_match_calibration *c, float t, size_t n_templates) {
+    if (n_templates == 0) return 0;
+    return fpir_of(lfr_match_cal_fmr(c, t), n_templates);
+}
+
+void lfr_match_cal_threshold_info(const lfr_match_calibration *cal, float threshold,
+                                  size_t n_templates, lfr_match_threshold_meaning *out) {
     if (!out) return;
-    const lfr_match_calib_point *c = lfr_match_calib_table;
+    const lfr_match_calib_point *c = CAL(cal)->table;
     float t = clamp_cos(threshold);
     out->threshold = threshold;
     out->n_templates = n_templates;
-    out->fmr = lfr_match_fmr(t);
-    out->fpir = lfr_match_fpir(t, n_templates);
+    out->fmr = lfr_match_cal_fmr(cal, t);
+    out->fpir = lfr_match_cal_fpir(cal, t, n_templates);
     out->false_alerts_per_10k = 1e4 * out->fpir;
-    out->likeness = lfr_match_likeness(t);
-    out->tar = lfr_match_tar(t);
-    out->extrapolated = t < c[0].cosine || t > c[calib_last_measured()].cosine;
+    out->likeness = lfr_match_cal_likeness(cal, t);
+    out->tar = lfr_match_cal_tar(cal, t);
+    out->extrapolated = t < c[0].cosine || t > c[table_last_measured(c)].cosine;
+    double wf = 0;
+    int w = lfr_match_cal_worst_group(cal, t, &wf);
+    out->worst_group = w;
+    out->worst_name = w >= 0 ? CAL(cal)->groups[w].name : NULL;
+    out->worst_fmr = w >= 0 ? wf : 0;
+    out->worst_fpir = w >= 0 ? fpir_of(wf, n_templates) : 0;
+    out->worst_false_alerts_per_10k = 1e4 * out->worst_fpir;
+    out->worst_extrapolated = 0;
+    if (w >= 0) lfr_match_cal_group_fmr(cal, w, t, &out->worst_extrapolated);
 }
 
-const lfr_match_calib_point *lfr_match_calib(int *n, lfr_match_calib_info *info) {
+const lfr_match_calib_point *lfr_match_cal_table(const lfr_match_calibration *cal, int *n,
+                                                 lfr_match_calib_info *info) {
+    cal = CAL(cal);
     if (n) *n = CALIB_N;
     if (info) {
-        info->source = LFR_MATCH_CALIB_SOURCE;
-        info->impostor_pairs = LFR_MATCH_CALIB_IMPOSTOR_PAIRS;
-        info->genuine_pairs = LFR_MATCH_CALIB_GENUINE_PAIRS;
-        info->measured_up_to = (float)lfr_match_calib_table[calib_last_measured()].cosine;
+        info->source = cal->source;
+        info->impostor_pairs = cal->impostor_pairs;
+        info->genuine_pairs = cal->genuine_pairs;
+        info->measured_up_to = (float)cal->table[table_last_measured(cal->table)].cosine;
     }
-    return lfr_match_calib_table;
+    return cal->table;
+}
+
+/* Data sets and demographic groups ------------------------------------------ */
+
+const lfr_match_group *lfr_match_cal_groups(const lfr_match_calibration *cal, int *n,
+                                            const char **source) {
+    cal = CAL(cal);
+    if (n) *n = cal->n_groups;
+    if (source) *source = cal->groups_source;
+    return cal->groups;
+}
+
+double lfr_match_cal_group_min_fmr(const lfr_match_calibration *cal, int g) {
+    cal = CAL(cal);
+    if (g < 0 || g >= cal->n_groups) return 1.0;
+    unsigned long long n = cal->groups[g].impostor_pairs;
+    return n > LFR_MATCH_CALIB_MIN_PAIRS ? (double)LFR_MATCH_CALIB_MIN_PAIRS / (double)n : 1.0;
+}
+
+/* Index of the last main-table point whose FMR is >= fmr (0 when none). */
+static int lfw_point_at_fmr(const lfr_match_calibration *cal, double fmr) {
+    int r = 0;
+    for (int i = 0; i < CALIB_N; i++)
+        if (cal->table[i].fmr >= fmr) r = i;
+    return r;
+}
+
+/* 1 when group g's data set has identities (its data-set row counted
+ * genuine pairs): no same-person pair hides among its impostors. */
+static int group_has_identities(const lfr_match_calibration *cal, int g) {
+    const lfr_match_group *G = cal->groups;
+    for (int k = 0; k < cal->n_groups; k++)
+        if (G[k].kind == LFR_MATCH_GROUP_DATA_SET && !strcmp(G[k].data_set, G[g].data_set))
+            return G[k].genuine_pairs > 0;
+    return 0;
+}
+
+/* The last point of group g's table that counts as measured: >=
+ * LFR_MATCH_CALIB_MIN_PAIRS pairs, and, in a data set without identities,
+ * not past the anchor (-1: none). */
+static int group_last_measured(const lfr_match_calibration *cal, int g) {
+    const lfr_match_calib_point *c = cal->groups[g].points;
+    int a = group_has_identities(cal, g) ? CALIB_N - 1
+                                         : lfw_point_at_fmr(cal, LFR_MATCH_GROUP_ANCHOR_FMR);
+    int r = -1;
+    for (int i = 0; i <= a; i++)
+        if (c[i].n_imp >= LFR_MATCH_CALIB_MIN_PAIRS && c[i].fmr > 0) r = i;
+    return r;
+}
+
+double lfr_match_cal_group_fmr(const lfr_match_calibration *cal, int g, float tf,
+                               int *extrapolated) {
+    cal = CAL(cal);
+    if (extrapolated) *extrapolated = 0;
+    if (g < 0 || g >= cal->n_groups) return -1;
+    const lfr_match_calib_point *c = cal->groups[g].points;
+    double t = clamp_cos(tf), l;
+    int r = group_last_measured(cal, g);
+    if (r < 0) {
+        /* Nothing measured: LFW's rate, flagged (such a group is never
+         * the worst group: lfr_match_worst_group). */
+        if (extrapolated) *extrapolated = 1;
+        return lfr_match_cal_fmr(cal, tf);
+    }
+    if (t <= c[r].cosine) {
+        l = log_fmr_measured(c, r, t);
+    } else {
+        /* log10 of the group's ratio to LFW at its last measured point,
+         * growing further by as much per decade of LFW's FMR as it grew
+         * from the LFW FMR-1e-2 point to that point (never shrinking): a
+         * group that gets worse relative to LFW as the threshold rises is
+         * assumed to keep doing so.  Per decade of LFW's FMR, so the
+         * group's FMR stays non-increasing where LFW's is flat. */
+        const lfr_match_calib_point *m = cal->table;
+        double lm = log10(m[r].fmr), lr = log10(c[r].fmr) - lm, k = 0;
+        int j = lfw_point_at_fmr(cal, LFR_MATCH_GROUP_ANCHOR_FMR * 10);
+        if (j < r && c[j].fmr > 0 && m[j].fmr > m[r].fmr)
+            k = (lr - (log10(c[j].fmr) - log10(m[j].fmr))) / (log10(m[j].fmr) - lm);
+        if (!(k > 0)) k = 0;
+        double lt = log10(lfr_match_cal_fmr(cal, (float)t));
+        l = lt + lr + k * (lm - lt);
+        if (extrapolated) *extrapolated = 1;
+    }
+    if (l > 0) l = 0;
+    if (l < -300) l = -300;
+    return pow(10.0, l);
+}
+
+int lfr_match_cal_group_considered(const lfr_match_calibration *cal, int g) {
+    cal = CAL(cal);
+    if (g < 0 || g >= cal->n_groups) return 0;
+    const lfr_match_group *x = &cal->groups[g];
+    if (x->kind != LFR_MATCH_GROUP_DEMOGRAPHIC || x->impostor_pairs < LFR_MATCH_GROUP_MIN_PAIRS)
+        return 0;
+    return x->points[lfw_point_at_fmr(cal, LFR_MATCH_GROUP_ANCHOR_FMR)].n_imp >=
+           LFR_MATCH_CALIB_MIN_PAIRS;
+}
+
+int lfr_match_cal_worst_group(const lfr_match_calibration *cal, float t, double *fmr) {
+    cal = CAL(cal);
+    int w = -1;
+    double wf = -1;
+    for (int g = 0; g < cal->n_groups; g++) {
+        if (!lfr_match_cal_group_considered(cal, g)) continue;
+        double f = lfr_match_cal_group_fmr(cal, g, t, NULL);
+        if (f > wf) w = g, wf = f;
+    }
+    if (fmr) *fmr = w >= 0 ? wf : 0;
+    return w;
+}
+
+/* 1 when the worst group's FPIR at t meets the target. */
+static int meets(const lfr_match_calibration *cal, float t, size_t n, double per_10k) {
+    double f;
+    if (lfr_match_cal_worst_group(cal, t, &f) < 0) f = lfr_match_cal_fmr(cal, t);
+    return 1e4 * fpir_of(f, n) <= per_10k;
+}
+
+lfr_status lfr_match_cal_threshold_for_false_alerts(const lfr_match_calibration *cal,
+                                                    double per_10k, size_t n_templates,
+                                                    float *t) {
+    if (!t) return LFR_ERR_INVALID_ARG;
+    *t = 1.0f;
+    if (!isfinite(per_10k) || per_10k <= 0) return LFR_ERR_INVALID_ARG;
+    if (n_templates == 0 || meets(cal, -1.0f, n_templates, per_10k)) {
+        *t = -1.0f;
+        return LFR_OK;
+    }
+    if (!meets(cal, 1.0f, n_templates, per_10k)) return LFR_ERR_TOO_LARGE;
+    double lo = -1.0, hi = 1.0; /* fails at lo, meets at hi */
+    for (int k = 0; k < 60; k++) {
+        double mid = 0.5 * (lo + hi);
+        if (meets(cal, (float)mid, n_templates, per_10k)) hi = mid;
+        else lo = mid;
+    }
+    float f = (float)hi;
+    while (f < 1.0f && !meets(cal, f, n_templates, per_10k)) f = nextafterf(f, 2.0f);
+    while (f > -1.0f && meets(cal, nextafterf(f, -2.0f), n_templates, per_10k))
+        f = nextafterf(f, -2.0f);
+    *t = f;
+    return LFR_OK;
+}
+
+/* The mfn192 calibration (the functions without a calibration argument). */
+double lfr_match_fmr(float t) { return lfr_match_cal_fmr(NULL, t); }
+double lfr_match_tar(float t) { return lfr_match_cal_tar(NULL, t); }
+double lfr_match_likeness(float t) { return lfr_match_cal_likeness(NULL, t); }
+float lfr_match_threshold_for_likeness(double l) { return lfr_match_cal_threshold_for_likeness(NULL, l); }
+double lfr_match_fpir(float t, size_t n) { return lfr_match_cal_fpir(NULL, t, n); }
+void lfr_match_threshold_info(float threshold, size_t n_templates,
+                              lfr_match_threshold_meaning *out) {
+    lfr_match_cal_threshold_info(NULL, threshold, n_templates, out);
+}
+const lfr_match_calib_point *lfr_match_calib(int *n, lfr_match_calib_info *info) {
+    return lfr_match_cal_table(NULL, n, info);
+}
+const lfr_match_group *lfr_match_groups(int *n, const char **source) {
+    return lfr_match_cal_groups(NULL, n, source);
+}
+double lfr_match_group_min_fmr(int g) { return lfr_match_cal_group_min_fmr(NULL, g); }
+double lfr_match_group_fmr(int g, float t, int *extrapolated) {
+    return lfr_match_cal_group_fmr(NULL, g, t, extrapolated);
+}
+int lfr_match_group_considered(int g) { return lfr_match_cal_group_considered(NULL, g); }
+int lfr_match_worst_group(float t, double *fmr) { return lfr_match_cal_worst_group(NULL, t, fmr); }
+lfr_status lfr_match_threshold_for_false_alerts(double per_10k, size_t n_templates, float *t) {
+    return lfr_match_cal_threshold_for_false_alerts(NULL, per_10k, n_templates, t);
 }

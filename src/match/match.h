@@ -46,6 +46,12 @@
  *              extrapolated conservatively (over-estimated) beyond the
  *              reliably measured range; lfr_match_threshold_info says when a
  *              threshold lies outside it.
+ *   Groups     calib_groups.h (`openlfr calibrate --groups`) holds impostor
+ *              tables per data set and per demographic group; beside the
+ *              average (LFW) rates, lfr_match_threshold_info names the
+ *              worst-served group and its rates, and
+ *              lfr_match_threshold_for_false_alerts gives the threshold
+ *              that meets a false-alert target for that group (below).
  *
  * OWNERSHIP
  *   lfr_match_snapshot_new and _build return a snapshot holding one
@@ -77,7 +83,9 @@
  * is also the highest threshold whose FMR is still measured rather than
  * extrapolated (LFR_MATCH_CALIB_MIN_PAIRS).  docs/likeness.md gives the
  * whole trade-off; a deployment sets its own threshold and is shown these
- * numbers for it (lfr_match_threshold_info). */
+ * numbers for it (lfr_match_threshold_info).  For the worst-served
+ * demographic group (calib_groups.h: UTKFace adult Indian women) the model
+ * gives FMR 3.2e-4 at 0.70, ~340 times LFW's: docs/likeness.md. */
 #define LFR_MATCH_DEFAULT_THRESHOLD 0.70f
 
 /* Snapshot ---------------------------------------------------------------- */
@@ -217,8 +225,19 @@ typedef struct lfr_match_threshold_meaning {
     double tar;                 /* per comparison of the same person */
     int extrapolated;           /* 1: FMR lies beyond the reliably measured
                                    range (conservative extrapolation) */
+    /* The worst-served demographic group at this threshold (highest FMR;
+     * lfr_match_worst_group): -1 and NULL when no group is measured. */
+    int worst_group;            /* index into lfr_match_groups() */
+    const char *worst_name;     /* "UTKFace adult Asian women" */
+    double worst_fmr;           /* its FMR per comparison */
+    double worst_fpir;          /* FPIR for n_templates with that FMR */
+    double worst_false_alerts_per_10k; /* 1e4 * worst_fpir */
+    int worst_extrapolated;     /* 1: the group's FMR at this threshold is
+                                   beyond what its pairs can show
+                                   (lfr_match_group_fmr) */
 } lfr_match_threshold_meaning;
 
+/* Fills every field, the worst group's included. */
 void lfr_match_threshold_info(float threshold, size_t n_templates,
                               lfr_match_threshold_meaning *out);
 
@@ -241,5 +260,163 @@ typedef struct lfr_match_calib_info {
 
 /* The table points (n of them) and where they came from. */
 const lfr_match_calib_point *lfr_match_calib(int *n, lfr_match_calib_info *info);
+
+/* Data sets and demographic groups ------------------------------------------
+ * calib_groups.h (produced by `openlfr calibrate --groups`; docs/likeness.md)
+ * holds one impostor table per data set (LFW, CelebA, UTKFace) and per
+ * demographic group (UTKFace adults by sex x race; LFW by sex, and by sex x
+ * race where its metadata gives one race).  A group's impostor pairs are
+ * pairs of two DIFFERENT people BOTH in the group, as NIST's demographic
+ * reports count them: false matches come mostly from people who look
+ * alike, so a watchlist and a crowd of one group is the case that matters.
+ * UTKFace has no identities: all its pairs of different chips are counted
+ * as impostors (a few same-person pairs may hide among them).
+ *
+ * A group's FMR at t (lfr_match_group_fmr):
+ *   - measured (log-interpolated as the main table) up to its last point
+ *     with >= LFR_MATCH_CALIB_MIN_PAIRS pairs; in a data set without
+ *     identities (UTKFace) never past the anchor, the last table point
+ *     where LFW's FMR is >= LFR_MATCH_GROUP_ANCHOR_FMR;
+ *   - beyond (from t_r, that last point): LFW's FMR at t times the group's
+ *     ratio R to LFW at t_r, the ratio growing further by as much per
+ *     decade of LFW's FMR as it grew from LFW's FMR-1e-2 point to t_r
+ *     (never shrinking; 0 when t_r is not past that point):
+ *       log FMR_g(t) = log FMR(t) + log R + k (log FMR(t_r) - log FMR(t)).
+ *   This is a model, flagged `extrapolated`: the groups' pairs cannot show
+ *   the rates that matter at real thresholds (1e-6 and below).  It assumes
+ *   the watchlist and the crowd are both of the group (the worst case:
+ *   comparisons across groups match less often). */
+
+/* The anchor: FMR 1e-3 on LFW (cosine 0.46).  Further into the tail,
+ * UTKFace's groups (no identities) are dominated by hidden same-person
+ * pairs: for adult White men the rate stays nearly flat from 0.56 (2.0e-4)
+ * to 0.70 (1.3e-4) while LFW's falls 100 times, which impostor tails do
+ * not do.  At 1e-3 those pairs (at most the ~40 pairs per group that
+ * score >= 0.70) are a small share of the several hundred that reach the
+ * anchor in the groups that matter. */
+#define LFR_MATCH_GROUP_ANCHOR_FMR 1e-3
+
+/* Fewest impostor pairs for a demographic group to be considered for the
+ * worst-served group; it must also have >= LFR_MATCH_CALIB_MIN_PAIRS pairs
+ * at the anchor (its ratio to LFW measured that far).  5,000 pairs: with fewer, one look-alike pair more or less moves
+ * the group's rate by several per cent at 1e-3, and the worst group would
+ * be whichever small group happened to hold one. */
+#define LFR_MATCH_GROUP_MIN_PAIRS 5000ull
+
+typedef enum lfr_match_group_kind {
+    LFR_MATCH_GROUP_DATA_SET,     /* every photo of one data set */
+    LFR_MATCH_GROUP_DEMOGRAPHIC   /* sex (x race) within one data set */
+} lfr_match_group_kind;
+
+typedef struct lfr_match_group {
+    const char *name;             /* "UTKFace adult Asian women" */
+    const char *data_set;         /* "UTKFace" */
+    lfr_match_group_kind kind;
+    int photos;                   /* embedded photos in the group */
+    unsigned long long impostor_pairs, genuine_pairs;
+    const lfr_match_calib_point *points; /* the grid of the main table
+                                            (lfr_match_calib n points); TAR 0
+                                            where there are no identities */
+} lfr_match_group;
+
+/* The groups table (*n rows; data sets first) and its source line. */
+const lfr_match_group *lfr_match_groups(int *n, const char **source);
+
+/* Lowest FMR group g can measure: LFR_MATCH_CALIB_MIN_PAIRS / its impostor
+ * pairs (1 when it has fewer): "not measurable below FMR x". */
+double lfr_match_group_min_fmr(int g);
+
+/* FMR of group g at t (model above); *extrapolated (may be NULL) is set to
+ * 1 when t lies beyond the group's measured range.  -1 for a bad g. */
+double lfr_match_group_fmr(int g, float t, int *extrapolated);
+
+/* 1 when group g is a demographic group considered for the worst group
+ * (LFR_MATCH_GROUP_MIN_PAIRS says which). */
+int lfr_match_group_considered(int g);
+
+/* The worst-served demographic group at t: the highest FMR among the
+ * considered groups (ties: the first).  Its FMR to *fmr (may be NULL).
+ * -1 when none. */
+int lfr_match_worst_group(float t, double *fmr);
+
+/* The threshold for a target of `per_10k` expected false alerts per 10,000
+ * faces of people not on a watchlist of n_templates templates, met for the
+ * WORST group: the lowest cosine t with worst-group FPIR(t, n) * 1e4 <=
+ * per_10k (FPIR as lfr_match_fpir, with the worst group's FMR).  The
+ * worst group may differ from one t to another; the condition holds for
+ * every considered group at t.  LFR_ERR_INVALID_ARG for a target that is
+ * not finite or <= 0; LFR_ERR_TOO_LARGE when the watchlist is too large
+ * for the target even at t = 1 (*t = 1).  n_templates 0 gives -1 (nothing can match). */
+lfr_status lfr_match_threshold_for_false_alerts(double per_10k, size_t n_templates, float *t);
+
+/* Model sets' calibrations ------------------------------------------------
+ * A template is only ever compared with templates of its own model set
+ * (face.h: LFR_FACE_MODEL_SET_LIST), and each model set has its own score
+ * scale: cosine 0.70 means FMR ~1e-6 for mfn192 but fused704 reaches FMR
+ * 1e-6 at ~0.62 (docs/embedders.md).  So each set has its own calibration
+ * (its LFW table, `openlfr calibrate --model-set NAME`, and its groups
+ * table, `--groups --model-set NAME`), held here by the set's name (this
+ * layer does not know the face engine; the names and dims must agree with
+ * face.h's list, which test_deploy checks).
+ *
+ * Everything above without a calibration argument uses the mfn192
+ * calibration (lfr_match_calibration_default).  The _cal functions take a
+ * calibration (NULL = the default) and are otherwise exactly the functions
+ * of the same name above.  The likeness scale is the same for every set
+ * (likeness = 100 * -log10 FMR / LFR_MATCH_LIKENESS_DECADES), so an
+ * operator's 86 means FMR 1e-6 per comparison whatever the set; only the
+ * cosine that reaches it differs. */
+
+#define LFR_MATCH_CALIBRATION_LIST(X)                                         \
+    X(MFN192, "mfn192", 192)                                                  \
+    X(FUSED704, "fused704", 704)
+
+typedef struct lfr_match_calibration lfr_match_calibration;
+
+/* The calibration of the model set named `model_set`; NULL when unknown. */
+const lfr_match_calibration *lfr_match_calibration_named(const char *model_set);
+/* The i-th calibration of the list (0 = mfn192); NULL outside 0..count-1. */
+const lfr_match_calibration *lfr_match_calibration_at(int i);
+int lfr_match_calibration_count(void);
+/* mfn192's: the calibration every function without one uses. */
+const lfr_match_calibration *lfr_match_calibration_default(void);
+const char *lfr_match_calibration_name(const lfr_match_calibration *c); /* "fused704" */
+int lfr_match_calibration_dim(const lfr_match_calibration *c);          /* 704 */
+
+/* The cosine of calibration c with the same FMR as cosine t192 has under
+ * mfn192's: the lowest t with FMR_c(t) <= FMR_mfn192(t192) (so it is at
+ * least as strict), rounded up to the next multiple of 0.005 for display
+ * (never less strict).  t192 itself for mfn192.  How a threshold stated
+ * for mfn192 (the default 0.70, the sane range of limits.h) carries over
+ * to another set. */
+float lfr_match_cal_equivalent(const lfr_match_calibration *c, float t192);
+
+/* The default alert threshold of the set: LFR_MATCH_DEFAULT_THRESHOLD for
+ * mfn192, its equivalent (same FMR ~9.5e-7, likeness 86) for the others. */
+float lfr_match_cal_default_threshold(const lfr_match_calibration *c);
+
+/* The set's sane threshold range: LFR_THRESHOLD_SANE_MIN/MAX's
+ * equivalents (limits.h says why those). */
+void lfr_match_cal_sane_range(const lfr_match_calibration *c, float *min, float *max);
+
+double lfr_match_cal_fmr(const lfr_match_calibration *c, float t);
+double lfr_match_cal_tar(const lfr_match_calibration *c, float t);
+double lfr_match_cal_likeness(const lfr_match_calibration *c, float t);
+float lfr_match_cal_threshold_for_likeness(const lfr_match_calibration *c, double l);
+double lfr_match_cal_fpir(const lfr_match_calibration *c, float t, size_t n_templates);
+void lfr_match_cal_threshold_info(const lfr_match_calibration *c, float threshold,
+                                  size_t n_templates, lfr_match_threshold_meaning *out);
+const lfr_match_calib_point *lfr_match_cal_table(const lfr_match_calibration *c, int *n,
+                                                 lfr_match_calib_info *info);
+const lfr_match_group *lfr_match_cal_groups(const lfr_match_calibration *c, int *n,
+                                            const char **source);
+double lfr_match_cal_group_min_fmr(const lfr_match_calibration *c, int g);
+double lfr_match_cal_group_fmr(const lfr_match_calibration *c, int g, float t,
+                               int *extrapolated);
+int lfr_match_cal_group_considered(const lfr_match_calibration *c, int g);
+int lfr_match_cal_worst_group(const lfr_match_calibration *c, float t, double *fmr);
+lfr_status lfr_match_cal_threshold_for_false_alerts(const lfr_match_calibration *c,
+                                                    double per_10k, size_t n_templates,
+                                                    float *t);
 
 #endif

@@ -16,23 +16,35 @@
 #include <time.h>
 
 #include "match/match.h"
+#include "pipeline/preview_int.h"
 
 const lfr_pipeline_params lfr_pipeline_params_default = {
-    .track = {.iou_min = 0.3f, .max_unseen = 10},
+    .track = {.iou_min = 0.3f, .max_unseen = 10, .max_dist = 1.0f, .max_size_ratio = 1.5f},
     .gate = {.min_eye_dist = 16.0f, .max_yaw = 35.0f, .max_roll = 30.0f, .min_onet = 0.9f,
              .reject_edge = 1, .good_eye_dist = 60.0f, .improve_margin = 0.10f, .max_embeds = 5},
+    .tmpl = {.k = 4, .fill_rel = 0.8f, .fill_gap = 5, .same_min = 0.35f},
     .cooldown_s = 30.0,
     .live_check_ms = 1000,
     .event_queue = 256,
     .crop_jpeg_quality = 90,
     .crop_pad = 0.4f,
     .alert_flush_ms = LFR_PIPELINE_ALERT_FLUSH_MS,
+    .preview_ms = LFR_PIPELINE_PREVIEW_MS,
 };
 
 static const lfr_actor default_actor = {"openlfr-pipeline", LFR_ROLE_SYSTEM};
 
 const char *lfr_pipeline_event_name(lfr_pipeline_event_type t) {
     return t == LFR_PIPELINE_ALERT_UPDATE ? "alert.update" : "alert";
+}
+
+const char *lfr_pipeline_source_name(lfr_pipeline_source s) {
+    static const char *const names[] = {
+#define LFR_PIPELINE_SOURCE_NAME(id, name, what) name,
+        LFR_PIPELINE_SOURCE_LIST(LFR_PIPELINE_SOURCE_NAME)
+#undef LFR_PIPELINE_SOURCE_NAME
+    };
+    return (unsigned)s < LFR_PIPELINE_SOURCE_COUNT ? names[s] : "unknown";
 }
 
 /* Quality gate ------------------------------------------------------------ */
@@ -78,6 +90,50 @@ static int pair_cmp(const void *a, const void *b) {
     return x->det - y->det;
 }
 
+/* Track t continues with box b: velocity, box, counters. */
+static void track_hit(lfr_track *t, const float b[4]) {
+    float gap = (float)(t->unseen + 1);
+    float vx = (b[0] + b[2] / 2 - (t->box[0] + t->box[2] / 2)) / gap;
+    float vy = (b[1] + b[3] / 2 - (t->box[1] + t->box[3] / 2)) / gap;
+    if (t->hits <= 1) {
+        t->vel[0] = vx;
+        t->vel[1] = vy;
+    } else {
+        t->vel[0] = 0.5f * t->vel[0] + 0.5f * vx;
+        t->vel[1] = 0.5f * t->vel[1] + 0.5f * vy;
+    }
+    /* The centre moves with the detection; the size too. */
+    memcpy(t->box, b, sizeof t->box);
+    t->unseen = 0;
+    t->hits++;
+}
+
+/* Second stage: centre distance from the prediction in face widths (the
+ * larger of the two boxes), or -1 when outside the gate.  The gate is
+ * max_dist at one frame, a quarter wider per missed frame, twice as wide
+ * for a track seen once (its velocity is unknown), at most 2 max_dist;
+ * sizes must agree within max_size_ratio. */
+static float gate_dist(const lfr_track_params *p, const lfr_track *t, const float pred[4],
+                       const float b[4]) {
+    float w = fmaxf(pred[2], b[2]);
+    if (!(w > 0) || !(pred[2] > 0) || !(b[2] > 0)) return -1;
+    float r = b[2] > pred[2] ? b[2] / pred[2] : pred[2] / b[2];
+    if (!(r <= p->max_size_ratio)) return -1;
+    float dx = b[0] + b[2] / 2 - (pred[0] + pred[2] / 2);
+    float dy = b[1] + b[3] / 2 - (pred[1] + pred[3] / 2);
+    float d = sqrtf(dx * dx + dy * dy) / w;
+    float g = 1.0f + 0.25f * (float)t->unseen + (t->hits <= 1 ? 1.0f : 0.0f);
+    if (g > 2.0f) g = 2.0f;
+    return d <= p->max_dist * g ? d : -1;
+}
+
+uint64_t lfr_tracker_restart(lfr_tracker *tr, int i) {
+    if (i < 0 || i >= LFR_PIPELINE_MAX_TRACKS || !tr->t[i].id) return 0;
+    tr->t[i].id = tr->next_id++;
+    tr->created++;
+    return tr->t[i].id;
+}
+
 void lfr_tracker_update(lfr_tracker *tr, const float (*boxes)[4], int n, int *assign,
                         uint64_t *removed, int *n_removed) {
     enum { T = LFR_PIPELINE_MAX_TRACKS };
@@ -114,22 +170,30 @@ void lfr_tracker_update(lfr_tracker *tr, const float (*boxes)[4], int n, int *as
         if (trk_used[j] || assign[i] >= 0) continue;
         trk_used[j] = 1;
         assign[i] = j;
-        lfr_track *t = &tr->t[j];
-        float gap = (float)(t->unseen + 1);
-        float vx = (boxes[i][0] + boxes[i][2] / 2 - (t->box[0] + t->box[2] / 2)) / gap;
-        float vy = (boxes[i][1] + boxes[i][3] / 2 - (t->box[1] + t->box[3] / 2)) / gap;
-        if (t->hits <= 1) {
-            t->vel[0] = vx;
-            t->vel[1] = vy;
-        } else {
-            t->vel[0] = 0.5f * t->vel[0] + 0.5f * vx;
-            t->vel[1] = 0.5f * t->vel[1] + 0.5f * vy;
-        }
-        /* The centre moves with the detection; the size too. */
-        memcpy(t->box, boxes[i], sizeof t->box);
-        t->unseen = 0;
-        t->hits++;
     }
+    /* Second stage: what the IoU stage left, by centre distance within
+     * the gate, nearest first (a fast face, or one the detector missed for
+     * a few frames). */
+    if (tr->p.max_dist > 0) {
+        int n2 = 0;
+        for (int j = 0; j < T; j++) {
+            if (!tr->t[j].id || trk_used[j]) continue;
+            for (int i = 0; i < nd; i++) {
+                if (assign[i] >= 0) continue;
+                float d = gate_dist(&tr->p, &tr->t[j], pred[j], boxes[i]);
+                if (d >= 0) pairs[n2++] = (pair){-d, (short)j, (short)i};
+            }
+        }
+        qsort(pairs, (size_t)n2, sizeof *pairs, pair_cmp);
+        for (int k = 0; k < n2; k++) {
+            int j = pairs[k].trk, i = pairs[k].det;
+            if (trk_used[j] || assign[i] >= 0) continue;
+            trk_used[j] = 1;
+            assign[i] = j;
+        }
+    }
+    for (int i = 0; i < nd; i++)
+        if (assign[i] >= 0) track_hit(&tr->t[assign[i]], boxes[i]);
     /* Unseen tracks age and expire. */
     for (int j = 0; j < T; j++) {
         lfr_track *t = &tr->t[j];
@@ -243,6 +307,12 @@ lfr_status lfr_pipeline_snapshot_load(lfr_store *s, int64_t deployment_id,
     lfr_deploy_templates t;
     memset(&t, 0, sizeof t);
     if (st == LFR_OK) st = lfr_deploy_templates_load(s, deployment_id, &t, err);
+    lfr_face_model_set set = LFR_FACE_MODEL_MFN192;
+    if (st == LFR_OK && (lfr_face_model_set_parse(t.model_set, &set) != LFR_OK ||
+                         lfr_face_model_set_dim(set) != t.dim))
+        st = lfr_err_set(err, LFR_ERR_UNSUPPORTED,
+                         "deployment %lld uses model set \"%s\" (%d values), which this engine "
+                         "does not know", (long long)deployment_id, t.model_set, t.dim);
     snap_impl *b = st == LFR_OK ? lfr_calloc(1, sizeof *b) : NULL;
     if (st == LFR_OK && !b) st = LFR_ERR_NOMEM;
     if (st == LFR_OK) {
@@ -252,8 +322,9 @@ lfr_status lfr_pipeline_snapshot_load(lfr_store *s, int64_t deployment_id,
         b->pub.state = info->state;
         snprintf(b->pub.digest, sizeof b->pub.digest, "%s", info->watchlist_digest);
         b->pub.n = t.n;
-        st = lfr_match_snapshot_build(t.dim > 0 ? t.dim : LFR_FACE_EMB_DIM, t.n, t.data,
-                                      t.entry_ids, NULL, &b->pub.snap);
+        b->pub.model_set = set;
+        b->pub.dim = t.dim;
+        st = lfr_match_snapshot_build(t.dim, t.n, t.data, t.entry_ids, NULL, &b->pub.snap);
         if (st == LFR_OK && t.n) {
             b->entry_ids = dup_ids(t.entry_ids, t.n);
             b->image_ids = dup_ids(t.image_ids, t.n);
@@ -303,9 +374,53 @@ typedef struct track_state {
     uint64_t id;          /* the tracker's id for this slot (reset on change) */
     int n_emb;
     float best_q;
+    uint64_t last_emb;    /* cam.n_frames at the track's last embedding */
     int n_alerts;
     track_alert a[LFR_PIPELINE_MAX_TRACK_ALERTS];
+    /* The template: the track's best embeddings by quality, in memory
+     * only, wiped with the track (ts_wipe). */
+    int n_tpl;
+    float tpl_q[LFR_PIPELINE_MAX_TEMPLATE_K];
+    int dim;              /* floats per embedding in tpl (the snapshot's dim) */
+    float tpl[LFR_PIPELINE_MAX_TEMPLATE_K * LFR_FACE_EMB_MAX_DIM];
 } track_state;
+
+static void ts_wipe(track_state *ts) { sodium_memzero(ts, sizeof *ts); }
+
+/* Quality-weighted mean of the template's embeddings, re-normalised, to
+ * out (ts->dim floats); zeros when empty. */
+static void tpl_mean(const track_state *ts, float *out) {
+    const int D = ts->dim;
+    memset(out, 0, D * sizeof *out);
+    for (int i = 0; i < ts->n_tpl; i++) {
+        float w = ts->tpl_q[i] > 0 ? ts->tpl_q[i] : 1e-6f;
+        for (int d = 0; d < D; d++) out[d] += w * ts->tpl[(size_t)i * D + d];
+    }
+    double ss = 0;
+    for (int d = 0; d < D; d++) ss += (double)out[d] * out[d];
+    if (ss > 0) {
+        float inv = (float)(1.0 / sqrt(ss));
+        for (int d = 0; d < D; d++) out[d] *= inv;
+    }
+}
+
+/* Keeps embedding e of quality q when the template has room or q beats
+ * its worst member (replaced).  1 when the template changed. */
+static int tpl_add(track_state *ts, int k, const float *e, float q) {
+    const int D = ts->dim;
+    int i = ts->n_tpl;
+    if (i >= k) {
+        i = 0;
+        for (int j = 1; j < ts->n_tpl; j++)
+            if (ts->tpl_q[j] < ts->tpl_q[i]) i = j;
+        if (!(q > ts->tpl_q[i])) return 0;
+    } else {
+        ts->n_tpl++;
+    }
+    ts->tpl_q[i] = q;
+    memcpy(ts->tpl + (size_t)i * D, e, D * sizeof *e);
+    return 1;
+}
 
 typedef struct cooldown {
     int64_t entry_id;
@@ -346,7 +461,10 @@ typedef struct cam {
     lfr_face sel[LFR_MAX_NET_BATCH];
     int sel_face[LFR_MAX_NET_BATCH], sel_slot[LFR_MAX_NET_BATCH];
     float sel_q[LFR_MAX_NET_BATCH];
-    float emb[LFR_MAX_NET_BATCH * LFR_FACE_EMB_DIM];
+    float emb[LFR_MAX_NET_BATCH * LFR_FACE_EMB_MAX_DIM];
+    float tpl_probe[LFR_MAX_NET_BATCH * LFR_FACE_EMB_MAX_DIM]; /* templates to match */
+    int tpl_sel[LFR_MAX_NET_BATCH];   /* ... each for selected shot j */
+    uint64_t n_frames;    /* frames analysed (this thread) */
     pending_alert pend[LFR_PIPELINE_MAX_PENDING_ALERTS];   /* FIFO, pend[0] oldest */
     int n_pend;
     /* stats: under mu */
@@ -357,6 +475,7 @@ typedef struct cam {
     uint64_t fps_n;
     double cpu_s;
     int src_w, src_h;
+    lfr_preview *pv;      /* the operator's live view (preview.c); NULL: none */
 } cam;
 
 typedef struct event_queue {
@@ -636,6 +755,8 @@ typedef struct shot {
     const lfr_face *face;  /* with sharpness */
     float quality;
     uint64_t track_id;
+    lfr_pipeline_source source;
+    int template_n;
 } shot;
 
 static void fill_event(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, const shot *s,
@@ -655,7 +776,10 @@ static void fill_event(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, 
     }
     ev->cosine = h->score;
     ev->threshold = b->threshold;
-    ev->likeness = lfr_match_likeness(h->score);
+    ev->likeness = lfr_match_cal_likeness(
+        lfr_match_calibration_named(lfr_face_model_set_name(b->model_set)), h->score);
+    ev->source = s->source;
+    ev->template_n = s->template_n;
     memcpy(ev->box, s->face->box, sizeof ev->box);
     ev->q = s->face->q;
     ev->quality = s->quality;
@@ -873,6 +997,9 @@ static void alert_rule(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, 
             return;
         }
         count(c, &c->c.alert_updates, 1);
+        lfr_log(LFR_LOG_INFO, "pipeline: camera %s: alert %lld updated: cosine %.3f from the %s "
+                "(%d embedding%s)", c->name, (long long)ta->alert_id, (double)h->score,
+                lfr_pipeline_source_name(s->source), s->template_n, s->template_n == 1 ? "" : "s");
         emit(p, c, &ev, s->capture_ns);
         return;
     }
@@ -897,6 +1024,10 @@ static void alert_rule(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, 
         ta->alert_id = ev.alert_id;
         cooldown_set(c, h->entry_id, s->capture_ns);
         count(c, &c->c.alerts, 1);
+        lfr_log(LFR_LOG_INFO, "pipeline: camera %s: alert %lld: entry %lld, track %llu, cosine "
+                "%.3f from the %s (%d embedding%s)", c->name, (long long)ev.alert_id,
+                (long long)h->entry_id, (unsigned long long)s->track_id, (double)h->score,
+                lfr_pipeline_source_name(s->source), s->template_n, s->template_n == 1 ? "" : "s");
         emit(p, c, &ev, s->capture_ns);
         return;
     }
@@ -922,7 +1053,9 @@ static void alert_rule(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, 
 static lfr_status analyse_faces(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, const lfr_image *frame,
                                 uint64_t seq, uint64_t capture_ns, const lfr_face *faces, int n,
                                 const float *inj_emb, lfr_err *err) {
-    enum { D = LFR_FACE_EMB_DIM, NB = LFR_MAX_MATCH_BATCH };
+    enum { NB = LFR_MAX_MATCH_BATCH };
+    /* Embeddings of the snapshot's model set (the deployment's). */
+    const int D = b->dim > 0 ? b->dim : LFR_FACE_EMB_DIM;
     lfr_status st = LFR_OK;
     if (n > LFR_PIPELINE_MAX_TRACKS) n = LFR_PIPELINE_MAX_TRACKS;
     /* Track. */
@@ -933,24 +1066,35 @@ static lfr_status analyse_faces(lfr_pipeline *p, cam *c, const lfr_pipeline_snap
     uint64_t created0 = c->tr.created;
     lfr_tracker_update(&c->tr, (const float(*)[4])boxes, n, assign, NULL, NULL);
     sodium_memzero(boxes, sizeof boxes);
+    c->n_frames++;
+    /* A track that expired takes its template with it, at once. */
+    for (int j = 0; j < LFR_PIPELINE_MAX_TRACKS; j++)
+        if (c->ts[j].id && c->ts[j].id != c->tr.t[j].id) ts_wipe(&c->ts[j]);
     double t_track = ms_since(t0);
     /* Gate and best-shot selection. */
+    const lfr_template_params *tp = &p->prm.tmpl;
+    const int K = tp->k;   /* >= 2: templates (clamped at start) */
     int k = 0, gated = 0;
     for (int i = 0; i < n && k < LFR_MAX_NET_BATCH; i++) {
         if (assign[i] < 0) continue;
         const lfr_track *t = &c->tr.t[assign[i]];
         track_state *ts = &c->ts[assign[i]];
-        if (ts->id != t->id) {
-            memset(ts, 0, sizeof *ts);
-            ts->id = t->id;
+        if (ts->id != t->id || (ts->dim && ts->dim != D)) {
+            uint64_t id = t->id;
+            ts_wipe(ts);
+            ts->id = id;
         }
+        ts->dim = D;
         float q = lfr_pipeline_quality(&p->prm.gate, &faces[i]);
         if (q < 0) {
             gated++;
             continue;
         }
         if (ts->n_emb >= p->prm.gate.max_embeds) continue;
-        if (ts->n_emb > 0 && !(q > ts->best_q * (1.0f + p->prm.gate.improve_margin))) continue;
+        int better = ts->n_emb == 0 || q > ts->best_q * (1.0f + p->prm.gate.improve_margin);
+        int fill = K >= 2 && ts->n_tpl < K && q >= tp->fill_rel * ts->best_q &&
+                   c->n_frames - ts->last_emb >= (uint64_t)tp->fill_gap;
+        if (!better && !fill) continue;
         c->sel[k] = faces[i];
         c->sel_face[k] = i;
         c->sel_slot[k] = assign[i];
@@ -959,56 +1103,99 @@ static lfr_status analyse_faces(lfr_pipeline *p, cam *c, const lfr_pipeline_snap
     }
     /* Embed the selected shots. */
     double t_embed = 0, t_match = 0;
-    int matched = 0;
+    int matched = 0, nt = 0, tpl_hit = 0, restarts = 0;
     if (k) {
         t0 = lfr_now_ns();
         if (inj_emb) {
             for (int j = 0; j < k; j++)
                 memcpy(c->emb + (size_t)j * D, inj_emb + (size_t)c->sel_face[j] * D, D * sizeof(float));
         } else {
-            st = lfr_face_embed(c->fc, frame, c->sel, k, c->emb, err);
+            st = lfr_face_embed_set(c->fc, frame, c->sel, k, b->model_set, c->emb, err);
         }
         t_embed = ms_since(t0);
         if (st == LFR_OK) {
             for (int j = 0; j < k; j++) {
-                track_state *ts = &c->ts[c->sel_slot[j]];
+                int slot = c->sel_slot[j];
+                track_state *ts = &c->ts[slot];
+                const float *e = c->emb + (size_t)j * D;
+                /* Somebody else behind the same box (a scene cut, two
+                 * faces crossing): the track restarts under a new id. */
+                if (K >= 2 && ts->n_tpl > 0 && tp->same_min > -1.0f) {
+                    float m[LFR_FACE_EMB_MAX_DIM];
+                    tpl_mean(ts, m);
+                    float cs = 0;
+                    for (int d = 0; d < D; d++) cs += m[d] * e[d];
+                    sodium_memzero(m, sizeof m);
+                    if (cs < tp->same_min) {
+                        uint64_t id = lfr_tracker_restart(&c->tr, slot);
+                        ts_wipe(ts);
+                        ts->id = id;
+                        ts->dim = D;
+                        restarts++;
+                        lfr_log(LFR_LOG_DEBUG, "pipeline: camera %s: a track restarted as track "
+                                "%llu (its face changed)", c->name, (unsigned long long)id);
+                    }
+                }
                 ts->n_emb++;
+                ts->last_emb = c->n_frames;
                 if (c->sel_q[j] > ts->best_q) ts->best_q = c->sel_q[j];
-                if (p->cfg.embed_hook) p->cfg.embed_hook(p->cfg.embed_hook_ctx, c->emb + (size_t)j * D, D);
+                if (p->cfg.embed_hook) p->cfg.embed_hook(p->cfg.embed_hook_ctx, e, D);
+                if (K >= 2 && tpl_add(ts, K, e, c->sel_q[j]) && ts->n_tpl >= 2) {
+                    float *m = c->tpl_probe + (size_t)nt * D;
+                    tpl_mean(ts, m);
+                    if (p->cfg.embed_hook) p->cfg.embed_hook(p->cfg.embed_hook_ctx, m, D);
+                    c->tpl_sel[nt++] = j;
+                }
             }
-            /* Match, LFR_MAX_MATCH_BATCH probes per pass. */
+            /* Match, LFR_MAX_MATCH_BATCH probes per pass: the shots, then
+             * the templates that changed. */
             t0 = lfr_now_ns();
             lfr_match_hit hits[NB * LFR_PIPELINE_MAX_TRACK_ALERTS];
             int nh[NB];
-            for (int j0 = 0; j0 < k && st == LFR_OK; j0 += NB) {
-                int nb = k - j0 < NB ? k - j0 : NB;
-                lfr_status ms = lfr_match_search_batch(b->snap, c->emb + (size_t)j0 * D, nb,
-                                                       b->threshold, hits,
-                                                       LFR_PIPELINE_MAX_TRACK_ALERTS, nh);
-                if (ms != LFR_OK && ms != LFR_ERR_TOO_LARGE) {
-                    st = lfr_err_set(err, ms, "matching failed");
-                    break;
+            for (int pass = 0; pass < 2 && st == LFR_OK; pass++) {
+                const int np = pass ? nt : k;
+                const float *probes = pass ? c->tpl_probe : c->emb;
+                for (int j0 = 0; j0 < np && st == LFR_OK; j0 += NB) {
+                    int nb = np - j0 < NB ? np - j0 : NB;
+                    lfr_status ms = lfr_match_search_batch(b->snap, probes + (size_t)j0 * D, nb,
+                                                           b->threshold, hits,
+                                                           LFR_PIPELINE_MAX_TRACK_ALERTS, nh);
+                    if (ms != LFR_OK && ms != LFR_ERR_TOO_LARGE) {
+                        st = lfr_err_set(err, ms, "matching failed");
+                        break;
+                    }
+                    double tm = ms_since(t0);
+                    for (int r = j0; r < j0 + nb; r++) {
+                        int q = r - j0;
+                        if (!nh[q]) continue;
+                        int j = pass ? c->tpl_sel[r] : r;
+                        track_state *ts = &c->ts[c->sel_slot[j]];
+                        if (pass) tpl_hit++;
+                        else matched++;
+                        shot s = {.frame = frame, .seq = seq, .capture_ns = capture_ns,
+                                  .face = &c->sel[j], .quality = c->sel_q[j],
+                                  .track_id = c->tr.t[c->sel_slot[j]].id,
+                                  .source = pass ? LFR_PIPELINE_FROM_TEMPLATE : LFR_PIPELINE_FROM_SHOT,
+                                  .template_n = pass ? ts->n_tpl : 1};
+                        for (int h = 0; h < nh[q]; h++)
+                            alert_rule(p, c, b, ts, &s, &hits[q * LFR_PIPELINE_MAX_TRACK_ALERTS + h]);
+                    }
+                    t_match += tm;
+                    t0 = lfr_now_ns();
                 }
-                double tm = ms_since(t0);
-                for (int j = j0; j < j0 + nb; j++) {
-                    int q = j - j0;
-                    if (!nh[q]) continue;
-                    matched++;
-                    const lfr_track *t = &c->tr.t[c->sel_slot[j]];
-                    shot s = {.frame = frame, .seq = seq, .capture_ns = capture_ns,
-                              .face = &c->sel[j], .quality = c->sel_q[j], .track_id = t->id};
-                    for (int h = 0; h < nh[q]; h++)
-                        alert_rule(p, c, b, &c->ts[c->sel_slot[j]], &s,
-                                   &hits[q * LFR_PIPELINE_MAX_TRACK_ALERTS + h]);
-                }
-                t_match += tm;
-                t0 = lfr_now_ns();
             }
             sodium_memzero(hits, sizeof hits);
         }
-        /* Nothing of these faces survives the frame. */
+        /* Nothing of these faces survives the frame (but the templates of
+         * their tracks, in memory, until the tracks end). */
         sodium_memzero(c->emb, (size_t)k * D * sizeof(float));
+        sodium_memzero(c->tpl_probe, (size_t)nt * D * sizeof(float));
         sodium_memzero(c->sel, (size_t)k * sizeof c->sel[0]);
+    }
+    if (lfr_preview_wanted(c->pv, lfr_now_ns())) { /* the operator's live view (preview.c) */
+        unsigned char hit[LFR_PIPELINE_MAX_TRACKS];
+        for (int i = 0; i < n; i++) hit[i] = assign[i] >= 0 && c->ts[assign[i]].n_alerts > 0;
+        lfr_preview_offer(c->pv, lfr_now_ns(), frame, faces, n, hit);
     }
     pthread_mutex_lock(&c->mu);
     c->c.frames_analysed++;
@@ -1017,6 +1204,9 @@ static lfr_status analyse_faces(lfr_pipeline *p, cam *c, const lfr_pipeline_snap
     c->c.tracks += c->tr.created - created0;
     if (st == LFR_OK) c->c.embeddings += (uint64_t)k;
     c->c.matches += (uint64_t)matched;
+    c->c.template_matches += (uint64_t)nt;
+    c->c.template_hits += (uint64_t)tpl_hit;
+    c->c.track_restarts += (uint64_t)restarts;
     metric_add(&c->m_trk, t_track);
     if (k) {
         metric_add(&c->m_emb, t_embed);
@@ -1095,6 +1285,27 @@ static void *cam_thread(void *arg) {
 
 /* Lifecycle --------------------------------------------------------------- */
 
+/* The engine must have every network of the deployment's model set: an
+ * engine without models/mfn512.lfrm runs mfn192 deployments only. */
+static lfr_status engine_has_set(const lfr_pipeline_config *cfg, lfr_err *err) {
+    if (!cfg->engine) return LFR_OK; /* injected cameras only */
+    lfr_deploy_info *d = lfr_malloc(sizeof *d);
+    if (!d) return LFR_ERR_NOMEM;
+    lfr_face_model_set set;
+    lfr_status st = lfr_deploy_get(cfg->store, cfg->deployment_id, d, err);
+    if (st == LFR_OK && lfr_face_model_set_parse(d->model_set, &set) != LFR_OK)
+        st = lfr_err_set(err, LFR_ERR_UNSUPPORTED,
+                         "deployment %lld uses model set \"%s\", which this engine does not know",
+                         (long long)cfg->deployment_id, d->model_set);
+    else if (st == LFR_OK && !lfr_face_engine_has_model_set(cfg->engine, set))
+        st = lfr_err_set(err, LFR_ERR_UNSUPPORTED,
+                         "deployment %lld uses model set %s, but this engine's models folder "
+                         "lacks a network of it (fused704 needs mfn512.lfrm: tools/setup.sh "
+                         "models)", (long long)cfg->deployment_id, d->model_set);
+    lfr_free(d);
+    return st;
+}
+
 lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out, lfr_err *err) {
     *out = NULL;
     if (!cfg || !cfg->store)
@@ -1106,6 +1317,9 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
     if (p->prm.event_queue < 1) p->prm.event_queue = 1;
     if (p->prm.event_queue > LFR_PIPELINE_MAX_EVENT_QUEUE) p->prm.event_queue = LFR_PIPELINE_MAX_EVENT_QUEUE;
     if (p->prm.gate.max_embeds < 1) p->prm.gate.max_embeds = 1;
+    if (p->prm.tmpl.k > LFR_PIPELINE_MAX_TEMPLATE_K) p->prm.tmpl.k = LFR_PIPELINE_MAX_TEMPLATE_K;
+    if (p->prm.tmpl.k < 2) p->prm.tmpl.k = 0;   /* best shots only */
+    if (p->prm.tmpl.fill_gap < 0) p->prm.tmpl.fill_gap = 0;
     const lfr_actor *a = cfg->actor ? cfg->actor : &default_actor;
     snprintf(p->actor_name, sizeof p->actor_name, "%s", a->name ? a->name : "");
     p->actor.name = p->actor_name;
@@ -1124,7 +1338,8 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
     pthread_mutex_init(&p->cams_mu, NULL);
     atomic_init(&p->stop, 0);
     atomic_init(&p->last_check_ns, 0);
-    lfr_status st = refresh(p, 1, err);
+    lfr_status st = engine_has_set(cfg, err);
+    if (st == LFR_OK) st = refresh(p, 1, err);
     if (st != LFR_OK) {
         lfr_pipeline_stop(p);
         return st;
@@ -1159,6 +1374,7 @@ lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_
     lfr_tracker_init(&c->tr, &p->prm.track);
     pthread_mutex_init(&c->mu, NULL);
     c->start_ns = lfr_now_ns();
+    c->pv = lfr_preview_new(p->prm.preview_ms);
     lfr_status st = LFR_OK;
     if (o) {
         st = lfr_face_ctx_new(p->cfg.engine, &c->fc);
@@ -1177,6 +1393,7 @@ lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_
         if (st != LFR_OK) {
             if (c->vc) lfr_camera_stop(c->vc);
             lfr_face_ctx_destroy(c->fc);
+            lfr_preview_free(c->pv);
             pthread_mutex_destroy(&c->mu);
             lfr_free(c);
             pthread_mutex_unlock(&p->cams_mu);
@@ -1187,6 +1404,13 @@ lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_
     if (index) *index = c->index;
     pthread_mutex_unlock(&p->cams_mu);
     return LFR_OK;
+}
+
+lfr_preview *lfr_pipeline_cam_preview(lfr_pipeline *p, int cam) {
+    pthread_mutex_lock(&p->cams_mu);
+    lfr_preview *v = cam >= 0 && cam < p->n_cams ? p->cams[cam]->pv : NULL;
+    pthread_mutex_unlock(&p->cams_mu);
+    return v;
 }
 
 int lfr_pipeline_running(lfr_pipeline *p) {
@@ -1237,6 +1461,9 @@ static void counters_add(lfr_pipeline_counters *t, const lfr_pipeline_counters *
     t->tracks += c->tracks;
     t->embeddings += c->embeddings;
     t->matches += c->matches;
+    t->template_matches += c->template_matches;
+    t->template_hits += c->template_hits;
+    t->track_restarts += c->track_restarts;
     t->alerts += c->alerts;
     t->alert_updates += c->alert_updates;
     t->alerts_suppressed += c->alerts_suppressed;
@@ -1386,6 +1613,7 @@ void lfr_pipeline_stop(lfr_pipeline *p) {
     for (int i = 0; i < p->n_cams; i++) {
         cam *c = p->cams[i];
         lfr_face_ctx_destroy(c->fc);
+        lfr_preview_free(c->pv);
         pthread_mutex_destroy(&c->mu);
         sodium_memzero(c, sizeof *c);
         lfr_free(c);

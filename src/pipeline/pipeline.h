@@ -8,22 +8,47 @@
  *   camera has, lfr_camera_next; older ones are dropped by video and counted):
  *     detect    lfr_face_detect on the frame.
  *     track     greedy IoU matching of the detections with the tracks'
- *               constant-velocity predictions (lfr_tracker below); track ids
- *               count from 1 per camera; a track unseen for
- *               params.track.max_unseen analysed frames expires.
+ *               constant-velocity predictions (lfr_tracker below), then a
+ *               second stage for what is left: a detection joins a track it
+ *               did not overlap when its centre lies within a gate of the
+ *               prediction (params.track.max_dist face widths, wider for a
+ *               track missed for a few frames or seen only once) and its
+ *               size is within params.track.max_size_ratio, nearest first:
+ *               a face moving fast, or missed by the detector for a few
+ *               frames, keeps its track.  Track ids count from 1 per
+ *               camera; a track unseen for params.track.max_unseen analysed
+ *               frames expires.
  *     gate      lfr_pipeline_quality (eye distance, yaw, roll, detector
  *               scores, frame edge) gives each face a score in [0, 1] or
  *               rejects it.
  *     embed     only the best shots: a track's first face that passes the
  *               gate, then again only when the score beats the best embedded
  *               so far by the fraction params.gate.improve_margin, at most
- *               params.gate.max_embeds per track.  Never every face.
+ *               params.gate.max_embeds per track.  Never every face.  While
+ *               a track's template (below) holds fewer than params.tmpl.k
+ *               embeddings, a face at least params.tmpl.fill_rel as good as
+ *               its best, params.tmpl.fill_gap analysed frames after its
+ *               last embedding, is embedded too (still within max_embeds).
+ *     template  each track keeps its params.tmpl.k best embeddings (by
+ *               quality score) in memory; their quality-weighted mean,
+ *               re-normalised, is the track template.  A new embedding that
+ *               scores below params.tmpl.same_min against the template is
+ *               somebody else (the tracker followed the box across a scene
+ *               cut or a crossing): the track restarts under a new id
+ *               (lfr_tracker_restart) and its template with it.
  *     match     lfr_match_search_batch against the deployment's snapshot
  *               (refcounted, shared by the cameras) at the deployment's
- *               authorised threshold.
+ *               authorised threshold: each embedded best shot, and the
+ *               track template whenever it changed and holds at least two
+ *               embeddings.
  *     alert     one alert per (track, watchlist entry): raised at the first
- *               match, then "alert.update" when a later shot of the same
- *               track scores higher.  Cooldown: after an alert for entry E
+ *               match of a best shot or of the track template, then
+ *               "alert.update" when a later shot or template of the same
+ *               track scores higher.  The event says which matched
+ *               (lfr_pipeline_event.source; the crop is the face of the
+ *               frame that completed the template), and so does the log
+ *               line of each alert (the stored alert record has no field
+ *               for it: lfr_alert is src/deploy's).  Cooldown: after an alert for entry E
  *               on camera C, a NEW track matching E on C within
  *               params.cooldown_s is suppressed (counted, not stored).
  *               A raised alert is stored with lfr_deploy_alert_record (its
@@ -62,8 +87,10 @@
  *
  *   PRIVACY.  Nothing about a face that did not match leaves the frame it
  *   came from: no crop, embedding, box or frame is written, logged, queued
- *   or kept, except the box a track holds in memory while it is followed.
- *   Embedding buffers are wiped after matching.  What remains of
+ *   or kept, except what a track holds in memory while it is followed: its
+ *   box and the embeddings of its template (at most params.tmpl.k), wiped
+ *   when the track expires or restarts and when the camera stops.  Other
+ *   embedding buffers (shots, template probes) are wiped after matching.  What remains of
  *   non-matches is counters only (lfr_pipeline_stats).  Debug logging
  *   prints counters and states, never boxes, crops or vectors.
  *
@@ -103,6 +130,13 @@
 typedef struct lfr_track_params {
     float iou_min;     /* least IoU of prediction and detection to continue a track (0.3) */
     int max_unseen;    /* analysed frames a track survives unseen (10) */
+    float max_dist;    /* second stage: a detection within this many face widths
+                          of a track's predicted centre continues it (1.0); the
+                          gate grows by a quarter per missed frame and doubles
+                          for a track seen once (no velocity yet), at most to
+                          twice this; 0: no second stage (IoU only) */
+    float max_size_ratio; /* ... and only when the sizes differ by at most this
+                             factor (1.5) */
 } lfr_track_params;
 
 typedef struct lfr_quality_gate {
@@ -117,9 +151,24 @@ typedef struct lfr_quality_gate {
     int max_embeds;       /* embeddings per track, at most (5) */
 } lfr_quality_gate;
 
+/* Track templates (OVERVIEW: template). */
+typedef struct lfr_template_params {
+    int k;             /* embeddings in a track's template, the best by quality
+                          (4; at most LFR_PIPELINE_MAX_TEMPLATE_K; < 2: no
+                          templates, best shots only) */
+    float fill_rel;    /* fill the template with faces at least this fraction
+                          of the track's best quality score (0.8) */
+    int fill_gap;      /* ... at least this many analysed frames after the
+                          track's last embedding (5) */
+    float same_min;    /* a new embedding below this cosine with its track's
+                          template is another person: the track restarts (0.35;
+                          <= -1: never) */
+} lfr_template_params;
+
 typedef struct lfr_pipeline_params {
     lfr_track_params track;
     lfr_quality_gate gate;
+    lfr_template_params tmpl;
     double cooldown_s;    /* per entry per camera (30) */
     int live_check_ms;    /* liveness / snapshot refresh period (1000) */
     int event_queue;      /* events held for a slow consumer (256) */
@@ -127,6 +176,8 @@ typedef struct lfr_pipeline_params {
     float crop_pad;       /* crop = box grown by this fraction on each side (0.4) */
     int alert_flush_ms;   /* halt: how long waiting alerts are retried
                              (LFR_PIPELINE_ALERT_FLUSH_MS) */
+    int preview_ms;       /* live view: a new frame at most this often per
+                             camera (LFR_PIPELINE_PREVIEW_MS; <= 0: that) */
 } lfr_pipeline_params;
 
 extern const lfr_pipeline_params lfr_pipeline_params_default;
@@ -163,6 +214,10 @@ void lfr_tracker_init(lfr_tracker *tr, const lfr_track_params *p);
  * Indices into tr->t are valid until the next update. */
 void lfr_tracker_update(lfr_tracker *tr, const float (*boxes)[4], int n, int *assign,
                         uint64_t *removed, int *n_removed);
+/* The track at index i is somebody else from now on (its box and motion
+ * stay): it gets a new id (counted in created).  Returns the new id, 0 when
+ * i is not a live track. */
+uint64_t lfr_tracker_restart(lfr_tracker *tr, int i);
 float lfr_box_iou(const float a[4], const float b[4]);
 
 /* Events ----------------------------------------------------------------- */
@@ -173,6 +228,20 @@ typedef enum lfr_pipeline_event_type {
 } lfr_pipeline_event_type;
 
 const char *lfr_pipeline_event_name(lfr_pipeline_event_type t);
+
+/* What matched: one embedded face (the best shot) or the track template. */
+#define LFR_PIPELINE_SOURCE_LIST(X)                                                   \
+    X(SHOT, "best_shot", "one embedded face of the track")                            \
+    X(TEMPLATE, "track_template", "the quality-weighted mean of the track's best embeddings")
+
+typedef enum lfr_pipeline_source {
+#define LFR_PIPELINE_SOURCE_ENUM(id, name, what) LFR_PIPELINE_FROM_##id,
+    LFR_PIPELINE_SOURCE_LIST(LFR_PIPELINE_SOURCE_ENUM)
+#undef LFR_PIPELINE_SOURCE_ENUM
+    LFR_PIPELINE_SOURCE_COUNT
+} lfr_pipeline_source;
+
+const char *lfr_pipeline_source_name(lfr_pipeline_source s);
 
 typedef struct lfr_pipeline_event {
     lfr_pipeline_event_type type;
@@ -189,7 +258,9 @@ typedef struct lfr_pipeline_event {
     char display_name[LFR_MAX_ACTOR];
     float cosine;
     float threshold;
-    double likeness;           /* lfr_match_likeness(cosine) */
+    double likeness;           /* lfr_match_cal_likeness(the model set's, cosine) */
+    lfr_pipeline_source source;/* what reached `cosine`: best shot or track template */
+    int template_n;            /* embeddings in the template (source TEMPLATE), else 1 */
     float box[4];              /* face box in the frame */
     lfr_face_quality q;        /* incl. sharpness */
     float quality;             /* lfr_pipeline_quality */
@@ -221,6 +292,9 @@ typedef struct lfr_pipeline_counters {
     uint64_t tracks;            /* tracks started */
     uint64_t embeddings;        /* faces embedded */
     uint64_t matches;           /* embeddings at or above the threshold */
+    uint64_t template_matches;  /* track templates matched against the watchlist ... */
+    uint64_t template_hits;     /* ... of them at or above the threshold */
+    uint64_t track_restarts;    /* tracks restarted: the embedding said somebody else */
     uint64_t alerts;            /* raised (stored) */
     uint64_t alert_updates;     /* alert.update events */
     uint64_t alerts_suppressed; /* cooldown */
@@ -277,6 +351,10 @@ typedef struct lfr_pipeline_snapshot {
     const int64_t *image_ids;        /* row -> watchlist image */
     size_t n_entries;
     const lfr_pipeline_entry *entries;  /* sorted by id */
+    lfr_face_model_set model_set;    /* the deployment's: best shots and track
+                                        templates are embedded with it
+                                        (lfr_face_embed_set) */
+    int dim;                         /* lfr_face_model_set_dim(model_set) */
 } lfr_pipeline_snapshot;
 
 /* Builds the snapshot of a LIVE deployment (LFR_ERR_STATE otherwise;
@@ -291,8 +369,9 @@ const lfr_pipeline_entry *lfr_pipeline_snapshot_entry(const lfr_pipeline_snapsho
 
 /* Pipeline --------------------------------------------------------------- */
 
-/* TEST ONLY: sees every embedding the pipeline computes, before matching
- * (tests/test_pipeline.c proves none of them reaches any file). */
+/* TEST ONLY: sees every embedding the pipeline computes, before matching,
+ * track templates included (tests/test_pipeline.c proves none of them
+ * reaches any file). */
 typedef void (*lfr_pipeline_embed_fn)(void *ctx, const float *emb, int dim);
 
 typedef struct lfr_pipeline_config {

@@ -25,9 +25,9 @@ static int64_t default_clock(void *ctx) {
 /* Reads exactly `len` bytes of a private file, creating it (0600, contents
  * from `make`) if it does not exist and `may_create` (a new database).
  * Refuses files others can access. */
-static lfr_status private_file(const char *path, unsigned char *buf, size_t len,
-                               void (*make)(unsigned char *, size_t), const char *what,
-                               int may_create, lfr_err *err) {
+lfr_status lfr_store_private_file(const char *path, unsigned char *buf, size_t len,
+                                  void (*make)(unsigned char *, size_t), const char *what,
+                                  int may_create, lfr_err *err) {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && !may_create)
         return lfr_err_set(err, LFR_ERR_NOT_FOUND,
@@ -109,7 +109,7 @@ static lfr_status load_key(lfr_store *s, const lfr_store_config *cfg, lfr_err *e
         unsigned char salt[crypto_pwhash_SALTBYTES];
         if (snprintf(path, sizeof path, "%s.salt", cfg->db_path) >= (int)sizeof path)
             return lfr_err_set(err, LFR_ERR_TOO_LARGE, "database path too long");
-        lfr_status st = private_file(path, salt, sizeof salt, make_salt, "salt file", may_create,
+        lfr_status st = lfr_store_private_file(path, salt, sizeof salt, make_salt, "salt file", may_create,
                                      err);
         if (st != LFR_OK) return st;
         if (crypto_pwhash(s->key, sizeof s->key, cfg->passphrase, strlen(cfg->passphrase), salt,
@@ -129,7 +129,7 @@ static lfr_status load_key(lfr_store *s, const lfr_store_config *cfg, lfr_err *e
                       : snprintf(path, sizeof path, "openlfr.key");
         if (n >= (int)sizeof path) return lfr_err_set(err, LFR_ERR_TOO_LARGE, "path too long");
     }
-    return private_file(path, s->key, sizeof s->key, make_key, "key file", may_create, err);
+    return lfr_store_private_file(path, s->key, sizeof s->key, make_key, "key file", may_create, err);
 }
 
 /* The first open seals a known text; later opens must unseal it, so a wrong
@@ -184,13 +184,22 @@ lfr_status lfr_store_open(const lfr_store_config *cfg, lfr_store **out, lfr_err 
     s->now = cfg->now ? cfg->now : default_clock;
     s->now_ctx = cfg->now_ctx;
     s->fail_after = -1;
-    lfr_status st = load_key(s, cfg, err);
+    lfr_status st = LFR_OK;
+    if (cfg->no_key) {
+        s->no_key = 1;
+        if (!db_exists(cfg->db_path))
+            st = lfr_err_set(err, LFR_ERR_NOT_FOUND,
+                             "database %s does not exist (opening without the key reads an "
+                             "existing database only)", cfg->db_path);
+    } else {
+        st = load_key(s, cfg, err);
+    }
     if (st == LFR_OK)
         st = s->ops->open(s, cfg->db_path,
                           cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms
                                                    : LFR_STORE_BUSY_TIMEOUT_MS,
                           err);
-    if (st == LFR_OK) st = check_key(s, err);
+    if (st == LFR_OK && !s->no_key) st = check_key(s, err);
     if (st != LFR_OK) {
         lfr_store_close(s);
         return st;
@@ -344,6 +353,7 @@ lfr_status lfr_store_seal(lfr_store *s, const void *plain, size_t len, uint8_t *
                           size_t *blob_len) {
     *blob = NULL;
     *blob_len = 0;
+    if (s->no_key) return LFR_ERR_PERMISSION;
     size_t n;
     if (lfr_add_size(len, LFR_STORE_SEAL_OVERHEAD, &n) != 0) return LFR_ERR_TOO_LARGE;
     uint8_t *b = lfr_malloc(n);
@@ -360,6 +370,7 @@ lfr_status lfr_store_unseal(lfr_store *s, const void *blob, size_t blob_len, uin
                             size_t *len) {
     *plain = NULL;
     *len = 0;
+    if (s->no_key) return LFR_ERR_PERMISSION;
     const uint8_t *b = blob;
     if (!b || blob_len < LFR_STORE_SEAL_OVERHEAD || b[0] != 1) return LFR_ERR_INTEGRITY;
     size_t n = blob_len - LFR_STORE_SEAL_OVERHEAD;

@@ -74,10 +74,24 @@ typedef struct lfr_store_config {
     lfr_store_clock_fn now;   /* NULL: time(NULL) */
     void *now_ctx;
     int busy_timeout_ms;      /* 0: LFR_STORE_BUSY_TIMEOUT_MS */
+    int no_key;               /* 1: open an EXISTING database without its key
+                                 (auditors verifying the log): nothing sealed
+                                 can be read or written (seal/unseal are
+                                 LFR_ERR_PERMISSION) */
 } lfr_store_config;
 
 lfr_status lfr_store_open(const lfr_store_config *cfg, lfr_store **out, lfr_err *err);
 void lfr_store_close(lfr_store *s);
+
+/* Reads exactly `len` bytes of a private file (key files), creating it
+ * (0600, O_EXCL, contents from `make`) when it does not exist and
+ * may_create.  Refuses (LFR_ERR_PERMISSION) a file group or others can
+ * access, a symbolic link, a non-regular file or another user's;
+ * LFR_ERR_CORRUPT for a wrong size; LFR_ERR_NOT_FOUND when missing and not
+ * may_create.  `what` names the file in messages. */
+lfr_status lfr_store_private_file(const char *path, unsigned char *buf, size_t len,
+                                  void (*make)(unsigned char *, size_t), const char *what,
+                                  int may_create, lfr_err *err);
 
 /* Current time from the store's clock. */
 int64_t lfr_store_now(lfr_store *s);

@@ -51,6 +51,7 @@ struct lfr_store {
     void *now_ctx;
     int depth;                                   /* open transaction levels */
     long fail_after;                             /* fault injection; <0 off */
+    int no_key;                                  /* opened without the key */
 };
 
 struct lfr_store_stmt {

@@ -331,6 +331,25 @@ static const struct {
      "  expires_at INTEGER NOT NULL,"
      "  used_at INTEGER,"
      "  device_id INTEGER REFERENCES devices(id));"},
+    /* Enrolment grades (issue 11): a watchlist image with quality warnings
+     * is kept only when the enrolling officer accepted them, with a reason;
+     * both stay with the image for the authorising officer to see. */
+    {"enrolment: an image's accepted quality warnings, the reason and who accepted them",
+     "ALTER TABLE entry_images ADD COLUMN quality_warnings TEXT;"
+     "ALTER TABLE entry_images ADD COLUMN warnings_accepted TEXT;"
+     "ALTER TABLE entry_images ADD COLUMN warnings_accepted_by TEXT;"},
+    /* Thresholds by what they mean (issue 11): a deployment may be given a
+     * target of false alerts per 10,000 faces instead of a threshold; the
+     * threshold follows for target_templates templates. */
+    {"deployments: target false alerts per 10,000 faces and the size it was derived for",
+     "ALTER TABLE deployments ADD COLUMN target_false_alerts REAL NOT NULL DEFAULT 0;"
+     "ALTER TABLE deployments ADD COLUMN target_templates INTEGER NOT NULL DEFAULT 0;"},
+    /* Model sets (issue 11 section 3): the embedder(s) a deployment's
+     * templates are made with; a template is matched only with templates of
+     * its own set.  Existing deployments and templates are mfn192. */
+    {"deployments and watchlist templates: the model set (mfn192 for existing rows)",
+     "ALTER TABLE deployments ADD COLUMN model_set TEXT NOT NULL DEFAULT 'mfn192';"
+     "ALTER TABLE entry_images ADD COLUMN model_set TEXT NOT NULL DEFAULT 'mfn192';"},
 };
 
 #define N_STEPS ((int)(sizeof steps / sizeof steps[0]))

@@ -5,17 +5,23 @@
 //   PASSWORD   every account's password (admin, op1, auth1, aud1, pc1)
 //   FACE       a photo of the watchlisted face (one face)
 //   REJECT     a photo enrolment must refuse (three faces)
+//   WARNED     a photo enrolment takes only with a reason (quality warnings)
 //   CLIP       a clip showing the watchlisted face (file camera)
 //   SHOTS      where the screenshots go
+// It also launches a second Chromium whose camera is a clip FFmpeg makes of
+// the console's pairing QR code (--use-file-for-fake-video-capture), to scan
+// the code in the app.
 // Prints one line per check and closes with "N passed, M failed".
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
-const { BASE_URL, PASSWORD, FACE, REJECT, CLIP, SHOTS } = process.env;
+const { BASE_URL, PASSWORD, FACE, REJECT, CLIP, SHOTS, WARNED } = process.env;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 fs.mkdirSync(SHOTS, { recursive: true });
 
@@ -79,7 +85,7 @@ async function signIn(page, login) {
   await page.getByRole('heading', { name: 'Deployments' }).waitFor();
 }
 
-let depId = 0, code = '';
+let depId = 0, code = '', otherDep = 0;
 let fatal = false;
 
 // 1. console: sign in, create
@@ -165,6 +171,35 @@ if (!fatal) fatal = !await step('console: a pairing code with its QR code', asyn
   await axe(op, 'console devices');
   await shot(op, 'console-05-pair');
 });
+if (!fatal) await step('app: the QR code scanned with the (fake) camera fills in the code', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lfr_qr_'));
+  const png = path.join(tmp, 'qr.png'), y4m = path.join(tmp, 'qr.y4m');
+  await op.locator('.qr').screenshot({ path: png });
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-loop', '1', '-i', png, '-t', '2', '-r', '10',
+    '-vf', 'scale=400:400:flags=neighbor,pad=640:480:(ow-iw)/2:(oh-ih)/2:white,format=yuv420p', y4m]);
+  const cam = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream', '--use-file-for-fake-video-capture=' + y4m],
+  });
+  try {
+    const ctx = await cam.newContext({ ...ctxOpts, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, permissions: ['camera'] });
+    const pg = await ctx.newPage();
+    pg.setDefaultTimeout(T);
+    await pg.goto('/app/');
+    const native = await pg.evaluate(async () => 'BarcodeDetector' in window && (await window.BarcodeDetector.getSupportedFormats()).includes('qr_code'));
+    console.log('  (decoder: ' + (native ? 'BarcodeDetector' : 'jsQR, vendored') + ')');
+    await pg.getByRole('button', { name: 'Scan the QR code' }).click();
+    await pg.waitForFunction((c) => document.getElementById('code').value === c, code);
+    await pg.locator('#scan-status', { hasText: 'Code read from the QR code' }).waitFor();
+    await axe(pg, 'app pairing after a scan');
+    await shot(pg, 'app-00-qr-scanned');
+    await ctx.close();
+  } finally {
+    await cam.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
 if (!fatal) fatal = !await step('app: pair with the code and sign in (phone viewport)', async () => {
   await app.goto('/app/');
   await app.getByRole('heading', { name: '1. Pair this device' }).waitFor();
@@ -224,8 +259,11 @@ if (!fatal) await step('app: the dispatched alert arrives live with both images 
   await app.waitForFunction((id) => [...document.querySelectorAll('#alert-' + id + ' img')].every((i) => i.naturalWidth > 0), firstAlert);
   const t = await card.innerText();
   if (!/Same scar above the left eye/.test(t) || !/Likeness/.test(t)) throw new Error(t.slice(0, 300));
+  if (!/Sam Example/.test(t) || !/Wanted on warrant/.test(t) || !/Warrant 2024\/118/.test(t)) throw new Error('name, category or reason missing: ' + t.slice(0, 300));
   await axe(app, 'app alert card');
   await shot(app, 'app-02-alert');
+  await app.evaluate(() => window.scrollTo(0, 0));
+  await app.screenshot({ path: path.join(SHOTS, 'app-02-alert-screen.png') });   // what the phone shows
 });
 if (!fatal) await step('app: acknowledge and record an outcome; the console sees it live', async () => {
   const card = app.locator('#alert-' + firstAlert);
@@ -236,6 +274,54 @@ if (!fatal) await step('app: acknowledge and record an outcome; the console sees
   await card.getByRole('button', { name: 'Record outcome' }).click();
   await card.getByText(/Outcome: Arrested/).waitFor();
   await op.locator('#alert-outcome', { hasText: 'Arrested' }).waitFor();
+});
+
+if (!fatal) await step('app: what a device gets is its own deployment\'s only; no live view for devices', async () => {
+  // a second deployment, created by the operator through the API
+  const other = await op.evaluate(async () => {
+    const t = sessionStorage.getItem('openlfr.console.token');
+    const now = Math.floor(Date.now() / 1000);
+    const r = await fetch('/api/deployments', { method: 'POST', headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'Another place', location: 'Elsewhere', purpose: 'Another purpose', legal_basis: 'Policy', start: now, end: now + 3600, threshold: 0.7 }) });
+    return (await r.json()).id;
+  });
+  otherDep = other;
+  const cams = await op.evaluate(async (dep) => {
+    const t = sessionStorage.getItem('openlfr.console.token');
+    return (await (await fetch('/api/deployments/' + dep + '/cameras', { headers: { Authorization: 'Bearer ' + t } })).json()).cameras;
+  }, depId);
+  const r = await app.evaluate(async ({ alert, other, cam }) => {
+    const t = JSON.parse(localStorage.getItem('openlfr.device')).token;
+    const get = async (u) => { const x = await fetch(u, { headers: { Authorization: 'Bearer ' + t } }); return { status: x.status, body: await x.text() }; };
+    return { alert: await get('/api/alerts/' + alert), other: await get('/api/deployments/' + other + '/alerts'),
+      preview: await get('/api/cameras/' + cam + '/preview'), stats: await get('/api/deployments/' + other + '/camera-stats') };
+  }, { alert: firstAlert, other, cam: cams[0].id });
+  const a = JSON.parse(r.alert.body);
+  if (r.alert.status !== 200 || a.display_name !== 'Sam Example' || a.category !== 'wanted_on_warrant' || !/Warrant 2024\/118/.test(a.reason) ||
+      a.face_image_url !== '/api/alerts/' + firstAlert + '/image' || !/^\/api\/watchlist\/images\/\d+$/.test(a.watchlist_image_url)) throw new Error('alert as the device sees it: ' + r.alert.body.slice(0, 400));
+  if (r.other.status !== 403) throw new Error('another deployment\'s alerts: ' + r.other.status + ' ' + r.other.body.slice(0, 200));
+  if (r.preview.status !== 403) throw new Error('a device got the live view: ' + r.preview.status);
+  if (r.stats.status !== 403) throw new Error('a device got camera figures: ' + r.stats.status);
+});
+
+if (!fatal && otherDep && WARNED) await step('console: a photo with quality warnings is enrolled only with a reason, which the authorising screen shows', async () => {
+  await op.goto('/console/#/d/' + otherDep + '/setup');
+  await fillEntry(WARNED, 'MP-2025-7', 'Alex Dim');
+  const box = op.locator('.warned');
+  await box.waitFor();
+  const t = await box.innerText();
+  if (!/brightness/i.test(t)) throw new Error('warnings shown: ' + t.slice(0, 300));
+  await axe(op, 'console set-up with quality warnings');
+  await shot(op, 'console-12-quality-warnings');
+  await op.getByLabel(/Your reason for accepting/).fill('The only photo on record; taken in custody in poor light');
+  await op.getByRole('button', { name: 'Accept the warnings and add' }).click();
+  await op.getByRole('cell', { name: 'MP-2025-7' }).waitFor();
+  await op.getByText(/Accepted by op1: The only photo on record/).waitFor();
+  await au.goto('/console/#/d/' + otherDep + '/setup');
+  await au.getByRole('heading', { name: 'Entries enrolled with quality warnings (1)' }).waitFor();
+  await au.getByText(/Alex Dim \(MP-2025-7\)/).waitFor();
+  await axe(au, 'console authorise with quality warnings');
+  await shot(au, 'console-13-authorise-warnings');
 });
 
 // 7. photo check with a file
@@ -251,6 +337,8 @@ if (!fatal) await step('app: photo check with a file shows the candidate and the
   await app.waitForFunction(() => [...document.querySelectorAll('#check-answer img')].every((i) => i.naturalWidth > 0));
   await axe(app, 'app photo check answer');
   await shot(app, 'app-03-check-answer');
+  await app.locator('#check-answer').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await app.screenshot({ path: path.join(SHOTS, 'app-03-check-answer-screen.png') });
   await op.goto('/console/#/d/' + depId + '/checks');
   await op.getByRole('cell', { name: 'matches_description' }).waitFor();
   await axe(op, 'console photo checks');
@@ -285,8 +373,40 @@ if (!fatal) await step('console: deployment overview (state, threshold meaning, 
   await op.getByRole('heading', { name: 'What the threshold means' }).waitFor();
   await op.getByRole('rowheader', { name: 'North entrance' }).waitFor();
   await op.getByRole('rowheader', { name: 'PC One phone' }).waitFor();
+  // analysed fps and drops from the pipeline, refreshed live
+  await op.waitForFunction(() => [...document.querySelectorAll('#camera-stats td.fps')].some((td) => parseFloat(td.textContent) > 0), null, { timeout: 30000 });
+  const drops = await op.locator('#camera-stats td.drops').allInnerTexts();
+  if (!drops.length || drops.some((x) => !/^\d+$/.test(x))) throw new Error('drops: ' + drops.join(','));
+  await op.locator('#camera-stats .pill-ok', { hasText: /^live$/ }).first().waitFor();
   await axe(op, 'console overview');
   await shot(op, 'console-08-overview');
+});
+if (!fatal) await step('console: live view of the cameras, faces boxed, never cached', async () => {
+  const resp = op.waitForResponse((r) => r.url().includes('/preview') && r.status() === 200, { timeout: 30000 });
+  await op.goto('/console/#/d/' + depId + '/cameras');
+  await op.getByRole('heading', { name: 'North entrance' }).waitFor();
+  const r = await resp;
+  if (!/no-store/.test(r.headers()['cache-control'] || '')) throw new Error('Cache-Control: ' + r.headers()['cache-control']);
+  if (r.headers()['content-type'] !== 'image/jpeg') throw new Error('type ' + r.headers()['content-type']);
+  await op.waitForFunction(() => [...document.querySelectorAll('img.live-img')].every((i) => i.naturalWidth > 0), null, { timeout: 30000 });
+  // boxes: green (a face) or red (matched) pixels in a frame, within a few refreshes
+  await op.waitForFunction(() => [...document.querySelectorAll('img.live-img')].some((img) => {
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if ((d[i + 1] > 180 && d[i] < 70 && d[i + 2] < 70) || (d[i] > 200 && d[i + 1] < 70 && d[i + 2] < 70)) n++;
+    }
+    return n > 50;
+  }), null, { timeout: 30000, polling: 1000 });
+  const w = await op.evaluate(() => Math.max(...[...document.querySelectorAll('img.live-img')].map((i) => Math.max(i.naturalWidth, i.naturalHeight))));
+  if (w > 640) throw new Error('live view frame ' + w + ' px');
+  await op.locator('.live-cap', { hasText: 'fps analysed' }).first().waitFor();
+  await axe(op, 'console live view');
+  await shot(op, 'console-10-live-view');
 });
 await step('console: the auditor verifies the chain and browses records, no images', async () => {
   const audCtx = await browser.newContext({ ...ctxOpts, viewport: { width: 1280, height: 900 } });
@@ -318,6 +438,30 @@ if (!fatal) await step('console: revoke the device; the app is locked out and sh
   await shot(app, 'app-05-revoked');
   await app.reload();
   await app.getByRole('heading', { name: '1. Pair this device' }).waitFor();
+});
+
+// 11. amendments: proposed by the operator, listed, authorised by another account
+if (!fatal) await step('console: a proposed amendment is listed; another account authorises it from the list', async () => {
+  await op.goto('/console/#/d/' + depId + '/setup');
+  await op.getByLabel('New threshold').fill('0.72');
+  await op.getByLabel('Why the change is needed').fill('Too many false alerts at the north entrance');
+  await op.getByRole('button', { name: 'Propose (step 1 of 2)' }).click();
+  await op.getByText(/Amendment \d+ proposed/).waitFor();
+  const n = parseInt((await op.getByText(/Amendment \d+ proposed/).innerText()).match(/Amendment (\d+)/)[1], 10);
+  await op.locator('#amendment-' + n, { hasText: 'an authorising officer authorises' }).waitFor();
+  await au.goto('/console/#/d/' + depId);   // a new hash: the set-up screen is drawn afresh
+  await au.goto('/console/#/d/' + depId + '/setup');
+  const row = au.locator('#amendment-' + n);
+  await row.getByText('threshold to 0.72').waitFor();
+  await row.getByText('Too many false alerts at the north entrance').waitFor();
+  await axe(au, 'console amendments (pending)');
+  await shot(au, 'console-11-amendment-pending');
+  au.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: 'Authorise amendment ' + n }).click();
+  await au.getByText('Amendment ' + n + ' authorised').waitFor();
+  await au.getByText('Threshold 0.72').first().waitFor();
+  await au.getByText(/Earlier amendments \(1\)/).waitFor();
+  if (await au.locator('#amendment-' + n).count()) throw new Error('still listed as pending');
 });
 
 await browser.close();

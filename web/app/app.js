@@ -114,27 +114,78 @@ function renderPair() {
 }
 
 // The QR code on the console carries {"v":1,"url":...,"ca":...,"code":...}.
+// Scanned with the device camera: the browser's BarcodeDetector where it
+// has one for QR codes (Chrome on Android, Safari), otherwise jsQR, vendored
+// from npm (pinned in tools/models.lock) and served by the van itself at
+// /api/vendor/jsQR.js; typing the code always works.
+async function qrDecoder() {
+  try {
+    if ('BarcodeDetector' in window) {
+      const formats = window.BarcodeDetector.getSupportedFormats ? await window.BarcodeDetector.getSupportedFormats() : ['qr_code'];
+      if (formats.includes('qr_code')) {
+        const det = new window.BarcodeDetector({ formats: ['qr_code'] });
+        return { name: 'BarcodeDetector', decode: async (video) => { const r = await det.detect(video); return r.length ? r[0].rawValue : null; } };
+      }
+    }
+  } catch { /* fall back to jsQR */ }
+  if (!window.jsQR) {
+    await new Promise((resolve, reject) => {
+      const sc = document.createElement('script');
+      sc.src = '/api/vendor/jsQR.js';
+      sc.onload = resolve;
+      sc.onerror = () => reject(new Error('the QR decoder could not be loaded from the van'));
+      document.head.append(sc);
+    });
+  }
+  const canvas = document.createElement('canvas');
+  const g = canvas.getContext('2d', { willReadFrequently: true });
+  return {
+    name: 'jsQR',
+    decode: async (video) => {
+      const w = video.videoWidth, hh = video.videoHeight;
+      if (!w || !hh) return null;
+      const scale = Math.min(1, 800 / Math.max(w, hh));
+      canvas.width = Math.round(w * scale); canvas.height = Math.round(hh * scale);
+      g.drawImage(video, 0, 0, canvas.width, canvas.height);
+      const img = g.getImageData(0, 0, canvas.width, canvas.height);
+      const r = window.jsQR(img.data, img.width, img.height, { inversionAttempts: 'dontInvert' });
+      return r ? r.data : null;
+    },
+  };
+}
+
 function scanButton(codeInput, err) {
-  if (!('BarcodeDetector' in window) || !navigator.mediaDevices) {
-    return h('p', {}, 'This browser cannot scan QR codes: type the code.');
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    return h('p', {}, 'This browser cannot use the camera here: type the code.');
   }
   const box = h('div');
+  const status = h('p', { role: 'status', id: 'scan-status' });
   const btn = h('button.btn.btn-line', {
-    type: 'button', onclick: async () => {
+    type: 'button', id: 'scan', onclick: async () => {
       let stream;
+      err.textContent = '';
+      btn.disabled = true;
       try {
-        const det = new window.BarcodeDetector({ formats: ['qr_code'] });
-        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+        const dec = await qrDecoder();
+        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
         const video = h('video', { id: 'qr-video', playsinline: true, muted: true, 'aria-label': 'Camera view for the QR code' });
         video.srcObject = stream;
-        clear(box).append(video);
+        const stop = h('button.btn.btn-line', { type: 'button', onclick: () => video.remove() }, 'Stop scanning');
+        clear(box).append(video, stop);
         await video.play();
+        status.textContent = 'Point the camera at the QR code on the van\'s screen.';
         for (let i = 0; i < 600 && video.isConnected; i++) {
-          const codes = await det.detect(video);
-          if (codes.length) {
-            let v = codes[0].rawValue;
-            try { const o = JSON.parse(v); v = o.code || v; if (o.url && !o.url.startsWith(location.origin)) err.textContent = 'This code is for ' + o.url + ', not this server.'; } catch { /* plain code */ }
-            codeInput.value = v;
+          const v = await dec.decode(video);
+          if (v) {
+            let code = v;
+            try {
+              const o = JSON.parse(v);
+              code = o.code || v;
+              if (o.url && !o.url.startsWith(location.origin)) err.textContent = 'This code is for ' + o.url + ', not this server.';
+            } catch { /* a plain code */ }
+            codeInput.value = code;
+            status.textContent = 'Code read from the QR code. Now enter your details.';
+            announce($('live'), 'Pairing code read');
             break;
           }
           await new Promise((r) => setTimeout(r, 200));
@@ -142,9 +193,10 @@ function scanButton(codeInput, err) {
       } catch (e) { err.textContent = 'Cannot scan: ' + errText(e) + '. Type the code.'; }
       if (stream) for (const t of stream.getTracks()) t.stop();
       clear(box);
+      btn.disabled = false;
     },
   }, 'Scan the QR code');
-  return h('div', {}, btn, box);
+  return h('div', {}, btn, box, status);
 }
 
 // ---------------------------------------------------------------------------
@@ -280,8 +332,8 @@ function alertCard(a) {
   const name = a.display_name || a.subject_ref;
   const live = h('img', { alt: 'Live camera face' });
   const wl = h('img', { alt: 'Watchlist image of ' + name });
-  imageInto(live, '/api/alerts/' + a.id + '/image');
-  if (a.image) imageInto(wl, '/api/watchlist/images/' + a.image);
+  imageInto(live, a.face_image_url || '/api/alerts/' + a.id + '/image');
+  if (a.watchlist_image_url || a.image) imageInto(wl, a.watchlist_image_url || '/api/watchlist/images/' + a.image);
   const card = h('article.card', { class: fresh ? 'new' : null, 'aria-labelledby': 'a' + a.id + '-h', id: 'alert-' + a.id },
     h('h2', { id: 'a' + a.id + '-h' }, (fresh ? 'NEW: ' : '') + name),
     h('div.pair', {},
@@ -290,7 +342,7 @@ function alertCard(a) {
     h('p', {}, 'Likeness ', h('span.likeness', {}, fmtLikeness(a.likeness))),
     h('dl.facts', {},
       a.category ? [h('dt', {}, 'Category'), h('dd', {}, categoryName(a.category, a.category_other))] : null,
-      a.reason ? [h('dt', {}, 'Why listed'), h('dd', {}, a.reason)] : null,
+      a.reason ? [h('dt', {}, 'Reason for inclusion'), h('dd', { class: 'reason' }, a.reason)] : null,
       h('dt', {}, 'Reference'), h('dd', {}, a.subject_ref),
       h('dt', {}, 'Where'), h('dd', {}, a.camera),
       h('dt', {}, 'When'), h('dd', {}, fmtTime(a.at)),

@@ -7,7 +7,11 @@
 //                            meaning, cameras (live state, fps, drops),
 //                            counters, officers' devices
 //   #/d/ID/setup             cameras, watchlist (upload, import), authorise,
-//                            start, end, amendments (two-step)
+//                            start, end, amendments (two-step: the
+//                            proposed ones listed with their authorise)
+//   #/d/ID/cameras           live view of each camera (a small frame a
+//                            second while the tab is visible, faces boxed;
+//                            operators and admins)
 //   #/d/ID/alerts            the alert queue, live: review side by side,
 //                            confirm / reject (C / R), dispatch (D)
 //   #/d/ID/checks            officers' photo checks (who, why, result)
@@ -193,7 +197,11 @@ function onEvent(type, d) {
     S.camState.set(d.camera, { state: d.state, reason: d.reason, at: Date.now() });
     if (r.view === 'overview') refreshCameras();
   } else if (type === 'deployment.state') {
-    if (r.dep === d.id && (r.view === 'overview' || r.view === 'setup')) route();
+    if (r.dep === d.id && (r.view === 'overview' || r.view === 'setup' || r.view === 'cameras')) route();
+    else if (r.dep === d.id && d.state) { // other screens keep what is on them; the header says the new state
+      const pill = document.querySelector('.dep-head .state');
+      if (pill) pill.replaceWith(statePill(d.state));
+    }
     if (!r.dep) route();
   } else if (type === 'check.done') {
     if (r.view === 'checks') route();
@@ -349,7 +357,23 @@ function thresholdMeaning(d) {
     h('ul', {},
       h('li', {}, 'Expected false alerts: about ', h('b', {}, (m.false_alerts_per_10k_faces || 0).toFixed(2)), ' per 10,000 faces that pass the cameras, for this watchlist (' + m.templates + ' image' + (m.templates === 1 ? '' : 's') + '; false-match rate ' + pct(m.fpir || 0) + ' per face).'),
       h('li', {}, 'Expected share of listed people found when they pass a camera: about ', h('b', {}, Math.round((m.tar || 0) * 100) + '%'), '.'),
-      m.extrapolated ? h('li', {}, 'These figures are extrapolated beyond the measured range: treat them as rough.') : null));
+      m.extrapolated ? h('li', {}, 'These figures are extrapolated beyond the measured range: treat them as rough.') : null,
+      worstGroup(m, pct)));
+}
+
+// The worst-served demographic group at this threshold, when the server
+// measured groups (threshold_meaning.worst_group / worst_name ...): the
+// false alerts a crowd of that group alone would raise.
+function worstGroup(m, pct) {
+  const w = m.worst_group && typeof m.worst_group === 'object' ? m.worst_group
+    : m.worst_name ? { name: m.worst_name, fmr: m.worst_fmr, fpir: m.worst_fpir, false_alerts_per_10k_faces: m.worst_false_alerts_per_10k_faces !== undefined ? m.worst_false_alerts_per_10k_faces : m.worst_false_alerts_per_10k, extrapolated: m.worst_extrapolated }
+    : null;
+  if (!w || !w.name) return null;
+  const fa = w.false_alerts_per_10k_faces;
+  return h('li', { class: 'worst-group' }, 'Worst-served group measured: ', h('b', {}, w.name), ': about ',
+    h('b', {}, fa !== undefined && fa !== null ? Number(fa).toFixed(2) : '?'), ' false alerts per 10,000 of its faces' +
+    (w.fmr !== undefined && w.fmr !== null ? ' (false-match rate ' + pct(w.fmr) + ' per comparison)' : '') +
+    (w.extrapolated ? '; beyond what its measured pairs can show, so rough' : '') + '.');
 }
 
 async function renderDeployment(r) {
@@ -357,6 +381,7 @@ async function renderDeployment(r) {
   const tab = (v, text) => h('a', { href: '#/d/' + d.id + (v === 'overview' ? '' : '/' + v), 'aria-current': r.view === v ? 'page' : null }, text);
   main.append(h('div.dep-head', {}, h('h1', {}, d.name), statePill(d.state), h('span.muted', {}, d.location)));
   const tabs = [tab('overview', 'Overview'), tab('setup', 'Set-up')];
+  if (isOperator() || isAdmin()) tabs.push(tab('cameras', 'Live view'));
   if (!isAuditor() || isOperator() || isAuthoriser()) tabs.push(tab('alerts', 'Alerts'));
   if (isOperator() || isAuthoriser() || isAuditor()) tabs.push(tab('checks', 'Photo checks'));
   if (isOperator() || isAdmin()) tabs.push(tab('devices', 'Devices'));
@@ -368,6 +393,7 @@ async function renderDeployment(r) {
     case 'alerts': return renderAlerts(d, body);
     case 'checks': return renderChecks(d, body);
     case 'devices': return renderDevices(d, body);
+    case 'cameras': return renderLiveView(d, body);
     default: return renderOverview(d, body);
   }
 }
@@ -398,7 +424,7 @@ async function renderOverview(d, body) {
   camDep = d;
   body.append(h('section.panel', { 'aria-labelledby': 'cam-h' }, h('h2', { id: 'cam-h' }, 'Cameras'), camBox));
   await refreshCameras();
-  if (d.state === 'live') S.timers.push(setInterval(refreshCameras, 2000));
+  if (d.state === 'live') S.timers.push(setInterval(() => { if (document.visibilityState === 'visible') refreshCameras(); }, 2000));
   if (isOperator() || isAdmin()) {
     const devBox = h('div');
     body.append(h('section.panel', { 'aria-labelledby': 'dev-h' }, h('h2', { id: 'dev-h' }, 'Officers\' devices'), devBox));
@@ -409,52 +435,101 @@ async function renderOverview(d, body) {
   }
 }
 
-// Live per-camera figures come from /metrics, which the server gives to the
-// van's own machine only (the console in the van); elsewhere the state
-// comes from the camera.state events alone.
+// Live per-camera figures from the pipeline (camera.stats): state, analysed
+// frames per second, frames dropped (the camera delivered a newer one
+// before the last was analysed), faces, alerts, frame-to-alert latency.
 async function cameraStats(depId) {
   try {
-    const res = await fetch('/metrics', { cache: 'no-store' });
-    if (!res.ok) return null;
-    const text = await res.text();
+    const r = await S.api.get('/api/deployments/' + depId + '/camera-stats');
     const out = {};
-    const re = /^(openlfr_camera_[a-z_]+)\{deployment="(\d+)",camera="((?:[^"\\]|\\.)*)"(?:,quantile="([\d.]+)")?\} ([\d.eE+-]+)$/gm;
-    let m;
-    while ((m = re.exec(text))) {
-      if (parseInt(m[2], 10) !== depId) continue;
-      const cam = m[3].replace(/\\(.)/g, '$1');
-      const o = out[cam] || (out[cam] = {});
-      o[m[1].replace('openlfr_camera_', '') + (m[4] ? '_' + m[4] : '')] = parseFloat(m[5]);
-    }
+    for (const c of r.cameras) out[c.camera_id || c.name] = c;
     return out;
   } catch { return null; }
+}
+
+const fmtNum = (x, digits = 0) => (x === null || x === undefined ? '—' : Number(x).toFixed(digits));
+
+function camStateCell(d, c, s) {
+  const st = S.camState.get(c.name);
+  let state = d.state !== 'live' ? 'not running (deployment ' + d.state + ')'
+    : s ? s.state : st ? st.state : 'starting';
+  if (s && !s.running && d.state === 'live') state = 'stopped: ' + state;
+  const cls = state === 'live' ? 'pill-ok' : /fail|error|stop|not|stalled|ended/.test(state) ? 'pill-bad' : 'pill-warn';
+  const reason = (s && s.reason) || (st && st.reason);
+  return h('td', {}, h('span.pill', { class: cls }, state), reason ? h('div.small.muted', {}, reason) : null);
 }
 
 async function refreshCameras() {
   if (!camBox || !camDep || !camBox.isConnected) return;
   const d = camDep;
-  const list = d.camera_list || [];
+  const list = (d.camera_list || []).filter((c) => !c.removed_at);
   const stats = d.state === 'live' ? await cameraStats(d.id) : null;
+  if (!camBox.isConnected) return;
   clear(camBox);
   if (!list.length) { camBox.append(h('p.muted', {}, 'No cameras yet (Set-up adds them).')); return; }
-  const rows = list.filter((c) => !c.removed_at).map((c) => {
-    const st = S.camState.get(c.name);
-    const s = stats && stats[c.name];
-    let state = d.state !== 'live' ? 'not running (deployment ' + d.state + ')' : st ? st.state : s ? (s.up ? 'running' : 'not running') : 'starting';
-    const cls = /running/.test(state) && !/not/.test(state) ? 'pill-ok' : /fail|error|not/.test(state) ? 'pill-bad' : 'pill-warn';
-    return h('tr', {},
+  const rows = list.map((c) => {
+    const s = stats && stats[c.id];
+    return h('tr', { dataset: { camera: c.id } },
       h('th', { scope: 'row' }, c.name),
-      h('td', {}, h('span.pill', { class: cls }, state), st && st.reason ? h('div.small.muted', {}, st.reason) : null),
-      h('td', {}, s ? s.fps.toFixed(1) : '—'),
-      h('td', {}, s ? String(s.frames_total) : '—'),
-      h('td', {}, s ? String(s.frames_dropped_total) : '—'),
-      h('td', {}, s ? String(s.faces_total) : '—'),
-      h('td', {}, s ? String(s.alerts_total) : '—'));
+      camStateCell(d, c, s),
+      h('td.fps', {}, s && s.running ? fmtNum(s.analysed_fps, 1) : '—'),
+      h('td', {}, s ? String(s.frames_analysed) + ' / ' + String(s.frames) : '—'),
+      h('td.drops', {}, s ? String(s.frames_dropped) : '—'),
+      h('td', {}, s ? String(s.faces) : '—'),
+      h('td', {}, s ? String(s.alerts) : '—'),
+      h('td', {}, s && s.latency_p50_ms !== null ? fmtNum(s.latency_p50_ms) + ' ms' : '—'));
   });
-  camBox.append(h('table', {}, h('caption.sr-only', {}, 'Cameras'),
-    h('thead', {}, h('tr', {}, ['Camera', 'State', 'Analysed fps', 'Frames', 'Dropped', 'Faces', 'Alerts'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, rows)));
-  if (d.state === 'live' && !stats) camBox.append(h('p.muted.small', {}, 'Frame rates and drops are shown on the van\'s own screen (the server gives its figures to that machine only).'));
+  camBox.append(h('table', { id: 'camera-stats' }, h('caption.sr-only', {}, 'Cameras'),
+    h('thead', {}, h('tr', {}, ['Camera', 'State', 'Analysed fps', 'Analysed / frames', 'Dropped', 'Faces', 'Alerts', 'Frame to alert (median)'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, rows)),
+  d.state === 'live' ? h('p.muted.small', {}, 'Updated every 2 s. Dropped: frames the camera delivered while the previous one was still being analysed (the newest is always analysed). ',
+    isOperator() || isAdmin() ? h('a', { href: '#/d/' + d.id + '/cameras' }, 'Live view of the cameras') : null) : null);
+}
+
+// Live view --------------------------------------------------------------------
+// One tile per running camera: its newest analysed frame (small, faces
+// boxed, matched faces red), fetched once a second while this tab is
+// visible.  The frames exist only in the server's memory and in this
+// page's (object URLs, released as each is replaced); never stored.
+const LIVE_VIEW_MS = 1000;
+async function renderLiveView(d, body) {
+  body.append(h('p.muted', {}, 'Each camera\'s newest analysed frame, refreshed once a second while this tab is visible. Green: a face the camera sees; red: a face that matched the watchlist. Frames are kept in memory only and never stored.'));
+  const list = (d.camera_list || []).filter((c) => !c.removed_at);
+  if (d.state !== 'live') { body.append(h('p', {}, 'The cameras run while the deployment is live (now: ' + d.state + ').')); return; }
+  if (!list.length) { body.append(h('p.muted', {}, 'No cameras.')); return; }
+  const grid = h('div.live-grid');
+  body.append(grid);
+  const tiles = list.map((c) => {
+    const img = h('img.live-img', { alt: 'Live view of camera ' + c.name + ', faces boxed', id: 'live-' + c.id });
+    const cap = h('p.small.live-cap', { 'aria-live': 'off' }, 'Waiting for a frame…');
+    grid.append(h('section.panel.live-tile', { 'aria-labelledby': 'lv-h-' + c.id },
+      h('h2', { id: 'lv-h-' + c.id }, c.name), img, cap));
+    return { c, img, cap, url: null, busy: false };
+  });
+  const tick = async () => {
+    if (document.visibilityState !== 'visible' || !grid.isConnected) return;
+    const stats = await cameraStats(d.id);
+    await Promise.all(tiles.map(async (t) => {
+      if (t.busy) return;
+      t.busy = true;
+      const s = stats && stats[t.c.id];
+      try {
+        const u = await S.api.image('/api/cameras/' + t.c.id + '/preview');
+        if (!grid.isConnected) { URL.revokeObjectURL(u); return; }
+        const old = t.url;
+        t.url = u;
+        S.images.push(u);
+        t.img.src = u;
+        if (old) { URL.revokeObjectURL(old); S.images = S.images.filter((x) => x !== old); }
+        t.cap.textContent = (s ? s.state + ' · ' + fmtNum(s.analysed_fps, 1) + ' fps analysed · ' + s.frames_dropped + ' dropped · ' : '') + 'frame of ' + new Date().toLocaleTimeString('en-GB');
+      } catch (e) {
+        t.cap.textContent = s && !s.running ? 'camera not running (' + s.state + (s.reason ? ': ' + s.reason : '') + ')'
+          : (s ? s.state + ' · ' : '') + (e.status === 404 ? 'waiting for a frame…' : errText(e));
+      } finally { t.busy = false; }
+    }));
+  };
+  await tick();
+  S.timers.push(setInterval(tick, LIVE_VIEW_MS));
 }
 
 // Set-up ------------------------------------------------------------------------
@@ -513,8 +588,9 @@ function uploadForm(d) {
     h('label', {}, 'Image date', h('span.hint', {}, 'YYYY-MM-DD, YYYY-MM or YYYY'), h('input', { name: 'image_date', required: true, pattern: '\\d{4}(-\\d{2}(-\\d{2})?)?' })),
     h('label.check', {}, under, 'The person is under 18'), just,
     h('div.row', {}, h('button.btn', { type: 'submit' }, 'Add to watchlist')));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  // accept: the officer's reason for accepting the photo's quality
+  // warnings (asked only after the server listed them)
+  const send = async (accept) => {
     clear(result);
     const fd = new FormData(form);
     const file = fd.get('image');
@@ -524,27 +600,55 @@ function uploadForm(d) {
       body[k] = fd.get(k);
     if (body.category === 'other') body.category_other = fd.get('category_other');
     if (under.checked) { body.under_18 = true; body.under_18_justification = fd.get('under_18_justification'); }
+    if (accept) body.accept_warnings = accept;
     try {
       const r = await S.api.post('/api/deployments/' + d.id + '/watchlist', body);
-      result.append(h('div.accepted', { role: 'status' }, h('b', {}, 'Added ' + body.display_name + ' (' + body.subject_ref + ').'), ' ', r.quality ? r.quality.why : ''));
+      const w = r.entry && r.entry.quality_warnings ? r.entry.quality_warnings : [];
+      result.append(h('div.accepted', { role: 'status' }, h('b', {}, 'Added ' + body.display_name + ' (' + body.subject_ref + ').'), ' ', r.quality ? r.quality.why : '',
+        w.length ? h('p', {}, w.length + ' quality warning' + (w.length > 1 ? 's' : '') + ' accepted: ' + accept) : null));
       form.reset();
       setTimeout(route, 1500);
     } catch (e) {
-      result.append(rejection(file.name, e));
+      result.append(rejection(file.name, e, send));
     }
-  });
+  };
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); send(''); });
   return h('div', {}, h('h3', { id: 'up-h' }, 'Add a person'), form, result);
 }
 
-const MEASURE_NAMES = { score: 'Detector score', eye_distance: 'Eye distance (px)', sharpness: 'Sharpness', yaw: 'Yaw (°)', roll: 'Roll (°)' };
-function rejection(name, e) {
+const MEASURE_NAMES = {
+  score: 'Detector score', eye_distance: 'Eye distance (px)', sharpness: 'Sharpness', yaw: 'Yaw (°)',
+  pitch: 'Pitch (°)', roll: 'Roll (°)', at_edge: 'Face at the photo\'s edge', brightness: 'Brightness', uneven_light: 'Uneven light',
+};
+
+// A photo's quality warnings (watchlist.add's refusal, or an entry's
+// accepted ones): each with its measured value and where the warning starts.
+function warningList(ws) {
+  return h('ul.warnings', {}, ws.map((w) => h('li', {}, w.text || (w.kind.replace(/_/g, ' ') + ' ' + w.value + ' (warning from ' + w.cutoff + ')'))));
+}
+
+function rejection(name, e, resend) {
   const q = e.body && e.body.quality;
+  if (q && q.grade === 'accept_with_warnings' && resend) {
+    // enrolled only if the officer accepts the warnings, with a reason
+    const why = h('textarea', { id: 'accept-warnings', name: 'accept_warnings', required: true });
+    const box = h('div.reject.warned', { role: 'alert' },
+      h('h3', {}, 'Quality warnings: ' + name),
+      h('p', {}, 'This photo can be enrolled, but matching with it is measurably less reliable:'),
+      warningList(q.warnings || []),
+      h('label', { for: 'accept-warnings' }, 'Your reason for accepting these warnings (recorded and audited)'), why,
+      h('div.row', {}, h('button.btn', {
+        type: 'button', onclick: () => { if (why.value.trim()) resend(why.value.trim()); else why.focus(); },
+      }, 'Accept the warnings and add')));
+    return box;
+  }
   const box = h('div.reject', { role: 'alert' }, h('h3', {}, 'Rejected: ' + name));
   if (q) {
     box.append(h('p', {}, h('b', {}, 'Reason: ' + q.reject.toLowerCase().replace(/_/g, ' ')), ' — ' + q.why));
     const m = q.measured || {};
     box.append(h('table.small', {}, h('caption', { class: 'sr-only' }, 'Measured values'),
       h('tbody', {}, Object.entries(m).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, MEASURE_NAMES[k] || k), h('td', {}, typeof v === 'number' ? v.toFixed(2) : String(v)))))));
+    if (q.warnings && q.warnings.length) box.append(h('p', {}, 'Also warned:'), warningList(q.warnings));
   } else {
     box.append(h('p', {}, errText(e)));
   }
@@ -620,11 +724,12 @@ function importForm(d) {
 function entryTable(d, entries, draft) {
   if (!entries.length) return h('p.muted', {}, 'Nobody on the watchlist yet.');
   return h('table', {}, h('caption.sr-only', {}, 'Watchlist entries'),
-    h('thead', {}, h('tr', {}, ['#', 'Subject', 'Name', 'Category', 'Reason', 'Image', 'Under 18', ''].map((t) => h('th', { scope: 'col' }, t)))),
+    h('thead', {}, h('tr', {}, ['#', 'Subject', 'Name', 'Category', 'Reason', 'Image', 'Quality', 'Under 18', ''].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, entries.map((e) => h('tr', {},
       h('td', {}, String(e.id)), h('td', {}, e.subject_ref), h('td', {}, e.display_name),
       h('td', {}, categoryName(e.category, e.category_other)), h('td', {}, e.reason),
       h('td.small', {}, e.image_source + ', ' + e.image_date),
+      h('td.small', {}, entryQuality(e)),
       h('td', {}, e.under_18 ? 'Yes: ' + (e.under_18_justification || '') : 'No'),
       h('td', {}, draft && (isOperator() || isAuthoriser()) ? h('button.btn.btn-quiet', {
         type: 'button', 'aria-label': 'Remove ' + e.display_name,
@@ -633,6 +738,25 @@ function entryTable(d, entries, draft) {
           if (reason && await act(() => S.api.call('DELETE', '/api/watchlist/' + e.id, undefined, { query: { reason } }), 'Removed.')) route();
         },
       }, 'Remove') : null)))));
+}
+
+// An entry's quality warnings and who accepted them, why (absent before
+// the enrolment warnings existed: then nothing is said).
+function warnedSection(entries) {
+  if (!entries.some((e) => Array.isArray(e.quality_warnings))) return null;
+  const warned = entries.filter((e) => e.quality_warnings && e.quality_warnings.length);
+  return h('div', {}, h('h3', {}, 'Entries enrolled with quality warnings (' + warned.length + ')'),
+    warned.length ? h('ul', {}, warned.map((e) => h('li', {}, h('b', {}, e.display_name + ' (' + e.subject_ref + ')'), ': ',
+      e.quality_warnings.map((w) => w.kind.replace(/_/g, ' ')).join(', '),
+      ' — accepted by ' + (e.warnings_accepted_by || '?') + ': ' + (e.warnings_accepted || '—'))))
+      : h('p.muted', {}, 'None: every photo passed quality control without warnings.'));
+}
+
+function entryQuality(e) {
+  if (!Array.isArray(e.quality_warnings)) return '—';
+  if (!e.quality_warnings.length) return 'no warnings';
+  return h('div', {}, warningList(e.quality_warnings),
+    h('p', {}, 'Accepted by ' + (e.warnings_accepted_by || '?') + ': ' + (e.warnings_accepted || '—')));
 }
 
 function lifecyclePanel(d, entries) {
@@ -648,6 +772,7 @@ function lifecyclePanel(d, entries) {
         h('tr', {}, h('th', { scope: 'row' }, 'Total'), h('td', {}, h('b', {}, String(entries.length)))))),
     h('h3', {}, 'Under-18 entries (' + kids.length + ')'),
     kids.length ? h('ul', {}, kids.map((e) => h('li', {}, h('b', {}, e.display_name + ' (' + e.subject_ref + ')'), ': ' + (e.under_18_justification || 'no justification')))) : h('p.muted', {}, 'None.'),
+    warnedSection(entries),
     h('h3', {}, 'Threshold'), thresholdMeaning(d),
     h('p', {}, 'Purpose: ' + d.purpose), h('p', {}, 'Legal basis: ' + d.legal_basis),
     h('p', {}, 'Window: ' + fmtTime(d.planned_start) + ' – ' + fmtTime(d.planned_end)));
@@ -700,16 +825,50 @@ function amendPanel(d, entries) {
     const r = await act(() => S.api.post('/api/deployments/' + d.id + '/amendments', body));
     if (r) out.append(h('p.accepted', { role: 'status' }, 'Amendment ' + r.amendment + ' proposed. It takes effect when an authorising officer other than you authorises amendment ' + r.amendment + '.'));
   });
-  const auth = h('form.row', {},
-    h('label', {}, 'Amendment number', h('input', { name: 'amendment', type: 'number', min: '1', required: true })),
-    h('button.btn.btn-ok', { type: 'submit' }, 'Authorise amendment (step 2 of 2)'));
-  auth.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const n = new FormData(auth).get('amendment');
-    if (await act(() => S.api.post('/api/amendments/' + n + '/authorise'), 'Amendment ' + n + ' authorised: in force from the next frame.')) route();
-  });
+  const pending = h('div', { id: 'amendments' });
+  loadAmendments(d, pending);
+  propose.addEventListener('submit', () => setTimeout(() => loadAmendments(d, pending), 300));
   return h('div', {}, h('h3', {}, 'Amend (two-step: one proposes, another authorising officer authorises)'),
-    propose, out, isAuthoriser() ? auth : null);
+    propose, out, pending);
+}
+
+function amendmentWhat(a) {
+  const parts = [];
+  if (a.threshold !== null && a.threshold !== undefined) parts.push('threshold to ' + Number(a.threshold).toFixed(2));
+  if (a.remove_entry) parts.push('remove entry #' + a.remove_entry + (a.remove_entry_name ? ' (' + a.remove_entry_name + ')' : ''));
+  return parts.join('; ') || '—';
+}
+
+async function loadAmendments(d, box) {
+  let r;
+  try { r = await S.api.get('/api/deployments/' + d.id + '/amendments'); } catch (e) { clear(box).append(h('p.error', {}, errText(e))); return; }
+  clear(box);
+  const proposed = r.amendments.filter((a) => a.state === 'proposed');
+  const done = r.amendments.filter((a) => a.state !== 'proposed');
+  box.append(h('h4', { id: 'pend-h' }, 'Proposed, waiting for authorisation (' + proposed.length + ')'));
+  if (!proposed.length) box.append(h('p.muted', {}, 'None.'));
+  else box.append(h('table.small', { 'aria-labelledby': 'pend-h' },
+    h('thead', {}, h('tr', {}, ['#', 'Change', 'Why', 'Proposed by', ''].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, proposed.map((a) => {
+      const own = S.user.login.toLowerCase() === String(a.proposed_by).toLowerCase();
+      let cell;
+      if (!isAuthoriser()) cell = h('span.muted', {}, 'an authorising officer authorises');
+      else if (own) cell = h('span.muted', {}, 'you proposed it: another authorising officer authorises');
+      else cell = h('button.btn.btn-ok', {
+        type: 'button', 'aria-label': 'Authorise amendment ' + a.id,
+        onclick: async () => {
+          if (!confirm('Authorise amendment ' + a.id + ' (' + amendmentWhat(a) + ')? It takes effect on the next frame.')) return;
+          if (await act(() => S.api.post('/api/amendments/' + a.id + '/authorise'), 'Amendment ' + a.id + ' authorised: in force from the next frame.')) route();
+        },
+      }, 'Authorise (step 2 of 2)');
+      return h('tr', { id: 'amendment-' + a.id }, h('td', {}, String(a.id)), h('td', {}, amendmentWhat(a)), h('td', {}, a.reason),
+        h('td', {}, a.proposed_by + ', ' + fmtTime(a.proposed_at)), h('td', {}, cell));
+    }))));
+  if (done.length) box.append(h('details', {}, h('summary', {}, 'Earlier amendments (' + done.length + ')'),
+    h('table.small', {}, h('thead', {}, h('tr', {}, ['#', 'Change', 'Why', 'Proposed by', 'State'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, done.map((a) => h('tr', {}, h('td', {}, String(a.id)), h('td', {}, amendmentWhat(a)), h('td', {}, a.reason),
+        h('td', {}, a.proposed_by + ', ' + fmtTime(a.proposed_at)),
+        h('td', {}, a.state + (a.authorised_by ? ' by ' + a.authorised_by + ', ' + fmtTime(a.authorised_at) : ''))))))));
 }
 
 // Alerts ------------------------------------------------------------------------

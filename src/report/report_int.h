@@ -1,0 +1,62 @@
+/*
+ * report_int.h - inside the report module: the blocks both renderers draw
+ * (report_doc.c turns the report JSON into them) and the charts (PLplot,
+ * report_chart.c).
+ */
+#ifndef LFR_REPORT_INT_H
+#define LFR_REPORT_INT_H
+
+#include <cairo.h>
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/core.h"
+
+typedef enum rd_kind { RD_TITLE, RD_HEADING, RD_PARA, RD_NOTE, RD_TABLE, RD_CHART } rd_kind;
+
+/* A bar chart: n bars, each with its label and value. */
+typedef struct rd_chart {
+    char *id;          /* "alerts-over-time": HTML ids, file names */
+    char *title;
+    char *alt;         /* the chart in words (HTML alt text, PDF too) */
+    char *xlabel, *ylabel;
+    int n;
+    char **labels;
+    double *values;
+} rd_chart;
+
+typedef struct rd_block {
+    rd_kind kind;
+    char *text;        /* heading / paragraph / table caption */
+    /* tables: rows x cols cells, row 0 the header */
+    int cols;
+    size_t rows, cap_rows;
+    char **cells;
+    rd_chart chart;
+} rd_block;
+
+typedef struct rd_doc {
+    rd_block *b;
+    size_t n, cap;
+    char *title;       /* the page's title */
+    lfr_status st;     /* LFR_ERR_NOMEM once anything failed */
+} rd_doc;
+
+/* The report as blocks.  LFR_ERR_INVALID_ARG naming the missing field
+ * when `report` is not a report of this schema. */
+lfr_status rd_build(const json_t *report, rd_doc *doc, lfr_err *err);
+void rd_free(rd_doc *doc);
+
+/* "2025-06-15 14:26 UTC" */
+void rd_time(int64_t t, char *out, size_t cap);
+
+/* Charts (PLplot; one lock held while drawing).  SVG: a standalone
+ * document in *svg (lfr_free).  Cairo: drawn into cr in a w x h box at
+ * the current origin (points). */
+lfr_status rc_chart_svg(const rd_chart *c, char **svg, size_t *len, lfr_err *err);
+lfr_status rc_chart_cairo(const rd_chart *c, cairo_t *cr, double w, double h, lfr_err *err);
+
+lfr_status rp_render_html(const rd_doc *d, uint8_t **out, size_t *len, lfr_err *err);
+lfr_status rp_render_pdf(const rd_doc *d, uint8_t **out, size_t *len, lfr_err *err);
+
+#endif
