@@ -522,6 +522,9 @@ static void test_checkpoint_catches_forgery(void) {
     CHECK_STATUS(verify_text(compact, clen, k.pk, &rep), LFR_ERR_INTEGRITY);
     CHECK_EQ_INT(rep.bad_seq, 20);
     lfr_free(compact);
+    lfr_free(full);
+    lfr_free(again);
+    lfr_audit_sign_key_wipe(&k);
     tmp_end();
 
     /* the log alone rewritten: the chain blames the anchored record, the

@@ -1016,6 +1016,56 @@ static void test_fused_model_set(void) {
     lfr_store_close(s);
 }
 
+/* A photo check against an entry of two images, neither of which reaches
+ * the threshold (cosines 0.50 and 0.45 to the photo's face, on opposite
+ * sides): their mean (the entry template) does, and the answer names the
+ * better image. */
+static void test_check_entry_template(void) {
+    lfr_store *s = open_store("entry_template.db");
+    CHECK(s != NULL);
+    if (!s) return;
+    lfr_err err = {{0}};
+    int64_t d = new_deployment(s, "entry-template"), e0 = 0, img1 = 0;
+    size_t l;
+    uint8_t *f = face_jpeg(0, 1.0f, 0, &l);
+    lfr_enrol_result r;
+    CHECK_STATUS(lfr_enrol_assess(fctx, f, l, NULL, &r, &err), LFR_OK);
+    int dim = r.dim, k = 0;
+    float *p = r.tmpl, a[LFR_FACE_EMB_MAX_DIM], b[LFR_FACE_EMB_MAX_DIM], u[LFR_FACE_EMB_MAX_DIM];
+    for (int i = 1; i < dim; i++) k = fabsf(p[i]) < fabsf(p[k]) ? i : k;
+    double nn = 0;
+    for (int i = 0; i < dim; i++) u[i] = (i == k) - p[k] * p[i], nn += (double)u[i] * u[i];
+    for (int i = 0; i < dim; i++) {
+        u[i] = (float)(u[i] / sqrt(nn));
+        a[i] = (float)(0.50 * p[i] + sqrt(1 - 0.25) * u[i]);
+        b[i] = (float)(0.45 * p[i] - sqrt(1 - 0.2025) * u[i]);
+    }
+    lfr_watchlist_entry e = entry("REF-TWO");
+    CHECK_STATUS(lfr_deploy_entry_add(s, d, &e, f, l, a, dim, &creator, &e0, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_entry_image_add(s, e0, f, l, b, dim, &creator, &img1, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_authorise(s, d, &authoriser, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_start(s, d, &authoriser, &err), LFR_OK);
+    lfr_deploy_templates t = {0};
+    CHECK_STATUS(lfr_deploy_templates_load(s, d, &t, &err), LFR_OK);
+    int64_t img0 = 0;
+    for (size_t i = 0; i < t.n; i++)
+        if (t.image_ids[i] != img1) img0 = t.image_ids[i];
+    lfr_deploy_templates_free(&t);
+    lfr_check_result cr;
+    CHECK_STATUS(lfr_check_photo(s, fctx, d, f, l, "matches description", &officer, &cr, &err),
+                 LFR_OK);
+    CHECK_EQ_INT(cr.result, LFR_PHOTO_CHECK_MATCH);
+    CHECK_EQ_INT(cr.n, 1);
+    if (cr.n) {
+        CHECK_EQ_INT(cr.c[0].entry_id, e0);
+        CHECK_EQ_INT(cr.c[0].image_id, img0);
+        CHECK(cr.c[0].score > 0.9f);
+        fprintf(stderr, "  images 0.50 / 0.45, entry template %.3f\n", cr.c[0].score);
+    }
+    lfr_free(f);
+    lfr_store_close(s);
+}
+
 int main(void) {
     lfr_err err = {{0}};
     char path[4096];
@@ -1066,6 +1116,7 @@ int main(void) {
     RUN(test_import);
     RUN(test_check_records_every_check);
     RUN(test_check_snapshot);
+    RUN(test_check_entry_template);
     RUN(test_import_fixes);
     RUN(test_fused_model_set);
     char cmd[600];

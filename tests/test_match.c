@@ -831,9 +831,194 @@ static void test_model_set_calibrations(void) {
     CHECK(a.worst_name != NULL && a.tar > b.tar);
 }
 
+/* Entry templates ------------------------------------------------------------ */
+
+/* u: a unit vector orthogonal to unit vector a. */
+static void rnd_orth(float *u, const float *a, int dim) { rnd_at_cos(u, a, 0.0, dim); }
+
+/* Two images of entry 7 at cosines 0.62 and 0.58 to the probe, on opposite
+ * sides of it: their mean lies almost on the probe (cosine ~1) while no
+ * single image reaches 0.70.  Entry 9: one image at 0.75. */
+static void et_fixture(float *probe, float t[3][DIM]) {
+    float u[DIM];
+    rnd_unit(probe, DIM);
+    rnd_orth(u, probe, DIM);
+    double c[2] = {0.62, 0.58}, sgn[2] = {1, -1};
+    for (int k = 0; k < 2; k++) {
+        double sn = sqrt(1 - c[k] * c[k]);
+        for (int i = 0; i < DIM; i++) t[k][i] = (float)(c[k] * probe[i] + sgn[k] * sn * u[i]);
+    }
+    rnd_at_cos(t[2], probe, 0.75, DIM);
+}
+
+static void test_entry_template_mean_reaches(void) {
+    float probe[DIM], t[3][DIM];
+    et_fixture(probe, t);
+    int64_t ids[3] = {7, 7, 9};
+    int32_t imgs[3] = {70, 71, 90};
+    lfr_match_hit h[2];
+    int n = 0;
+    lfr_match_snapshot *s = NULL;
+    /* best: entry 7 does not reach 0.70 */
+    CHECK_STATUS(lfr_match_snapshot_build_entries(DIM, 3, &t[0][0], ids, imgs, LFR_MATCH_ENTRY_BEST,
+                                                  &s), LFR_OK);
+    CHECK_STATUS(lfr_match_search(s, probe, 0.70f, h, 2, &n), LFR_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(h[0].entry_id, 9);
+    CHECK_EQ_INT(h[0].entry_template, 0);
+    lfr_match_snapshot_unref(s);
+    for (int k = LFR_MATCH_ENTRY_MEAN; k <= LFR_MATCH_ENTRY_UNION; k++) {
+        s = NULL;
+        CHECK_STATUS(lfr_match_snapshot_build_entries(DIM, 3, &t[0][0], ids, imgs,
+                                                      (lfr_match_entry_template)k, &s), LFR_OK);
+        if (!s) continue;
+        CHECK_STATUS(lfr_match_search(s, probe, 0.70f, h, 2, &n), LFR_OK);
+        CHECK_EQ_INT(n, 2);
+        /* entry 7 by its mean (~1), shown with its best image (70, 0.62) */
+        CHECK_EQ_INT(h[0].entry_id, 7);
+        CHECK(h[0].score > 0.99f);
+        CHECK_EQ_INT(h[0].entry_template, 1);
+        CHECK_EQ_INT(h[0].image_index, 70);
+        CHECK_NEAR(h[0].image_score, 0.62, 1e-5);
+        /* entry 9: one image, which is its template */
+        CHECK_EQ_INT(h[1].entry_id, 9);
+        CHECK_NEAR(h[1].score, 0.75, 1e-5);
+        CHECK_EQ_INT(h[1].entry_template, 0);
+        CHECK_EQ_INT(h[1].image_index, 90);
+        /* both implementations and the batch agree */
+        if (lfr_match_impl_available(LFR_MATCH_IMPL_AVX2)) {
+            lfr_match_hit a[2], b[2];
+            int na = 0, nb = 0;
+            CHECK_STATUS(lfr_match_search_impl(s, LFR_MATCH_IMPL_SCALAR, probe, 1, 0.7f, a, 2, &na),
+                         LFR_OK);
+            CHECK_STATUS(lfr_match_search_impl(s, LFR_MATCH_IMPL_AVX2, probe, 1, 0.7f, b, 2, &nb),
+                         LFR_OK);
+            CHECK_EQ_INT(na, nb);
+            for (int i = 0; i < na && i < nb; i++) {
+                CHECK_EQ_INT(a[i].entry_id, b[i].entry_id);
+                CHECK_EQ_INT(a[i].image_index, b[i].image_index);
+                CHECK_EQ_INT(a[i].entry_template, b[i].entry_template);
+            }
+        }
+        lfr_match_snapshot_unref(s);
+    }
+}
+
+/* MEAN: an entry's images no longer raise alerts by themselves; UNION:
+ * they do.  An entry of the probe itself and an image far from it: its
+ * mean scores ~0.59. */
+static void test_entry_template_mean_only(void) {
+    float probe[DIM], t[2][DIM];
+    rnd_unit(probe, DIM);
+    memcpy(t[0], probe, sizeof t[0]);
+    rnd_at_cos(t[1], probe, -0.3, DIM);
+    int64_t ids[2] = {5, 5};
+    lfr_match_hit h[1];
+    int n = -1;
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_build_entries(DIM, 2, &t[0][0], ids, NULL, LFR_MATCH_ENTRY_MEAN,
+                                                  &s), LFR_OK);
+    CHECK_STATUS(lfr_match_search(s, probe, 0.70f, h, 1, &n), LFR_OK);
+    CHECK_EQ_INT(n, 0);
+    CHECK_STATUS(lfr_match_search(s, probe, 0.50f, h, 1, &n), LFR_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_NEAR(h[0].score, 0.7 / sqrt(1.4), 1e-4);
+    CHECK_EQ_INT(h[0].entry_template, 1);
+    CHECK_EQ_INT(h[0].image_index, 0); /* the image scoring 1.0 is shown */
+    CHECK_NEAR(h[0].image_score, 1.0, 1e-5);
+    lfr_match_snapshot_unref(s);
+    s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_build_entries(DIM, 2, &t[0][0], ids, NULL,
+                                                  LFR_MATCH_ENTRY_UNION, &s), LFR_OK);
+    CHECK_STATUS(lfr_match_search(s, probe, 0.70f, h, 1, &n), LFR_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_NEAR(h[0].score, 1.0, 1e-5);
+    CHECK_EQ_INT(h[0].entry_template, 0);
+    CHECK_EQ_INT(h[0].image_index, 0);
+    lfr_match_snapshot_unref(s);
+}
+
+/* What is searched is what FPIR counts. */
+static void test_entry_template_counts(void) {
+    wl w = wl_random(300, 4, DIM);
+    size_t entries = 0;
+    for (int i = 0; i < w.n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = w.id[j] == w.id[i];
+        entries += !seen;
+    }
+    size_t multi = 0; /* entries with 2+ images */
+    for (int i = 0; i < w.n; i++) {
+        int first = 1, count = 0;
+        for (int j = 0; j < w.n; j++) {
+            if (w.id[j] == w.id[i]) count++;
+            if (j < i && w.id[j] == w.id[i]) first = 0;
+        }
+        multi += first && count > 1;
+    }
+    CHECK(multi > 0 && multi < entries);
+    size_t want[LFR_MATCH_ENTRY_TEMPLATE_COUNT] = {(size_t)w.n, entries, (size_t)w.n + multi};
+    size_t rows[LFR_MATCH_ENTRY_TEMPLATE_COUNT] = {(size_t)w.n, (size_t)w.n + multi,
+                                                    (size_t)w.n + multi};
+    for (int k = 0; k < LFR_MATCH_ENTRY_TEMPLATE_COUNT; k++) {
+        size_t c = 0;
+        CHECK_STATUS(lfr_match_searched_count((size_t)w.n, w.id, (lfr_match_entry_template)k, &c),
+                     LFR_OK);
+        CHECK_EQ_INT(c, want[k]);
+        lfr_match_snapshot *s = NULL;
+        CHECK_STATUS(lfr_match_snapshot_build_entries(DIM, (size_t)w.n, w.t, w.id, w.img,
+                                                      (lfr_match_entry_template)k, &s), LFR_OK);
+        CHECK_EQ_INT(lfr_match_snapshot_searched(s), want[k]);
+        CHECK_EQ_INT(lfr_match_snapshot_templates(s), rows[k]);
+        CHECK_EQ_INT(lfr_match_snapshot_entries(s), entries);
+        /* every hit names a real image of its entry */
+        float probe[DIM];
+        memcpy(probe, w.t + 5 * DIM, sizeof probe);
+        lfr_match_hit h[400];
+        int n = 0;
+        CHECK_STATUS(lfr_match_search(s, probe, -1.0f, h, 400, &n), LFR_OK);
+        CHECK_EQ_INT(n, entries);
+        int bad = 0;
+        for (int i = 0; i < n; i++) {
+            int ok = 0;
+            for (int j = 0; j < w.n; j++) ok |= w.img[j] == h[i].image_index && w.id[j] == h[i].entry_id;
+            bad += !ok;
+        }
+        CHECK_EQ_INT(bad, 0);
+        lfr_match_snapshot_unref(s);
+    }
+    CHECK(!strcmp(lfr_match_entry_template_name(LFR_MATCH_ENTRY_TEMPLATE_DEFAULT), "mean"));
+    size_t c;
+    CHECK_STATUS(lfr_match_searched_count(1, w.id, LFR_MATCH_ENTRY_TEMPLATE_COUNT, &c),
+                 LFR_ERR_INVALID_ARG);
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_build_entries(DIM, 1, w.t, w.id, NULL,
+                                                  LFR_MATCH_ENTRY_TEMPLATE_COUNT, &s),
+                 LFR_ERR_INVALID_ARG);
+    float bad[2 * DIM] = {0};
+    int64_t ids[2] = {1, 1};
+    bad[0] = 2.0f; /* not unit */
+    bad[DIM] = 1.0f;
+    CHECK_STATUS(lfr_match_snapshot_build_entries(DIM, 2, bad, ids, NULL, LFR_MATCH_ENTRY_MEAN, &s),
+                 LFR_ERR_INVALID_ARG);
+    CHECK(s == NULL);
+    /* opposite images: no mean direction, the images count */
+    float opp[2 * DIM];
+    rnd_unit(opp, DIM);
+    for (int i = 0; i < DIM; i++) opp[DIM + i] = -opp[i];
+    CHECK_STATUS(lfr_match_snapshot_build_entries(DIM, 2, opp, ids, NULL, LFR_MATCH_ENTRY_MEAN, &s),
+                 LFR_OK);
+    CHECK_EQ_INT(lfr_match_snapshot_searched(s), 2);
+    lfr_match_snapshot_unref(s);
+    wl_free(&w);
+}
+
 int main(void) {
     RUN(test_search_exact_best_first);
     RUN(test_entry_best_of_templates);
+    RUN(test_entry_template_mean_reaches);
+    RUN(test_entry_template_mean_only);
+    RUN(test_entry_template_counts);
     RUN(test_open_set_empty_below_threshold);
     RUN(test_truncated_list_is_reported);
     RUN(test_avx2_equals_scalar);

@@ -1350,6 +1350,95 @@ out_engine:
     lfr_face_engine_destroy(eng);
 }
 
+/* An entry with two images is matched by their mean (the entry template):
+ * a face that neither image reaches (0.62, 0.58 < 0.70) alerts, the alert
+ * names a real image (the better one), and the snapshot searches one
+ * template per entry (what the threshold's FPIR counts). */
+static void test_entry_template_alert(void) {
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/lfr_pipeet_XXXXXX");
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    char db[300];
+    snprintf(db, sizeof db, "%s/openlfr.db", dir);
+    lfr_store_config cfg = {.db_path = db};
+    lfr_store *s = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_store_open(&cfg, &s, &err), LFR_OK);
+    if (!s) return;
+    lfr_deploy_params dp = {.name = "entry-template", .location = "lab", .purpose = "test",
+                            .legal_basis = "test", .planned_start = 1000,
+                            .planned_end = 4000000000, .threshold = 0.70f, .cameras = "cam"};
+    int64_t dep = 0, e0 = 0, e1 = 0, img0 = 0, img1 = 0;
+    CHECK_STATUS(lfr_deploy_create(s, &dp, &CREATOR, &dep, &err), LFR_OK);
+    lfr_image px = {0};
+    lfr_image_alloc(&px, 8, 8);
+    uint8_t *png = NULL;
+    size_t png_len = 0;
+    lfr_image_encode_png(&px, &png, &png_len);
+    lfr_image_free(&px);
+    float a[D], b[D], c[D];
+    vec(a, 0, 0.62f, 2);
+    vec(b, 0, 0.58f, 2);
+    b[2] = -b[2]; /* the other side of axis 0 */
+    vec(c, 1, 1.0f, 0);
+    lfr_watchlist_entry we = {.subject_ref = "REF-2", .display_name = "Two images",
+                              .category = LFR_WATCHLIST_WANTED_ON_WARRANT, .reason = "test",
+                              .image_source = "test", .image_date = "2025-01-01"};
+    CHECK_STATUS(lfr_deploy_entry_add(s, dep, &we, png, png_len, a, D, &CREATOR, &e0, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_entry_image_add(s, e0, png, png_len, b, D, &CREATOR, &img1, &err),
+                 LFR_OK);
+    we.subject_ref = "REF-1";
+    CHECK_STATUS(lfr_deploy_entry_add(s, dep, &we, png, png_len, c, D, &CREATOR, &e1, &err), LFR_OK);
+    lfr_free(png);
+    CHECK_STATUS(lfr_deploy_authorise(s, dep, &AUTH, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_start(s, dep, &AUTH, &err), LFR_OK);
+    lfr_pipeline_snapshot *snap = NULL;
+    CHECK_STATUS(lfr_pipeline_snapshot_load(s, dep, &snap, &err), LFR_OK);
+    if (snap) {
+        CHECK_EQ_INT(snap->n, 3); /* images */
+        CHECK_EQ_INT(lfr_match_snapshot_searched(snap->snap), 2); /* what FPIR counts */
+        for (size_t i = 0; i < snap->n; i++)
+            if (snap->entry_ids[i] == e0 && snap->image_ids[i] != img1) img0 = snap->image_ids[i];
+        lfr_pipeline_snapshot_unref(snap);
+    }
+    CHECK(img0 > 0);
+    lfr_pipeline_config pc = {.store = s, .deployment_id = dep};
+    lfr_pipeline *p = NULL;
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    if (p) {
+        int cam = -1;
+        CHECK_STATUS(lfr_pipeline_add_camera(p, "inject-et", NULL, &cam, &err), LFR_OK);
+        lfr_image frame = {0};
+        lfr_image_alloc(&frame, 640, 360);
+        float emb[D];
+        vec(emb, 0, 1.0f, 5);
+        lfr_face f = synth_face(100, 100, 40);
+        CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, 1000000000ull, &f, 1, emb, &err), LFR_OK);
+        lfr_pipeline_event ev;
+        int alerts = 0;
+        for (int k = 0; k < 50 && !alerts; k++) {
+            while (lfr_pipeline_next_event(p, &ev, 0) == LFR_OK) {
+                if (ev.type == LFR_PIPELINE_ALERT) {
+                    alerts++;
+                    CHECK_EQ_INT(ev.entry_id, e0);
+                    CHECK_EQ_INT(ev.image_id, img0); /* a real image: the better one */
+                    CHECK(ev.cosine > 0.99f);
+                }
+                lfr_pipeline_event_free(&ev);
+            }
+            if (!alerts) sleep_ms(20);
+        }
+        CHECK_EQ_INT(alerts, 1);
+        lfr_pipeline_stop(p);
+        lfr_image_free(&frame);
+    }
+    lfr_store_close(s);
+    rm_rf(dir);
+}
+
 int main(void) {
     RUN(test_tracker_ids_persist);
     RUN(test_tracker_crossing);
@@ -1369,5 +1458,6 @@ int main(void) {
     RUN(test_template_rules);
     RUN(test_privacy_no_match_leaves_nothing);
     RUN(test_fused_model_set_end_to_end);
+    RUN(test_entry_template_alert);
     return harness_done("pipeline");
 }

@@ -99,6 +99,7 @@ SUMMARY = {
  'audit.anchor':'The head of the audit chain, to write down outside the van.',
  'audit.checkpoint':"Sign the log's head now with the van's key: a checkpoint file for an oversight body to keep (also made at authorisation, start, end and purges).",
  'audit.checkpoint_get':'A checkpoint made earlier (default: the newest), as its file text (full and compact).',
+ 'audit.checkpoint_qr':'A checkpoint\'s compact form (the signed header) as a QR code SVG made on the van, for an oversight officer to photograph.',
  'retention.purge':'Apply the retention rules now (deletion receipts are audited).',
  'report.deployment':'The deployment\'s transparency report: JSON (docs/report-schema.md), HTML page or PDF.',
 }
@@ -234,6 +235,9 @@ ANSWER = {
     'audit.anchor': obj({'anchor': ID, 'at': TIME, 'seq': INT, 'hash': STR}),
     'audit.checkpoint': obj({'checkpoint': ref('Checkpoint')}),
     'audit.checkpoint_get': obj({'checkpoint': ref('Checkpoint')}),
+    'audit.checkpoint_qr': obj({'record': ID, 'seq': INT,
+                                'compact': dict(STR, description='the text the QR code holds'),
+                                'qr_svg': dict(STR, description='an SVG document, one unit per module')}),
     'report.deployment': {'type': 'object', 'description': 'with format json (the default): the report, '
                           'schema openlfr-transparency-report-v1 (docs/report-schema.json)',
                           'required': ['schema', 'deployment', 'watchlist', 'threshold', 'activity',

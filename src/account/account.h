@@ -158,5 +158,8 @@ lfr_status lfr_device_list(lfr_store *s, int64_t deployment_id, lfr_device_info 
 /* The pairing QR code as an SVG document (caller's, lfr_free). */
 lfr_status lfr_device_pair_qr_svg(const char *server_url, const char *ca_fingerprint,
                                   const char *code, char **svg, lfr_err *err);
+/* Any text (8-bit mode, level M, quiet zone 4) as a QR code SVG document
+ * (caller's, lfr_free); LFR_ERR_TOO_LARGE when it does not fit. */
+lfr_status lfr_qr_svg(const char *text, char **svg, lfr_err *err);
 
 #endif

@@ -41,10 +41,17 @@ lfr_status lfr_device_pair_qr_svg(const char *server_url, const char *ca_fingerp
     char *payload = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (!payload) return LFR_ERR_NOMEM;
-    QRcode *qr = QRcode_encodeString(payload, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    st = lfr_qr_svg(payload, svg, err);
     sodium_memzero(payload, strlen(payload));
     free(payload);
-    if (!qr) return lfr_err_set(err, LFR_ERR_TOO_LARGE, "pairing data does not fit a QR code");
+    return st;
+}
+
+lfr_status lfr_qr_svg(const char *text, char **svg, lfr_err *err) {
+    *svg = NULL;
+    if (!text || !text[0]) return lfr_err_set(err, LFR_ERR_INVALID_ARG, "QR code text is empty");
+    QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (!qr) return lfr_err_set(err, LFR_ERR_TOO_LARGE, "the text does not fit a QR code");
 
     int w = qr->width, full = w + 2 * QR_QUIET;
     /* worst case: a run every other module, each "M123 45h1v1h-1z" < 24 bytes */

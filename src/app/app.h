@@ -177,6 +177,7 @@ void lfr_config_print_help(FILE *f);
     X(AUDIT_ANCHOR, "audit.anchor", R_AUD | R_ADM, NONE)                                       \
     X(AUDIT_CHECKPOINT, "audit.checkpoint", R_AUD | R_ADM, CHECKPOINT)                         \
     X(AUDIT_CHECKPOINT_GET, "audit.checkpoint_get", R_AUD | R_ADM, NONE)                       \
+    X(AUDIT_CHECKPOINT_QR, "audit.checkpoint_qr", R_AUD | R_ADM, NONE)                         \
     X(RETENTION_PURGE, "retention.purge", R_ADM, NONE)                                         \
     X(REPORT_DEPLOYMENT, "report.deployment", R_AUD | R_ADM, NONE)
 

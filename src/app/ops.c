@@ -211,6 +211,9 @@ static const lfr_op_arg ARGS_AUDIT_CHECKPOINT[] = NO_ARGS;
 static const lfr_op_arg ARGS_AUDIT_CHECKPOINT_GET[] = {
     {"record", LFR_ARG_ID, 0, "the audit.checkpoint record (default: the newest)"},
     END};
+static const lfr_op_arg ARGS_AUDIT_CHECKPOINT_QR[] = {
+    {"record", LFR_ARG_ID, 0, "the audit.checkpoint record (default: the newest)"},
+    END};
 static const lfr_op_arg ARGS_RETENTION_PURGE[] = NO_ARGS;
 static const lfr_op_arg ARGS_REPORT_DEPLOYMENT[] = {
     {"deployment", LFR_ARG_ID, 1, "the deployment"},

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "account/account.h"
 #include "app_int.h"
 
 lfr_status app_op_AUDIT_VERIFY(app_call *c) {
@@ -114,6 +115,26 @@ lfr_status app_op_AUDIT_CHECKPOINT_GET(app_call *c) {
     lfr_status st = lfr_audit_checkpoint_get(c->s, app_arg_id(c, "record"), &cp, c->err);
     json_t *o = st == LFR_OK ? checkpoint_json(c->s, &cp, c->err, &st) : NULL;
     return st == LFR_OK ? app_answer(c, json_pack("{s:o}", "checkpoint", o)) : st;
+}
+
+/* The compact checkpoint (no record lines) as a QR code, made on the van
+ * (libqrencode) for an oversight officer to photograph. */
+lfr_status app_op_AUDIT_CHECKPOINT_QR(app_call *c) {
+    lfr_audit_checkpoint cp;
+    lfr_status st = lfr_audit_checkpoint_get(c->s, app_arg_id(c, "record"), &cp, c->err);
+    char *compact = NULL, *svg = NULL;
+    size_t n = 0;
+    if (st == LFR_OK) st = lfr_audit_checkpoint_export(c->s, &cp, 1, &compact, &n, c->err);
+    if (st == LFR_OK) st = lfr_qr_svg(compact, &svg, c->err);
+    json_t *o = NULL;
+    if (st == LFR_OK) {
+        o = json_pack("{s:I, s:I, s:s, s:s}", "record", (json_int_t)cp.record_seq, "seq",
+                      (json_int_t)cp.seq, "compact", compact, "qr_svg", svg);
+        if (!o) st = LFR_ERR_NOMEM;
+    }
+    lfr_free(compact);
+    lfr_free(svg);
+    return st == LFR_OK ? app_answer(c, o) : st;
 }
 
 /* Retention ------------------------------------------------------------------- */

@@ -27,6 +27,7 @@ int lfr_cmd_detect(int argc, char **argv);
 int lfr_cmd_embed(int argc, char **argv);
 int lfr_cmd_compare(int argc, char **argv);
 int lfr_cmd_eval(int argc, char **argv);
+int lfr_cmd_eval_report(int argc, char **argv); /* cmd_eval_report.c: eval report */
 int lfr_cmd_demo(int argc, char **argv);
 int lfr_cmd_check(int argc, char **argv);
 /* `watchlist add`, `watchlist import` (cmd_enrol.c). */

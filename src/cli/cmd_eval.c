@@ -18,7 +18,7 @@
  *   openlfr eval watchlist --lfw DIR [--enrolled N] [--non-enrolled M]
  *       One watchlist: FNIR and FPIR at fixed thresholds (below).
  *   openlfr eval openset --lfw DIR [--utkface DIR] [--celeba DIR] [--sizes L]
- *       [--model-set L] [--images-per-entry K] [--entry-template best|mean|both]
+ *       [--model-set L] [--images-per-entry K] [--entry-template best|mean|qmean|union|both|all]
  *       NIST FRVT 1:N style: FNIR at FPIR 1e-2/1e-3/1e-4 for several
  *       gallery sizes, disjoint galleries pooled (protocol: at the code).
  *
@@ -801,7 +801,10 @@ static int cmd_watchlist_eval(int argc, char **argv) {
  *              not alert, and counting it would flatter FPIR).
  * Searches of all galleries of one size are pooled.  The score of an entry
  * is the best over its images (--entry-template best, what the matcher
- * does) or the cosine with the normalised mean of its images (mean).
+ * did before), the cosine with the normalised mean of its images (mean),
+ * with the mean weighted by each image's enrolment quality (qmean:
+ * os_quality_weight), or the max of best and mean (union: every image and
+ * the mean are templates).  "both" runs best and mean, "all" every kind.
  *   FNIR(T)  mated searches whose own entry does not score above T (other
  *            entries above T are counted apart: "mated searches alerting on
  *            someone else");
@@ -833,7 +836,9 @@ static const char *const os_source_name[OS_N_SOURCES] = {
 
 #define OS_TEMPLATE_LIST(X)                                                                \
     X(BEST, "best", "best score over the entry's images (the matcher today)")              \
-    X(MEAN, "mean", "cosine with the normalised mean of the entry's images")
+    X(MEAN, "mean", "cosine with the normalised mean of the entry's images")              \
+    X(QMEAN, "qmean", "the mean weighted by enrolment quality (os_quality_weight)")       \
+    X(UNION, "union", "every image and the mean template: the max of best and mean")
 
 enum {
 #define OS_TMPL_ENUM(id, name, what) OS_TMPL_##id,
@@ -916,6 +921,7 @@ typedef struct {
     int npe, cappe, nacc;
     float *pemb[LFR_FACE_MODEL_SET_COUNT]; /* photo x dim */
     float *temb[LFR_FACE_MODEL_SET_COUNT]; /* template row x dim */
+    float *tw;                             /* template row: quality weight */
     int ntmpl, captmpl;
     int accept_warned;   /* enrol images graded WARN too (--accept-warnings) */
     int first_grade[LFR_ENROL_GRADE_COUNT], first_reject[LFR_ENROL_REJECT_COUNT];
@@ -997,6 +1003,18 @@ static void os_extra(os_run *r, const char *path, os_source src) {
     lfr_free(buf);
 }
 
+/* The weight of an enrolment image in a quality-weighted mean, from the
+ * assessment's measures: full weight from twice the warning cut-off of eye
+ * distance and sharpness (docs/quality.md "Grades"), falling in proportion
+ * below it, times cos(yaw) cos(pitch); at least 0.05. */
+static float os_quality_weight(const lfr_enrol_measures *m) {
+    const float *cut = lfr_enrol_params_default.warn_at;
+    double w = fmin(1.0, m->eye_dist / (2.0 * cut[LFR_ENROL_WARN_SMALL])) *
+               fmin(1.0, m->sharpness / (2.0 * cut[LFR_ENROL_WARN_BLUR])) *
+               cos(m->yaw * 0.017453292519943295) * cos(m->pitch * 0.017453292519943295);
+    return (float)fmax(0.05, w);
+}
+
 /* An LFW person with 2+ photos: enrol from the first K accepted photos,
  * the others (at most mated_cap) are mated searches. */
 static int os_person_add(os_run *r, const char *name, int count) {
@@ -1041,6 +1059,7 @@ static int os_person_add(os_run *r, const char *name, int count) {
             if (ok) {
                 if (r->ntmpl == r->captmpl) {
                     r->captmpl = r->captmpl ? r->captmpl * 2 : 1024;
+                    r->tw = realloc(r->tw, sizeof(float) * (size_t)r->captmpl);
                     for (int s = 0; s < r->nsets; s++)
                         r->temb[s] = realloc(r->temb[s], sizeof(float) * (size_t)r->captmpl *
                                                              (size_t)os_model_set_dim[r->sets[s]]);
@@ -1053,7 +1072,7 @@ static int os_person_add(os_run *r, const char *name, int count) {
                                  &err) != LFR_OK)
                         accepted = 0;
                 }
-                if (accepted) r->ntmpl++, P->n_tmpl++;
+                if (accepted) r->tw[r->ntmpl] = os_quality_weight(&er.m), r->ntmpl++, P->n_tmpl++;
             }
         }
         if (accepted || want_probe) {
@@ -1188,25 +1207,30 @@ static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, in
     for (int s = 0; s < r->nsets && !rc && A > 0; s++) {
         int d = os_model_set_dim[r->sets[s]];
         /* One snapshot per template kind over all accepted people: entry id =
-         * accepted index.  best: every template; mean: one per entry. */
+         * accepted index.  best: every template; mean, qmean: one per
+         * entry; union: every template and the mean. */
         lfr_match_snapshot *snap[OS_N_TEMPLATES] = {0};
-        float *rows = malloc(sizeof(float) * (size_t)(r->ntmpl ? r->ntmpl : 1) * (size_t)d);
-        int64_t *ids = malloc(sizeof(int64_t) * (size_t)(r->ntmpl ? r->ntmpl : 1));
+        size_t maxrows = (size_t)r->ntmpl + (size_t)r->npe + 1;
+        float *rows = malloc(sizeof(float) * maxrows * (size_t)d);
+        int64_t *ids = malloc(sizeof(int64_t) * maxrows);
         for (int v = r->tmpl_from; v <= r->tmpl_to && !rc; v++) {
             size_t nrows = 0;
             for (int p = 0; p < r->npe; p++) {
                 const os_person *P = &r->pe[p];
                 if (P->acc < 0) continue;
                 const float *t0 = r->temb[s] + (size_t)P->first_tmpl * d;
-                if (v == OS_TMPL_BEST) {
+                if (v == OS_TMPL_BEST || v == OS_TMPL_UNION) {
                     memcpy(rows + nrows * d, t0, sizeof(float) * (size_t)P->n_tmpl * d);
                     for (int j = 0; j < P->n_tmpl; j++) ids[nrows++] = P->acc;
-                } else {
+                }
+                if (v != OS_TMPL_BEST && (v != OS_TMPL_UNION || P->n_tmpl > 1)) {
+                    const float *w = r->tw + P->first_tmpl;
                     float *m = rows + nrows * d;
                     double nn = 0;
                     for (int e = 0; e < d; e++) {
                         double acc = 0;
-                        for (int j = 0; j < P->n_tmpl; j++) acc += t0[(size_t)j * d + e];
+                        for (int j = 0; j < P->n_tmpl; j++)
+                            acc += (v == OS_TMPL_QMEAN ? w[j] : 1.0f) * t0[(size_t)j * d + e];
                         m[e] = (float)acc;
                         nn += acc * acc;
                     }
@@ -1431,7 +1455,7 @@ static int cmd_openset_eval(int argc, char **argv) {
          &sets_txt, 0, 0},
         {"images-per-entry", CLI_INT, 0, "K", "accepted photos enrolled per person (default 1)",
          &k, 1, LFR_MAX_ENTRY_IMAGES},
-        {"entry-template", CLI_STR, 0, "KIND", "best, mean or both (default best)", &tmpl_txt, 0, 0},
+        {"entry-template", CLI_STR, 0, "KIND", "best, mean, qmean, union, both (best, mean) or all (default best)", &tmpl_txt, 0, 0},
         {"mated-per-person", CLI_INT, 0, "M", "most mated searches per person (default 5)",
          &mated_cap, 1, 1000},
         {"people", CLI_INT, 0, "N", "read only the first N people of people.txt (0 = all)",
@@ -1468,10 +1492,12 @@ static int cmd_openset_eval(int argc, char **argv) {
     r.tmpl_from = r.tmpl_to = -1;
     for (int v = 0; v < OS_N_TEMPLATES; v++)
         if (!strcmp(tmpl_txt, os_template_name[v])) r.tmpl_from = r.tmpl_to = v;
-    if (!strcmp(tmpl_txt, "both")) r.tmpl_from = 0, r.tmpl_to = OS_N_TEMPLATES - 1;
+    if (!strcmp(tmpl_txt, "both")) r.tmpl_from = OS_TMPL_BEST, r.tmpl_to = OS_TMPL_MEAN;
+    if (!strcmp(tmpl_txt, "all")) r.tmpl_from = 0, r.tmpl_to = OS_N_TEMPLATES - 1;
     if (r.tmpl_from < 0) {
         free(sizes);
-        return cli_usage_error(&cmd, "--entry-template: '%s' is not best, mean or both", tmpl_txt);
+        return cli_usage_error(&cmd, "--entry-template: '%s' is not best, mean, qmean, union, "
+                                "both (best and mean) or all", tmpl_txt);
     }
     {
         char *dup = strdup(sets_txt), *save = NULL;
@@ -1653,6 +1679,7 @@ static int cmd_openset_eval(int argc, char **argv) {
         free(r.pemb[s]);
         free(r.temb[s]);
     }
+    free(r.tw);
     for (size_t i = 0; i < r.nph; i++) free(r.ph[i].path);
     for (int p = 0; p < r.npe; p++) free(r.pe[p].name);
     free(r.ph);
@@ -1670,6 +1697,8 @@ int lfr_cmd_eval(int argc, char **argv) {
         {"watchlist", cmd_watchlist_eval, "open-set identification: FNIR and FPIR on LFW"},
         {"openset", cmd_openset_eval,
          "open-set identification, NIST style: FNIR at FPIR 1e-2/1e-3/1e-4 by gallery size"},
+        {"report", lfr_cmd_eval_report,
+         "accuracy and fairness evaluation: report.json and index.html with charts"},
         {NULL, NULL, NULL}};
     return cli_dispatch("eval", subs, argc, argv);
 }

@@ -506,4 +506,13 @@
 /* Largest certificate or key file read (PEM), 64 KiB. */
 #define LFR_TLS_MAX_PEM 65536
 
+/* Evaluation report (src/cli/cmd_eval_report.c) ---------------------------- */
+/* A rate is judged (a group's FMR / FNMR / miss rate, a TAR at a FAR) only
+ * when its sample would show 10 errors at the overall rate: the rule eval
+ * openset uses for "measurable" (1 to 9: rough; under 1: not measurable). */
+#define LFR_EVAL_JUDGE_MIN_ERRORS 10
+/* Points of the DET curve: FMR 1e-7..1, log-spaced (10 a decade), enough
+ * for a smooth curve, few enough to read in report.json. */
+#define LFR_EVAL_DET_POINTS 70
+
 #endif

@@ -866,7 +866,9 @@ lfr_status lfr_check_photo(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id
     lfr_match_snapshot *snap = NULL;
     st = lfr_deploy_templates_load(s, deployment_id, &t, err);
     if (st == LFR_OK && t.n > 0) {
-        st = lfr_match_snapshot_build(t.dim, t.n, t.data, t.entry_ids, NULL, &snap);
+        /* entry templates as in the live snapshot (lfr_pipeline_snapshot_load) */
+        st = lfr_match_snapshot_build_entries(t.dim, t.n, t.data, t.entry_ids, NULL,
+                                              LFR_MATCH_ENTRY_TEMPLATE_DEFAULT, &snap);
         if (st != LFR_OK) lfr_err_set(err, st, "cannot build the watchlist snapshot: %s",
                                       lfr_status_message(st));
     }

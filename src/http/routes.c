@@ -74,6 +74,7 @@
     X("GET", "/api/audit/anchor", OP, AUDIT_ANCHOR, NB, 0)                                         \
     X("POST", "/api/audit/checkpoints", OP, AUDIT_CHECKPOINT, J, JMAX)                             \
     X("GET", "/api/audit/checkpoint", OP, AUDIT_CHECKPOINT_GET, NB, 0)                             \
+    X("GET", "/api/audit/checkpoint/qr", OP, AUDIT_CHECKPOINT_QR, NB, 0)                           \
     X("POST", "/api/retention/purge", OP, RETENTION_PURGE, J, JMAX)                                \
     X("GET", "/api/deployments/{deployment}/report", OP, REPORT_DEPLOYMENT, NB, 0)                 \
     X("GET", "/api/events", EVENTS, HEALTH, NB, 0)                                                 \

@@ -39,11 +39,19 @@ struct lfr_match_snapshot {
     size_t cap, n;        /* templates: room for, held */
     float *rows;          /* cap * stride floats, 64-byte aligned */
     int64_t *row_entry;   /* entry id per row; freed at freeze */
-    int32_t *row_image;   /* image index per row */
+    int32_t *row_image;   /* image index per row (-1: an entry template) */
+    uint8_t *row_flags;   /* ROW_* per row */
+    size_t n_alert;       /* rows with ROW_ALERTS: what FPIR counts */
     size_t n_entries;     /* after freeze */
     int64_t *entry_id;    /* [n_entries] */
     size_t *entry_first;  /* [n_entries + 1]: rows of entry e */
 };
+
+/* Row flags: ROW_ALERTS, the row's score is (part of) its entry's score;
+ * without it the row is an image kept only to be shown (the entry's
+ * best-scoring image).  ROW_ENTRY: the row is an entry template (no image). */
+#define ROW_ALERTS 1u
+#define ROW_ENTRY 2u
 
 /* Snapshot ---------------------------------------------------------------- */
 
@@ -51,17 +59,14 @@ static void snapshot_free(lfr_match_snapshot *s) {
     lfr_free_aligned(s->rows);
     lfr_free(s->row_entry);
     lfr_free(s->row_image);
+    lfr_free(s->row_flags);
     lfr_free(s->entry_id);
     lfr_free(s->entry_first);
     lfr_free(s);
 }
 
-lfr_status lfr_match_snapshot_new(int dim, size_t capacity, lfr_match_snapshot **out) {
-    if (!out) return LFR_ERR_INVALID_ARG;
-    *out = NULL;
-    if (dim < 1) return LFR_ERR_INVALID_ARG;
-    if (dim > LFR_MAX_MATCH_DIM || capacity > LFR_MAX_WATCHLIST_TEMPLATES)
-        return LFR_ERR_TOO_LARGE;
+/* new without the watchlist limit (entry templates add rows beyond it). */
+static lfr_status snapshot_alloc(int dim, size_t capacity, lfr_match_snapshot **out) {
     lfr_match_snapshot *s = lfr_calloc(1, sizeof *s);
     if (!s) return LFR_ERR_NOMEM;
     atomic_init(&s->refs, 1);
@@ -77,12 +82,22 @@ lfr_status lfr_match_snapshot_new(int dim, size_t capacity, lfr_match_snapshot *
     s->rows = lfr_malloc_aligned(bytes);
     s->row_entry = lfr_malloc(sizeof(int64_t) * (capacity ? capacity : 1));
     s->row_image = lfr_malloc(sizeof(int32_t) * (capacity ? capacity : 1));
-    if (!s->rows || !s->row_entry || !s->row_image) {
+    s->row_flags = lfr_malloc(capacity ? capacity : 1);
+    if (!s->rows || !s->row_entry || !s->row_image || !s->row_flags) {
         snapshot_free(s);
         return LFR_ERR_NOMEM;
     }
     *out = s;
     return LFR_OK;
+}
+
+lfr_status lfr_match_snapshot_new(int dim, size_t capacity, lfr_match_snapshot **out) {
+    if (!out) return LFR_ERR_INVALID_ARG;
+    *out = NULL;
+    if (dim < 1) return LFR_ERR_INVALID_ARG;
+    if (dim > LFR_MAX_MATCH_DIM || capacity > LFR_MAX_WATCHLIST_TEMPLATES)
+        return LFR_ERR_TOO_LARGE;
+    return snapshot_alloc(dim, capacity, out);
 }
 
 /* 1 when v (n floats) is finite and of unit length. */
@@ -95,8 +110,8 @@ static int is_unit(const float *v, int n) {
     return fabs(ss - 1.0) <= UNIT_TOL;
 }
 
-lfr_status lfr_match_snapshot_add(lfr_match_snapshot *s, int64_t entry_id,
-                                  int32_t image_index, const float *tmpl) {
+static lfr_status snapshot_add_row(lfr_match_snapshot *s, int64_t entry_id,
+                                   int32_t image_index, const float *tmpl, unsigned flags) {
     if (!s || !tmpl) return LFR_ERR_INVALID_ARG;
     if (s->frozen) return LFR_ERR_STATE;
     if (s->n >= s->cap) return LFR_ERR_TOO_LARGE;
@@ -106,8 +121,15 @@ lfr_status lfr_match_snapshot_add(lfr_match_snapshot *s, int64_t entry_id,
     memset(row + s->dim, 0, sizeof(float) * (s->stride - (size_t)s->dim));
     s->row_entry[s->n] = entry_id;
     s->row_image[s->n] = image_index;
+    s->row_flags[s->n] = (uint8_t)flags;
+    s->n_alert += (flags & ROW_ALERTS) != 0;
     s->n++;
     return LFR_OK;
+}
+
+lfr_status lfr_match_snapshot_add(lfr_match_snapshot *s, int64_t entry_id,
+                                  int32_t image_index, const float *tmpl) {
+    return snapshot_add_row(s, entry_id, image_index, tmpl, ROW_ALERTS);
 }
 
 typedef struct {
@@ -157,6 +179,7 @@ lfr_status lfr_match_snapshot_freeze(lfr_match_snapshot *s) {
         if (ord[i].row == i) continue;
         memcpy(tmp, s->rows + i * s->stride, sizeof(float) * s->stride);
         int32_t tmp_img = s->row_image[i];
+        uint8_t tmp_flags = s->row_flags[i];
         size_t j = i;
         for (;;) {
             size_t k = ord[j].row;
@@ -164,10 +187,12 @@ lfr_status lfr_match_snapshot_freeze(lfr_match_snapshot *s) {
             if (k == i) {
                 memcpy(s->rows + j * s->stride, tmp, sizeof(float) * s->stride);
                 s->row_image[j] = tmp_img;
+                s->row_flags[j] = tmp_flags;
                 break;
             }
             memcpy(s->rows + j * s->stride, s->rows + k * s->stride, sizeof(float) * s->stride);
             s->row_image[j] = s->row_image[k];
+            s->row_flags[j] = s->row_flags[k];
             j = k;
         }
     }
@@ -203,6 +228,108 @@ lfr_status lfr_match_snapshot_build(int dim, size_t count, const float *template
     return LFR_OK;
 }
 
+/* Entry templates ----------------------------------------------------------- */
+
+static const char *const entry_template_name[LFR_MATCH_ENTRY_TEMPLATE_COUNT] = {
+#define ET_NAME(id, name, what) name,
+    LFR_MATCH_ENTRY_TEMPLATE_LIST(ET_NAME)
+#undef ET_NAME
+};
+
+const char *lfr_match_entry_template_name(lfr_match_entry_template k) {
+    return (unsigned)k < LFR_MATCH_ENTRY_TEMPLATE_COUNT ? entry_template_name[k] : "unknown";
+}
+
+/* The rows of count templates, ordered by entry (stable); NULL on NOMEM. */
+static id_row *order_by_entry(size_t count, const int64_t *entry_ids) {
+    id_row *ord = lfr_malloc(sizeof *ord * (count ? count : 1));
+    if (!ord) return NULL;
+    for (size_t i = 0; i < count; i++) ord[i] = (id_row){entry_ids[i], i};
+    qsort(ord, count, sizeof *ord, cmp_id_row);
+    return ord;
+}
+
+lfr_status lfr_match_searched_count(size_t count, const int64_t *entry_ids,
+                                    lfr_match_entry_template kind, size_t *out) {
+    if (!out || (count && !entry_ids) || (unsigned)kind >= LFR_MATCH_ENTRY_TEMPLATE_COUNT)
+        return LFR_ERR_INVALID_ARG;
+    *out = count;
+    if (kind == LFR_MATCH_ENTRY_BEST || !count) return LFR_OK;
+    id_row *ord = order_by_entry(count, entry_ids);
+    if (!ord) return LFR_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t a = 0, b; a < count; a = b) {
+        for (b = a + 1; b < count && ord[b].id == ord[a].id; b++) {}
+        /* one image: itself; several: the mean, and the images too (union) */
+        n += b - a == 1 ? 1 : kind == LFR_MATCH_ENTRY_UNION ? b - a + 1 : 1;
+    }
+    lfr_free(ord);
+    *out = n;
+    return LFR_OK;
+}
+
+lfr_status lfr_match_snapshot_build_entries(int dim, size_t count, const float *templates,
+                                            const int64_t *entry_ids,
+                                            const int32_t *image_indices,
+                                            lfr_match_entry_template kind,
+                                            lfr_match_snapshot **out) {
+    if (!out) return LFR_ERR_INVALID_ARG;
+    *out = NULL;
+    if ((unsigned)kind >= LFR_MATCH_ENTRY_TEMPLATE_COUNT) return LFR_ERR_INVALID_ARG;
+    if (kind == LFR_MATCH_ENTRY_BEST)
+        return lfr_match_snapshot_build(dim, count, templates, entry_ids, image_indices, out);
+    if (count && (!templates || !entry_ids)) return LFR_ERR_INVALID_ARG;
+    if (dim < 1) return LFR_ERR_INVALID_ARG;
+    if (count > LFR_MAX_WATCHLIST_TEMPLATES || dim > LFR_MAX_MATCH_DIM) return LFR_ERR_TOO_LARGE;
+    id_row *ord = order_by_entry(count, entry_ids);
+    double *acc = lfr_malloc(sizeof(double) * (size_t)dim);
+    float *mean = lfr_malloc(sizeof(float) * (size_t)dim);
+    lfr_match_snapshot *s = NULL;
+    lfr_status st = ord && acc && mean ? LFR_OK : LFR_ERR_NOMEM;
+    size_t extra = 0; /* entries with several images: one more row each */
+    for (size_t a = 0, b; st == LFR_OK && a < count; a = b) {
+        for (b = a + 1; b < count && ord[b].id == ord[a].id; b++) {}
+        extra += b - a > 1;
+    }
+    if (st == LFR_OK) st = snapshot_alloc(dim, count + extra, &s);
+    for (size_t a = 0, b; st == LFR_OK && a < count; a = b) {
+        for (b = a + 1; b < count && ord[b].id == ord[a].id; b++) {}
+        int several = b - a > 1;
+        double nn = 0;
+        if (several) {
+            for (int e = 0; e < dim; e++) acc[e] = 0;
+            for (size_t i = a; i < b; i++) {
+                const float *t = templates + ord[i].row * (size_t)dim;
+                for (int e = 0; e < dim; e++) acc[e] += t[e];
+            }
+            for (int e = 0; e < dim; e++) nn += acc[e] * acc[e];
+            /* images pointing opposite ways have no mean direction */
+            if (!(nn > 1e-6)) several = 0;
+        }
+        unsigned img_flags = several && kind == LFR_MATCH_ENTRY_MEAN ? 0u : ROW_ALERTS;
+        for (size_t i = a; st == LFR_OK && i < b; i++) {
+            size_t r = ord[i].row;
+            st = snapshot_add_row(s, ord[i].id, image_indices ? image_indices[r] : (int32_t)r,
+                                  templates + r * (size_t)dim, img_flags);
+        }
+        if (st == LFR_OK && several) {
+            double inv = 1.0 / sqrt(nn);
+            for (int e = 0; e < dim; e++) mean[e] = (float)(acc[e] * inv);
+            st = snapshot_add_row(s, ord[a].id, -1, mean, ROW_ALERTS | ROW_ENTRY);
+        }
+    }
+    if (st == LFR_OK) st = lfr_match_snapshot_freeze(s);
+    lfr_free(ord);
+    lfr_free(acc);
+    lfr_free(mean);
+    if (st != LFR_OK) {
+        lfr_match_snapshot_unref(s);
+        return st;
+    }
+    *out = s;
+    return LFR_OK;
+}
+
 lfr_match_snapshot *lfr_match_snapshot_ref(lfr_match_snapshot *s) {
     if (s) atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
     return s;
@@ -216,6 +343,7 @@ void lfr_match_snapshot_unref(lfr_match_snapshot *s) {
 int lfr_match_snapshot_dim(const lfr_match_snapshot *s) { return s ? s->dim : 0; }
 size_t lfr_match_snapshot_templates(const lfr_match_snapshot *s) { return s ? s->n : 0; }
 size_t lfr_match_snapshot_entries(const lfr_match_snapshot *s) { return s ? s->n_entries : 0; }
+size_t lfr_match_snapshot_searched(const lfr_match_snapshot *s) { return s ? s->n_alert : 0; }
 int lfr_match_snapshot_frozen(const lfr_match_snapshot *s) { return s ? s->frozen : 0; }
 
 /* Kernels ------------------------------------------------------------------
@@ -427,11 +555,15 @@ lfr_status lfr_match_search_impl(const lfr_match_snapshot *s, lfr_match_impl imp
         memcpy(q + (size_t)p * stride, probes + (size_t)p * (size_t)s->dim,
                sizeof(float) * (size_t)s->dim);
     float sc[CHUNK_ROWS * LFR_MAX_MATCH_BATCH];
-    float best[LFR_MAX_MATCH_BATCH];
-    size_t best_row[LFR_MAX_MATCH_BATCH];
+    /* Per probe, over the rows of the current entry: best, the best row
+     * that counts toward alerts (the entry's score); img, the best image
+     * (the one shown, whichever row gave the score). */
+    float best[LFR_MAX_MATCH_BATCH], img[LFR_MAX_MATCH_BATCH];
+    size_t best_row[LFR_MAX_MATCH_BATCH], img_row[LFR_MAX_MATCH_BATCH];
     int cut = 0;
     size_t e = 0; /* entry of the row being looked at */
-    for (int p = 0; p < n_probes; p++) best[p] = -INFINITY, best_row[p] = 0;
+    for (int p = 0; p < n_probes; p++)
+        best[p] = img[p] = -INFINITY, best_row[p] = img_row[p] = 0;
 
     for (size_t r0 = 0; r0 < s->n; r0 += CHUNK_ROWS) {
         size_t nr = s->n - r0 < CHUNK_ROWS ? s->n - r0 : CHUNK_ROWS;
@@ -443,21 +575,26 @@ lfr_status lfr_match_search_impl(const lfr_match_snapshot *s, lfr_match_impl imp
             scores_scalar(s->rows + r0 * stride, stride, nr, q, n_probes, sc);
         for (size_t i = 0; i < nr; i++) {
             size_t r = r0 + i;
+            unsigned f = s->row_flags[r];
             for (int p = 0; p < n_probes; p++) {
                 float v = sc[i * (size_t)n_probes + (size_t)p];
-                if (v > best[p]) best[p] = v, best_row[p] = r;
+                if ((f & ROW_ALERTS) && v > best[p]) best[p] = v, best_row[p] = r;
+                if (!(f & ROW_ENTRY) && v > img[p]) img[p] = v, img_row[p] = r;
             }
             if (r + 1 < s->entry_first[e + 1]) continue;
             /* Last template of entry e: its best score per probe is final. */
             for (int p = 0; p < n_probes; p++) {
                 if (best[p] >= threshold) {
-                    lfr_match_hit h = {s->entry_id[e], s->row_image[best_row[p]],
-                                       best[p] > 1.0f ? 1.0f : best[p]};
+                    int from_entry = (s->row_flags[best_row[p]] & ROW_ENTRY) != 0;
+                    lfr_match_hit h = {s->entry_id[e],
+                                       img[p] > -INFINITY ? s->row_image[img_row[p]] : -1,
+                                       best[p] > 1.0f ? 1.0f : best[p], from_entry,
+                                       img[p] > 1.0f ? 1.0f : img[p]};
                     cut |= max_hits ? heap_offer(hits + (size_t)p * (size_t)max_hits,
                                                  &n_hits[p], max_hits, &h)
                                     : 1;
                 }
-                best[p] = -INFINITY;
+                best[p] = img[p] = -INFINITY;
             }
             e++;
         }

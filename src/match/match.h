@@ -117,20 +117,70 @@ lfr_status lfr_match_snapshot_build(int dim, size_t count, const float *template
                                     const int64_t *entry_ids, const int32_t *image_indices,
                                     lfr_match_snapshot **out);
 
+/* Entry templates: how an entry with several images is matched
+ * (docs/accuracy.md, "Several images per entry").  X(id, name, what). */
+#define LFR_MATCH_ENTRY_TEMPLATE_LIST(X)                                                   \
+    X(BEST, "best", "the best score over the entry's images")                              \
+    X(MEAN, "mean", "the cosine with the normalised mean of the entry's images; the "     \
+                    "images are scored only to show the best-scoring one")                \
+    X(UNION, "union", "the best of the images and of their mean")
+
+typedef enum lfr_match_entry_template {
+#define LFR_MATCH_ET_ENUM(id, name, what) LFR_MATCH_ENTRY_##id,
+    LFR_MATCH_ENTRY_TEMPLATE_LIST(LFR_MATCH_ET_ENUM)
+#undef LFR_MATCH_ET_ENUM
+    LFR_MATCH_ENTRY_TEMPLATE_COUNT
+} lfr_match_entry_template;
+
+/* What the product uses (measured: docs/accuracy.md). */
+#define LFR_MATCH_ENTRY_TEMPLATE_DEFAULT LFR_MATCH_ENTRY_MEAN
+
+const char *lfr_match_entry_template_name(lfr_match_entry_template k); /* "mean" */
+
+/* lfr_match_snapshot_build with entry templates: every entry with 2+
+ * templates also gets the normalised mean of them (image index -1).  MEAN:
+ * the entry's score is the mean's cosine, and its images are kept only to
+ * name the best-scoring one in a hit; UNION: the best of images and mean;
+ * BEST: exactly lfr_match_snapshot_build.  count <= LFR_MAX_WATCHLIST_
+ * TEMPLATES (the snapshot may hold one more row per entry with several
+ * images).  Entries whose images sum to ~0 get no mean (their images
+ * count, as for BEST). */
+lfr_status lfr_match_snapshot_build_entries(int dim, size_t count, const float *templates,
+                                            const int64_t *entry_ids,
+                                            const int32_t *image_indices,
+                                            lfr_match_entry_template kind,
+                                            lfr_match_snapshot **out);
+
+/* The templates that lfr_match_snapshot_build_entries makes searchable
+ * (their scores can raise an alert) from count templates of entry_ids:
+ * what FPIR counts (lfr_match_fpir, lfr_match_threshold_info).  BEST:
+ * count; MEAN: the entries; UNION: count + entries with several images. */
+lfr_status lfr_match_searched_count(size_t count, const int64_t *entry_ids,
+                                    lfr_match_entry_template kind, size_t *out);
+
 lfr_match_snapshot *lfr_match_snapshot_ref(lfr_match_snapshot *s); /* returns s */
 void lfr_match_snapshot_unref(lfr_match_snapshot *s);              /* NULL ok */
 
 int lfr_match_snapshot_dim(const lfr_match_snapshot *s);
 size_t lfr_match_snapshot_templates(const lfr_match_snapshot *s);
 size_t lfr_match_snapshot_entries(const lfr_match_snapshot *s); /* 0 until frozen */
+/* Rows whose scores can raise an alert (all rows but images kept only to
+ * be shown): the n of FPIR.  lfr_match_snapshot_templates counts all rows. */
+size_t lfr_match_snapshot_searched(const lfr_match_snapshot *s);
 int lfr_match_snapshot_frozen(const lfr_match_snapshot *s);
 
 /* Search ------------------------------------------------------------------ */
 
 typedef struct lfr_match_hit {
     int64_t entry_id;     /* the watchlist entry */
-    int32_t image_index;  /* which of its images gave the best score */
-    float score;          /* cosine of that template and the probe */
+    int32_t image_index;  /* which of its images scored best (a real image
+                             even when the entry template gave the score;
+                             -1 only for an entry without images) */
+    float score;          /* the entry's score: cosine of its best template
+                             that counts toward alerts and the probe */
+    int entry_template;   /* 1: the score is the entry template's (the mean
+                             of its images), not one image's */
+    float image_score;    /* cosine of image image_index and the probe */
 } lfr_match_hit;
 
 typedef enum lfr_match_impl {

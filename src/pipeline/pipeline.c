@@ -324,7 +324,11 @@ lfr_status lfr_pipeline_snapshot_load(lfr_store *s, int64_t deployment_id,
         b->pub.n = t.n;
         b->pub.model_set = set;
         b->pub.dim = t.dim;
-        st = lfr_match_snapshot_build(t.dim, t.n, t.data, t.entry_ids, NULL, &b->pub.snap);
+        /* An entry with several images is matched by its entry template
+         * (match.h, docs/accuracy.md); hits still name a real image, row i
+         * of t.  pub.n counts the images (rows of image_ids). */
+        st = lfr_match_snapshot_build_entries(t.dim, t.n, t.data, t.entry_ids, NULL,
+                                              LFR_MATCH_ENTRY_TEMPLATE_DEFAULT, &b->pub.snap);
         if (st == LFR_OK && t.n) {
             b->entry_ids = dup_ids(t.entry_ids, t.n);
             b->image_ids = dup_ids(t.image_ids, t.n);

@@ -104,4 +104,13 @@ const char *lfr_report_format_mime(lfr_report_format f);
 lfr_status lfr_report_render(const json_t *report, lfr_report_format f, uint8_t **out,
                              size_t *len, lfr_err *err);
 
+/* The accuracy and fairness evaluation report (`openlfr eval report`,
+ * eval_html.c): its JSON, schema LFR_EVAL_REPORT_SCHEMA, written by the
+ * evaluation (src/cli/cmd_eval_report.c; fields at docs/accuracy.md),
+ * rendered into one HTML page with PLplot SVG charts, from the JSON alone
+ * (*out: lfr_free).  LFR_ERR_INVALID_ARG naming the field when `report`
+ * is not of that schema. */
+#define LFR_EVAL_REPORT_SCHEMA "openlfr-eval-report-v1"
+lfr_status lfr_eval_report_html(const json_t *report, uint8_t **out, size_t *len, lfr_err *err);
+
 #endif

@@ -81,13 +81,20 @@ static void draw(const rd_chart *c) {
     plmtex("t", 1.0, 0.5, 0.5, c->title);
 }
 
+static void draw_bar(const void *arg) { draw(arg); }
+
 lfr_status rc_chart_svg(const rd_chart *c, char **svg, size_t *len, lfr_err *err) {
+    return rc_svg_draw(c->id, draw_bar, c, 720, 300, svg, len, err);
+}
+
+lfr_status rc_svg_draw(const char *id, rc_draw_fn fn, const void *arg, int w, int h, char **svg,
+                       size_t *len, lfr_err *err) {
     *svg = NULL;
     *len = 0;
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
-    if (!f) return lfr_err_set(err, LFR_ERR_NOMEM, "report chart %s: no memory stream", c->id);
+    if (!f) return lfr_err_set(err, LFR_ERR_NOMEM, "report chart %s: no memory stream", id);
     pthread_mutex_lock(&chart_lock);
     chart_failed = 0;
     PLINT strm = 0, old = 0;
@@ -96,10 +103,10 @@ lfr_status rc_chart_svg(const rd_chart *c, char **svg, size_t *len, lfr_err *err
     plmkstrm(&strm);
     plsdev("svg");
     plsfile(f);                  /* the driver writes it and closes it at plend1 */
-    plspage(0, 0, 720, 300, 0, 0);
+    plspage(0, 0, w, h, 0, 0);
     palette();
     plinit();
-    draw(c);
+    fn(arg);
     plend1();
     plsstrm(old);
     int failed = chart_failed;
@@ -107,7 +114,7 @@ lfr_status rc_chart_svg(const rd_chart *c, char **svg, size_t *len, lfr_err *err
     if (failed || !buf || n == 0) {
         free(buf);
         return lfr_err_set(err, LFR_ERR_INTERNAL, "report chart %s: PLplot could not draw it",
-                           c->id);
+                           id);
     }
     /* into our allocator (the caller lfr_frees) */
     *svg = lfr_malloc(n + 1);

@@ -54,6 +54,13 @@ void rd_time(int64_t t, char *out, size_t cap);
  * document in *svg (lfr_free).  Cairo: drawn into cr in a w x h box at
  * the current origin (points). */
 lfr_status rc_chart_svg(const rd_chart *c, char **svg, size_t *len, lfr_err *err);
+/* Any PLplot drawing as SVG: fn(arg) draws into the stream rc_svg_draw
+ * opened (w x h points, the report's palette: colour 0 white, 1 dark text,
+ * 2 blue, 3 light grid), under the lock (eval_chart.c's line and dot
+ * charts). */
+typedef void (*rc_draw_fn)(const void *arg);
+lfr_status rc_svg_draw(const char *id, rc_draw_fn fn, const void *arg, int w, int h, char **svg,
+                       size_t *len, lfr_err *err);
 lfr_status rc_chart_cairo(const rd_chart *c, cairo_t *cr, double w, double h, lfr_err *err);
 
 lfr_status rp_render_html(const rd_doc *d, uint8_t **out, size_t *len, lfr_err *err);

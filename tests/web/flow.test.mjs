@@ -423,6 +423,62 @@ await step('console: the auditor verifies the chain and browses records, no imag
   await shot(ad, 'console-09-audit');
   await audCtx.close();
 });
+await step('console: the auditor makes a signed checkpoint, downloads its file and sees its QR code made on the van', async () => {
+  const audCtx = await browser.newContext({ ...ctxOpts, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
+    permissions: ['clipboard-read', 'clipboard-write'] });
+  const ad = await audCtx.newPage();
+  ad.setDefaultTimeout(T);
+  await signIn(ad, 'aud1');
+  await ad.goto('/console/#/audit');
+  await ad.getByRole('heading', { name: 'Signed checkpoints' }).waitFor();
+  const key = (await ad.locator('#pubkey').innerText()).trim();
+  if (!/^[0-9a-f]{64}$/.test(key)) throw new Error('public key shown: ' + key);
+  const cmd = await ad.locator('#verify-cmd').innerText();
+  if (cmd.trim() !== 'openlfr audit verify --db COPY --checkpoint FILE --pubkey ' + key) throw new Error('command: ' + cmd);
+  await ad.getByRole('button', { name: 'Copy the key' }).click();
+  await ad.getByText('Public key copied.').waitFor();
+  if ((await ad.evaluate(() => navigator.clipboard.readText())) !== key) throw new Error('the clipboard does not hold the key');
+  await ad.getByRole('button', { name: 'Make a checkpoint now' }).click();
+  const made = await ad.getByText(/Checkpoint made: record #\d+/).innerText();
+  const rec = parseInt(made.match(/#(\d+)/)[1], 10);
+  const row = ad.locator('#checkpoint-' + rec);
+  await row.getByText('on demand').waitFor();
+  await row.getByText('aud1').waitFor();
+  const dl = ad.waitForEvent('download');
+  await row.getByRole('button', { name: 'Download checkpoint ' + rec }).click();
+  const file = await dl;
+  if (file.suggestedFilename() !== 'checkpoint-' + rec + '.txt') throw new Error('file name ' + file.suggestedFilename());
+  const text = fs.readFileSync(await file.path(), 'utf8');
+  if (!text.startsWith('openlfr-checkpoint-v1\n') || !text.includes('pubkey ' + key) || !/\nrecord 1 [0-9a-f]{16}\n/.test(text)) throw new Error('file: ' + text.slice(0, 300));
+  await row.getByRole('button', { name: 'Show checkpoint ' + rec + ' as a QR code' }).click();
+  await ad.locator('#cp-qr svg path').waitFor();
+  const compact = await ad.locator('#cp-qr pre').innerText();
+  if (!compact.startsWith('openlfr-checkpoint-v1') || /\nrecord 1 /.test(compact)) throw new Error('compact: ' + compact.slice(0, 300));
+  await axe(ad, 'console audit with checkpoints');
+  await shot(ad, 'console-14-checkpoints');
+  // the transparency report of the deployment, for the auditor
+  await ad.goto('/console/#/d/' + (depId || 1));
+  await ad.getByRole('heading', { name: 'Transparency report' }).waitFor();
+  const pop = audCtx.waitForEvent('page');
+  await ad.getByRole('button', { name: 'Open the HTML report' }).click();
+  const rp = await pop;
+  await rp.waitForLoadState();
+  await rp.waitForFunction(() => /^Transparency report: /.test(document.title));
+  const title = await rp.title();
+  if (depId && title !== 'Transparency report: High Street, Saturday') throw new Error('report title ' + title);
+  await rp.close();
+  const jd = ad.waitForEvent('download');
+  await ad.getByRole('button', { name: 'Download JSON' }).click();
+  const j = JSON.parse(fs.readFileSync(await (await jd).path(), 'utf8'));
+  if (!j.schema || !j.integrity) throw new Error('JSON report: ' + JSON.stringify(j).slice(0, 200));
+  const pd = ad.waitForEvent('download');
+  await ad.getByRole('button', { name: 'Download PDF' }).click();
+  const pdf = fs.readFileSync(await (await pd).path());
+  if (pdf.subarray(0, 5).toString() !== '%PDF-') throw new Error('PDF starts ' + pdf.subarray(0, 8).toString());
+  await axe(ad, 'console overview for the auditor');
+  await shot(ad, 'console-15-report-links');
+  await audCtx.close();
+});
 
 // 10. revoke: the app is locked out at once
 if (!fatal) await step('console: revoke the device; the app is locked out and shows nothing', async () => {

@@ -16,7 +16,12 @@
 //                            confirm / reject (C / R), dispatch (D)
 //   #/d/ID/checks            officers' photo checks (who, why, result)
 //   #/d/ID/devices           pair (code and QR), list, revoke
-//   #/audit                  verify the chain, browse and filter records
+//   #/audit                  verify the chain; signed checkpoints (make one,
+//                            download the file, its compact form as a QR
+//                            code made on the van), the van's public key
+//                            and the verify command; browse and filter records
+// The deployment overview offers the auditor and the admin its transparency
+// report (HTML page, JSON, PDF), fetched with the bearer token into a Blob.
 // Biometric images are fetched with the bearer token into memory (object
 // URLs), shown, and released when the screen changes.
 import {
@@ -420,6 +425,7 @@ async function renderOverview(d, body) {
         h('div.counter', {}, h('b', {}, String(d.images)), 'watchlist images'),
         h('div.counter', {}, h('b', {}, String(d.alerts)), 'alerts'),
         h('div.counter', {}, h('b', {}, String(d.photo_checks)), 'photo checks')))));
+  if (isAuditor() || isAdmin()) body.append(reportPanel(d));
   camBox = h('div');
   camDep = d;
   body.append(h('section.panel', { 'aria-labelledby': 'cam-h' }, h('h2', { id: 'cam-h' }, 'Cameras'), camBox));
@@ -433,6 +439,49 @@ async function renderOverview(d, body) {
       devBox.append(deviceTable(devices, false));
     } catch (e) { devBox.append(h('p.error', {}, errText(e))); }
   }
+}
+
+// A file the server answers (report, checkpoint) fetched with the token
+// into a Blob; saved under `name`, or opened in the tab `win` (opened by
+// the click itself, so no pop-up blocker stands in the way).
+async function fetchBlob(url) {
+  const res = await fetch(url, { headers: S.api.headers(), cache: 'no-store' });
+  if (!res.ok) {
+    let msg = 'HTTP ' + res.status;
+    try { const j = await res.json(); if (j.error && j.error.message) msg = j.error.message; } catch { /* not JSON */ }
+    throw new ApiError(res.status, 'HTTP_' + res.status, msg);
+  }
+  return res.blob();
+}
+
+function saveBlob(blob, name) {
+  const u = URL.createObjectURL(blob);
+  const a = h('a', { href: u, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(u), 60000);
+}
+
+function reportPanel(d) {
+  const url = (fmt) => '/api/deployments/' + d.id + '/report?format=' + fmt;
+  const base = 'transparency-report-deployment-' + d.id;
+  const open = async () => {
+    const win = window.open('', '_blank');
+    try {
+      const u = URL.createObjectURL(await fetchBlob(url('html')));
+      setTimeout(() => URL.revokeObjectURL(u), 60000);
+      if (win) win.location.href = u; else location.href = u;
+    } catch (e) { if (win) win.close(); flash('The report could not be made: ' + errText(e)); }
+  };
+  const download = (fmt) => act(async () => saveBlob(await fetchBlob(url(fmt)), base + '.' + fmt),
+    fmt.toUpperCase() + ' report downloaded.');
+  return h('section.panel.report-panel', { 'aria-labelledby': 'rep-h' }, h('h2', { id: 'rep-h' }, 'Transparency report'),
+    h('p.muted', {}, 'What happened in this deployment, computed from the store and the audit log only, with the signed checkpoints verified. No face images and no names of people not on the watchlist.'),
+    h('div.row', {},
+      h('button.btn', { type: 'button', id: 'report-html', onclick: open }, 'Open the HTML report'),
+      h('button.btn.btn-quiet', { type: 'button', id: 'report-json', onclick: () => download('json') }, 'Download JSON'),
+      h('button.btn.btn-quiet', { type: 'button', id: 'report-pdf', onclick: () => download('pdf') }, 'Download PDF')));
 }
 
 // Live per-camera figures from the pipeline (camera.stats): state, analysed
@@ -1116,6 +1165,7 @@ async function renderAudit() {
   }, 'Verify the chain');
   main.append(h('section.panel', { 'aria-labelledby': 'ver-h' }, h('h2', { id: 'ver-h' }, 'Integrity'),
     h('p.muted', {}, 'Every record holds the hash of the one before; a change anywhere breaks the chain from there on.'), verify, verifyOut));
+  main.append(await checkpointsPanel());
 
   const table = h('div');
   const form = h('form.cols', {},
@@ -1144,6 +1194,96 @@ async function renderAudit() {
   form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
   main.append(h('section.panel', { 'aria-labelledby': 'rec-h' }, h('h2', { id: 'rec-h' }, 'Records'), form, table));
   await load();
+}
+
+// Signed checkpoints: the van's key signs the log's head; the file (or its
+// compact form, as a QR code made on the van) goes to an oversight body,
+// which later checks a copy of the database against it.
+async function auditRecords(action) {
+  const out = [];
+  for (let from = 1; ;) {
+    const r = await S.api.get('/api/audit', { from, limit: 1000 });
+    for (const x of r.records) if (x.action === action) out.push(x);
+    if (r.records.length < 1000) return out;
+    from = r.records[r.records.length - 1].seq + 1;
+  }
+}
+
+async function checkpointsPanel() {
+  const sec = h('section.panel', { 'aria-labelledby': 'cp-h' }, h('h2', { id: 'cp-h' }, 'Signed checkpoints'));
+  let pubkey = '';
+  try { pubkey = (await S.api.get('/api/audit/verify')).pubkey || ''; } catch (e) { sec.append(h('p.error', { role: 'alert' }, errText(e))); }
+  const copied = h('span.small.muted', { role: 'status' });
+  const copy = async (text, what) => {
+    try { await navigator.clipboard.writeText(text); copied.textContent = what + ' copied.'; }
+    catch { copied.textContent = 'Copy failed: select the text and copy it.'; }
+  };
+  const cmd = 'openlfr audit verify --db COPY --checkpoint FILE --pubkey ' + (pubkey || 'KEY');
+  sec.append(
+    h('p.muted', {}, 'The van signs the head of the log with its own key at authorisation, start and end of each deployment, at purges and on demand. An oversight body keeps the checkpoint file (or photographs its QR code) and the public key; later, against a copy of the database, a rewritten, truncated or reordered history fails and the first record that differs is named.'),
+    h('dl.facts', {},
+      h('dt', {}, 'The van\'s public key'),
+      h('dd', {}, h('code.key', { id: 'pubkey' }, pubkey || 'not available'), ' ',
+        pubkey ? h('button.btn.btn-quiet', { type: 'button', id: 'copy-pubkey', onclick: () => copy(pubkey, 'Public key') }, 'Copy the key') : null),
+      h('dt', {}, 'The oversight body runs'),
+      h('dd', {}, h('code.cmd', { id: 'verify-cmd' }, cmd), ' ',
+        h('button.btn.btn-quiet', { type: 'button', onclick: () => copy(cmd, 'Command') }, 'Copy the command'),
+        h('div.small.muted', {}, 'COPY: a copy of the van\'s database; FILE: the checkpoint file (several --checkpoint may be given).'))),
+    copied);
+  const list = h('div');
+  const qrBox = h('div', { id: 'cp-qr', 'aria-live': 'polite' });
+  const make = h('button.btn', {
+    type: 'button', id: 'make-checkpoint',
+    onclick: async () => {
+      const r = await act(() => S.api.post('/api/audit/checkpoints', {}),
+        (r) => 'Checkpoint made: record #' + r.checkpoint.record + ', vouching for records 1–' + r.checkpoint.seq + '.');
+      if (r) await load();
+    },
+  }, 'Make a checkpoint now');
+  const download = (rec) => act(async () => {
+    const { checkpoint } = await S.api.get('/api/audit/checkpoint', { record: rec });
+    saveBlob(new Blob([checkpoint.text], { type: 'text/plain' }), 'checkpoint-' + rec + '.txt');
+  }, 'Checkpoint file checkpoint-' + rec + '.txt downloaded.');
+  const showQr = async (rec) => {
+    clear(qrBox);
+    const r = await act(() => S.api.get('/api/audit/checkpoint/qr', { record: rec }));
+    if (!r) return;
+    const qr = h('div.qr.qr-cp', { role: 'img', 'aria-label': 'QR code of checkpoint record ' + rec + ' (its compact form, shown below)' });
+    const svg = new DOMParser().parseFromString(r.qr_svg, 'image/svg+xml').documentElement;
+    if (svg && svg.nodeName === 'svg') { svg.setAttribute('aria-hidden', 'true'); qr.append(document.importNode(svg, true)); }
+    qrBox.append(h('h3', { id: 'cp-qr-h' }, 'Checkpoint record #' + rec + ' as a QR code'),
+      h('div.row', { style: 'align-items:flex-start;gap:2rem' }, qr,
+        h('div', {}, h('p', {}, 'The compact form: the signed header without the per-record lines. Photographed, it still proves the head of the log; the full file also names the first record that differs.'),
+          h('pre.details.compact', { 'aria-labelledby': 'cp-qr-h' }, r.compact))));
+  };
+  const load = async () => {
+    clear(list);
+    try {
+      const recs = (await auditRecords('audit.checkpoint')).reverse();
+      if (!recs.length) { list.append(h('p.muted', {}, 'No checkpoints yet.')); return; }
+      list.append(h('table.small', { id: 'checkpoints' }, h('caption.sr-only', {}, 'Signed checkpoints'),
+        h('thead', {}, h('tr', {}, ['Record', 'Vouches for', 'When', 'Reason', 'Deployment', 'By', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, recs.map((x) => {
+          let dt = x.details;
+          if (typeof dt === 'string') { try { dt = JSON.parse(dt); } catch { dt = {}; } }
+          dt = dt || {};
+          return h('tr', { id: 'checkpoint-' + x.seq },
+            h('th', { scope: 'row' }, '#' + x.seq),
+            h('td', {}, 'records 1–' + (dt.covers_seq !== undefined ? dt.covers_seq : '?')),
+            h('td', {}, fmtTime(x.at)),
+            h('td', {}, String(dt.reason || '—').replace(/_/g, ' ')),
+            h('td', {}, dt.deployment ? String(dt.deployment) : '—'),
+            h('td', {}, x.actor),
+            h('td.actions', {},
+              h('button.btn.btn-quiet', { type: 'button', 'aria-label': 'Download checkpoint ' + x.seq, onclick: () => download(x.seq) }, 'Download'),
+              ' ',
+              h('button.btn.btn-quiet', { type: 'button', 'aria-label': 'Show checkpoint ' + x.seq + ' as a QR code', onclick: () => showQr(x.seq) }, 'QR code')));
+        }))));
+    } catch (e) { list.append(h('p.error', { role: 'alert' }, errText(e))); }
+  };
+  sec.append(h('div.row', {}, make), list, qrBox);
+  await load();
+  return sec;
 }
 
 // ---------------------------------------------------------------------------
