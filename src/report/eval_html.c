@@ -20,50 +20,6 @@
 
 /* Page buffer ------------------------------------------------------------ */
 
-typedef struct ebuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} ebuf;
-
-static void put(ebuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 65536;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *p = lfr_realloc(b->p, nc);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-static void puts_(ebuf *b, const char *s) { put(b, s, strlen(s)); }
-static void esc(ebuf *b, const char *s) {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': puts_(b, "&amp;"); break;
-        case '<': puts_(b, "&lt;"); break;
-        case '>': puts_(b, "&gt;"); break;
-        case '"': puts_(b, "&quot;"); break;
-        default: put(b, s, 1);
-        }
-    }
-}
-static void putf(ebuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(ebuf *b, const char *fmt, ...) {
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    puts_(b, tmp);
-}
 
 /* JSON accessors: absent values read as NAN / "" */
 static double num(const json_t *o, const char *k) {
@@ -75,12 +31,12 @@ static const char *str(const json_t *o, const char *k) {
     return s ? s : "";
 }
 /* A rate or count as a cell: "n/a" for a missing value. */
-static void cell_g(ebuf *b, double v, const char *fmt) {
+static void cell_g(rp_buf *b, double v, const char *fmt) {
     if (isfinite(v)) {
-        puts_(b, "<td class=num>");
-        putf(b, fmt, v);
-        puts_(b, "</td>");
-    } else puts_(b, "<td class=num>n/a</td>");
+        rp_puts(b, "<td class=num>");
+        rp_putf(b, fmt, v);
+        rp_puts(b, "</td>");
+    } else rp_puts(b, "<td class=num>n/a</td>");
 }
 
 /* Charts ----------------------------------------------------------------- */
@@ -223,23 +179,23 @@ static void draw_dots(const void *arg) {
     plmtex("t", 1.0, 0.5, 0.5, c->title);
 }
 
-static void svg_out(ebuf *b, const char *alt, rc_draw_fn fn, const void *arg, int h) {
+static void svg_out(rp_buf *b, const char *alt, rc_draw_fn fn, const void *arg, int h) {
     char *svg = NULL;
     size_t len = 0;
     lfr_err err = {{0}};
     if (rc_svg_draw("eval-chart", fn, arg, 760, h, &svg, &len, &err) != LFR_OK) {
-        puts_(b, "<p class=note>(chart could not be drawn)</p>");
+        rp_puts(b, "<p class=note>(chart could not be drawn)</p>");
         return;
     }
-    puts_(b, "<figure role=img aria-label=\"");
-    esc(b, alt);
-    puts_(b, "\">");
+    rp_puts(b, "<figure role=img aria-label=\"");
+    rp_esc(b, alt);
+    rp_puts(b, "\">");
     /* skip the XML declaration: the SVG is inline */
     const char *s = strstr(svg, "<svg");
-    puts_(b, s ? s : svg);
-    puts_(b, "<figcaption>");
-    esc(b, alt);
-    puts_(b, "</figcaption></figure>\n");
+    rp_puts(b, s ? s : svg);
+    rp_puts(b, "<figcaption>");
+    rp_esc(b, alt);
+    rp_puts(b, "</figcaption></figure>\n");
     lfr_free(svg);
 }
 
@@ -258,86 +214,86 @@ static double *arr_of(const json_t *a, const char *key, int *n) {
 
 /* Sections --------------------------------------------------------------- */
 
-static void sec_data(ebuf *b, const json_t *r) {
-    puts_(b, "<h2 id=data>Data, models and thresholds</h2>\n<table><caption>Data used</caption>"
+static void sec_data(rp_buf *b, const json_t *r) {
+    rp_puts(b, "<h2 id=data>Data, models and thresholds</h2>\n<table><caption>Data used</caption>"
              "<thead><tr><th>set</th><th>what was used</th></tr></thead><tbody>");
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(r, "data"), k, v) {
-        puts_(b, "<tr><th>");
-        esc(b, k);
-        puts_(b, "</th><td>");
+        rp_puts(b, "<tr><th>");
+        rp_esc(b, k);
+        rp_puts(b, "</th><td>");
         const char *k2;
         json_t *v2;
         int first = 1;
         json_object_foreach(v, k2, v2) {
-            if (!first) puts_(b, "; ");
+            if (!first) rp_puts(b, "; ");
             first = 0;
-            esc(b, k2);
-            puts_(b, " ");
-            if (json_is_integer(v2)) putf(b, "%lld", (long long)json_integer_value(v2));
-            else if (json_is_number(v2)) putf(b, "%g", json_number_value(v2));
-            else if (json_is_string(v2)) esc(b, json_string_value(v2));
+            rp_esc(b, k2);
+            rp_puts(b, " ");
+            if (json_is_integer(v2)) rp_putf(b, "%lld", (long long)json_integer_value(v2));
+            else if (json_is_number(v2)) rp_putf(b, "%g", json_number_value(v2));
+            else if (json_is_string(v2)) rp_esc(b, json_string_value(v2));
         }
-        puts_(b, "</td></tr>");
+        rp_puts(b, "</td></tr>");
     }
-    puts_(b, "</tbody></table>\n<table><caption>Model files (models/MANIFEST.tsv)</caption><thead>"
+    rp_puts(b, "</tbody></table>\n<table><caption>Model files (models/MANIFEST.tsv)</caption><thead>"
              "<tr><th>network</th><th>file</th><th>source</th><th>sha256 of the file</th></tr>"
              "</thead><tbody>");
     size_t i;
     json_array_foreach(json_object_get(r, "models"), i, v) {
-        puts_(b, "<tr><td>");
-        esc(b, str(v, "arch"));
-        puts_(b, "</td><td>");
-        esc(b, str(v, "file"));
-        puts_(b, "</td><td>");
-        esc(b, str(v, "package"));
-        puts_(b, "@");
-        esc(b, str(v, "version"));
-        puts_(b, "</td><td><code>");
-        esc(b, str(v, "sha256"));
-        puts_(b, "</code></td></tr>");
+        rp_puts(b, "<tr><td>");
+        rp_esc(b, str(v, "arch"));
+        rp_puts(b, "</td><td>");
+        rp_esc(b, str(v, "file"));
+        rp_puts(b, "</td><td>");
+        rp_esc(b, str(v, "package"));
+        rp_puts(b, "@");
+        rp_esc(b, str(v, "version"));
+        rp_puts(b, "</td><td><code>");
+        rp_esc(b, str(v, "sha256"));
+        rp_puts(b, "</code></td></tr>");
     }
-    puts_(b, "</tbody></table>\n<table><caption>Thresholds (cosine)</caption><tbody>");
+    rp_puts(b, "</tbody></table>\n<table><caption>Thresholds (cosine)</caption><tbody>");
     json_object_foreach(json_object_get(r, "thresholds"), k, v) {
-        puts_(b, "<tr><th>");
-        esc(b, k);
-        puts_(b, "</th>");
+        rp_puts(b, "<tr><th>");
+        rp_esc(b, k);
+        rp_puts(b, "</th>");
         cell_g(b, json_number_value(v), "%.4f");
-        puts_(b, "</tr>");
+        rp_puts(b, "</tr>");
     }
-    puts_(b, "</tbody></table>\n");
+    rp_puts(b, "</tbody></table>\n");
 }
 
-static void sec_verify(ebuf *b, const json_t *r) {
+static void sec_verify(rp_buf *b, const json_t *r) {
     const json_t *v = json_object_get(r, "verification");
-    puts_(b, "<h2 id=verification>Verification (LFW)</h2>\n<p>");
-    esc(b, str(v, "protocol"));
-    puts_(b, "</p>\n<table><tbody><tr><th>accuracy on the pairs file (best single threshold)</th>");
+    rp_puts(b, "<h2 id=verification>Verification (LFW)</h2>\n<p>");
+    rp_esc(b, str(v, "protocol"));
+    rp_puts(b, "</p>\n<table><tbody><tr><th>accuracy on the pairs file (best single threshold)</th>");
     cell_g(b, num(v, "accuracy") * 100, "%.2f %%");
-    putf(b, "</tr><tr><th>pairs behind it</th><td class=num>%.0f</td></tr>", num(v, "pairs"));
-    puts_(b, "<tr><th>its threshold</th>");
+    rp_putf(b, "</tr><tr><th>pairs behind it</th><td class=num>%.0f</td></tr>", num(v, "pairs"));
+    rp_puts(b, "<tr><th>its threshold</th>");
     cell_g(b, num(v, "accuracy_threshold"), "%.4f");
-    putf(b, "</tr><tr><th>genuine / impostor pairs (all photos)</th><td class=num>%.0f / %.0f</td>"
+    rp_putf(b, "</tr><tr><th>genuine / impostor pairs (all photos)</th><td class=num>%.0f / %.0f</td>"
             "</tr></tbody></table>\n",
          num(v, "genuine_pairs"), num(v, "impostor_pairs"));
-    puts_(b, "<table><caption>TAR at fixed FAR, all pairs</caption><thead><tr><th>FAR</th>"
+    rp_puts(b, "<table><caption>TAR at fixed FAR, all pairs</caption><thead><tr><th>FAR</th>"
              "<th>TAR</th><th>threshold</th><th>impostor pairs</th><th>false accepts at it</th>"
              "<th>genuine pairs</th><th>measurable</th></tr></thead><tbody>");
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(v, "tar_at_far"), i, t) {
-        putf(b, "<tr><td>%.0e</td>", num(t, "far"));
+        rp_putf(b, "<tr><td>%.0e</td>", num(t, "far"));
         cell_g(b, num(t, "tar") * 100, "%.2f %%");
         cell_g(b, num(t, "threshold"), "%.4f");
         cell_g(b, num(t, "impostor_pairs"), "%.0f");
         cell_g(b, num(t, "false_accepts"), "%.0f");
         cell_g(b, num(t, "genuine_pairs"), "%.0f");
-        puts_(b, "<td>");
-        esc(b, str(t, "measurable"));
-        puts_(b, "</td></tr>");
+        rp_puts(b, "<td>");
+        rp_esc(b, str(t, "measurable"));
+        rp_puts(b, "</td></tr>");
     }
-    puts_(b, "</tbody></table>\n");
+    rp_puts(b, "</tbody></table>\n");
     ec_line c = {"DET curve, LFW verification", "FMR (false match rate)",
                  "FNMR (false non-match rate)", 1, 1, 1, {{0}}};
     const json_t *det = json_object_get(v, "det");
@@ -355,17 +311,17 @@ static void sec_verify(ebuf *b, const json_t *r) {
     free(c.s[0].y);
 }
 
-static void sec_openset(ebuf *b, const json_t *r) {
+static void sec_openset(rp_buf *b, const json_t *r) {
     const json_t *o = json_object_get(r, "openset");
-    puts_(b, "<h2 id=openset>Open-set identification, NIST style</h2>\n<p>");
-    esc(b, str(r, "openset_protocol"));
-    puts_(b, "</p>\n");
+    rp_puts(b, "<h2 id=openset>Open-set identification, NIST style</h2>\n<p>");
+    rp_esc(b, str(r, "openset_protocol"));
+    rp_puts(b, "</p>\n");
     if (!json_is_object(o)) {
-        puts_(b, "<p class=note>Not run.</p>");
+        rp_puts(b, "<p class=note>Not run.</p>");
         return;
     }
     double thr = num(o, "threshold");
-    putf(b, "<table><caption>FNIR at fixed FPIR by watchlist size; FNIR and FPIR at the default "
+    rp_putf(b, "<table><caption>FNIR at fixed FPIR by watchlist size; FNIR and FPIR at the default "
             "threshold %.4f</caption><thead><tr><th>size</th><th>galleries</th><th>mated</th>"
             "<th>non-mated</th><th>FNIR at FPIR 1e-2 (T)</th><th>FNIR at FPIR 1e-3 (T)</th>"
             "<th>FNIR at FPIR 1e-4 (T)</th><th>FNIR at default</th><th>FPIR at default</th>"
@@ -377,11 +333,11 @@ static void sec_openset(ebuf *b, const json_t *r) {
     size_t i;
     json_t *row;
     json_array_foreach(json_object_get(o, "results"), i, row) {
-        putf(b, "<tr><td class=num>%.0f</td>", num(row, "size"));
+        rp_putf(b, "<tr><td class=num>%.0f</td>", num(row, "size"));
         if (!num(row, "galleries")) {
-            puts_(b, "<td colspan=9>");
-            esc(b, str(row, "note"));
-            puts_(b, "</td></tr>");
+            rp_puts(b, "<td colspan=9>");
+            rp_esc(b, str(row, "note"));
+            rp_puts(b, "</td></tr>");
             continue;
         }
         cell_g(b, num(row, "galleries"), "%.0f");
@@ -393,18 +349,18 @@ static void sec_openset(ebuf *b, const json_t *r) {
         double t3v = NAN;
         json_array_foreach(json_object_get(row, "at_fpir"), j, p) {
             const char *m = str(p, "measurable");
-            if (!strcmp(m, "no")) puts_(b, "<td>not measurable</td>");
+            if (!strcmp(m, "no")) rp_puts(b, "<td>not measurable</td>");
             else
-                putf(b, "<td class=num>%.4f (%.3f)%s</td>", num(p, "fnir"), num(p, "threshold"),
+                rp_putf(b, "<td class=num>%.4f (%.3f)%s</td>", num(p, "fnir"), num(p, "threshold"),
                      strcmp(m, "rough") ? "" : " rough");
             if (fabs(num(p, "fpir_target") - 1e-3) < 1e-9) t3 = m, t3v = num(p, "threshold");
         }
         const json_t *d = json_object_get(row, "at_threshold");
         cell_g(b, num(d, "fnir"), "%.4f");
         cell_g(b, num(d, "fpir"), "%.6f");
-        if (!strcmp(t3, "no") || !isfinite(t3v)) puts_(b, "<td>not measurable</td>");
-        else putf(b, "<td class=num>%.4f%s</td>", t3v, strcmp(t3, "rough") ? "" : " rough");
-        puts_(b, "</tr>");
+        if (!strcmp(t3, "no") || !isfinite(t3v)) rp_puts(b, "<td>not measurable</td>");
+        else rp_putf(b, "<td class=num>%.4f%s</td>", t3v, strcmp(t3, "rough") ? "" : " rough");
+        rp_puts(b, "</tr>");
         if (c.ns < EC_MAX_SERIES) {
             ec_series *s = &c.s[c.ns];
             snprintf(labels[c.ns], sizeof labels[c.ns], "size %.0f", num(row, "size"));
@@ -416,7 +372,7 @@ static void sec_openset(ebuf *b, const json_t *r) {
             c.ns++;
         }
     }
-    puts_(b, "</tbody></table>\n<p class=note>rough: fewer than 10 non-mated searches above T; "
+    rp_puts(b, "</tbody></table>\n<p class=note>rough: fewer than 10 non-mated searches above T; "
              "not measurable: fewer than 1 / FPIR non-mated searches.  On the log axes a "
              "zero rate cannot be drawn: such points are left out of the chart.</p>\n");
     svg_out(b, "FNIR against FPIR for each watchlist size, over the fixed threshold sweep "
@@ -428,12 +384,12 @@ static void sec_openset(ebuf *b, const json_t *r) {
 }
 
 /* One table of rates by group, with its dot chart. */
-static void group_table(ebuf *b, const char *caption, const char *measure, const json_t *at) {
-    puts_(b, "<table><caption>");
-    esc(b, caption);
-    puts_(b, "</caption><thead><tr><th>group</th><th>n</th><th>count</th><th>");
-    esc(b, measure);
-    puts_(b, "</th><th>95 % CI</th><th>judged</th></tr></thead><tbody>");
+static void group_table(rp_buf *b, const char *caption, const char *measure, const json_t *at) {
+    rp_puts(b, "<table><caption>");
+    rp_esc(b, caption);
+    rp_puts(b, "</caption><thead><tr><th>group</th><th>n</th><th>count</th><th>");
+    rp_esc(b, measure);
+    rp_puts(b, "</th><th>95 % CI</th><th>judged</th></tr></thead><tbody>");
     const json_t *groups = json_object_get(at, "groups");
     size_t n = json_array_size(groups), i;
     ec_dots d = {caption, measure, (int)n, calloc(n ? n : 1, sizeof(char *)),
@@ -441,13 +397,13 @@ static void group_table(ebuf *b, const char *caption, const char *measure, const
                  calloc(n ? n : 1, sizeof(double)), calloc(n ? n : 1, sizeof(int))};
     json_t *g;
     json_array_foreach(groups, i, g) {
-        puts_(b, "<tr><td>");
-        esc(b, str(g, "group"));
-        puts_(b, "</td>");
+        rp_puts(b, "<tr><td>");
+        rp_esc(b, str(g, "group"));
+        rp_puts(b, "</td>");
         cell_g(b, num(g, "n"), "%.0f");
         cell_g(b, num(g, "count"), "%.0f");
         cell_g(b, num(g, "rate"), "%.3g");
-        putf(b, "<td class=num>%.3g - %.3g</td><td>%s</td></tr>", num(g, "ci_lo"), num(g, "ci_hi"),
+        rp_putf(b, "<td class=num>%.3g - %.3g</td><td>%s</td></tr>", num(g, "ci_lo"), num(g, "ci_hi"),
              json_is_true(json_object_get(g, "judged")) ? "yes" : "too few to judge");
         if (d.labels) {
             d.labels[i] = str(g, "group");
@@ -455,11 +411,11 @@ static void group_table(ebuf *b, const char *caption, const char *measure, const
             d.judged[i] = json_is_true(json_object_get(g, "judged"));
         }
     }
-    puts_(b, "</tbody></table>\n<p class=note>worst / best: ");
+    rp_puts(b, "</tbody></table>\n<p class=note>worst / best: ");
     double ratio = num(at, "ratio_worst_best");
-    if (isfinite(ratio)) putf(b, "%.2f; ", ratio);
-    esc(b, str(at, "ratio_note"));
-    puts_(b, "</p>\n");
+    if (isfinite(ratio)) rp_putf(b, "%.2f; ", ratio);
+    rp_esc(b, str(at, "ratio_note"));
+    rp_puts(b, "</p>\n");
     if (d.labels && d.v && d.lo && d.hi && d.judged) {
         char alt[512];
         snprintf(alt, sizeof alt, "%s: %s by group, dots with 95 %% confidence intervals (grey: "
@@ -473,19 +429,19 @@ static void group_table(ebuf *b, const char *caption, const char *measure, const
     free(d.judged);
 }
 
-static void sec_demo(ebuf *b, const json_t *r) {
+static void sec_demo(rp_buf *b, const json_t *r) {
     const json_t *dm = json_object_get(r, "demographics");
-    puts_(b, "<h2 id=demographics>Demographic differentials</h2>\n<p>");
-    esc(b, str(dm, "method"));
-    puts_(b, "</p>\n<ul>");
+    rp_puts(b, "<h2 id=demographics>Demographic differentials</h2>\n<p>");
+    rp_esc(b, str(dm, "method"));
+    rp_puts(b, "</p>\n<ul>");
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(dm, "not_measured"), i, v) {
-        puts_(b, "<li>");
-        esc(b, json_string_value(v));
-        puts_(b, "</li>");
+        rp_puts(b, "<li>");
+        rp_esc(b, json_string_value(v));
+        rp_puts(b, "</li>");
     }
-    puts_(b, "</ul>\n");
+    rp_puts(b, "</ul>\n");
     json_array_foreach(json_object_get(dm, "tables"), i, v) {
         size_t j;
         json_t *at;
@@ -494,21 +450,21 @@ static void sec_demo(ebuf *b, const json_t *r) {
             snprintf(cap, sizeof cap, "%s %s by %s at %s threshold %.4f", str(v, "data"),
                      str(v, "measure"), str(v, "attribute"), str(at, "threshold_name"),
                      num(at, "threshold"));
-            puts_(b, "<h3>");
-            esc(b, cap);
-            puts_(b, "</h3><p class=note>");
-            esc(b, str(v, "pairs"));
-            puts_(b, "</p>");
+            rp_puts(b, "<h3>");
+            rp_esc(b, cap);
+            rp_puts(b, "</h3><p class=note>");
+            rp_esc(b, str(v, "pairs"));
+            rp_puts(b, "</p>");
             group_table(b, cap, str(v, "measure"), at);
         }
     }
 }
 
-static void sec_detect(ebuf *b, const json_t *r) {
+static void sec_detect(rp_buf *b, const json_t *r) {
     const json_t *d = json_object_get(r, "detection");
-    puts_(b, "<h2 id=detection>Detection (WIDER FACE)</h2>\n<p>");
-    esc(b, str(d, "protocol"));
-    puts_(b, "</p>\n");
+    rp_puts(b, "<h2 id=detection>Detection (WIDER FACE)</h2>\n<p>");
+    rp_esc(b, str(d, "protocol"));
+    rp_puts(b, "</p>\n");
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(d, "tables"), i, v) {
@@ -541,21 +497,21 @@ lfr_status lfr_eval_report_html(const json_t *report, uint8_t **out, size_t *len
         return lfr_err_set(err, LFR_ERR_INVALID_ARG,
                            "eval report: field 'schema' is '%s', not " LFR_EVAL_REPORT_SCHEMA,
                            json_is_object(report) ? str(report, "schema") : "(not an object)");
-    ebuf b = {0};
-    puts_(&b, "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>openlfr accuracy "
+    rp_buf b = {0};
+    rp_puts(&b, "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>openlfr accuracy "
               "and fairness evaluation</title><style>");
-    puts_(&b, CSS);
-    puts_(&b, "</style></head><body>\n<h1>openlfr: accuracy and fairness evaluation</h1>\n<p>");
-    putf(&b, "Model set <b>%s</b>", str(report, "model_set"));
-    puts_(&b, "; generated ");
-    esc(&b, str(report, "generated_at"));
-    puts_(&b, " by <code>");
-    esc(&b, str(report, "command"));
-    puts_(&b, "</code>");
+    rp_puts(&b, CSS);
+    rp_puts(&b, "</style></head><body>\n<h1>openlfr: accuracy and fairness evaluation</h1>\n<p>");
+    rp_putf(&b, "Model set <b>%s</b>", str(report, "model_set"));
+    rp_puts(&b, "; generated ");
+    rp_esc(&b, str(report, "generated_at"));
+    rp_puts(&b, " by <code>");
+    rp_esc(&b, str(report, "command"));
+    rp_puts(&b, "</code>");
     double sample = num(report, "sample");
     if (sample > 1)
-        putf(&b, "; <b>sampled</b>: every %.0fth person / image, so the figures are rough", sample);
-    puts_(&b, ".  Every number and chart here is read from <code>report.json</code> beside this "
+        rp_putf(&b, "; <b>sampled</b>: every %.0fth person / image, so the figures are rough", sample);
+    rp_puts(&b, ".  Every number and chart here is read from <code>report.json</code> beside this "
               "page (<code>openlfr eval report --from-json report.json</code> redraws it).  The "
               "page holds no face images.</p>\n<p>Sections: <a href=#verification>verification</a>"
               ", <a href=#openset>open-set identification</a>, <a href=#demographics>demographic "
@@ -566,7 +522,7 @@ lfr_status lfr_eval_report_html(const json_t *report, uint8_t **out, size_t *len
     sec_demo(&b, report);
     sec_detect(&b, report);
     sec_data(&b, report);
-    puts_(&b, "</body></html>\n");
+    rp_puts(&b, "</body></html>\n");
     if (b.oom) {
         lfr_free(b.p);
         return lfr_err_set(err, LFR_ERR_NOMEM, "eval report: out of memory rendering the page");

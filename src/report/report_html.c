@@ -10,42 +10,6 @@
 
 #include "report_int.h"
 
-typedef struct hbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} hbuf;
-
-static void put(hbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 16384;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *p = lfr_realloc(b->p, nc);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-static void puts_(hbuf *b, const char *s) { put(b, s, strlen(s)); }
-static void esc(hbuf *b, const char *s) {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': puts_(b, "&amp;"); break;
-        case '<': puts_(b, "&lt;"); break;
-        case '>': puts_(b, "&gt;"); break;
-        case '"': puts_(b, "&quot;"); break;
-        case '\'': puts_(b, "&#39;"); break;
-        default: put(b, s, 1);
-        }
-    }
-}
 
 static const char CSS[] =
     "body{font-family:'DejaVu Sans','Liberation Sans',Arial,sans-serif;color:#212529;"
@@ -73,32 +37,32 @@ static int numeric(const char *s) {
     return 1;
 }
 
-static void table_html(hbuf *b, const rd_block *t) {
-    puts_(b, "<table>\n<caption>");
-    esc(b, t->text);
-    puts_(b, "</caption>\n<thead><tr>");
+static void table_html(rp_buf *b, const rd_block *t) {
+    rp_puts(b, "<table>\n<caption>");
+    rp_esc(b, t->text);
+    rp_puts(b, "</caption>\n<thead><tr>");
     for (int c = 0; c < t->cols; c++) {
-        puts_(b, "<th scope=\"col\">");
-        esc(b, t->cells[c]);
-        puts_(b, "</th>");
+        rp_puts(b, "<th scope=\"col\">");
+        rp_esc(b, t->cells[c]);
+        rp_puts(b, "</th>");
     }
-    puts_(b, "</tr></thead>\n<tbody>\n");
+    rp_puts(b, "</tr></thead>\n<tbody>\n");
     for (size_t r = 1; r < t->rows; r++) {
-        puts_(b, "<tr>");
+        rp_puts(b, "<tr>");
         for (int c = 0; c < t->cols; c++) {
             const char *v = t->cells[r * (size_t)t->cols + (size_t)c];
             /* two-column tables: the first cell names the row */
-            if (c == 0 && t->cols == 2) puts_(b, "<th scope=\"row\">");
-            else puts_(b, numeric(v) ? "<td class=\"num\">" : "<td>");
-            esc(b, v);
-            puts_(b, c == 0 && t->cols == 2 ? "</th>" : "</td>");
+            if (c == 0 && t->cols == 2) rp_puts(b, "<th scope=\"row\">");
+            else rp_puts(b, numeric(v) ? "<td class=\"num\">" : "<td>");
+            rp_esc(b, v);
+            rp_puts(b, c == 0 && t->cols == 2 ? "</th>" : "</td>");
         }
-        puts_(b, "</tr>\n");
+        rp_puts(b, "</tr>\n");
     }
-    puts_(b, "</tbody>\n</table>\n");
+    rp_puts(b, "</tbody>\n</table>\n");
 }
 
-static lfr_status chart_html(hbuf *b, const rd_chart *c, lfr_err *err) {
+static lfr_status chart_html(rp_buf *b, const rd_chart *c, lfr_err *err) {
     char *svg = NULL;
     size_t n = 0;
     lfr_status st = rc_chart_svg(c, &svg, &n, err);
@@ -110,19 +74,19 @@ static lfr_status chart_html(hbuf *b, const rd_chart *c, lfr_err *err) {
         lfr_free(svg);
         return lfr_err_set(err, LFR_ERR_INTERNAL, "report chart %s: PLplot wrote no <svg>", c->id);
     }
-    puts_(b, "<figure>\n");
-    put(b, root, (size_t)(open_end - root));
-    puts_(b, " role=\"img\" aria-labelledby=\"");
-    esc(b, c->id);
-    puts_(b, "-title\"><title id=\"");
-    esc(b, c->id);
-    puts_(b, "-title\">");
-    esc(b, c->alt);
-    puts_(b, "</title>");
-    put(b, open_end + 1, n - (size_t)(open_end + 1 - svg));
-    puts_(b, "\n<figcaption>");
-    esc(b, c->title);
-    puts_(b, " (the numbers are in the tables and the JSON)</figcaption>\n</figure>\n");
+    rp_puts(b, "<figure>\n");
+    rp_put(b, root, (size_t)(open_end - root));
+    rp_puts(b, " role=\"img\" aria-labelledby=\"");
+    rp_esc(b, c->id);
+    rp_puts(b, "-title\"><title id=\"");
+    rp_esc(b, c->id);
+    rp_puts(b, "-title\">");
+    rp_esc(b, c->alt);
+    rp_puts(b, "</title>");
+    rp_put(b, open_end + 1, n - (size_t)(open_end + 1 - svg));
+    rp_puts(b, "\n<figcaption>");
+    rp_esc(b, c->title);
+    rp_puts(b, " (the numbers are in the tables and the JSON)</figcaption>\n</figure>\n");
     lfr_free(svg);
     return LFR_OK;
 }
@@ -130,26 +94,26 @@ static lfr_status chart_html(hbuf *b, const rd_chart *c, lfr_err *err) {
 lfr_status rp_render_html(const rd_doc *d, uint8_t **out, size_t *len, lfr_err *err) {
     *out = NULL;
     *len = 0;
-    hbuf b = {0};
+    rp_buf b = {0};
     lfr_status st = LFR_OK;
-    puts_(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    rp_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
-    esc(&b, d->title);
-    puts_(&b, "</title>\n<style>");
-    puts_(&b, CSS);
-    puts_(&b, "</style>\n</head>\n<body>\n<main>\n");
+    rp_esc(&b, d->title);
+    rp_puts(&b, "</title>\n<style>");
+    rp_puts(&b, CSS);
+    rp_puts(&b, "</style>\n</head>\n<body>\n<main>\n");
     for (size_t i = 0; st == LFR_OK && i < d->n; i++) {
         const rd_block *k = &d->b[i];
         switch (k->kind) {
-        case RD_TITLE: puts_(&b, "<h1>"); esc(&b, k->text); puts_(&b, "</h1>\n"); break;
-        case RD_HEADING: puts_(&b, "<h2>"); esc(&b, k->text); puts_(&b, "</h2>\n"); break;
-        case RD_PARA: puts_(&b, "<p>"); esc(&b, k->text); puts_(&b, "</p>\n"); break;
-        case RD_NOTE: puts_(&b, "<p class=\"note\">"); esc(&b, k->text); puts_(&b, "</p>\n"); break;
+        case RD_TITLE: rp_puts(&b, "<h1>"); rp_esc(&b, k->text); rp_puts(&b, "</h1>\n"); break;
+        case RD_HEADING: rp_puts(&b, "<h2>"); rp_esc(&b, k->text); rp_puts(&b, "</h2>\n"); break;
+        case RD_PARA: rp_puts(&b, "<p>"); rp_esc(&b, k->text); rp_puts(&b, "</p>\n"); break;
+        case RD_NOTE: rp_puts(&b, "<p class=\"note\">"); rp_esc(&b, k->text); rp_puts(&b, "</p>\n"); break;
         case RD_TABLE: table_html(&b, k); break;
         case RD_CHART: st = chart_html(&b, &k->chart, err); break;
         }
     }
-    puts_(&b, "</main>\n<footer>openlfr transparency report. Charts drawn with PLplot.</footer>\n"
+    rp_puts(&b, "</main>\n<footer>openlfr transparency report. Charts drawn with PLplot.</footer>\n"
               "</body>\n</html>\n");
     if (st == LFR_OK && b.oom) st = lfr_err_set(err, LFR_ERR_NOMEM, "report: out of memory");
     if (st != LFR_OK) {

@@ -66,4 +66,19 @@ lfr_status rc_chart_cairo(const rd_chart *c, cairo_t *cr, double w, double h, lf
 lfr_status rp_render_html(const rd_doc *d, uint8_t **out, size_t *len, lfr_err *err);
 lfr_status rp_render_pdf(const rd_doc *d, uint8_t **out, size_t *len, lfr_err *err);
 
+/* A growing text buffer for the HTML pages (report_render.c).  On an
+ * allocation failure oom is set and later writes do nothing; p is always
+ * NUL-terminated once anything was written.  The caller lfr_frees p. */
+typedef struct rp_buf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} rp_buf;
+
+void rp_put(rp_buf *b, const char *s, size_t n);
+void rp_puts(rp_buf *b, const char *s);
+void rp_putf(rp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s HTML-escaped (& < > " ' ). */
+void rp_esc(rp_buf *b, const char *s);
+
 #endif

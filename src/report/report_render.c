@@ -2,6 +2,8 @@
  * report_render.c - the formats (LFR_REPORT_FORMAT_LIST) and the one entry
  * point that renders a report JSON in any of them.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,4 +72,61 @@ lfr_status lfr_report_render(const json_t *report, lfr_report_format f, uint8_t 
     }
     rd_free(&d);
     return st;
+}
+
+/* Text buffer -------------------------------------------------------------- */
+void rp_put(rp_buf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 16384;
+        while (nc < b->n + n + 1) nc *= 2;
+        char *p = lfr_realloc(b->p, nc);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+void rp_puts(rp_buf *b, const char *s) { rp_put(b, s, strlen(s)); }
+
+void rp_putf(rp_buf *b, const char *fmt, ...) {
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof tmp) {
+        rp_put(b, tmp, (size_t)n);
+        return;
+    }
+    char *big = lfr_malloc((size_t)n + 1);
+    if (!big) {
+        b->oom = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    rp_put(b, big, (size_t)n);
+    lfr_free(big);
+}
+
+void rp_esc(rp_buf *b, const char *s) {
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': rp_puts(b, "&amp;"); break;
+        case '<': rp_puts(b, "&lt;"); break;
+        case '>': rp_puts(b, "&gt;"); break;
+        case '"': rp_puts(b, "&quot;"); break;
+        case '\'': rp_puts(b, "&#39;"); break;
+        default: rp_put(b, s, 1);
+        }
+    }
 }
