@@ -126,7 +126,7 @@ valgrind: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory models
-	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn $(BUILD)/bench_face $(BUILD)/bench_match $(BUILD)/bench_peak
+	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn $(BUILD)/bench_face $(BUILD)/bench_match $(BUILD)/bench_peak $(BUILD)/bench_pipeline $(BUILD)/bench_scale
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_peak: bench/bench_peak.c
@@ -138,6 +138,22 @@ $(BUILD)/bench_nn: bench/bench_nn.c $(BUILD)/libopenlfr.a
 
 $(BUILD)/bench_match: bench/bench_match.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
+# 1:N at force scale, int8 vs float32, with FAISS (libfaiss-dev, a static
+# C++ library: its peer file is C++ and the link is g++'s) as the peer;
+# without FAISS it is built without the peer (-DNO_FAISS).
+FAISS_H := $(wildcard /usr/include/faiss/IndexScalarQuantizer.h)
+CXX     ?= c++
+ifneq ($(FAISS_H),)
+$(BUILD)/bench_scale: bench/bench_scale.c bench/faiss_peer.cc $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -c -o $(BUILD)/bench_scale.o bench/bench_scale.c
+	$(CXX) -O2 -g -fopenmp -c -o $(BUILD)/faiss_peer.o bench/faiss_peer.cc
+	$(CXX) -o $@ $(BUILD)/bench_scale.o $(BUILD)/faiss_peer.o $(BUILD)/libopenlfr.a $(LDFLAGS) \
+	    -lfaiss -lblas -llapack -fopenmp $(LDLIBS)
+else
+$(BUILD)/bench_scale: bench/bench_scale.c $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -DNO_FAISS -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+endif
 
 # The pose and padding measurements of docs/quality.md (needs OPENLFR_DATA).
 $(BUILD)/eval_quality: bench/eval_quality.c $(BUILD)/libopenlfr.a
@@ -157,6 +173,15 @@ $(BUILD)/eval_discard: bench/eval_discard.c $(BUILD)/libopenlfr.a
 # engine makes (the workload ONNX Runtime replays); see bench/bench_face.c.
 $(BUILD)/bench_face: bench/bench_face.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) -Wl,--wrap=lfr_nn_ctx_run $(LDLIBS)
+
+# The pipeline table (issue 13): cameras in real time, with the same
+# recording of network runs for ONNX Runtime's replay, and the CPU time of
+# the pipeline's calls into face, match, deploy and image; see bench/bench_pipeline.c.
+BENCH_PIPELINE_WRAP = lfr_nn_ctx_run lfr_face_detect lfr_face_embed_set lfr_match_search_batch \
+	lfr_deploy_alert_record lfr_deploy_alert_update lfr_image_encode_jpeg lfr_deploy_require_live \
+	lfr_deploy_get lfr_deploy_watchlist_verify lfr_deploy_templates_load
+$(BUILD)/bench_pipeline: bench/bench_pipeline.c $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(BENCH_PIPELINE_WRAP:%=-Wl,--wrap=%) $(LDLIBS)
 
 demo: deps
 	@$(MAKE) --no-print-directory models

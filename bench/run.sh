@@ -24,6 +24,13 @@
 #      MobileFaceNet per batch) and replays the same calls in ORT
 #      (bench/ort_face.js, networks only); appends that table to
 #      bench/results.md.  Skipped, with a message, without BUILD/bench_face.
+#   6. the pipeline table (issue 13): bench/pipeline.sh BUILD - 1..4
+#      cameras of 1080p25 and 720p25 in real time through the live pipeline
+#      (BUILD/bench_pipeline), ONNX Runtime on the same network calls, and
+#      the decode cost per frame by codec; appended to bench/results.md.
+#      Skipped, with a message, without BUILD/bench_pipeline or with
+#      PIPELINE=0 (8 runs of BENCH_DURATION_S = 20 s plus warm-ups, decoding
+#      and ORT: about 8 minutes on 2 cores).
 #
 # Environment: OPENLFR_MODELS (models dir, default ./models), RUNS (50),
 # WARMUP (5), PASSES (15, whole-pipeline passes), FACE_WARMUP (2),
@@ -443,5 +450,28 @@ if [ -x "$build/bench_match" ]; then
     say "watchlist search benchmark"
     { echo; echo "## Watchlist search (bench_match)"; echo; "${pin[@]}" "$build/bench_match"; } \
         | tee -a "$bench/results.md"
+fi
+# --- 1:N at force scale (bench_scale): int8 scan vs float32, FAISS as the peer --------
+# 10k, 100k, 1M templates of 192 and 704 floats (SCALE_SIZES), one core,
+# OMP_NUM_THREADS=1; about 7 GB of memory at 1M x 704 (ours + FAISS's two
+# indexes).  SCALE=0 skips it.
+if [ "${SCALE:-1}" = 0 ]; then
+    say "SCALE=0: no force-scale table"
+elif [ -x "$build/bench_scale" ]; then
+    say "1:N at force scale (bench_scale; a few minutes)"
+    { echo; echo "## 1:N at force scale (bench_scale)"; echo
+      OMP_NUM_THREADS=1 "${pin[@]}" "$build/bench_scale" --sizes "${SCALE_SIZES:-10000,100000,1000000}"
+      echo; echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n1)"; } \
+        | tee -a "$bench/results.md"
+else
+    say "$build/bench_scale not found: no force-scale table"
+fi
+# --- 6. the pipeline table (bench/pipeline.sh: its own header says what) ------------
+if [ "${PIPELINE:-1}" = 0 ]; then
+    say "PIPELINE=0: no pipeline table"
+elif [ ! -x "$build/bench_pipeline" ]; then
+    say "$build/bench_pipeline not found (make $(basename "$build")/bench_pipeline): no pipeline table"
+else
+    "$bench/pipeline.sh" "$build" || die "bench/pipeline.sh failed"
 fi
 [ "$check_fail" -eq 0 ] || die "ORT output of an exported model differs from the reference (see above)"

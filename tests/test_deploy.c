@@ -1062,10 +1062,20 @@ static void test_target_false_alerts(void) {
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'deployment.create' "
                           "AND details LIKE '%\"target_false_alerts\":100%' "
                           "AND details LIKE '%\"worst_group\":%'"), 1);
-    /* three images: at authorisation the threshold follows their number */
-    add(s, d, "REF-1", LFR_OK);
+    /* three entries, one with three images: at authorisation the threshold
+     * follows the templates a face is compared with, one mean per entry
+     * (3), not the 5 images */
+    int64_t e1 = add(s, d, "REF-1", LFR_OK);
     add(s, d, "REF-2", LFR_OK);
     add(s, d, "REF-3", LFR_OK);
+    for (int i = 0; i < 2; i++)
+        CHECK_STATUS(lfr_deploy_entry_image_add(s, e1, IMG, sizeof IMG, TMPL, 192, &ALICE, NULL, &err),
+                     LFR_OK);
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK_EQ_INT(info.images, 5);
+    CHECK_EQ_INT(info.searched, 3);
+    CHECK_EQ_INT(lfr_deploy_searched_templates(3, 5, 1), 3);
+    CHECK_EQ_INT(lfr_deploy_searched_templates(0, 0, 0), 0);
     CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
     CHECK_NEAR(info.threshold, t3, 0);

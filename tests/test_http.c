@@ -1640,6 +1640,9 @@ static void test_audit_and_schemas(void) {
     int missing = 0;
     for (size_t i = 0; i < n; i++) {
         if (rt[i].handler != LFR_HTTP_H_OP || lfr_op_get(rt[i].op)->audit < 0) continue;
+        /* evaluation runs spawn the openlfr executable on OPENLFR_DATA:
+         * tests/test_eval_console.sh runs them against `openlfr serve` */
+        if (rt[i].op == LFR_OP_EVAL_START || rt[i].op == LFR_OP_EVAL_CANCEL) continue;
         if (!g_audited_ok[i % sizeof g_audited_ok]) {
             fprintf(stderr, "    %s %s (audited) never answered 200 in this run\n", rt[i].method,
                     rt[i].pattern);

@@ -1029,6 +1029,30 @@ static void test_resize_vs_reference(void) {
     lfr_image_free(&s);
 }
 
+/* Exact halving takes a fast path (a 2x2 box average, rounded half up):
+ * what the general fixed-point bilinear path computes at scale 2, and the
+ * exact bilinear value rounded (half-pixel centres fall mid-way between
+ * two source pixels each way), so no level differs. */
+static void test_resize_half_exact(void) {
+    int sizes[][2] = {{2, 2}, {64, 48}, {34, 6}, {1920, 1080}};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        lfr_image s, d;
+        make_noise(&s, sizes[k][0], sizes[k][1]);
+        CHECK_STATUS(lfr_image_resize(&s, s.w / 2, s.h / 2, &d), LFR_OK);
+        int bad = 0;
+        for (int y = 0; y < d.h; y++)
+            for (int x = 0; x < d.w; x++)
+                for (int c = 0; c < 3; c++) {
+                    int want = (px(&s, 2 * x, 2 * y)[c] + px(&s, 2 * x + 1, 2 * y)[c] +
+                                px(&s, 2 * x, 2 * y + 1)[c] + px(&s, 2 * x + 1, 2 * y + 1)[c] + 2) >> 2;
+                    bad += px(&d, x, y)[c] != want;
+                }
+        CHECK_EQ_INT(bad, 0);
+        lfr_image_free(&d);
+        lfr_image_free(&s);
+    }
+}
+
 static void test_resize_speed(void) {
     lfr_image s, d;
     make_noise(&s, 1920, 1080);
@@ -1582,6 +1606,7 @@ int main(int argc, char **argv) {
     RUN(test_decode_max);
     RUN(test_resize_half_pixel);
     RUN(test_resize_vs_reference);
+    RUN(test_resize_half_exact);
     RUN(test_resize_speed);
     RUN(test_crop_border);
     RUN(test_warp_affine);

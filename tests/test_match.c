@@ -1,7 +1,8 @@
 /*
  * test_match.c - watchlist snapshots, exact open-set search (scalar, AVX2,
  * batch), reference counting, limits, fault injection, and the calibrated
- * meaning of scores (FMR, TAR, likeness, FPIR).
+ * meaning of scores (FMR, TAR, likeness, FPIR); the int8 scan equal to the
+ * float32 scan bit for bit.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -240,7 +241,9 @@ static void scores_by_entry(const lfr_match_snapshot *s, lfr_match_impl impl, co
 
 static void test_avx2_equals_scalar(void) {
     if (!lfr_match_impl_available(LFR_MATCH_IMPL_AVX2)) SKIP("this CPU has no AVX2+FMA");
-    CHECK(lfr_match_impl_auto() == LFR_MATCH_IMPL_AVX2);
+    CHECK(lfr_match_impl_auto() == (lfr_match_impl_available(LFR_MATCH_IMPL_VNNI)
+                                        ? LFR_MATCH_IMPL_VNNI
+                                        : LFR_MATCH_IMPL_AVX2));
     int dims[] = {DIM, 1, 13, 100, 512};
     for (int di = 0; di < 5; di++) {
         int dim = dims[di];
@@ -488,6 +491,282 @@ static void test_fault_injection(void) {
         CHECK_EQ_INT(lfr_match_snapshot_entries(s), 40);
         lfr_match_snapshot_unref(s);
     }
+    wl_free(&w);
+}
+
+/* Int8 scan ------------------------------------------------------------------ */
+
+/* Every field of two hit lists bit for bit. */
+static int hits_identical(const lfr_match_hit *a, const lfr_match_hit *b, int n) {
+    for (int i = 0; i < n; i++)
+        if (a[i].entry_id != b[i].entry_id || a[i].image_index != b[i].image_index ||
+            memcmp(&a[i].score, &b[i].score, sizeof(float)) != 0 ||
+            a[i].entry_template != b[i].entry_template ||
+            memcmp(&a[i].image_score, &b[i].image_score, sizeof(float)) != 0)
+            return 0;
+    return 1;
+}
+
+static const lfr_match_impl all_impls[3] = {LFR_MATCH_IMPL_SCALAR, LFR_MATCH_IMPL_AVX2,
+                                            LFR_MATCH_IMPL_VNNI};
+
+/* For every available implementation, batch size 1..8, the thresholds and
+ * list sizes given: int8, int4 and fp32 give the same statuses, counts and hits
+ * (bit-identical); returns how many searches were compared. */
+static int compare_precisions(const lfr_match_snapshot *s, const float *probes, int n_probes,
+                              const float *thr, int n_thr, const int *max_hits, int n_max) {
+    int dim = lfr_match_snapshot_dim(s), compared = 0;
+    int ne = (int)lfr_match_snapshot_entries(s);
+    int cap = ne > 0 ? ne : 1;
+    lfr_match_hit *a = malloc(sizeof *a * (size_t)cap * LFR_MAX_MATCH_BATCH);
+    lfr_match_hit *b = malloc(sizeof *b * (size_t)cap * LFR_MAX_MATCH_BATCH);
+    for (int ii = 0; ii < 3; ii++) {
+        if (!lfr_match_impl_available(all_impls[ii])) continue;
+        for (int ti = 0; ti < n_thr; ti++)
+            for (int mi = 0; mi < n_max; mi++) {
+                int mh = max_hits[mi] < 0 || max_hits[mi] > cap ? cap : max_hits[mi];
+                for (int p0 = 0; p0 < n_probes; p0 += LFR_MAX_MATCH_BATCH) {
+                    int np = 1 + (p0 / LFR_MAX_MATCH_BATCH + ti + mi) % LFR_MAX_MATCH_BATCH;
+                    if (p0 + np > n_probes) np = n_probes - p0;
+                    int na[LFR_MAX_MATCH_BATCH], nb[LFR_MAX_MATCH_BATCH];
+                    const float *q = probes + (size_t)p0 * dim;
+                    lfr_status sa = lfr_match_search_prec(s, all_impls[ii], LFR_MATCH_PREC_FP32, q,
+                                                          np, thr[ti], a, mh, na, NULL);
+                    for (int pi = 0; pi < 2; pi++) {
+                        lfr_match_precision pr = pi ? LFR_MATCH_PREC_INT4 : LFR_MATCH_PREC_INT8;
+                        lfr_status sb = lfr_match_search_prec(s, all_impls[ii], pr, q, np, thr[ti],
+                                                              b, mh, nb, NULL);
+                        CHECK_STATUS(sb, sa);
+                        for (int p = 0; p < np; p++) {
+                            CHECK_EQ_INT(nb[p], na[p]);
+                            if (na[p] == nb[p])
+                                CHECK(hits_identical(a + (size_t)p * mh, b + (size_t)p * mh, na[p]));
+                        }
+                        compared += np;
+                    }
+                }
+            }
+    }
+    free(a);
+    free(b);
+    return compared;
+}
+
+/* Probes: near templates at several cosines, the templates themselves,
+ * random vectors. */
+static float *probes_for(const wl *w, int n) {
+    float *q = malloc(sizeof(float) * (size_t)n * (size_t)w->dim);
+    for (int k = 0; k < n; k++) {
+        float *v = q + (size_t)k * w->dim;
+        int r = (int)(rnd_u() * w->n);
+        if (w->n == 0 || k % 5 == 4) rnd_unit(v, w->dim);
+        else if (k % 5 == 3) memcpy(v, w->t + (size_t)r * w->dim, sizeof(float) * (size_t)w->dim);
+        else rnd_at_cos(v, w->t + (size_t)r * w->dim, 0.55 + 0.1 * (k % 5) + 0.02 * (k % 3), w->dim);
+    }
+    return q;
+}
+
+static void test_int8_equals_fp32(void) {
+    /* 192 and 704: the two model sets; 1, 13, 33, 100: dims that are not a
+     * multiple of the 32-byte SIMD width. */
+    int dims[] = {192, 704, 1, 13, 33, 100};
+    float thr[] = {-1.0f, 0.0f, 0.3f, 0.62f, 0.7f, 0.9f};
+    int mhs[] = {-1, 0, 1, 3};
+    int compared = 0;
+    for (int di = 0; di < 6; di++) {
+        int dim = dims[di];
+        wl w = wl_random(dim == 1 ? 3 : 150, 3, dim);
+        /* near-duplicates: scores that differ by less than the int8 error */
+        if (dim > 1)
+            for (int i = 1; i < 20 && i < w.n; i++)
+                rnd_at_cos(w.t + (size_t)i * dim, w.t, 0.999, dim);
+        float *q = probes_for(&w, 24);
+        for (int k = 0; k < LFR_MATCH_ENTRY_TEMPLATE_COUNT; k++) {
+            lfr_match_snapshot *s = NULL;
+            CHECK_STATUS(lfr_match_snapshot_build_entries(dim, (size_t)w.n, w.t, w.id, w.img,
+                                                          (lfr_match_entry_template)k, &s),
+                         LFR_OK);
+            if (!s) continue;
+            compared += compare_precisions(s, q, 24, thr, 6, mhs, 4);
+            lfr_match_snapshot_unref(s);
+        }
+        free(q);
+        wl_free(&w);
+    }
+    fprintf(stderr, "  %d probe searches compared, int8 and int4 == fp32 bit for bit\n", compared);
+    CHECK(compared > 5000);
+}
+
+static void test_int8_edge_cases(void) {
+    float thr[] = {-1.0f, 0.5f, 0.99f};
+    int mhs[] = {-1, 0, 1};
+    float probe[LFR_MAX_MATCH_BATCH * DIM];
+    for (int p = 0; p < LFR_MAX_MATCH_BATCH; p++) rnd_unit(probe + p * DIM, DIM);
+    /* Empty. */
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, 0, NULL, NULL, NULL, &s), LFR_OK);
+    if (s) {
+        lfr_match_hit h[1];
+        int n[LFR_MAX_MATCH_BATCH];
+        lfr_match_search_stats st;
+        CHECK_STATUS(lfr_match_search_prec(s, LFR_MATCH_IMPL_AUTO, LFR_MATCH_PREC_INT8, probe, 8,
+                                           -1.0f, h, 1, n, &st), LFR_OK);
+        for (int p = 0; p < 8; p++) CHECK_EQ_INT(n[p], 0);
+        CHECK_EQ_INT(st.rows_scanned, 0);
+        lfr_match_snapshot_unref(s);
+    }
+    /* n = 1 .. 37 rows (every remainder of the 4-, 2- and 1-row blocks and
+     * of the 256-row chunk at n = 1), one template per entry. */
+    for (int n = 1; n <= 37; n += (n < 10 ? 1 : 9)) {
+        wl w = wl_random(n, 1, DIM);
+        CHECK_STATUS(lfr_match_snapshot_build(DIM, (size_t)w.n, w.t, w.id, w.img, &s), LFR_OK);
+        float *q = probes_for(&w, 8);
+        if (s) compare_precisions(s, q, 8, thr, 3, mhs, 3);
+        lfr_match_snapshot_unref(s);
+        free(q);
+        wl_free(&w);
+    }
+    /* 300 rows: two chunks, the second partial. */
+    wl w = wl_random(300, 1, DIM);
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, (size_t)w.n, w.t, w.id, w.img, &s), LFR_OK);
+    float *q = probes_for(&w, 16);
+    if (s) compare_precisions(s, q, 16, thr, 3, mhs, 3);
+    lfr_match_snapshot_unref(s);
+    /* All templates equal: every entry ties; order by entry id. */
+    for (int i = 1; i < w.n; i++) memcpy(w.t + (size_t)i * DIM, w.t, sizeof(float) * DIM);
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, (size_t)w.n, w.t, w.id, w.img, &s), LFR_OK);
+    if (s) {
+        compare_precisions(s, q, 16, thr, 3, mhs, 3);
+        lfr_match_hit h[5];
+        int n = 0;
+        CHECK_STATUS(lfr_match_search_prec(s, LFR_MATCH_IMPL_AUTO, LFR_MATCH_PREC_INT8, w.t, 1,
+                                           0.5f, h, 5, &n, NULL), LFR_ERR_TOO_LARGE);
+        CHECK_EQ_INT(n, 5);
+        for (int i = 1; i < n; i++) CHECK(h[i - 1].entry_id < h[i].entry_id);
+    }
+    lfr_match_snapshot_unref(s);
+    free(q);
+    wl_free(&w);
+    /* Vectors whose codes are all +-127 (template) and +-64 (probe): the
+     * largest pair sums the AVX2 kernel's int16 step sees (2 * 255 * 64). */
+    float a[DIM], b[DIM];
+    for (int i = 0; i < DIM; i++) {
+        a[i] = (i % 3 ? 1.0f : -1.0f) / sqrtf(DIM);
+        b[i] = a[i];
+    }
+    int64_t id = 5;
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, 1, a, &id, NULL, &s), LFR_OK);
+    for (int ii = 0; s && ii < 3; ii++) {
+        if (!lfr_match_impl_available(all_impls[ii])) continue;
+        float ex = 0, ap = 0, bd = 0;
+        for (int pi = 0; pi < 2; pi++) {
+            lfr_match_precision pr = pi ? LFR_MATCH_PREC_INT4 : LFR_MATCH_PREC_INT8;
+            CHECK_STATUS(lfr_match_row_scores(s, all_impls[ii], pr, b, &ex, &ap, &bd), LFR_OK);
+            CHECK_NEAR(ap, 1.0, 1e-5);
+            CHECK(fabsf(ap - ex) <= bd);
+            for (int i = 0; i < DIM; i++) b[i] = -a[i];
+            CHECK_STATUS(lfr_match_row_scores(s, all_impls[ii], pr, b, &ex, &ap, &bd), LFR_OK);
+            CHECK_NEAR(ap, -1.0, 1e-5);
+            for (int i = 0; i < DIM; i++) b[i] = a[i];
+        }
+        for (int i = 0; i < DIM; i++) b[i] = a[i];
+    }
+    lfr_match_snapshot_unref(s);
+}
+
+/* |approx - exact| <= bound on every row, for random, near-duplicate and
+ * badly quantised (one large component) vectors, every kernel computing the
+ * same approximations. */
+static void test_int8_bound_holds(void) {
+    int dims[] = {192, 704, 7};
+    double worst_ratio[2] = {0, 0}, mean_bound[2] = {0, 0}, mean_err[2] = {0, 0};
+    long nb[2] = {0, 0};
+    for (int di = 0; di < 3; di++) {
+        int dim = dims[di];
+        wl w = wl_random(400, 1, dim);
+        for (int i = 0; i < 100; i++) { /* spiky: one component ~0.9 */
+            float *t = w.t + (size_t)i * dim;
+            t[i % dim] += 3.0f;
+            double ss = dot(t, t, dim);
+            for (int d = 0; d < dim; d++) t[d] = (float)(t[d] / sqrt(ss));
+        }
+        for (int i = 100; i < 150; i++) rnd_at_cos(w.t + (size_t)i * dim, w.t + 200 * (size_t)dim, 0.98, dim);
+        lfr_match_snapshot *s = NULL;
+        CHECK_STATUS(lfr_match_snapshot_build(dim, (size_t)w.n, w.t, w.id, NULL, &s), LFR_OK);
+        if (!s) continue;
+        float *q = probes_for(&w, 30);
+        float *ex = malloc(sizeof(float) * (size_t)w.n), *ap[3], *bd = malloc(sizeof(float) * (size_t)w.n);
+        for (int ii = 0; ii < 3; ii++) ap[ii] = malloc(sizeof(float) * (size_t)w.n);
+        for (int k = 0; k < 60; k++) {
+            int pi = k % 2;
+            lfr_match_precision pr = pi ? LFR_MATCH_PREC_INT4 : LFR_MATCH_PREC_INT8;
+            for (int ii = 0; ii < 3; ii++) {
+                if (!lfr_match_impl_available(all_impls[ii])) continue;
+                CHECK_STATUS(lfr_match_row_scores(s, all_impls[ii], pr, q + (size_t)(k / 2) * dim, ex,
+                                                  ap[ii], bd), LFR_OK);
+                if (ii > 0) CHECK(memcmp(ap[ii], ap[0], sizeof(float) * (size_t)w.n) == 0);
+            }
+            for (int r = 0; r < w.n; r++) {
+                double err = fabs((double)ap[0][r] - ex[r]);
+                CHECK(err <= bd[r]);
+                if (err / bd[r] > worst_ratio[pi]) worst_ratio[pi] = err / bd[r];
+                if (dim == 192) mean_bound[pi] += bd[r], mean_err[pi] += err, nb[pi]++;
+            }
+        }
+        for (int ii = 0; ii < 3; ii++) free(ap[ii]);
+        free(ex);
+        free(bd);
+        free(q);
+        lfr_match_snapshot_unref(s);
+        wl_free(&w);
+    }
+    for (int pi = 0; pi < 2; pi++)
+        fprintf(stderr, "  %s 192-d: mean |approx - fp32| %.5f, mean bound %.4f; worst error/bound %.3f\n",
+                pi ? "int4" : "int8", mean_err[pi] / nb[pi], mean_bound[pi] / nb[pi], worst_ratio[pi]);
+}
+
+/* At the default threshold random probes re-score (almost) nothing: the
+ * int8 scan is what is paid for.  Searching for a template re-scores it. */
+static void test_int8_rescores_few(void) {
+    wl w = wl_random(3000, 1, DIM);
+    lfr_match_snapshot *s = NULL;
+    CHECK_STATUS(lfr_match_snapshot_build(DIM, (size_t)w.n, w.t, w.id, NULL, &s), LFR_OK);
+    if (!s) return;
+    float q[DIM];
+    lfr_match_hit h[4];
+    int n = 0;
+    lfr_match_search_stats st;
+    size_t rescored = 0;
+    int int4;
+    for (int k = 0; k < 20; k++) {
+        int4 = k % 2;
+        rnd_unit(q, DIM);
+        CHECK_STATUS(lfr_match_search_prec(s, LFR_MATCH_IMPL_AUTO,
+                                           int4 ? LFR_MATCH_PREC_INT4 : LFR_MATCH_PREC_INT8, q, 1,
+                                           LFR_MATCH_DEFAULT_THRESHOLD, h, 4, &n, &st), LFR_OK);
+        CHECK_EQ_INT(st.rows_scanned, w.n);
+        rescored += st.rows_rescored;
+        /* largest bound over 3,000 random 192-d rows: int8 ~0.03, int4 ~0.2 */
+        CHECK(st.max_bound > 0 && st.max_bound < (int4 ? 0.3f : 0.05f));
+        if (k < 2) fprintf(stderr, "  %s: largest bound %.4f\n", int4 ? "int4" : "int8", st.max_bound);
+    }
+    CHECK_EQ_INT(rescored, 0);
+    CHECK_STATUS(lfr_match_search_prec(s, LFR_MATCH_IMPL_AUTO, LFR_MATCH_PREC_INT8, w.t + 7 * DIM,
+                                       1, LFR_MATCH_DEFAULT_THRESHOLD, h, 4, &n, &st), LFR_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK(st.rows_rescored >= 1 && st.rows_rescored < 10);
+    /* A top list (threshold -1, 3 hits): once the list is full and cut,
+     * only entries that can beat its worst hit are re-scored. */
+    CHECK_STATUS(lfr_match_search_prec(s, LFR_MATCH_IMPL_AUTO, LFR_MATCH_PREC_INT8, q, 1, -1.0f,
+                                       h, 3, &n, &st), LFR_ERR_TOO_LARGE);
+    CHECK(st.rows_rescored < (size_t)w.n / 4);
+    lfr_match_memory m;
+    lfr_match_snapshot_memory(s, &m);
+    CHECK_EQ_INT(m.fp32_bytes, (size_t)w.n * DIM * 4);
+    CHECK_EQ_INT(m.int8_bytes, (size_t)w.n * DIM);
+    CHECK_EQ_INT(m.int4_bytes, (size_t)w.n * DIM / 2);
+    CHECK_EQ_INT(strcmp(lfr_match_precision_name(LFR_MATCH_PREC_INT8), "int8"), 0);
+    lfr_match_snapshot_unref(s);
     wl_free(&w);
 }
 
@@ -1023,6 +1302,10 @@ int main(void) {
     RUN(test_truncated_list_is_reported);
     RUN(test_avx2_equals_scalar);
     RUN(test_batch_equals_single);
+    RUN(test_int8_equals_fp32);
+    RUN(test_int8_edge_cases);
+    RUN(test_int8_bound_holds);
+    RUN(test_int8_rescores_few);
     RUN(test_refcount_and_immutability);
     RUN(test_invalid_input);
     RUN(test_limits);

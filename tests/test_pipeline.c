@@ -1439,6 +1439,312 @@ static void test_entry_template_alert(void) {
     rm_rf(dir);
 }
 
+/* Scheduling (issue 13): the cameras share a pool of analysis workers. ---- */
+
+/* A live deployment (the default model set) in a fresh folder whose
+ * watchlist is the largest face of `photo`, with the engine loaded.
+ * 1 when ready; 0 when the models are missing (skip) or setup failed. */
+typedef struct face_fixture {
+    char dir[64];
+    lfr_store *s;
+    lfr_face_engine *eng;
+    int64_t dep, eid;
+} face_fixture;
+
+static int face_fixture_open(face_fixture *fx, const char *photo) {
+    memset(fx, 0, sizeof *fx);
+    const char *md = getenv("OPENLFR_MODELS");
+    lfr_err err = {{0}};
+    if (lfr_face_engine_load(md && *md ? md : "models", &fx->eng, &err) != LFR_OK) return 0;
+    lfr_face_ctx *fc = NULL;
+    lfr_image im = {0}, crop = {0};
+    uint8_t *jpg = NULL;
+    size_t len = 0;
+    lfr_face *fs = NULL;
+    int nf = 0, ok = 0;
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/lfr_pool_XXXXXX");
+    if (!mkdtemp(fx->dir) || lfr_face_ctx_new(fx->eng, &fc) != LFR_OK) goto out;
+    char db[300];
+    snprintf(db, sizeof db, "%s/openlfr.db", fx->dir);
+    lfr_store_config cfg = {.db_path = db};
+    if (lfr_store_open(&cfg, &fx->s, &err) != LFR_OK) goto out;
+    lfr_deploy_params dp = {.name = "pool", .location = "lab", .purpose = "test",
+                            .legal_basis = "test", .planned_start = 1000,
+                            .planned_end = 4000000000, .threshold = LFR_MATCH_DEFAULT_THRESHOLD};
+    if (lfr_deploy_create(fx->s, &dp, &CREATOR, &fx->dep, &err) != LFR_OK) goto out;
+    if (lfr_image_load(photo, &im, &err) != LFR_OK) goto out;
+    if (lfr_face_detect(fc, &im, NULL, &fs, &nf, &err) != LFR_OK || nf < 1) goto out;
+    const float *b = fs[0].box;
+    lfr_image_crop(&im, (int)(b[0] - 0.6f * b[2]), (int)(b[1] - 0.6f * b[3]), (int)(2.2f * b[2]),
+                   (int)(2.2f * b[3]), &crop);
+    if (lfr_image_encode_jpeg(&crop, 92, &jpg, &len) != LFR_OK) goto out;
+    lfr_watchlist_entry we = {.subject_ref = "POOL-1", .display_name = "Pool",
+                              .category = LFR_WATCHLIST_MISSING, .reason = "test",
+                              .image_source = "test photo", .image_date = "2020-01-01"};
+    lfr_enrol_result r;
+    if (lfr_enrol_add(fx->s, fc, fx->dep, &we, jpg, len, NULL, "test: any face will do", &CREATOR,
+                      &fx->eid, &r, &err) != LFR_OK)
+        goto out;
+    if (lfr_deploy_authorise(fx->s, fx->dep, &AUTH, &err) != LFR_OK) goto out;
+    if (lfr_deploy_start(fx->s, fx->dep, &AUTH, &err) != LFR_OK) goto out;
+    ok = 1;
+out:
+    if (!ok) fprintf(stderr, "  face fixture: %s\n", err.msg);
+    lfr_free(jpg);
+    lfr_image_free(&crop);
+    lfr_image_free(&im);
+    lfr_face_ctx_destroy(fc);
+    return ok;
+}
+
+static void face_fixture_close(face_fixture *fx) {
+    if (fx->s) lfr_store_close(fx->s);
+    if (fx->dir[0]) rm_rf(fx->dir);
+    lfr_face_engine_destroy(fx->eng);
+}
+
+/* analysis_threads out of range is refused, naming the field and value;
+ * injected cameras start no worker. */
+static void test_pool_params_checked(void) {
+    fixture fx;
+    if (!fixture_open(&fx, 1000)) {
+        CHECK(0);
+        fixture_close(&fx);
+        return;
+    }
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    CHECK_EQ_INT(prm.analysis_threads, 0);
+    static const int bad[] = {-2, LFR_PIPELINE_MAX_ANALYSIS_THREADS + 1, 1000};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        prm.analysis_threads = bad[i];
+        lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
+        lfr_pipeline *p = NULL;
+        lfr_err err = {{0}};
+        CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_ERR_INVALID_ARG);
+        CHECK(p == NULL);
+        char want[64];
+        snprintf(want, sizeof want, "analysis_threads is %d", bad[i]);
+        CHECK(strstr(err.msg, want) != NULL);
+    }
+    prm.analysis_threads = 0;
+    lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
+    lfr_pipeline *p = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    if (p) {
+        int cam = -1;
+        CHECK_STATUS(lfr_pipeline_add_camera(p, "inject", NULL, &cam, &err), LFR_OK);
+        lfr_pipeline_stats st;
+        lfr_pipeline_stats_get(p, &st);
+        CHECK_EQ_INT(st.analysis_threads, 0);
+        CHECK_EQ_INT(lfr_pipeline_running(p), 0);
+        lfr_pipeline_stop(p);
+    }
+    fixture_close(&fx);
+}
+
+/* Runs `n` file cameras of `url` (working width `width`, 0: the source's)
+ * on a pipeline with analysis_threads `at` until every camera ended, or
+ * at least min_ms passed and the cameras analysed min_frames frames in
+ * all, or max_ms passed; alerts[i] counts alert events of camera i for
+ * entry eid; *st gets the stats after halt. */
+static void pool_run(face_fixture *fx, int at, const char *url, int n, int realtime, int width,
+                     int min_ms, uint64_t min_frames, int max_ms, int *alerts,
+                     lfr_pipeline_stats *st, lfr_status *halt_st) {
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    prm.analysis_threads = at;
+    lfr_pipeline_config pc = {.store = fx->s, .deployment_id = fx->dep, .engine = fx->eng,
+                              .params = &prm};
+    lfr_pipeline *p = NULL;
+    lfr_err err = {{0}};
+    memset(st, 0, sizeof *st);
+    for (int i = 0; i < n; i++) alerts[i] = 0;
+    *halt_st = LFR_ERR_INTERNAL;
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    if (!p) return;
+    for (int i = 0; i < n; i++) {
+        lfr_video_opts vo = {.url = url, .rtsp_tcp = 1, .realtime = realtime, .width = width,
+                             .wait_consumer = !realtime};
+        char name[32];
+        snprintf(name, sizeof name, "cam-%d", i);
+        CHECK_STATUS(lfr_pipeline_add_camera(p, name, &vo, NULL, &err), LFR_OK);
+    }
+    uint64_t t0 = lfr_now_ns();
+    while (lfr_pipeline_running(p) && lfr_now_ns() - t0 < (uint64_t)max_ms * 1000000ull) {
+        if (lfr_now_ns() - t0 >= (uint64_t)min_ms * 1000000ull) {
+            lfr_pipeline_stats_get(p, st);
+            if (st->total.frames_analysed >= min_frames) break;
+        }
+        lfr_pipeline_event ev;
+        if (lfr_pipeline_next_event(p, &ev, 50) != LFR_OK) continue;
+        if (ev.type == LFR_PIPELINE_ALERT && ev.entry_id == fx->eid && ev.camera_index >= 0 &&
+            ev.camera_index < n)
+            alerts[ev.camera_index]++;
+        lfr_pipeline_event_free(&ev);
+    }
+    *halt_st = lfr_pipeline_halt(p, &err);
+    lfr_pipeline_event ev;   /* alerts raised while halting */
+    while (lfr_pipeline_next_event(p, &ev, 0) == LFR_OK) {
+        if (ev.type == LFR_PIPELINE_ALERT && ev.entry_id == fx->eid && ev.camera_index >= 0 &&
+            ev.camera_index < n)
+            alerts[ev.camera_index]++;
+        lfr_pipeline_event_free(&ev);
+    }
+    lfr_pipeline_stats_get(p, st);
+    CHECK_EQ_INT(lfr_pipeline_running(p), 0);
+    lfr_pipeline_stop(p);
+}
+
+/* Four cameras showing a listed face (a photo: one frame each) on one and
+ * two workers, and one worker per camera: every camera is analysed and
+ * alerts (the cooldown is per camera), each camera's CPU time is counted,
+ * the cameras end and halt joins the workers. */
+static void test_pool_every_camera_alerts(void) {
+    const char *md = getenv("OPENLFR_MODELS");
+    char photo[600];
+    snprintf(photo, sizeof photo, "%s/photos/sample3.jpg", md && *md ? md : "models");
+    if (access(photo, R_OK)) SKIP("demo photos not installed (make setup)");
+    face_fixture fx;
+    if (!face_fixture_open(&fx, photo)) {
+        int no_models = fx.eng == NULL;
+        face_fixture_close(&fx);
+        if (no_models) SKIP("face models not installed (make setup)");
+        CHECK(0);
+        return;
+    }
+    enum { N = 4 };
+    static const int ats[] = {1, 2, LFR_PIPELINE_THREAD_PER_CAMERA};
+    for (size_t k = 0; k < sizeof ats / sizeof ats[0]; k++) {
+        int alerts[N];
+        lfr_pipeline_stats st;
+        lfr_status hs;
+        pool_run(&fx, ats[k], photo, N, 0, 0, 60000, UINT64_MAX, 60000, alerts, &st, &hs);
+        CHECK_STATUS(hs, LFR_OK);
+        CHECK_EQ_INT(st.n_cameras, N);
+        CHECK_EQ_INT(st.analysis_threads, ats[k] > 0 ? ats[k] : N);
+        for (int i = 0; i < N; i++) {
+            const lfr_pipeline_cam_stats *c = &st.cam[i];
+            fprintf(stderr, "  threads %d cam %d: %llu analysed, %d alerts, cpu %.3f s, wait p95 "
+                    "%.1f ms\n", ats[k], i, (unsigned long long)c->c.frames_analysed, alerts[i],
+                    c->cpu_s, c->wait.p95_ms);
+            CHECK_EQ_INT(c->c.frames_analysed, 1);
+            CHECK_EQ_INT(alerts[i], 1);
+            CHECK_EQ_INT(c->c.alerts, 1);
+            CHECK(c->cpu_s > 0);
+            CHECK_EQ_INT(c->wait.n, 1);
+            CHECK_EQ_INT(c->running, 0);
+        }
+    }
+    face_fixture_close(&fx);
+}
+
+/* Four real-time cameras (320 px wide: the scheduling is tested, not the
+ * detector) on one and two workers, for at least 2 s and 32 analysed
+ * frames: each camera gets its share (analysed frames within a factor 2 of
+ * each other) of the newest frames (when the workers cannot keep up, video
+ * drops the others), and the CPU time counted for the cameras adds up to
+ * no more than the workers had. */
+static void test_pool_fair_share(void) {
+    const char *data = harness_data_dir();
+    if (!data) SKIP("OPENLFR_DATA not set: the pool's fairness on a real clip not run");
+    char clip[600], ref[600];
+    snprintf(clip, sizeof clip, "%s/video/hamilton/short_hamilton_clip.mp4", data);
+    snprintf(ref, sizeof ref, "%s/video/hamilton/lin-manuel-miranda.png", data);
+    if (access(clip, R_OK) || access(ref, R_OK)) SKIP("no video/hamilton clip in OPENLFR_DATA");
+    face_fixture fx;
+    if (!face_fixture_open(&fx, ref)) {
+        int no_models = fx.eng == NULL;
+        face_fixture_close(&fx);
+        if (no_models) SKIP("face models not installed (make setup)");
+        CHECK(0);
+        return;
+    }
+    enum { N = 4 };
+    static const int ats[] = {1, 2};
+    for (size_t k = 0; k < sizeof ats / sizeof ats[0]; k++) {
+        int alerts[N];
+        lfr_pipeline_stats st;
+        lfr_status hs;
+        uint64_t t0 = lfr_now_ns();
+        pool_run(&fx, ats[k], clip, N, 1, 320, 2000, 8 * N, 60000, alerts, &st, &hs);
+        double wall = (double)(lfr_now_ns() - t0) / 1e9;
+        CHECK_STATUS(hs, LFR_OK);
+        CHECK_EQ_INT(st.analysis_threads, ats[k]);
+        uint64_t lo = UINT64_MAX, hi = 0;
+        double cpu = 0;
+        for (int i = 0; i < N; i++) {
+            const lfr_pipeline_cam_stats *c = &st.cam[i];
+            fprintf(stderr, "  threads %d cam %d: %llu analysed, %llu dropped, %d alerts, cpu %.2f "
+                    "s, wait p95 %.0f ms\n", ats[k], i, (unsigned long long)c->c.frames_analysed,
+                    (unsigned long long)c->c.frames_dropped, alerts[i], c->cpu_s,
+                    c->wait.p95_ms);
+            if (c->c.frames_analysed < lo) lo = c->c.frames_analysed;
+            if (c->c.frames_analysed > hi) hi = c->c.frames_analysed;
+            cpu += c->cpu_s;
+            CHECK(c->cpu_s > 0);
+        }
+        CHECK(lo >= 2);
+        CHECK(2 * lo >= hi);
+        CHECK(cpu <= wall * ats[k] * 1.05 + 0.1);
+    }
+    face_fixture_close(&fx);
+}
+
+/* Cameras that deliver nothing (connection refused: CONNECTING, retried)
+ * must not make the workers spin: over a second the whole process uses
+ * little CPU, and halt joins the waiting workers at once. */
+static void test_pool_idle_does_not_spin(void) {
+    const char *md = getenv("OPENLFR_MODELS");
+    char photo[600];
+    snprintf(photo, sizeof photo, "%s/photos/sample3.jpg", md && *md ? md : "models");
+    if (access(photo, R_OK)) SKIP("demo photos not installed (make setup)");
+    face_fixture fx;
+    if (!face_fixture_open(&fx, photo)) {
+        int no_models = fx.eng == NULL;
+        face_fixture_close(&fx);
+        if (no_models) SKIP("face models not installed (make setup)");
+        CHECK(0);
+        return;
+    }
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    prm.analysis_threads = 2;
+    lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .engine = fx.eng,
+                              .params = &prm};
+    lfr_pipeline *p = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    if (p) {
+        for (int i = 0; i < 3; i++) {
+            lfr_video_opts vo = {.url = "http://127.0.0.1:9/none", .read_timeout_ms = 1000};
+            char name[32];
+            snprintf(name, sizeof name, "refused-%d", i);
+            CHECK_STATUS(lfr_pipeline_add_camera(p, name, &vo, NULL, &err), LFR_OK);
+        }
+        sleep_ms(300);   /* the workers' face contexts are made; sweeps begin */
+        struct timespec a, b;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+        sleep_ms(1000);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+        double cpu = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+        lfr_pipeline_stats st;
+        lfr_pipeline_stats_get(p, &st);
+        fprintf(stderr, "  idle: %.3f s of CPU in 1 s, %d workers, %d running\n", cpu,
+                st.analysis_threads, lfr_pipeline_running(p));
+        CHECK(cpu < 0.25);
+        CHECK_EQ_INT(st.analysis_threads, 2);
+        CHECK_EQ_INT(lfr_pipeline_running(p), 3);
+        CHECK_EQ_INT(st.total.frames, 0);
+        uint64_t t0 = lfr_now_ns();
+        CHECK_STATUS(lfr_pipeline_halt(p, &err), LFR_OK);
+        double halt_ms = (double)(lfr_now_ns() - t0) / 1e6;
+        fprintf(stderr, "  halt: %.0f ms\n", halt_ms);
+        CHECK(halt_ms < 2000);
+        CHECK_EQ_INT(lfr_pipeline_running(p), 0);
+        lfr_pipeline_stop(p);
+    }
+    face_fixture_close(&fx);
+}
+
 int main(void) {
     RUN(test_tracker_ids_persist);
     RUN(test_tracker_crossing);
@@ -1459,5 +1765,9 @@ int main(void) {
     RUN(test_privacy_no_match_leaves_nothing);
     RUN(test_fused_model_set_end_to_end);
     RUN(test_entry_template_alert);
+    RUN(test_pool_params_checked);
+    RUN(test_pool_every_camera_alerts);
+    RUN(test_pool_fair_share);
+    RUN(test_pool_idle_does_not_spin);
     return harness_done("pipeline");
 }

@@ -10,7 +10,9 @@
 # makes from a demo photo (models/photos/sample1.jpg), whose face cropped
 # out is the watchlist image; either looped by a concat playlist.  The QR
 # scan runs a second Chromium whose fake camera shows the console's QR code.
-# Screenshots of every screen go to $BUILD/screenshots/.
+# Screenshots of every screen go to $BUILD/screenshots/.  WEB_TEST=eval
+# runs only tests/web/eval.test.mjs (the evaluation screen: with
+# OPENLFR_DATA a run of every 1000th photo, seconds, and a cancelled one).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -96,7 +98,7 @@ shots="$build/screenshots"
 mkdir -p "$shots"
 echo "screenshots: $shots/"
 rc=0
-for t in "$web"/*.test.mjs; do
+for t in "$web"/${WEB_TEST:-*}.test.mjs; do
   BASE_URL="https://127.0.0.1:$port" PASSWORD="$OPENLFR_PASSWORD" FACE="$(realpath "$face")" \
     REJECT="$(realpath "$reject")" CLIP="$(realpath "$clip")" SHOTS="$(realpath "$shots")" WARNED="$warned" \
     CHROMIUM="$chromium" timeout 600 node "$t" || rc=1

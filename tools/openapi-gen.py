@@ -102,6 +102,10 @@ SUMMARY = {
  'audit.checkpoint_qr':'A checkpoint\'s compact form (the signed header) as a QR code SVG made on the van, for an oversight officer to photograph.',
  'retention.purge':'Apply the retention rules now (deletion receipts are audited).',
  'report.deployment':'The deployment\'s transparency report: JSON (docs/report-schema.md), HTML page or PDF.',
+ 'eval.status':'The accuracy and fairness evaluation: whether this van has the data, the running evaluation with its progress, and the runs kept (newest first).',
+ 'eval.start':'Start an evaluation (`openlfr eval report` in a child process of the server, one at a time) on the van\'s data; sample 40 is a quick rough run.',
+ 'eval.cancel':'Cancel the running evaluation (its child processes are stopped; recorded in the audit log).',
+ 'eval.file':'A finished evaluation\'s report: the HTML page (self-contained, SVG charts) or report.json.',
 }
 OTHER = {
  'EVENTS': ('events', 'Live events (Server-Sent Events). Every event has an id; Last-Event-ID (header) or last_event_id (query) resumes from the bounded history. EventSource cannot set headers, so this route also takes the token as ?access_token=. Heartbeat comments; a revoked device receives device.revoked and the stream closes.'),
@@ -184,6 +188,15 @@ SCHEMAS['Checkpoint'] = obj({'record': ID, 'seq': INT, 'head': STR, 'at': TIME, 
                              'pubkey': STR,
                              'text': dict(STR, description='the checkpoint file: signed header and one line per record'),
                              'compact': dict(STR, description='the signed header only (for a QR code)')})
+SCHEMAS['EvalRun'] = obj(collections.OrderedDict([
+    ('id', dict(ID, description='the seq of its eval.start audit record')),
+    ('status', {'type': 'string', 'enum': ['running', 'cancelling', 'done', 'failed', 'cancelled', 'interrupted']}),
+    ('started_at', TIME), ('ended_at', TIME), ('by', STR), ('sample', INT), ('model_set', STR), ('data', STR),
+    ('error', dict(STRN, description='a failed run: its last error line')),
+    ('has_report', BOOL),
+    ('progress', dict(obj({'stage': INT, 'stages': INT, 'stage_name': STR, 'fraction': NUM, 'line': STRN,
+                           'lines': arr(STR)}), description='while it runs: parsed from its progress lines')),
+    ('seconds', INT)]), ['id', 'status', 'started_at', 'by', 'sample', 'model_set', 'has_report'])
 SCHEMAS['Token'] = obj({'token': dict(STR, description='shown once; send as Authorization: Bearer'),
                         'user': ref('Principal')})
 
@@ -242,13 +255,21 @@ ANSWER = {
                           'schema openlfr-transparency-report-v1 (docs/report-schema.json)',
                           'required': ['schema', 'deployment', 'watchlist', 'threshold', 'activity',
                                        'photo_checks', 'deletions', 'integrity']},
+    'eval.status': obj({'data': obj({'dir': STRN, 'usable': BOOL, 'message': STRN}),
+                        'running': {'oneOf': [ref('EvalRun'), {'type': 'null'}]},
+                        'runs': arr(ref('EvalRun')), 'runs_total': INT, 'quick_sample': INT,
+                        'model_sets': arr(STR)}),
+    'eval.start': obj({'run': ref('EvalRun')}),
+    'eval.cancel': obj({'run': ID, 'status': STR}),
+    'eval.file': obj({'run': ID, 'format': STR, 'type': STR}),
     'retention.purge': obj({k: INT for k in ['watchlists', 'entries', 'images', 'alerts', 'alert_images',
                                              'photo_checks', 'photo_check_images', 'deployments_purged',
                                              'receipts']}),
 }
 IMAGE_ANSWER = {'alert.image', 'watchlist.image', 'camera.preview'}
 # Answers that are a file in the format asked for (report.deployment: html, pdf).
-FILE_ANSWER = {'report.deployment': ['text/html', 'application/pdf']}
+FILE_ANSWER = {'report.deployment': ['text/html', 'application/pdf'],
+               'eval.file': ['text/html', 'application/json']}
 
 # --- paths ------------------------------------------------------------------
 paths = collections.OrderedDict()

@@ -27,7 +27,8 @@ set -euo pipefail
 # Debian packages: one per line, "name [cmd:COMMAND]  # why".  cmd:COMMAND
 # means "also satisfied when COMMAND is on PATH" (e.g. a NodeSource nodejs
 # provides npm and conflicts with Debian's npm package).  To add a package,
-# add a line.
+# add a line (no apostrophe in its comment: the list is one single-quoted
+# string, and one apostrophe breaks the whole script).
 DEB_PACKAGES='
 build-essential                  # cc, make, libc headers
 pkg-config                       # the Makefile finds library flags with it
@@ -54,6 +55,13 @@ libswscale-dev                   # camera sources: YUV -> RGB at the working siz
 libavutil-dev                    # camera sources: FFmpeg options, frames, errors (src/video)
 libavdevice-dev                  # V4L2 webcams (src/video)
 ffmpeg                           # tests/test_video.c makes its clips and stream servers with it
+python3-gi                       # tools/rtsp-server.py (tests/test_rtsp.sh): GStreamer from Python
+gir1.2-gstreamer-1.0             # tools/rtsp-server.py: the Gst bindings
+gir1.2-gst-plugins-base-1.0      # tools/rtsp-server.py: GstRtsp (transports, digest auth method)
+gir1.2-gst-rtsp-server-1.0       # tools/rtsp-server.py: the GStreamer RTSP server (digest auth, TCP and UDP)
+gstreamer1.0-plugins-base        # tools/rtsp-server.py: appsrc/appsink, which the RTSP server uses for RTP over TCP
+gstreamer1.0-plugins-good        # tools/rtsp-server.py: qtdemux, rtph264pay, rtph265pay, rtpbin, udpsink
+gstreamer1.0-plugins-bad         # tools/rtsp-server.py: h264parse, h265parse
 libmicrohttpd-dev                # the HTTPS server (src/http)
 libgnutls28-dev                  # TLS for the server; the van CA (its own certificate authority)
 libqrencode-dev                  # device pairing QR codes
@@ -68,7 +76,9 @@ plplot-driver-cairo              # the same charts drawn into the report PDF (ex
 libcairo2-dev                    # the report PDF without a browser (src/report)
 libpango1.0-dev                  # text layout of the report PDF (src/report)
 poppler-utils                    # tests/test_report.sh: pdftotext and pdfinfo read the PDF back
+librsvg2-bin                     # tools/make-examples.sh: rsvg-convert draws one report chart (SVG) as the PNG in the README
 python3-jsonschema               # tests/test_report.sh: the report JSON against docs/report-schema.json
+libfaiss-dev                     # make bench: FAISS flat and 8-bit scalar quantizer, the peer of the 1:N scan (bench/bench_scale.c)
 '
 
 die() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }

@@ -194,6 +194,7 @@ lfr_status lfr_app_open(const lfr_config *cfg, const lfr_app_options *o, lfr_app
 
 void lfr_app_close(lfr_app *app) {
     if (!app) return;
+    app_eval_close(app);
     app_live_close(app);
     for (int i = 0; app->faces && i < app->n_faces; i++) lfr_face_ctx_destroy(app->faces[i].obj);
     lfr_free(app->faces);

@@ -92,6 +92,9 @@
     X(INT, checks_keep_s, 2678400, 3600, 31536000, "photo checks kept this long (31 days)")  \
     X(BOOL, dispatch_all_alerts, 0, 0, 1,                                                      \
       "1: officers' devices receive every confirmed alert, not only those sent to them")     \
+    X(STR, data, "", 0, 0,                                                                     \
+      "face evaluation data (lfw/, utkface/, wider/, celeba/) for the console's evaluation "  \
+      "report; empty: none ($OPENLFR_DATA)")                                                   \
     X(STR, log, "info", 0, 0, "log level: debug, info, warn, error, silent")
 
 typedef struct lfr_config {
@@ -179,7 +182,11 @@ void lfr_config_print_help(FILE *f);
     X(AUDIT_CHECKPOINT_GET, "audit.checkpoint_get", R_AUD | R_ADM, NONE)                       \
     X(AUDIT_CHECKPOINT_QR, "audit.checkpoint_qr", R_AUD | R_ADM, NONE)                         \
     X(RETENTION_PURGE, "retention.purge", R_ADM, NONE)                                         \
-    X(REPORT_DEPLOYMENT, "report.deployment", R_AUD | R_ADM, NONE)
+    X(REPORT_DEPLOYMENT, "report.deployment", R_AUD | R_ADM, NONE)                             \
+    X(EVAL_STATUS, "eval.status", R_AUD | R_ADM, NONE)                                         \
+    X(EVAL_START, "eval.start", R_AUD | R_ADM, EVAL_START)                                     \
+    X(EVAL_CANCEL, "eval.cancel", R_AUD | R_ADM, EVAL_CANCEL)                                  \
+    X(EVAL_FILE, "eval.file", R_AUD | R_ADM, NONE)
 
 typedef enum lfr_op {
 #define LFR_OP_ENUM(id, name, roles, audit) LFR_OP_##id,

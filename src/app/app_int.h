@@ -63,6 +63,8 @@ struct lfr_app {
     lfr_registry *registry;
 
     lfr_audit_sign_key sign;     /* signs checkpoints (loaded at open) */
+
+    struct app_eval *eval;       /* evaluation runs (ops_eval.c); made on first use */
 };
 
 /* Pools ---------------------------------------------------------------------
@@ -172,6 +174,11 @@ json_t *app_principal_json(const lfr_principal *w);
  * full and compact file text) to *out when out != NULL. */
 lfr_status app_checkpoint(lfr_app *app, lfr_store *s, const lfr_actor *by, const char *reason,
                           int64_t deployment_id, json_t **out, lfr_err *err);
+
+/* Evaluation runs (ops_eval.c): cancels a running one and joins its
+ * watcher; called first by lfr_app_close. */
+typedef struct app_eval app_eval;
+void app_eval_close(lfr_app *app);
 
 #define APP_OP_DECL(id, name, roles, audit) lfr_status app_op_##id(app_call *c);
 LFR_OP_LIST(APP_OP_DECL)

@@ -53,10 +53,11 @@ static json_t *fill(json_t *o, const char *k, json_t *v, ...) {
 }
 
 json_t *lfr_json_deployment(const lfr_deploy_info *d) {
-    /* what the threshold means for this watchlist's size (templates =
-     * images; before any are added, one) */
+    /* what the threshold means for this watchlist's size (the templates a
+     * face is compared with: one per entry, lfr_deploy_searched_templates;
+     * before any are added, the planned size or one) */
     lfr_match_threshold_meaning m;
-    size_t n = d->images > 0 ? (size_t)d->images
+    size_t n = d->searched > 0 ? (size_t)d->searched
                : d->entries_authorised > 0 ? (size_t)d->entries_authorised
                : d->target_templates > 0 ? (size_t)d->target_templates : 1;
     lfr_match_cal_threshold_info(lfr_match_calibration_named(d->model_set), d->threshold, n, &m);

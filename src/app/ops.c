@@ -220,6 +220,19 @@ static const lfr_op_arg ARGS_REPORT_DEPLOYMENT[] = {
     {"format", LFR_ARG_TEXT, 0, "json (default: the report as the answer), html or pdf (a file)"},
     END};
 
+static const lfr_op_arg ARGS_EVAL_STATUS[] = NO_ARGS;
+static const lfr_op_arg ARGS_EVAL_START[] = {
+    {"sample", LFR_ARG_INT, 0,
+     "every K-th person / image only: 1 (default) is the full evaluation (the longest), 40 a "
+     "quick rough one, at most 1000"},
+    {"model_set", LFR_ARG_TEXT, 0, "mfn192 (default) or fused704"},
+    END};
+static const lfr_op_arg ARGS_EVAL_CANCEL[] = {{"run", LFR_ARG_ID, 1, "the running evaluation"}, END};
+static const lfr_op_arg ARGS_EVAL_FILE[] = {
+    {"run", LFR_ARG_ID, 1, "a finished evaluation run"},
+    {"format", LFR_ARG_TEXT, 0, "html (default: the page, index.html) or json (report.json)"},
+    END};
+
 static const lfr_op_info op_infos[] = {
 #define OP_INFO(id, name, roles, audit)                                                        \
     {LFR_OP_##id, name, roles, APP_AUDIT_##audit, ARGS_##id,                                   \

@@ -80,7 +80,10 @@
     X(DEVICE_PAIR, "device.pair")                 /* a device redeemed it */   \
     X(DEVICE_REVOKE, "device.revoke")                                          \
     X(AUDIT_READ, "audit.read")                   /* someone read the log */   \
-    X(CHECKPOINT, "audit.checkpoint")             /* a signed checkpoint */
+    X(CHECKPOINT, "audit.checkpoint")             /* a signed checkpoint */    \
+    X(EVAL_START, "eval.start")                   /* evaluation run started */ \
+    X(EVAL_CANCEL, "eval.cancel")                 /* someone cancelled it */   \
+    X(EVAL_END, "eval.end")                       /* done, failed, cancelled */
 
 typedef enum lfr_audit_action {
 #define LFR_AUDIT_ACTION_ENUM(id, name) LFR_AUDIT_##id,

@@ -196,7 +196,7 @@ static int dep_create(int argc, char **argv) {
          "worst-served group; the threshold follows, derived again at authorisation",
          &target, 0, 0},
         {"watchlist-size", CLI_INT, 0, "N",
-         "with --target-false-alerts: planned watchlist images until authorisation (1000)",
+         "with --target-false-alerts: planned watchlist entries until authorisation (1000)",
          &size, 1, 1 << 20},
         {"unusual-threshold-ok", CLI_FLAG, 0, NULL,
          "confirms that a threshold outside the sane range is meant", &unusual, 0, 0},

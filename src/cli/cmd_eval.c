@@ -714,8 +714,10 @@ static int cmd_watchlist_eval(int argc, char **argv) {
     uint64_t ts = lfr_now_ns();
     for (size_t i = 0; i < np; i++) {
         int nh = 0;
-        /* One search at the lowest threshold answers every threshold. */
-        lfr_match_search(snap, probe + i * LFR_FACE_EMB_DIM, 0.0f, hits, (int)nt, &nh);
+        /* One search at the lowest threshold answers every threshold; in
+         * float32: at threshold 0 the int8 scan would re-score most rows. */
+        lfr_match_search_prec(snap, LFR_MATCH_IMPL_AUTO, LFR_MATCH_PREC_FP32,
+                              probe + i * LFR_FACE_EMB_DIM, 1, 0.0f, hits, (int)nt, &nh, NULL);
         if (pid[i] >= 0) mated++;
         else nonmated++;
         for (int k = 0; k <= NT; k++) {
@@ -1272,7 +1274,11 @@ static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, in
                     }
                 }
                 if (!nb) break;
-                lfr_status st = lfr_match_search_batch(snap[v], probes, nb, -2.0f, hits, A, nh);
+                /* every score is wanted (threshold -2): float32, as the
+                 * int8 scan would re-score every row anyway */
+                lfr_status st = lfr_match_search_prec(snap[v], LFR_MATCH_IMPL_AUTO,
+                                                      LFR_MATCH_PREC_FP32, probes, nb, -2.0f,
+                                                      hits, A, nh, NULL);
                 if (st != LFR_OK) {
                     rc = lfr_cli_fail("searching the galleries", st, NULL);
                     break;

@@ -510,7 +510,7 @@ static int er_utk(const er_emb *e, const char *dir, int sample, const float thr[
         names[n++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, er_cmp_str);
+    if (n) qsort(names, n, sizeof *names, er_cmp_str); /* names is NULL when n == 0 */
     size_t m = 0;
     float *emb = malloc(sizeof(float) * (size_t)e->dim * (n / (size_t)sample + 1));
     int (*lab)[3] = malloc(sizeof *lab * (n / (size_t)sample + 1));

@@ -3,7 +3,7 @@
  *
  *   openlfr scan --deployment D --camera URL [--camera URL]... [--fps F]
  *                [--width W] [--loop] [--realtime] [--duration S] [--json]
- *                [--db PATH]
+ *                [--analysis-threads N] [--db PATH]
  *
  * Alerts go to stdout, one JSON object per line ("alert" and
  * "alert.update"; no face image: the crop is stored, sealed, with the
@@ -24,6 +24,14 @@
  * track_template).  With --json the summary also lists, per (camera,
  * track, entry) that raised an alert, the best cosine and its source
  * ("tracks"; at most SCAN_MAX_TRACK_ROWS rows).
+ * --analysis-threads N: analysis workers shared by the cameras (pipeline.h;
+ * default 0: one per online CPU, at most one per camera; -1: one per
+ * camera, the former scheduling).
+ * --camera-file FILE: a camera whose URL is the file's first line (a URL
+ * with user:password@ on the command line can be read by every user of the
+ * machine with ps).
+ * --rtsp-transport tcp|udp: how rtsp:// cameras send RTP (default tcp,
+ * interleaved in the RTSP connection: video.h).
  * The database is --db PATH or $OPENLFR_DB (default ./openlfr.db).
  *
  * Each camera's state changes (connecting, running, stalled, ended,
@@ -50,12 +58,18 @@ static void on_signal(int sig) {
 }
 
 /* The camera's name as stored with alerts: the URL without credentials
- * (rtsp://user:pass@host/... -> rtsp://host/...). */
+ * (rtsp://user:pass@host/... -> rtsp://host/...).  The credentials end at
+ * the LAST '@' before the path, as FFmpeg reads them (av_url_split): a
+ * password with a raw '@' ("p@ss") must not leave "ss@" in the name. */
 static void camera_name(const char *url, char *out, size_t cap) {
     const char *scheme = strstr(url, "://");
-    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
-    if (scheme && at && (!slash || at < slash))
+    const char *at = NULL;
+    if (scheme) {
+        size_t hl = strcspn(scheme + 3, "/?#");
+        for (size_t i = 0; i < hl; i++)
+            if (scheme[3 + i] == '@') at = scheme + 3 + i;
+    }
+    if (at)
         snprintf(out, cap, "%.*s%s", (int)(scheme + 3 - url), url, at + 1);
     else
         snprintf(out, cap, "%s", url);
@@ -156,13 +170,15 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
             fprintf(stderr,
                     "scan: [%d] %s: %s, %.1f fps analysed, %llu frames, %llu faces, %llu tracks, "
                     "%llu embedded, %llu alerts (%llu suppressed), latency %.0f/%.0f ms "
-                    "(median/p95), dropped %llu%s\n",
+                    "(median/p95), dropped %llu, analysis cpu %.0f %%%s\n",
                     i, c->name, state_name(c->state), c->analysed_fps,
                     (unsigned long long)c->c.frames_analysed, (unsigned long long)c->c.faces,
                     (unsigned long long)c->c.tracks, (unsigned long long)c->c.embeddings,
                     (unsigned long long)c->c.alerts, (unsigned long long)c->c.alerts_suppressed,
                     c->latency.median_ms, c->latency.p95_ms,
-                    (unsigned long long)c->c.frames_dropped, s->live ? "" : " [deployment not live]");
+                    (unsigned long long)c->c.frames_dropped,
+                    c->wall_s > 0 ? 100.0 * c->cpu_s / c->wall_s : 0.0,
+                    s->live ? "" : " [deployment not live]");
         }
         return;
     }
@@ -174,7 +190,7 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
             cams,
             json_pack("{s:s, s:s, s:b, s:f, s:f, s:f, s:i, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I,"
                       " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o,"
-                      " s:o, s:o, s:o, s:s}",
+                      " s:o, s:o, s:o, s:o, s:s}",
                       "name", c->name, "state", state_name(c->state), "running", c->running,
                       "analysed_fps", c->analysed_fps, "cpu_s", c->cpu_s, "wall_s", c->wall_s,
                       "src_w", c->src_w, "src_h", c->src_h, "counters", "frames",
@@ -192,15 +208,17 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
                       "alerts_lost", (json_int_t)k->alerts_lost, "latency", metric_json(&c->latency),
                       "detect", metric_json(&c->detect), "track", metric_json(&c->track),
                       "embed", metric_json(&c->embed), "match", metric_json(&c->match),
-                      "frame", metric_json(&c->frame), "reason", c->last_error));
+                      "frame", metric_json(&c->frame), "wait", metric_json(&c->wait),
+                      "reason", c->last_error));
     }
-    json_t *o = json_pack("{s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "type", type,
+    json_t *o = json_pack("{s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:i, s:o}", "type", type,
                           "deployment", (json_int_t)s->deployment_id, "live", s->live,
                           "templates", (json_int_t)s->templates, "alerts",
                           (json_int_t)s->total.alerts, "suppressed",
                           (json_int_t)s->total.alerts_suppressed, "events_dropped",
                           (json_int_t)s->events_dropped, "faces", (json_int_t)s->total.faces,
-                          "latency", metric_json(&s->latency), "cameras", cams);
+                          "latency", metric_json(&s->latency), "analysis_threads",
+                          s->analysis_threads, "cameras", cams);
     if (o && rows) json_object_set_new(o, "tracks", track_rows_json(rows));
     char *t = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(5)) : NULL;
     if (t) fprintf(stderr, "%s\n", t);
@@ -214,35 +232,43 @@ static void print_states(const lfr_pipeline_stats *s, int *last, int json) {
         const lfr_pipeline_cam_stats *c = &s->cam[i];
         if (c->state == last[i]) continue;
         last[i] = c->state;
+        /* last_error is the most recent problem: once frames flow again it
+         * is history, not the reason for "live". */
+        const char *why = c->state == LFR_CAM_LIVE ? "" : c->last_error;
         if (json) {
             json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s}", "type", "camera", "index", i,
                                   "name", c->name, "state", state_name(c->state), "reason",
-                                  c->last_error);
+                                  why);
             char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
             if (t) fprintf(stderr, "%s\n", t);
             free(t);
             json_decref(o);
         } else {
             fprintf(stderr, "scan: camera [%d] %s: %s%s%s\n", i, c->name, state_name(c->state),
-                    c->last_error[0] ? ": " : "", c->last_error);
+                    why[0] ? ": " : "", why);
         }
     }
 }
 
 static int usage(void) {
     fprintf(stderr, "usage: openlfr scan --deployment D --camera URL [--camera URL]...\n"
+                    "       (--camera-file FILE: the URL is its first line; for URLs with a\n"
+                    "       password, which other users could read on the command line)\n"
                     "       [--fps F] [--width W] [--loop] [--realtime] [--duration S]\n"
-                    "       [--status-every S] [--json] [--db PATH]\n"
+                    "       [--status-every S] [--json] [--db PATH] [--rtsp-transport tcp|udp]\n"
                     "       best-shot policy: [--max-embeds K] [--improve-margin Q]\n"
                     "       [--min-eye-dist PX] [--max-yaw DEG] [--cooldown S]\n"
                     "       track templates: [--template-k K] [--no-track-template]\n"
-                    "       tracking: [--max-dist X] (face widths; 0: IoU only)\n");
+                    "       tracking: [--max-dist X] (face widths; 0: IoU only)\n"
+                    "       scheduling: [--analysis-threads N] (0: one per CPU; -1: one per "
+                    "camera)\n");
     return 2;
 }
 
 int lfr_cmd_scan(int argc, char **argv) {
     const char *urls[LFR_PIPELINE_MAX_CAMERAS];
-    int n_urls = 0, loop = 0, realtime = 0, json = 0, width = 0;
+    char url_files[LFR_PIPELINE_MAX_CAMERAS][LFR_VIDEO_MAX_URL]; /* --camera-file (32 KB) */
+    int n_urls = 0, loop = 0, realtime = 0, json = 0, width = 0, rtsp_tcp = 1;
     double fps = 0, duration = 0, every = 5;
     lfr_pipeline_params prm = lfr_pipeline_params_default;
     const char *db = NULL;
@@ -256,12 +282,26 @@ int lfr_cmd_scan(int argc, char **argv) {
         else if (!strcmp(a, "--json")) json = 1;
         else if (!strcmp(a, "--no-track-template")) prm.tmpl.k = 0;
         else if (!v) return usage();
-        else if (!strcmp(a, "--camera")) {
+        else if (!strcmp(a, "--camera") || !strcmp(a, "--camera-file")) {
             if (n_urls == LFR_PIPELINE_MAX_CAMERAS) {
                 fprintf(stderr, "openlfr: scan: at most %d cameras\n", LFR_PIPELINE_MAX_CAMERAS);
                 return 2;
             }
-            urls[n_urls++] = v;
+            if (!strcmp(a, "--camera-file")) {   /* its first line: no password in ps */
+                char *buf = url_files[n_urls];
+                FILE *f = fopen(v, "r");
+                char *got = f ? fgets(buf, LFR_VIDEO_MAX_URL, f) : NULL;
+                if (f) fclose(f);
+                if (got) buf[strcspn(buf, "\r\n")] = 0;
+                if (!got || !buf[0]) {
+                    fprintf(stderr, "openlfr: scan: --camera-file %s: %s\n", v,
+                            f ? "empty first line" : "cannot open it");
+                    return 2;
+                }
+                urls[n_urls++] = buf;
+            } else {
+                urls[n_urls++] = v;
+            }
             i++;
         } else if (!strcmp(a, "--deployment")) {
             dep = strtoll(v, &end, 10);
@@ -313,6 +353,16 @@ int lfr_cmd_scan(int argc, char **argv) {
         } else if (!strcmp(a, "--cooldown")) {
             prm.cooldown_s = strtod(v, &end);
             if (*end || !(prm.cooldown_s >= 0)) return usage();
+            i++;
+        } else if (!strcmp(a, "--analysis-threads")) {
+            long k = strtol(v, &end, 10);
+            if (*end || k < LFR_PIPELINE_THREAD_PER_CAMERA || k > LFR_PIPELINE_MAX_ANALYSIS_THREADS)
+                return usage();
+            prm.analysis_threads = (int)k;
+            i++;
+        } else if (!strcmp(a, "--rtsp-transport")) {
+            if (strcmp(v, "tcp") && strcmp(v, "udp")) return usage();
+            rtsp_tcp = !strcmp(v, "tcp");
             i++;
         } else if (!strcmp(a, "--db")) {
             db = v;
@@ -373,7 +423,7 @@ int lfr_cmd_scan(int argc, char **argv) {
         vo.width = width;
         vo.fps = fps;
         vo.read_timeout_ms = 5000;
-        vo.rtsp_tcp = 1;
+        vo.rtsp_tcp = rtsp_tcp;
         vo.max_reconnects = 0;
         vo.wait_consumer = !realtime; /* files not paced: analyse every frame */
         char name[LFR_MAX_ACTOR];

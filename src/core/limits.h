@@ -188,11 +188,18 @@
 
 /* Matching (src/match) ----------------------------------------------------- */
 
-/* Most templates in one watchlist snapshot, 2^20 (about a million).  At
- * 192 floats each that is 768 MiB of RAM, and one exact search over it reads
- * all of it: ~0.1 s per face on one core, the most a live alert can wait.
- * A deployment's watchlist is thousands of people; a million means someone
- * loaded a whole custody database, which this product must refuse. */
+/* Most templates in one watchlist snapshot, 2^20 (about a million).  A
+ * snapshot holds every template in float32, int8 and int4 (src/match: the
+ * quantised scans decide which templates need their float32 score), 5.5
+ * bytes a value plus ~21 a row: at 1,000,000 templates 1.09 GB for mfn192
+ * (192-d) and 3.91 GB for fused704 (704-d); at the limit with the largest
+ * dim (1024) 5.9 GB, inside the 8-16 GB of a van's machine.  The default
+ * search reads the int8 copy, 192 MB / 704 MB at 1M: on one core of our
+ * (shared) EPYC test machine 15 ms / 62 ms per face alone and 3.7 ms /
+ * 7.6 ms per face in batches of 8 (bench/bench_scale.c, bench/README.md),
+ * float32 alone 43 ms / 210 ms: about the most a live alert can wait.  A deployment's watchlist is
+ * thousands of people (LFR_MAX_WATCHLIST_ENTRIES); a million is a
+ * force-wide list, not a live deployment's. */
 #define LFR_MAX_WATCHLIST_TEMPLATES (1u << 20)
 
 /* Longest template vector, in floats.  Our embeddings have 192; 1024 covers
@@ -296,10 +303,21 @@
 
 /* Live pipeline (src/pipeline) ------------------------------------------- */
 
-/* Most cameras one pipeline (one deployment) analyses.  Each camera is one
- * analysis thread running the detector; a van's machine has a few cores and
- * a deployment a handful of cameras. */
+/* Most cameras one pipeline (one deployment) analyses: a van's machine
+ * has a few cores and a deployment a handful of cameras. */
 #define LFR_PIPELINE_MAX_CAMERAS 16
+
+/* Most analysis workers of one pipeline (params.analysis_threads).  A
+ * camera is analysed by one worker at a time, so more workers than cameras
+ * cannot help; each worker holds one face context (the networks' scratch
+ * buffers, a few MB). */
+#define LFR_PIPELINE_MAX_ANALYSIS_THREADS LFR_PIPELINE_MAX_CAMERAS
+
+/* How often the analysis workers look at cameras that published nothing
+ * since they were last served: to retry their waiting alerts, notice a
+ * camera that ended and check the deployment.  Frames themselves wake a
+ * worker at once (lfr_video_opts.notify). */
+#define LFR_PIPELINE_SWEEP_MS 100
 
 /* Most tracks one camera follows at once (the detector returns at most 64
  * faces per frame, lfr_face_params.max_faces; expired tracks free slots). */
@@ -514,5 +532,29 @@
 /* Points of the DET curve: FMR 1e-7..1, log-spaced (10 a decade), enough
  * for a smooth curve, few enough to read in report.json. */
 #define LFR_EVAL_DET_POINTS 70
+
+/* Evaluation runs from the console (src/app/ops_eval.c) --------------------- */
+/* Progress lines of a running evaluation kept for eval.status (the rest
+ * are in the run's progress.log): enough for the console to show what it
+ * is doing and the lines before an error. */
+#define LFR_EVAL_RUN_LINES 12
+/* Longest progress line kept, bytes (longer ones are cut): the open-set
+ * command line with its paths is the longest the child prints. */
+#define LFR_EVAL_LINE_MAX 1024
+/* Runs listed by eval.status, newest first: a van keeps few, the folders
+ * stay on disk either way. */
+#define LFR_EVAL_MAX_RUNS_LISTED 50
+/* Largest --sample: the CLI's own bound (every 1000th person / image). */
+#define LFR_EVAL_MAX_SAMPLE 1000
+/* The console's quick run: every 40th person / image, rough figures in
+ * minutes (--sample 10 took 240 s on a shared 2-core VM,
+ * tools/make-examples.sh; a full run, 1, is the longest). */
+#define LFR_EVAL_QUICK_SAMPLE 40
+/* The run's nice value: the live cameras of a deployment come first. */
+#define LFR_EVAL_NICE 10
+/* Largest report file served (index.html with its inline SVG charts is
+ * about 0.5 MiB; report.json less). */
+#define LFR_EVAL_MAX_FILE (16u * 1024u * 1024u)
+
 
 #endif

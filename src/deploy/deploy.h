@@ -109,8 +109,20 @@ typedef struct lfr_deploy_info {
     char ended_by[LFR_MAX_ACTOR];
     int64_t watchlist_deleted_at, purged_at;
     int64_t entries, images, alerts, photo_checks;   /* held now */
+    int64_t searched;   /* templates the matcher searches for each face now
+                           (lfr_deploy_searched_templates): what the
+                           threshold's FPIR and expected false alerts count */
     char model_set[LFR_DEPLOY_MODEL_SET_MAX];        /* "fused704" (lfr_deploy_create_in_set) */
 } lfr_deploy_info;
+
+/* The templates the matcher searches for each face of a watchlist of
+ * `entries` entries holding `images` images in all, `several` of those
+ * entries with two or more, under LFR_MATCH_ENTRY_TEMPLATE_DEFAULT (the
+ * pipeline's and photo checks' snapshot): one mean per entry for "mean",
+ * every image for "best", both for "union".  A face is compared with each
+ * of them, so this (not the image count) is the n of FPIR = 1 - (1 - FMR)^n
+ * and of the expected false alerts shown beside a threshold. */
+int64_t lfr_deploy_searched_templates(int64_t entries, int64_t images, int64_t several);
 
 /* Free text (name, location, purpose, legal basis, cameras, reasons,
  * notes, display names, categories) goes through lfr_text_check: control

@@ -218,7 +218,9 @@ lfr_status lfr_deploy_set_threshold(lfr_store *s, int64_t id, float threshold,
     "(SELECT count(*) FROM entry_images i JOIN watchlist_entries e ON i.entry_id = e.id " \
     "  WHERE e.deployment_id = d.id), "                                                 \
     "(SELECT count(*) FROM alerts a WHERE a.deployment_id = d.id), "                     \
-    "(SELECT count(*) FROM photo_checks c WHERE c.deployment_id = d.id)"
+    "(SELECT count(*) FROM photo_checks c WHERE c.deployment_id = d.id), "             \
+    "(SELECT count(*) FROM watchlist_entries e WHERE e.deployment_id = d.id AND "       \
+    "  (SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id) > 1)"
 
 static void fill_info(lfr_store_stmt *q, lfr_deploy_info *d) {
     memset(d, 0, sizeof *d);
@@ -250,6 +252,16 @@ static void fill_info(lfr_store_stmt *q, lfr_deploy_info *d) {
     d->images = lfr_store_stmt_int64(q, 25);
     d->alerts = lfr_store_stmt_int64(q, 26);
     d->photo_checks = lfr_store_stmt_int64(q, 27);
+    d->searched = lfr_deploy_searched_templates(d->entries, d->images,
+                                                lfr_store_stmt_int64(q, 28));
+}
+
+int64_t lfr_deploy_searched_templates(int64_t entries, int64_t images, int64_t several) {
+    switch (LFR_MATCH_ENTRY_TEMPLATE_DEFAULT) {
+    case LFR_MATCH_ENTRY_BEST: return images;
+    case LFR_MATCH_ENTRY_UNION: return images + several;
+    default: return images > 0 ? entries : 0; /* MEAN: one per entry */
+    }
 }
 
 lfr_status lfr_deploy_get(lfr_store *s, int64_t id, lfr_deploy_info *out, lfr_err *err) {
@@ -388,14 +400,15 @@ lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, l
     float threshold = d ? d->threshold : 0;
     int target = st == LFR_OK && d->target_false_alerts > 0;
     if (target) {
-        st = lfr_deploy_threshold_for_target_set(d->model_set, d->target_false_alerts, d->images,
+        st = lfr_deploy_threshold_for_target_set(d->model_set, d->target_false_alerts, d->searched,
                                                  0, &threshold, err);
         if (st != LFR_OK) {
             char why[LFR_ERRBUF_SIZE] = "";
             if (err) snprintf(why, sizeof why, "%s", err->msg);
             st = lfr_err_set(err, LFR_ERR_STATE,
-                             "deployment %lld cannot be authorised with its target for its %lld "
-                             "watchlist images: %s", (long long)id, (long long)d->images, why);
+                             "deployment %lld cannot be authorised with its target for the %lld "
+                             "templates its watchlist searches: %s", (long long)id,
+                             (long long)d->searched, why);
         }
     }
     char digest[65] = "";
@@ -416,7 +429,7 @@ lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, l
         lfr_store_stmt_bind_text(q, 3, digest);
         lfr_store_stmt_bind_int64(q, 4, entries);
         lfr_store_stmt_bind_double(q, 5, threshold);
-        lfr_store_stmt_bind_int64(q, 6, target ? d->images : d->target_templates);
+        lfr_store_stmt_bind_int64(q, 6, target ? d->searched : d->target_templates);
         lfr_store_stmt_bind_int64(q, 7, id);
         st = lfr_store_stmt_step(q, &row, err);
         lfr_store_stmt_finalize(q);
@@ -426,13 +439,13 @@ lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, l
         json_t *j = json_pack("{s:f, s:I, s:s, s:s, s:o?}", "threshold", dp_dec6(threshold),
                               "entries", (json_int_t)entries, "watchlist_digest", digest,
                               "created_by", d->created_by, "threshold_meaning",
-                              meaning_json(d->model_set, threshold, d->images));
+                              meaning_json(d->model_set, threshold, d->searched));
         if (j && target) {
             json_object_set_new(j, "target_false_alerts",
                                 json_real(dp_dec6(d->target_false_alerts)));
             json_object_set_new(j, "threshold_before", json_real(dp_dec6(d->threshold)));
             json_object_set_new(j, "derived_for_watchlist_size",
-                                json_integer((json_int_t)d->images));
+                                json_integer((json_int_t)d->searched));
         }
         st = dp_audit(s, by, LFR_AUDIT_DEPLOYMENT_AUTHORISE, id, j, err);
     }

@@ -77,6 +77,10 @@
     X("GET", "/api/audit/checkpoint/qr", OP, AUDIT_CHECKPOINT_QR, NB, 0)                           \
     X("POST", "/api/retention/purge", OP, RETENTION_PURGE, J, JMAX)                                \
     X("GET", "/api/deployments/{deployment}/report", OP, REPORT_DEPLOYMENT, NB, 0)                 \
+    X("GET", "/api/eval", OP, EVAL_STATUS, NB, 0)                                                  \
+    X("POST", "/api/eval/runs", OP, EVAL_START, J, JMAX)                                           \
+    X("POST", "/api/eval/runs/{run}/cancel", OP, EVAL_CANCEL, J, JMAX)                             \
+    X("GET", "/api/eval/runs/{run}/report", OP, EVAL_FILE, NB, 0)                                  \
     X("GET", "/api/events", EVENTS, HEALTH, NB, 0)                                                 \
     X("GET", "/api/openapi.json", SPEC, HEALTH, NB, 0)                                             \
     X("GET", "/api/docs", DOCS, HEALTH, NB, 0)                                                     \

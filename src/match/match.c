@@ -30,6 +30,26 @@
 #define CHUNK_ROWS 256
 /* |norm^2 - 1| accepted for a template or probe. */
 #define UNIT_TOL 1e-3f
+/* Int8 rows are padded to a multiple of 64 values (an int4 row is then a
+ * whole number of 32-byte AVX2 registers, 64 codes each); the padding holds
+ * the code of 0 (128, 8 below), which the probe's zero padding turns into 0. */
+#define ROW_ALIGN_BYTES 64
+/* Template codes: q in -127..127 (symmetric), stored as q + 128 (0..255) so
+ * that the kernels multiply unsigned template bytes by signed probe bytes
+ * (vpmaddubsw, vpdpbusd). */
+#define TMPL_LEVELS 127
+#define TMPL_OFFSET 128
+/* Probe codes: -64..64.  vpmaddubsw adds two products u8 * s8 into a
+ * saturating int16: 2 * 255 * 64 = 32640 fits, 2 * 255 * 65 does not.  The
+ * same codes on every kernel, so every kernel computes the same integers. */
+#define PROBE_LEVELS 64
+/* Int4 template codes: q in -7..7, stored as q + 8 (1..15), two a byte:
+ * byte j of 32-byte block b holds value 64b + j in its low nibble and
+ * 64b + 32 + j in its high nibble. */
+#define TMPL4_LEVELS 7
+#define TMPL4_OFFSET 8
+/* Largest norm of a stored template or probe: sqrt(1 + UNIT_TOL) < 1.0005. */
+#define NORM_MAX 1.0005
 
 struct lfr_match_snapshot {
     atomic_long refs;
@@ -38,6 +58,12 @@ struct lfr_match_snapshot {
     size_t stride;        /* floats per row */
     size_t cap, n;        /* templates: room for, held */
     float *rows;          /* cap * stride floats, 64-byte aligned */
+    size_t stride8;       /* bytes per int8 row */
+    uint8_t *rows8;       /* cap * stride8 template codes (q + 128), made at freeze */
+    float *q_scale;       /* per row: the template is ~ q_scale * q */
+    float *q_err;         /* per row: |template - q_scale * q| (rounded up) */
+    uint8_t *rows4;       /* cap * stride8 / 2 bytes of int4 codes, made at freeze */
+    float *q4_scale, *q4_err; /* the same for the int4 codes */
     int64_t *row_entry;   /* entry id per row; freed at freeze */
     int32_t *row_image;   /* image index per row (-1: an entry template) */
     uint8_t *row_flags;   /* ROW_* per row */
@@ -57,6 +83,12 @@ struct lfr_match_snapshot {
 
 static void snapshot_free(lfr_match_snapshot *s) {
     lfr_free_aligned(s->rows);
+    lfr_free_aligned(s->rows8);
+    lfr_free(s->q_scale);
+    lfr_free(s->q_err);
+    lfr_free_aligned(s->rows4);
+    lfr_free(s->q4_scale);
+    lfr_free(s->q4_err);
     lfr_free(s->row_entry);
     lfr_free(s->row_image);
     lfr_free(s->row_flags);
@@ -80,10 +112,23 @@ static lfr_status snapshot_alloc(int dim, size_t capacity, lfr_match_snapshot **
         return LFR_ERR_TOO_LARGE;
     }
     s->rows = lfr_malloc_aligned(bytes);
+    s->stride8 = ((size_t)dim + ROW_ALIGN_BYTES - 1) / ROW_ALIGN_BYTES * ROW_ALIGN_BYTES;
+    size_t bytes8 = 0;
+    if (lfr_mul_size(capacity, s->stride8, &bytes8) != 0) {
+        snapshot_free(s);
+        return LFR_ERR_TOO_LARGE;
+    }
+    s->rows8 = lfr_malloc_aligned(bytes8 ? bytes8 : 64);
+    s->q_scale = lfr_malloc(sizeof(float) * (capacity ? capacity : 1));
+    s->q_err = lfr_malloc(sizeof(float) * (capacity ? capacity : 1));
+    s->rows4 = lfr_malloc_aligned(bytes8 ? bytes8 / 2 : 64);
+    s->q4_scale = lfr_malloc(sizeof(float) * (capacity ? capacity : 1));
+    s->q4_err = lfr_malloc(sizeof(float) * (capacity ? capacity : 1));
     s->row_entry = lfr_malloc(sizeof(int64_t) * (capacity ? capacity : 1));
     s->row_image = lfr_malloc(sizeof(int32_t) * (capacity ? capacity : 1));
     s->row_flags = lfr_malloc(capacity ? capacity : 1);
-    if (!s->rows || !s->row_entry || !s->row_image || !s->row_flags) {
+    if (!s->rows || !s->rows8 || !s->q_scale || !s->q_err || !s->rows4 || !s->q4_scale ||
+        !s->q4_err || !s->row_entry || !s->row_image || !s->row_flags) {
         snapshot_free(s);
         return LFR_ERR_NOMEM;
     }
@@ -130,6 +175,51 @@ static lfr_status snapshot_add_row(lfr_match_snapshot *s, int64_t entry_id,
 lfr_status lfr_match_snapshot_add(lfr_match_snapshot *s, int64_t entry_id,
                                   int32_t image_index, const float *tmpl) {
     return snapshot_add_row(s, entry_id, image_index, tmpl, ROW_ALERTS);
+}
+
+/* A float rounded up to the next float (an upper bound stays one). */
+static float up_f(double x) {
+    float f = (float)x;
+    return (double)f < x ? nextafterf(f, INFINITY) : f;
+}
+
+/* The int8 copy of row r: scale = max|t| / 127, q = round(t / scale), and
+ * the norm of the residual t - scale * q (exact in double: scale is a float
+ * and q has 8 bits), rounded up. */
+static void quantise_row(lfr_match_snapshot *s, size_t r) {
+    const float *t = s->rows + r * s->stride;
+    uint8_t *q = s->rows8 + r * s->stride8;
+    float m = 0;
+    for (int i = 0; i < s->dim; i++) m = fabsf(t[i]) > m ? fabsf(t[i]) : m;
+    float scale = m > 0 ? m / TMPL_LEVELS : 1.0f;
+    double ee = 0;
+    for (int i = 0; i < s->dim; i++) {
+        long c = lrintf(t[i] / scale);
+        c = c > TMPL_LEVELS ? TMPL_LEVELS : c < -TMPL_LEVELS ? -TMPL_LEVELS : c;
+        q[i] = (uint8_t)(c + TMPL_OFFSET);
+        double e = (double)t[i] - (double)scale * (double)c;
+        ee += e * e;
+    }
+    memset(q + s->dim, TMPL_OFFSET, s->stride8 - (size_t)s->dim);
+    s->q_scale[r] = scale;
+    s->q_err[r] = up_f(sqrt(ee));
+    /* int4: scale = max|t| / 7 */
+    uint8_t *q4 = s->rows4 + r * (s->stride8 / 2);
+    memset(q4, TMPL4_OFFSET * 0x11, s->stride8 / 2);
+    float scale4 = m > 0 ? m / TMPL4_LEVELS : 1.0f;
+    ee = 0;
+    for (int i = 0; i < s->dim; i++) {
+        long c = lrintf(t[i] / scale4);
+        c = c > TMPL4_LEVELS ? TMPL4_LEVELS : c < -TMPL4_LEVELS ? -TMPL4_LEVELS : c;
+        size_t b = (size_t)i / 64, j = (size_t)i % 64;
+        uint8_t *byte = q4 + b * 32 + (j % 32);
+        unsigned code = (unsigned)(c + TMPL4_OFFSET);
+        *byte = j < 32 ? (uint8_t)((*byte & 0xF0u) | code) : (uint8_t)((*byte & 0x0Fu) | (code << 4));
+        double e = (double)t[i] - (double)scale4 * (double)c;
+        ee += e * e;
+    }
+    s->q4_scale[r] = scale4;
+    s->q4_err[r] = up_f(sqrt(ee));
 }
 
 typedef struct {
@@ -198,6 +288,7 @@ lfr_status lfr_match_snapshot_freeze(lfr_match_snapshot *s) {
     }
     lfr_free(ord);
     lfr_free(tmp);
+    for (size_t r = 0; r < n; r++) quantise_row(s, r);
     lfr_free(s->row_entry);
     s->row_entry = NULL;
     s->entry_id = eid;
@@ -368,6 +459,41 @@ static void scores_scalar(const float *rows, size_t stride, size_t nr, const flo
     }
 }
 
+/* Int8 kernels: out[r * np + p] = sum over the row of (q_t + 128) * q_p, for
+ * template codes `rows` (stride8 bytes apart) and probe codes q (stride8
+ * apart).  Integer arithmetic: every kernel gives the same numbers. */
+static void dots8_scalar(const uint8_t *rows, size_t stride8, size_t nr, const int8_t *q,
+                         int np, int32_t *out) {
+    for (size_t r = 0; r < nr; r++) {
+        const uint8_t *t = rows + r * stride8;
+        for (int p = 0; p < np; p++) {
+            const int8_t *v = q + (size_t)p * stride8;
+            int32_t a = 0;
+            for (size_t d = 0; d < stride8; d++) a += (int32_t)t[d] * v[d];
+            out[r * (size_t)np + (size_t)p] = a;
+        }
+    }
+}
+
+/* Int4: rows of stride8 / 2 bytes (layout above), probe codes as for int8;
+ * out = sum of (q_t + 8) * q_p. */
+static void dots4_scalar(const uint8_t *rows, size_t stride8, size_t nr, const int8_t *q,
+                         int np, int32_t *out) {
+    for (size_t r = 0; r < nr; r++) {
+        const uint8_t *t = rows + r * (stride8 / 2);
+        for (int p = 0; p < np; p++) {
+            const int8_t *v = q + (size_t)p * stride8;
+            int32_t a = 0;
+            for (size_t b = 0; b < stride8 / 64; b++)
+                for (size_t j = 0; j < 32; j++) {
+                    unsigned x = t[b * 32 + j];
+                    a += (int32_t)(x & 15u) * v[b * 64 + j] + (int32_t)(x >> 4) * v[b * 64 + 32 + j];
+                }
+            out[r * (size_t)np + (size_t)p] = a;
+        }
+    }
+}
+
 #if MATCH_HAVE_AVX2
 #define AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
 #define PREFETCH_ROWS 16
@@ -446,6 +572,143 @@ __attribute__((target("avx2,fma"))) static void scores_avx2(const float *rows, s
     }
 }
 
+/* The int8 kernels, AVX2 (vpmaddubsw + vpmaddwd) and VNNI (vpdpbusd on
+ * 256-bit registers), from one template: R rows x P probes, R * P <= 8
+ * accumulators of 8 int32 lanes. */
+AVX2_INLINE int32_t hsum_i32(__m256i v) {
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    return _mm_cvtsi128_si32(h);
+}
+
+#define DOTS8_KERNEL(NAME, TARGET, STEP)                                                    \
+    __attribute__((target(TARGET), always_inline)) static inline void NAME##_block(         \
+        const uint8_t *rows, size_t stride8, const int8_t *q, int R, int P, int32_t *out) { \
+        __m256i acc[8];                                                                     \
+        const __m256i ones = _mm256_set1_epi16(1);                                          \
+        (void)ones;                                                                         \
+        for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_si256();                        \
+        for (size_t d = 0; d < stride8; d += 32) {                                          \
+            _Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {                           \
+                __m256i t = _mm256_load_si256((const __m256i *)(rows + (size_t)r * stride8 + d)); \
+                _Pragma("GCC unroll 8") for (int p = 0; p < P; p++) {                       \
+                    __m256i v = _mm256_load_si256((const __m256i *)(q + (size_t)p * stride8 + d)); \
+                    acc[r * P + p] = STEP(acc[r * P + p], t, v, ones);                      \
+                }                                                                           \
+            }                                                                               \
+        }                                                                                   \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R * P; i++) out[i] = hsum_i32(acc[i]); \
+    }                                                                                       \
+    __attribute__((target(TARGET), always_inline)) static inline void NAME##_run(           \
+        const uint8_t *rows, size_t stride8, size_t nr, const int8_t *q, int R, int P,      \
+        int32_t *out) {                                                                     \
+        size_t r = 0;                                                                       \
+        for (; r + (size_t)R <= nr; r += (size_t)R) {                                       \
+            if (r + PREFETCH_ROWS8 + (size_t)R <= nr) {                                     \
+                const char *pf = (const char *)(rows + (r + PREFETCH_ROWS8) * stride8);     \
+                for (size_t b = 0; b < (size_t)R * stride8; b += 64)                        \
+                    _mm_prefetch(pf + b, _MM_HINT_T0);                                      \
+            }                                                                               \
+            NAME##_block(rows + r * stride8, stride8, q, R, P, out + r * (size_t)P);        \
+        }                                                                                   \
+        for (; r < nr; r++) NAME##_block(rows + r * stride8, stride8, q, 1, P, out + r * (size_t)P); \
+    }                                                                                       \
+    __attribute__((target(TARGET))) static void NAME(const uint8_t *rows, size_t stride8,  \
+                                                     size_t nr, const int8_t *q, int np,    \
+                                                     int32_t *out) {                        \
+        switch (np) {                                                                       \
+        case 1: NAME##_run(rows, stride8, nr, q, 4, 1, out); break;                         \
+        case 2: NAME##_run(rows, stride8, nr, q, 4, 2, out); break;                         \
+        case 3: NAME##_run(rows, stride8, nr, q, 2, 3, out); break;                         \
+        case 4: NAME##_run(rows, stride8, nr, q, 2, 4, out); break;                         \
+        case 5: NAME##_run(rows, stride8, nr, q, 1, 5, out); break;                         \
+        case 6: NAME##_run(rows, stride8, nr, q, 1, 6, out); break;                         \
+        case 7: NAME##_run(rows, stride8, nr, q, 1, 7, out); break;                         \
+        default: NAME##_run(rows, stride8, nr, q, 1, 8, out); break;                        \
+        }                                                                                   \
+    }
+
+/* Rows ahead to prefetch: int8 rows are a quarter of float rows. */
+#define PREFETCH_ROWS8 32
+#define STEP_AVX2(acc, t, v, ones) \
+    _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(t, v), ones))
+#define STEP_VNNI(acc, t, v, ones) _mm256_dpbusd_epi32(acc, t, v)
+DOTS8_KERNEL(dots8_avx2, "avx2,fma", STEP_AVX2)
+DOTS8_KERNEL(dots8_vnni, "avx2,fma,avx512f,avx512vl,avx512vnni", STEP_VNNI)
+
+/* Int4: one 32-byte load holds 64 codes; the low nibbles multiply probe
+ * codes 64b..64b+31, the high ones 64b+32..64b+63. */
+#define DOTS4_KERNEL(NAME, TARGET, STEP)                                                    \
+    __attribute__((target(TARGET), always_inline)) static inline void NAME##_block(         \
+        const uint8_t *rows, size_t stride8, const int8_t *q, int R, int P, int32_t *out) { \
+        __m256i acc[8];                                                                     \
+        const __m256i ones = _mm256_set1_epi16(1), m4 = _mm256_set1_epi8(15);               \
+        (void)ones;                                                                         \
+        const size_t stride4 = stride8 / 2;                                                 \
+        for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_si256();                        \
+        for (size_t d = 0; d < stride4; d += 32) {                                          \
+            _Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {                           \
+                __m256i x = _mm256_load_si256((const __m256i *)(rows + (size_t)r * stride4 + d)); \
+                __m256i lo = _mm256_and_si256(x, m4);                                       \
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), m4);                 \
+                _Pragma("GCC unroll 8") for (int p = 0; p < P; p++) {                       \
+                    const int8_t *v = q + (size_t)p * stride8 + 2 * d;                      \
+                    acc[r * P + p] = STEP(acc[r * P + p], lo,                               \
+                                          _mm256_load_si256((const __m256i *)v), ones);     \
+                    acc[r * P + p] = STEP(acc[r * P + p], hi,                               \
+                                          _mm256_load_si256((const __m256i *)(v + 32)), ones); \
+                }                                                                           \
+            }                                                                               \
+        }                                                                                   \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R * P; i++) out[i] = hsum_i32(acc[i]); \
+    }                                                                                       \
+    __attribute__((target(TARGET), always_inline)) static inline void NAME##_run(           \
+        const uint8_t *rows, size_t stride8, size_t nr, const int8_t *q, int R, int P,      \
+        int32_t *out) {                                                                     \
+        const size_t stride4 = stride8 / 2;                                                 \
+        size_t r = 0;                                                                       \
+        for (; r + (size_t)R <= nr; r += (size_t)R) {                                       \
+            if (r + PREFETCH_ROWS8 + (size_t)R <= nr) {                                     \
+                const char *pf = (const char *)(rows + (r + PREFETCH_ROWS8) * stride4);     \
+                for (size_t b = 0; b < (size_t)R * stride4; b += 64)                        \
+                    _mm_prefetch(pf + b, _MM_HINT_T0);                                      \
+            }                                                                               \
+            NAME##_block(rows + r * stride4, stride8, q, R, P, out + r * (size_t)P);        \
+        }                                                                                   \
+        for (; r < nr; r++) NAME##_block(rows + r * stride4, stride8, q, 1, P, out + r * (size_t)P); \
+    }                                                                                       \
+    __attribute__((target(TARGET))) static void NAME(const uint8_t *rows, size_t stride8,  \
+                                                     size_t nr, const int8_t *q, int np,    \
+                                                     int32_t *out) {                        \
+        switch (np) {                                                                       \
+        case 1: NAME##_run(rows, stride8, nr, q, 4, 1, out); break;                         \
+        case 2: NAME##_run(rows, stride8, nr, q, 4, 2, out); break;                         \
+        case 3: NAME##_run(rows, stride8, nr, q, 2, 3, out); break;                         \
+        case 4: NAME##_run(rows, stride8, nr, q, 2, 4, out); break;                         \
+        case 5: NAME##_run(rows, stride8, nr, q, 1, 5, out); break;                         \
+        case 6: NAME##_run(rows, stride8, nr, q, 1, 6, out); break;                         \
+        case 7: NAME##_run(rows, stride8, nr, q, 1, 7, out); break;                         \
+        default: NAME##_run(rows, stride8, nr, q, 1, 8, out); break;                        \
+        }                                                                                   \
+    }
+
+DOTS4_KERNEL(dots4_avx2, "avx2,fma", STEP_AVX2)
+DOTS4_KERNEL(dots4_vnni, "avx2,fma,avx512f,avx512vl,avx512vnni", STEP_VNNI)
+
+static int cpu_has_vnni(void) {
+    static atomic_int cached = -1;
+    int c = atomic_load(&cached);
+    if (c < 0) {
+        __builtin_cpu_init();
+        c = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+            __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+            __builtin_cpu_supports("avx512vnni");
+        atomic_store(&cached, c);
+    }
+    return c;
+}
+
 static int cpu_has_avx2(void) {
     static atomic_int cached = -1;
     int c = atomic_load(&cached);
@@ -458,10 +721,13 @@ static int cpu_has_avx2(void) {
 }
 #else
 static int cpu_has_avx2(void) { return 0; }
+static int cpu_has_vnni(void) { return 0; }
 #endif
 
 lfr_match_impl lfr_match_impl_auto(void) {
-    return cpu_has_avx2() ? LFR_MATCH_IMPL_AVX2 : LFR_MATCH_IMPL_SCALAR;
+    return cpu_has_vnni() ? LFR_MATCH_IMPL_VNNI
+           : cpu_has_avx2() ? LFR_MATCH_IMPL_AVX2
+                            : LFR_MATCH_IMPL_SCALAR;
 }
 
 int lfr_match_impl_available(lfr_match_impl impl) {
@@ -469,6 +735,7 @@ int lfr_match_impl_available(lfr_match_impl impl) {
     case LFR_MATCH_IMPL_AUTO:
     case LFR_MATCH_IMPL_SCALAR: return 1;
     case LFR_MATCH_IMPL_AVX2: return cpu_has_avx2();
+    case LFR_MATCH_IMPL_VNNI: return cpu_has_vnni();
     }
     return 0;
 }
@@ -478,8 +745,81 @@ const char *lfr_match_impl_name(lfr_match_impl impl) {
     case LFR_MATCH_IMPL_AUTO: return "auto";
     case LFR_MATCH_IMPL_SCALAR: return "scalar";
     case LFR_MATCH_IMPL_AVX2: return "avx2";
+    case LFR_MATCH_IMPL_VNNI: return "vnni";
     }
     return "unknown";
+}
+
+static const char *const precision_name[LFR_MATCH_PREC_COUNT] = {
+#define PREC_NAME(id, name, what) name,
+    LFR_MATCH_PRECISION_LIST(PREC_NAME)
+#undef PREC_NAME
+};
+
+const char *lfr_match_precision_name(lfr_match_precision p) {
+    return (unsigned)p < LFR_MATCH_PREC_COUNT ? precision_name[p] : "unknown";
+}
+
+/* The float32 scores of rows [0, nr) for np probes (q: stride apart). */
+static void scores_impl(lfr_match_impl impl, const float *rows, size_t stride, size_t nr,
+                        const float *q, int np, float *out) {
+#if MATCH_HAVE_AVX2
+    if (impl != LFR_MATCH_IMPL_SCALAR) {
+        scores_avx2(rows, stride, nr, q, np, out);
+        return;
+    }
+#endif
+    (void)impl;
+    scores_scalar(rows, stride, nr, q, np, out);
+}
+
+/* The int8 dot products of rows [0, nr) for np probe codes. */
+static void dots8_impl(lfr_match_impl impl, const uint8_t *rows, size_t stride8, size_t nr,
+                       const int8_t *q, int np, int32_t *out) {
+#if MATCH_HAVE_AVX2
+    if (impl == LFR_MATCH_IMPL_VNNI) {
+        dots8_vnni(rows, stride8, nr, q, np, out);
+        return;
+    }
+    if (impl == LFR_MATCH_IMPL_AVX2) {
+        dots8_avx2(rows, stride8, nr, q, np, out);
+        return;
+    }
+#endif
+    (void)impl;
+    dots8_scalar(rows, stride8, nr, q, np, out);
+}
+
+/* The int4 dot products of rows [0, nr) (stride8 / 2 bytes apart). */
+static void dots4_impl(lfr_match_impl impl, const uint8_t *rows, size_t stride8, size_t nr,
+                       const int8_t *q, int np, int32_t *out) {
+#if MATCH_HAVE_AVX2
+    if (impl == LFR_MATCH_IMPL_VNNI) {
+        dots4_vnni(rows, stride8, nr, q, np, out);
+        return;
+    }
+    if (impl == LFR_MATCH_IMPL_AVX2) {
+        dots4_avx2(rows, stride8, nr, q, np, out);
+        return;
+    }
+#endif
+    (void)impl;
+    dots4_scalar(rows, stride8, nr, q, np, out);
+}
+
+/* What an int8 or int4 scan reads. */
+typedef struct {
+    const uint8_t *rows;
+    size_t row_bytes;
+    const float *scale, *err;
+    int32_t offset; /* the stored code of 0 */
+    void (*dots)(lfr_match_impl, const uint8_t *, size_t, size_t, const int8_t *, int, int32_t *);
+} quant_view;
+
+static quant_view quant_of(const lfr_match_snapshot *s, lfr_match_precision prec) {
+    if (prec == LFR_MATCH_PREC_INT4)
+        return (quant_view){s->rows4, s->stride8 / 2, s->q4_scale, s->q4_err, TMPL4_OFFSET, dots4_impl};
+    return (quant_view){s->rows8, s->stride8, s->q_scale, s->q_err, TMPL_OFFSET, dots8_impl};
 }
 
 /* Search -------------------------------------------------------------------
@@ -532,9 +872,199 @@ static int cmp_hit(const void *a, const void *b) {
     return better(x, y) ? -1 : better(y, x) ? 1 : 0;
 }
 
-lfr_status lfr_match_search_impl(const lfr_match_snapshot *s, lfr_match_impl impl,
+/* One probe's view of the entry being scanned: best, the best row that
+ * counts toward alerts (the entry's score); img, the best image (the one
+ * shown, whichever row gave the score). */
+typedef struct {
+    float best, img;
+    size_t best_row, img_row;
+} entry_acc;
+
+static void acc_reset(entry_acc *a) {
+    a->best = a->img = -INFINITY;
+    a->best_row = a->img_row = 0;
+}
+
+static void acc_row(entry_acc *a, unsigned f, float v, size_t r) {
+    if ((f & ROW_ALERTS) && v > a->best) a->best = v, a->best_row = r;
+    if (!(f & ROW_ENTRY) && v > a->img) a->img = v, a->img_row = r;
+}
+
+/* Entry e is complete for one probe: offers its hit (when it reaches the
+ * threshold) to that probe's heap h (*n of max); returns 1 if a hit was lost
+ * (the list is cut).  Resets a. */
+static int acc_emit(const lfr_match_snapshot *s, size_t e, entry_acc *a, float threshold,
+                    lfr_match_hit *h, int *n, int max) {
+    int cut = 0;
+    if (a->best >= threshold) {
+        int from_entry = (s->row_flags[a->best_row] & ROW_ENTRY) != 0;
+        lfr_match_hit x = {s->entry_id[e], a->img > -INFINITY ? s->row_image[a->img_row] : -1,
+                           a->best > 1.0f ? 1.0f : a->best, from_entry,
+                           a->img > 1.0f ? 1.0f : a->img};
+        cut = max ? heap_offer(h, n, max, &x) : 1;
+    }
+    acc_reset(a);
+    return cut;
+}
+
+/* The float32 scan: every row scored exactly. */
+static int search_fp32(const lfr_match_snapshot *s, lfr_match_impl impl, const float *q,
+                       int n_probes, float threshold, lfr_match_hit *hits, int max_hits,
+                       int *n_hits) {
+    const size_t stride = s->stride;
+    float sc[CHUNK_ROWS * LFR_MAX_MATCH_BATCH];
+    entry_acc acc[LFR_MAX_MATCH_BATCH];
+    int cut = 0;
+    size_t e = 0; /* entry of the row being looked at */
+    for (int p = 0; p < n_probes; p++) acc_reset(&acc[p]);
+    for (size_t r0 = 0; r0 < s->n; r0 += CHUNK_ROWS) {
+        size_t nr = s->n - r0 < CHUNK_ROWS ? s->n - r0 : CHUNK_ROWS;
+        scores_impl(impl, s->rows + r0 * stride, stride, nr, q, n_probes, sc);
+        for (size_t i = 0; i < nr; i++) {
+            size_t r = r0 + i;
+            unsigned f = s->row_flags[r];
+            for (int p = 0; p < n_probes; p++)
+                acc_row(&acc[p], f, sc[i * (size_t)n_probes + (size_t)p], r);
+            if (r + 1 < s->entry_first[e + 1]) continue;
+            /* Last template of entry e: its best score per probe is final. */
+            for (int p = 0; p < n_probes; p++)
+                cut |= acc_emit(s, e, &acc[p], threshold, hits + (size_t)p * (size_t)max_hits,
+                                &n_hits[p], max_hits);
+            e++;
+        }
+    }
+    return cut;
+}
+
+/* A probe quantised for the int8 scan: codes (-64..64; stride8 bytes, zero
+ * padded), and what turns an integer dot product into an approximate
+ * cosine with its error bound:
+ *   approx = (dot8 - corr) * scale * q_scale[r]
+ *   |approx - exact| <= bound_a + bound_b * q_err[r]
+ * where dot8 is the kernels' sum of (q_t + 128) * q_p, corr = 128 * sum q_p
+ * (int4: q_t + 8, 8 * sum q_p, and its own q_scale and q_err),
+ * bound_a = |p - p~| * NORM_MAX + float slack, bound_b = |p~|, p~ =
+ * scale * q_p.  (exact - approx = p~.(t - t~) + (p - p~).t + rounding:
+ * Cauchy-Schwarz on each term; `exact` is the float32 score the fp32 scan
+ * computes, within gamma_(stride+4) |p| |t| of the real dot product.) */
+typedef struct {
+    float scale, bound_a, bound_b;
+    int32_t sum; /* of the codes: corr = code offset * sum */
+} probe8;
+
+static void quantise_probe(const float *p, int dim, size_t stride, size_t stride8, int8_t *q,
+                           probe8 *out) {
+    float m = 0;
+    for (int i = 0; i < dim; i++) m = fabsf(p[i]) > m ? fabsf(p[i]) : m;
+    float scale = m > 0 ? m / PROBE_LEVELS : 1.0f;
+    double ee = 0, hh = 0;
+    int32_t sum = 0;
+    for (int i = 0; i < dim; i++) {
+        long c = lrintf(p[i] / scale);
+        c = c > PROBE_LEVELS ? PROBE_LEVELS : c < -PROBE_LEVELS ? -PROBE_LEVELS : c;
+        q[i] = (int8_t)c;
+        sum += (int32_t)c;
+        double h = (double)scale * (double)c, e = (double)p[i] - h;
+        ee += e * e;
+        hh += h * h;
+    }
+    memset(q + dim, 0, stride8 - (size_t)dim);
+    /* Float slack: gamma_(stride+4) * NORM_MAX^2 for the float32 score
+     * (stride + 4 roundings per lane chain and tree, FMA or not), 2 roundings
+     * of the approximate score, 4 of the bound's own evaluation; all below
+     * (stride + 40) * 2^-23 with room to spare. */
+    double slack = ((double)stride + 40.0) * 0x1p-23;
+    out->scale = scale;
+    out->sum = sum;
+    out->bound_a = up_f(sqrt(ee) * NORM_MAX + slack);
+    out->bound_b = up_f(sqrt(hh));
+}
+
+/* The int8 scan, then float32 for every entry whose bound reaches the
+ * threshold (or, once a probe's list is full and cut, its worst kept hit):
+ * the same hits, scores and cut as search_fp32. */
+static int search_quant(const lfr_match_snapshot *s, lfr_match_impl impl,
+                        lfr_match_precision prec, const float *q, int n_probes,
+                        float threshold, lfr_match_hit *hits, int max_hits, int *n_hits,
+                        lfr_match_search_stats *stats) {
+    const size_t stride = s->stride, stride8 = s->stride8;
+    const quant_view qv = quant_of(s, prec);
+    int32_t corr[LFR_MAX_MATCH_BATCH];
+    _Alignas(64) int8_t q8[LFR_MAX_MATCH_BATCH * (LFR_MAX_MATCH_DIM + ROW_ALIGN_BYTES)];
+    probe8 pq[LFR_MAX_MATCH_BATCH];
+    for (int p = 0; p < n_probes; p++) {
+        quantise_probe(q + (size_t)p * stride, s->dim, stride, stride8, q8 + (size_t)p * stride8,
+                       &pq[p]);
+        corr[p] = qv.offset * pq[p].sum;
+    }
+    int32_t dots[CHUNK_ROWS * LFR_MAX_MATCH_BATCH];
+    float sc[CHUNK_ROWS];
+    float upper[LFR_MAX_MATCH_BATCH]; /* per probe: the entry's highest bound */
+    int cut_p[LFR_MAX_MATCH_BATCH];
+    entry_acc acc;
+    int cut = 0;
+    size_t e = 0;
+    float max_err = 0;
+    for (int p = 0; p < n_probes; p++) upper[p] = -INFINITY, cut_p[p] = 0;
+    for (size_t r0 = 0; r0 < s->n; r0 += CHUNK_ROWS) {
+        size_t nr = s->n - r0 < CHUNK_ROWS ? s->n - r0 : CHUNK_ROWS;
+        qv.dots(impl, qv.rows + r0 * qv.row_bytes, stride8, nr, q8, n_probes, dots);
+        stats->rows_scanned += nr * (size_t)n_probes;
+        for (size_t i = 0; i < nr; i++) {
+            size_t r = r0 + i;
+            if (s->row_flags[r] & ROW_ALERTS) {
+                float ts = qv.scale[r], te = qv.err[r];
+                max_err = te > max_err ? te : max_err;
+                for (int p = 0; p < n_probes; p++) {
+                    float a = (float)(dots[i * (size_t)n_probes + (size_t)p] - corr[p]) *
+                              (pq[p].scale * ts);
+                    float u = a + (pq[p].bound_a + pq[p].bound_b * te);
+                    upper[p] = u > upper[p] ? u : upper[p];
+                }
+            }
+            if (r + 1 < s->entry_first[e + 1]) continue;
+            size_t first = s->entry_first[e], end = r + 1;
+            for (int p = 0; p < n_probes; p++) {
+                lfr_match_hit *h = hits + (size_t)p * (size_t)max_hits;
+                float need = threshold;
+                /* A cut list changes only for a hit better than its worst. */
+                if (cut_p[p]) need = max_hits == 0 ? INFINITY
+                                     : h[0].score > need ? h[0].score : need;
+                if (upper[p] >= need) {
+                    const float *qp = q + (size_t)p * stride;
+                    acc_reset(&acc);
+                    for (size_t a0 = first; a0 < end; a0 += CHUNK_ROWS) {
+                        size_t na = end - a0 < CHUNK_ROWS ? end - a0 : CHUNK_ROWS;
+                        scores_impl(impl, s->rows + a0 * stride, stride, na, qp, 1, sc);
+                        for (size_t k = 0; k < na; k++)
+                            acc_row(&acc, s->row_flags[a0 + k], sc[k], a0 + k);
+                    }
+                    stats->rows_rescored += end - first;
+                    int c = acc_emit(s, e, &acc, threshold, h, &n_hits[p], max_hits);
+                    cut_p[p] |= c;
+                    cut |= c;
+                }
+                upper[p] = -INFINITY;
+            }
+            e++;
+        }
+    }
+    /* max_bound: bound_a + bound_b * the largest template error (an upper
+     * figure for reports; each row used its own). */
+    float mb = 0;
+    for (int p = 0; p < n_probes; p++) {
+        float b = pq[p].bound_a + pq[p].bound_b * max_err;
+        mb = b > mb ? b : mb;
+    }
+    stats->max_bound = mb;
+    return cut;
+}
+
+/* Checks and the probe copy shared by the searches: q gets the probes,
+ * stride floats apart, zero padded. */
+static lfr_status search_prepare(const lfr_match_snapshot *s, lfr_match_impl *impl,
                                  const float *probes, int n_probes, float threshold,
-                                 lfr_match_hit *hits, int max_hits, int *n_hits) {
+                                 const lfr_match_hit *hits, int max_hits, int *n_hits, float *q) {
     if (!n_hits) return LFR_ERR_INVALID_ARG;
     if (n_probes >= 1 && n_probes <= LFR_MAX_MATCH_BATCH)
         for (int p = 0; p < n_probes; p++) n_hits[p] = 0;
@@ -543,66 +1073,48 @@ lfr_status lfr_match_search_impl(const lfr_match_snapshot *s, lfr_match_impl imp
     if (n_probes < 1) return LFR_ERR_INVALID_ARG;
     if (n_probes > LFR_MAX_MATCH_BATCH) return LFR_ERR_TOO_LARGE;
     if (!s->frozen) return LFR_ERR_STATE;
-    if (impl == LFR_MATCH_IMPL_AUTO) impl = lfr_match_impl_auto();
-    if (!lfr_match_impl_available(impl)) return LFR_ERR_UNSUPPORTED;
+    if (*impl == LFR_MATCH_IMPL_AUTO) *impl = lfr_match_impl_auto();
+    if (!lfr_match_impl_available(*impl)) return LFR_ERR_UNSUPPORTED;
     for (int p = 0; p < n_probes; p++)
         if (!is_unit(probes + (size_t)p * (size_t)s->dim, s->dim)) return LFR_ERR_INVALID_ARG;
-
-    const size_t stride = s->stride;
-    _Alignas(64) float q[LFR_MAX_MATCH_BATCH * LFR_MAX_MATCH_DIM];
-    memset(q, 0, sizeof(float) * stride * (size_t)n_probes);
+    memset(q, 0, sizeof(float) * s->stride * (size_t)n_probes);
     for (int p = 0; p < n_probes; p++)
-        memcpy(q + (size_t)p * stride, probes + (size_t)p * (size_t)s->dim,
+        memcpy(q + (size_t)p * s->stride, probes + (size_t)p * (size_t)s->dim,
                sizeof(float) * (size_t)s->dim);
-    float sc[CHUNK_ROWS * LFR_MAX_MATCH_BATCH];
-    /* Per probe, over the rows of the current entry: best, the best row
-     * that counts toward alerts (the entry's score); img, the best image
-     * (the one shown, whichever row gave the score). */
-    float best[LFR_MAX_MATCH_BATCH], img[LFR_MAX_MATCH_BATCH];
-    size_t best_row[LFR_MAX_MATCH_BATCH], img_row[LFR_MAX_MATCH_BATCH];
-    int cut = 0;
-    size_t e = 0; /* entry of the row being looked at */
-    for (int p = 0; p < n_probes; p++)
-        best[p] = img[p] = -INFINITY, best_row[p] = img_row[p] = 0;
+    return LFR_OK;
+}
 
-    for (size_t r0 = 0; r0 < s->n; r0 += CHUNK_ROWS) {
-        size_t nr = s->n - r0 < CHUNK_ROWS ? s->n - r0 : CHUNK_ROWS;
-#if MATCH_HAVE_AVX2
-        if (impl == LFR_MATCH_IMPL_AVX2)
-            scores_avx2(s->rows + r0 * stride, stride, nr, q, n_probes, sc);
-        else
-#endif
-            scores_scalar(s->rows + r0 * stride, stride, nr, q, n_probes, sc);
-        for (size_t i = 0; i < nr; i++) {
-            size_t r = r0 + i;
-            unsigned f = s->row_flags[r];
-            for (int p = 0; p < n_probes; p++) {
-                float v = sc[i * (size_t)n_probes + (size_t)p];
-                if ((f & ROW_ALERTS) && v > best[p]) best[p] = v, best_row[p] = r;
-                if (!(f & ROW_ENTRY) && v > img[p]) img[p] = v, img_row[p] = r;
-            }
-            if (r + 1 < s->entry_first[e + 1]) continue;
-            /* Last template of entry e: its best score per probe is final. */
-            for (int p = 0; p < n_probes; p++) {
-                if (best[p] >= threshold) {
-                    int from_entry = (s->row_flags[best_row[p]] & ROW_ENTRY) != 0;
-                    lfr_match_hit h = {s->entry_id[e],
-                                       img[p] > -INFINITY ? s->row_image[img_row[p]] : -1,
-                                       best[p] > 1.0f ? 1.0f : best[p], from_entry,
-                                       img[p] > 1.0f ? 1.0f : img[p]};
-                    cut |= max_hits ? heap_offer(hits + (size_t)p * (size_t)max_hits,
-                                                 &n_hits[p], max_hits, &h)
-                                    : 1;
-                }
-                best[p] = img[p] = -INFINITY;
-            }
-            e++;
-        }
+lfr_status lfr_match_search_prec(const lfr_match_snapshot *s, lfr_match_impl impl,
+                                 lfr_match_precision prec, const float *probes, int n_probes,
+                                 float threshold, lfr_match_hit *hits, int max_hits,
+                                 int *n_hits, lfr_match_search_stats *stats) {
+    lfr_match_search_stats dummy;
+    if (!stats) stats = &dummy;
+    memset(stats, 0, sizeof *stats);
+    _Alignas(64) float q[LFR_MAX_MATCH_BATCH * LFR_MAX_MATCH_DIM];
+    lfr_status st = search_prepare(s, &impl, probes, n_probes, threshold, hits, max_hits,
+                                   n_hits, q);
+    if (st != LFR_OK) return st;
+    if ((unsigned)prec >= LFR_MATCH_PREC_COUNT) return LFR_ERR_INVALID_ARG;
+    int cut;
+    if (prec == LFR_MATCH_PREC_FP32) {
+        cut = search_fp32(s, impl, q, n_probes, threshold, hits, max_hits, n_hits);
+        stats->rows_scanned = s->n * (size_t)n_probes;
+    } else {
+        if (prec == LFR_MATCH_PREC_AUTO) prec = LFR_MATCH_PREC_INT8;
+        cut = search_quant(s, impl, prec, q, n_probes, threshold, hits, max_hits, n_hits, stats);
     }
     for (int p = 0; p < n_probes; p++)
         if (n_hits[p] > 1)
             qsort(hits + (size_t)p * (size_t)max_hits, (size_t)n_hits[p], sizeof *hits, cmp_hit);
     return cut ? LFR_ERR_TOO_LARGE : LFR_OK;
+}
+
+lfr_status lfr_match_search_impl(const lfr_match_snapshot *s, lfr_match_impl impl,
+                                 const float *probes, int n_probes, float threshold,
+                                 lfr_match_hit *hits, int max_hits, int *n_hits) {
+    return lfr_match_search_prec(s, impl, LFR_MATCH_PREC_AUTO, probes, n_probes, threshold, hits,
+                                 max_hits, n_hits, NULL);
 }
 
 lfr_status lfr_match_search(const lfr_match_snapshot *s, const float *probe, float threshold,
@@ -616,6 +1128,46 @@ lfr_status lfr_match_search_batch(const lfr_match_snapshot *s, const float *prob
                                   int max_hits, int *n_hits) {
     return lfr_match_search_impl(s, LFR_MATCH_IMPL_AUTO, probes, n_probes, threshold, hits,
                                  max_hits, n_hits);
+}
+
+lfr_status lfr_match_row_scores(const lfr_match_snapshot *s, lfr_match_impl impl,
+                                lfr_match_precision prec, const float *probe, float *exact,
+                                float *approx, float *bound) {
+    if (prec != LFR_MATCH_PREC_INT8 && prec != LFR_MATCH_PREC_INT4) return LFR_ERR_INVALID_ARG;
+    _Alignas(64) float q[LFR_MAX_MATCH_DIM];
+    int n_hits = 0;
+    lfr_status st = search_prepare(s, &impl, probe, 1, 0.0f, NULL, 0, &n_hits, q);
+    if (st != LFR_OK) return st;
+    _Alignas(64) int8_t q8[LFR_MAX_MATCH_DIM + ROW_ALIGN_BYTES];
+    probe8 pq;
+    quantise_probe(q, s->dim, s->stride, s->stride8, q8, &pq);
+    const quant_view qv = quant_of(s, prec);
+    int32_t corr = qv.offset * pq.sum;
+    float sc[CHUNK_ROWS];
+    int32_t dots[CHUNK_ROWS];
+    for (size_t r0 = 0; r0 < s->n; r0 += CHUNK_ROWS) {
+        size_t nr = s->n - r0 < CHUNK_ROWS ? s->n - r0 : CHUNK_ROWS;
+        scores_impl(impl, s->rows + r0 * s->stride, s->stride, nr, q, 1, sc);
+        qv.dots(impl, qv.rows + r0 * qv.row_bytes, s->stride8, nr, q8, 1, dots);
+        for (size_t i = 0; i < nr; i++) {
+            size_t r = r0 + i;
+            if (exact) exact[r] = sc[i];
+            if (approx) approx[r] = (float)(dots[i] - corr) * (pq.scale * qv.scale[r]);
+            if (bound) bound[r] = pq.bound_a + pq.bound_b * qv.err[r];
+        }
+    }
+    return LFR_OK;
+}
+
+void lfr_match_snapshot_memory(const lfr_match_snapshot *s, lfr_match_memory *out) {
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    if (!s) return;
+    out->fp32_bytes = s->cap * s->stride * sizeof(float);
+    out->int8_bytes = s->cap * s->stride8;
+    out->int4_bytes = s->cap * s->stride8 / 2;
+    out->other_bytes = s->cap * (4 * sizeof(float) + sizeof(int32_t) + 1) +
+                       s->n_entries * (sizeof(int64_t) + sizeof(size_t));
 }
 
 /* Score meaning ------------------------------------------------------------ */

@@ -14,7 +14,8 @@
  *              contiguously, grouped by entry, each row 64-byte aligned and
  *              zero-padded to a multiple of 16 floats.
  *   Search     lfr_match_search scores a probe against EVERY template
- *              (exact, float32, no index, no approximation), takes per entry
+ *              (exact float32 results, no index: the int8 scan below only
+ *              decides which templates need their float32 score), takes per entry
  *              the best of its templates, and returns every entry whose best
  *              cosine is >= the threshold, best first (ties: lower entry id
  *              first).  Open set by construction: below the threshold there
@@ -22,8 +23,23 @@
  *              lfr_match_search_batch does up to LFR_MAX_MATCH_BATCH probes
  *              (the faces of one frame) in one pass over the templates.
  *              Two implementations give the same results up to float
- *              rounding: portable C ("scalar") and AVX2+FMA ("avx2"), chosen
+ *              rounding: portable C ("scalar") and AVX2+FMA ("avx2"; "vnni"
+ *              is avx2 with AVX-512 VNNI for the int8 scan below), chosen
  *              at run time from the CPU (lfr_match_impl_auto).
+ *   Int8       At freeze every template also gets an int8 copy (per-template
+ *              scale: t ~ scale * q, q in -127..127) and the norm of its
+ *              rounding error.  The default search (precision int8) scans
+ *              that copy with the probe quantised to -64..64, bounds each
+ *              approximate score's error rigorously (Cauchy-Schwarz on the
+ *              two rounding errors, plus float rounding), re-scores in
+ *              float32 every entry whose bound can reach the threshold (or
+ *              the worst kept hit of a full list), and reports only float32
+ *              scores: hits, scores (bit for bit) and statuses are exactly
+ *              those of the float32 scan (precision fp32) with the same
+ *              implementation.  It reads a quarter of the memory; a batch
+ *              reads it once for all its probes.  An int4 copy (q in -7..7,
+ *              two a byte) works the same way with half int8's memory and a
+ *              looser bound (more entries re-scored).
  *   Meaning    A cosine is not a probability and not a percentage.  The
  *              calibration table (calib_table.h, produced by `openlfr
  *              calibrate` on LFW; docs/likeness.md) gives, for a cosine t:
@@ -184,9 +200,11 @@ typedef struct lfr_match_hit {
 } lfr_match_hit;
 
 typedef enum lfr_match_impl {
-    LFR_MATCH_IMPL_AUTO,    /* avx2 when the CPU has AVX2 and FMA, else scalar */
+    LFR_MATCH_IMPL_AUTO,    /* vnni, else avx2, else scalar, as the CPU allows */
     LFR_MATCH_IMPL_SCALAR,  /* portable C */
-    LFR_MATCH_IMPL_AVX2     /* x86-64 AVX2 + FMA */
+    LFR_MATCH_IMPL_AVX2,    /* x86-64 AVX2 + FMA */
+    LFR_MATCH_IMPL_VNNI     /* avx2's float32 kernel (same scores) and an
+                               AVX-512 VNNI (+VL, 256-bit) int8 kernel */
 } lfr_match_impl;
 
 /* The implementation AUTO resolves to on this machine. */
@@ -219,6 +237,64 @@ lfr_status lfr_match_search_batch(const lfr_match_snapshot *s, const float *prob
 lfr_status lfr_match_search_impl(const lfr_match_snapshot *s, lfr_match_impl impl,
                                  const float *probes, int n_probes, float threshold,
                                  lfr_match_hit *hits, int max_hits, int *n_hits);
+
+/* What a search scans.  X(id, name, what). */
+#define LFR_MATCH_PRECISION_LIST(X)                                                 \
+    X(AUTO, "auto", "int8 (results are the same; it reads less memory)")           \
+    X(FP32, "fp32", "every template in float32")                                    \
+    X(INT8, "int8", "the int8 copy, then float32 for the entries that may reach "  \
+                    "the threshold")                                                \
+    X(INT4, "int4", "the int4 copy (half int8's memory, looser bound), then "      \
+                    "float32 likewise")
+
+typedef enum lfr_match_precision {
+#define LFR_MATCH_PREC_ENUM(id, name, what) LFR_MATCH_PREC_##id,
+    LFR_MATCH_PRECISION_LIST(LFR_MATCH_PREC_ENUM)
+#undef LFR_MATCH_PREC_ENUM
+    LFR_MATCH_PREC_COUNT
+} lfr_match_precision;
+
+const char *lfr_match_precision_name(lfr_match_precision p); /* "int8" */
+
+/* What one search did (tests, benchmarks). */
+typedef struct lfr_match_search_stats {
+    size_t rows_scanned;   /* rows x probes scored by the scan */
+    size_t rows_rescored;  /* rows x probes re-scored in float32 after an int8 scan */
+    float max_bound;       /* largest int8 error bound of the search (0 for fp32) */
+} lfr_match_search_stats;
+
+/* AUTO is int8, not int4, although int4 reads half as much: int4's bound
+ * (~0.2 against int8's ~0.03, bench_scale) re-scores every face scoring
+ * above ~threshold - 0.2, which for real faces is ~500-1,500 rows per
+ * million templates at LFW's impostor rates (lfr_match_cal_fmr at
+ * threshold - 0.2; more for the worst-served demographic group), against a
+ * few for int8; those re-scorings are random reads of float32 rows.  Not
+ * measured on real watchlists yet.  lfr_match_search_impl and the public
+ * search use AUTO.
+ *
+ * lfr_match_search_impl with an explicit precision; stats may be NULL.
+ * Every precision returns exactly the same hits, scores and status for
+ * the same implementation (see Int8 above). */
+lfr_status lfr_match_search_prec(const lfr_match_snapshot *s, lfr_match_impl impl,
+                                 lfr_match_precision prec, const float *probes, int n_probes,
+                                 float threshold, lfr_match_hit *hits, int max_hits,
+                                 int *n_hits, lfr_match_search_stats *stats);
+
+/* For every row of s (in the snapshot's order: by entry): exact[r], the
+ * float32 score the search reports (before clamping to 1); approx[r], the
+ * int8 (prec INT8) or int4 (INT4) approximation; bound[r], its error
+ * bound, so that |approx[r] -
+ * exact[r]| <= bound[r] always.  Any output may be NULL.  One probe (unit
+ * length).  For tests and measurements. */
+lfr_status lfr_match_row_scores(const lfr_match_snapshot *s, lfr_match_impl impl,
+                                lfr_match_precision prec, const float *probe, float *exact,
+                                float *approx, float *bound);
+
+/* Bytes the snapshot holds: float32 rows, int8 rows, per-row data. */
+typedef struct lfr_match_memory {
+    size_t fp32_bytes, int8_bytes, int4_bytes, other_bytes;
+} lfr_match_memory;
+void lfr_match_snapshot_memory(const lfr_match_snapshot *s, lfr_match_memory *out);
 
 /* Score meaning --------------------------------------------------------------
  * All take a cosine (clamped to [-1, 1]; NaN is treated as -1) and use the

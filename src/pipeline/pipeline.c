@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "match/match.h"
 #include "pipeline/preview_int.h"
@@ -30,6 +31,7 @@ const lfr_pipeline_params lfr_pipeline_params_default = {
     .crop_pad = 0.4f,
     .alert_flush_ms = LFR_PIPELINE_ALERT_FLUSH_MS,
     .preview_ms = LFR_PIPELINE_PREVIEW_MS,
+    .analysis_threads = 0,
 };
 
 static const lfr_actor default_actor = {"openlfr-pipeline", LFR_ROLE_SYSTEM};
@@ -433,7 +435,7 @@ typedef struct cooldown {
 
 #define FPS_RING 64
 
-/* An alert the store could not take yet (analysis thread only). */
+/* An alert the store could not take yet (the worker serving the camera only). */
 typedef struct pending_alert {
     lfr_pipeline_event ev;    /* filled in, crop owned; alert_id 0 until stored */
     uint64_t capture_ns;
@@ -452,12 +454,15 @@ typedef struct cam {
     lfr_camera *vc;       /* NULL: injected, or a video camera after halt */
     int video;            /* 1: a video camera (vc, until halted) */
     lfr_cam_stats final_vs;   /* video stats at halt */
-    lfr_face_ctx *fc;
-    pthread_t th;
-    int has_thread;
-    atomic_int running;
+    atomic_int running;   /* a video camera not yet ended, failed or halted */
     uint64_t start_ns;
-    /* analysis state: only the analysing thread touches these */
+    /* scheduling: under the pipeline's sched_mu */
+    int claimed;          /* a worker is serving this camera */
+    int ready;            /* a frame was published (or a sweep is due) since ... */
+    uint64_t ready_ns;    /* ... this time: the oldest waiting camera goes first */
+    int swept;            /* ready only because of a sweep (no frame yet) */
+    int done;             /* the camera ended: no worker serves it any more */
+    /* analysis state: only the worker that claimed the camera touches these */
     lfr_tracker tr;
     track_state ts[LFR_PIPELINE_MAX_TRACKS];
     cooldown cd[LFR_PIPELINE_MAX_COOLDOWN];
@@ -468,19 +473,27 @@ typedef struct cam {
     float emb[LFR_MAX_NET_BATCH * LFR_FACE_EMB_MAX_DIM];
     float tpl_probe[LFR_MAX_NET_BATCH * LFR_FACE_EMB_MAX_DIM]; /* templates to match */
     int tpl_sel[LFR_MAX_NET_BATCH];   /* ... each for selected shot j */
-    uint64_t n_frames;    /* frames analysed (this thread) */
+    uint64_t n_frames;    /* frames analysed */
     pending_alert pend[LFR_PIPELINE_MAX_PENDING_ALERTS];   /* FIFO, pend[0] oldest */
     int n_pend;
     /* stats: under mu */
     pthread_mutex_t mu;
     lfr_pipeline_counters c;
-    metric m_lat, m_det, m_trk, m_emb, m_match, m_frame;
+    metric m_lat, m_det, m_trk, m_emb, m_match, m_frame, m_wait;
     uint64_t fps_t[FPS_RING];
     uint64_t fps_n;
-    double cpu_s;
+    double cpu_s;         /* analysis CPU time spent on this camera */
     int src_w, src_h;
     lfr_preview *pv;      /* the operator's live view (preview.c); NULL: none */
 } cam;
+
+/* One analysis worker: a thread and its face context. */
+typedef struct worker {
+    lfr_pipeline *p;
+    int only_cam;         /* -1: any camera (the pool); else only this one */
+    lfr_face_ctx *fc;
+    pthread_t th;
+} worker;
 
 typedef struct event_queue {
     lfr_pipeline_event *ev;
@@ -512,10 +525,16 @@ struct lfr_pipeline {
     pthread_mutex_t q_mu;
     pthread_cond_t q_cv;
     event_queue q;
-    pthread_mutex_t cams_mu;
-    int n_cams;
+    pthread_mutex_t cams_mu;    /* adding cameras and workers (then sched_mu) */
+    int n_cams;                 /* written under cams_mu and sched_mu */
     cam *cams[LFR_PIPELINE_MAX_CAMERAS];
     metric m_lat;               /* all cameras, under q_mu */
+    /* The analysis pool (OVERVIEW: scheduling). */
+    pthread_mutex_t sched_mu;   /* cams' claimed/ready/done, sweep_ns, n_workers */
+    pthread_cond_t sched_cv;    /* a frame was published, a camera released, stop */
+    uint64_t sweep_ns;
+    int n_workers;              /* written under cams_mu and sched_mu */
+    worker *workers[LFR_PIPELINE_MAX_CAMERAS];
 };
 
 static lfr_pipeline_snapshot *snap_acquire(lfr_pipeline *p) {
@@ -1053,8 +1072,9 @@ static void alert_rule(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, 
 }
 
 /* The analysis of one frame after detection.  inj_emb: synthetic
- * embeddings (test hook), else the embedder runs. */
-static lfr_status analyse_faces(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, const lfr_image *frame,
+ * embeddings (test hook), else the embedder runs on fc (the worker's). */
+static lfr_status analyse_faces(lfr_pipeline *p, cam *c, lfr_face_ctx *fc,
+                                const lfr_pipeline_snapshot *b, const lfr_image *frame,
                                 uint64_t seq, uint64_t capture_ns, const lfr_face *faces, int n,
                                 const float *inj_emb, lfr_err *err) {
     enum { NB = LFR_MAX_MATCH_BATCH };
@@ -1114,7 +1134,7 @@ static lfr_status analyse_faces(lfr_pipeline *p, cam *c, const lfr_pipeline_snap
             for (int j = 0; j < k; j++)
                 memcpy(c->emb + (size_t)j * D, inj_emb + (size_t)c->sel_face[j] * D, D * sizeof(float));
         } else {
-            st = lfr_face_embed_set(c->fc, frame, c->sel, k, b->model_set, c->emb, err);
+            st = lfr_face_embed_set(fc, frame, c->sel, k, b->model_set, c->emb, err);
         }
         t_embed = ms_since(t0);
         if (st == LFR_OK) {
@@ -1229,61 +1249,146 @@ static double thread_cpu_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void *cam_thread(void *arg) {
-    cam *c = arg;
-    lfr_pipeline *p = c->p;
-    lfr_face_params fp = lfr_face_params_default;
-    while (!atomic_load(&p->stop)) {
-        lfr_err err = {{0}};
-        if (c->n_pend) retry_pending(p, c, 0);
-        lfr_status st = refresh(p, 0, &err);
-        if (st != LFR_OK)
-            lfr_log(LFR_LOG_WARN, "pipeline: deployment check failed: %s: %s",
-                    lfr_status_message(st), err.msg);
-        lfr_frame f;
-        memset(&f, 0, sizeof f);
-        st = lfr_camera_next(c->vc, &f, 200);
-        if (st == LFR_ERR_STATE) break;   /* ended, failed or stopped */
-        if (st != LFR_OK) continue;       /* no frame in time */
+/* One turn of worker w on camera c (claimed): due alert retries, the
+ * deployment check, then the camera's newest frame if it has one.  1 when
+ * the camera ended (nothing more will come). */
+static int serve(worker *w, cam *c, const lfr_face_params *fp) {
+    lfr_pipeline *p = w->p;
+    double cpu0 = thread_cpu_s();
+    lfr_err err = {{0}};
+    if (c->n_pend) retry_pending(p, c, 0);
+    lfr_status st = refresh(p, 0, &err);
+    if (st != LFR_OK)
+        lfr_log(LFR_LOG_WARN, "pipeline: deployment check failed: %s: %s",
+                lfr_status_message(st), err.msg);
+    int ended = 0;
+    lfr_frame f;
+    memset(&f, 0, sizeof f);
+    /* A full queue of waiting alerts pauses the camera: its frames stay
+     * with video (newest wins, the others counted as dropped). */
+    st = c->n_pend < LFR_PIPELINE_MAX_PENDING_ALERTS ? lfr_camera_next(c->vc, &f, 0)
+                                                     : LFR_ERR_TIMEOUT;
+    if (st == LFR_ERR_STATE) ended = 1;   /* ended, failed or stopped */
+    if (st == LFR_OK) {
         uint64_t t_frame = lfr_now_ns();
-        count(c, &c->c.frames, 1);
+        double waited = f.capture_ns && t_frame >= f.capture_ns
+                            ? (double)(t_frame - f.capture_ns) / 1e6 : -1;
+        pthread_mutex_lock(&c->mu);
+        c->c.frames++;
+        if (waited >= 0) metric_add(&c->m_wait, waited);
+        pthread_mutex_unlock(&c->mu);
         lfr_pipeline_snapshot *b = snap_acquire(p);
         if (!b) { /* not live: no detection at all */
             count(c, &c->c.frames_not_live, 1);
-            lfr_image_free(&f.img);
+        } else {
+            if (!c->src_w) {
+                pthread_mutex_lock(&c->mu);
+                c->src_w = f.img.w;
+                c->src_h = f.img.h;
+                pthread_mutex_unlock(&c->mu);
+            }
+            lfr_face *faces = NULL;
+            int n = 0;
+            uint64_t t0 = lfr_now_ns();
+            st = lfr_face_detect(w->fc, &f.img, fp, &faces, &n, &err);
+            double t_det = ms_since(t0);
+            if (st == LFR_OK) {
+                pthread_mutex_lock(&c->mu);
+                metric_add(&c->m_det, t_det);
+                pthread_mutex_unlock(&c->mu);
+                st = analyse_faces(p, c, w->fc, b, &f.img, f.seq, f.capture_ns, faces, n, NULL,
+                                   &err);
+            }
+            if (st != LFR_OK)
+                lfr_log(LFR_LOG_WARN, "pipeline: camera %s: analysis failed: %s: %s", c->name,
+                        lfr_status_message(st), err.msg);
+            lfr_pipeline_snapshot_unref(b);
+            pthread_mutex_lock(&c->mu);
+            metric_add(&c->m_frame, ms_since(t_frame));
+            pthread_mutex_unlock(&c->mu);
+        }
+        lfr_image_free(&f.img);
+    }
+    double cpu = thread_cpu_s() - cpu0;
+    pthread_mutex_lock(&c->mu);
+    if (cpu > 0) c->cpu_s += cpu;
+    pthread_mutex_unlock(&c->mu);
+    return ended;
+}
+
+/* The camera worker w should serve next (sched_mu held): ready, not
+ * claimed, not ended, the one whose frame has waited longest.  NULL: none. */
+static cam *pick(lfr_pipeline *p, const worker *w) {
+    cam *best = NULL;
+    for (int i = 0; i < p->n_cams; i++) {
+        cam *c = p->cams[i];
+        if (!c->video || c->done || c->claimed || !c->ready) continue;
+        if (w->only_cam >= 0 && i != w->only_cam) continue;
+        if (!best || c->ready_ns < best->ready_ns) best = c;
+    }
+    return best;
+}
+
+/* Video's notify: camera c published a frame. */
+static void cam_notify(void *ctx) {
+    cam *c = ctx;
+    lfr_pipeline *p = c->p;
+    pthread_mutex_lock(&p->sched_mu);
+    if (!c->ready || c->swept) { /* a frame waits from now */
+        c->ready = 1;
+        c->swept = 0;
+        c->ready_ns = lfr_now_ns();
+    }
+    pthread_cond_broadcast(&p->sched_cv);
+    pthread_mutex_unlock(&p->sched_mu);
+}
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    lfr_pipeline *p = w->p;
+    lfr_face_params fp = lfr_face_params_default;
+    const uint64_t sweep = (uint64_t)LFR_PIPELINE_SWEEP_MS * 1000000ull;
+    pthread_mutex_lock(&p->sched_mu);
+    while (!atomic_load(&p->stop)) {
+        uint64_t now = lfr_now_ns();
+        if (now - p->sweep_ns >= sweep) {
+            /* Cameras that published nothing get a turn too (alert
+             * retries, the end of a file), after those with frames. */
+            p->sweep_ns = now;
+            for (int i = 0; i < p->n_cams; i++) {
+                cam *c = p->cams[i];
+                if (c->video && !c->done && !c->ready && !c->claimed) {
+                    c->ready = 1;
+                    c->swept = 1;
+                    c->ready_ns = now;
+                }
+            }
+        }
+        cam *c = pick(p, w);
+        if (!c) {
+            if (w->only_cam >= 0 && w->only_cam < p->n_cams && p->cams[w->only_cam]->done)
+                break;   /* one worker per camera: its camera ended */
+            struct timespec ts;
+            uint64_t until = p->sweep_ns + sweep;
+            ts.tv_sec = (time_t)(until / 1000000000ull);
+            ts.tv_nsec = (long)(until % 1000000000ull);
+            pthread_cond_timedwait(&p->sched_cv, &p->sched_mu, &ts);
             continue;
         }
-        if (!c->src_w) {
-            c->src_w = f.img.w;
-            c->src_h = f.img.h;
+        c->claimed = 1;
+        c->ready = 0;
+        c->swept = 0;
+        pthread_mutex_unlock(&p->sched_mu);
+        int ended = serve(w, c, &fp);
+        pthread_mutex_lock(&p->sched_mu);
+        c->claimed = 0;
+        if (ended) {
+            c->done = 1;
+            atomic_store(&c->running, 0);
         }
-        lfr_face *faces = NULL;
-        int n = 0;
-        uint64_t t0 = lfr_now_ns();
-        st = lfr_face_detect(c->fc, &f.img, &fp, &faces, &n, &err);
-        double t_det = ms_since(t0);
-        if (st == LFR_OK) {
-            pthread_mutex_lock(&c->mu);
-            metric_add(&c->m_det, t_det);
-            pthread_mutex_unlock(&c->mu);
-            st = analyse_faces(p, c, b, &f.img, f.seq, f.capture_ns, faces, n, NULL, &err);
-        }
-        if (st != LFR_OK)
-            lfr_log(LFR_LOG_WARN, "pipeline: camera %s: analysis failed: %s: %s", c->name,
-                    lfr_status_message(st), err.msg);
-        lfr_pipeline_snapshot_unref(b);
-        lfr_image_free(&f.img);
-        double cpu = thread_cpu_s();
-        pthread_mutex_lock(&c->mu);
-        metric_add(&c->m_frame, ms_since(t_frame));
-        c->cpu_s = cpu;
-        pthread_mutex_unlock(&c->mu);
+        if (c->ready) pthread_cond_broadcast(&p->sched_cv);   /* for another worker */
     }
-    double cpu = thread_cpu_s();
-    pthread_mutex_lock(&c->mu);
-    c->cpu_s = cpu;
-    pthread_mutex_unlock(&c->mu);
-    atomic_store(&c->running, 0);
+    pthread_mutex_unlock(&p->sched_mu);
     return NULL;
 }
 
@@ -1314,6 +1419,12 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
     *out = NULL;
     if (!cfg || !cfg->store)
         return lfr_err_set(err, LFR_ERR_INVALID_ARG, "pipeline needs a store");
+    int at = cfg->params ? cfg->params->analysis_threads : 0;
+    if (at != LFR_PIPELINE_THREAD_PER_CAMERA && (at < 0 || at > LFR_PIPELINE_MAX_ANALYSIS_THREADS))
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "params.analysis_threads is %d: it must be 1..%d, 0 (one per CPU) or "
+                           "%d (one per camera)", at, LFR_PIPELINE_MAX_ANALYSIS_THREADS,
+                           LFR_PIPELINE_THREAD_PER_CAMERA);
     lfr_pipeline *p = lfr_calloc(1, sizeof *p);
     if (!p) return LFR_ERR_NOMEM;
     p->cfg = *cfg;
@@ -1340,6 +1451,12 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
     pthread_mutex_init(&p->q_mu, NULL);
     pthread_cond_init(&p->q_cv, NULL);
     pthread_mutex_init(&p->cams_mu, NULL);
+    pthread_mutex_init(&p->sched_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* lfr_now_ns's clock */
+    pthread_cond_init(&p->sched_cv, &ca);
+    pthread_condattr_destroy(&ca);
     atomic_init(&p->stop, 0);
     atomic_init(&p->last_check_ns, 0);
     lfr_status st = engine_has_set(cfg, err);
@@ -1350,6 +1467,49 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
     }
     *out = p;
     return LFR_OK;
+}
+
+/* Workers the pool should have with n_video video cameras (OVERVIEW). */
+static int workers_wanted(const lfr_pipeline *p, int n_video) {
+    int at = p->prm.analysis_threads;
+    if (at == LFR_PIPELINE_THREAD_PER_CAMERA) return n_video;
+    if (at == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        at = ncpu < 1 ? 1 : ncpu > LFR_PIPELINE_MAX_ANALYSIS_THREADS
+                                ? LFR_PIPELINE_MAX_ANALYSIS_THREADS : (int)ncpu;
+    }
+    return at < n_video ? at : n_video;
+}
+
+/* Starts one more worker (cams_mu held), serving camera only_cam or, -1,
+ * any.  The worker is in p->workers once this returns LFR_OK. */
+static lfr_status worker_start(lfr_pipeline *p, int only_cam, lfr_err *err) {
+    worker *w = lfr_calloc(1, sizeof *w);
+    if (!w) return LFR_ERR_NOMEM;
+    w->p = p;
+    w->only_cam = only_cam;
+    lfr_status st = lfr_face_ctx_new(p->cfg.engine, &w->fc);
+    if (st != LFR_OK) {
+        lfr_free(w);
+        return lfr_err_set(err, st, "face context for analysis worker %d", p->n_workers + 1);
+    }
+    if (pthread_create(&w->th, NULL, worker_main, w)) {
+        lfr_face_ctx_destroy(w->fc);
+        lfr_free(w);
+        return lfr_err_set(err, LFR_ERR_INTERNAL, "cannot start analysis worker %d",
+                           p->n_workers + 1);
+    }
+    pthread_mutex_lock(&p->sched_mu);
+    p->workers[p->n_workers++] = w;
+    pthread_mutex_unlock(&p->sched_mu);
+    return LFR_OK;
+}
+
+static void cam_free(cam *c) {
+    lfr_preview_free(c->pv);
+    pthread_mutex_destroy(&c->mu);
+    sodium_memzero(c, sizeof *c);
+    lfr_free(c);
 }
 
 lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_video_opts *o,
@@ -1379,32 +1539,49 @@ lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_
     pthread_mutex_init(&c->mu, NULL);
     c->start_ns = lfr_now_ns();
     c->pv = lfr_preview_new(p->prm.preview_ms);
-    lfr_status st = LFR_OK;
+    atomic_init(&c->running, 0);
     if (o) {
-        st = lfr_face_ctx_new(p->cfg.engine, &c->fc);
-        if (st != LFR_OK) lfr_err_set(err, st, "face context for camera %s", name);
-        if (st == LFR_OK) st = lfr_camera_start(o, &c->vc, err);
-        if (st == LFR_OK) c->video = 1;
-        if (st == LFR_OK) {
-            atomic_init(&c->running, 1);
-            if (pthread_create(&c->th, NULL, cam_thread, c)) {
-                atomic_store(&c->running, 0);
-                st = lfr_err_set(err, LFR_ERR_INTERNAL, "cannot start the analysis thread");
-            } else {
-                c->has_thread = 1;
-            }
-        }
+        lfr_video_opts vo = *o;
+        vo.notify = cam_notify;
+        vo.notify_ctx = c;
+        c->video = 1;
+        atomic_store(&c->running, 1);
+        lfr_status st = lfr_camera_start(&vo, &c->vc, err);
         if (st != LFR_OK) {
-            if (c->vc) lfr_camera_stop(c->vc);
-            lfr_face_ctx_destroy(c->fc);
-            lfr_preview_free(c->pv);
-            pthread_mutex_destroy(&c->mu);
-            lfr_free(c);
+            cam_free(c);
             pthread_mutex_unlock(&p->cams_mu);
             return st;
         }
     }
+    pthread_mutex_lock(&p->sched_mu);
     p->cams[p->n_cams++] = c;
+    int n_video = 0;
+    for (int i = 0; i < p->n_cams; i++) n_video += p->cams[i]->video;
+    pthread_mutex_unlock(&p->sched_mu);
+    lfr_status st = LFR_OK;
+    if (o) {
+        int want = workers_wanted(p, n_video);
+        while (st == LFR_OK && p->n_workers < want)
+            st = worker_start(p, p->prm.analysis_threads == LFR_PIPELINE_THREAD_PER_CAMERA
+                                     ? c->index : -1, err);
+        /* A camera nobody serves is taken out again; a pool that could not
+         * grow serves it with the workers it has. */
+        int served = p->prm.analysis_threads == LFR_PIPELINE_THREAD_PER_CAMERA
+                         ? st == LFR_OK : p->n_workers > 0;
+        if (st != LFR_OK && served)
+            lfr_log(LFR_LOG_WARN, "pipeline: camera %s: %s; %d analysis workers serve %d cameras",
+                    name, err ? err->msg : lfr_status_message(st), p->n_workers, n_video);
+        if (!served) {
+            pthread_mutex_lock(&p->sched_mu);   /* no worker has seen it */
+            p->n_cams--;
+            p->cams[p->n_cams] = NULL;
+            pthread_mutex_unlock(&p->sched_mu);
+            lfr_camera_stop(c->vc);
+            cam_free(c);
+            pthread_mutex_unlock(&p->cams_mu);
+            return st;
+        }
+    }
     if (index) *index = c->index;
     pthread_mutex_unlock(&p->cams_mu);
     return LFR_OK;
@@ -1443,14 +1620,14 @@ lfr_status lfr_pipeline_inject(lfr_pipeline *p, int cam_index, const lfr_image *
         count(c, &c->c.frames_not_live, 1);
         return LFR_OK;
     }
+    pthread_mutex_lock(&c->mu);
     if (frame && !c->src_w) {
         c->src_w = frame->w;
         c->src_h = frame->h;
     }
-    pthread_mutex_lock(&c->mu);
     uint64_t seq = c->c.frames;
     pthread_mutex_unlock(&c->mu);
-    st = analyse_faces(p, c, b, frame, seq, capture_ns, faces, n, emb, err);
+    st = analyse_faces(p, c, NULL, b, frame, seq, capture_ns, faces, n, emb, err);
     lfr_pipeline_snapshot_unref(b);
     return st;
 }
@@ -1534,6 +1711,7 @@ void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out) {
         metric_get(&c->m_emb, &s->embed);
         metric_get(&c->m_match, &s->match);
         metric_get(&c->m_frame, &s->frame);
+        metric_get(&c->m_wait, &s->wait);
         /* Analysed fps over the frames of the last 5 s in the ring. */
         uint64_t k = c->fps_n < FPS_RING ? c->fps_n : FPS_RING;
         if (k >= 2) {
@@ -1551,6 +1729,9 @@ void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out) {
         pthread_mutex_unlock(&c->mu);
         counters_add(&out->total, &s->c);
     }
+    pthread_mutex_lock(&p->sched_mu);
+    out->analysis_threads = p->n_workers;
+    pthread_mutex_unlock(&p->sched_mu);
     pthread_mutex_unlock(&p->cams_mu);
 }
 
@@ -1558,9 +1739,15 @@ lfr_status lfr_pipeline_halt(lfr_pipeline *p, lfr_err *err) {
     if (!p) return LFR_OK;
     if (p->halted) return LFR_OK;
     p->halted = 1;
+    pthread_mutex_lock(&p->sched_mu);
     atomic_store(&p->stop, 1);
-    for (int i = 0; i < p->n_cams; i++)
-        if (p->cams[i]->has_thread) pthread_join(p->cams[i]->th, NULL);
+    pthread_cond_broadcast(&p->sched_cv);
+    pthread_mutex_unlock(&p->sched_mu);
+    /* cams_mu keeps add_camera from starting a worker meanwhile. */
+    pthread_mutex_lock(&p->cams_mu);
+    for (int i = 0; i < p->n_workers; i++) pthread_join(p->workers[i]->th, NULL);
+    for (int i = 0; i < p->n_cams; i++) atomic_store(&p->cams[i]->running, 0);
+    pthread_mutex_unlock(&p->cams_mu);
     for (int i = 0; i < p->n_cams; i++) {
         cam *c = p->cams[i];
         if (!c->vc) continue;
@@ -1614,13 +1801,10 @@ void lfr_pipeline_stop(lfr_pipeline *p) {
     if (!p) return;
     lfr_err err = {{0}};
     if (lfr_pipeline_halt(p, &err) != LFR_OK) lfr_log(LFR_LOG_ERROR, "pipeline: %s", err.msg);
-    for (int i = 0; i < p->n_cams; i++) {
-        cam *c = p->cams[i];
-        lfr_face_ctx_destroy(c->fc);
-        lfr_preview_free(c->pv);
-        pthread_mutex_destroy(&c->mu);
-        sodium_memzero(c, sizeof *c);
-        lfr_free(c);
+    for (int i = 0; i < p->n_cams; i++) cam_free(p->cams[i]);
+    for (int i = 0; i < p->n_workers; i++) {
+        lfr_face_ctx_destroy(p->workers[i]->fc);
+        lfr_free(p->workers[i]);
     }
     snap_install(p, NULL, UINT64_MAX, 0);
     while (p->q.n) {
@@ -1634,5 +1818,7 @@ void lfr_pipeline_stop(lfr_pipeline *p) {
     pthread_mutex_destroy(&p->q_mu);
     pthread_cond_destroy(&p->q_cv);
     pthread_mutex_destroy(&p->cams_mu);
+    pthread_mutex_destroy(&p->sched_mu);
+    pthread_cond_destroy(&p->sched_cv);
     lfr_free(p);
 }

@@ -3,9 +3,23 @@
  * -> embed (best shots only) -> match -> alert.
  *
  * OVERVIEW
- *   One lfr_pipeline serves ONE deployment.  Each camera gets one analysis
- *   thread with its own lfr_face_ctx.  Per frame (always the newest one the
- *   camera has, lfr_camera_next; older ones are dropped by video and counted):
+ *   One lfr_pipeline serves ONE deployment.  Its cameras share a pool of
+ *   analysis workers (params.analysis_threads; 0: one per online CPU, never
+ *   more than there are cameras), each a thread with its own lfr_face_ctx.
+ *   Scheduling: a camera's video worker wakes the pool when it publishes a
+ *   frame (lfr_video_opts.notify); a free worker takes the camera whose
+ *   frame has waited longest and that no other worker is analysing, and
+ *   analyses that camera's NEWEST frame (lfr_camera_next: older ones are
+ *   dropped by video and counted, never queued).  One camera is analysed by
+ *   at most one worker at a time (its tracks, templates, cooldowns and
+ *   waiting alerts are the camera's), claimed under the pool's lock; so
+ *   four cameras on two workers take turns, none starved, and a worker with
+ *   nothing to do sleeps on the pool's condition variable (waking every
+ *   LFR_PIPELINE_SWEEP_MS to retry waiting alerts and notice ended
+ *   cameras).  analysis_threads = LFR_PIPELINE_THREAD_PER_CAMERA keeps the
+ *   former scheduling, one worker per camera, for comparison.  The CPU
+ *   time each camera's analysis took, whichever worker ran it, is in its
+ *   stats (cpu_s).  Per frame:
  *     detect    lfr_face_detect on the frame.
  *     track     greedy IoU matching of the detections with the tracks'
  *               constant-velocity predictions (lfr_tracker below), then a
@@ -75,11 +89,13 @@
  *   refuses for a transient reason (LFR_ERR_BUSY, LFR_ERR_IO, LFR_ERR_NOMEM:
  *   another process holds the write lock, a full disk) waits in the
  *   camera's queue (LFR_PIPELINE_MAX_PENDING_ALERTS) and is retried by the
- *   camera thread with backoff (LFR_PIPELINE_ALERT_RETRY_MIN_MS doubling to
- *   _MAX_MS), logged at WARN level with the reason when queued and at ERROR
+ *   worker serving the camera with backoff (LFR_PIPELINE_ALERT_RETRY_MIN_MS
+ *   doubling to _MAX_MS), logged at WARN level with the reason when queued and at ERROR
  *   level when still waiting after LFR_PIPELINE_ALERT_ERROR_AFTER_S; its
  *   event goes out when it is stored.  A full queue pauses the camera's
- *   analysis (frames are dropped, newest wins) until one is stored.
+ *   analysis (frames are dropped, newest wins) until one is stored; a
+ *   worker whose frame fills the queue waits for the store before it
+ *   serves any other camera.
  *   lfr_pipeline_halt flushes the queue (for params.alert_flush_ms)
  *   and logs each alert that could still not be stored at ERROR level
  *   (counted as alerts_lost).  A refusal that retrying cannot change (the
@@ -97,7 +113,7 @@
  *   Events: a bounded queue (params.event_queue); when full the OLDEST
  *   event is dropped and counted (events_dropped): a slow consumer never
  *   blocks a camera.  An optional callback sees each event first (from the
- *   camera thread; it must not block).
+ *   analysis worker; it must not block).
  *
  *   Metrics: rolling windows (LFR_PIPELINE_METRIC_WINDOW samples) of the
  *   time per stage (detect, track, embed, match), per analysed frame, and
@@ -178,7 +194,16 @@ typedef struct lfr_pipeline_params {
                              (LFR_PIPELINE_ALERT_FLUSH_MS) */
     int preview_ms;       /* live view: a new frame at most this often per
                              camera (LFR_PIPELINE_PREVIEW_MS; <= 0: that) */
+    /* Appended after the contract; zero keeps the default (the pool). */
+    int analysis_threads; /* analysis workers shared by the cameras (OVERVIEW):
+                             1..LFR_PIPELINE_MAX_ANALYSIS_THREADS, at most one
+                             per camera; 0: one per online CPU;
+                             LFR_PIPELINE_THREAD_PER_CAMERA: one per camera,
+                             each serving only its own (the former scheduling) */
 } lfr_pipeline_params;
+
+/* params.analysis_threads: one worker per camera. */
+#define LFR_PIPELINE_THREAD_PER_CAMERA (-1)
 
 extern const lfr_pipeline_params lfr_pipeline_params_default;
 
@@ -307,15 +332,20 @@ typedef struct lfr_pipeline_counters {
 typedef struct lfr_pipeline_cam_stats {
     char name[LFR_MAX_ACTOR];
     int state;                  /* lfr_cam_state; -1 for an injected camera */
-    int running;                /* analysis thread still running */
+    int running;                /* still analysed: not ended, failed or halted */
     lfr_pipeline_counters c;
     double analysed_fps;        /* over the last few seconds */
-    double cpu_s;               /* CPU time of the analysis thread */
+    double cpu_s;               /* CPU time the analysis of this camera took, on
+                                   whichever worker (CLOCK_THREAD_CPUTIME_ID around
+                                   each turn); decoding is the video worker's */
     double wall_s;              /* since the camera started */
     int src_w, src_h;
     lfr_pipeline_metric latency, detect, track, embed, match, frame;
     uint64_t decoded;           /* frames out of the camera's decoder (video) */
     char last_error[256];       /* the camera's most recent problem (video), "" none */
+    /* Appended after the contract. */
+    lfr_pipeline_metric wait;   /* frame capture to the start of its analysis: time
+                                   spent waiting for a free worker */
 } lfr_pipeline_cam_stats;
 
 typedef struct lfr_pipeline_stats {
@@ -328,6 +358,8 @@ typedef struct lfr_pipeline_stats {
     lfr_pipeline_metric latency;/* over all cameras */
     int n_cameras;
     lfr_pipeline_cam_stats cam[LFR_PIPELINE_MAX_CAMERAS];
+    /* Appended after the contract. */
+    int analysis_threads;       /* analysis workers started (OVERVIEW) */
 } lfr_pipeline_stats;
 
 /* Snapshot --------------------------------------------------------------- */
@@ -392,13 +424,16 @@ typedef struct lfr_pipeline lfr_pipeline;
 lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out, lfr_err *err);
 
 /* Starts camera `name` (at most LFR_MAX_ACTOR - 1 bytes, no credentials:
- * it is stored with alerts) from video options `o`, with its analysis
- * thread.  o == NULL adds an INJECTED camera (no thread), fed by
- * lfr_pipeline_inject (tests).  *index (may be NULL) gets its index. */
+ * it is stored with alerts) from video options `o` (their notify and
+ * notify_ctx are the pipeline's: whatever the caller put there is
+ * replaced), starting another analysis worker when the pool is smaller
+ * than params.analysis_threads allows.  o == NULL adds an INJECTED camera
+ * (never served by the workers), fed by lfr_pipeline_inject (tests).
+ * *index (may be NULL) gets its index. */
 lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_video_opts *o,
                                    int *index, lfr_err *err);
 
-/* Cameras whose analysis thread is still running. */
+/* Video cameras still analysed (not ended, failed or halted). */
 int lfr_pipeline_running(lfr_pipeline *p);
 
 /* Oldest queued event; LFR_ERR_NOT_FOUND when none arrived within
@@ -409,7 +444,7 @@ void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out);
 
 /* Checks liveness and rebuilds the snapshot now, whether or not anything
  * seems to have changed (otherwise checked every params.live_check_ms by
- * the camera threads).  LFR_ERR_INTEGRITY: the watchlist lost its digest;
+ * the analysis workers).  LFR_ERR_INTEGRITY: the watchlist lost its digest;
  * matching stopped. */
 lfr_status lfr_pipeline_refresh(lfr_pipeline *p, lfr_err *err);
 
@@ -425,13 +460,13 @@ lfr_pipeline_snapshot *lfr_pipeline_snapshot_get(lfr_pipeline *p);
  * side, with every detected face boxed (matched faces in a second colour),
  * encoded as JPEG into *jpeg (malloc'd; the caller frees) at most once per
  * params.preview_ms per camera (older calls get the same frame again).
- * Built in memory from frames the camera thread already holds; never
+ * Built in memory from frames the analysis already holds; never
  * stored, never logged.  LFR_ERR_NOT_FOUND when no frame was analysed
  * yet or `cam` is out of range. */
 lfr_status lfr_pipeline_preview(lfr_pipeline *p, int cam, uint8_t **jpeg, size_t *len,
                                 lfr_err *err);
 
-/* Stops every camera and joins the threads, then tries to store the alerts
+/* Stops every camera and joins the analysis workers, then tries to store the alerts
  * still waiting for the store for up to params.alert_flush_ms.  Each
  * one that still cannot be stored is logged at ERROR level and counted
  * (alerts_lost); LFR_ERR_BUSY then says how many.  Stats and queued events

@@ -102,7 +102,7 @@ void lfr_preview_offer(lfr_preview *v, uint64_t now_ns, const lfr_image *frame,
     if (!frame || !frame->px || frame->w < 1 || frame->h < 1) return;
     pthread_mutex_lock(&v->mu);
     int due = !v->kept_ns || now_ns - v->kept_ns >= v->every_ns;
-    pthread_mutex_unlock(&v->mu);   /* only this thread sets kept_ns */
+    pthread_mutex_unlock(&v->mu);   /* only the camera's analysis sets kept_ns */
     if (!due) return;
     lfr_image small = {0};
     float s = 1.0f;

@@ -18,8 +18,9 @@
  *   goes.  The boxes are drawn into it; no box list is kept.
  *
  * THREADS
- *   offer: the camera's analysis thread only.  get: any thread.  Both take
- *   the preview's own lock only for the swap or the copy.
+ *   offer: the camera's analysis only (one worker of the pipeline's pool
+ *   at a time, handed over under the pool's lock).  get: any thread.  Both
+ *   take the preview's own lock only for the swap or the copy.
  *
  * OWNERSHIP
  *   lfr_preview_new / lfr_preview_free (NULL ok).  The JPEG from

@@ -425,20 +425,21 @@ static json_t *deployment_json(const lfr_deploy_info *d, rp_state *s) {
 }
 
 static json_t *watchlist_json(const lfr_deploy_info *d, rp_state *s, int64_t *templates) {
-    int64_t entries = 0, images = 0, under18 = 0, justified = 0, warned = 0;
+    int64_t entries = 0, images = 0, under18 = 0, justified = 0, warned = 0, several = 0;
     int64_t by_cat[LFR_WATCHLIST_CATEGORY_COUNT] = {0}, unknown_cat = 0;
     for (size_t i = 0; i < s->n_entries; i++) {
         const rp_entry *e = &s->entries[i];
         if (e->removed) continue;
         entries++;
         images += e->images;
+        several += e->images > 1;
         under18 += e->under_18;
         justified += e->justified;
         warned += e->warned;
         if (e->category >= 0) by_cat[e->category]++;
         else unknown_cat++;
     }
-    *templates = images;
+    *templates = lfr_deploy_searched_templates(entries, images, several);
     json_t *cat = json_object();
     for (int c = 0; cat && c < LFR_WATCHLIST_CATEGORY_COUNT; c++)
         json_object_set_new(cat, lfr_watchlist_category_name((lfr_watchlist_category)c),

@@ -314,6 +314,17 @@ static int permanent_averr(int e) {
 
 static sess_end open_fail(lfr_camera *c, const char *what, int e) {
     if (atomic_load(&c->stop)) return END_STOP;
+    if (e == AVERROR_HTTP_UNAUTHORIZED && c->kind == SRC_NET && !atomic_load(&c->timed_out)) {
+        /* FFmpeg's own words ("Server returned 401 Unauthorized
+         * (authorization failed)") do not say what to do about it. */
+        const char *m = c->userinfo
+            ? "authentication failed: the camera refused the user name or password in its URL"
+            : "authentication required: the camera wants a user name and password "
+              "(scheme://user:password@host/...)";
+        if (c->av_msg[0]) set_error(c, "%s (401 Unauthorized; %s)", m, c->av_msg);
+        else set_error(c, "%s (401 Unauthorized)", m);
+        return END_FATAL;
+    }
     set_av_error(c, what, e);
     if (c->kind == SRC_FILE || permanent_averr(e)) return END_FATAL;
     return END_RETRY;
@@ -343,6 +354,12 @@ static sess_end sess_open(lfr_camera *c, session *s) {
     if (c->kind == SRC_V4L2) s->fmt->flags |= AVFMT_FLAG_NONBLOCK;
     if (!strncmp(c->url, "rtsp://", 7) || !strncmp(c->url, "rtsps://", 8)) {
         av_dict_set(&d, "rtsp_transport", c->o.rtsp_tcp ? "tcp" : "udp", 0);
+        /* No frame-rate probing: RTP carries a timestamp on every frame, and
+         * avformat_find_stream_info would otherwise read 20 frames before
+         * the first one is decoded - 2 s of a 10 fps camera at every
+         * connect and reconnect, then delivered late in one burst (measured
+         * in tests/test_rtsp.sh: 2.4 s to the first frame, 0.9 s without). */
+        s->fmt->fps_probe_size = 0;
         if (!c->o.rtsp_tcp) av_dict_set_int(&d, "buffer_size", VIDEO_UDP_BUFFER_BYTES, 0);
     }
 
@@ -611,6 +628,7 @@ static sess_end on_frame(lfr_camera *c, session *s, const AVFrame *frm) {
     c->st.out_h = oh;
     pthread_cond_broadcast(&c->cv_frame);
     pthread_mutex_unlock(&c->mu);
+    if (c->o.notify) c->o.notify(c->o.notify_ctx);
     c->spare = old;   /* the replaced frame's buffer, or {0} */
     return END_EOF;
 }

@@ -134,6 +134,13 @@ typedef struct lfr_video_opts {
     int wait_consumer;        /* files only: never overwrite a frame; the worker
                                  waits until the consumer took it (offline scans
                                  of every frame).  Ignored for live sources. */
+    /* Appended for consumers that serve several cameras (the pipeline's
+     * analysis pool); NULL: nothing is called. */
+    void (*notify)(void *ctx);   /* called by the worker right after each frame it
+                                    publishes, outside the camera's lock; it must
+                                    return at once and must not call
+                                    lfr_camera_stop */
+    void *notify_ctx;
 } lfr_video_opts;
 /* rtsp_tcp: "default" is the default of the CLI and of callers, who should
  * set it to 1: TCP is what works through the NAT and firewalls of a van's

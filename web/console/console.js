@@ -20,6 +20,11 @@
 //                            download the file, its compact form as a QR
 //                            code made on the van), the van's public key
 //                            and the verify command; browse and filter records
+//   #/eval                   the accuracy and fairness evaluation (auditors,
+//                            admins): whether the van has the data, start a
+//                            quick or full run (a child process of the
+//                            server), its progress, cancel, the runs kept
+//                            and their reports (HTML page, JSON)
 // The deployment overview offers the auditor and the admin its transparency
 // report (HTML page, JSON, PDF), fetched with the bearer token into a Blob.
 // Biometric images are fetched with the bearer token into memory (object
@@ -247,9 +252,10 @@ function renderNav() {
   const link = (href, text, current, extra) =>
     h('a', { href, 'aria-current': current ? 'page' : null }, text, extra || null);
   nav.append(link('#/', 'Deployments', r.view === 'list'));
-  if (r.dep) nav.append(link('#/d/' + r.dep, 'Deployment ' + r.dep, !!r.dep && r.view !== 'list' && r.view !== 'audit',
+  if (r.dep) nav.append(link('#/d/' + r.dep, 'Deployment ' + r.dep, !!r.dep && r.view !== 'list' && r.view !== 'audit' && r.view !== 'eval',
     h('span.badge', { id: 'nav-badge', hidden: true, 'aria-label': 'alerts waiting' })));
   if (isAuditor() || isAdmin()) nav.append(link('#/audit', 'Audit', r.view === 'audit'));
+  if (isAuditor() || isAdmin()) nav.append(link('#/eval', 'Evaluation', r.view === 'eval'));
   updateNavBadge();
 }
 
@@ -257,6 +263,7 @@ function parseHash() {
   const p = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   if (p[0] === 'login') return { view: 'login' };
   if (p[0] === 'audit') return { view: 'audit' };
+  if (p[0] === 'eval') return { view: 'eval' };
   if (p[0] === 'd' && /^\d+$/.test(p[1] || '')) return { view: p[2] || 'overview', dep: parseInt(p[1], 10) };
   return { view: 'list' };
 }
@@ -286,6 +293,7 @@ async function drawRoute() {
       case 'login': renderLogin(); break;
       case 'list': await renderList(); break;
       case 'audit': await renderAudit(); break;
+      case 'eval': await renderEval(); break;
       default: await renderDeployment(r);
     }
   } catch (e) {
@@ -1284,6 +1292,139 @@ async function checkpointsPanel() {
   sec.append(h('div.row', {}, make), list, qrBox);
   await load();
   return sec;
+}
+
+// Evaluation ------------------------------------------------------------------------
+// `openlfr eval report` run by the server in a child process on the van's
+// data (option data / $OPENLFR_DATA): one at a time, its progress polled
+// each second while it runs, the runs kept beside the database.
+const EVAL_STATUS = {
+  running: ['running', 'pill-warn'], cancelling: ['cancelling…', 'pill-warn'], done: ['done', 'pill-ok'],
+  failed: ['failed', 'pill-bad'], cancelled: ['cancelled', 'pill-off'], interrupted: ['interrupted', 'pill-bad'],
+};
+const fmtSecs = (s) => (s === undefined || s === null ? '—' : s < 90 ? Math.round(s) + ' s' : s < 5400 ? Math.round(s / 60) + ' min' : (s / 3600).toFixed(1) + ' h');
+const sampleText = (k) => (k === 1 ? 'every photo (full)' : 'every ' + k + 'th person / image');
+
+async function renderEval() {
+  document.title = 'Evaluation — openlfr van console';
+  if (!isAuditor() && !isAdmin()) {
+    main.append(h('h1', {}, 'Accuracy and fairness evaluation'),
+      h('p.error', { role: 'alert' }, 'The evaluation is for auditors and administrators; ' + S.user.login + ' is not one.'));
+    return;
+  }
+  main.append(h('h1', {}, 'Accuracy and fairness evaluation'),
+    h('p.muted', {}, 'How accurate the face matching is, and how it differs between groups of people, measured on the face data sets on this van: verification (DET curve, TAR at FAR 1e-2 to 1e-6), open-set identification (FNIR at FPIR 1e-2 to 1e-4 by watchlist size), false match and false non-match rates by sex, race and age band with 95 % intervals, and detection by face size and skin tone. The report holds numbers and charts only, no face image.'));
+  const dataBox = h('div');
+  const runBox = h('div', { id: 'eval-running', 'aria-live': 'polite' });
+  const listBox = h('div');
+  const form = h('form.stack', { id: 'eval-form' });
+  main.append(
+    h('section.panel', { 'aria-labelledby': 'evd-h' }, h('h2', { id: 'evd-h' }, 'Data'), dataBox),
+    h('section.panel', { 'aria-labelledby': 'evs-h' }, h('h2', { id: 'evs-h' }, 'Run an evaluation'), form, runBox),
+    h('section.panel', { 'aria-labelledby': 'evl-h' }, h('h2', { id: 'evl-h' }, 'Runs'), listBox));
+
+  let st = null, drawnForm = false;
+  const open = async (run) => {
+    const win = window.open('', '_blank');
+    try {
+      const u = URL.createObjectURL(await fetchBlob('/api/eval/runs/' + run.id + '/report?format=html'));
+      setTimeout(() => URL.revokeObjectURL(u), 60000);
+      if (win) win.location.href = u; else location.href = u;
+    } catch (e) { if (win) win.close(); flash('The report could not be opened: ' + errText(e)); }
+  };
+  const download = (run) => act(async () => saveBlob(await fetchBlob('/api/eval/runs/' + run.id + '/report?format=json'),
+    'evaluation-run-' + run.id + '.json'), 'report.json of run ' + run.id + ' downloaded.');
+
+  const drawForm = () => {
+    clear(form);
+    const usable = st.data.usable, busy = !!st.running;
+    const radio = (value, label, hint, checked) => h('label.radio', {},
+      h('input', { type: 'radio', name: 'size', value, checked: checked || null }), ' ', h('b', {}, label), ' ', h('span.muted', {}, hint));
+    const custom = h('input', { name: 'sample', type: 'number', min: '1', max: '1000', value: '10', 'aria-label': 'Every K-th person or image' });
+    form.append(
+      h('fieldset', {}, h('legend', {}, 'How much of the data'),
+        radio('quick', 'Quick', '— every ' + st.quick_sample + 'th person and image: rough figures (wide intervals) in minutes', true),
+        radio('full', 'Full', '— every photo: the figures to publish; by far the longest run'),
+        h('label.radio', {}, h('input', { type: 'radio', name: 'size', value: 'custom' }), ' ', h('b', {}, 'Every K-th'), ' ', custom)),
+      h('label', {}, 'Model set', h('select', { name: 'model_set' }, st.model_sets.map((m) => h('option', { value: m }, m)))),
+      h('div.row', {},
+        h('button.btn', { type: 'submit', id: 'eval-start', disabled: !usable || busy || null }, 'Start the evaluation'),
+        h('span.small.muted', {}, busy ? 'One evaluation runs at a time.' : 'It runs as a separate process at low priority: live cameras come first.')));
+    drawnForm = true;
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    const size = fd.get('size');
+    const sample = size === 'quick' ? st.quick_sample : size === 'full' ? 1 : parseInt(fd.get('sample'), 10);
+    const r = await act(() => S.api.post('/api/eval/runs', { sample, model_set: fd.get('model_set') }),
+      (r) => 'Evaluation run ' + r.run.id + ' started (' + sampleText(sample) + ').');
+    if (r) await refresh();
+  });
+
+  const drawRunning = (run) => {
+    clear(runBox);
+    if (!run) return;
+    const p = run.progress || { stage: 0, stages: 5, fraction: 0, stage_name: 'starting', lines: [] };
+    const cancel = h('button.btn.btn-bad', {
+      type: 'button', id: 'eval-cancel', disabled: run.status === 'cancelling' || null,
+      onclick: async () => {
+        if (!confirm('Cancel evaluation run ' + run.id + '? What it measured so far is lost.')) return;
+        const r = await act(() => S.api.post('/api/eval/runs/' + run.id + '/cancel', {}), 'Cancelling run ' + run.id + '…');
+        if (r) await refresh();
+      },
+    }, 'Cancel the run');
+    runBox.append(h('div.eval-run', {},
+      h('h3', { id: 'evr-h' }, 'Run ' + run.id + ' ', h('span.pill', { class: EVAL_STATUS[run.status][1] }, EVAL_STATUS[run.status][0])),
+      h('p', {}, 'Started ' + fmtTime(run.started_at) + ' by ' + run.by + ' — ' + sampleText(run.sample) + ', ' + run.model_set + ' — ' + fmtSecs(run.seconds) + ' so far.'),
+      h('label.small', { for: 'eval-progress' }, 'Stage ' + Math.max(p.stage, 1) + ' of ' + p.stages + ': ' + p.stage_name),
+      h('progress', { id: 'eval-progress', max: '1', value: String(p.fraction || 0) }, Math.round(100 * (p.fraction || 0)) + ' %'),
+      h('pre.details.eval-lines', { 'aria-label': 'The evaluation\'s latest progress lines' }, (p.lines || []).join('\n') || 'starting…'),
+      h('div.row', {}, cancel)));
+  };
+
+  const drawList = () => {
+    clear(listBox);
+    if (!st.runs.length) { listBox.append(h('p.muted', {}, 'No evaluation has been run on this van yet.')); return; }
+    listBox.append(h('table.small', { id: 'eval-runs' }, h('caption.sr-only', {}, 'Evaluation runs, newest first'),
+      h('thead', {}, h('tr', {}, ['Run', 'Started', 'By', 'Sample', 'Model set', 'Status', 'Took', 'Report'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, st.runs.map((x) => {
+        const [txt, cls] = EVAL_STATUS[x.status] || [x.status, 'pill-info'];
+        const took = x.ended_at && x.started_at ? (Date.parse(x.ended_at) - Date.parse(x.started_at)) / 1000 : x.seconds;
+        return h('tr', { id: 'eval-run-' + x.id },
+          h('th', { scope: 'row' }, '#' + x.id),
+          h('td', {}, fmtTime(x.started_at)), h('td', {}, x.by), h('td', {}, sampleText(x.sample)), h('td', {}, x.model_set),
+          h('td', {}, h('span.pill', { class: cls }, txt), x.error ? h('div.small.error', {}, x.error) : null),
+          h('td', {}, fmtSecs(took)),
+          h('td.actions', {}, x.has_report ? [
+            h('button.btn.btn-quiet', { type: 'button', 'aria-label': 'Open the report of run ' + x.id, onclick: () => open(x) }, 'Open'), ' ',
+            h('button.btn.btn-quiet', { type: 'button', 'aria-label': 'Download report.json of run ' + x.id, onclick: () => download(x) }, 'JSON')]
+            : h('span.muted', {}, '—')));
+      }))),
+    h('p.small.muted', {}, st.runs_total > st.runs.length ? 'The newest ' + st.runs.length + ' of ' + st.runs_total + ' runs are listed. ' : '',
+      'Each run is kept on the van beside its database (eval-runs/run-N: report.json, index.html, progress.log); N is its eval.start record in the audit log.'));
+  };
+
+  let wasRunning = null;
+  const refresh = async () => {
+    try { st = await S.api.get('/api/eval'); } catch (e) { clear(dataBox).append(h('p.error', { role: 'alert' }, errText(e))); return; }
+    clear(dataBox).append(st.data.usable
+      ? h('p', { id: 'eval-data' }, 'The van\'s evaluation data: ', h('code', {}, st.data.dir), ' (LFW, UTKFace, WIDER FACE, CelebA).')
+      : h('p.reject', { id: 'eval-data', role: 'status' }, h('b', {}, 'No evaluation can run on this van: '), st.data.message + '. ',
+        'Set the server option data (or $OPENLFR_DATA) to the folder holding lfw/, utkface/, wider/ and celeba/ and restart the server. The evaluation can also run on another machine: openlfr eval report --data DIR --out DIR.'));
+    const running = st.running ? st.running.id : 0;
+    if (!drawnForm || running !== wasRunning) drawForm();
+    const ended = wasRunning && !running ? wasRunning : 0;
+    wasRunning = running;
+    drawRunning(st.running);
+    drawList();
+    if (ended) {
+      const x = st.runs.find((r) => r.id === ended);
+      if (x) announce($('live'), 'Evaluation run ' + x.id + ' ' + x.status + (x.error ? ': ' + x.error : ''));
+    }
+  };
+  await refresh();
+  S.timers.push(setInterval(() => { if (st && st.running && document.visibilityState === 'visible') refresh(); }, 1000));
 }
 
 // ---------------------------------------------------------------------------

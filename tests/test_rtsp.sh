@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# test_rtsp.sh - `openlfr scan` against a real RTSP server: GStreamer's
+# gst-rtsp-server (tools/rtsp-server.py), with DIGEST authentication, over
+# TCP and UDP, H.264 and H.265, and with the server killed mid-stream and
+# started again on the same port.  Needs the models (make setup) and
+# GStreamer's Python bindings (tools/setup.sh deps); no shared data: the clips
+# are made here with ffmpeg from the face-api demo photo models/photos/
+# sample1.jpg (three faces), 960x640 at 10 fps, 60 s (2 s encoded, then
+# repeated by stream copy).
+#
+#   1. TCP, cameras [0] H.264 and [1] H.265, both with user:password (the
+#      password holds a raw '@'): both go live within 1.8 s of connecting
+#      (FFmpeg's frame-rate probing used to hold the first frame back 2.4 s),
+#      show 960x640 frames with faces, and alert on the enrolled face.  The
+#      H.264 server is then killed (SIGTERM) and started again on its port:
+#      camera [0] goes stalled/connecting and comes back live by itself and
+#      its frame count grows again; camera [1] stays live throughout.
+#   2. The same over UDP (--rtsp-transport udp), restarting the H.265 server,
+#      with the URLs given by --camera-file (the password stays off the
+#      command line, where ps shows it to every user).
+#   3. A wrong password and no password: scan exits 1, each camera FAILED
+#      with "authentication failed" / "authentication required" and the
+#      RTSP 401, at once (no retrying).
+#   4. The password (and any part of it) appears in no output, no debug log
+#      line (OPENLFR_LOG=debug) and not in the database file.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD:-build}
+name=test_rtsp
+B=$PWD/$build/openlfr
+PY=/usr/bin/python3
+pass=0 fail=0
+check() { # ok(0/1) what
+  if [ "$1" = 1 ]; then echo "ok   $2"; pass=$((pass + 1)); else echo "FAIL $2"; fail=$((fail + 1)); fi
+}
+skip() {
+  echo "  SKIP $name: $*"
+  echo "$name: 0 passed, 0 failed, 1 skipped ($*)"
+  exit 0
+}
+
+# Prerequisites --------------------------------------------------------------
+if ! "$PY" - <<'PY' 2>/dev/null; then
+import sys
+import gi
+gi.require_version("Gst", "1.0"); gi.require_version("GstRtsp", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import Gst, GstRtsp, GstRtspServer
+Gst.init(None)
+need = ("qtdemux", "h264parse", "h265parse", "rtph264pay", "rtph265pay")
+sys.exit(0 if all(Gst.ElementFactory.find(e) for e in need) else 1)
+PY
+  skip "GStreamer's RTSP server is not usable from $PY: install python3-gi gir1.2-gst-rtsp-server-1.0 gir1.2-gst-plugins-base-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad (tools/setup.sh deps installs them)"
+fi
+models=${OPENLFR_MODELS:-models}
+[ -f "$models/MANIFEST.tsv" ] && [ -f "$models/photos/sample1.jpg" ] ||
+  skip "no models in $models (run make setup): scan cannot run"
+encs=$(ffmpeg -hide_banner -encoders 2>/dev/null)
+grep -q libx264 <<<"$encs" && grep -q libx265 <<<"$encs" || skip "ffmpeg lacks libx264/libx265: cannot make the clips"
+
+tmp=$(mktemp -d /tmp/lfr_rtsp_XXXXXX)
+declare -A srv_pid=() srv_port=()
+scan_pid=
+cleanup() {
+  [ -n "$scan_pid" ] && kill "$scan_pid" 2>/dev/null
+  for k in "${!srv_pid[@]}"; do kill "${srv_pid[$k]}" 2>/dev/null; done
+  wait 2>/dev/null
+  if [ -n "${KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+export OPENLFR_DB="$tmp/o.db" OPENLFR_KEY="$tmp/o.key" OPENLFR_MODELS="$models"
+USER_=cam PW='Pa@ss-w0rd-7Q'   # a raw '@': the credentials end at the last one
+t_start=$SECONDS
+
+# Clips and a live deployment ------------------------------------------------
+photo=$models/photos/sample1.jpg
+clip() { # 264|265: 2 s encoded, repeated to 60 s by stream copy
+  local enc=(-c:v libx264 -preset ultrafast -g 10)
+  [ $1 = 265 ] && enc=(-c:v libx265 -preset ultrafast -x265-params log-level=error:keyint=10 -tag:v hvc1)
+  ffmpeg -v error -y -loop 1 -framerate 10 -i "$photo" -vf "scale=960:-2,format=yuv420p" \
+    -frames:v 20 "${enc[@]}" "$tmp/s$1.mp4" &&
+    ffmpeg -v error -y -stream_loop 29 -i "$tmp/s$1.mp4" -c copy "$tmp/h$1.mp4"
+}
+clip 264 & c264=$!
+clip 265 & c265=$!
+ffmpeg -v error -y -i "$photo" -vf crop=440:520:280:220 "$tmp/face.jpg"   # one of the three
+(
+  export OPENLFR_LOG=warn
+  "$B" deployment create --name rtsp --location t --purpose t --legal-basis t \
+    --start 2026-01-01T00:00Z --end 2036-01-01T00:00Z --threshold 0.70 --by "PC 1" &&
+    "$B" watchlist add --deployment 1 --ref R1 --name "Test Person" --category other \
+      --category-other test --reason test --source test --date 2024 \
+      --by "PC 1" "$tmp/face.jpg" &&
+    "$B" deployment authorise 1 --by "Supt 2" && "$B" deployment start 1 --by "Supt 2"
+) >"$tmp/setup.log" 2>&1 || { cat "$tmp/setup.log"; check 0 "a live deployment"; exit 1; }
+wait $c264 && wait $c265 || { check 0 "making the clips"; exit 1; }
+echo "clips and deployment: $((SECONDS - t_start)) s"
+
+# Servers ------------------------------------------------------------------------
+start_server() { # key file port(0 = free); SETUP transports are appended to srv_KEY.setup
+  local k=$1 f=$2 port=$3 log="$tmp/srv_$1.log"
+  : >"$log"
+  "$PY" tools/rtsp-server.py --file "$f" --port "$port" --user "$USER_" --password "$PW" \
+    >"$log" 2>>"$tmp/srv_$1.setup" &
+  srv_pid[$k]=$!
+  for _ in $(seq 100); do grep -q '^ready ' "$log" && break; sleep 0.1; done
+  local url; url=$(awk '/^ready /{print $2}' "$log")
+  [ -n "$url" ] || { cat "$log"; check 0 "RTSP server $k starts"; exit 1; }
+  srv_port[$k]=$(sed -E 's|.*:([0-9]+)/.*|\1|' <<<"$url")
+}
+stop_server() { # key
+  kill -TERM "${srv_pid[$1]}"; wait "${srv_pid[$1]}"; local rc=$?
+  unset "srv_pid[$1]"
+  return $rc
+}
+start_server a "$tmp/h264.mp4" 0
+start_server b "$tmp/h265.mp4" 0
+url() { # key [userinfo]
+  echo "rtsp://${2:+$2@}127.0.0.1:${srv_port[$1]}/cam"
+}
+
+# Scans --------------------------------------------------------------------------
+stamp() { # every stderr line prefixed with the wall-clock time
+  "$PY" -u -c 'import sys, time
+for l in sys.stdin:
+    sys.stdout.write("%.3f %s" % (time.time(), l))'
+}
+start_scan() { # tag args...   (background; scan_pid)
+  local t=$1; shift
+  OPENLFR_LOG=debug "$B" scan --deployment 1 --json --status-every 1 --duration 60 "$@" \
+    >"$tmp/$t.out" 2> >(stamp >"$tmp/$t.err") &
+  scan_pid=$!
+}
+end_scan() { # tag -> rc in $scan_rc
+  kill -INT "$scan_pid" 2>/dev/null
+  wait "$scan_pid"; scan_rc=$?
+  scan_pid=
+  for _ in $(seq 50); do grep -q '"type":"summary"' "$tmp/$1.err" && break; sleep 0.1; done
+}
+wait_state() { # tag camera state nth timeout_s -> 0 when the camera's nth line with that state came
+  local n=0
+  for _ in $(seq $(($5 * 10))); do
+    n=$(grep -c "\"type\":\"camera\",\"index\":$2,[^}]*\"state\":\"$3\"" "$tmp/$1.err")
+    [ "$n" -ge "$4" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# analyse tag camera t_kill -> "states time_to_live frames_before frames_after faces alerts w h"
+# Frames are those the camera delivered: analysed + dropped (newest frame
+# wins: how many get analysed depends on the machine's load, not on RTSP).
+analyse() {
+  "$PY" - "$tmp/$1.err" "$2" "$3" <<'PY'
+import json, sys
+path, cam, t_kill = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+states, first_conn, first_live, before, summary = [], None, None, 0, None
+for line in open(path):
+    t, _, rest = line.partition(" ")
+    if not rest.startswith("{"):
+        continue
+    o = json.loads(rest)
+    if o.get("type") == "camera" and o["index"] == cam:
+        states.append(o["state"])
+        if o["state"] == "connecting" and first_conn is None:
+            first_conn = float(t)
+        if o["state"] == "live" and first_live is None:
+            first_live = float(t)
+    elif o.get("type") == "status" and float(t) < t_kill:
+        k = o["cameras"][cam]["counters"]
+        before = k["frames"] + k["dropped"]
+    elif o.get("type") == "summary":
+        summary = o["cameras"][cam]
+if summary is None:
+    print("none 99 0 0 0 0 0 0")
+    sys.exit()
+k = summary["counters"]
+ttl = first_live - first_conn if first_live and first_conn else 99
+print(",".join(states), "%.2f" % ttl, before, k["frames"] + k["dropped"], k["faces"], k["alerts"],
+      summary["src_w"], summary["src_h"])
+PY
+}
+
+restart_run() { # tag transport restarted-key(a|b) how(arg|file)
+  local tag=$1 tr=$2 rk=$3 how=$4
+  local ci=0 oi=1 cams=()
+  [ "$rk" = b ] && ci=1 oi=0
+  for f in "$tmp"/srv_?.setup; do : >"$f"; done   # (servers append to them)
+  for k in a b; do
+    if [ "$how" = file ]; then
+      (umask 077; url $k "$USER_:$PW" >"$tmp/cam_$k.url")
+      cams+=(--camera-file "$tmp/cam_$k.url")
+    else
+      cams+=(--camera "$(url $k "$USER_:$PW")")
+    fi
+  done
+  start_scan "$tag" --rtsp-transport "$tr" "${cams[@]}"
+  if [ "$how" = file ]; then
+    tr '\0' ' ' <"/proc/$scan_pid/cmdline" | grep -q -F -e "$PW" -e "ss-w0rd" && ok=0 || ok=1
+    check $ok "--camera-file: the password is not on scan's command line (ps)"
+  fi
+  wait_state "$tag" 0 live 1 10 && wait_state "$tag" 1 live 1 10 && ok=1 || ok=0
+  check $ok "$tr: both cameras live (H.264 and H.265, digest authentication)"
+  sleep 2
+  local t_kill; t_kill=$(date +%s.%N)
+  stop_server "$rk" && ok=1 || ok=0
+  check $ok "$tr: the RTSP server stops cleanly on SIGTERM"
+  wait_state "$tag" $ci stalled 1 8 && ok=1 || ok=0
+  check $ok "$tr: camera [$ci] goes stalled when its server dies mid-stream"
+  start_server "$rk" "$tmp/h26$([ "$rk" = a ] && echo 4 || echo 5).mp4" "${srv_port[$rk]}"
+  wait_state "$tag" $ci live 2 15 && ok=1 || ok=0
+  check $ok "$tr: camera [$ci] comes back live by itself after the server restarts"
+  sleep 1.6
+  end_scan "$tag"
+  check $((scan_rc == 0)) "$tr: scan exits 0 ($scan_rc)"
+  local want='RTP/AVP/TCP;unicast;interleaved=' bad='client_port='
+  [ "$tr" = udp ] && want='RTP/AVP/UDP;unicast;client_port=' bad='interleaved='
+  n=$(cat "$tmp"/srv_?.setup | grep -c "^setup $want")
+  m=$(cat "$tmp"/srv_?.setup | grep -c "$bad")
+  check $((n == 3 && m == 0)) "$tr: the servers saw 3 SETUPs, all over $tr ($n, $m otherwise)"
+  grep '"type":"camera",[^}]*"state":"live","reason":"[^"]' "$tmp/$tag.err" && ok=0 || ok=1
+  check $ok "$tr: a camera back live shows no stale reason"
+  read -r st ttl fb fa faces alerts w h <<<"$(analyse "$tag" $ci "$t_kill")"
+  echo "  [$ci] states $st; first frame $ttl s after connecting; frames delivered: $fb before the kill, $fa at the end; $faces faces, $alerts alerts, ${w}x$h"
+  [[ "$st" == *live*stalled*connecting*live* ]] && ok=1 || ok=0
+  check $ok "$tr: camera [$ci] went live -> stalled -> connecting -> live"
+  check $((fb >= 15 && fa >= fb + 15)) "$tr: camera [$ci] frames continue after the restart ($fb -> $fa)"
+  check $((faces > 0 && alerts >= 1)) "$tr: camera [$ci] sees faces ($faces) and alerts on the enrolled one ($alerts)"
+  check $((w == 960 && h == 640)) "$tr: camera [$ci] frames are 960x640 (${w}x$h)"
+  check "$("$PY" -c "print(int($ttl < 1.8))")" "$tr: camera [$ci] first frame within 1.8 s of connecting ($ttl s)"
+  read -r st ttl fb fa faces alerts w h <<<"$(analyse "$tag" $oi "$t_kill")"
+  echo "  [$oi] states $st; first frame $ttl s after connecting; frames delivered: $fb before the kill, $fa at the end; $faces faces, $alerts alerts, ${w}x$h"
+  check "$([ "$st" = connecting,live ] && echo 1 || echo 0)" "$tr: camera [$oi] stays live while the other camera's server restarts ($st)"
+  check $((fa >= fb + 30 && faces > 0 && alerts >= 1)) "$tr: camera [$oi] frames ($fb -> $fa), faces ($faces), alerts ($alerts)"
+  check "$("$PY" -c "print(int($ttl < 1.8))")" "$tr: camera [$oi] first frame within 1.8 s of connecting ($ttl s)"
+}
+
+t0=$SECONDS
+restart_run tcp tcp a arg
+echo "TCP run: $((SECONDS - t0)) s"
+t0=$SECONDS
+restart_run udp udp b file
+echo "UDP run: $((SECONDS - t0)) s"
+
+# Wrong and missing credentials ---------------------------------------------
+t0=$SECONDS
+start_scan auth --camera "$(url a "$USER_:wrong-password")" --camera "$(url b)"
+wait "$scan_pid"; scan_rc=$?; scan_pid=
+for _ in $(seq 50); do grep -q '"type":"summary"' "$tmp/auth.err" && break; sleep 0.1; done
+echo "auth run: $((SECONDS - t0)) s"
+check $((scan_rc == 1)) "wrong/missing password: scan exits 1 by itself ($scan_rc)"
+grep -q "camera \[0\] $(url a) never delivered a frame: failed: authentication failed: .*401 Unauthorized" "$tmp/auth.err" && ok=1 || ok=0
+check $ok "wrong password: FAILED, \"authentication failed\", 401 Unauthorized"
+grep -q "camera \[1\] $(url b) never delivered a frame: failed: authentication required: .*401 Unauthorized" "$tmp/auth.err" && ok=1 || ok=0
+check $ok "no password: FAILED, \"authentication required\", 401 Unauthorized"
+[ $ok = 1 ] || grep -v "openlfr debug" "$tmp/auth.err" | tail -n 8
+grep -q '"index":0,[^}]*"state":"stalled\|"index":0,[^}]*"state":"connecting","reason":"[^"]' "$tmp/auth.err" && ok=0 || ok=1
+check $ok "wrong password: no retry"
+
+# The password never shows -----------------------------------------------------
+leaks=$(cat "$tmp"/*.out "$tmp"/*.err | grep -c -F -e "$PW" -e "ss-w0rd" -e "wrong-password")
+lines=$(cat "$tmp"/*.out "$tmp"/*.err | wc -l)
+check $((leaks == 0)) "the password is in none of $lines output and debug log lines ($leaks)"
+dbleak=$(cat "$OPENLFR_DB"* | grep -a -c -F -e "$PW" -e "ss-w0rd")
+check $((dbleak == 0)) "the password is not in the database ($dbleak)"
+grep -q "\"name\":\"$(url a)\"" "$tmp/tcp.err" && ok=1 || ok=0
+check $ok "the camera is named by its URL without credentials"
+
+echo "total: $((SECONDS - t_start)) s"
+echo "$name: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
