@@ -256,6 +256,17 @@ static void test_names_and_options(void) {
     CHECK(!strcmp(lfr_cam_state_name(LFR_CAM_LIVE), "live"));
     CHECK(!strcmp(lfr_cam_state_name(LFR_CAM_ENDED), "ended"));
     CHECK(!strcmp(lfr_status_str(LFR_ERR_TIMEOUT), "ERR_TIMEOUT"));
+    /* credentials leave names whole, up to the last '@' before the path */
+    static const char *red[][2] = {
+        {"rtsp://u:p@cam/s1", "rtsp://cam/s1"},
+        {"rtsp://u:Pa@ss@10.0.0.5:554/s1?x=a@b", "rtsp://10.0.0.5:554/s1?x=a@b"},
+        {"http://cam/path@x", "http://cam/path@x"},
+        {"/videos/a@b.mp4", "/videos/a@b.mp4"}};
+    for (size_t i = 0; i < sizeof red / sizeof red[0]; i++) {
+        char out[128];
+        lfr_video_url_redact(red[i][0], out, sizeof out);
+        CHECK(!strcmp(out, red[i][1]));
+    }
     lfr_camera *c = (lfr_camera *)1;
     lfr_err err = {{0}};
     lfr_video_opts o = {0};

@@ -57,26 +57,6 @@ static void on_signal(int sig) {
     scan_stop = 1;
 }
 
-/* The camera's name as stored with alerts: the URL without credentials
- * (rtsp://user:pass@host/... -> rtsp://host/...).  The credentials end at
- * the LAST '@' before the path, as FFmpeg reads them (av_url_split): a
- * password with a raw '@' ("p@ss") must not leave "ss@" in the name. */
-static void camera_name(const char *url, char *out, size_t cap) {
-    const char *scheme = strstr(url, "://");
-    const char *at = NULL;
-    if (scheme) {
-        size_t hl = strcspn(scheme + 3, "/?#");
-        for (size_t i = 0; i < hl; i++)
-            if (scheme[3 + i] == '@') at = scheme + 3 + i;
-    }
-    if (at)
-        snprintf(out, cap, "%.*s%s", (int)(scheme + 3 - url), url, at + 1);
-    else
-        snprintf(out, cap, "%s", url);
-    size_t n = strlen(out);
-    if (n >= LFR_MAX_ACTOR) out[LFR_MAX_ACTOR - 1] = 0;
-}
-
 /* Best score per (camera, track, entry) that alerted, for the summary. */
 #define SCAN_MAX_TRACK_ROWS 4096
 typedef struct track_row {
@@ -427,7 +407,8 @@ int lfr_cmd_scan(int argc, char **argv) {
         vo.max_reconnects = 0;
         vo.wait_consumer = !realtime; /* files not paced: analyse every frame */
         char name[LFR_MAX_ACTOR];
-        camera_name(urls[i], name, sizeof name);
+        /* stored with alerts: the URL without its credentials */
+        lfr_video_url_redact(urls[i], name, sizeof name);
         st = lfr_pipeline_add_camera(p, name, &vo, NULL, &err);
         if (st != LFR_OK) rc = lfr_cli_fail(name, st, &err);
     }

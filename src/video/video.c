@@ -767,15 +767,29 @@ static src_kind kind_of(const char *url) {
     return SRC_FILE;
 }
 
-/* "user:pass" of scheme://user:pass@host/..., or NULL. */
-static char *userinfo_of(const char *url) {
-    const char *s = strstr(url, "://");
-    if (!s) return NULL;
-    s += 3;
-    size_t hl = strcspn(s, "/?#");
+/* The '@' that ends the credentials of scheme://user:pass@host/..., or
+ * NULL; *s: where they start.  The LAST '@' before the path, as FFmpeg
+ * reads them (av_url_split): a password may hold a raw '@'. */
+static const char *userinfo_end(const char *url, const char **s) {
+    const char *h = strstr(url, "://");
+    if (!h) return NULL;
+    *s = h += 3;
+    size_t hl = strcspn(h, "/?#");
     const char *at = NULL;
     for (size_t i = 0; i < hl; i++)
-        if (s[i] == '@') at = s + i;
+        if (h[i] == '@') at = h + i;
+    return at;
+}
+
+void lfr_video_url_redact(const char *url, char *out, size_t cap) {
+    const char *s = NULL, *at = userinfo_end(url, &s);
+    if (at) snprintf(out, cap, "%.*s%s", (int)(s - url), url, at + 1);
+    else snprintf(out, cap, "%s", url);
+}
+
+/* "user:pass" of scheme://user:pass@host/..., or NULL. */
+static char *userinfo_of(const char *url) {
+    const char *s = NULL, *at = userinfo_end(url, &s);
     if (!at || at == s) return NULL;
     size_t n = (size_t)(at - s);
     char *u = lfr_malloc(n + 1);

@@ -120,6 +120,11 @@ typedef enum lfr_cam_state {
 /* "connecting", "live", "stalled", "failed", "ended", "stopped". */
 const char *lfr_cam_state_name(lfr_cam_state s);
 
+/* url without its credentials, for names and logs: scheme://user:pass@host/p
+ * -> scheme://host/p (the credentials end at the last '@' before the path,
+ * as FFmpeg reads them); other URLs unchanged.  Truncated to cap - 1. */
+void lfr_video_url_redact(const char *url, char *out, size_t cap);
+
 typedef struct lfr_video_opts {
     const char *url;          /* rtsp://, http(s)://, file path, /dev/videoN */
     int loop;                 /* files: start again at the end */
