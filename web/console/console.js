@@ -368,7 +368,7 @@ function thresholdMeaning(d) {
   return h('div', {},
     h('p', {}, h('b', {}, 'Threshold ' + Number(d.threshold).toFixed(2)), ' (a likeness of about ' + fmtLikeness(m.likeness) + ').'),
     h('ul', {},
-      h('li', {}, 'Expected false alerts: about ', h('b', {}, (m.false_alerts_per_10k_faces || 0).toFixed(2)), ' per 10,000 faces that pass the cameras, for this watchlist (' + m.templates + ' image' + (m.templates === 1 ? '' : 's') + '; false-match rate ' + pct(m.fpir || 0) + ' per face).'),
+      h('li', {}, 'Expected false alerts: about ', h('b', {}, (m.false_alerts_per_10k_faces || 0).toFixed(2)), ' per 10,000 faces that pass the cameras, for this watchlist (each face is compared with ' + m.templates + ' template' + (m.templates === 1 ? '' : 's') + ', one per person listed; chance of a false alert ' + pct(m.fpir || 0) + ' per face).'),
       h('li', {}, 'Expected share of listed people found when they pass a camera: about ', h('b', {}, Math.round((m.tar || 0) * 100) + '%'), '.'),
       m.extrapolated ? h('li', {}, 'These figures are extrapolated beyond the measured range: treat them as rough.') : null,
       worstGroup(m, pct)));
