@@ -169,6 +169,11 @@ $(BUILD)/eval_embed: bench/eval_embed.c $(BUILD)/libopenlfr.a
 $(BUILD)/eval_discard: bench/eval_discard.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
 
+# Detection near the tracks against full detection, frame by frame
+# (docs/pipeline.md, "Detection every other frame").
+$(BUILD)/eval_near: bench/eval_near.c $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
 # --wrap: bench_face records the input shape of every network run the face
 # engine makes (the workload ONNX Runtime replays); see bench/bench_face.c.
 $(BUILD)/bench_face: bench/bench_face.c $(BUILD)/libopenlfr.a

@@ -219,8 +219,8 @@ WRAP(C_ALERT, lfr_deploy_alert_record,
      (s, dep, a, by, id, err))
 WRAP(C_ALERT, lfr_deploy_alert_update,
      (lfr_store * s, int64_t id, float score, const uint8_t *img, size_t len,
-      const lfr_actor *by, lfr_err *err),
-     (s, id, score, img, len, by, err))
+      const char *source, int template_n, const lfr_actor *by, lfr_err *err),
+     (s, id, score, img, len, source, template_n, by, err))
 WRAP(C_ALERT, lfr_image_encode_jpeg, (const lfr_image *im, int q, uint8_t **buf, size_t *len),
      (im, q, buf, len))
 WRAP(C_LIVE, lfr_deploy_require_live, (lfr_store * s, int64_t id, lfr_err *err), (s, id, err))
@@ -396,6 +396,7 @@ typedef struct run_result {
     int nn_calls[N_KINDS];
     int frames_rec, full, overflow;
     int threads;
+    uint64_t det_full, det_near, det_none; /* analysed frames by detection (pipeline.h) */
     double warmup_s;
 } run_result;
 
@@ -404,12 +405,14 @@ static const char *stage_name[5] = {"detect", "track", "embed", "match", "frame"
 static void stats_of(lfr_pipeline *p, lfr_pipeline_stats *s) { lfr_pipeline_stats_get(p, s); }
 
 static void one_run(lfr_store *store, const lfr_face_engine *eng, int64_t dep, const char *clip,
-                    int ncams, double warmup, double duration, int threads, run_result *r,
+                    int ncams, double warmup, double duration, int threads, int every,
+                    double stagger, int queue, run_result *r,
                     FILE *wl, const char *label, int run_index) {
     memset(r, 0, sizeof *r);
     r->cams = ncams;
     lfr_pipeline_params prm = lfr_pipeline_params_default;
     prm.cooldown_s = 0;
+    prm.detect_every = every;
 #ifdef LFR_PIPELINE_THREAD_PER_CAMERA
     prm.analysis_threads = threads;
 #else
@@ -428,8 +431,13 @@ static void one_run(lfr_store *store, const lfr_face_engine *eng, int64_t dep, c
         vo.realtime = 1;
         vo.rtsp_tcp = 1;
         vo.read_timeout_ms = 5000;
+        vo.queue = queue; /* 0: the pipeline's default */
         char name[32];
         snprintf(name, sizeof name, "bench-cam-%d", i + 1);
+        if (i && stagger > 0) { /* cameras that do not see the same moment */
+            struct timespec ts = {(time_t)stagger, (long)((stagger - (double)(time_t)stagger) * 1e9)};
+            nanosleep(&ts, NULL);
+        }
         st = lfr_pipeline_add_camera(p, name, &vo, NULL, &err);
         if (st != LFR_OK) die("lfr_pipeline_add_camera", st, &err);
     }
@@ -490,6 +498,9 @@ static void one_run(lfr_store *store, const lfr_face_engine *eng, int64_t dep, c
         r->dropped += b->c.frames_dropped - a->c.frames_dropped;
         r->taken += b->c.frames - a->c.frames;
         r->analysed += b->c.frames_analysed - a->c.frames_analysed;
+        r->det_full += b->detect_full - a->detect_full;
+        r->det_near += b->detect_near - a->detect_near;
+        r->det_none += b->detect_none - a->detect_none;
         r->an_cpu += b->cpu_s - a->cpu_s;
         r->faces += (double)(b->c.faces - a->c.faces);
         r->embeddings += (double)(b->c.embeddings - a->c.embeddings);
@@ -638,6 +649,9 @@ static void json_run(const run_result *r, double src_fps, int comma) {
     jnum("decode_rest_ms_per_decoded_frame",
          r->decoded ? (r->proc_cpu - r->an_cpu) * 1e3 / (double)r->decoded : NAN, 1);
     jnum("faces_per_analysed_frame", r->faces / a, 1);
+    printf("\"detection\":{\"full\":%llu,\"near\":%llu,\"none\":%llu},",
+           (unsigned long long)r->det_full, (unsigned long long)r->det_near,
+           (unsigned long long)r->det_none);
     jnum("embeddings", r->embeddings, 1);
     printf("\"nn_ms_per_analysed_frame\":{");
     for (int k = 0; k < N_KINDS; k++) {
@@ -664,7 +678,8 @@ static void usage(void) {
     fprintf(stderr,
             "usage: bench_pipeline MODELS_DIR --clip FILE [--label L] [--cameras 1,2,3,4]\n"
             "                      [--duration S] [--warmup S] [--photos DIR] [--src-fps F]\n"
-            "                      [--threads T] [--workload FILE] [--json]\n"
+            "                      [--threads T] [--detect-every N] [--stagger S] [--queue Q]\n"
+            "                      [--workload FILE] [--json]\n"
             "       bench_pipeline --decode FILE [--decode FILE]... [--json]\n");
     exit(2);
 }
@@ -673,8 +688,9 @@ int main(int argc, char **argv) {
     const char *models = NULL, *clip = NULL, *label = "clip", *photos = NULL, *wl_path = NULL;
     const char *cams_arg = "1,2,3,4", *dec[MAX_DECODE];
     const char *env_d = getenv("BENCH_DURATION_S");
-    double duration = env_d && *env_d ? atof(env_d) : 20, warmup = 3, src_fps = 25;
-    int json = 0, ndec = 0, threads = 0;
+    double duration = env_d && *env_d ? atof(env_d) : 20, warmup = 3, src_fps = 25, stagger = 0;
+    int queue = 0;
+    int json = 0, ndec = 0, threads = 0, every = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) { json = 1; continue; }
@@ -693,6 +709,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--photos")) photos = v;
         else if (!strcmp(a, "--src-fps")) src_fps = atof(v);
         else if (!strcmp(a, "--threads")) threads = atoi(v);
+        else if (!strcmp(a, "--detect-every")) every = atoi(v);
+        else if (!strcmp(a, "--stagger")) stagger = atof(v);
+        else if (!strcmp(a, "--queue")) queue = atoi(v);
         else if (!strcmp(a, "--workload")) wl_path = v;
         else if (!strcmp(a, "--decode") && ndec < MAX_DECODE) dec[ndec++] = v;
         else usage();
@@ -779,7 +798,8 @@ int main(int argc, char **argv) {
     run_result *res = calloc((size_t)nruns, sizeof *res);
     if (!res) die("malloc", LFR_ERR_NOMEM, NULL);
     for (int i = 0; i < nruns; i++) {
-        one_run(store, eng, dep, clip, cams[i], warmup, duration, threads, &res[i], wl, label, i);
+        one_run(store, eng, dep, clip, cams[i], warmup, duration, threads, every, stagger, queue, &res[i], wl,
+                label, i);
         print_run(&res[i], src_fps, label);
         if (res[i].full || res[i].overflow)
             fprintf(stderr, "bench_pipeline: WARNING: the network recorder was full or a frame "

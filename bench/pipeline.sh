@@ -19,9 +19,12 @@
 #      networks only, one thread, pinned) on the models run.sh exports.
 #
 # Environment: BENCH_DURATION_S (20), PIPE_CAMERAS (1,2,3,4), PIPE_CLIPS
-# ("1080p 720p"), PIPE_TABLES_ONLY (1: only the tables again, from the JSON
+# ("1080p 720p 1080p-together": "-together" starts the cameras at once,
+# the others PIPE_STAGGER (0.75) s apart), PIPE_TABLES_ONLY (1: only the tables again, from the JSON
 # of the last run), PIPE_THREADS (analysis workers, 0 = the pipeline's
-# default), ORT_PASSES (3), OPENLFR_MODELS, PYTHON, RESULTS (the markdown file
+# default), PIPE_DETECT_EVERY (full detection every N analysed frames, near
+# the tracks between: pipeline.h; 0 = the pipeline's default, 1 = every
+# frame in full), ORT_PASSES (3), OPENLFR_MODELS, PYTHON, RESULTS (the markdown file
 # appended to, default bench/results.md).
 set -euo pipefail
 
@@ -38,8 +41,10 @@ pout=$out/pipeline
 py=${PYTHON:-/usr/bin/python3}
 dur=${BENCH_DURATION_S:-20}
 cams=${PIPE_CAMERAS:-1,2,3,4}
-clips=${PIPE_CLIPS:-1080p 720p}
+clips=${PIPE_CLIPS:-1080p 720p 1080p-together}
+stagger=${PIPE_STAGGER:-0.75}
 threads=${PIPE_THREADS:-0}
+every=${PIPE_DETECT_EVERY:-0}
 ort_passes=${ORT_PASSES:-3}
 bin=$build/bench_pipeline
 results=${RESULTS:-$bench/results.md}
@@ -50,13 +55,15 @@ mkdir -p "$pout"
     die "onnxruntime-node is not installed in bench/ (bench/run.sh installs it)"
 pin=()
 if command -v taskset >/dev/null 2>&1 && taskset -c 0 true 2>/dev/null; then pin=(taskset -c 0); fi
-ncpu=$(nproc)   # before OMP_NUM_THREADS: GNU nproc honours it
+ncpu=$(getconf _NPROCESSORS_ONLN)   # not nproc: GNU nproc honours OMP_NUM_THREADS
 export OMP_NUM_THREADS=1
 
 if [ "${PIPE_TABLES_ONLY:-0}" != 1 ]; then
 # --- 1. clips -------------------------------------------------------------------
 "$bench/make-clips.sh" "$out/clips" "$models/photos"
-clip_of() { case $1 in 720p) echo "$out/clips/clip-720p-h264.mp4" ;; *) echo "$out/clips/clip-$1-h264.mp4" ;; esac; }
+clip_of() { echo "$out/clips/clip-${1%-together}-h264.mp4"; }
+# "-together": the cameras start at the same moment (see the table's text)
+stagger_of() { case $1 in *-together) echo 0 ;; *) echo "$stagger" ;; esac; }
 
 # --- 2. decode cost ---------------------------------------------------------------
 dec=("$out/clips/clip-1080p-h264.mp4" "$out/clips/clip-1080p-hevc.mp4"
@@ -83,7 +90,7 @@ for c in $clips; do
     [ -f "$clip" ] || die "no clip $clip"
     say "pipeline: $c, cameras $cams, ${dur} s each (after a warm-up of 3 s or more)"
     BENCH_DURATION_S=$dur "$bin" "$models" --clip "$clip" --label "$c" --cameras "$cams" \
-        --threads "$threads" --workload "$pout/workload-$c.json" --json >"$pout/pipeline-$c.json" ||
+        --threads "$threads" --detect-every "$every" --stagger "$(stagger_of "$c")" --workload "$pout/workload-$c.json" --json >"$pout/pipeline-$c.json" ||
         die "bench_pipeline failed on $clip"
 done
 
@@ -167,16 +174,21 @@ L = ["", "# Pipeline: cameras in real time (bench_pipeline) vs ONNX Runtime (net
      "3 faces of sample1.jpg), cooldown 0 (every new track of a listed person alerts), N cameras",
      "each playing the same 24 s clip looping in real time (`--realtime --loop`), %s s measured" % dur,
      "after a warm-up (at least 3 s and 10 frames analysed per camera: the first frames plan",
-     "the networks).  The cameras start together, so they see the same people at the same",
-     "moment (their embeddings and alerts coincide: a worst case).  playback = frames decoded / (N x 25 fps x window): 1.00 = the decoders",
-     "kept real time.  dropped = decoded frames replaced before analysis (newest frame wins).",
+     "the networks).  The cameras start %s s apart (a quarter of a 3 s shot: like cameras" % os.environ.get("PIPE_STAGGER", "0.75"),
+     "that do not see the same people at the same moment), except in the rows marked",
+     "-together, where they start at once and see the same people at the same moment (their",
+     "new faces, embeddings and alerts coincide: a worst case).  playback = frames decoded / (N x 25 fps x window): 1.00 = the decoders",
+     "kept real time.  dropped = decoded frames that never reached analysis (a camera's queue",
+     "of frames waiting was full: video dropped the oldest).",
      "Latency = frame decoded -> alert event, over the alerts in the window (n = alerts).",
      "CPU = process CPU (getrusage) / window, in cores; analysis = the pipeline's per-camera",
      "analysis CPU (cpu_s); decode+rest = the rest (video workers: demux, decode, YUV->RGB; the",
      "benchmark's main loop only waits).", "",
-     "| clip | cameras | workers | playback | dropped % | analysed fps per camera | alerts | latency median / p95 ms "
+     "detected in full = analysed frames detected in full / all analysed (the others: near the",
+     "camera's small tracks only, or not at all: pipeline.h, detect).", "",
+     "| clip | cameras | workers | playback | dropped % | analysed fps per camera | detected in full % | alerts | latency median / p95 ms "
      "| CPU cores | CPU per camera | analysis / decode+rest per camera |",
-     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 runs = []
 for c in clips:
     pj = json.load(open(os.path.join(pout, "pipeline-%s.json" % c)))
@@ -185,9 +197,11 @@ for c in clips:
     for r, o, w in zip(pj["runs"], oj["sizes"], wj["sizes"]):
         r["recorded"] = w  # our network CPU over exactly the frames ORT replays
         runs.append((c, r, o))
-        L.append("| %s | %d | %d | %s | %s | %s | %d | %s / %s | %s | %s | %s / %s |" % (
+        d = r.get("detection", {})
+        dn = sum(d.get(k, 0) for k in ("full", "near", "none"))
+        L.append("| %s | %d | %d | %s | %s | %s | %s | %d | %s / %s | %s | %s | %s / %s |" % (
             c, r["cameras"], r["analysis_threads"], f(r["playback"], 2), f(r["dropped_pct"]),
-            f(r["analysed_fps_per_camera"]), r["alerts"], f(r["latency_median_ms"], 0),
+            f(r["analysed_fps_per_camera"]), f(100.0 * d["full"] / dn, 0) if dn else "n/a", r["alerts"], f(r["latency_median_ms"], 0),
             f(r["latency_p95_ms"], 0), f(r["cpu_cores"], 2), f(r["cpu_per_camera"], 2),
             f(r["analysis_cpu_per_camera"], 2), f(r["decode_rest_cpu_per_camera"], 2)))
 L += ["", "Per analysed frame, ours against ONNX Runtime on the same network calls.  Ours:",
@@ -201,11 +215,13 @@ L += ["", "Per analysed frame, ours against ONNX Runtime on the same network cal
       "pinned (%s), after the pipeline runs; time = the node process's CPU time (user +" % pin,
       "system) around session.run, like ours a CPU time (on a loaded machine the wall clock",
       "would count waiting for a core), networks only (no pre/post-processing: favours ORT).", "",
-      "Networks: ours and ORT per recorded frame (the frames whose network calls were recorded",
-      "and replayed); analysis and whole: per analysed frame.", "",
+      "Networks: ours and ORT per recorded frame (a recorded frame = one detector run and the",
+      "O-Net and embedder runs that followed it: a full detection, or one window near the",
+      "tracks; frames not detected run no network); analysis, whole and ORT per analysed frame",
+      "(ORT's total over the recorded frames / frames analysed in the window).", "",
       "| clip | cameras | recorded frames | ours networks ms (detect / embed) | ORT networks ms (detect / embed) "
-      "| ours / ORT networks | ours analysis ms | ours whole ms | whole / ORT networks |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+      "| ours / ORT networks | ours analysis ms | ours whole ms | ORT networks ms per analysed frame | whole / ORT networks |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for c, r, o in runs:
     w = r["recorded"]
     n = w["recorded_frames"]
@@ -214,9 +230,11 @@ for c, r, o in runs:
     assert n == o["frames"], "workload and ORT frame counts differ"
     td, te, tc = o["detect"]["median_ms"] / n, o["embed"]["median_ms"] / n, o["chain"]["median_ms"] / n
     whole = r["cpu_cores"] * r["window_s"] * 1e3 / r["analysed"] if r["analysed"] else None
-    L.append("| %s | %d | %d | %s (%s / %s) | %s (%s / %s) | %s | %s | %s | %s |" % (
+    ta = tc * n / r["analysed"] if r["analysed"] else None
+    L.append("| %s | %d | %d | %s (%s / %s) | %s (%s / %s) | %s | %s | %s | %s | %s |" % (
         c, r["cameras"], n, f(od + oe, 2), f(od, 2), f(oe, 2), f(tc, 2), f(td, 2), f(te, 2),
-        f((od + oe) / tc, 2), f(r["analysis_ms_per_analysed_frame"]), f(whole), f(whole / tc, 2) if whole else "n/a"))
+        f((od + oe) / tc, 2), f(r["analysis_ms_per_analysed_frame"]), f(whole), f(ta, 2),
+        f(whole / ta, 2) if whole and ta else "n/a"))
 L += ["", "Stage times (the pipeline's rolling medians, wall clock, mean over cameras; on a loaded",
       "machine wall clock includes waiting for a core):", "",
       "| clip | cameras | detect | track | embed (frames that embed) | match | frame (p95) | decode+rest ms per decoded frame |",

@@ -29,8 +29,9 @@
 #      (BUILD/bench_pipeline), ONNX Runtime on the same network calls, and
 #      the decode cost per frame by codec; appended to bench/results.md.
 #      Skipped, with a message, without BUILD/bench_pipeline or with
-#      PIPELINE=0 (8 runs of BENCH_DURATION_S = 20 s plus warm-ups, decoding
-#      and ORT: about 8 minutes on 2 cores).
+#      PIPELINE=0 (12 runs of BENCH_DURATION_S = 20 s plus warm-ups, decoding
+#      and ORT: about 12 minutes on 2 cores; 1080p, 720p, and 1080p with
+#      the cameras started together).
 #
 # Environment: OPENLFR_MODELS (models dir, default ./models), RUNS (50),
 # WARMUP (5), PASSES (15, whole-pipeline passes), FACE_WARMUP (2),

@@ -360,7 +360,7 @@ static int64_t add_entry(lfr_store *s, int64_t dep, const char *ref) {
 }
 
 static int64_t raise_alert(lfr_store *s, int64_t dep, int64_t entry) {
-    lfr_alert a = {"north", entry, 0.9f, IMG, sizeof IMG, 0};
+    lfr_alert a = {"north", entry, 0.9f, IMG, sizeof IMG, 0, NULL, 0};
     lfr_actor cam = {"camera:north", LFR_ROLE_SYSTEM};
     int64_t id = 0;
     lfr_err err = {{0}};
@@ -441,6 +441,65 @@ static void test_restart_picks_up_live(void) {
     tmp_end();
 }
 
+/* camera.add takes the camera's RTSP transport (tcp unless given); the
+ * answer, camera.list and deployment.show say which; a bad value is
+ * refused with a sentence naming the field (HTTP 400: test_http). */
+static void test_camera_transport(void) {
+    tmp_begin();
+    int64_t now = 1750000000;
+    lfr_app *app = open_app(&now, 1);
+    lfr_store *s = app ? open_store(&now) : NULL;
+    if (!app || !s) { CHECK(0); lfr_app_close(app); lfr_store_close(s); tmp_end(); return; }
+    lfr_principal pc1 = person("PC 1", R_ANY);
+    lfr_err err;
+    int64_t d = create(app, s, &pc1, now);
+    json_t *b = NULL;
+    char a[256];
+    snprintf(a, sizeof a, "{\"deployment\": %lld, \"name\": \"roof\", \"url\": "
+             "\"rtsp://u:secret@10.0.0.9/s\", \"rtsp_transport\": \"udp\"}", (long long)d);
+    CALL_OK(app, s, LFR_OP_CAMERA_ADD, &pc1, a, &b);
+    CHECK(b && !strcmp(json_string_value(json_object_get(b, "rtsp_transport")), "udp"));
+    json_decref(b);
+    snprintf(a, sizeof a, "{\"deployment\": %lld, \"name\": \"gate\", \"url\": "
+             "\"rtsp://10.0.0.10/s\"}", (long long)d);
+    CALL_OK(app, s, LFR_OP_CAMERA_ADD, &pc1, a, &b);
+    CHECK(b && !strcmp(json_string_value(json_object_get(b, "rtsp_transport")), "tcp"));
+    json_decref(b);
+    static const struct {
+        const char *url, *tr, *phrase;
+    } bad[] = {
+        {"rtsp://10.0.0.11/s", "\"carrier-pigeon\"", "camera rtsp_transport \"carrier-pigeon\": must be tcp"},
+        {"rtsp://10.0.0.11/s", "7", "camera.add: rtsp_transport must be text"},
+        {"rtsp://10.0.0.11/s", "[\"udp\"]", "rtsp_transport must be text"},
+        {"/dev/video0", "\"udp\"", "only an rtsp:// camera can use it"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(a, sizeof a, "{\"deployment\": %lld, \"name\": \"x\", \"url\": \"%s\", "
+                 "\"rtsp_transport\": %s}", (long long)d, bad[i].url, bad[i].tr);
+        memset(&err, 0, sizeof err);
+        CHECK_STATUS(call(app, s, LFR_OP_CAMERA_ADD, &pc1, a, NULL, &err), LFR_ERR_INVALID_ARG);
+        if (!strstr(err.msg, bad[i].phrase)) fprintf(stderr, "  [%zu] message: %s\n", i, err.msg);
+        CHECK(strstr(err.msg, bad[i].phrase) != NULL);
+    }
+    snprintf(a, sizeof a, "{\"deployment\": %lld}", (long long)d);
+    CALL_OK(app, s, LFR_OP_CAMERA_LIST, &pc1, a, &b);
+    json_t *cams = json_object_get(b, "cameras");
+    CHECK_EQ_INT(json_array_size(cams), 2);
+    if (json_array_size(cams) == 2) {
+        CHECK(!strcmp(json_string_value(json_object_get(json_array_get(cams, 0), "rtsp_transport")), "udp"));
+        CHECK(!strcmp(json_string_value(json_object_get(json_array_get(cams, 1), "rtsp_transport")), "tcp"));
+    }
+    json_decref(b);
+    snprintf(a, sizeof a, "{\"id\": %lld}", (long long)d);
+    CALL_OK(app, s, LFR_OP_DEPLOYMENT_SHOW, &pc1, a, &b);
+    cams = json_object_get(b, "camera_list");
+    CHECK(!strcmp(json_string_value(json_object_get(json_array_get(cams, 0), "rtsp_transport")), "udp"));
+    json_decref(b);
+    lfr_store_close(s);
+    lfr_app_close(app);
+    tmp_end();
+}
+
 static void test_flow(void) {
     tmp_begin();
     int64_t now = 1750000000;
@@ -501,6 +560,9 @@ static void test_flow(void) {
     snprintf(a, sizeof a, "{\"id\": %lld}", (long long)al);
     CALL_OK(app, s, LFR_OP_ALERT_GET, &pc1, a, &b);
     CHECK(!strcmp(json_string_value(json_object_get(b, "subject_ref")), "REF-1"));
+    /* what matched: a best shot (one embedding) */
+    CHECK(!strcmp(json_string_value(json_object_get(b, "source")), "best_shot"));
+    CHECK_EQ_INT(jid(b, "template_n"), 1);
     json_decref(b);
     /* nothing is dispatched before a decision */
     snprintf(a, sizeof a, "{\"id\": %lld, \"all\": true}", (long long)al);
@@ -522,6 +584,27 @@ static void test_flow(void) {
     CALL_OK(app, s, LFR_OP_ALERT_LIST, &pc1, "{\"deployment\": 1}", &b);
     CHECK_EQ_INT(json_array_size(json_object_get(b, "alerts")), 1);
     json_decref(b);
+    /* a track template's alert says so, with its embeddings; one stored
+     * before the source was kept says "unknown", template_n null */
+    {
+        lfr_alert ta = {"north", entry, 0.9f, NULL, 0, 0, "track_template", 4};
+        lfr_actor cam = {"camera:north", LFR_ROLE_SYSTEM};
+        int64_t tid = 0;
+        CHECK_STATUS(lfr_deploy_alert_record(s, d, &ta, &cam, &tid, &err), LFR_OK);
+        CHECK_STATUS(lfr_store_exec(s, "INSERT INTO alerts(deployment_id, entry_id, subject_ref, "
+                                       "camera, at, score, threshold) SELECT deployment_id, "
+                                       "entry_id, subject_ref, camera, at, score, threshold "
+                                       "FROM alerts WHERE id = 1", &err), LFR_OK);
+        CALL_OK(app, s, LFR_OP_ALERT_LIST, &pc1, "{\"deployment\": 1}", &b);
+        json_t *l = json_object_get(b, "alerts");
+        CHECK_EQ_INT(json_array_size(l), 3);
+        json_t *old = json_array_get(l, 0), *tpl = json_array_get(l, 1);
+        CHECK(!strcmp(json_string_value(json_object_get(tpl, "source")), "track_template"));
+        CHECK_EQ_INT(jid(tpl, "template_n"), 4);
+        CHECK(!strcmp(json_string_value(json_object_get(old, "source")), "unknown"));
+        CHECK(json_is_null(json_object_get(old, "template_n")));
+        json_decref(b);
+    }
     /* an amendment: proposed by one, authorised by another */
     CALL_OK(app, s, LFR_OP_DEPLOYMENT_AMEND, &pc1,
             "{\"id\": 1, \"reason\": \"too many false alerts\", \"threshold\": 0.75}", &b);
@@ -534,7 +617,7 @@ static void test_flow(void) {
     CALL_OK(app, s, LFR_OP_DEPLOYMENT_AMEND_AUTHORISE, &supt, a, NULL);
     CALL_OK(app, s, LFR_OP_DEPLOYMENT_SHOW, &pc1, "{\"id\": 1}", &b);
     CHECK_NEAR(json_real_value(json_object_get(b, "threshold")), 0.75, 1e-6);
-    CHECK_EQ_INT(jid(b, "alerts"), 1);
+    CHECK_EQ_INT(jid(b, "alerts"), 3);   /* the best shot's, the template's, the old one */
     json_decref(b);
 
     CALL_OK(app, s, LFR_OP_DEPLOYMENT_END, &supt, "{\"id\": 1, \"reason\": \"match over\"}", NULL);
@@ -542,7 +625,7 @@ static void test_flow(void) {
     now += 32 * 86400;
     CALL_OK(app, s, LFR_OP_RETENTION_PURGE, &pc1, "{}", &b);
     CHECK(jid(b, "receipts") > 0);
-    CHECK_EQ_INT(jid(b, "alerts"), 1);
+    CHECK_EQ_INT(jid(b, "alerts"), 3);
     json_decref(b);
     CALL_OK(app, s, LFR_OP_AUDIT_VERIFY, &pc1, "{}", &b);
     CHECK(json_is_true(json_object_get(b, "ok")));
@@ -848,6 +931,7 @@ int main(void) {
     RUN(test_role_matrix);
     RUN(test_arguments);
     RUN(test_restart_picks_up_live);
+    RUN(test_camera_transport);
     RUN(test_flow);
     RUN(test_accounts_and_devices);
     RUN(test_faces);

@@ -147,17 +147,17 @@ static void test_lifecycle(void) {
     lfr_photo_check noreason = {"", 0, 0, 0, NULL, 0, 0, 0};
     CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &noreason, &ALICE, NULL, &err), LFR_ERR_INVALID_ARG);
     /* alerts: at or above the threshold only */
-    lfr_alert low = {"north", e1, 0.55f, IMG, sizeof IMG, 0}, hi = {"north", e1, 0.8f, IMG, sizeof IMG, 0};
+    lfr_alert low = {"north", e1, 0.55f, IMG, sizeof IMG, 0, NULL, 0}, hi = {"north", e1, 0.8f, IMG, sizeof IMG, 0, NULL, 0};
     int64_t al;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &low, &CAM, &al, &err), LFR_ERR_INVALID_ARG);
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &hi, &CAM, &al, &err), LFR_OK);
     /* a better shot of the same track replaces score and crop; a worse one
      * is refused; after the decision nothing changes */
-    CHECK_STATUS(lfr_deploy_alert_update(s, al, 0.85f, IMG, sizeof IMG, &CAM, &err), LFR_OK);
-    CHECK_STATUS(lfr_deploy_alert_update(s, al, 0.82f, IMG, sizeof IMG, &CAM, &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_deploy_alert_update(s, al, 0.85f, IMG, sizeof IMG, NULL, 0, &CAM, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_update(s, al, 0.82f, IMG, sizeof IMG, NULL, 0, &CAM, &err), LFR_ERR_INVALID_ARG);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM alerts WHERE score > 0.84"), 1);
     CHECK_STATUS(lfr_deploy_alert_decide(s, al, 1, "stopped, arrested", &ALICE, &err), LFR_OK);
-    CHECK_REFUSED(lfr_deploy_alert_update(s, al, 0.9f, NULL, 0, &CAM, &err), "decided");
+    CHECK_REFUSED(lfr_deploy_alert_update(s, al, 0.9f, NULL, 0, NULL, 0, &CAM, &err), "decided");
     CHECK_REFUSED(lfr_deploy_alert_decide(s, al, 0, NULL, &ALICE, &err), "already been decided");
     /* ended */
     CHECK_STATUS(lfr_deploy_end(s, d, &BOB, "operation complete", &err), LFR_OK);
@@ -335,7 +335,7 @@ static void test_retention(void) {
     add(s, d, "R2", LFR_OK);
     CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_start(s, d, &BOB, &err), LFR_OK);
-    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, 0};
+    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, 0, NULL, 0};
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, NULL, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, NULL, &err), LFR_OK);
     lfr_photo_check pm = {"seen", 1, e1, 0.8f, IMG, sizeof IMG, 0, 0}, pn = {"seen", 0, 0, 0, NULL, 0, 0, 0};
@@ -589,7 +589,7 @@ static void test_free_text_checked(void) {
     if (!s) { CHECK(0); tmp_end(); return; }
     int64_t x1 = 0;
     d = live(s, &x1, NULL);
-    lfr_alert a = {"north", x1, 0.9f, IMG, sizeof IMG, 0};
+    lfr_alert a = {"north", x1, 0.9f, IMG, sizeof IMG, 0, NULL, 0};
     int64_t al = 0;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &al, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_decide(s, al, 1, "ok\x07", &ALICE, &err), LFR_ERR_INVALID_ARG);
@@ -813,7 +813,7 @@ static void test_alert_dispatch_flow(void) {
     int64_t e1 = 0;
     int64_t d = live(s, &e1, NULL);
     int64_t img = count(s, "SELECT min(id) FROM entry_images");
-    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, img};
+    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, img, NULL, 0};
     int64_t al = 0, al2 = 0, al3 = 0;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &al, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &al2, &err), LFR_OK);
@@ -885,7 +885,7 @@ static void test_alert_dispatch_flow(void) {
     CHECK(strcmp(ai.outcome, "arrested") == 0 && strcmp(ai.outcome_by, "PC 7 Dana") == 0);
     CHECK(strcmp(ai.outcome_note, "at the gate") == 0 && ai.outcome_at == fake_now);
     /* to every device */
-    lfr_alert a4 = {"south", e1, 0.8f, NULL, 0, 0};
+    lfr_alert a4 = {"south", e1, 0.8f, NULL, 0, 0, NULL, 0};
     int64_t al4 = 0;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a4, &CAM, &al4, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_decide(s, al4, 1, NULL, &ALICE, &err), LFR_OK);
@@ -938,7 +938,7 @@ static void test_cameras(void) {
     /* the URL is sealed: not in the table, not in the audit log */
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM cameras WHERE instr(url, CAST('hunter2' AS BLOB)) > 0"), 0);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE details LIKE '%hunter2%' OR "
-                          "details LIKE '%rtsp%'"), 0);
+                          "details LIKE '%rtsp:%' OR details LIKE '%10.0.0.7%'"), 0);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'camera.add'"), 2);
     char *u = NULL;
     CHECK_STATUS(lfr_deploy_camera_url(s, c1, &u, &err), LFR_OK);
@@ -962,6 +962,86 @@ static void test_cameras(void) {
     CHECK(c3 > c2);
     CHECK_STATUS(lfr_deploy_end(s, d, &BOB, NULL, &err), LFR_OK);
     CHECK_REFUSED(lfr_deploy_camera_add(s, d, "late", url, &ALICE, NULL, &err), "no longer be added");
+    lfr_store_close(s);
+    tmp_end();
+}
+
+/* A camera's RTSP transport: tcp unless told, udp stored, listed and
+ * audited; other values, and udp for a URL that is not rtsp://, refused
+ * with a sentence naming the field; rows from before the column are tcp. */
+static void test_camera_transport(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err = {{0}};
+    int64_t d = create(s);
+    const char *url = "rtsp://admin:hunter2secret@10.0.0.7/stream1";
+    int64_t c_def = 0, c_tcp = 0, c_udp = 0, c_up = 0, c_file = 0, x = 0;
+    CHECK_STATUS(lfr_deploy_camera_add(s, d, "default", url, &ALICE, &c_def, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_camera_add_transport(s, d, "tcp", url, "tcp", &ALICE, &c_tcp, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_camera_add_transport(s, d, "udp", url, "udp", &ALICE, &c_udp, &err), LFR_OK);
+    /* the scheme is case-insensitive, as FFmpeg's */
+    CHECK_STATUS(lfr_deploy_camera_add_transport(s, d, "upper", "RTSP://10.0.0.8/s", "udp", &ALICE,
+                                                 &c_up, &err), LFR_OK);
+    /* tcp, the default, is every camera's: accepted for a file too */
+    CHECK_STATUS(lfr_deploy_camera_add_transport(s, d, "file", "/tmp/clip.mp4", "tcp", &ALICE,
+                                                 &c_file, &err), LFR_OK);
+    /* refused: unknown values (named when printable), and udp without RTP over UDP */
+    static const struct {
+        const char *url, *tr, *phrase, *absent;
+    } bad[] = {
+        {"rtsp://10.0.0.9/s", "quic", "camera rtsp_transport \"quic\": must be tcp", NULL},
+        {"rtsp://10.0.0.9/s", "UDP", "\"UDP\": must be tcp (the default) or udp", NULL},
+        {"rtsp://10.0.0.9/s", "udp ", "must be tcp", NULL},
+        {"rtsp://10.0.0.9/s", "u\x1b[2Jdp", "camera rtsp_transport: must be tcp", "\x1b"},
+        {"/dev/video0", "udp", "camera rtsp_transport udp: only an rtsp:// camera", NULL},
+        {"http://10.0.0.9/mjpeg", "udp", "URL is not rtsp://", "10.0.0.9"},
+        {"rtsps://u:hunter2@10.0.0.9/s", "udp", "rtsps:// always carries RTP in its TLS", "hunter2"},
+        {"/tmp/clip.mp4", "udp", "files, HTTP and webcams have no RTP", "clip"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&err, 0, sizeof err);
+        CHECK_STATUS(lfr_deploy_camera_add_transport(s, d, "refused", bad[i].url, bad[i].tr, &ALICE,
+                                                     &x, &err), LFR_ERR_INVALID_ARG);
+        if (!strstr(err.msg, bad[i].phrase)) fprintf(stderr, "  [%zu] message: %s\n", i, err.msg);
+        CHECK(strstr(err.msg, bad[i].phrase) != NULL);
+        if (bad[i].absent) CHECK(strstr(err.msg, bad[i].absent) == NULL);
+        CHECK(x == 0);
+    }
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM cameras WHERE name = 'refused'"), 0);
+    /* stored as text, tcp unless udp was asked */
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM cameras WHERE rtsp_transport = 'udp'"), 2);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM cameras WHERE rtsp_transport = 'tcp'"), 3);
+    /* a row written before the column existed (no value given) is tcp, and
+     * the column takes no other value */
+    char sql[256];
+    snprintf(sql, sizeof sql, "INSERT INTO cameras(deployment_id, name, url, added_by, added_at) "
+                              "VALUES(%lld, 'old', x'00', 'alice', 1)", (long long)d);
+    CHECK_STATUS(lfr_store_exec(s, sql, &err), LFR_OK);
+    CHECK(lfr_store_exec(s, "UPDATE cameras SET rtsp_transport = 'sctp' WHERE name = 'old'", &err) != LFR_OK);
+    lfr_camera_info *list = NULL;
+    size_t n = 0;
+    CHECK_STATUS(lfr_deploy_camera_list(s, d, &list, &n, &err), LFR_OK);
+    CHECK_EQ_INT(n, 6);
+    static const struct {
+        const char *name;
+        lfr_rtsp_transport tr;
+    } want[] = {{"default", LFR_RTSP_TCP}, {"tcp", LFR_RTSP_TCP}, {"udp", LFR_RTSP_UDP},
+                {"upper", LFR_RTSP_UDP}, {"file", LFR_RTSP_TCP}, {"old", LFR_RTSP_TCP}};
+    for (size_t i = 0; i < n && i < 6; i++) {
+        CHECK(strcmp(list[i].name, want[i].name) == 0);
+        CHECK_EQ_INT(list[i].rtsp_transport, want[i].tr);
+    }
+    lfr_free(list);
+    /* audited: camera.add says which, never the URL */
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'camera.add' AND "
+                          "json_extract(details, '$.rtsp_transport') = 'udp'"), 2);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'camera.add' AND "
+                          "json_extract(details, '$.rtsp_transport') = 'tcp'"), 3);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE details LIKE '%hunter2%' OR "
+                          "details LIKE '%rtsp:%' OR details LIKE '%10.0.0.%'"), 0);
+    CHECK(strcmp(lfr_rtsp_transport_name(LFR_RTSP_UDP), "udp") == 0);
+    CHECK(strcmp(lfr_rtsp_transport_name(LFR_RTSP_TRANSPORT_COUNT), "?") == 0);
     lfr_store_close(s);
     tmp_end();
 }
@@ -1214,6 +1294,95 @@ static void test_model_sets(void) {
     tmp_end();
 }
 
+/* What matched (best shot or track template) is stored with the alert, in
+ * its audit details, and changed by an update from the other source; rows
+ * stored before the columns existed read "unknown". */
+static void test_alert_source(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t e1 = 0, e2 = 0;
+    int64_t d = live(s, &e1, &e2);
+    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, 0, NULL, 0};
+    int64_t shot = 0, tpl = 0, id = 0;
+    CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &shot, &err), LFR_OK);
+    lfr_alert_info ai;
+    CHECK_STATUS(lfr_deploy_alert_get(s, shot, &ai, &err), LFR_OK);
+    CHECK_EQ_INT(ai.source, LFR_ALERT_FROM_BEST_SHOT);
+    CHECK_EQ_INT(ai.template_n, 1);
+    a.source = "track_template";
+    a.template_n = 3;
+    a.entry_id = e2;
+    CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &tpl, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_get(s, tpl, &ai, &err), LFR_OK);
+    CHECK_EQ_INT(ai.source, LFR_ALERT_FROM_TRACK_TEMPLATE);
+    CHECK_EQ_INT(ai.template_n, 3);
+    CHECK(!strcmp(lfr_alert_source_name(ai.source), "track_template"));
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.raise' AND "
+                          "json_extract(details, '$.source') = 'track_template' AND "
+                          "json_extract(details, '$.template_n') = 3"), 1);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.raise' AND "
+                          "json_extract(details, '$.source') = 'best_shot' AND "
+                          "json_extract(details, '$.template_n') = 1"), 1);
+    /* refused: a name not on the list, "unknown", counts that cannot be */
+    const struct { const char *src; int n; const char *says; } bad[] = {
+        {"template", 3, "\"template\""}, {"unknown", 0, "\"unknown\""},
+        {"track_template", 1, "2 to 8"}, {"track_template", 9, "2 to 8"},
+        {"best_shot", 2, "one embedding"}, {NULL, -1, "one embedding"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        a.source = bad[i].src;
+        a.template_n = bad[i].n;
+        memset(&err, 0, sizeof err);
+        CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &id, &err), LFR_ERR_INVALID_ARG);
+        if (!strstr(err.msg, bad[i].says)) fprintf(stderr, "  message: %s\n", err.msg);
+        CHECK(strstr(err.msg, bad[i].says) != NULL);
+        CHECK_STATUS(lfr_deploy_alert_update(s, shot, 0.95f, NULL, 0, bad[i].src, bad[i].n, &CAM,
+                                             &err), LFR_ERR_INVALID_ARG);
+    }
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM alerts"), 2);
+    /* the better match came from the track template: the alert says so */
+    CHECK_STATUS(lfr_deploy_alert_update(s, shot, 0.93f, IMG, sizeof IMG, "track_template", 4,
+                                         &CAM, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_get(s, shot, &ai, &err), LFR_OK);
+    CHECK_EQ_INT(ai.source, LFR_ALERT_FROM_TRACK_TEMPLATE);
+    CHECK_EQ_INT(ai.template_n, 4);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.update' AND "
+                          "json_extract(details, '$.source') = 'track_template' AND "
+                          "json_extract(details, '$.template_n') = 4 AND "
+                          "json_extract(details, '$.previous_source') = 'best_shot' AND "
+                          "json_extract(details, '$.previous_template_n') = 1"), 1);
+    /* and back: a later best shot beats the template */
+    CHECK_STATUS(lfr_deploy_alert_update(s, shot, 0.96f, NULL, 0, "best_shot", 1, &CAM, &err),
+                 LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_get(s, shot, &ai, &err), LFR_OK);
+    CHECK_EQ_INT(ai.source, LFR_ALERT_FROM_BEST_SHOT);
+    CHECK_EQ_INT(ai.template_n, 1);
+    /* a row written without the columns (as before the migration) */
+    CHECK_STATUS(lfr_store_exec(s, "INSERT INTO alerts(deployment_id, entry_id, subject_ref, "
+                                   "camera, at, score, threshold) SELECT deployment_id, entry_id, "
+                                   "subject_ref, camera, at, score, threshold FROM alerts "
+                                   "WHERE id = 1", &err), LFR_OK);
+    lfr_alert_info *list = NULL;
+    size_t n = 0;
+    CHECK_STATUS(lfr_deploy_alert_list(s, d, 0, 1, &list, &n, &err), LFR_OK);
+    CHECK(n == 1 && list[0].source == LFR_ALERT_FROM_UNKNOWN && list[0].template_n == 0);
+    if (n == 1) CHECK(!strcmp(lfr_alert_source_name(list[0].source), "unknown"));
+    lfr_free(list);
+    int64_t old_id = count(s, "SELECT max(id) FROM alerts");
+    /* an update of such an alert says what it was */
+    CHECK_STATUS(lfr_deploy_alert_update(s, old_id, 0.97f, NULL, 0, "track_template", 2, &CAM,
+                                         &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_get(s, old_id, &ai, &err), LFR_OK);
+    CHECK_EQ_INT(ai.source, LFR_ALERT_FROM_TRACK_TEMPLATE);
+    CHECK_EQ_INT(ai.template_n, 2);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.update' AND "
+                          "json_extract(details, '$.previous_source') = 'unknown' AND "
+                          "json_extract(details, '$.previous_template_n') = 0"), 1);
+    lfr_store_close(s);
+    tmp_end();
+}
+
 int main(void) {
     lfr_log_set_level(LFR_LOG_WARN);
     for (size_t i = 0; i < sizeof IMG; i++) IMG[i] = (uint8_t)(i * 7 + 3);
@@ -1233,8 +1402,10 @@ int main(void) {
     RUN(test_watchlist_tamper);
     RUN(test_alert_dispatch_flow);
     RUN(test_cameras);
+    RUN(test_camera_transport);
     RUN(test_check_results);
     RUN(test_target_false_alerts);
     RUN(test_model_sets);
+    RUN(test_alert_source);
     return harness_done("deploy");
 }

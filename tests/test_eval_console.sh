@@ -85,6 +85,11 @@ aud=$(login aud1) op=$(login op1) auth=$(login auth1) adm=$(login admin)
 s=$(api GET /api/eval "$aud")
 [ "$s" = 200 ] && [ "$(jb .data.usable)" = false ] && jb .data.message | grep -q 'OPENLFR_DATA' \
   && ok "eval.status without data: not usable, naming \$OPENLFR_DATA" || bad "status without data: $s $(cat "$tmp/b")"
+# the model sets: the deployments' default (deploy.h) first, and named
+def=$(sed -n 's/^#define LFR_DEPLOY_DEFAULT_MODEL_SET "\(.*\)".*/\1/p' src/deploy/deploy.h)
+[ -n "$def" ] && [ "$(jb .default_model_set)" = "$def" ] && [ "$(jb '.model_sets[0]')" = "$def" ] \
+  && ok "eval.status: model sets $(jb '.model_sets | join(",")'), the default for deployments ($def) first" \
+  || bad "model sets: $(jb '{default_model_set, model_sets}' | tr -d '\n') (deploy.h default '$def')"
 s=$(api POST /api/eval/runs "$aud" '{"sample":400}')
 [ "$s" = 409 ] && jb .error.message | grep -q 'no evaluation data' \
   && ok "eval.start without data: 409 '$(jb .error.message)'" || bad "start without data: $s $(cat "$tmp/b")"

@@ -278,6 +278,111 @@ static void test_working_size_cache(void) {
     lfr_image_free(&im);
 }
 
+/* Detection near known faces (lfr_face_detect_near, the live pipeline's
+ * frames between full detections): the small faces of a wide scene are
+ * found in windows as a full detection finds them; big ones are not looked
+ * for; nothing to look near is no detection; too many boxes, or windows
+ * over half the frame, are a full detection. */
+static void test_detect_near(void) {
+    lfr_image ph = {0}, small = {0}, scene = {0};
+    CHECK(load_photo("sample1.jpg", &ph) == 0);
+    if (!ph.px) return;
+    /* The photo at 30 % in the left of a grey 1920x1080 frame: working
+     * size 960x536, so its faces are under 48 px there (small). */
+    int sw = ph.w * 30 / 100, sh = ph.h * 30 / 100;
+    CHECK_STATUS(lfr_image_resize(&ph, sw, sh, &small), LFR_OK);
+    CHECK_STATUS(lfr_image_alloc(&scene, 1920, 1080), LFR_OK);
+    if (!small.px || !scene.px) goto out;
+    memset(scene.px, 128, (size_t)scene.w * scene.h * 3);
+    for (int y = 0; y < sh && 200 + y < scene.h; y++)
+        memcpy(scene.px + ((size_t)(200 + y) * scene.w + 100) * 3, small.px + (size_t)y * sw * 3,
+               (size_t)(sw < scene.w - 100 ? sw : scene.w - 100) * 3);
+    lfr_face_ctx *c = NULL;
+    CHECK_STATUS(lfr_face_ctx_new(engine, &c), LFR_OK);
+    if (!c) goto out;
+    lfr_face *faces;
+    int n = 0, how = -1;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_face_detect(c, &scene, NULL, &faces, &n, &err), LFR_OK);
+    CHECK(n >= 3);
+    lfr_face full[16];
+    int nf = n < 16 ? n : 16;
+    memcpy(full, faces, sizeof full[0] * (size_t)nf);
+    float boxes[16][4];
+    int n_small = 0;
+    for (int i = 0; i < nf; i++) {
+        memcpy(boxes[i], full[i].box, sizeof boxes[i]);
+        n_small += fmaxf(full[i].box[2], full[i].box[3]) * 0.5f < 48;
+    }
+    CHECK(n_small >= 2);
+    /* Near every face found: the small ones again, same boxes and landmarks
+     * within 5 % of their eye distance. */
+    CHECK_STATUS(lfr_face_detect_near(c, &scene, NULL, (const float(*)[4])boxes, nf, &faces, &n,
+                                      &how, &err), LFR_OK);
+    CHECK_EQ_INT(how, LFR_FACE_NEAR_WINDOWS);
+    CHECK_EQ_INT(lfr_face_ctx_near_runs(c), 1);
+    int found = 0;
+    double worst = 0;
+    for (int i = 0; i < nf; i++) {
+        if (fmaxf(full[i].box[2], full[i].box[3]) * 0.5f >= 48) continue;
+        for (int k = 0; k < n; k++) {
+            float a[4] = {full[i].box[0], full[i].box[1], full[i].box[0] + full[i].box[2],
+                          full[i].box[1] + full[i].box[3]};
+            float b[4] = {faces[k].box[0], faces[k].box[1], faces[k].box[0] + faces[k].box[2],
+                          faces[k].box[1] + faces[k].box[3]};
+            float iw = fminf(a[2], b[2]) - fmaxf(a[0], b[0]), ih = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
+            float in = iw > 0 && ih > 0 ? iw * ih : 0;
+            float u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - in;
+            if (!(in / u > 0.7f)) continue;
+            found++;
+            for (int q = 0; q < 5; q++) {
+                double d = hypot(full[i].lm[q][0] - faces[k].lm[q][0],
+                                 full[i].lm[q][1] - faces[k].lm[q][1]) / full[i].q.eye_dist;
+                if (d > worst) worst = d;
+            }
+            break;
+        }
+    }
+    fprintf(stderr, "  %d faces in the scene, %d small: %d found near their boxes, landmarks within "
+            "%.3f eye distances\n", nf, n_small, found, worst);
+    CHECK_EQ_INT(found, n_small);
+    CHECK(worst < 0.05);
+    /* Nothing to look near, or only big boxes: no detection. */
+    CHECK_STATUS(lfr_face_detect_near(c, &scene, NULL, NULL, 0, &faces, &n, &how, &err), LFR_OK);
+    CHECK_EQ_INT(how, LFR_FACE_NEAR_NONE);
+    CHECK_EQ_INT(n, 0);
+    const float big[1][4] = {{800, 300, 200, 220}};
+    CHECK_STATUS(lfr_face_detect_near(c, &scene, NULL, big, 1, &faces, &n, &how, &err), LFR_OK);
+    CHECK_EQ_INT(how, LFR_FACE_NEAR_NONE);
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(lfr_face_ctx_near_runs(c), 1);
+    /* Small boxes all over the frame (windows over half of it), or more
+     * boxes than LFR_FACE_MAX_NEAR: a full detection, the same faces. */
+    static float grid[LFR_FACE_MAX_NEAR + 1][4];
+    for (int i = 0; i <= LFR_FACE_MAX_NEAR; i++) {
+        grid[i][0] = (float)(40 + (i % 8) * 230);
+        grid[i][1] = (float)(40 + (i / 8 % 4) * 250);
+        grid[i][2] = grid[i][3] = 40;
+    }
+    CHECK_STATUS(lfr_face_detect_near(c, &scene, NULL, (const float(*)[4])grid, 12, &faces, &n,
+                                      &how, &err), LFR_OK);
+    CHECK_EQ_INT(how, LFR_FACE_NEAR_FULL);
+    CHECK_EQ_INT(n, nf);
+    CHECK_STATUS(lfr_face_detect_near(c, &scene, NULL, (const float(*)[4])grid,
+                                      LFR_FACE_MAX_NEAR + 1, &faces, &n, &how, &err), LFR_OK);
+    CHECK_EQ_INT(how, LFR_FACE_NEAR_FULL);
+    CHECK_EQ_INT(n, nf);
+    /* Two plans: the full frame and one window size (192: these faces). */
+    CHECK(lfr_face_ctx_rfb_plans(c) <= 3);
+    CHECK_STATUS(lfr_face_detect_near(c, NULL, NULL, (const float(*)[4])boxes, nf, &faces, &n,
+                                      &how, &err), LFR_ERR_INVALID_ARG);
+    lfr_face_ctx_destroy(c);
+out:
+    lfr_image_free(&ph);
+    lfr_image_free(&small);
+    lfr_image_free(&scene);
+}
+
 static void test_no_faces(void) {
     lfr_image im = {0};
     lfr_face *faces;
@@ -1028,6 +1133,7 @@ int main(void) {
     RUN(test_golden_photos);
     RUN(test_same_face_variants);
     RUN(test_working_size_cache);
+    RUN(test_detect_near);
     RUN(test_no_faces);
     RUN(test_corrupt_input);
     RUN(test_lfw_quick);

@@ -1457,6 +1457,25 @@ static void test_whole_flow(void) {
     snprintf(body, sizeof body, "{\"name\":\"cam 1\",\"url\":\"%s/clip.mp4\"}", g_dir);
     CHECK_EQ_INT(post_json(&r, path, opr, body), 200);
     long long cam = body_get_int(&r, "id");
+    CHECK(strstr(r.body, "\"rtsp_transport\":\"tcp\"") != NULL);   /* the default */
+    /* the RTSP transport: an unknown value, a malformed one, and udp for a
+     * camera that is not rtsp:// are refused, naming the field (nothing added) */
+    static const struct {
+        const char *body, *phrase;
+    } bad_tr[] = {
+        {"{\"name\":\"cam 2\",\"url\":\"rtsp://10.0.0.1/s\",\"rtsp_transport\":\"carrier-pigeon\"}",
+         "camera rtsp_transport \\\"carrier-pigeon\\\": must be tcp (the default) or udp"},
+        {"{\"name\":\"cam 2\",\"url\":\"rtsp://10.0.0.1/s\",\"rtsp_transport\":17}",
+         "rtsp_transport must be text"},
+        {"{\"name\":\"cam 2\",\"url\":\"rtsp://10.0.0.1/s\",\"rtsp_transport\":\"udp\"", "malformed JSON"},
+        {"{\"name\":\"cam 2\",\"url\":\"/dev/video0\",\"rtsp_transport\":\"udp\"}",
+         "only an rtsp:// camera can use it"},
+    };
+    for (size_t i = 0; i < sizeof bad_tr / sizeof bad_tr[0]; i++) {
+        CHECK_EQ_INT(post_json(&r, path, opr, bad_tr[i].body), 400);
+        if (!strstr(r.body, bad_tr[i].phrase)) fprintf(stderr, "  [%zu] %s\n", i, r.body);
+        CHECK(is_json_error(&r, 400) && strstr(r.body, bad_tr[i].phrase));
+    }
     /* authorise: never by the account that created it */
     snprintf(path, sizeof path, "/api/deployments/%lld/authorise", dep);
     CHECK_EQ_INT(post_json(&r, path, both, "{}"), 409);
@@ -1510,6 +1529,10 @@ static void test_whole_flow(void) {
     CHECK_EQ_INT(req(&r, "GET", path, opr), 200);
     wl_image = body_get_int(&r, "image");
     CHECK_EQ_INT(body_get_int(&r, "entry"), entry);
+    /* the running camera's figures: a file camera has no RTSP transport */
+    snprintf(path, sizeof path, "/api/deployments/%lld/camera-stats", dep);
+    CHECK_EQ_INT(req(&r, "GET", path, opr), 200);
+    CHECK(strstr(r.body, "\"rtsp_transport\":null") != NULL);
     snprintf(path, sizeof path, "/api/alerts/%lld/image", alert);
     CHECK_EQ_INT(req(&r, "GET", path, opr), 200);
     CHECK(strstr(r.head, "Content-Type: image/jpeg") && strstr(r.head, "Cache-Control: no-store"));

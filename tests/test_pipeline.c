@@ -1548,11 +1548,12 @@ static void test_pool_params_checked(void) {
  * at least min_ms passed and the cameras analysed min_frames frames in
  * all, or max_ms passed; alerts[i] counts alert events of camera i for
  * entry eid; *st gets the stats after halt. */
-static void pool_run(face_fixture *fx, int at, const char *url, int n, int realtime, int width,
-                     int min_ms, uint64_t min_frames, int max_ms, int *alerts,
-                     lfr_pipeline_stats *st, lfr_status *halt_st) {
+static void pool_run_every(face_fixture *fx, int at, int every, const char *url, int n,
+                           int realtime, int width, int min_ms, uint64_t min_frames, int max_ms,
+                           int *alerts, lfr_pipeline_stats *st, lfr_status *halt_st) {
     lfr_pipeline_params prm = lfr_pipeline_params_default;
     prm.analysis_threads = at;
+    prm.detect_every = every;
     lfr_pipeline_config pc = {.store = fx->s, .deployment_id = fx->dep, .engine = fx->eng,
                               .params = &prm};
     lfr_pipeline *p = NULL;
@@ -1593,6 +1594,34 @@ static void pool_run(face_fixture *fx, int at, const char *url, int n, int realt
     lfr_pipeline_stats_get(p, st);
     CHECK_EQ_INT(lfr_pipeline_running(p), 0);
     lfr_pipeline_stop(p);
+}
+
+static void pool_run(face_fixture *fx, int at, const char *url, int n, int realtime, int width,
+                     int min_ms, uint64_t min_frames, int max_ms, int *alerts,
+                     lfr_pipeline_stats *st, lfr_status *halt_st) {
+    pool_run_every(fx, at, 0, url, n, realtime, width, min_ms, min_frames, max_ms, alerts, st,
+                   halt_st);
+}
+
+/* The Hamilton clip (into clip) with Miranda listed from his reference
+ * photo: NULL when ready (fx open; a failed fixture is a failed CHECK and
+ * fx->s NULL), else why the test is skipped. */
+static const char *hamilton_fixture(face_fixture *fx, char *clip, size_t cap) {
+    memset(fx, 0, sizeof *fx);
+    const char *data = harness_data_dir();
+    if (!data) return "OPENLFR_DATA not set: the Hamilton clip is not run";
+    char ref[600];
+    snprintf(clip, cap, "%s/video/hamilton/short_hamilton_clip.mp4", data);
+    snprintf(ref, sizeof ref, "%s/video/hamilton/lin-manuel-miranda.png", data);
+    if (access(clip, R_OK) || access(ref, R_OK)) return "no video/hamilton clip in OPENLFR_DATA";
+    if (!face_fixture_open(fx, ref)) {
+        int no_models = fx->eng == NULL;
+        face_fixture_close(fx);
+        memset(fx, 0, sizeof *fx);
+        if (no_models) return "face models not installed (make setup)";
+        CHECK(0);
+    }
+    return NULL;
 }
 
 /* Four cameras showing a listed face (a photo: one frame each) on one and
@@ -1638,6 +1667,72 @@ static void test_pool_every_camera_alerts(void) {
     face_fixture_close(&fx);
 }
 
+/* Detection in full every detect_every frames, near the tracks between
+ * (pipeline.h, detect): out-of-range values are refused naming the field;
+ * on the Hamilton clip (every frame, Miranda listed from his reference
+ * photo) every=1 detects every frame in full, the default (2) detects in
+ * full about half of them and the rest near the tracks or not at all, and
+ * both raise the same alert. */
+static void test_detect_every(void) {
+    {
+        fixture fx;
+        if (!fixture_open(&fx, 1000)) {
+            CHECK(0);
+            fixture_close(&fx);
+            return;
+        }
+        lfr_pipeline_params prm = lfr_pipeline_params_default;
+        CHECK_EQ_INT(prm.detect_every, LFR_PIPELINE_DETECT_EVERY);
+        static const int bad[] = {-1, LFR_PIPELINE_MAX_DETECT_EVERY + 1};
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            prm.detect_every = bad[i];
+            lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
+            lfr_pipeline *p = NULL;
+            lfr_err err = {{0}};
+            CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_ERR_INVALID_ARG);
+            CHECK(p == NULL);
+            char want[64];
+            snprintf(want, sizeof want, "detect_every is %d", bad[i]);
+            CHECK(strstr(err.msg, want) != NULL);
+        }
+        fixture_close(&fx);
+    }
+    face_fixture fx;
+    char clip[600];
+    const char *why = hamilton_fixture(&fx, clip, sizeof clip);
+    if (why) SKIP(why);
+    if (!fx.s) return;
+    int alerts[2][1];
+    uint64_t n_alerts[2];
+    for (int k = 0; k < 2; k++) {
+        lfr_pipeline_stats st;
+        lfr_status hs;
+        pool_run_every(&fx, 1, k ? 0 : 1, clip, 1, 0, 0, 120000, UINT64_MAX, 120000, alerts[k],
+                       &st, &hs);
+        CHECK_STATUS(hs, LFR_OK);
+        const lfr_pipeline_cam_stats *c = &st.cam[0];
+        uint64_t an = c->c.frames_analysed;
+        n_alerts[k] = c->c.alerts;
+        fprintf(stderr, "  detect_every %d: %llu analysed: %llu in full, %llu near the tracks, %llu "
+                "not detected; %llu faces, %llu tracks, %llu alerts\n", k ? LFR_PIPELINE_DETECT_EVERY : 1,
+                (unsigned long long)an, (unsigned long long)c->detect_full,
+                (unsigned long long)c->detect_near, (unsigned long long)c->detect_none,
+                (unsigned long long)c->c.faces, (unsigned long long)c->c.tracks,
+                (unsigned long long)c->c.alerts);
+        CHECK(an >= 250); /* 275 frames, every one analysed (wait_consumer) */
+        CHECK_EQ_INT(c->detect_full + c->detect_near + c->detect_none, an);
+        if (!k) {
+            CHECK_EQ_INT(c->detect_full, an);
+        } else {
+            CHECK(c->detect_full >= an / 2 - 1);
+            CHECK(c->detect_near + c->detect_none >= an / 4);
+        }
+        CHECK(alerts[k][0] >= 1);
+    }
+    CHECK_EQ_INT(n_alerts[1], n_alerts[0]);
+    face_fixture_close(&fx);
+}
+
 /* Four real-time cameras (320 px wide: the scheduling is tested, not the
  * detector) on one and two workers, for at least 2 s and 32 analysed
  * frames: each camera gets its share (analysed frames within a factor 2 of
@@ -1645,20 +1740,11 @@ static void test_pool_every_camera_alerts(void) {
  * drops the others), and the CPU time counted for the cameras adds up to
  * no more than the workers had. */
 static void test_pool_fair_share(void) {
-    const char *data = harness_data_dir();
-    if (!data) SKIP("OPENLFR_DATA not set: the pool's fairness on a real clip not run");
-    char clip[600], ref[600];
-    snprintf(clip, sizeof clip, "%s/video/hamilton/short_hamilton_clip.mp4", data);
-    snprintf(ref, sizeof ref, "%s/video/hamilton/lin-manuel-miranda.png", data);
-    if (access(clip, R_OK) || access(ref, R_OK)) SKIP("no video/hamilton clip in OPENLFR_DATA");
     face_fixture fx;
-    if (!face_fixture_open(&fx, ref)) {
-        int no_models = fx.eng == NULL;
-        face_fixture_close(&fx);
-        if (no_models) SKIP("face models not installed (make setup)");
-        CHECK(0);
-        return;
-    }
+    char clip[600];
+    const char *why = hamilton_fixture(&fx, clip, sizeof clip);
+    if (why) SKIP(why);
+    if (!fx.s) return;
     enum { N = 4 };
     static const int ats[] = {1, 2};
     for (size_t k = 0; k < sizeof ats / sizeof ats[0]; k++) {
@@ -1769,5 +1855,6 @@ int main(void) {
     RUN(test_pool_every_camera_alerts);
     RUN(test_pool_fair_share);
     RUN(test_pool_idle_does_not_spin);
+    RUN(test_detect_every);
     return harness_done("pipeline");
 }

@@ -21,8 +21,14 @@
 #   3. A wrong password and no password: scan exits 1, each camera FAILED
 #      with "authentication failed" / "authentication required" and the
 #      RTSP 401, at once (no retrying).
-#   4. The password (and any part of it) appears in no output, no debug log
-#      line (OPENLFR_LOG=debug) and not in the database file.
+#   4. Per-camera transport in a served deployment: `camera add
+#      --rtsp-transport udp` against a server that accepts only UDP, and a
+#      default (TCP) camera against the H.264 server, both in the live
+#      deployment; `openlfr serve` starts them, both reach LIVE (camera.stats
+#      through the API says live, with frames, and rtsp_transport udp / tcp),
+#      and the servers saw SETUPs over exactly those transports.
+#   5. The password (and any part of it) appears in no output, no debug log
+#      line (OPENLFR_LOG=debug, the server's too) and not in the database file.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -60,9 +66,10 @@ grep -q libx264 <<<"$encs" && grep -q libx265 <<<"$encs" || skip "ffmpeg lacks l
 
 tmp=$(mktemp -d /tmp/lfr_rtsp_XXXXXX)
 declare -A srv_pid=() srv_port=()
-scan_pid=
+scan_pid= serve_pid=
 cleanup() {
   [ -n "$scan_pid" ] && kill "$scan_pid" 2>/dev/null
+  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null
   for k in "${!srv_pid[@]}"; do kill "${srv_pid[$k]}" 2>/dev/null; done
   wait 2>/dev/null
   if [ -n "${KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
@@ -97,11 +104,11 @@ wait $c264 && wait $c265 || { check 0 "making the clips"; exit 1; }
 echo "clips and deployment: $((SECONDS - t_start)) s"
 
 # Servers ------------------------------------------------------------------------
-start_server() { # key file port(0 = free); SETUP transports are appended to srv_KEY.setup
+start_server() { # key file port(0 = free) [protocols]; SETUP transports are appended to srv_KEY.setup
   local k=$1 f=$2 port=$3 log="$tmp/srv_$1.log"
   : >"$log"
   "$PY" tools/rtsp-server.py --file "$f" --port "$port" --user "$USER_" --password "$PW" \
-    >"$log" 2>>"$tmp/srv_$1.setup" &
+    --protocols "${4:-both}" >"$log" 2>>"$tmp/srv_$1.setup" &
   srv_pid[$k]=$!
   for _ in $(seq 100); do grep -q '^ready ' "$log" && break; sleep 0.1; done
   local url; url=$(awk '/^ready /{print $2}' "$log")
@@ -255,6 +262,89 @@ check $ok "no password: FAILED, \"authentication required\", 401 Unauthorized"
 [ $ok = 1 ] || grep -v "openlfr debug" "$tmp/auth.err" | tail -n 8
 grep -q '"index":0,[^}]*"state":"stalled\|"index":0,[^}]*"state":"connecting","reason":"[^"]' "$tmp/auth.err" && ok=0 || ok=1
 check $ok "wrong password: no retry"
+
+# Cameras of a served deployment, each with its own transport ------------------
+# `openlfr serve` starts the live deployment's cameras (src/app/registry.c):
+# "udp cam" (--rtsp-transport udp) on a server that accepts only UDP, and
+# "tcp cam" (the default) on the H.264 server.  camera.stats is read through
+# the API as an admin (accounts are made here, after the scans: from now on
+# --by names an account).
+t0=$SECONDS
+start_server u "$tmp/h264.mp4" 0 udp
+: >"$tmp/srv_a.setup"
+(umask 077; url u "$USER_:$PW" >"$tmp/cam_u.url"; url a "$USER_:$PW" >"$tmp/cam_a.url")
+ADMIN_PW=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)
+(
+  export OPENLFR_LOG=warn OPENLFR_PASSWORD=$ADMIN_PW
+  "$B" user add adm --name "Admin" --role admin &&
+    "$B" user add opr --name "Operator" --role operator --by adm
+) >"$tmp/accounts.log" 2>&1 || { cat "$tmp/accounts.log"; check 0 "accounts for the server"; }
+out=$(OPENLFR_LOG=warn "$B" camera add --deployment 1 --name "udp cam" --url-file "$tmp/cam_u.url" \
+  --rtsp-transport udp --by opr 2>&1)
+grep -q "RTSP over udp" <<<"$out" && ok=1 || ok=0
+check $ok "camera add --rtsp-transport udp: added, says udp ($out)"
+OPENLFR_LOG=warn "$B" camera add --deployment 1 --name "tcp cam" --url-file "$tmp/cam_a.url" \
+  --by opr >/dev/null 2>&1 && ok=1 || ok=0
+check $ok "camera add without --rtsp-transport (tcp)"
+out=$(OPENLFR_LOG=warn "$B" camera add --deployment 1 --name "bad" --url-file "$tmp/cam_u.url" \
+  --rtsp-transport sctp --by opr 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'rtsp_transport "sctp": must be tcp (the default) or udp' <<<"$out" && ok=1 || ok=0
+check $ok "camera add --rtsp-transport sctp: refused, naming the value (exit $rc)"
+list=$(OPENLFR_LOG=warn "$B" camera list --deployment 1 --by opr --json 2>&1)
+"$PY" -c 'import json, sys
+c = {x["name"]: x["rtsp_transport"] for x in json.load(sys.stdin)["cameras"]}
+sys.exit(0 if c == {"udp cam": "udp", "tcp cam": "tcp"} else 1)' <<<"$list" && ok=1 || ok=0
+check $ok "camera list shows each camera's transport"
+port=
+for _ in 1 2 3 4 5; do
+  p=$((20000 + RANDOM % 20000))
+  # (serve reads the key file's name from OPENLFR_KEY, as the commands above did)
+  OPENLFR_LOG=debug "$B" serve --listen 127.0.0.1 --port "$p" --tls-dir "$tmp/tls" --web-root web \
+    >"$tmp/serve.err" 2>&1 &
+  serve_pid=$!
+  for _ in $(seq 100); do
+    grep -q "serving https" "$tmp/serve.err" 2>/dev/null && break
+    kill -0 "$serve_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if grep -q "serving https" "$tmp/serve.err"; then port=$p; break; fi
+  kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; serve_pid=
+done
+[ -n "$port" ] && ok=1 || ok=0
+check $ok "openlfr serve starts ($((SECONDS - t0)) s into this part)"
+api="https://127.0.0.1:$port"
+[ -n "$port" ] && tok=$(curl -sS --cacert "$tmp/tls/ca.pem" -H 'Content-Type: application/json' --data @- \
+  "$api/api/session" <<<"{\"login\": \"adm\", \"password\": \"$ADMIN_PW\"}" |
+  "$PY" -c 'import json, sys; print(json.load(sys.stdin)["token"])' 2>/dev/null)
+(umask 077; echo "Authorization: Bearer $tok" >"$tmp/auth.h")
+# both cameras live with frames, within 10 s of the server starting
+verdict=
+[ -n "$port" ] && for _ in $(seq 50); do
+  curl -sS --cacert "$tmp/tls/ca.pem" -H @"$tmp/auth.h" "$api/api/deployments/1/camera-stats" \
+    >"$tmp/stats.json" 2>/dev/null
+  verdict=$("$PY" - "$tmp/stats.json" <<'PY' 2>/dev/null
+import json, sys
+c = {x["name"]: x for x in json.load(open(sys.argv[1]))["cameras"]}
+u, t = c.get("udp cam", {}), c.get("tcp cam", {})
+live = all(x.get("state") == "live" and x.get("frames", 0) + x.get("frames_dropped", 0) > 0 for x in (u, t))
+print("%s %s %s %s %s" % (int(live), u.get("state"), u.get("rtsp_transport"), t.get("state"), t.get("rtsp_transport")))
+PY
+)
+  [ "${verdict%% *}" = 1 ] && break
+  sleep 0.2
+done
+echo "  camera.stats after $((SECONDS - t0)) s: live, udp cam state/transport, tcp cam state/transport: ${verdict:-none}"
+[ "$verdict" = "1 live udp live tcp" ] && ok=1 || ok=0
+check $ok "served: \"udp cam\" and \"tcp cam\" LIVE with frames; camera.stats says udp and tcp"
+[ $ok = 1 ] || { tail -n 5 "$tmp/stats.json"; grep -v "openlfr debug" "$tmp/serve.err" | tail -n 8; }
+n=$(grep -c "^setup .*client_port=" "$tmp/srv_u.setup"); m=$(grep -c "interleaved=" "$tmp/srv_u.setup")
+check $((n >= 1 && m == 0)) "served: the UDP-only server saw the camera's SETUP over UDP ($n UDP, $m TCP)"
+n=$(grep -c "^setup .*interleaved=" "$tmp/srv_a.setup"); m=$(grep -c "client_port=" "$tmp/srv_a.setup")
+check $((n >= 1 && m == 0)) "served: the default camera's SETUP was over TCP ($n TCP, $m UDP)"
+rc=1
+[ -n "$serve_pid" ] && { kill -TERM "$serve_pid"; wait "$serve_pid"; rc=$?; serve_pid=; }
+check $((rc == 0)) "openlfr serve stops cleanly ($rc)"
+echo "served run: $((SECONDS - t0)) s"
 
 # The password never shows -----------------------------------------------------
 leaks=$(cat "$tmp"/*.out "$tmp"/*.err | grep -c -F -e "$PW" -e "ss-w0rd" -e "wrong-password")

@@ -289,6 +289,13 @@ static void test_names_and_options(void) {
     o.max_reconnects = -1;
     CHECK_STATUS(lfr_camera_start(&o, &c, &err), LFR_ERR_INVALID_ARG);
     o.max_reconnects = 0;
+    o.queue = -1;
+    CHECK_STATUS(lfr_camera_start(&o, &c, &err), LFR_ERR_INVALID_ARG);
+    o.queue = LFR_VIDEO_MAX_QUEUE + 1;
+    CHECK_STATUS(lfr_camera_start(&o, &c, &err), LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "queue") != NULL);
+    o.queue = 0;
+    CHECK_EQ_INT(lfr_camera_waiting(NULL, NULL), 0);
     static char longurl[LFR_VIDEO_MAX_URL + 8];
     memset(longurl, 'a', sizeof longurl - 1);
     o.url = longurl;
@@ -502,6 +509,44 @@ static void test_newest_frame_wins(void) {
     CHECK(st.dropped >= gaps);
     CHECK(st.dropped <= gaps + 3);
     CHECK(worst < 80000000ull);                     /* < 2 frame intervals */
+    lfr_camera_stop(c);
+}
+
+/* opts.queue = 2: two frames wait, oldest first and consecutive; a full
+ * queue drops its oldest; lfr_camera_waiting says how many and since when. */
+static void test_queue(void) {
+    if (!have_ffmpeg) SKIP("ffmpeg CLI missing");
+    lfr_video_opts o = {.url = clip_mp4, .realtime = 1, .loop = 1, .queue = 2};
+    lfr_camera *c = start(&o);
+    if (!c) return;
+    lfr_frame f;
+    CHECK_STATUS(lfr_camera_next(c, &f, 5000), LFR_OK);
+    lfr_image_free(&f.img);
+    for (int round = 0; round < 3; round++) {
+        sleep_ms(300);                       /* a slow consumer: ~7 frames published */
+        uint64_t oldest = 0, t = lfr_now_ns();
+        int w = lfr_camera_waiting(c, &oldest);
+        CHECK_EQ_INT(w, 2);                  /* never more than the queue */
+        CHECK(oldest > 0 && oldest <= t);
+        lfr_frame a, b;
+        CHECK_STATUS(lfr_camera_next(c, &a, 0), LFR_OK);
+        CHECK_STATUS(lfr_camera_next(c, &b, 0), LFR_OK);
+        CHECK(b.seq == a.seq + 1);           /* the two newest, oldest first */
+        CHECK(a.capture_ns == oldest);
+        CHECK(b.capture_ns >= a.capture_ns);
+        CHECK(t - a.capture_ns < 500000000ull); /* dropped frames never wait */
+        lfr_image_free(&a.img);
+        lfr_image_free(&b.img);
+    }
+    lfr_cam_stats st;
+    lfr_camera_stats_get(c, &st);
+    int w = lfr_camera_waiting(c, NULL);
+    fprintf(stderr, "  queue 2: published %llu, taken %llu, dropped %llu, waiting %d\n",
+            (unsigned long long)st.published, (unsigned long long)st.taken,
+            (unsigned long long)st.dropped, w);
+    CHECK(st.dropped >= 3 * 4);             /* ~7 per 300 ms, 2 kept */
+    CHECK(st.published >= st.taken + st.dropped);
+    CHECK(st.published <= st.taken + st.dropped + 2 + 1);
     lfr_camera_stop(c);
 }
 
@@ -853,6 +898,7 @@ int main(void) {
     RUN(test_realtime);
     RUN(test_analysis_rate);
     RUN(test_newest_frame_wins);
+    RUN(test_queue);
     RUN(test_missing_and_broken_files);
     RUN(test_shared_clips);
     RUN(test_http_drop_and_reconnect);

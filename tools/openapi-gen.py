@@ -165,6 +165,12 @@ SCHEMAS['Entry'] = obj(collections.OrderedDict([
 SCHEMAS['Alert'] = obj(collections.OrderedDict([
     ('id', ID), ('deployment', ID), ('entry', IDN), ('image', dict(IDN, description='the watchlist image: GET /api/watchlist/images/{image}')),
     ('subject_ref', STR), ('camera', STR), ('at', TIME), ('score', NUM), ('threshold', NUM), ('likeness', NUM),
+    ('source', {'type': 'string', 'enum': ['best_shot', 'track_template', 'unknown'],
+                'description': 'what reached the score: one embedded face of the track (best_shot) or the '
+                               'quality-weighted mean of its best embeddings (track_template); unknown for alerts '
+                               'stored before openlfr kept it. A later better match from the other source changes it.'}),
+    ('template_n', dict(IDN, description='embeddings in what matched: 1 for a best shot, 2 or more for a track '
+                                         'template; null when unknown')),
     ('has_face_image', BOOL), ('decision', STRN), ('decided_by', STRN), ('decided_at', TIME), ('note', STRN),
     ('dispatched_at', TIME), ('dispatched_all', BOOL), ('outcome', STRN), ('outcome_by', STRN),
     ('outcome_at', TIME), ('outcome_note', STRN)]))
@@ -177,7 +183,10 @@ SCHEMAS['Check'] = obj({'id': ID, 'deployment': ID, 'officer': STR, 'device': ID
                         'result': STR, 'entry': IDN, 'subject_ref': STRN, 'score': NUMN})
 SCHEMAS['Candidate'] = obj({'entry_id': ID, 'score': NUM, 'likeness': NUM, 'entry': ref('Entry'),
                             'image': dict(IDN, description='the watchlist image: GET /api/watchlist/images/{image}')})
-SCHEMAS['Camera'] = obj({'id': ID, 'deployment': ID, 'name': STR, 'added_by': STR, 'added_at': TIME, 'removed_at': TIME})
+RTSP_TRANSPORT = {'type': 'string', 'enum': ['tcp', 'udp'],
+                  'description': 'how an rtsp:// camera sends RTP (tcp unless udp was asked at camera.add)'}
+SCHEMAS['Camera'] = obj({'id': ID, 'deployment': ID, 'name': STR, 'added_by': STR, 'added_at': TIME, 'removed_at': TIME,
+                         'rtsp_transport': RTSP_TRANSPORT})
 SCHEMAS['Device'] = obj({'id': ID, 'deployment': ID, 'user': IDN, 'name': STR, 'officer': STR, 'paired_at': TIME,
                          'last_seen_at': TIME, 'revoked_at': TIME, 'revoked_by': STRN})
 SCHEMAS['User'] = obj({'id': ID, 'login': STR, 'display_name': STR, 'roles': arr(STR), 'disabled': BOOL,
@@ -212,11 +221,14 @@ ANSWER = {
                                        'deployment': ref('Deployment')}),
     'deployment.show': {'allOf': [ref('Deployment'), obj({'camera_list': arr(ref('Camera'))})]},
     'deployment.list': obj({'deployments': arr(ref('Deployment'))}),
-    'camera.add': obj({'id': ID, 'deployment': ID, 'name': STR}),
+    'camera.add': obj({'id': ID, 'deployment': ID, 'name': STR, 'rtsp_transport': RTSP_TRANSPORT}),
     'camera.remove': obj({'id': ID, 'removed': BOOL}),
     'camera.list': obj({'cameras': arr(ref('Camera'))}),
     'camera.stats': obj({'deployment': ID, 'running': BOOL, 'cameras': arr(obj(collections.OrderedDict(
-        [('camera_id', IDN), ('name', STR), ('state', STR), ('reason', STRN), ('running', BOOL),
+        [('camera_id', IDN), ('name', STR), ('state', STR),
+         ('rtsp_transport', {'type': ['string', 'null'], 'enum': ['tcp', 'udp', None],
+                             'description': 'the transport the camera runs with; null: not an RTSP camera'}),
+         ('reason', STRN), ('running', BOOL),
          ('analysed_fps', NUM), ('frames', INT), ('frames_analysed', INT), ('frames_dropped', INT),
          ('faces', INT), ('alerts', INT), ('latency_p50_ms', NUMN), ('latency_p95_ms', NUMN)])))}),
     'deployment.amendments': obj({'deployment': ID, 'pending': INT, 'amendments': arr(obj(collections.OrderedDict(
@@ -258,7 +270,10 @@ ANSWER = {
     'eval.status': obj({'data': obj({'dir': STRN, 'usable': BOOL, 'message': STRN}),
                         'running': {'oneOf': [ref('EvalRun'), {'type': 'null'}]},
                         'runs': arr(ref('EvalRun')), 'runs_total': INT, 'quick_sample': INT,
-                        'model_sets': arr(STR)}),
+                        'model_sets': dict(arr(STR), description='the model sets an evaluation measures, the '
+                                           'default for new deployments first'),
+                        'default_model_set': dict(STR, description='the model set new deployments get '
+                                                  '(LFR_DEPLOY_DEFAULT_MODEL_SET): what the console offers first')}),
     'eval.start': obj({'run': ref('EvalRun')}),
     'eval.cancel': obj({'run': ID, 'status': STR}),
     'eval.file': obj({'run': ID, 'format': STR, 'type': STR}),

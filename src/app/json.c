@@ -127,7 +127,8 @@ json_t *lfr_json_alert(const lfr_alert_info *a) {
                 lfr_json_time(a->at), "score", jdec6(a->score), "threshold", jdec6(a->threshold),
                 "likeness",
                 jdec6(lfr_match_cal_likeness(lfr_match_calibration_named(a->model_set), a->score)),
-                "has_face_image",
+                "source", json_string(lfr_alert_source_name(a->source)), "template_n",
+                jid(a->template_n), "has_face_image",
                 json_boolean(a->has_face_image), "decision", jstr_or_null(a->decision),
                 "decided_by", jstr_or_null(a->decided_by), "decided_at",
                 lfr_json_time(a->decided_at), "note", jstr_or_null(a->note), "dispatched_at",
@@ -152,7 +153,8 @@ json_t *lfr_json_camera(const lfr_camera_info *c) {
     return fill(json_object(), "id", json_integer(c->id), "deployment",
                 json_integer(c->deployment_id), "name", json_string(c->name), "added_by",
                 json_string(c->added_by), "added_at", lfr_json_time(c->added_at), "removed_at",
-                lfr_json_time(c->removed_at), NULL);
+                lfr_json_time(c->removed_at), "rtsp_transport",
+                json_string(lfr_rtsp_transport_name(c->rtsp_transport)), NULL);
 }
 
 json_t *lfr_json_device(const lfr_device_info *d) {

@@ -86,6 +86,9 @@ static const lfr_op_arg ARGS_CAMERA_ADD[] = {
     {"name", LFR_ARG_TEXT, 1, "the name alerts and reports show"},
     {"url", LFR_ARG_SECRET, 1, "rtsp://, http(s)://, file or /dev/video*; may carry credentials "
                                "(sealed, never shown)"},
+    {"rtsp_transport", LFR_ARG_TEXT, 0,
+     "how an rtsp:// camera sends RTP: tcp (the default, interleaved in the RTSP connection) or "
+     "udp (cameras that only speak UDP); udp is refused for other URLs"},
     END};
 static const lfr_op_arg ARGS_CAMERA_REMOVE[] = {{"id", LFR_ARG_ID, 1, "the camera"}, END};
 static const lfr_op_arg ARGS_CAMERA_LIST[] = {{"deployment", LFR_ARG_ID, 1, "the deployment"}, END};

@@ -151,12 +151,17 @@ lfr_status app_op_DEPLOYMENT_LIST(app_call *c) {
 /* Cameras ------------------------------------------------------------------------ */
 lfr_status app_op_CAMERA_ADD(app_call *c) {
     int64_t id = 0;
-    lfr_status st = lfr_deploy_camera_add(c->s, c->deployment_id, app_arg_str(c, "name"),
-                                          app_arg_str(c, "url"), &c->by, &id, c->err);
+    lfr_rtsp_transport tr = LFR_RTSP_TCP;
+    lfr_status st = lfr_rtsp_transport_parse(app_arg_str(c, "rtsp_transport"), &tr, c->err);
+    if (st == LFR_OK)
+        st = lfr_deploy_camera_add_transport(c->s, c->deployment_id, app_arg_str(c, "name"),
+                                             app_arg_str(c, "url"), lfr_rtsp_transport_name(tr),
+                                             &c->by, &id, c->err);
     if (st != LFR_OK) return st;
     app_after_live(c, APP_LIVE_CAMERA_ADD, c->deployment_id, id);
-    return app_answer(c, json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "deployment",
-                                   (json_int_t)c->deployment_id, "name", app_arg_str(c, "name")));
+    return app_answer(c, json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)id, "deployment",
+                                   (json_int_t)c->deployment_id, "name", app_arg_str(c, "name"),
+                                   "rtsp_transport", lfr_rtsp_transport_name(tr)));
 }
 
 lfr_status app_op_CAMERA_REMOVE(app_call *c) {

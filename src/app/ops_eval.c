@@ -404,6 +404,21 @@ static int cmp_desc(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* The model sets `openlfr eval report --model-set` measures; eval.status
+ * lists them with the deployments' default (LFR_DEPLOY_DEFAULT_MODEL_SET)
+ * first, the one the console offers first. */
+static const char *const eval_model_sets[] = {"mfn192", "fused704"};
+#define N_EVAL_MODEL_SETS ((int)(sizeof eval_model_sets / sizeof eval_model_sets[0]))
+
+static json_t *eval_model_sets_json(void) {
+    json_t *a = json_array();
+    json_array_append_new(a, json_string(LFR_DEPLOY_DEFAULT_MODEL_SET));
+    for (int i = 0; i < N_EVAL_MODEL_SETS; i++)
+        if (strcmp(eval_model_sets[i], LFR_DEPLOY_DEFAULT_MODEL_SET))
+            json_array_append_new(a, json_string(eval_model_sets[i]));
+    return a;
+}
+
 lfr_status app_op_EVAL_STATUS(app_call *c) {
     app_eval *e;
     lfr_status st = eval_get(c->app, &e, c->err);
@@ -447,9 +462,10 @@ lfr_status app_op_EVAL_STATUS(app_call *c) {
             running = json_incref(r);
         json_array_append_new(runs, r);
     }
-    return app_answer(c, json_pack("{s:o, s:o, s:o, s:i, s:i, s:[s, s]}", "data", data, "running",
+    return app_answer(c, json_pack("{s:o, s:o, s:o, s:i, s:i, s:o, s:s}", "data", data, "running",
                                    running, "runs", runs, "runs_total", total, "quick_sample",
-                                   LFR_EVAL_QUICK_SAMPLE, "model_sets", "mfn192", "fused704"));
+                                   LFR_EVAL_QUICK_SAMPLE, "model_sets", eval_model_sets_json(),
+                                   "default_model_set", LFR_DEPLOY_DEFAULT_MODEL_SET));
 }
 
 lfr_status app_op_EVAL_START(app_call *c) {
@@ -463,7 +479,9 @@ lfr_status app_op_EVAL_START(app_call *c) {
         return lfr_err_set(c->err, LFR_ERR_INVALID_ARG,
                            "eval.start: sample must be 1 (every photo) to %d (every %dth), not %lld",
                            LFR_EVAL_MAX_SAMPLE, LFR_EVAL_MAX_SAMPLE, (long long)sample);
-    if (strcmp(set, "mfn192") && strcmp(set, "fused704"))
+    int known = 0;
+    for (int i = 0; i < N_EVAL_MODEL_SETS; i++) known |= !strcmp(set, eval_model_sets[i]);
+    if (!known)
         return lfr_err_set(c->err, LFR_ERR_INVALID_ARG,
                            "eval.start: model_set must be mfn192 or fused704, not '%.40s'", set);
     char why[1200];

@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "app/live_int.h"
@@ -24,6 +25,8 @@ typedef struct reg_entry {
     lfr_pipeline_snapshot *snap;      /* for photo checks; under r->mu */
     int n_cams;
     int64_t cam_ids[LFR_PIPELINE_MAX_CAMERAS];   /* pipeline index -> camera id */
+    const char *cam_rtsp[LFR_PIPELINE_MAX_CAMERAS];  /* its RTSP transport ("tcp", "udp";
+                                                       static), NULL: not an rtsp:// camera */
     int last_state[LFR_PIPELINE_MAX_CAMERAS];    /* monitor thread only */
     struct reg_entry *next;
 } reg_entry;
@@ -51,14 +54,16 @@ static void publish(lfr_registry *r, const char *type, int64_t dep, int64_t aler
 /* Pipeline alerts -> app events (camera thread; must not block). */
 static void on_pipeline_event(void *ctx, const lfr_pipeline_event *ev) {
     lfr_registry *r = ctx;
-    json_t *d = json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:I, s:f}",
+    json_t *d = json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:I, s:f, "
+                          "s:s, s:i}",
                           "alert", (json_int_t)ev->alert_id, "deployment",
                           (json_int_t)ev->deployment_id, "camera", ev->camera, "track",
                           (json_int_t)ev->track_id, "entry", (json_int_t)ev->entry_id, "image",
                           (json_int_t)ev->image_id, "subject_ref", ev->subject_ref, "name",
                           ev->display_name, "cosine", (double)ev->cosine, "threshold",
                           (double)ev->threshold, "likeness", ev->likeness, "at",
-                          (json_int_t)ev->at, "latency_ms", ev->latency_ms);
+                          (json_int_t)ev->at, "latency_ms", ev->latency_ms, "source",
+                          lfr_pipeline_source_name(ev->source), "template_n", ev->template_n);
     publish(r, ev->type == LFR_PIPELINE_ALERT_UPDATE ? "alert.update" : "alert.new",
             ev->deployment_id, ev->alert_id, d);
 }
@@ -150,6 +155,7 @@ static lfr_status entry_start_pipeline(lfr_registry *r, reg_entry *e, lfr_pipeli
     int k = 0;
     for (size_t i = 0; i < n && k < LFR_PIPELINE_MAX_CAMERAS; i++) {
         char *url = NULL;
+        const char *rtsp = NULL;
         lfr_err cerr = {{0}};
         lfr_status cs = lfr_deploy_camera_url(e->store, cams[i].id, &url, &cerr);
         if (cs == LFR_OK) {
@@ -158,7 +164,12 @@ static lfr_status entry_start_pipeline(lfr_registry *r, reg_entry *e, lfr_pipeli
             vo.url = url;
             vo.realtime = 1;          /* a file camera plays at its own pace */
             vo.read_timeout_ms = 5000;
-            vo.rtsp_tcp = 1;
+            vo.rtsp_tcp = cams[i].rtsp_transport != LFR_RTSP_UDP;   /* the camera's own */
+            /* what camera.stats reports: rtsps:// is always TCP (TLS) */
+            if (strncasecmp(url, "rtsp://", 7) == 0)
+                rtsp = lfr_rtsp_transport_name(cams[i].rtsp_transport);
+            else if (strncasecmp(url, "rtsps://", 8) == 0)
+                rtsp = lfr_rtsp_transport_name(LFR_RTSP_TCP);
             cs = lfr_pipeline_add_camera(p, cams[i].name, &vo, NULL, &cerr);
             sodium_memzero(url, strlen(url));
             lfr_free(url);
@@ -172,6 +183,7 @@ static lfr_status entry_start_pipeline(lfr_registry *r, reg_entry *e, lfr_pipeli
             continue;
         }
         e->cam_ids[k] = cams[i].id;
+        e->cam_rtsp[k] = rtsp;
         e->last_state[k] = -2;
         k++;
     }
@@ -323,7 +335,7 @@ static json_t *metric_ms(const lfr_pipeline_metric *m, int p95) {
 }
 
 /* One camera's figures for the console (camera.stats). */
-static json_t *cam_json(int64_t camera_id, const lfr_pipeline_cam_stats *c) {
+static json_t *cam_json(int64_t camera_id, const char *rtsp, const lfr_pipeline_cam_stats *c) {
     json_t *o = json_object();
     if (!o) return NULL;
     const lfr_pipeline_counters *k = &c->c;
@@ -334,6 +346,7 @@ static json_t *cam_json(int64_t camera_id, const lfr_pipeline_cam_stats *c) {
         {"camera_id", camera_id > 0 ? json_integer(camera_id) : json_null()},
         {"name", json_string(c->name)},
         {"state", json_string(cam_state_text(c->state))},
+        {"rtsp_transport", rtsp ? json_string(rtsp) : json_null()},
         {"reason", c->last_error[0] ? json_string(c->last_error) : json_null()},
         {"running", json_boolean(c->running)},
         {"analysed_fps", json_real(c->analysed_fps)},
@@ -385,7 +398,8 @@ json_t *lfr_registry_camera_stats(lfr_registry *r, int64_t dep) {
     if (e && e->p) {
         lfr_pipeline_stats_get(e->p, s);
         for (int i = 0; i < s->n_cameras; i++)
-            if (json_array_append_new(arr, cam_json(i < e->n_cams ? e->cam_ids[i] : 0, &s->cam[i]))) {
+            if (json_array_append_new(arr, cam_json(i < e->n_cams ? e->cam_ids[i] : 0,
+                                                  i < e->n_cams ? e->cam_rtsp[i] : NULL, &s->cam[i]))) {
                 json_decref(arr);
                 arr = NULL;
                 break;

@@ -1,7 +1,8 @@
 /*
  * cmd_camera.c - the cameras of a deployment (deploy.h, "Cameras").
  *
- *   openlfr camera add --deployment D --name NAME (--url URL | --url-file F) --by OPERATOR
+ *   openlfr camera add --deployment D --name NAME (--url URL | --url-file F)
+ *                      [--rtsp-transport tcp|udp] --by OPERATOR
  *   openlfr camera remove ID --by OPERATOR
  *   openlfr camera list --deployment D [--by NAME]
  *
@@ -13,7 +14,9 @@
  * of the machine can read it (ps), so --url-file (its first line) or
  * $OPENLFR_CAMERA_URL is the way for a URL with credentials.  A relative
  * path to a local file is made absolute here: the server that plays it
- * runs from another directory.
+ * runs from another directory.  --rtsp-transport is stored with the camera
+ * (tcp unless told; udp for an rtsp:// camera that only speaks UDP) and
+ * checked by the deploy module, which refuses udp for other URLs.
  *
  * A camera added to a live deployment starts at once in a running
  * `openlfr serve` (the app's registry is told); cameras of a deployment
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -43,7 +47,10 @@ static const char *URL_NOTE =
     "URL: rtsp://, rtsps://, http(s)://, /dev/videoN or a video file (a relative path is made\n"
     "absolute).  The URL is sealed in the database and never shown again.  One that carries\n"
     "credentials belongs in --url-file FILE (its first line) or $OPENLFR_CAMERA_URL, not on\n"
-    "the command line, where other users of the machine can read it.";
+    "the command line, where other users of the machine can read it.\n"
+    "RTSP transport: tcp (the default) carries RTP in the RTSP connection, which passes NAT and\n"
+    "firewalls; udp is for rtsp:// cameras that only speak UDP or networks that block\n"
+    "interleaved TCP (refused for other URLs).";
 
 static void jprint(json_t *j) {
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -133,10 +140,16 @@ static void human_added(json_t *ans) {
            ji(ans, "deployment"));
 }
 
+/* rtsp:// cameras say which transport they got. */
+static void human_added_rtsp(json_t *ans) {
+    printf("camera %lld: %s, deployment %lld (RTSP over %s)\n", ji(ans, "id"), js(ans, "name"),
+           ji(ans, "deployment"), js(ans, "rtsp_transport"));
+}
+
 static int cam_add(int argc, char **argv) {
     lfr_cli_common c = {0};
     int64_t dep = 0;
-    const char *name = NULL, *url = NULL, *url_file = NULL;
+    const char *name = NULL, *url = NULL, *url_file = NULL, *transport = NULL;
     const cli_opt opts[] = {
         {"deployment", CLI_INT, 1, "D", "the deployment (draft, authorised or live)", &dep, 1,
          INT64_MAX},
@@ -145,6 +158,8 @@ static int cam_add(int argc, char **argv) {
         {"url", CLI_STR, 0, "URL", "the source (no credentials here: see below)", &url, 0, 0},
         {"url-file", CLI_STR, 0, "FILE", "the source is this file's first line", &url_file, 0,
          0},
+        {"rtsp-transport", CLI_STR, 0, "tcp|udp",
+         "how an rtsp:// camera sends RTP (default tcp; see below)", &transport, 0, 0},
         CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
     const cli_cmd cmd = {"camera add",
                          "add a camera to a deployment (it starts at once if the deployment is "
@@ -157,10 +172,23 @@ static int cam_add(int argc, char **argv) {
         sodium_memzero(buf, sizeof buf);
         return r;
     }
+    /* the value is checked by camera.add (deploy.h), one sentence for all callers */
+    json_t *tr = transport ? json_string(transport) : NULL;
+    if (transport && !tr) {
+        sodium_memzero(buf, sizeof buf);
+        return cli_usage_error(&cmd, "--rtsp-transport: tcp or udp");   /* not UTF-8 */
+    }
     json_t *a = json_pack("{s:I, s:s, s:s}", "deployment", (json_int_t)dep, "name", name, "url",
                           buf);
+    int rtsp = strncasecmp(buf, "rtsp", 4) == 0;
     sodium_memzero(buf, sizeof buf);
-    r = run(&c, &cmd, LFR_OP_CAMERA_ADD, a, human_added);
+    if (a && tr && json_object_set_new(a, "rtsp_transport", tr)) {
+        args_free(a);
+        a = NULL;   /* run() reports out of memory */
+    } else if (!a) {
+        json_decref(tr);
+    }
+    r = run(&c, &cmd, LFR_OP_CAMERA_ADD, a, rtsp ? human_added_rtsp : human_added);
     args_free(a);
     return r;
 }
@@ -188,10 +216,10 @@ static int cam_remove(int argc, char **argv) {
 static void human_list(json_t *ans) {
     json_t *list = json_object_get(ans, "cameras"), *cam;
     size_t i;
-    printf("%-5s %-24s %-21s %s\n", "id", "name", "added", "by");
+    printf("%-5s %-24s %-5s %-21s %s\n", "id", "name", "rtsp", "added", "by");
     json_array_foreach(list, i, cam)
-        printf("%-5lld %-24s %-21s %s\n", ji(cam, "id"), js(cam, "name"), js(cam, "added_at"),
-               js(cam, "added_by"));
+        printf("%-5lld %-24s %-5s %-21s %s\n", ji(cam, "id"), js(cam, "name"),
+               js(cam, "rtsp_transport"), js(cam, "added_at"), js(cam, "added_by"));
 }
 
 static int cam_list(int argc, char **argv) {

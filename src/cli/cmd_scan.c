@@ -27,6 +27,9 @@
  * --analysis-threads N: analysis workers shared by the cameras (pipeline.h;
  * default 0: one per online CPU, at most one per camera; -1: one per
  * camera, the former scheduling).
+ * --detect-every N: detect each camera's frames in full every N analysed
+ * frames, only near its tracks in between (pipeline.h, detect; default
+ * LFR_PIPELINE_DETECT_EVERY; 1: every frame in full).
  * --camera-file FILE: a camera whose URL is the file's first line (a URL
  * with user:password@ on the command line can be read by every user of the
  * machine with ps).
@@ -150,7 +153,8 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
             fprintf(stderr,
                     "scan: [%d] %s: %s, %.1f fps analysed, %llu frames, %llu faces, %llu tracks, "
                     "%llu embedded, %llu alerts (%llu suppressed), latency %.0f/%.0f ms "
-                    "(median/p95), dropped %llu, analysis cpu %.0f %%%s\n",
+                    "(median/p95), dropped %llu, analysis cpu %.0f %%, detected in full/near/"
+                    "not %llu/%llu/%llu%s\n",
                     i, c->name, state_name(c->state), c->analysed_fps,
                     (unsigned long long)c->c.frames_analysed, (unsigned long long)c->c.faces,
                     (unsigned long long)c->c.tracks, (unsigned long long)c->c.embeddings,
@@ -158,7 +162,8 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
                     c->latency.median_ms, c->latency.p95_ms,
                     (unsigned long long)c->c.frames_dropped,
                     c->wall_s > 0 ? 100.0 * c->cpu_s / c->wall_s : 0.0,
-                    s->live ? "" : " [deployment not live]");
+                    (unsigned long long)c->detect_full, (unsigned long long)c->detect_near,
+                    (unsigned long long)c->detect_none, s->live ? "" : " [deployment not live]");
         }
         return;
     }
@@ -170,7 +175,7 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
             cams,
             json_pack("{s:s, s:s, s:b, s:f, s:f, s:f, s:i, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I,"
                       " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o,"
-                      " s:o, s:o, s:o, s:o, s:s}",
+                      " s:o, s:o, s:o, s:o, s:s, s:{s:I, s:I, s:I}}",
                       "name", c->name, "state", state_name(c->state), "running", c->running,
                       "analysed_fps", c->analysed_fps, "cpu_s", c->cpu_s, "wall_s", c->wall_s,
                       "src_w", c->src_w, "src_h", c->src_h, "counters", "frames",
@@ -189,7 +194,8 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
                       "detect", metric_json(&c->detect), "track", metric_json(&c->track),
                       "embed", metric_json(&c->embed), "match", metric_json(&c->match),
                       "frame", metric_json(&c->frame), "wait", metric_json(&c->wait),
-                      "reason", c->last_error));
+                      "reason", c->last_error, "detection", "full", (json_int_t)c->detect_full,
+                      "near", (json_int_t)c->detect_near, "none", (json_int_t)c->detect_none));
     }
     json_t *o = json_pack("{s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:i, s:o}", "type", type,
                           "deployment", (json_int_t)s->deployment_id, "live", s->live,
@@ -241,7 +247,9 @@ static int usage(void) {
                     "       track templates: [--template-k K] [--no-track-template]\n"
                     "       tracking: [--max-dist X] (face widths; 0: IoU only)\n"
                     "       scheduling: [--analysis-threads N] (0: one per CPU; -1: one per "
-                    "camera)\n");
+                    "camera)\n"
+                    "       detection: [--detect-every N] (in full every N frames, near the "
+                    "tracks between; 1: every frame)\n");
     return 2;
 }
 
@@ -339,6 +347,11 @@ int lfr_cmd_scan(int argc, char **argv) {
             if (*end || k < LFR_PIPELINE_THREAD_PER_CAMERA || k > LFR_PIPELINE_MAX_ANALYSIS_THREADS)
                 return usage();
             prm.analysis_threads = (int)k;
+            i++;
+        } else if (!strcmp(a, "--detect-every")) {
+            long k = strtol(v, &end, 10);
+            if (*end || k < 1 || k > LFR_PIPELINE_MAX_DETECT_EVERY) return usage();
+            prm.detect_every = (int)k;
             i++;
         } else if (!strcmp(a, "--rtsp-transport")) {
             if (strcmp(v, "tcp") && strcmp(v, "udp")) return usage();

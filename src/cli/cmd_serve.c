@@ -60,6 +60,11 @@ int lfr_cmd_serve(int argc, char **argv) {
     }
     if (config_file && (st = lfr_config_load_file(&cfg, config_file, &err)) != LFR_OK)
         return lfr_cli_fail(config_file, st, &err);
+    /* OPENLFR_KEY names the key file for serve as for every other command
+     * (lfr_cli_config); OPENLFR_KEY_FILE and --key_file come after it. */
+    const char *key = getenv("OPENLFR_KEY");
+    if (key && *key && (st = lfr_config_set(&cfg, "key_file", key, &err)) != LFR_OK)
+        return lfr_cli_fail("OPENLFR_KEY", st, &err);
     if ((st = lfr_config_load_env(&cfg, &err)) != LFR_OK)
         return lfr_cli_fail("environment", st, &err);
     for (int i = 1; i < argc; i++) {

@@ -66,6 +66,11 @@
 /* Largest batch a context is planned for (embedder batches faces of a frame). */
 #define LFR_MAX_NET_BATCH 64
 
+/* lfr_face_detect_near: most boxes it looks near; more and the frame is
+ * detected in full (its windows would cover more than half the frame long
+ * before: 16 windows of 128 px fill half of 960x540). */
+#define LFR_FACE_MAX_NEAR 64
+
 /* Converter input (ONNX/TFLite) size, 128 MiB: the largest file in the two
  * pinned packages is 28 MiB. */
 #define LFR_MAX_SOURCE_MODEL_BYTES (128u * 1024u * 1024u)
@@ -296,6 +301,10 @@
  * most 60 fps; past 240 the option is a mistake, not a choice. */
 #define LFR_VIDEO_MAX_FPS 240.0
 
+/* Most frames a camera's mailbox holds for its consumer (opts.queue): a
+ * queue longer than a few frames is latency, not smoothing. */
+#define LFR_VIDEO_MAX_QUEUE 4
+
 /* Most packets in a row the decoder may reject before the stream counts as
  * broken and the worker reconnects (a file: FAILED).  A damaged stretch of a
  * real stream is a few packets; 250 is 10 s of garbage at 25 fps. */
@@ -306,6 +315,22 @@
 /* Most cameras one pipeline (one deployment) analyses: a van's machine
  * has a few cores and a deployment a handful of cameras. */
 #define LFR_PIPELINE_MAX_CAMERAS 16
+
+/* Live pipeline: a camera's frames are detected in full every this many
+ * analysed frames, near its tracks in between (pipeline.h OVERVIEW:
+ * detect).  2: a new face is found at most one frame late; measured in
+ * docs/pipeline.md ("Detection near tracks"). */
+#define LFR_PIPELINE_DETECT_EVERY 2
+/* ... at most (params.detect_every): a new face may wait this many frames
+ * less one, 0.3 s at 25 fps. */
+#define LFR_PIPELINE_MAX_DETECT_EVERY 8
+
+/* Frames a pipeline camera's mailbox holds (lfr_video_opts.queue; 0 in the
+ * caller's options): 2 rides out one analysis slower than a frame interval
+ * (a frame with new faces to embed) without dropping the next frame, for
+ * at most one frame interval of latency (40 ms at 25 fps).  Measured in
+ * docs/pipeline.md. */
+#define LFR_PIPELINE_CAMERA_QUEUE 2
 
 /* Most analysis workers of one pipeline (params.analysis_threads).  A
  * camera is analysed by one worker at a time, so more workers than cameras

@@ -387,6 +387,26 @@ lfr_status lfr_deploy_photo_check_record(lfr_store *s, int64_t deployment_id,
                                          int64_t *check_id, lfr_err *err);
 
 /* Alerts ------------------------------------------------------------------ */
+/* What matched (the pipeline's lfr_pipeline_source, by the same names): one
+ * embedded face, or the quality-weighted mean of a track's best embeddings.
+ * "unknown" only for alerts stored before the source was kept (schema
+ * step "alerts: what matched"); a new alert cannot be given it. */
+#define LFR_ALERT_SOURCE_LIST(X)                                                     \
+    X(BEST_SHOT, "best_shot")                                                        \
+    X(TRACK_TEMPLATE, "track_template")                                              \
+    X(UNKNOWN, "unknown")
+
+typedef enum lfr_alert_source {
+#define LFR_ALERT_SOURCE_ENUM(id, name) LFR_ALERT_FROM_##id,
+    LFR_ALERT_SOURCE_LIST(LFR_ALERT_SOURCE_ENUM)
+#undef LFR_ALERT_SOURCE_ENUM
+    LFR_ALERT_SOURCE_COUNT
+} lfr_alert_source;
+
+const char *lfr_alert_source_name(lfr_alert_source s);               /* "best_shot" */
+/* LFR_ERR_INVALID_ARG for anything but a name of the list. */
+lfr_status lfr_alert_source_parse(const char *name, lfr_alert_source *out);
+
 typedef struct lfr_alert {
     const char *camera;
     int64_t entry_id;
@@ -394,17 +414,26 @@ typedef struct lfr_alert {
     const uint8_t *face_image; /* live face crop, sealed; may be NULL */
     size_t face_image_len;
     int64_t image_id;          /* watchlist image that matched best; 0 = unknown */
+    const char *source;        /* what matched: "best_shot" (NULL: the same) or
+                                  "track_template" (lfr_alert_source names) */
+    int template_n;            /* embeddings in what matched: 1 for a best shot
+                                  (0 is taken as 1), 2..LFR_PIPELINE_MAX_TEMPLATE_K
+                                  for a track template */
 } lfr_alert;
 
 /* Live deployments only. */
 lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lfr_alert *a,
                                    const lfr_actor *by, int64_t *alert_id, lfr_err *err);
-/* A better shot of the same person on the same track: replaces the alert's
- * score and face crop (sealed) when `score` is higher, before anyone has
- * decided on it; audited (alert.update).  Live deployments only. */
+/* A better match of the same person on the same track: replaces the
+ * alert's score, face crop (sealed) and what matched (source and
+ * template_n as in lfr_alert: a track template may beat the best shot that
+ * raised the alert, or the reverse) when `score` is higher, before anyone
+ * has decided on it; audited (alert.update, with the previous score and
+ * source).  Live deployments only. */
 lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
                                    const uint8_t *face_image, size_t face_image_len,
-                                   const lfr_actor *by, lfr_err *err);
+                                   const char *source, int template_n, const lfr_actor *by,
+                                   lfr_err *err);
 /* An operator's adjudication (once per alert): confirmed = 1 or rejected,
  * with an optional note (NULL or "" = none). */
 lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed,
@@ -415,17 +444,48 @@ lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed
  * biometric; adding one is audited: camera.add).  The URL may carry
  * credentials, so it is sealed at rest and never printed or logged; `name`
  * is what alerts, events and reports show. */
+/* How an rtsp:// camera sends RTP (video.h rtsp_tcp), one per camera:
+ * TCP, interleaved in the RTSP connection, is the default (it passes NAT
+ * and firewalls and loses nothing); UDP is for cameras that only speak UDP
+ * and networks that block interleaved TCP.  Other sources ignore it. */
+#define LFR_RTSP_TRANSPORT_LIST(X)                                                   \
+    X(TCP, "tcp")                                                                     \
+    X(UDP, "udp")
+typedef enum lfr_rtsp_transport {
+#define LFR_RTSP_TRANSPORT_ENUM(id, text) LFR_RTSP_##id,
+    LFR_RTSP_TRANSPORT_LIST(LFR_RTSP_TRANSPORT_ENUM)
+#undef LFR_RTSP_TRANSPORT_ENUM
+    LFR_RTSP_TRANSPORT_COUNT
+} lfr_rtsp_transport;
+/* "tcp", "udp" ("?" out of range). */
+const char *lfr_rtsp_transport_name(lfr_rtsp_transport t);
+/* "tcp" or "udp" -> *out; NULL or "" = LFR_RTSP_TCP.  Anything else:
+ * LFR_ERR_INVALID_ARG naming the value (*out left TCP). */
+lfr_status lfr_rtsp_transport_parse(const char *text, lfr_rtsp_transport *out, lfr_err *err);
+
 typedef struct lfr_camera_info {
     int64_t id, deployment_id;
     char name[LFR_MAX_ACTOR];
     char added_by[LFR_MAX_ACTOR];
     int64_t added_at;
     int64_t removed_at;        /* 0 = in use */
+    lfr_rtsp_transport rtsp_transport;   /* TCP for cameras added before it existed */
 } lfr_camera_info;
 
+/* A camera with the default transport (TCP): lfr_deploy_camera_add_transport
+ * with NULL. */
 lfr_status lfr_deploy_camera_add(lfr_store *s, int64_t deployment_id, const char *name,
                                  const char *url, const lfr_actor *by, int64_t *camera_id,
                                  lfr_err *err);
+/* rtsp_transport: NULL/"" or "tcp" (the default), or "udp"; stored with the
+ * camera and in the camera.add audit record.  Refused (LFR_ERR_INVALID_ARG):
+ * any other value, and "udp" for a URL that is not rtsp:// (rtsps:// always
+ * carries RTP in its TLS connection; files, HTTP and webcams have no RTP).
+ * "tcp" is accepted for every source: it is what every camera has unless
+ * told otherwise. */
+lfr_status lfr_deploy_camera_add_transport(lfr_store *s, int64_t deployment_id, const char *name,
+                                           const char *url, const char *rtsp_transport,
+                                           const lfr_actor *by, int64_t *camera_id, lfr_err *err);
 lfr_status lfr_deploy_camera_remove(lfr_store *s, int64_t camera_id, const lfr_actor *by,
                                     lfr_err *err);
 /* Cameras in use (removed ones left out). */
@@ -477,6 +537,9 @@ typedef struct lfr_alert_info {
     int64_t outcome_at;
     char outcome_note[LFR_MAX_TEXT];
     char model_set[LFR_DEPLOY_MODEL_SET_MAX]; /* the deployment's: score's meaning */
+    lfr_alert_source source;           /* what reached `score` (UNKNOWN: stored before
+                                          the source was kept) */
+    int template_n;                    /* its embeddings: 1 for a best shot, 0 unknown */
 } lfr_alert_info;
 
 lfr_status lfr_deploy_alert_get(lfr_store *s, int64_t alert_id, lfr_alert_info *out, lfr_err *err);

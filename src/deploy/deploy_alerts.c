@@ -10,6 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What matched (lfr_alert's source and template_n), checked; *n is 1 for a
+ * best shot given 0. */
+static lfr_status match_source_ok(const char *name, int template_n, lfr_alert_source *src,
+                                  int *n, lfr_err *err) {
+    *src = LFR_ALERT_FROM_BEST_SHOT;
+    *n = template_n;
+    if (name && (lfr_alert_source_parse(name, src) != LFR_OK || *src == LFR_ALERT_FROM_UNKNOWN))
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "alert source \"%.32s\" is not \"best_shot\" or \"track_template\"",
+                           name);
+    if (*src == LFR_ALERT_FROM_BEST_SHOT) {
+        if (*n == 0) *n = 1;
+        if (*n != 1)
+            return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                               "alert template_n %d: a best shot is one embedding", template_n);
+    } else if (*n < 2 || *n > LFR_PIPELINE_MAX_TEMPLATE_K) {
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "alert template_n %d: a track template holds 2 to %d embeddings",
+                           template_n, LFR_PIPELINE_MAX_TEMPLATE_K);
+    }
+    return LFR_OK;
+}
+
 lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lfr_alert *a,
                                    const lfr_actor *by, int64_t *alert_id, lfr_err *err) {
     if (alert_id) *alert_id = 0;
@@ -19,6 +42,9 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
         st = lfr_err_set(err, LFR_ERR_TOO_LARGE, "alert image exceeds %u bytes", LFR_MAX_IMAGE_BYTES);
     if (st == LFR_OK && !isfinite(a->score))
         st = lfr_err_set(err, LFR_ERR_INVALID_ARG, "alert score is not finite");
+    lfr_alert_source src = LFR_ALERT_FROM_BEST_SHOT;
+    int tn = 1;
+    if (st == LFR_OK) st = match_source_ok(a->source, a->template_n, &src, &tn, err);
     if (st != LFR_OK) return st;
     if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
     st = lfr_deploy_require_live(s, deployment_id, err);
@@ -48,8 +74,8 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
     if (st == LFR_OK)
         st = lfr_store_stmt_prepare(s,
                                     "INSERT INTO alerts(deployment_id, entry_id, subject_ref, "
-                                    "camera, at, score, threshold, face_image, image_id) "
-                                    "VALUES(?,?,?,?,?,?,?,?,?)",
+                                    "camera, at, score, threshold, face_image, image_id, "
+                                    "match_source, template_n) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                                     &q, err);
     if (st == LFR_OK) {
         lfr_store_stmt_bind_int64(q, 1, deployment_id);
@@ -62,6 +88,8 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
         lfr_store_stmt_bind_blob(q, 8, sealed, nsealed);
         if (a->image_id > 0) lfr_store_stmt_bind_int64(q, 9, a->image_id);
         else lfr_store_stmt_bind_null(q, 9);
+        lfr_store_stmt_bind_text(q, 10, lfr_alert_source_name(src));
+        lfr_store_stmt_bind_int64(q, 11, tn);
         st = lfr_store_stmt_step(q, &row, err);
         id = lfr_store_last_id(s);
         lfr_store_stmt_finalize(q);
@@ -69,9 +97,10 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
     lfr_free(sealed);
     if (st == LFR_OK)
         st = dp_audit(s, by, LFR_AUDIT_ALERT_RAISE, deployment_id,
-                   json_pack("{s:I, s:I, s:s, s:s, s:f, s:f}", "alert", (json_int_t)id, "entry",
-                             (json_int_t)a->entry_id, "subject_ref", ref, "camera", a->camera,
-                             "score", dp_dec6(a->score), "threshold", dp_dec6(thr)),
+                   json_pack("{s:I, s:I, s:s, s:s, s:f, s:f, s:s, s:i}", "alert", (json_int_t)id,
+                             "entry", (json_int_t)a->entry_id, "subject_ref", ref, "camera",
+                             a->camera, "score", dp_dec6(a->score), "threshold", dp_dec6(thr),
+                             "source", lfr_alert_source_name(src), "template_n", tn),
                    err);
     st = dp_finish(s, st);
     if (st == LFR_OK && alert_id) *alert_id = id;
@@ -80,10 +109,14 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
 
 lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
                                    const uint8_t *face_image, size_t face_image_len,
-                                   const lfr_actor *by, lfr_err *err) {
+                                   const char *source, int template_n, const lfr_actor *by,
+                                   lfr_err *err) {
     lfr_status st = dp_actor_ok(by, err);
     if (st == LFR_OK && !isfinite(score))
         st = lfr_err_set(err, LFR_ERR_INVALID_ARG, "alert score is not finite");
+    lfr_alert_source src = LFR_ALERT_FROM_BEST_SHOT;
+    int tn = 1;
+    if (st == LFR_OK) st = match_source_ok(source, template_n, &src, &tn, err);
     if (st == LFR_OK && face_image && face_image_len > LFR_MAX_IMAGE_BYTES)
         st = lfr_err_set(err, LFR_ERR_TOO_LARGE, "alert image exceeds %u bytes", LFR_MAX_IMAGE_BYTES);
     if (st != LFR_OK) return st;
@@ -97,15 +130,18 @@ lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
     lfr_store_stmt *q = NULL;
     int row = 0;
     double old = 0;
-    int64_t decided = 0;
+    int64_t decided = 0, old_n = 0;
+    char old_src[16] = "";
     if (st == LFR_OK) {
-        st = lfr_store_stmt_prepare(s, "SELECT score, decided_at IS NOT NULL FROM alerts WHERE id = ?",
-                                    &q, err);
+        st = lfr_store_stmt_prepare(s, "SELECT score, decided_at IS NOT NULL, match_source, "
+                                       "template_n FROM alerts WHERE id = ?", &q, err);
         if (st == LFR_OK) {
             lfr_store_stmt_bind_int64(q, 1, alert_id);
             st = lfr_store_stmt_step(q, &row, err);
             old = lfr_store_stmt_double(q, 0);
             decided = lfr_store_stmt_int64(q, 1);
+            COPY(old_src, lfr_store_stmt_text(q, 2));
+            old_n = lfr_store_stmt_int64(q, 3);
             lfr_store_stmt_finalize(q);
         }
     }
@@ -119,21 +155,26 @@ lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
     if (st == LFR_OK && face_image && face_image_len)
         st = lfr_store_seal(s, face_image, face_image_len, &sealed, &nsealed);
     if (st == LFR_OK)
-        st = lfr_store_stmt_prepare(s, "UPDATE alerts SET score = ?, face_image = COALESCE(?, face_image) "
-                                       "WHERE id = ?", &q, err);
+        st = lfr_store_stmt_prepare(s, "UPDATE alerts SET score = ?, face_image = COALESCE(?, face_image), "
+                                       "match_source = ?, template_n = ? WHERE id = ?", &q, err);
     if (st == LFR_OK) {
         lfr_store_stmt_bind_double(q, 1, score);
         if (sealed) lfr_store_stmt_bind_blob(q, 2, sealed, nsealed);
         else lfr_store_stmt_bind_null(q, 2);
-        lfr_store_stmt_bind_int64(q, 3, alert_id);
+        lfr_store_stmt_bind_text(q, 3, lfr_alert_source_name(src));
+        lfr_store_stmt_bind_int64(q, 4, tn);
+        lfr_store_stmt_bind_int64(q, 5, alert_id);
         st = lfr_store_stmt_step(q, &row, err);
         lfr_store_stmt_finalize(q);
     }
     lfr_free(sealed);
     if (st == LFR_OK)
         st = dp_audit(s, by, LFR_AUDIT_ALERT_UPDATE, dep,
-                   json_pack("{s:I, s:f, s:f}", "alert", (json_int_t)alert_id, "score",
-                             dp_dec6(score), "previous_score", dp_dec6(old)),
+                   json_pack("{s:I, s:f, s:f, s:s, s:i, s:s, s:I}", "alert", (json_int_t)alert_id,
+                             "score", dp_dec6(score), "previous_score", dp_dec6(old), "source",
+                             lfr_alert_source_name(src), "template_n", tn, "previous_source",
+                             old_src[0] ? old_src : "unknown", "previous_template_n",
+                             (json_int_t)old_n),
                    err);
     return dp_finish(s, st);
 }
@@ -184,7 +225,8 @@ lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed
     "id, deployment_id, entry_id, image_id, subject_ref, camera, at, score, threshold, "  \
     "face_image IS NOT NULL, decision, decided_by, decided_at, note, dispatched_at, "     \
     "dispatched_all, outcome, outcome_by, outcome_at, outcome_note, "                    \
-    "(SELECT d.model_set FROM deployments d WHERE d.id = alerts.deployment_id)"
+    "(SELECT d.model_set FROM deployments d WHERE d.id = alerts.deployment_id), "         \
+    "match_source, template_n"
 
 static void fill_alert(lfr_store_stmt *q, lfr_alert_info *a) {
     memset(a, 0, sizeof *a);
@@ -209,6 +251,9 @@ static void fill_alert(lfr_store_stmt *q, lfr_alert_info *a) {
     a->outcome_at = lfr_store_stmt_int64(q, 18);
     COPY(a->outcome_note, lfr_store_stmt_text(q, 19));
     COPY(a->model_set, lfr_store_stmt_text(q, 20));
+    if (lfr_alert_source_parse(lfr_store_stmt_text(q, 21), &a->source) != LFR_OK)
+        a->source = LFR_ALERT_FROM_UNKNOWN;
+    a->template_n = (int)lfr_store_stmt_int64(q, 22);
 }
 
 lfr_status lfr_deploy_alert_get(lfr_store *s, int64_t alert_id, lfr_alert_info *out,

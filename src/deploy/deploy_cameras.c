@@ -1,5 +1,6 @@
 /*
- * deploy_cameras.c - cameras of a deployment: their names and sealed URLs.
+ * deploy_cameras.c - cameras of a deployment: their names, sealed URLs and
+ * RTSP transports (tcp unless udp was asked, for rtsp:// URLs only).
  * See deploy.h.  A URL may carry credentials: it is sealed before it
  * reaches the database, never put in an audit record, a log line or an
  * error sentence, and unsealed only for the pipeline.
@@ -9,15 +10,63 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+static const char *const transport_names[LFR_RTSP_TRANSPORT_COUNT] = {
+#define LFR_RTSP_TRANSPORT_ROW(id, text) [LFR_RTSP_##id] = text,
+    LFR_RTSP_TRANSPORT_LIST(LFR_RTSP_TRANSPORT_ROW)
+#undef LFR_RTSP_TRANSPORT_ROW
+};
+
+const char *lfr_rtsp_transport_name(lfr_rtsp_transport t) {
+    return (unsigned)t < LFR_RTSP_TRANSPORT_COUNT ? transport_names[t] : "?";
+}
+
+lfr_status lfr_rtsp_transport_parse(const char *text, lfr_rtsp_transport *out, lfr_err *err) {
+    *out = LFR_RTSP_TCP;
+    if (!text || !text[0]) return LFR_OK;
+    for (int t = 0; t < LFR_RTSP_TRANSPORT_COUNT; t++)
+        if (!strcmp(text, transport_names[t])) {
+            *out = (lfr_rtsp_transport)t;
+            return LFR_OK;
+        }
+    /* the value is named only when it is printable text of a sane size */
+    lfr_err quiet = {{0}};
+    if (lfr_text_check(text, LFR_MAX_ACTOR, "camera rtsp_transport", &quiet) != LFR_OK)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "camera rtsp_transport: must be tcp (the default) or udp");
+    return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                       "camera rtsp_transport \"%s\": must be tcp (the default) or udp", text);
+}
+
+/* Whether the URL's scheme is rtsp: (not rtsps:, which FFmpeg runs over TLS,
+ * RTP interleaved, whatever the transport asked). */
+static int is_plain_rtsp(const char *url) {
+    return strncasecmp(url, "rtsp://", 7) == 0;
+}
 
 lfr_status lfr_deploy_camera_add(lfr_store *s, int64_t deployment_id, const char *name,
                                  const char *url, const lfr_actor *by, int64_t *camera_id,
                                  lfr_err *err) {
+    return lfr_deploy_camera_add_transport(s, deployment_id, name, url, NULL, by, camera_id, err);
+}
+
+lfr_status lfr_deploy_camera_add_transport(lfr_store *s, int64_t deployment_id, const char *name,
+                                           const char *url, const char *rtsp_transport,
+                                           const lfr_actor *by, int64_t *camera_id, lfr_err *err) {
     if (camera_id) *camera_id = 0;
+    lfr_rtsp_transport tr = LFR_RTSP_TCP;
     lfr_status st = dp_actor_ok(by, err);
     if (st == LFR_OK) st = dp_text_ok(name, LFR_MAX_ACTOR, "camera name", 1, err);
     /* lfr_text_check names the field, never the value: the URL stays out */
     if (st == LFR_OK) st = dp_text_ok(url, LFR_VIDEO_MAX_URL, "camera URL", 1, err);
+    if (st == LFR_OK) st = lfr_rtsp_transport_parse(rtsp_transport, &tr, err);
+    if (st == LFR_OK && tr != LFR_RTSP_TCP && !is_plain_rtsp(url))
+        st = lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                         "camera rtsp_transport %s: only an rtsp:// camera can use it, and this "
+                         "camera's URL is not rtsp:// (rtsps:// always carries RTP in its TLS "
+                         "connection; files, HTTP and webcams have no RTP)",
+                         lfr_rtsp_transport_name(tr));
     if (st != LFR_OK) return st;
     if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
     lfr_deploy_state state;
@@ -48,13 +97,14 @@ lfr_status lfr_deploy_camera_add(lfr_store *s, int64_t deployment_id, const char
     if (st == LFR_OK) st = lfr_store_seal(s, url, strlen(url), &sealed, &nsealed);
     if (st == LFR_OK)
         st = lfr_store_stmt_prepare(s, "INSERT INTO cameras(deployment_id, name, url, added_by, "
-                                       "added_at) VALUES(?,?,?,?,?)", &q, err);
+                                       "added_at, rtsp_transport) VALUES(?,?,?,?,?,?)", &q, err);
     if (st == LFR_OK) {
         lfr_store_stmt_bind_int64(q, 1, deployment_id);
         lfr_store_stmt_bind_text(q, 2, name);
         lfr_store_stmt_bind_blob(q, 3, sealed, nsealed);
         lfr_store_stmt_bind_text(q, 4, by->name);
         lfr_store_stmt_bind_int64(q, 5, lfr_store_now(s));
+        lfr_store_stmt_bind_text(q, 6, lfr_rtsp_transport_name(tr));
         st = lfr_store_stmt_step(q, &row, err);
         id = lfr_store_last_id(s);
         lfr_store_stmt_finalize(q);
@@ -62,7 +112,9 @@ lfr_status lfr_deploy_camera_add(lfr_store *s, int64_t deployment_id, const char
     lfr_free(sealed);
     if (st == LFR_OK)
         st = dp_audit(s, by, LFR_AUDIT_CAMERA_ADD, deployment_id,
-                      json_pack("{s:I, s:s}", "camera", (json_int_t)id, "name", name), err);
+                      json_pack("{s:I, s:s, s:s}", "camera", (json_int_t)id, "name", name,
+                                "rtsp_transport", lfr_rtsp_transport_name(tr)),
+                      err);
     st = dp_finish(s, st);
     if (st == LFR_OK && camera_id) *camera_id = id;
     return st;
@@ -115,7 +167,7 @@ lfr_status lfr_deploy_camera_list(lfr_store *s, int64_t deployment_id, lfr_camer
     *n = 0;
     lfr_store_stmt *q;
     lfr_status st = lfr_store_stmt_prepare(
-        s, "SELECT id, deployment_id, name, added_by, added_at FROM cameras "
+        s, "SELECT id, deployment_id, name, added_by, added_at, rtsp_transport FROM cameras "
            "WHERE deployment_id = ? AND removed_at IS NULL ORDER BY id", &q, err);
     if (st != LFR_OK) return st;
     lfr_store_stmt_bind_int64(q, 1, deployment_id);
@@ -133,6 +185,9 @@ lfr_status lfr_deploy_camera_list(lfr_store *s, int64_t deployment_id, lfr_camer
         COPY(c->name, lfr_store_stmt_text(q, 2));
         COPY(c->added_by, lfr_store_stmt_text(q, 3));
         c->added_at = lfr_store_stmt_int64(q, 4);
+        /* the column's CHECK allows only the table's names */
+        if (lfr_rtsp_transport_parse(lfr_store_stmt_text(q, 5), &c->rtsp_transport, NULL) != LFR_OK)
+            c->rtsp_transport = LFR_RTSP_TCP;
     }
     lfr_store_stmt_finalize(q);
     if (st != LFR_OK) {

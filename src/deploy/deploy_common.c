@@ -38,6 +38,25 @@ static const char *const outcome_names[LFR_ALERT_OUTCOME_COUNT] = {
 #undef LFR_ALERT_OUTCOME_ROW
 };
 
+static const char *const source_names[LFR_ALERT_SOURCE_COUNT] = {
+#define LFR_ALERT_SOURCE_ROW(id, name) [LFR_ALERT_FROM_##id] = name,
+    LFR_ALERT_SOURCE_LIST(LFR_ALERT_SOURCE_ROW)
+#undef LFR_ALERT_SOURCE_ROW
+};
+
+const char *lfr_alert_source_name(lfr_alert_source s) {
+    return (unsigned)s < LFR_ALERT_SOURCE_COUNT ? source_names[s] : "unknown";
+}
+
+lfr_status lfr_alert_source_parse(const char *name, lfr_alert_source *out) {
+    for (int i = 0; i < LFR_ALERT_SOURCE_COUNT; i++)
+        if (name && strcmp(name, source_names[i]) == 0) {
+            *out = (lfr_alert_source)i;
+            return LFR_OK;
+        }
+    return LFR_ERR_INVALID_ARG;
+}
+
 const char *lfr_photo_check_result_name(lfr_photo_check_result r) {
     return (unsigned)r < LFR_PHOTO_CHECK_RESULT_COUNT ? check_result_names[r] : "unknown";
 }

@@ -94,6 +94,7 @@ struct lfr_face_ctx {
     lfr_image padded;  /* the padded frame of the last padded pass */
     lfr_image canvas;  /* embedding: the frame on a constant border */
     long padded_runs;  /* padded passes made (lfr_face_ctx_padded_runs) */
+    long near_runs;    /* windowed detections (lfr_face_ctx_near_runs) */
     float *cand;       /* MAX_CANDIDATES x 5: x1 y1 x2 y2 score */
 };
 
@@ -255,39 +256,54 @@ long lfr_face_ctx_rfb_plans(const lfr_face_ctx *c) { return c->rfb_plans; }
 
 long lfr_face_ctx_padded_runs(const lfr_face_ctx *c) { return c->padded_runs; }
 
-/* Runs RFB; writes up to MAX_CANDIDATES boxes (frame px) after NMS into
- * c->cand, returns their count or a negative status. */
-static int run_rfb(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p,
-                   lfr_err *err, lfr_status *st) {
-    const net_info *ni = &c->e->rfb;
+long lfr_face_ctx_near_runs(const lfr_face_ctx *c) { return c->near_runs; }
+
+/* The frame at the detector's working size (long side p->det_long_side,
+ * each side a multiple of 8, never upscaled) into c->work, kept between
+ * frames of the same size; c->sx, c->sy map working to frame pixels. */
+static void work_size(const lfr_image *im, const lfr_face_params *p, int *w, int *h) {
     float s = (float)p->det_long_side / (float)(im->w > im->h ? im->w : im->h);
     if (s > 1) s = 1;
     int dw = (int)floorf(im->w * s / 8) * 8, dh = (int)floorf(im->h * s / 8) * 8;
-    if (dw < 16) dw = 16;
-    if (dh < 16) dh = 16;
+    *w = dw < 16 ? 16 : dw;
+    *h = dh < 16 ? 16 : dh;
+}
+
+static lfr_status rfb_prepare(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p) {
+    int dw, dh;
+    work_size(im, p, &dw, &dh);
+    if (c->work.w != dw || c->work.h != dh) {
+        lfr_image_free(&c->work);
+        lfr_status st = lfr_image_alloc(&c->work, dw, dh);
+        if (st != LFR_OK) return st;
+    }
+    c->sx = (float)im->w / dw;
+    c->sy = (float)im->h / dh;
+    return lfr_image_resize_into(im, &c->work);
+}
+
+/* Runs RFB on the window (x0, y0, dw, dh) of src (the working image c->work,
+ * the whole of it for a full detection), priors generated for the window's
+ * size, and appends the candidates above p->det_thresh to c->cand[n..] in
+ * working-image pixels.  Returns the new count, or -1 with *st set. */
+static int rfb_window(lfr_face_ctx *c, const lfr_face_params *p, const lfr_image *src, int x0,
+                      int y0, int dw, int dh, int n, lfr_err *err, lfr_status *st) {
+    const net_info *ni = &c->e->rfb;
     lfr_nn_ctx *net = rfb_for(c, dw, dh, err, st);
     if (!net) return -1;
     float *x = lfr_nn_ctx_input(net, 0, NULL);
-    /* The working image is kept between frames of the same size. */
-    if (c->work.w != dw || c->work.h != dh) {
-        lfr_image_free(&c->work);
-        *st = lfr_image_alloc(&c->work, dw, dh);
-        if (*st != LFR_OK) return -1;
+    for (int y = 0; y < dh; y++) {
+        const uint8_t *row = src->px + ((size_t)(y0 + y) * src->w + x0) * 3;
+        float *xr = x + (size_t)y * dw * 3;
+        for (int i = 0; i < dw * 3; i++) xr[i] = ((float)row[i] - ni->mean) * ni->scale;
     }
-    *st = lfr_image_resize_into(im, &c->work);
-    if (*st != LFR_OK) return -1;
-    for (size_t i = 0; i < (size_t)dw * dh * 3; i++)
-        x[i] = ((float)c->work.px[i] - ni->mean) * ni->scale;
-    c->sx = (float)im->w / dw;
-    c->sy = (float)im->h / dh;
     *st = lfr_nn_ctx_run(net);
     if (*st != LFR_OK) return -1;
     lfr_nn_shape ss, bs;
     const float *scores = lfr_nn_ctx_output(net, 0, &ss);
     const float *boxes = lfr_nn_ctx_output(net, 1, &bs);
     /* Priors in the same order as the heads: level, row, column, size. */
-    int n = 0, a = 0;
-    /* Candidates stay in working-image pixels; detect() scales results. */
+    int a = 0;
     for (int l = 0; l < 4; l++) {
         int st_ = rfb_levels[l].stride;
         int fw = (dw + st_ - 1) / st_, fh = (dh + st_ - 1) / st_;
@@ -308,10 +324,10 @@ static int run_rfb(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *
                     float h = ph * expf(r[3] * RFB_SIZE_VAR);
                     if (n >= MAX_CANDIDATES) continue; /* bounded; see limits */
                     float *cd = c->cand + n * 5;
-                    cd[0] = (cx - w / 2) * dw;
-                    cd[1] = (cy - h / 2) * dh;
-                    cd[2] = (cx + w / 2) * dw;
-                    cd[3] = (cy + h / 2) * dh;
+                    cd[0] = (cx - w / 2) * dw + x0;
+                    cd[1] = (cy - h / 2) * dh + y0;
+                    cd[2] = (cx + w / 2) * dw + x0;
+                    cd[3] = (cy + h / 2) * dh + y0;
                     cd[4] = prob;
                     n++;
                 }
@@ -321,6 +337,12 @@ static int run_rfb(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *
                           "detector produced %d anchors, priors expect %d", ss.d[1], a);
         return -1;
     }
+    return n;
+}
+
+/* Sorts the n candidates of c->cand by score and keeps those that survive
+ * non-maximum suppression; returns how many. */
+static int rfb_nms(lfr_face_ctx *c, const lfr_face_params *p, int n) {
     qsort(c->cand, (size_t)n, 5 * sizeof(float), cmp_cand);
     int kept = 0;
     for (int i = 0; i < n; i++) {
@@ -331,6 +353,16 @@ static int run_rfb(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *
         if (keep) memmove(c->cand + kept++ * 5, ci, 5 * sizeof(float));
     }
     return kept;
+}
+
+/* Full detection: RFB on the whole working image; up to MAX_CANDIDATES
+ * boxes (working px) after NMS in c->cand, their count or -1 (*st set). */
+static int run_rfb(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p,
+                   lfr_err *err, lfr_status *st) {
+    *st = rfb_prepare(c, im, p);
+    if (*st != LFR_OK) return -1;
+    int n = rfb_window(c, p, &c->work, 0, 0, c->work.w, c->work.h, 0, err, st);
+    return n < 0 ? -1 : rfb_nms(c, p, n);
 }
 
 /* Head pose ------------------------------------------------------------------ */
@@ -528,11 +560,21 @@ static void fill_quality(lfr_face *f, const lfr_image *im) {
  * that come within p->pad_near of their own side of an edge: faces that
  * may be cut by the frame (the padding trigger), *n_edge their count. */
 #define EDGE_CANDS 8
+static int refine(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p, int n,
+                  float min_side, lfr_face *outf, float edge[][4], int *n_edge, lfr_err *err,
+                  lfr_status *st);
 static int detect_pass(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p,
                        float min_side, lfr_face *outf, float edge[][4], int *n_edge,
                        lfr_err *err, lfr_status *st) {
     int n = run_rfb(c, im, p, err, st);
     if (n < 0) return -1;
+    return refine(c, im, p, n, min_side, outf, edge, n_edge, err, st);
+}
+
+/* detect_pass after RFB: the n candidates in c->cand (working px). */
+static int refine(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p, int n,
+                  float min_side, lfr_face *outf, float edge[][4], int *n_edge, lfr_err *err,
+                  lfr_status *st) {
     if (edge) {
         *n_edge = 0;
         float shortest = (float)(im->w < im->h ? im->w : im->h);
@@ -656,6 +698,18 @@ static lfr_status make_padded(lfr_face_ctx *c, const lfr_image *im, const lfr_fa
     return st;
 }
 
+/* Quality and border of the out faces in c->faces, sorted largest first,
+ * at most p->max_faces: their count. */
+static int finish(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p, int out) {
+    for (int i = 0; i < out; i++) {
+        fill_quality(&c->faces[i], im);
+        c->faces[i].on_border = p->crop_fill >= 0;
+        c->faces[i].border_grey = p->crop_fill > 255 ? 255 : p->crop_fill;
+    }
+    qsort(c->faces, (size_t)out, sizeof *c->faces, cmp_face_area);
+    return out > p->max_faces ? p->max_faces : out;
+}
+
 lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
                            const lfr_face_params *p, lfr_face **faces, int *nfaces,
                            lfr_err *err) {
@@ -713,14 +767,122 @@ lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
             if (!dup) c->faces[out++] = *g;
         }
     }
-    for (int i = 0; i < out; i++) {
-        fill_quality(&c->faces[i], im);
-        c->faces[i].on_border = p->crop_fill >= 0;
-        c->faces[i].border_grey = p->crop_fill > 255 ? 255 : p->crop_fill;
+    *nfaces = finish(c, im, p, out);
+    return LFR_OK;
+}
+
+/* Windows of the working image that detection near known faces may use,
+ * smallest first (working px, square).  Two sizes, so with the full frame
+ * a camera's ctx holds three plans (RFB_SIZES).  A box needs a window of
+ * at least NEAR_CONTEXT times its side: a face's width of context on each
+ * side, for the detector's receptive field and the motion until the next
+ * full detection.  Windows stop paying when their area passes
+ * NEAR_MAX_SHARE of the working image (RFB's time grows with the pixels;
+ * each run also has a fixed cost): then the frame is detected in full.
+ * Measured in docs/pipeline.md (detect near tracks). */
+static const int near_sides[] = {192, 320};
+/* Windows start on multiples of the detector's largest stride, so their
+ * feature maps and priors fall on the full frame's grid: a window offset
+ * by a few pixels sees its faces through differently placed priors, and
+ * on small faces that alone changed which ones were found (measured in
+ * docs/pipeline.md). */
+#define NEAR_ALIGN 64
+#define NEAR_CONTEXT 3.0f
+/* Boxes at least this big (working px; 96 px in a 1080p frame) are not
+ * looked for: windows around them would cost most of a full detection
+ * (a 48 px face needs 144 px of window), and a detector run on a smaller
+ * image instead placed them differently enough to change the quality
+ * gate's decision on 14 % of faces against 1.9 % between two consecutive
+ * full detections (docs/pipeline.md).  Such faces are found again by the
+ * next full detection; the tracker keeps them meanwhile. */
+#define NEAR_BIG 48.0f
+#define NEAR_MAX_SHARE 0.5f
+
+/* The window of `side` for a box centred on (cx, cy) whose context is the
+ * rectangle l..h (working px): the grid position nearest centred, inside
+ * the dw x dh image; 0 when it cannot hold the context. */
+static int near_place(int side, float cx, float cy, const float l[2], const float h[2], int dw,
+                      int dh, int *x0, int *y0) {
+    if (side > dw || side > dh) return 0;
+    int xmax = (dw - side) / NEAR_ALIGN * NEAR_ALIGN, ymax = (dh - side) / NEAR_ALIGN * NEAR_ALIGN;
+    int x = (int)lroundf((cx - side / 2.0f) / NEAR_ALIGN) * NEAR_ALIGN;
+    int y = (int)lroundf((cy - side / 2.0f) / NEAR_ALIGN) * NEAR_ALIGN;
+    *x0 = x = x < 0 ? 0 : x > xmax ? xmax : x;
+    *y0 = y = y < 0 ? 0 : y > ymax ? ymax : y;
+    return l[0] >= x && l[1] >= y && h[0] <= x + side && h[1] <= y + side;
+}
+
+lfr_status lfr_face_detect_near(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p,
+                                const float (*near)[4], int n_near, lfr_face **faces,
+                                int *nfaces, int *how, lfr_err *err) {
+    *faces = c->faces;
+    *nfaces = 0;
+    *how = LFR_FACE_NEAR_NONE;
+    if (!p) p = &lfr_face_params_default;
+    if (!im || !im->px || im->w < 1 || im->h < 1)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "empty image");
+    if (n_near <= 0 || !near) return LFR_OK;
+    if (n_near > LFR_FACE_MAX_NEAR) {
+        *how = LFR_FACE_NEAR_FULL;
+        return lfr_face_detect(c, im, p, faces, nfaces, err);
     }
-    qsort(c->faces, (size_t)out, sizeof *c->faces, cmp_face_area);
-    if (out > p->max_faces) out = p->max_faces;
-    *nfaces = out;
+    int dw, dh;
+    work_size(im, p, &dw, &dh);
+    const float sx = (float)im->w / dw, sy = (float)im->h / dh;
+    enum { NS = sizeof near_sides / sizeof near_sides[0] };
+    int win[LFR_FACE_MAX_NEAR][3]; /* x0, y0, side */
+    int nw = 0, ok = 1;
+    long area = 0;
+    for (int i = 0; i < n_near && ok; i++) {
+        const float *b = near[i];
+        float bx = b[0] / sx, by = b[1] / sy, bw = b[2] / sx, bh = b[3] / sy;
+        if (!(bw > 0 && bh > 0) || !isfinite(bx) || !isfinite(by) || !isfinite(bw) ||
+            !isfinite(bh))
+            continue;
+        if (fmaxf(bw, bh) >= NEAR_BIG) continue; /* left to the next full detection */
+        float need = NEAR_CONTEXT * fmaxf(bw, bh), cx = bx + bw / 2, cy = by + bh / 2;
+        /* The box with its context, within the image. */
+        float l[2] = {fmaxf(cx - need / 2, 0), fmaxf(cy - need / 2, 0)};
+        float h[2] = {fminf(cx + need / 2, (float)dw), fminf(cy + need / 2, (float)dh)};
+        int inside = 0;
+        for (int k = 0; k < nw && !inside; k++)
+            inside = l[0] >= win[k][0] && l[1] >= win[k][1] && h[0] <= win[k][0] + win[k][2] &&
+                     h[1] <= win[k][1] + win[k][2];
+        if (inside) continue;
+        /* The smallest window that holds it (the grid can shift it by up
+         * to half NEAR_ALIGN); none: a full detection. */
+        int placed = 0, x0 = 0, y0 = 0, side = 0;
+        for (int k = 0; k < NS && !placed; k++) {
+            side = near_sides[k];
+            placed = (float)side >= need && near_place(side, cx, cy, l, h, dw, dh, &x0, &y0);
+        }
+        if (!placed) {
+            ok = 0;
+            break;
+        }
+        win[nw][0] = x0, win[nw][1] = y0, win[nw][2] = side;
+        nw++;
+        area += (long)side * side;
+        if ((float)area > NEAR_MAX_SHARE * (float)dw * (float)dh) ok = 0;
+    }
+    if (!ok) {
+        *how = LFR_FACE_NEAR_FULL;
+        return lfr_face_detect(c, im, p, faces, nfaces, err);
+    }
+    if (!nw) return LFR_OK;
+    lfr_status st = rfb_prepare(c, im, p);
+    if (st != LFR_OK) return lfr_err_set(err, st, "cannot resize the %dx%d frame", im->w, im->h);
+    *how = LFR_FACE_NEAR_WINDOWS;
+    int n = 0;
+    for (int k = 0; k < nw; k++) {
+        n = rfb_window(c, p, &c->work, win[k][0], win[k][1], win[k][2], win[k][2], n, err, &st);
+        if (n < 0) return st;
+    }
+    n = rfb_nms(c, p, n);
+    int out = refine(c, im, p, n, p->min_face, c->faces, NULL, NULL, err, &st);
+    if (out < 0) return st;
+    c->near_runs++;
+    *nfaces = finish(c, im, p, out);
     return LFR_OK;
 }
 

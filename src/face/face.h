@@ -140,6 +140,32 @@ lfr_status lfr_face_detect(lfr_face_ctx *c, const lfr_image *im,
                            const lfr_face_params *p, lfr_face **faces, int *n,
                            lfr_err *err);
 
+/* Detection near faces already known (the live pipeline between full
+ * detections: pipeline.h, detect).  near[0..n_near) are boxes (x, y, w, h,
+ * frame px) where faces are expected, e.g. tracks' predicted boxes.
+ *   Small boxes (under 48 px at the detector's working size, i.e. under
+ *   96 px in a 1080p frame at det_long_side 960): RFB runs on square
+ *   windows of the working image around them (192 or 320 px, placed on
+ *   the detector's 64 px grid, each box with a face's width of context on
+ *   every side; boxes share a window when they fit), O-Net refines as
+ *   usual.  *how = LFR_FACE_NEAR_WINDOWS.
+ *   Bigger boxes are not looked for (a window would cost most of a full
+ *   detection): the caller finds them at its next full detection.
+ *   Nothing small (or n_near 0): no detection, 0 faces, *how =
+ *   LFR_FACE_NEAR_NONE.
+ *   Over LFR_FACE_MAX_NEAR boxes, a small box whose window cannot be
+ *   placed, or windows that would cover half the working image: it is
+ *   lfr_face_detect, *how = LFR_FACE_NEAR_FULL.
+ * Faces away from the boxes are NOT looked for, and there is no padded
+ * pass.  Faces are owned by the ctx as with lfr_face_detect.  Measured
+ * against full detection in docs/pipeline.md. */
+enum { LFR_FACE_NEAR_FULL, LFR_FACE_NEAR_WINDOWS, LFR_FACE_NEAR_NONE };
+lfr_status lfr_face_detect_near(lfr_face_ctx *c, const lfr_image *im, const lfr_face_params *p,
+                                const float (*near)[4], int n_near, lfr_face **faces,
+                                int *n, int *how, lfr_err *err);
+/* How many windowed detections (LFR_FACE_NEAR_WINDOWS) this ctx has made. */
+long lfr_face_ctx_near_runs(const lfr_face_ctx *c);
+
 /* The 2x3 matrix mapping aligned-crop pixels to frame pixels (the inverse of
  * the similarity that takes the landmarks onto the template). */
 void lfr_face_align_matrix(const float lm[5][2], float m[6]);

@@ -32,6 +32,7 @@ const lfr_pipeline_params lfr_pipeline_params_default = {
     .alert_flush_ms = LFR_PIPELINE_ALERT_FLUSH_MS,
     .preview_ms = LFR_PIPELINE_PREVIEW_MS,
     .analysis_threads = 0,
+    .detect_every = LFR_PIPELINE_DETECT_EVERY,
 };
 
 static const lfr_actor default_actor = {"openlfr-pipeline", LFR_ROLE_SYSTEM};
@@ -483,6 +484,10 @@ typedef struct cam {
     uint64_t fps_t[FPS_RING];
     uint64_t fps_n;
     double cpu_s;         /* analysis CPU time spent on this camera */
+    uint64_t det_full, det_near, det_none; /* OVERVIEW: detect (under mu) */
+    uint64_t full_seq;    /* frame seq of the last full detection (OVERVIEW: detect) */
+    int had_full;         /* ... 0: none yet */
+    int last_full;        /* 1: the frame being analysed was detected in full */
     int src_w, src_h;
     lfr_preview *pv;      /* the operator's live view (preview.c); NULL: none */
 } cam;
@@ -846,7 +851,8 @@ static const char *reason_text(lfr_status st, const lfr_err *err) {
 static lfr_status store_alert(lfr_pipeline *p, cam *c, lfr_pipeline_event *ev, lfr_err *err) {
     lfr_alert a = {.camera = c->name, .entry_id = ev->entry_id, .score = ev->cosine,
                    .face_image = ev->face_jpeg, .face_image_len = ev->face_jpeg_len,
-                   .image_id = ev->image_id};
+                   .image_id = ev->image_id, .source = lfr_pipeline_source_name(ev->source),
+                   .template_n = ev->template_n};
     pthread_mutex_lock(&p->store_mu);
     lfr_status st = lfr_deploy_alert_record(p->cfg.store, p->cfg.deployment_id, &a, &p->actor,
                                             &ev->alert_id, err);
@@ -1009,7 +1015,8 @@ static void alert_rule(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, 
         lfr_err uerr = {{0}};
         pthread_mutex_lock(&p->store_mu);
         lfr_status ust = lfr_deploy_alert_update(p->cfg.store, ta->alert_id, h->score, ev.face_jpeg,
-                                                 ev.face_jpeg_len, &p->actor, &uerr);
+                                                 ev.face_jpeg_len, lfr_pipeline_source_name(ev.source),
+                                                 ev.template_n, &p->actor, &uerr);
         pthread_mutex_unlock(&p->store_mu);
         if (ust != LFR_OK) {
             /* Decided already, or the deployment ended: the stored alert
@@ -1216,7 +1223,10 @@ static lfr_status analyse_faces(lfr_pipeline *p, cam *c, lfr_face_ctx *fc,
         sodium_memzero(c->tpl_probe, (size_t)nt * D * sizeof(float));
         sodium_memzero(c->sel, (size_t)k * sizeof c->sel[0]);
     }
-    if (lfr_preview_wanted(c->pv, lfr_now_ns())) { /* the operator's live view (preview.c) */
+    /* The operator's live view (preview.c), from frames detected in full
+     * only: between them big faces are not looked for (OVERVIEW: detect)
+     * and their boxes would blink. */
+    if (c->last_full && lfr_preview_wanted(c->pv, lfr_now_ns())) {
         unsigned char hit[LFR_PIPELINE_MAX_TRACKS];
         for (int i = 0; i < n; i++) hit[i] = assign[i] >= 0 && c->ts[assign[i]].n_alerts > 0;
         lfr_preview_offer(c->pv, lfr_now_ns(), frame, faces, n, hit);
@@ -1243,6 +1253,56 @@ static lfr_status analyse_faces(lfr_pipeline *p, cam *c, lfr_face_ctx *fc,
     return st;
 }
 
+/* The detection of camera c's frame number seq (OVERVIEW: detect): *how 0
+ * in full, 1 near the tracks, 2 none. */
+static lfr_status detect(lfr_pipeline *p, cam *c, lfr_face_ctx *fc, const lfr_image *im,
+                         uint64_t seq, const lfr_face_params *fp, lfr_face **faces, int *n,
+                         int *how, lfr_err *err) {
+    *n = 0;
+    *how = 0;
+    c->last_full = 1;
+    const uint64_t every = (uint64_t)p->prm.detect_every;
+    if (every <= 1) return lfr_face_detect(fc, im, fp, faces, n, err);
+    /* Due in full every `every` frames of the stream (a dropped frame
+     * counts: the next one analysed is due).  The first full detection
+     * of camera i counts as made i % every frames earlier, so the
+     * cameras of a pipeline take their full detections in turn, not all
+     * on the same frame (unsigned arithmetic: seq - full_seq wraps). */
+    if (!c->had_full || seq - c->full_seq >= every) {
+        c->full_seq = c->had_full ? seq : seq - (uint64_t)c->index % every;
+        c->had_full = 1;
+        return lfr_face_detect(fc, im, fp, faces, n, err);
+    }
+    c->last_full = 0;
+    /* The live tracks' predicted boxes, as lfr_tracker_update predicts. */
+    float near[LFR_FACE_MAX_NEAR][4];
+    int nn = 0;
+    for (int j = 0; j < LFR_PIPELINE_MAX_TRACKS; j++) {
+        const lfr_track *t = &c->tr.t[j];
+        if (!t->id) continue;
+        if (nn == LFR_FACE_MAX_NEAR) { /* lfr_face_detect_near: in full */
+            nn++;
+            break;
+        }
+        float k = (float)(t->unseen + 1);
+        near[nn][0] = t->box[0] + t->vel[0] * k;
+        near[nn][1] = t->box[1] + t->vel[1] * k;
+        near[nn][2] = t->box[2];
+        near[nn][3] = t->box[3];
+        nn++;
+    }
+    int mode = LFR_FACE_NEAR_NONE;
+    lfr_status st = lfr_face_detect_near(fc, im, fp, (const float(*)[4])near, nn, faces, n,
+                                         &mode, err);
+    sodium_memzero(near, sizeof near);
+    if (mode == LFR_FACE_NEAR_FULL) {
+        c->full_seq = seq;
+        c->last_full = 1;
+    }
+    *how = mode == LFR_FACE_NEAR_FULL ? 0 : mode == LFR_FACE_NEAR_WINDOWS ? 1 : 2;
+    return st;
+}
+
 static double thread_cpu_s(void) {
     struct timespec ts;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) return 0;
@@ -1252,7 +1312,7 @@ static double thread_cpu_s(void) {
 /* One turn of worker w on camera c (claimed): due alert retries, the
  * deployment check, then the camera's newest frame if it has one.  1 when
  * the camera ended (nothing more will come). */
-static int serve(worker *w, cam *c, const lfr_face_params *fp) {
+static int serve(worker *w, cam *c, const lfr_face_params *fp, uint64_t *more_ns) {
     lfr_pipeline *p = w->p;
     double cpu0 = thread_cpu_s();
     lfr_err err = {{0}};
@@ -1288,13 +1348,15 @@ static int serve(worker *w, cam *c, const lfr_face_params *fp) {
                 pthread_mutex_unlock(&c->mu);
             }
             lfr_face *faces = NULL;
-            int n = 0;
+            int n = 0, how = 0; /* 0 full, 1 near the tracks, 2 none */
             uint64_t t0 = lfr_now_ns();
-            st = lfr_face_detect(w->fc, &f.img, fp, &faces, &n, &err);
+            st = detect(p, c, w->fc, &f.img, f.seq, fp, &faces, &n, &how, &err);
             double t_det = ms_since(t0);
             if (st == LFR_OK) {
                 pthread_mutex_lock(&c->mu);
-                metric_add(&c->m_det, t_det);
+                if (how != 2) metric_add(&c->m_det, t_det);
+                uint64_t *ctr[] = {&c->det_full, &c->det_near, &c->det_none};
+                (*ctr[how])++;
                 pthread_mutex_unlock(&c->mu);
                 st = analyse_faces(p, c, w->fc, b, &f.img, f.seq, f.capture_ns, faces, n, NULL,
                                    &err);
@@ -1309,6 +1371,12 @@ static int serve(worker *w, cam *c, const lfr_face_params *fp) {
         }
         lfr_image_free(&f.img);
     }
+    /* Another frame waiting (the camera's queue): the camera stays ready,
+     * as from that frame's capture. */
+    *more_ns = 0;
+    if (!ended && c->n_pend < LFR_PIPELINE_MAX_PENDING_ALERTS &&
+        lfr_camera_waiting(c->vc, more_ns) == 0)
+        *more_ns = 0;
     double cpu = thread_cpu_s() - cpu0;
     pthread_mutex_lock(&c->mu);
     if (cpu > 0) c->cpu_s += cpu;
@@ -1379,12 +1447,17 @@ static void *worker_main(void *arg) {
         c->ready = 0;
         c->swept = 0;
         pthread_mutex_unlock(&p->sched_mu);
-        int ended = serve(w, c, &fp);
+        uint64_t more_ns = 0;
+        int ended = serve(w, c, &fp, &more_ns);
         pthread_mutex_lock(&p->sched_mu);
         c->claimed = 0;
         if (ended) {
             c->done = 1;
             atomic_store(&c->running, 0);
+        } else if (more_ns && (!c->ready || c->swept || more_ns < c->ready_ns)) {
+            c->ready = 1;
+            c->swept = 0;
+            c->ready_ns = more_ns;
         }
         if (c->ready) pthread_cond_broadcast(&p->sched_cv);   /* for another worker */
     }
@@ -1420,6 +1493,12 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
     if (!cfg || !cfg->store)
         return lfr_err_set(err, LFR_ERR_INVALID_ARG, "pipeline needs a store");
     int at = cfg->params ? cfg->params->analysis_threads : 0;
+    int de = cfg->params ? cfg->params->detect_every : 0;
+    if (de < 0 || de > LFR_PIPELINE_MAX_DETECT_EVERY)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "params.detect_every is %d: it must be 1..%d (1: every frame in "
+                           "full) or 0 (the default, %d)", de, LFR_PIPELINE_MAX_DETECT_EVERY,
+                           LFR_PIPELINE_DETECT_EVERY);
     if (at != LFR_PIPELINE_THREAD_PER_CAMERA && (at < 0 || at > LFR_PIPELINE_MAX_ANALYSIS_THREADS))
         return lfr_err_set(err, LFR_ERR_INVALID_ARG,
                            "params.analysis_threads is %d: it must be 1..%d, 0 (one per CPU) or "
@@ -1435,6 +1514,7 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
     if (p->prm.tmpl.k > LFR_PIPELINE_MAX_TEMPLATE_K) p->prm.tmpl.k = LFR_PIPELINE_MAX_TEMPLATE_K;
     if (p->prm.tmpl.k < 2) p->prm.tmpl.k = 0;   /* best shots only */
     if (p->prm.tmpl.fill_gap < 0) p->prm.tmpl.fill_gap = 0;
+    if (p->prm.detect_every == 0) p->prm.detect_every = LFR_PIPELINE_DETECT_EVERY;
     const lfr_actor *a = cfg->actor ? cfg->actor : &default_actor;
     snprintf(p->actor_name, sizeof p->actor_name, "%s", a->name ? a->name : "");
     p->actor.name = p->actor_name;
@@ -1544,6 +1624,7 @@ lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_
         lfr_video_opts vo = *o;
         vo.notify = cam_notify;
         vo.notify_ctx = c;
+        if (!vo.queue) vo.queue = LFR_PIPELINE_CAMERA_QUEUE;
         c->video = 1;
         atomic_store(&c->running, 1);
         lfr_status st = lfr_camera_start(&vo, &c->vc, err);
@@ -1627,6 +1708,7 @@ lfr_status lfr_pipeline_inject(lfr_pipeline *p, int cam_index, const lfr_image *
     }
     uint64_t seq = c->c.frames;
     pthread_mutex_unlock(&c->mu);
+    c->last_full = 1; /* the caller's faces stand for a full detection */
     st = analyse_faces(p, c, NULL, b, frame, seq, capture_ns, faces, n, emb, err);
     lfr_pipeline_snapshot_unref(b);
     return st;
@@ -1704,6 +1786,9 @@ void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out) {
             s->src_h = c->src_h;
         }
         s->cpu_s = c->cpu_s;
+        s->detect_full = c->det_full;
+        s->detect_near = c->det_near;
+        s->detect_none = c->det_none;
         s->wall_s = (double)(now - c->start_ns) / 1e9;
         metric_get(&c->m_lat, &s->latency);
         metric_get(&c->m_det, &s->detect);

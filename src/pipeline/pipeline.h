@@ -9,8 +9,12 @@
  *   Scheduling: a camera's video worker wakes the pool when it publishes a
  *   frame (lfr_video_opts.notify); a free worker takes the camera whose
  *   frame has waited longest and that no other worker is analysing, and
- *   analyses that camera's NEWEST frame (lfr_camera_next: older ones are
- *   dropped by video and counted, never queued).  One camera is analysed by
+ *   analyses the oldest frame waiting for it.  At most
+ *   LFR_PIPELINE_CAMERA_QUEUE (2) frames of a camera wait (lfr_video_opts
+ *   queue, unless the caller set one): one analysis slower than a frame
+ *   interval (a frame with new faces to embed) does not cost the next
+ *   frame, latency grows by one frame interval at most, and when the
+ *   workers fall further behind video drops the oldest and counts it.  One camera is analysed by
  *   at most one worker at a time (its tracks, templates, cooldowns and
  *   waiting alerts are the camera's), claimed under the pool's lock; so
  *   four cameras on two workers take turns, none starved, and a worker with
@@ -20,7 +24,23 @@
  *   former scheduling, one worker per camera, for comparison.  The CPU
  *   time each camera's analysis took, whichever worker ran it, is in its
  *   stats (cpu_s).  Per frame:
- *     detect    lfr_face_detect on the frame.
+ *     detect    lfr_face_detect on the frame, in full on every
+ *               params.detect_every-th analysed frame of the camera.  On
+ *               the frames between, lfr_face_detect_near looks only around
+ *               the predicted boxes of the camera's SMALL tracks (under 96
+ *               px in a 1080p frame): windows of the working image with a
+ *               face's width of context on each side, on the detector's
+ *               grid.  Big faces are not looked for there (the tracker
+ *               keeps them; the next full detection finds them again):
+ *               they are seen in full every detect_every frames, and the
+ *               small faces, the ones that need every chance of a good
+ *               shot, are detected on every frame.  Windows that would
+ *               cover half the frame give a full detection instead.  A
+ *               face that just came into view waits at most
+ *               detect_every - 1 frames (40 ms at 25 fps for 2).  The live
+ *               view gets frames detected in full only.  Counted per
+ *               camera (lfr_pipeline_cam_stats.detect_full/_near/_none);
+ *               measured in docs/pipeline.md.
  *     track     greedy IoU matching of the detections with the tracks'
  *               constant-velocity predictions (lfr_tracker below), then a
  *               second stage for what is left: a detection joins a track it
@@ -60,9 +80,9 @@
  *               "alert.update" when a later shot or template of the same
  *               track scores higher.  The event says which matched
  *               (lfr_pipeline_event.source; the crop is the face of the
- *               frame that completed the template), and so does the log
- *               line of each alert (the stored alert record has no field
- *               for it: lfr_alert is src/deploy's).  Cooldown: after an alert for entry E
+ *               frame that completed the template), and so do the log
+ *               line and the stored alert (lfr_alert.source/template_n,
+ *               by lfr_pipeline_source_name).  Cooldown: after an alert for entry E
  *               on camera C, a NEW track matching E on C within
  *               params.cooldown_s is suppressed (counted, not stored).
  *               A raised alert is stored with lfr_deploy_alert_record (its
@@ -200,6 +220,11 @@ typedef struct lfr_pipeline_params {
                              per camera; 0: one per online CPU;
                              LFR_PIPELINE_THREAD_PER_CAMERA: one per camera,
                              each serving only its own (the former scheduling) */
+    int detect_every;     /* OVERVIEW: detect.  A camera's frames are searched
+                             for NEW faces in full every this many analysed
+                             frames; in between the detector looks only near
+                             its tracks (lfr_face_detect_near).  1: every
+                             frame in full; 0: LFR_PIPELINE_DETECT_EVERY */
 } lfr_pipeline_params;
 
 /* params.analysis_threads: one worker per camera. */
@@ -346,6 +371,9 @@ typedef struct lfr_pipeline_cam_stats {
     /* Appended after the contract. */
     lfr_pipeline_metric wait;   /* frame capture to the start of its analysis: time
                                    spent waiting for a free worker */
+    uint64_t detect_full;       /* analysed frames detected in full ... */
+    uint64_t detect_near;       /* ... only near the camera's tracks (OVERVIEW: detect) */
+    uint64_t detect_none;       /* ... not detected (no track to look near) */
 } lfr_pipeline_cam_stats;
 
 typedef struct lfr_pipeline_stats {

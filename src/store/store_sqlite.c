@@ -350,6 +350,19 @@ static const struct {
     {"deployments and watchlist templates: the model set (mfn192 for existing rows)",
      "ALTER TABLE deployments ADD COLUMN model_set TEXT NOT NULL DEFAULT 'mfn192';"
      "ALTER TABLE entry_images ADD COLUMN model_set TEXT NOT NULL DEFAULT 'mfn192';"},
+    /* What matched (issue 13 gaps): a best shot or a track template, and how
+     * many embeddings it held.  Alerts stored before are "unknown", 0: a
+     * template may have raised them too. */
+    {"alerts: what matched (best shot or track template) and its embeddings",
+     "ALTER TABLE alerts ADD COLUMN match_source TEXT NOT NULL DEFAULT 'unknown' "
+     "  CHECK(match_source IN ('best_shot', 'track_template', 'unknown'));"
+     "ALTER TABLE alerts ADD COLUMN template_n INTEGER NOT NULL DEFAULT 0 "
+     "  CHECK(template_n >= 0);"},
+    /* Per-camera RTSP transport (deploy.h lfr_rtsp_transport): some cameras
+     * only speak RTP over UDP.  Existing cameras keep TCP. */
+    {"cameras: the RTSP transport, tcp or udp (tcp for existing rows)",
+     "ALTER TABLE cameras ADD COLUMN rtsp_transport TEXT NOT NULL DEFAULT 'tcp' "
+     "  CHECK(rtsp_transport IN ('tcp', 'udp'));"},
 };
 
 #define N_STEPS ((int)(sizeof steps / sizeof steps[0]))

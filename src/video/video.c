@@ -19,10 +19,12 @@
  *   worker's own waits (backoff, realtime pacing, a full mailbox with
  *   wait_consumer) are condition-variable waits that lfr_camera_stop wakes.
  *
- *   Mailbox: one slot.  Publishing into a full slot replaces the frame there
- *   (dropped++), and the replaced frame's buffer becomes the worker's next
- *   conversion buffer, so a camera whose consumer is slower than it allocates
- *   nothing per frame.  A taken frame's buffer leaves with the consumer.
+ *   Mailbox: a ring of opts.queue frames (one by default).  Publishing into
+ *   a full ring drops the OLDEST frame waiting (dropped++), and the dropped
+ *   frame's buffer becomes the worker's next conversion buffer, so a camera
+ *   whose consumer is slower than it allocates nothing per frame.  The
+ *   consumer takes the oldest frame waiting.  A taken frame's buffer leaves
+ *   with the consumer.
  *
  *   Stream time (lfr_frame.pts_us) starts at 0 with the camera's first frame
  *   and keeps increasing across loops and reconnects: each new session
@@ -108,8 +110,8 @@ struct lfr_camera {
     pthread_cond_t cv_worker;  /* worker waits: stop / frame taken */
     /* under mu */
     lfr_cam_stats st;
-    lfr_frame slot;
-    int slot_full;
+    lfr_frame q[LFR_VIDEO_MAX_QUEUE];  /* waiting frames, q[q_head] the oldest */
+    int q_head, q_n, q_cap;            /* q_cap: opts.queue (>= 1) */
 
     /* worker only */
     _Atomic uint64_t deadline_ns;   /* read by the interrupt callback */
@@ -613,16 +615,23 @@ static sess_end on_frame(lfr_camera *c, session *s, const AVFrame *frm) {
 
     pthread_mutex_lock(&c->mu);
     if (c->o.wait_consumer && c->kind == SRC_FILE)
-        while (c->slot_full && !atomic_load(&c->stop))
+        while (c->q_n == c->q_cap && !atomic_load(&c->stop))
             pthread_cond_wait(&c->cv_worker, &c->mu);
     if (atomic_load(&c->stop)) { pthread_mutex_unlock(&c->mu); return END_STOP; }
     lfr_image old = {0};
-    if (c->slot_full) { c->st.dropped++; old = c->slot.img; }
-    c->slot.img = c->spare;
-    c->slot.seq = ++c->seq;
-    c->slot.pts_us = pts;
-    c->slot.capture_ns = cap;
-    c->slot_full = 1;
+    if (c->q_n == c->q_cap) { /* full: the oldest waiting frame is dropped */
+        c->st.dropped++;
+        old = c->q[c->q_head].img;
+        memset(&c->q[c->q_head], 0, sizeof c->q[0]);
+        c->q_head = (c->q_head + 1) % c->q_cap;
+        c->q_n--;
+    }
+    lfr_frame *slot = &c->q[(c->q_head + c->q_n) % c->q_cap];
+    slot->img = c->spare;
+    slot->seq = ++c->seq;
+    slot->pts_us = pts;
+    slot->capture_ns = cap;
+    c->q_n++;
     c->st.published++;
     c->st.out_w = ow;
     c->st.out_h = oh;
@@ -819,6 +828,9 @@ lfr_status lfr_camera_start(const lfr_video_opts *o, lfr_camera **out, lfr_err *
                            LFR_VIDEO_MIN_READ_TIMEOUT_MS, LFR_VIDEO_MAX_READ_TIMEOUT_MS);
     if (o->max_reconnects < 0)
         return lfr_err_set(err, LFR_ERR_INVALID_ARG, "max_reconnects must be >= 0");
+    if (o->queue < 0 || o->queue > LFR_VIDEO_MAX_QUEUE)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG, "queue is %d: it must be 0..%d (0 and 1: "
+                           "one frame, newest wins)", o->queue, LFR_VIDEO_MAX_QUEUE);
 
     pthread_once(&ff_once, ff_init);
     lfr_camera *c = lfr_calloc(1, sizeof *c);
@@ -827,6 +839,7 @@ lfr_status lfr_camera_start(const lfr_video_opts *o, lfr_camera **out, lfr_err *
     if (!c->url) { lfr_free(c); return lfr_err_set(err, LFR_ERR_NOMEM, "out of memory"); }
     c->o = *o;
     c->o.url = c->url;
+    c->q_cap = o->queue > 1 ? o->queue : 1;
     c->kind = kind_of(c->url);
     if (c->kind == SRC_V4L2 && !strncmp(c->url, "v4l2:", 5))
         memmove(c->url, c->url + 5, strlen(c->url + 5) + 1);
@@ -873,10 +886,11 @@ lfr_status lfr_camera_next(lfr_camera *c, lfr_frame *f, int timeout_ms) {
     lfr_status r;
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        if (c->slot_full) {
-            *f = c->slot;
-            memset(&c->slot, 0, sizeof c->slot);
-            c->slot_full = 0;
+        if (c->q_n) {
+            *f = c->q[c->q_head];
+            memset(&c->q[c->q_head], 0, sizeof c->q[0]);
+            c->q_head = (c->q_head + 1) % c->q_cap;
+            c->q_n--;
             c->st.taken++;
             pthread_cond_broadcast(&c->cv_worker);
             r = LFR_OK;
@@ -892,6 +906,15 @@ lfr_status lfr_camera_next(lfr_camera *c, lfr_frame *f, int timeout_ms) {
     }
     pthread_mutex_unlock(&c->mu);
     return r;
+}
+
+int lfr_camera_waiting(lfr_camera *c, uint64_t *oldest_ns) {
+    if (!c) return 0;
+    pthread_mutex_lock(&c->mu);
+    int n = c->q_n;
+    if (n && oldest_ns) *oldest_ns = c->q[c->q_head].capture_ns;
+    pthread_mutex_unlock(&c->mu);
+    return n;
 }
 
 void lfr_camera_stats_get(lfr_camera *c, lfr_cam_stats *s) {
@@ -910,7 +933,7 @@ void lfr_camera_stop(lfr_camera *c) {
     pthread_cond_broadcast(&c->cv_frame);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
-    lfr_image_free(&c->slot.img);
+    for (int i = 0; i < LFR_VIDEO_MAX_QUEUE; i++) lfr_image_free(&c->q[i].img);
     pthread_cond_destroy(&c->cv_worker);
     pthread_cond_destroy(&c->cv_frame);
     pthread_mutex_destroy(&c->mu);

@@ -14,6 +14,11 @@
  *   A frame still in the slot when the next one is published is replaced and
  *   counted as dropped; the consumer always gets the most recent frame, never
  *   a queue, so latency cannot grow when analysis is slower than the camera.
+ *   opts.queue > 1 turns the slot into a ring of that many frames, for a
+ *   consumer whose analysis time varies (the live pipeline): one slow frame
+ *   no longer costs the next one; the consumer takes the oldest waiting
+ *   frame, a full ring drops its oldest, and latency grows by at most
+ *   queue - 1 frame intervals.
  *
  *     lfr_camera *cam;
  *     lfr_video_opts o = {.url = "rtsp://10.0.0.5/s1", .rtsp_tcp = 1, .fps = 10};
@@ -146,6 +151,12 @@ typedef struct lfr_video_opts {
                                     return at once and must not call
                                     lfr_camera_stop */
     void *notify_ctx;
+    int queue;                /* frames that may wait for the consumer: 0 or 1 =
+                                 one, newest wins (OVERVIEW); 2..LFR_VIDEO_MAX_QUEUE:
+                                 a short queue that rides out one slow analysis
+                                 (the consumer takes the oldest; when full, the
+                                 oldest is dropped), adding at most queue - 1
+                                 frame intervals of latency, never more */
 } lfr_video_opts;
 /* rtsp_tcp: "default" is the default of the CLI and of callers, who should
  * set it to 1: TCP is what works through the NAT and firewalls of a van's
@@ -199,6 +210,9 @@ lfr_status lfr_camera_start(const lfr_video_opts *o, lfr_camera **out,
  *   LFR_ERR_INVALID_ARG  c or f is NULL
  * On any status but LFR_OK *f is left as {0}. */
 lfr_status lfr_camera_next(lfr_camera *c, lfr_frame *f, int timeout_ms);
+/* Frames waiting in the mailbox now (0..opts.queue), and the capture_ns
+ * of the oldest of them in *oldest_ns (may be NULL; untouched when 0). */
+int lfr_camera_waiting(lfr_camera *c, uint64_t *oldest_ns);
 
 /* A consistent snapshot of the camera's counters and state. */
 void lfr_camera_stats_get(lfr_camera *c, lfr_cam_stats *s);

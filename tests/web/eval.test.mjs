@@ -6,7 +6,9 @@
 //   - with data: an evaluation of every 1000th person / image (seconds)
 //     started from the form shows its progress, ends done in the list, and
 //     its report opens in a new tab from the van (inline SVG charts, no
-//     image); a quick run started next is cancelled with its button.
+//     image); a quick run started next is cancelled with its button, and
+//     the "Cancelling run N…" banner does not stay once it is cancelled;
+//   - the model set offered first (and chosen) is the deployments' default.
 //   - without data: the screen says so and the start button is disabled.
 // Prints one line per check and closes with "N passed, M failed".
 import { chromium } from 'playwright-core';
@@ -87,6 +89,18 @@ await step('eval: the auditor opens the screen from the navigation', async () =>
   await page.screenshot({ path: path.join(SHOTS, 'console-20-evaluation.png'), fullPage: true });
 });
 
+await step('eval: the model set offered first (and chosen) is the default for new deployments', async () => {
+  const st = await page.evaluate(async () => {
+    const t = sessionStorage.getItem('openlfr.console.token');
+    return (await fetch('/api/eval', { headers: { Authorization: 'Bearer ' + t } })).json();
+  });
+  if (!st.default_model_set || st.model_sets[0] !== st.default_model_set) throw new Error('API: ' + JSON.stringify({ d: st.default_model_set, sets: st.model_sets }));
+  const opts = await page.locator('#eval-model-set option').evaluateAll((os) => os.map((o) => o.value));
+  const chosen = await page.locator('#eval-model-set').inputValue();
+  if (opts[0] !== st.default_model_set || chosen !== st.default_model_set || opts.length !== st.model_sets.length) throw new Error('offered ' + opts.join(', ') + ', chosen ' + chosen + '; the default is ' + st.default_model_set);
+  console.log('  model sets offered: ' + opts.join(', '));
+});
+
 if (!usable) {
   console.log('SKIP eval: the server has no evaluation data (OPENLFR_DATA): runs from the console are NOT tested');
   await step('eval: without data the screen says so and Start is disabled', async () => {
@@ -127,7 +141,15 @@ if (!usable) {
     await page.locator('#eval-progress').waitFor();
     page.once('dialog', (d) => d.accept());
     await page.getByRole('button', { name: 'Cancel the run' }).click();
-    await page.locator('#eval-runs tbody tr').first().filter({ hasText: 'cancelled' }).waitFor({ timeout: 30000 });
+    const row = page.locator('#eval-runs tbody tr').first();
+    await row.filter({ hasText: 'cancelled' }).waitFor({ timeout: 30000 });
+    // the "Cancelling run N…" banner does not outlive the cancel: once the
+    // list says cancelled, the banner says so too (or is gone)
+    const id = (await row.locator('th').innerText()).replace('#', '');
+    const f = page.locator('#flash');
+    const text = (await f.isVisible()) ? await f.innerText() : '';
+    if (/Cancelling run/.test(text)) throw new Error('the banner still says ' + JSON.stringify(text) + ' with run ' + id + ' cancelled');
+    if (text && text !== 'Evaluation run ' + id + ' cancelled.') throw new Error('banner: ' + JSON.stringify(text));
     await page.screenshot({ path: path.join(SHOTS, 'console-23-evaluation-runs.png'), fullPage: true });
     await axe(page, 'console evaluation (runs listed)');
   });

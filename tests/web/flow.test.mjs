@@ -236,6 +236,11 @@ if (!fatal) fatal = !await step('console: start, and an alert arrives live with 
   });
   const facts = await op.locator('.review').innerText();
   if (!/Wanted on warrant/.test(facts) || !/Warrant 2024\/118/.test(facts) || !/North entrance|South entrance/.test(facts)) throw new Error(facts.slice(0, 300));
+  // what matched, on the review and on the queue's card
+  const matched = await op.locator('#alert-matched').innerText();
+  if (!/^(best shot|track template \([2-8] frames\))$/.test(matched)) throw new Error('the review says matched: ' + JSON.stringify(matched));
+  const card = await op.locator('.queue li button[aria-current="true"] .matched').innerText();
+  if (!/^matched: (best shot|track template \([2-8] frames\))$/.test(card)) throw new Error('alert card says ' + JSON.stringify(card));
   await axe(op, 'console alert review');
   await shot(op, 'console-06-alert-review');
 });
@@ -298,7 +303,8 @@ if (!fatal) await step('app: what a device gets is its own deployment\'s only; n
   }, { alert: firstAlert, other, cam: cams[0].id });
   const a = JSON.parse(r.alert.body);
   if (r.alert.status !== 200 || a.display_name !== 'Sam Example' || a.category !== 'wanted_on_warrant' || !/Warrant 2024\/118/.test(a.reason) ||
-      a.face_image_url !== '/api/alerts/' + firstAlert + '/image' || !/^\/api\/watchlist\/images\/\d+$/.test(a.watchlist_image_url)) throw new Error('alert as the device sees it: ' + r.alert.body.slice(0, 400));
+      a.face_image_url !== '/api/alerts/' + firstAlert + '/image' || !/^\/api\/watchlist\/images\/\d+$/.test(a.watchlist_image_url) ||
+      !((a.source === 'best_shot' && a.template_n === 1) || (a.source === 'track_template' && a.template_n >= 2))) throw new Error('alert as the device sees it: ' + r.alert.body.slice(0, 400));
   if (r.other.status !== 403) throw new Error('another deployment\'s alerts: ' + r.other.status + ' ' + r.other.body.slice(0, 200));
   if (r.preview.status !== 403) throw new Error('a device got the live view: ' + r.preview.status);
   if (r.stats.status !== 403) throw new Error('a device got camera figures: ' + r.stats.status);

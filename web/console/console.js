@@ -183,6 +183,7 @@ function onEvent(type, d) {
     S.alerts.set(id, Object.assign({}, prev, {
       id, deployment: d.deployment, entry: d.entry, image: d.image, subject_ref: d.subject_ref,
       display_name: d.name, camera: d.camera, likeness: d.likeness, score: d.cosine,
+      source: d.source, template_n: d.template_n,
       at: prev.at || (d.at ? new Date(d.at * 1000).toISOString() : null), has_face_image: true,
       _v: (prev._v || 0) + 1,
     }));
@@ -527,7 +528,7 @@ async function refreshCameras() {
   const rows = list.map((c) => {
     const s = stats && stats[c.id];
     return h('tr', { dataset: { camera: c.id } },
-      h('th', { scope: 'row' }, c.name),
+      h('th', { scope: 'row' }, c.name, s && s.rtsp_transport ? h('span.small.muted', {}, ' RTSP over ' + s.rtsp_transport.toUpperCase()) : null),
       camStateCell(d, c, s),
       h('td.fps', {}, s && s.running ? fmtNum(s.analysed_fps, 1) : '—'),
       h('td', {}, s ? String(s.frames_analysed) + ' / ' + String(s.frames) : '—'),
@@ -596,16 +597,18 @@ async function renderSetup(d, body) {
   if (isOperator() || isAuthoriser()) {
     const camList = h('ul');
     for (const c of (d.camera_list || []).filter((c) => !c.removed_at))
-      camList.append(h('li', {}, c.name + ' (added by ' + c.added_by + ') ',
+      camList.append(h('li', {}, c.name + ' (' + (c.rtsp_transport === 'udp' ? 'RTSP over UDP, ' : '') + 'added by ' + c.added_by + ') ',
         isOperator() && d.state !== 'ended' ? h('button.btn.btn-quiet', { type: 'button', onclick: async () => { if (await act(() => S.api.del('/api/cameras/' + c.id), 'Camera removed.')) route(); } }, 'Remove ' + c.name) : null));
     const form = h('form.cols', {},
       h('label', {}, 'Camera name', h('input', { name: 'name', required: true, placeholder: 'North entrance' })),
       h('label', {}, 'Source', h('span.hint', {}, 'rtsp://…, a file, or /dev/video0; credentials are sealed'), h('input', { name: 'url', required: true })),
+      h('label', {}, 'RTSP transport', h('span.hint', {}, 'rtsp:// cameras only: UDP for a camera or network that does not carry RTP over TCP'),
+        h('select', { name: 'rtsp_transport' }, h('option', { value: 'tcp' }, 'TCP (default)'), h('option', { value: 'udp' }, 'UDP'))),
       h('div.row', {}, h('button.btn', { type: 'submit' }, 'Add camera')));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const fd = new FormData(form);
-      if (await act(() => S.api.post('/api/deployments/' + d.id + '/cameras', { name: fd.get('name'), url: fd.get('url') }), 'Camera added.')) route();
+      if (await act(() => S.api.post('/api/deployments/' + d.id + '/cameras', { name: fd.get('name'), url: fd.get('url'), rtsp_transport: fd.get('rtsp_transport') }), 'Camera added.')) route();
     });
     body.append(h('section.panel', { 'aria-labelledby': 'cams-h' }, h('h2', { id: 'cams-h' }, 'Cameras'),
       (d.camera_list || []).some((c) => !c.removed_at) ? camList : h('p.muted', {}, 'No cameras yet.'),
@@ -964,6 +967,15 @@ function alertStatus(a) {
   return 'awaiting decision';
 }
 
+// What matched (the alert's source): "best shot", "track template (4
+// frames)"; alerts stored before openlfr kept it say so.  The queue's card
+// says "matched: ...", the review lists it under "Matched".
+function fmtMatched(a) {
+  if (a.source === 'best_shot') return 'best shot';
+  if (a.source === 'track_template') return 'track template' + (a.template_n ? ' (' + a.template_n + ' frames)' : '');
+  return 'not recorded';
+}
+
 function renderQueue(updatedId) {
   if (!queueBox || !queueBox.isConnected) return;
   clear(queueBox);
@@ -977,6 +989,7 @@ function renderQueue(updatedId) {
     },
     h('div.q-top', {}, h('span', {}, (e ? e.display_name : a.display_name || a.subject_ref)), h('span', {}, fmtLikeness(a.likeness))),
     h('div.q-sub', {}, '#' + a.id + ' · ' + a.camera + ' · ' + fmtTime(a.at, false)),
+    h('div.q-sub.matched', {}, 'matched: ' + fmtMatched(a)),
     h('div.q-sub', {}, alertStatus(a)));
     queueBox.append(h('li', {}, btn));
   }
@@ -996,8 +1009,14 @@ function renderReview(a, imageOnly) {
   const e = entryOf(a);
   const key = a.id + '/' + (a._v || 0);
   if (imageOnly && reviewBox.querySelector('#live-face')) {
-    // a better shot came in: refresh the live face only
-    if (key !== lastReviewKey) imageInto(reviewBox.querySelector('#live-face'), '/api/alerts/' + a.id + '/image?v=' + (a._v || 0));
+    // a better match came in: refresh the live face, score and what matched
+    if (key !== lastReviewKey) imageInto(reviewBox.querySelector('#live-face'), '/api/alerts/' + a.id + '/image'); // no-store: a refetch gets the new face
+    const m = reviewBox.querySelector('#alert-matched');
+    if (m) m.textContent = fmtMatched(a);
+    const sc = reviewBox.querySelector('#alert-score');
+    if (sc) sc.textContent = fmtScore(a);
+    const lk = reviewBox.querySelector('.likeness');
+    if (lk) lk.textContent = fmtLikeness(a.likeness);
     lastReviewKey = key;
     return;
   }
@@ -1021,7 +1040,8 @@ function renderReview(a, imageOnly) {
       e && e.under_18 ? [h('dt', {}, 'Under 18'), h('dd', {}, e.under_18_justification || 'yes')] : null,
       h('dt', {}, 'Camera'), h('dd', {}, a.camera),
       h('dt', {}, 'Time'), h('dd', {}, fmtTime(a.at)),
-      h('dt', {}, 'Score'), h('dd', {}, (a.score !== undefined && a.score !== null ? Number(a.score).toFixed(3) : '—') + (a.threshold ? ' (threshold ' + Number(a.threshold).toFixed(2) + ')' : '')),
+      h('dt', {}, 'Score'), h('dd', { id: 'alert-score' }, fmtScore(a)),
+      h('dt', {}, 'Matched'), h('dd', { id: 'alert-matched' }, fmtMatched(a)),
       h('dt', {}, 'Status'), h('dd', { id: 'alert-status' }, alertStatus(a) + (a.decided_by ? ' by ' + a.decided_by : '')),
       a.note ? [h('dt', {}, 'Operator\'s note'), h('dd', {}, a.note)] : null,
       a.outcome ? [h('dt', {}, 'Outcome'), h('dd', { id: 'alert-outcome' }, (OUTCOME_NAMES[a.outcome] || a.outcome) + ' — ' + (a.outcome_by || '') + ', ' + fmtTime(a.outcome_at) + (a.outcome_note ? ': ' + a.outcome_note : ''))] : null));
@@ -1030,6 +1050,10 @@ function renderReview(a, imageOnly) {
   if (a.image) imageInto(wl, '/api/watchlist/images/' + a.image);
   reviewBox.append(decisionBar(a));
   if (wasFresh && document.activeElement === document.body) reviewBox.focus();
+}
+
+function fmtScore(a) {
+  return (a.score !== undefined && a.score !== null ? Number(a.score).toFixed(3) : '—') + (a.threshold ? ' (threshold ' + Number(a.threshold).toFixed(2) + ')' : '');
 }
 
 function decisionBar(a) {
@@ -1335,6 +1359,10 @@ async function renderEval() {
   const download = (run) => act(async () => saveBlob(await fetchBlob('/api/eval/runs/' + run.id + '/report?format=json'),
     'evaluation-run-' + run.id + '.json'), 'report.json of run ' + run.id + ' downloaded.');
 
+  const modelSets = () => {
+    const d = st.default_model_set;
+    return d && st.model_sets.includes(d) ? [d, ...st.model_sets.filter((m) => m !== d)] : st.model_sets;
+  };
   const drawForm = () => {
     clear(form);
     const usable = st.data.usable, busy = !!st.running;
@@ -1346,7 +1374,9 @@ async function renderEval() {
         radio('quick', 'Quick', '— every ' + st.quick_sample + 'th person and image: rough figures (wide intervals) in minutes', true),
         radio('full', 'Full', '— every photo: the figures to publish; by far the longest run'),
         h('label.radio', {}, h('input', { type: 'radio', name: 'size', value: 'custom' }), ' ', h('b', {}, 'Every K-th'), ' ', custom)),
-      h('label', {}, 'Model set', h('select', { name: 'model_set' }, st.model_sets.map((m) => h('option', { value: m }, m)))),
+      // the deployments' default first and chosen (the server says which)
+      h('label', {}, 'Model set', h('select', { name: 'model_set', id: 'eval-model-set' }, modelSets().map((m) =>
+        h('option', { value: m, selected: m === st.default_model_set || null }, m + (m === st.default_model_set ? ' (default)' : ''))))),
       h('div.row', {},
         h('button.btn', { type: 'submit', id: 'eval-start', disabled: !usable || busy || null }, 'Start the evaluation'),
         h('span.small.muted', {}, busy ? 'One evaluation runs at a time.' : 'It runs as a separate process at low priority: live cameras come first.')));
@@ -1370,7 +1400,7 @@ async function renderEval() {
       type: 'button', id: 'eval-cancel', disabled: run.status === 'cancelling' || null,
       onclick: async () => {
         if (!confirm('Cancel evaluation run ' + run.id + '? What it measured so far is lost.')) return;
-        const r = await act(() => S.api.post('/api/eval/runs/' + run.id + '/cancel', {}), 'Cancelling run ' + run.id + '…');
+        const r = await act(() => S.api.post('/api/eval/runs/' + run.id + '/cancel', {}), cancellingText(run.id));
         if (r) await refresh();
       },
     }, 'Cancel the run');
@@ -1405,6 +1435,18 @@ async function renderEval() {
       'Each run is kept on the van beside its database (eval-runs/run-N: report.json, index.html, progress.log); N is its eval.start record in the audit log.'));
   };
 
+  // "Cancelling run N…" stands only while run N is still running: once the
+  // list has it cancelled (or done, failed, interrupted) the banner says so
+  const cancellingText = (id) => 'Cancelling run ' + id + '…';
+  const settleFlash = () => {
+    const f = $('flash');
+    const m = !f.hidden && f.textContent.match(/^Cancelling run (\d+)…$/);
+    if (!m) return;
+    const x = st.runs.find((r) => r.id === parseInt(m[1], 10));
+    if (!x || x.status === 'running' || x.status === 'cancelling') return;
+    const bad = x.status === 'failed' || x.status === 'interrupted';
+    flash('Evaluation run ' + x.id + ' ' + (EVAL_STATUS[x.status] ? EVAL_STATUS[x.status][0] : x.status) + (x.error ? ': ' + x.error : '') + '.', !bad);
+  };
   let wasRunning = null;
   const refresh = async () => {
     try { st = await S.api.get('/api/eval'); } catch (e) { clear(dataBox).append(h('p.error', { role: 'alert' }, errText(e))); return; }
@@ -1422,6 +1464,7 @@ async function renderEval() {
       const x = st.runs.find((r) => r.id === ended);
       if (x) announce($('live'), 'Evaluation run ' + x.id + ' ' + x.status + (x.error ? ': ' + x.error : ''));
     }
+    settleFlash();
   };
   await refresh();
   S.timers.push(setInterval(() => { if (st && st.running && document.visibilityState === 'visible') refresh(); }, 1000));
