@@ -406,13 +406,14 @@ static void stats_of(lfr_pipeline *p, lfr_pipeline_stats *s) { lfr_pipeline_stat
 
 static void one_run(lfr_store *store, const lfr_face_engine *eng, int64_t dep, const char *clip,
                     int ncams, double warmup, double duration, int threads, int every,
-                    double stagger, int queue, run_result *r,
+                    double stagger, int queue, int epf, run_result *r,
                     FILE *wl, const char *label, int run_index) {
     memset(r, 0, sizeof *r);
     r->cams = ncams;
     lfr_pipeline_params prm = lfr_pipeline_params_default;
     prm.cooldown_s = 0;
     prm.detect_every = every;
+    prm.embed_per_frame = epf;
 #ifdef LFR_PIPELINE_THREAD_PER_CAMERA
     prm.analysis_threads = threads;
 #else
@@ -679,6 +680,7 @@ static void usage(void) {
             "usage: bench_pipeline MODELS_DIR --clip FILE [--label L] [--cameras 1,2,3,4]\n"
             "                      [--duration S] [--warmup S] [--photos DIR] [--src-fps F]\n"
             "                      [--threads T] [--detect-every N] [--stagger S] [--queue Q]\n"
+            "                      [--embed-per-frame E]\n"
             "                      [--workload FILE] [--json]\n"
             "       bench_pipeline --decode FILE [--decode FILE]... [--json]\n");
     exit(2);
@@ -689,7 +691,7 @@ int main(int argc, char **argv) {
     const char *cams_arg = "1,2,3,4", *dec[MAX_DECODE];
     const char *env_d = getenv("BENCH_DURATION_S");
     double duration = env_d && *env_d ? atof(env_d) : 20, warmup = 3, src_fps = 25, stagger = 0;
-    int queue = 0;
+    int queue = 0, epf = 0;
     int json = 0, ndec = 0, threads = 0, every = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -712,6 +714,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--detect-every")) every = atoi(v);
         else if (!strcmp(a, "--stagger")) stagger = atof(v);
         else if (!strcmp(a, "--queue")) queue = atoi(v);
+        else if (!strcmp(a, "--embed-per-frame")) epf = atoi(v);
         else if (!strcmp(a, "--workload")) wl_path = v;
         else if (!strcmp(a, "--decode") && ndec < MAX_DECODE) dec[ndec++] = v;
         else usage();
@@ -798,7 +801,7 @@ int main(int argc, char **argv) {
     run_result *res = calloc((size_t)nruns, sizeof *res);
     if (!res) die("malloc", LFR_ERR_NOMEM, NULL);
     for (int i = 0; i < nruns; i++) {
-        one_run(store, eng, dep, clip, cams[i], warmup, duration, threads, every, stagger, queue, &res[i], wl,
+        one_run(store, eng, dep, clip, cams[i], warmup, duration, threads, every, stagger, queue, epf, &res[i], wl,
                 label, i);
         print_run(&res[i], src_fps, label);
         if (res[i].full || res[i].overflow)

@@ -1667,6 +1667,120 @@ static void test_pool_every_camera_alerts(void) {
     face_fixture_close(&fx);
 }
 
+/* The alert's face crop (the box grown by crop_pad) is black where it
+ * reaches past the frame, not the frame's edge pixels repeated. */
+static void test_alert_crop_border(void) {
+    fixture fx;
+    if (!fixture_open(&fx, 1000)) {
+        CHECK(0);
+        fixture_close(&fx);
+        return;
+    }
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
+    lfr_pipeline *p = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    if (!p) {
+        fixture_close(&fx);
+        return;
+    }
+    int cam = -1;
+    CHECK_STATUS(lfr_pipeline_add_camera(p, "inject", NULL, &cam, &err), LFR_OK);
+    lfr_image frame = {0};
+    CHECK_STATUS(lfr_image_alloc(&frame, 640, 360), LFR_OK);
+    memset(frame.px, 200, (size_t)640 * 360 * 3);
+    lfr_face f = synth_face(4, 100, 40); /* box 100 px wide, 4 px from the left edge */
+    float emb[D];
+    vec(emb, 0, 0.90f, 5); /* entry e0 */
+    CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, lfr_now_ns(), &f, 1, emb, &err), LFR_OK);
+    lfr_pipeline_event ev;
+    CHECK_STATUS(lfr_pipeline_next_event(p, &ev, 1000), LFR_OK);
+    lfr_image crop = {0};
+    CHECK_STATUS(lfr_image_decode(ev.face_jpeg, ev.face_jpeg_len, &crop, &err), LFR_OK);
+    if (crop.px) {
+        /* 40 % of 100 px grown on each side: 36 px of the crop's left are
+         * outside the frame */
+        double out = 0, in = 0;
+        for (int y = 0; y < crop.h; y++)
+            for (int x = 0; x < 30; x++) out += crop.px[((size_t)y * crop.w + x) * 3];
+        for (int y = 0; y < crop.h; y++)
+            for (int x = 50; x < 80; x++) in += crop.px[((size_t)y * crop.w + x) * 3];
+        out /= 30.0 * crop.h;
+        in /= 30.0 * crop.h;
+        fprintf(stderr, "  crop %dx%d: mean grey %.0f past the frame's edge, %.0f inside\n",
+                crop.w, crop.h, out, in);
+        CHECK_EQ_INT(crop.w, 180);
+        CHECK(out < 20);
+        CHECK(in > 180);
+    }
+    lfr_image_free(&crop);
+    lfr_pipeline_event_free(&ev);
+    lfr_image_free(&frame);
+    lfr_pipeline_stop(p);
+    fixture_close(&fx);
+}
+
+/* At most embed_per_frame faces are embedded per frame, new tracks' first
+ * shots before better shots; the rest wait for later frames (counted),
+ * and all are embedded within a few frames; out-of-range values refused. */
+static void test_embed_per_frame(void) {
+    fixture fx;
+    if (!fixture_open(&fx, 1000)) {
+        CHECK(0);
+        fixture_close(&fx);
+        return;
+    }
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    CHECK_EQ_INT(prm.embed_per_frame, LFR_PIPELINE_EMBED_PER_FRAME);
+    lfr_err err = {{0}};
+    lfr_pipeline *p = NULL;
+    lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
+    static const int bad[] = {-1, LFR_MAX_NET_BATCH + 1};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        prm.embed_per_frame = bad[i];
+        CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_ERR_INVALID_ARG);
+        CHECK(p == NULL && strstr(err.msg, "embed_per_frame is") != NULL);
+    }
+    prm.embed_per_frame = 2;
+    prm.tmpl.k = 0; /* best shots only: the count is of first shots */
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    if (!p) {
+        fixture_close(&fx);
+        return;
+    }
+    int cam = -1;
+    CHECK_STATUS(lfr_pipeline_add_camera(p, "inject", NULL, &cam, &err), LFR_OK);
+    lfr_image frame = {0};
+    lfr_image_alloc(&frame, 1280, 720);
+    enum { NF = 5 };
+    lfr_face faces[NF];
+    static float emb[NF * D];
+    for (int i = 0; i < NF; i++) {
+        faces[i] = synth_face(60 + 230 * i, 200, 40);
+        vec(emb + (size_t)i * D, 2 + i, 1.0f, 0); /* nobody listed */
+    }
+    uint64_t seen[4];
+    for (int fr = 0; fr < 4; fr++) {
+        CHECK_STATUS(lfr_pipeline_inject(p, cam, &frame, lfr_now_ns(), faces, NF, emb, &err),
+                     LFR_OK);
+        lfr_pipeline_stats st;
+        lfr_pipeline_stats_get(p, &st);
+        seen[fr] = st.cam[0].c.embeddings;
+        if (fr == 0) CHECK_EQ_INT(st.cam[0].embeds_deferred, NF - 2);
+    }
+    fprintf(stderr, "  5 new faces at once, 2 per frame: embedded after frames 1-4: %llu %llu %llu "
+            "%llu\n", (unsigned long long)seen[0], (unsigned long long)seen[1],
+            (unsigned long long)seen[2], (unsigned long long)seen[3]);
+    CHECK_EQ_INT(seen[0], 2);
+    CHECK_EQ_INT(seen[1], 4);
+    CHECK_EQ_INT(seen[2], 5);
+    CHECK_EQ_INT(seen[3], 5);
+    lfr_image_free(&frame);
+    lfr_pipeline_stop(p);
+    fixture_close(&fx);
+}
+
 /* Detection in full every detect_every frames, near the tracks between
  * (pipeline.h, detect): out-of-range values are refused naming the field;
  * on the Hamilton clip (every frame, Miranda listed from his reference
@@ -1856,5 +1970,7 @@ int main(void) {
     RUN(test_pool_fair_share);
     RUN(test_pool_idle_does_not_spin);
     RUN(test_detect_every);
+    RUN(test_embed_per_frame);
+    RUN(test_alert_crop_border);
     return harness_done("pipeline");
 }

@@ -550,6 +550,46 @@ static void test_queue(void) {
     lfr_camera_stop(c);
 }
 
+/* lfr_camera_recycle: buffers given back serve later frames, so a camera
+ * read to its end allocates a few buffers, not one per frame; without it
+ * (lfr_image_free) one per frame.  A buffer of another size is freed, not
+ * kept. */
+static void test_recycle(void) {
+    if (!have_ffmpeg) SKIP("ffmpeg CLI missing");
+    uint64_t buffers[2] = {0}, frames[2] = {0};
+    for (int k = 0; k < 2; k++) {
+        lfr_video_opts o = {.url = clip_mp4, .wait_consumer = 1};
+        lfr_camera *c = start(&o);
+        if (!c) return;
+        lfr_frame f;
+        while (lfr_camera_next(c, &f, 5000) == LFR_OK) {
+            frames[k]++;
+            if (k) lfr_camera_recycle(c, &f.img);
+            else lfr_image_free(&f.img);
+            CHECK(f.img.px == NULL);
+        }
+        lfr_cam_stats st;
+        lfr_camera_stats_get(c, &st);
+        buffers[k] = st.buffers;
+        if (k) { /* a buffer of another size is not kept */
+            lfr_image odd = {0};
+            CHECK_STATUS(lfr_image_alloc(&odd, 8, 8), LFR_OK);
+            lfr_camera_recycle(c, &odd);
+            CHECK(odd.px == NULL);
+        }
+        lfr_camera_stop(c);
+    }
+    fprintf(stderr, "  %llu frames: %llu buffers freed each time, %llu recycled\n",
+            (unsigned long long)frames[0], (unsigned long long)buffers[0],
+            (unsigned long long)buffers[1]);
+    CHECK(frames[0] >= 20 && frames[1] == frames[0]);
+    CHECK(buffers[0] >= frames[0]);
+    CHECK(buffers[1] <= 3);
+    lfr_image none = {0};
+    lfr_camera_recycle(NULL, &none);
+    lfr_camera_recycle(NULL, NULL);
+}
+
 static void test_missing_and_broken_files(void) {
     struct { const char *url; lfr_cam_state want; int need_ffmpeg; const char *why; } cases[] = {
         {"/no/such/file.mp4", LFR_CAM_FAILED, 0, "No such file"},
@@ -899,6 +939,7 @@ int main(void) {
     RUN(test_analysis_rate);
     RUN(test_newest_frame_wins);
     RUN(test_queue);
+    RUN(test_recycle);
     RUN(test_missing_and_broken_files);
     RUN(test_shared_clips);
     RUN(test_http_drop_and_reconnect);

@@ -30,6 +30,8 @@
  * --detect-every N: detect each camera's frames in full every N analysed
  * frames, only near its tracks in between (pipeline.h, detect; default
  * LFR_PIPELINE_DETECT_EVERY; 1: every frame in full).
+ * --embed-per-frame E: at most E faces embedded per camera per frame, new
+ * tracks first (pipeline.h, embed; default LFR_PIPELINE_EMBED_PER_FRAME).
  * --camera-file FILE: a camera whose URL is the file's first line (a URL
  * with user:password@ on the command line can be read by every user of the
  * machine with ps).
@@ -175,7 +177,7 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
             cams,
             json_pack("{s:s, s:s, s:b, s:f, s:f, s:f, s:i, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I,"
                       " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o,"
-                      " s:o, s:o, s:o, s:o, s:s, s:{s:I, s:I, s:I}}",
+                      " s:o, s:o, s:o, s:o, s:s, s:{s:I, s:I, s:I}, s:I}",
                       "name", c->name, "state", state_name(c->state), "running", c->running,
                       "analysed_fps", c->analysed_fps, "cpu_s", c->cpu_s, "wall_s", c->wall_s,
                       "src_w", c->src_w, "src_h", c->src_h, "counters", "frames",
@@ -195,7 +197,8 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
                       "embed", metric_json(&c->embed), "match", metric_json(&c->match),
                       "frame", metric_json(&c->frame), "wait", metric_json(&c->wait),
                       "reason", c->last_error, "detection", "full", (json_int_t)c->detect_full,
-                      "near", (json_int_t)c->detect_near, "none", (json_int_t)c->detect_none));
+                      "near", (json_int_t)c->detect_near, "none", (json_int_t)c->detect_none,
+                      "embeds_deferred", (json_int_t)c->embeds_deferred));
     }
     json_t *o = json_pack("{s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:i, s:o}", "type", type,
                           "deployment", (json_int_t)s->deployment_id, "live", s->live,
@@ -249,7 +252,8 @@ static int usage(void) {
                     "       scheduling: [--analysis-threads N] (0: one per CPU; -1: one per "
                     "camera)\n"
                     "       detection: [--detect-every N] (in full every N frames, near the "
-                    "tracks between; 1: every frame)\n");
+                    "tracks between; 1: every frame)\n"
+                    "       [--embed-per-frame E] (faces embedded per camera per frame, at most)\n");
     return 2;
 }
 
@@ -347,6 +351,11 @@ int lfr_cmd_scan(int argc, char **argv) {
             if (*end || k < LFR_PIPELINE_THREAD_PER_CAMERA || k > LFR_PIPELINE_MAX_ANALYSIS_THREADS)
                 return usage();
             prm.analysis_threads = (int)k;
+            i++;
+        } else if (!strcmp(a, "--embed-per-frame")) {
+            long k = strtol(v, &end, 10);
+            if (*end || k < 1 || k > LFR_MAX_NET_BATCH) return usage();
+            prm.embed_per_frame = (int)k;
             i++;
         } else if (!strcmp(a, "--detect-every")) {
             long k = strtol(v, &end, 10);

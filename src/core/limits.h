@@ -332,6 +332,12 @@
  * docs/pipeline.md. */
 #define LFR_PIPELINE_CAMERA_QUEUE 2
 
+/* Live pipeline: most faces one camera embeds in one frame (params.
+ * embed_per_frame): with fused704 an embedding costs about as much as the
+ * rest of a frame's analysis, so a frame with five new faces took five
+ * frame intervals; 2 spreads them.  Measured in docs/pipeline.md. */
+#define LFR_PIPELINE_EMBED_PER_FRAME 2
+
 /* Most analysis workers of one pipeline (params.analysis_threads).  A
  * camera is analysed by one worker at a time, so more workers than cameras
  * cannot help; each worker holds one face context (the networks' scratch

@@ -33,6 +33,7 @@ const lfr_pipeline_params lfr_pipeline_params_default = {
     .preview_ms = LFR_PIPELINE_PREVIEW_MS,
     .analysis_threads = 0,
     .detect_every = LFR_PIPELINE_DETECT_EVERY,
+    .embed_per_frame = LFR_PIPELINE_EMBED_PER_FRAME,
 };
 
 static const lfr_actor default_actor = {"openlfr-pipeline", LFR_ROLE_SYSTEM};
@@ -485,6 +486,7 @@ typedef struct cam {
     uint64_t fps_n;
     double cpu_s;         /* analysis CPU time spent on this camera */
     uint64_t det_full, det_near, det_none; /* OVERVIEW: detect (under mu) */
+    uint64_t embeds_deferred;  /* OVERVIEW: embed (under mu) */
     uint64_t full_seq;    /* frame seq of the last full detection (OVERVIEW: detect) */
     int had_full;         /* ... 0: none yet */
     int last_full;        /* 1: the frame being analysed was detected in full */
@@ -747,10 +749,20 @@ static uint8_t *face_crop_jpeg(const lfr_pipeline *p, const lfr_image *frame, co
     int w = (int)ceilf(box[2] * (1 + 2 * pad)), h = (int)ceilf(box[3] * (1 + 2 * pad));
     if (w < 1) w = 1;
     if (h < 1) h = 1;
+    /* Past the frame's edge the crop is black, not the edge pixels
+     * repeated (which smear into stripes beside the face the operator
+     * compares). */
     lfr_image crop = {0};
     uint8_t *buf = NULL;
-    if (lfr_image_crop(frame, x, y, w, h, &crop) == LFR_OK)
+    if (lfr_image_alloc(&crop, w, h) == LFR_OK) {
+        memset(crop.px, 0, (size_t)w * h * 3);
+        int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
+        int x1 = x + w > frame->w ? frame->w : x + w, y1 = y + h > frame->h ? frame->h : y + h;
+        for (int r = y0; r < y1 && x0 < x1; r++)
+            memcpy(crop.px + ((size_t)(r - y) * w + (x0 - x)) * 3,
+                   frame->px + ((size_t)r * frame->w + x0) * 3, (size_t)(x1 - x0) * 3);
         lfr_image_encode_jpeg(&crop, p->prm.crop_jpeg_quality, &buf, len);
+    }
     if (crop.px) sodium_memzero(crop.px, (size_t)crop.w * crop.h * 3);
     lfr_image_free(&crop);
     if (!buf) *len = 0;
@@ -1105,8 +1117,13 @@ static lfr_status analyse_faces(lfr_pipeline *p, cam *c, lfr_face_ctx *fc,
     /* Gate and best-shot selection. */
     const lfr_template_params *tp = &p->prm.tmpl;
     const int K = tp->k;   /* >= 2: templates (clamped at start) */
-    int k = 0, gated = 0;
-    for (int i = 0; i < n && k < LFR_MAX_NET_BATCH; i++) {
+    int k = 0, gated = 0, deferred = 0;
+    /* Candidates: tracks never embedded first (a new face's first match),
+     * then better shots and template fills, at most embed_per_frame of
+     * them this frame; the others are candidates again next frame. */
+    int cand[2][LFR_MAX_NET_BATCH], nc[2] = {0, 0};
+    float cq[2][LFR_MAX_NET_BATCH];
+    for (int i = 0; i < n && nc[0] + nc[1] < LFR_MAX_NET_BATCH; i++) {
         if (assign[i] < 0) continue;
         const lfr_track *t = &c->tr.t[assign[i]];
         track_state *ts = &c->ts[assign[i]];
@@ -1126,12 +1143,23 @@ static lfr_status analyse_faces(lfr_pipeline *p, cam *c, lfr_face_ctx *fc,
         int fill = K >= 2 && ts->n_tpl < K && q >= tp->fill_rel * ts->best_q &&
                    c->n_frames - ts->last_emb >= (uint64_t)tp->fill_gap;
         if (!better && !fill) continue;
-        c->sel[k] = faces[i];
-        c->sel_face[k] = i;
-        c->sel_slot[k] = assign[i];
-        c->sel_q[k] = q;
-        k++;
+        int pr = ts->n_emb == 0 ? 0 : 1;
+        cand[pr][nc[pr]] = i;
+        cq[pr][nc[pr]++] = q;
     }
+    for (int pr = 0; pr < 2; pr++)
+        for (int j = 0; j < nc[pr]; j++) {
+            if (k == p->prm.embed_per_frame) {
+                deferred++;
+                continue;
+            }
+            int i = cand[pr][j];
+            c->sel[k] = faces[i];
+            c->sel_face[k] = i;
+            c->sel_slot[k] = assign[i];
+            c->sel_q[k] = cq[pr][j];
+            k++;
+        }
     /* Embed the selected shots. */
     double t_embed = 0, t_match = 0;
     int matched = 0, nt = 0, tpl_hit = 0, restarts = 0;
@@ -1241,6 +1269,7 @@ static lfr_status analyse_faces(lfr_pipeline *p, cam *c, lfr_face_ctx *fc,
     c->c.template_matches += (uint64_t)nt;
     c->c.template_hits += (uint64_t)tpl_hit;
     c->c.track_restarts += (uint64_t)restarts;
+    c->embeds_deferred += (uint64_t)deferred;
     metric_add(&c->m_trk, t_track);
     if (k) {
         metric_add(&c->m_emb, t_embed);
@@ -1369,7 +1398,7 @@ static int serve(worker *w, cam *c, const lfr_face_params *fp, uint64_t *more_ns
             metric_add(&c->m_frame, ms_since(t_frame));
             pthread_mutex_unlock(&c->mu);
         }
-        lfr_image_free(&f.img);
+        lfr_camera_recycle(c->vc, &f.img); /* its buffer serves a later frame */
     }
     /* Another frame waiting (the camera's queue): the camera stays ready,
      * as from that frame's capture. */
@@ -1494,6 +1523,11 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
         return lfr_err_set(err, LFR_ERR_INVALID_ARG, "pipeline needs a store");
     int at = cfg->params ? cfg->params->analysis_threads : 0;
     int de = cfg->params ? cfg->params->detect_every : 0;
+    int epf = cfg->params ? cfg->params->embed_per_frame : 0;
+    if (epf < 0 || epf > LFR_MAX_NET_BATCH)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "params.embed_per_frame is %d: it must be 1..%d or 0 (the default, %d)",
+                           epf, LFR_MAX_NET_BATCH, LFR_PIPELINE_EMBED_PER_FRAME);
     if (de < 0 || de > LFR_PIPELINE_MAX_DETECT_EVERY)
         return lfr_err_set(err, LFR_ERR_INVALID_ARG,
                            "params.detect_every is %d: it must be 1..%d (1: every frame in "
@@ -1515,6 +1549,7 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
     if (p->prm.tmpl.k < 2) p->prm.tmpl.k = 0;   /* best shots only */
     if (p->prm.tmpl.fill_gap < 0) p->prm.tmpl.fill_gap = 0;
     if (p->prm.detect_every == 0) p->prm.detect_every = LFR_PIPELINE_DETECT_EVERY;
+    if (p->prm.embed_per_frame == 0) p->prm.embed_per_frame = LFR_PIPELINE_EMBED_PER_FRAME;
     const lfr_actor *a = cfg->actor ? cfg->actor : &default_actor;
     snprintf(p->actor_name, sizeof p->actor_name, "%s", a->name ? a->name : "");
     p->actor.name = p->actor_name;
@@ -1789,6 +1824,7 @@ void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out) {
         s->detect_full = c->det_full;
         s->detect_near = c->det_near;
         s->detect_none = c->det_none;
+        s->embeds_deferred = c->embeds_deferred;
         s->wall_s = (double)(now - c->start_ns) / 1e9;
         metric_get(&c->m_lat, &s->latency);
         metric_get(&c->m_det, &s->detect);

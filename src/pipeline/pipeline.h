@@ -63,6 +63,12 @@
  *               embeddings, a face at least params.tmpl.fill_rel as good as
  *               its best, params.tmpl.fill_gap analysed frames after its
  *               last embedding, is embedded too (still within max_embeds).
+ *               At most params.embed_per_frame faces per frame, the first
+ *               shots of new tracks before better shots and fills; the
+ *               others wait for a later frame (counted: embeds_deferred).
+ *               When a crowd walks in, the embeddings spread over a few
+ *               frames instead of one frame taking them all, which cost the
+ *               frames behind it (measured in docs/pipeline.md).
  *     template  each track keeps its params.tmpl.k best embeddings (by
  *               quality score) in memory; their quality-weighted mean,
  *               re-normalised, is the track template.  A new embedding that
@@ -209,7 +215,8 @@ typedef struct lfr_pipeline_params {
     int live_check_ms;    /* liveness / snapshot refresh period (1000) */
     int event_queue;      /* events held for a slow consumer (256) */
     int crop_jpeg_quality;/* alert face crop (90) */
-    float crop_pad;       /* crop = box grown by this fraction on each side (0.4) */
+    float crop_pad;       /* crop = box grown by this fraction on each side (0.4);
+                             black where it reaches past the frame */
     int alert_flush_ms;   /* halt: how long waiting alerts are retried
                              (LFR_PIPELINE_ALERT_FLUSH_MS) */
     int preview_ms;       /* live view: a new frame at most this often per
@@ -225,6 +232,9 @@ typedef struct lfr_pipeline_params {
                              frames; in between the detector looks only near
                              its tracks (lfr_face_detect_near).  1: every
                              frame in full; 0: LFR_PIPELINE_DETECT_EVERY */
+    int embed_per_frame;  /* OVERVIEW: embed.  Most faces a camera embeds in one
+                             frame (1..LFR_MAX_NET_BATCH); 0:
+                             LFR_PIPELINE_EMBED_PER_FRAME */
 } lfr_pipeline_params;
 
 /* params.analysis_threads: one worker per camera. */
@@ -374,6 +384,8 @@ typedef struct lfr_pipeline_cam_stats {
     uint64_t detect_full;       /* analysed frames detected in full ... */
     uint64_t detect_near;       /* ... only near the camera's tracks (OVERVIEW: detect) */
     uint64_t detect_none;       /* ... not detected (no track to look near) */
+    uint64_t embeds_deferred;   /* faces due an embedding left to a later frame
+                                   (params.embed_per_frame; OVERVIEW: embed) */
 } lfr_pipeline_cam_stats;
 
 typedef struct lfr_pipeline_stats {

@@ -112,6 +112,8 @@ struct lfr_camera {
     lfr_cam_stats st;
     lfr_frame q[LFR_VIDEO_MAX_QUEUE];  /* waiting frames, q[q_head] the oldest */
     int q_head, q_n, q_cap;            /* q_cap: opts.queue (>= 1) */
+    lfr_image pool[LFR_VIDEO_MAX_QUEUE + 1]; /* recycled buffers (lfr_camera_recycle) */
+    int n_pool;
 
     /* worker only */
     _Atomic uint64_t deadline_ns;   /* read by the interrupt callback */
@@ -505,12 +507,23 @@ static int convert(lfr_camera *c, const AVFrame *frm, int ow, int oh) {
                                  sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
         memcpy(c->sws_key, key, sizeof key);
     }
+    if (!c->spare.px) { /* a buffer the consumer gave back, if any */
+        pthread_mutex_lock(&c->mu);
+        if (c->n_pool) {
+            c->spare = c->pool[--c->n_pool];
+            memset(&c->pool[c->n_pool], 0, sizeof c->pool[0]);
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
     if (!c->spare.px || c->spare.w != ow || c->spare.h != oh) {
         lfr_image_free(&c->spare);
         c->spare.px = lfr_malloc((size_t)ow * (size_t)oh * 3 + VIDEO_BUF_SLACK);
         if (!c->spare.px) { set_error(c, "out of memory for a %dx%d frame", ow, oh); return -1; }
         c->spare.w = ow;
         c->spare.h = oh;
+        pthread_mutex_lock(&c->mu);
+        c->st.buffers++;
+        pthread_mutex_unlock(&c->mu);
     }
     uint8_t *dst[4] = {c->spare.px, NULL, NULL, NULL};
     int dstride[4] = {ow * 3, 0, 0, 0};
@@ -908,6 +921,21 @@ lfr_status lfr_camera_next(lfr_camera *c, lfr_frame *f, int timeout_ms) {
     return r;
 }
 
+void lfr_camera_recycle(lfr_camera *c, lfr_image *img) {
+    if (!img) return;
+    if (!c || !img->px) {
+        lfr_image_free(img);
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    int keep = c->n_pool < LFR_VIDEO_MAX_QUEUE + 1 && img->w == c->st.out_w &&
+               img->h == c->st.out_h;
+    if (keep) c->pool[c->n_pool++] = *img;
+    pthread_mutex_unlock(&c->mu);
+    if (keep) memset(img, 0, sizeof *img);
+    else lfr_image_free(img);
+}
+
 int lfr_camera_waiting(lfr_camera *c, uint64_t *oldest_ns) {
     if (!c) return 0;
     pthread_mutex_lock(&c->mu);
@@ -934,6 +962,7 @@ void lfr_camera_stop(lfr_camera *c) {
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
     for (int i = 0; i < LFR_VIDEO_MAX_QUEUE; i++) lfr_image_free(&c->q[i].img);
+    for (int i = 0; i < c->n_pool; i++) lfr_image_free(&c->pool[i]);
     pthread_cond_destroy(&c->cv_worker);
     pthread_cond_destroy(&c->cv_frame);
     pthread_mutex_destroy(&c->mu);
