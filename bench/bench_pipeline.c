@@ -397,12 +397,15 @@ typedef struct run_result {
     int frames_rec, full, overflow;
     int threads;
     uint64_t det_full, det_near, det_none; /* analysed frames by detection (pipeline.h) */
+    uint64_t det_deferred;                 /* ... full detections deferred: behind */
     double warmup_s;
 } run_result;
 
 static const char *stage_name[5] = {"detect", "track", "embed", "match", "frame"};
 
 static void stats_of(lfr_pipeline *p, lfr_pipeline_stats *s) { lfr_pipeline_stats_get(p, s); }
+
+static int g_defer; /* --defer-behind: params.defer_behind (0: the default, -1 never) */
 
 static void one_run(lfr_store *store, const lfr_face_engine *eng, int64_t dep, const char *clip,
                     int ncams, double warmup, double duration, int threads, int every,
@@ -414,6 +417,7 @@ static void one_run(lfr_store *store, const lfr_face_engine *eng, int64_t dep, c
     prm.cooldown_s = 0;
     prm.detect_every = every;
     prm.embed_per_frame = epf;
+    prm.defer_behind = g_defer;
 #ifdef LFR_PIPELINE_THREAD_PER_CAMERA
     prm.analysis_threads = threads;
 #else
@@ -502,6 +506,7 @@ static void one_run(lfr_store *store, const lfr_face_engine *eng, int64_t dep, c
         r->det_full += b->detect_full - a->detect_full;
         r->det_near += b->detect_near - a->detect_near;
         r->det_none += b->detect_none - a->detect_none;
+        r->det_deferred += b->detect_deferred - a->detect_deferred;
         r->an_cpu += b->cpu_s - a->cpu_s;
         r->faces += (double)(b->c.faces - a->c.faces);
         r->embeddings += (double)(b->c.embeddings - a->c.embeddings);
@@ -594,11 +599,14 @@ static void print_run(const run_result *r, double src_fps, const char *label) {
     fprintf(stderr,
             "bench_pipeline: %s x%d (%d analysis threads): %.1f s, playback %.2f, dropped %.1f %%, "
             "%.1f fps analysed per camera, %d alerts, latency %.0f / %.0f ms (median / p95), "
-            "CPU %.2f cores (%.2f per camera; analysis %.2f, decode+rest %.2f per camera)\n",
+            "CPU %.2f cores (%.2f per camera; analysis %.2f, decode+rest %.2f per camera); "
+            "detection full/near/none %llu/%llu/%llu, %llu full deferred (behind)\n",
             label, r->cams, r->threads, win, (double)r->decoded / (n * src_fps * win),
             r->decoded ? 100.0 * (double)r->dropped / (double)r->decoded : 0,
             (double)r->analysed / n / win, r->alerts, r->lat_med, r->lat_p95, r->proc_cpu / win,
-            r->proc_cpu / win / n, r->an_cpu / win / n, (r->proc_cpu - r->an_cpu) / win / n);
+            r->proc_cpu / win / n, r->an_cpu / win / n, (r->proc_cpu - r->an_cpu) / win / n,
+            (unsigned long long)r->det_full, (unsigned long long)r->det_near,
+            (unsigned long long)r->det_none, (unsigned long long)r->det_deferred);
     double nn = 0;
     for (int k = 0; k < N_KINDS; k++) nn += r->nn_ns[k] / 1e6;
     if (r->analysed)
@@ -650,9 +658,9 @@ static void json_run(const run_result *r, double src_fps, int comma) {
     jnum("decode_rest_ms_per_decoded_frame",
          r->decoded ? (r->proc_cpu - r->an_cpu) * 1e3 / (double)r->decoded : NAN, 1);
     jnum("faces_per_analysed_frame", r->faces / a, 1);
-    printf("\"detection\":{\"full\":%llu,\"near\":%llu,\"none\":%llu},",
+    printf("\"detection\":{\"full\":%llu,\"near\":%llu,\"none\":%llu,\"deferred\":%llu},",
            (unsigned long long)r->det_full, (unsigned long long)r->det_near,
-           (unsigned long long)r->det_none);
+           (unsigned long long)r->det_none, (unsigned long long)r->det_deferred);
     jnum("embeddings", r->embeddings, 1);
     printf("\"nn_ms_per_analysed_frame\":{");
     for (int k = 0; k < N_KINDS; k++) {
@@ -680,6 +688,7 @@ static void usage(void) {
             "usage: bench_pipeline MODELS_DIR --clip FILE [--label L] [--cameras 1,2,3,4]\n"
             "                      [--duration S] [--warmup S] [--photos DIR] [--src-fps F]\n"
             "                      [--threads T] [--detect-every N] [--stagger S] [--queue Q]\n"
+            "                      [--defer-behind D] (-1: never)\n"
             "                      [--embed-per-frame E]\n"
             "                      [--workload FILE] [--json]\n"
             "       bench_pipeline --decode FILE [--decode FILE]... [--json]\n");
@@ -714,6 +723,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--detect-every")) every = atoi(v);
         else if (!strcmp(a, "--stagger")) stagger = atof(v);
         else if (!strcmp(a, "--queue")) queue = atoi(v);
+        else if (!strcmp(a, "--defer-behind")) g_defer = atoi(v);
         else if (!strcmp(a, "--embed-per-frame")) epf = atoi(v);
         else if (!strcmp(a, "--workload")) wl_path = v;
         else if (!strcmp(a, "--decode") && ndec < MAX_DECODE) dec[ndec++] = v;

@@ -20,9 +20,10 @@
 #      accepted as bench_pipeline does; the person on its left is in
 #      sample3.jpg, which the clip shows four times in 24 s), the four RTSP
 #      URLs as its cameras (TCP, the default), authorised and started.  The
-#      pipeline parameters are serve's: the pipeline defaults (detect_every,
-#      cooldown 30 s per entry per camera, ...); serve has no option to
-#      change them.
+#      camera settings are serve's (detect_every, embed_per_frame,
+#      camera_queue, analysis_threads, alert_cooldown_s: `openlfr serve
+#      --help`), its defaults unless SERVE_OPTS says otherwise; the report
+#      shows those camera.stats says the pipeline runs with.
 #   4. `openlfr serve` (the van's own CA in the temporary directory) starts
 #      the cameras.  Warm-up: every camera LIVE with frames analysed (at
 #      most 60 s) and at least $WARMUP_S (default 10) s since serve started.
@@ -42,9 +43,12 @@
 #      view's answers (count, HTTP status, time median / p95); CPU in cores
 #      (utime + stime from /proc/PID/stat over the window) of openlfr serve
 #      and of the four RTSP servers together; the load average; the CPU
-#      model (lscpu).
+#      model (lscpu); the frames detected in full / near the tracks / not
+#      at all, and the due full detections deferred because a camera was
+#      behind (camera.stats; pipeline.h OVERVIEW: detect).
 #
-# Environment: WARMUP_S (10), PREVIEW_MS (500), THRESHOLD (0.62),
+# Environment: SERVE_OPTS (serve's camera settings, e.g. "--camera-queue 3";
+# none), WARMUP_S (10), PREVIEW_MS (500), THRESHOLD (0.62),
 # OPENLFR_MODELS (models), KEEP_TMP=1 keeps the temporary directory (the
 # database, serve's log, the event stream).  Everything started here is
 # stopped on exit, Ctrl-C and errors.  The figures are this machine's at
@@ -213,8 +217,9 @@ port=
 for _ in 1 2 3 4 5 6 7 8; do
     p=$((20000 + RANDOM % 30000))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+    # shellcheck disable=SC2086  # SERVE_OPTS: words, e.g. "--camera-queue 3"
     "$openlfr" serve --listen 127.0.0.1 --port "$p" --tls-dir "$tmp/tls" --web-root web \
-        --log warn >"$log" 2>&1 &
+        --log warn ${SERVE_OPTS:-} >"$log" 2>&1 &
     serve_pid=$!
     for _ in $(seq 300); do
         grep -q '^openlfr: serving https://' "$log" && break
@@ -330,6 +335,7 @@ t0, t1 = $t0, $t1
 win = t1 - t0
 s0 = {c["name"]: c for c in json.load(open(tmp + "/stats0.json"))["cameras"]}
 s1 = {c["name"]: c for c in json.load(open(tmp + "/stats1.json"))["cameras"]}
+settings = json.load(open(tmp + "/stats1.json")).get("settings") or {}
 
 def pct(xs, q):
     if not xs: return None
@@ -356,12 +362,15 @@ def lat(name, kind):
     return [d["latency_ms"] for _, e, d in inwin
             if e == kind and "latency_ms" in d and (name is None or d.get("camera") == name)]
 
-rows, tot = [], {"decoded": 0, "frames": 0, "analysed": 0, "dropped": 0}
+rows, tot = [], {"decoded": 0, "frames": 0, "analysed": 0, "dropped": 0, "detect_full": 0,
+                 "detect_near": 0, "detect_none": 0, "detect_deferred": 0}
 for name in sorted(s1):
     a, b = s0.get(name, {}), s1[name]
     d = {k: b.get(k2, 0) - a.get(k2, 0) for k, k2 in
          (("decoded", "decoded"), ("frames", "frames"), ("analysed", "frames_analysed"),
-          ("dropped", "frames_dropped"))}
+          ("dropped", "frames_dropped"), ("detect_full", "detect_full"),
+          ("detect_near", "detect_near"), ("detect_none", "detect_none"),
+          ("detect_deferred", "detect_deferred"))}
     for k in tot: tot[k] += d[k]
     ln = lat(name, "alert.new")
     rows.append({"camera": name, "state_end": b["state"], **d,
@@ -390,7 +399,7 @@ res = {
     "window_s": win, "warmup_s": $warmup_s, "cameras_live_after_s": $live_s,
     "clip": "$clip", "clip_s": float("$clip_s"), "cameras": $ncam, "rtsp_transport": "tcp",
     "model_set": "$model_set", "threshold": $threshold, "watchlist_entries": $enrolled,
-    "pipeline_params": "the pipeline defaults (openlfr serve has no option for them)",
+    "camera_settings": settings, "serve_opts": "${SERVE_OPTS:-}",
     "per_camera": rows, "total": total,
     "events_in_window": types, "alerts_before_window": before, "event_stream_open_at_end": bool($sse_open),
     "live_view": {"camera": "cam1", "every_ms": $preview_ms, "requests": len(pv), "status": codes,
@@ -405,10 +414,11 @@ json.dump(res, open(out, "w"), indent=1)
 f = lambda v, p=1: "-" if v is None else ("%.*f" % (p, v))
 print("## openlfr serve: %d RTSP cameras (1080p25 H.264, TCP), %.1f s window" % ($ncam, win))
 print()
-print("Deployment: model set %s, threshold %s, %d watchlist entries (sample1.jpg); detect settings "
-      "and cooldown: the pipeline defaults. Console session open: event stream + live view of cam1 "
+print("Deployment: model set %s, threshold %s, %d watchlist entries (sample1.jpg); camera settings "
+      "(camera.stats): %s. Console session open: event stream + live view of cam1 "
       "every %d ms. CPU: %s (%d cores)." % (res["model_set"], res["threshold"],
-      res["watchlist_entries"], $preview_ms, res["cpu_model"], res["nproc"]))
+      res["watchlist_entries"], ", ".join("%s %s" % kv for kv in sorted(settings.items())),
+      $preview_ms, res["cpu_model"], res["nproc"]))
 print()
 print("| camera | state | decoded | decoded fps | analysed | analysed fps | dropped | dropped % "
       "| alerts | latency p50 / p95 ms | camera.stats p50 / p95 ms (rolling) |")
@@ -423,6 +433,9 @@ print()
 c = res["cpu_cores"]
 print("CPU over the window: openlfr serve %.2f cores, the %d RTSP servers %.2f cores; "
       "load average %s %s %s." % (c["openlfr_serve"], $ncam, c["rtsp_servers"], $load1, $load5, $load15))
+print("Detection over the window, all cameras: %d frames in full, %d near the tracks, %d not "
+      "detected; %d due full detections deferred (camera behind)." % (total["detect_full"],
+      total["detect_near"], total["detect_none"], total["detect_deferred"]))
 lv = res["live_view"]
 print("Live view: %d requests, status %s, time p50 %s / p95 %s ms. Events in the window: %s; "
       "event stream open at the end: %s." % (lv["requests"], lv["status"], f(lv["time_ms_p50"], 0),

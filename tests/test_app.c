@@ -134,6 +134,18 @@ static void test_config_defaults(void) {
     CHECK_EQ_INT(c.port, 8443);
     CHECK_EQ_INT(c.session_ttl_s, 43200);
     CHECK_EQ_INT(c.dispatch_all_alerts, 0);
+    /* the camera settings' defaults are the pipeline's own */
+    CHECK_EQ_INT(c.detect_every, LFR_PIPELINE_DETECT_EVERY);
+    CHECK_EQ_INT(c.embed_per_frame, LFR_PIPELINE_EMBED_PER_FRAME);
+    CHECK_EQ_INT(c.camera_queue, LFR_PIPELINE_CAMERA_QUEUE);
+    CHECK_EQ_INT(c.analysis_threads, 0);
+    CHECK(c.alert_cooldown_s == lfr_pipeline_params_default.cooldown_s);
+    CHECK_STATUS(lfr_config_set(&c, "camera-queue", "5", &err), LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "camera_queue") && strstr(err.msg, "1 to 4"));
+    CHECK_STATUS(lfr_config_set(&c, "detect_every", "0", &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_config_set(&c, "alert_cooldown_s", "-1", &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_config_set(&c, "detect_every", "1", &err), LFR_OK);
+    CHECK_EQ_INT(c.detect_every, 1);
     CHECK_STATUS(lfr_config_set(&c, "port", "9443", &err), LFR_OK);
     CHECK_EQ_INT(c.port, 9443);
     CHECK_STATUS(lfr_config_set(&c, "session-ttl-s", "600", &err), LFR_OK); /* '-' = '_' */

@@ -452,6 +452,9 @@ static int start_server(lfr_app **app, lfr_http **srv, const char *dbname, int r
     lfr_config_set(&cfg, "max_streams", "3", &err);
     lfr_config_set(&cfg, "client_timeout_s", "6", &err);
     lfr_config_set(&cfg, "watchlist_after_end_s", "0", &err); /* purge at once after the end */
+    /* camera settings (not the defaults): camera.stats must report these */
+    lfr_config_set(&cfg, "camera_queue", "3", &err);
+    lfr_config_set(&cfg, "alert_cooldown_s", "12.5", &err);
     if (g_models[0]) lfr_config_set(&cfg, "models", g_models, &err);
     lfr_app_options o = {!face, 0, test_clock, NULL};
     lfr_status st = lfr_app_open(&cfg, &o, app, &err);
@@ -1533,6 +1536,16 @@ static void test_whole_flow(void) {
     snprintf(path, sizeof path, "/api/deployments/%lld/camera-stats", dep);
     CHECK_EQ_INT(req(&r, "GET", path, opr), 200);
     CHECK(strstr(r.body, "\"rtsp_transport\":null") != NULL);
+    {   /* the settings the server runs the cameras with (serve's options) */
+        json_error_t je;
+        json_t *j = json_loads(r.body, 0, &je), *set = json_object_get(j, "settings");
+        CHECK_EQ_INT(json_integer_value(json_object_get(set, "camera_queue")), 3);
+        CHECK(json_real_value(json_object_get(set, "alert_cooldown_s")) == 12.5);
+        CHECK_EQ_INT(json_integer_value(json_object_get(set, "detect_every")),
+                     LFR_PIPELINE_DETECT_EVERY);
+        CHECK(json_integer_value(json_object_get(set, "analysis_workers")) >= 1);
+        json_decref(j);
+    }
     snprintf(path, sizeof path, "/api/alerts/%lld/image", alert);
     CHECK_EQ_INT(req(&r, "GET", path, opr), 200);
     CHECK(strstr(r.head, "Content-Type: image/jpeg") && strstr(r.head, "Cache-Control: no-store"));

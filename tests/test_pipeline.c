@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1503,8 +1504,24 @@ static void face_fixture_close(face_fixture *fx) {
     lfr_face_engine_destroy(fx->eng);
 }
 
-/* analysis_threads out of range is refused, naming the field and value;
+/* The pipeline's integer parameters out of range are refused, naming the
+ * field and the value (one row per parameter: its offset and bad values);
  * injected cameras start no worker. */
+static const struct {
+    const char *field;
+    size_t off;
+    int bad[3];
+} bad_params[] = {
+    {"analysis_threads", offsetof(lfr_pipeline_params, analysis_threads),
+     {-2, LFR_PIPELINE_MAX_ANALYSIS_THREADS + 1, 1000}},
+    {"camera_queue", offsetof(lfr_pipeline_params, camera_queue), {-1, LFR_VIDEO_MAX_QUEUE + 1, 99}},
+    {"detect_every", offsetof(lfr_pipeline_params, detect_every),
+     {-1, LFR_PIPELINE_MAX_DETECT_EVERY + 1, 1000}},
+    {"defer_behind", offsetof(lfr_pipeline_params, defer_behind), {-2, LFR_VIDEO_MAX_QUEUE + 1, 99}},
+    {"embed_per_frame", offsetof(lfr_pipeline_params, embed_per_frame),
+     {-1, LFR_MAX_NET_BATCH + 1, 1000}},
+};
+
 static void test_pool_params_checked(void) {
     fixture fx;
     if (!fixture_open(&fx, 1000)) {
@@ -1514,19 +1531,22 @@ static void test_pool_params_checked(void) {
     }
     lfr_pipeline_params prm = lfr_pipeline_params_default;
     CHECK_EQ_INT(prm.analysis_threads, 0);
-    static const int bad[] = {-2, LFR_PIPELINE_MAX_ANALYSIS_THREADS + 1, 1000};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        prm.analysis_threads = bad[i];
-        lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
-        lfr_pipeline *p = NULL;
-        lfr_err err = {{0}};
-        CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_ERR_INVALID_ARG);
-        CHECK(p == NULL);
-        char want[64];
-        snprintf(want, sizeof want, "analysis_threads is %d", bad[i]);
-        CHECK(strstr(err.msg, want) != NULL);
-    }
-    prm.analysis_threads = 0;
+    CHECK_EQ_INT(prm.camera_queue, LFR_PIPELINE_CAMERA_QUEUE);
+    CHECK_EQ_INT(prm.defer_behind, LFR_PIPELINE_DEFER_BEHIND);
+    for (size_t r = 0; r < sizeof bad_params / sizeof bad_params[0]; r++)
+        for (size_t i = 0; i < 3; i++) {
+            lfr_pipeline_params q = lfr_pipeline_params_default;
+            int v = bad_params[r].bad[i];
+            memcpy((char *)&q + bad_params[r].off, &v, sizeof v);
+            lfr_pipeline_config pq = {.store = fx.s, .deployment_id = fx.dep, .params = &q};
+            lfr_pipeline *p = NULL;
+            lfr_err err = {{0}};
+            CHECK_STATUS(lfr_pipeline_start(&pq, &p, &err), LFR_ERR_INVALID_ARG);
+            CHECK(p == NULL);
+            char want[64];
+            snprintf(want, sizeof want, "%s is %d", bad_params[r].field, v);
+            CHECK(strstr(err.msg, want) != NULL);
+        }
     lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
     lfr_pipeline *p = NULL;
     lfr_err err = {{0}};
@@ -1723,7 +1743,8 @@ static void test_alert_crop_border(void) {
 
 /* At most embed_per_frame faces are embedded per frame, new tracks' first
  * shots before better shots; the rest wait for later frames (counted),
- * and all are embedded within a few frames; out-of-range values refused. */
+ * and all are embedded within a few frames (out-of-range values:
+ * test_pool_params_checked). */
 static void test_embed_per_frame(void) {
     fixture fx;
     if (!fixture_open(&fx, 1000)) {
@@ -1736,12 +1757,6 @@ static void test_embed_per_frame(void) {
     lfr_err err = {{0}};
     lfr_pipeline *p = NULL;
     lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
-    static const int bad[] = {-1, LFR_MAX_NET_BATCH + 1};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        prm.embed_per_frame = bad[i];
-        CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_ERR_INVALID_ARG);
-        CHECK(p == NULL && strstr(err.msg, "embed_per_frame is") != NULL);
-    }
     prm.embed_per_frame = 2;
     prm.tmpl.k = 0; /* best shots only: the count is of first shots */
     CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
@@ -1782,35 +1797,13 @@ static void test_embed_per_frame(void) {
 }
 
 /* Detection in full every detect_every frames, near the tracks between
- * (pipeline.h, detect): out-of-range values are refused naming the field;
- * on the Hamilton clip (every frame, Miranda listed from his reference
+ * (pipeline.h, detect; out-of-range values: test_pool_params_checked): on
+ * the Hamilton clip (every frame, Miranda listed from his reference
  * photo) every=1 detects every frame in full, the default (2) detects in
  * full about half of them and the rest near the tracks or not at all, and
  * both raise the same alert. */
 static void test_detect_every(void) {
-    {
-        fixture fx;
-        if (!fixture_open(&fx, 1000)) {
-            CHECK(0);
-            fixture_close(&fx);
-            return;
-        }
-        lfr_pipeline_params prm = lfr_pipeline_params_default;
-        CHECK_EQ_INT(prm.detect_every, LFR_PIPELINE_DETECT_EVERY);
-        static const int bad[] = {-1, LFR_PIPELINE_MAX_DETECT_EVERY + 1};
-        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-            prm.detect_every = bad[i];
-            lfr_pipeline_config pc = {.store = fx.s, .deployment_id = fx.dep, .params = &prm};
-            lfr_pipeline *p = NULL;
-            lfr_err err = {{0}};
-            CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_ERR_INVALID_ARG);
-            CHECK(p == NULL);
-            char want[64];
-            snprintf(want, sizeof want, "detect_every is %d", bad[i]);
-            CHECK(strstr(err.msg, want) != NULL);
-        }
-        fixture_close(&fx);
-    }
+    CHECK_EQ_INT(lfr_pipeline_params_default.detect_every, LFR_PIPELINE_DETECT_EVERY);
     face_fixture fx;
     char clip[600];
     const char *why = hamilton_fixture(&fx, clip, sizeof clip);
@@ -1835,6 +1828,7 @@ static void test_detect_every(void) {
                 (unsigned long long)c->c.alerts);
         CHECK(an >= 250); /* 275 frames, every one analysed (wait_consumer) */
         CHECK_EQ_INT(c->detect_full + c->detect_near + c->detect_none, an);
+        CHECK_EQ_INT(c->detect_deferred, 0); /* wait_consumer: never behind */
         if (!k) {
             CHECK_EQ_INT(c->detect_full, an);
         } else {
@@ -1844,6 +1838,75 @@ static void test_detect_every(void) {
         CHECK(alerts[k][0] >= 1);
     }
     CHECK_EQ_INT(n_alerts[1], n_alerts[0]);
+    face_fixture_close(&fx);
+}
+
+/* Behind (pipeline.h OVERVIEW: detect): a file camera decoded as fast as
+ * it goes (not real time, not waiting for its consumer) keeps its queue
+ * full and drops frames, so the camera is always behind and, by stream
+ * time, every analysed frame is due a full detection.  defer_behind -1:
+ * each is detected in full (the old behaviour).  By default a due full
+ * detection waits, at most detect_every analysed frames in a row: about
+ * one in detect_every + 1 analysed frames is detected in full (out-of-range
+ * values: test_pool_params_checked). */
+static void behind_run(face_fixture *fx, const char *clip, int defer, lfr_pipeline_cam_stats *out) {
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    prm.defer_behind = defer;
+    lfr_pipeline_config pc = {.store = fx->s, .deployment_id = fx->dep, .engine = fx->eng,
+                              .params = &prm};
+    lfr_pipeline *p = NULL;
+    lfr_err err = {{0}};
+    memset(out, 0, sizeof *out);
+    CHECK_STATUS(lfr_pipeline_start(&pc, &p, &err), LFR_OK);
+    if (!p) return;
+    lfr_video_opts vo = {.url = clip, .rtsp_tcp = 1, .loop = 1};
+    CHECK_STATUS(lfr_pipeline_add_camera(p, "cam", &vo, NULL, &err), LFR_OK);
+    lfr_pipeline_stats st;
+    uint64_t t0 = lfr_now_ns();
+    while (lfr_now_ns() - t0 < 60000000000ull) {
+        lfr_pipeline_stats_get(p, &st);
+        if (st.cam[0].c.frames_analysed >= 60) break;
+        lfr_pipeline_event ev;
+        if (lfr_pipeline_next_event(p, &ev, 50) == LFR_OK) lfr_pipeline_event_free(&ev);
+    }
+    CHECK_STATUS(lfr_pipeline_halt(p, &err), LFR_OK);
+    lfr_pipeline_event ev;
+    while (lfr_pipeline_next_event(p, &ev, 0) == LFR_OK) lfr_pipeline_event_free(&ev);
+    lfr_pipeline_stats_get(p, &st);
+    *out = st.cam[0];
+    lfr_pipeline_stop(p);
+}
+
+static void test_detect_behind(void) {
+    face_fixture fx;
+    char clip[600];
+    const char *why = hamilton_fixture(&fx, clip, sizeof clip);
+    if (why) SKIP(why);
+    if (!fx.s) return;
+    static const int defer[] = {0, -1};
+    for (int k = 0; k < 2; k++) {
+        lfr_pipeline_cam_stats c;
+        behind_run(&fx, clip, defer[k], &c);
+        uint64_t an = c.c.frames_analysed;
+        fprintf(stderr, "  defer_behind %d: %llu analysed, %llu dropped: %llu in full (%llu "
+                "deferred), %llu near, %llu none\n", defer[k], (unsigned long long)an,
+                (unsigned long long)c.c.frames_dropped, (unsigned long long)c.detect_full,
+                (unsigned long long)c.detect_deferred, (unsigned long long)c.detect_near,
+                (unsigned long long)c.detect_none);
+        CHECK(an >= 60);
+        CHECK(c.c.frames_dropped > 0); /* it was behind */
+        CHECK_EQ_INT(c.detect_full + c.detect_near + c.detect_none, an);
+        CHECK(c.detect_deferred <= c.detect_near + c.detect_none);
+        if (!k) {
+            CHECK(c.detect_deferred > 0);
+            /* at most detect_every deferred in a row */
+            CHECK(c.detect_full * (LFR_PIPELINE_DETECT_EVERY + 1) + LFR_PIPELINE_DETECT_EVERY + 1 >= an);
+            CHECK(c.detect_full * 3 <= an * 2); /* not all due in full (without: every one) */
+        } else {
+            CHECK_EQ_INT(c.detect_deferred, 0);
+            CHECK(c.detect_full * 10 >= an * 9); /* dropping: every analysed frame due in full */
+        }
+    }
     face_fixture_close(&fx);
 }
 
@@ -1970,6 +2033,7 @@ int main(void) {
     RUN(test_pool_fair_share);
     RUN(test_pool_idle_does_not_spin);
     RUN(test_detect_every);
+    RUN(test_detect_behind);
     RUN(test_embed_per_frame);
     RUN(test_alert_crop_border);
     return harness_done("pipeline");

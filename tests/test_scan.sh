@@ -56,6 +56,15 @@ if [ -f "$models/MANIFEST.tsv" ]; then
   grep -q "scan: camera \[0\] .*: failed: " "$t0dir/err" && ok=1 || ok=0
   check $ok "scan prints camera state changes with the reason"
   [ $ok = 1 ] || cat "$t0dir/err"
+  # camera settings out of range: a usage error (2) that names the option
+  for bad in "--defer-behind 5" "--defer-behind -1" "--camera-queue 0" "--camera-queue 5"; do
+    rc=0
+    # shellcheck disable=SC2086  # $bad: an option and its value
+    OPENLFR_DB="$t0dir/o.db" OPENLFR_KEY="$t0dir/o.key" "$B" scan --deployment 1 \
+      --camera "$t0dir/no-such.mp4" $bad >/dev/null 2>"$t0dir/usage" || rc=$?
+    [ "$rc" = 2 ] && grep -q -- "${bad%% *}" "$t0dir/usage" && ok=1 || ok=0
+    check $ok "scan $bad is refused with the usage ($rc)"
+  done
   rm -rf "$t0dir"
 else
   echo "SKIP $name: no models in $models: camera failure reporting not tested"

@@ -306,7 +306,16 @@ static void registry_publish(void *ctx, const char *type, int64_t deployment_id,
 lfr_status app_live_open(lfr_app *app, lfr_err *err) {
     app->events = lfr_events_new(0);
     if (!app->events) return lfr_err_set(err, LFR_ERR_NOMEM, "no memory for the event history");
+    /* The server's camera settings (LFR_CONFIG_LIST); the registry copies them. */
+    lfr_pipeline_params prm = lfr_pipeline_params_default;
+    prm.detect_every = (int)app->cfg.detect_every;
+    prm.embed_per_frame = (int)app->cfg.embed_per_frame;
+    prm.camera_queue = (int)app->cfg.camera_queue;
+    prm.defer_behind = app->cfg.defer_behind ? (int)app->cfg.defer_behind : -1;
+    prm.analysis_threads = (int)app->cfg.analysis_threads;
+    prm.cooldown_s = app->cfg.alert_cooldown_s;
     lfr_registry_config rc = {
+        .params = &prm,
         .store = {.db_path = app->cfg.db,
                   .key_path = app->cfg.key_file[0] ? app->cfg.key_file : NULL,
                   .now = app->opt.now,

@@ -92,6 +92,22 @@
     X(INT, checks_keep_s, 2678400, 3600, 31536000, "photo checks kept this long (31 days)")  \
     X(BOOL, dispatch_all_alerts, 0, 0, 1,                                                      \
       "1: officers' devices receive every confirmed alert, not only those sent to them")     \
+    X(INT, detect_every, 2, 1, LFR_PIPELINE_MAX_DETECT_EVERY,                                  \
+      "cameras: new faces are searched for in full every this many analysed frames, only "    \
+      "near the tracks between (1: every frame; docs/pipeline.md measures the cost)")          \
+    X(INT, embed_per_frame, 2, 1, LFR_MAX_NET_BATCH,                                           \
+      "cameras: most faces one camera embeds per frame, new tracks first (more wait a frame)") \
+    X(INT, camera_queue, 4, 1, LFR_VIDEO_MAX_QUEUE,                                            \
+      "cameras: frames that may wait for analysis per camera; each adds at most one frame "   \
+      "interval of latency (1: newest frame wins)")                                            \
+    X(INT, defer_behind, 2, 0, LFR_VIDEO_MAX_QUEUE,                                            \
+      "cameras: when this many frames still wait for a camera, its due full detection waits "  \
+      "(at most detect_every frames) instead of frames being dropped; 0: never")              \
+    X(INT, analysis_threads, 0, 0, LFR_PIPELINE_MAX_ANALYSIS_THREADS,                          \
+      "cameras: analysis workers shared by a deployment's cameras; 0: one per CPU")           \
+    X(REAL, alert_cooldown_s, 30, 0, 3600,                                                     \
+      "after an alert, a new track of the same listed person on the same camera within this " \
+      "time is counted, not alerted again")                                                    \
     X(STR, data, "", 0, 0,                                                                     \
       "face evaluation data (lfw/, utkface/, wider/, celeba/) for the console's evaluation "  \
       "report; empty: none ($OPENLFR_DATA)")                                                   \

@@ -137,6 +137,11 @@ uint64_t lfr_registry_alerts_lost(lfr_registry *r);
  * frames, frames_analysed, frames_dropped, faces, alerts, latency ...),
  * empty when the deployment runs no pipeline.  NULL: out of memory. */
 json_t *lfr_registry_camera_stats(lfr_registry *r, int64_t dep);
+/* The camera settings the server runs deployment dep's pipeline with
+ * (serve's options detect_every, defer_behind (0: never), embed_per_frame,
+ * camera_queue, analysis_threads, alert_cooldown_s) and its analysis workers started (0:
+ * no pipeline runs).  NULL: no memory. */
+json_t *lfr_registry_settings(lfr_registry *r, int64_t dep);
 /* The operator's live view of camera camera_id of deployment dep
  * (lfr_pipeline_preview; *jpeg is the caller's, lfr_free).
  * LFR_ERR_NOT_FOUND: the deployment runs no pipeline, the camera is not

@@ -16,9 +16,15 @@
 lfr_status app_op_CAMERA_STATS(app_call *c) {
     lfr_registry *r = lfr_app_registry(c->app);
     json_t *cams = r ? lfr_registry_camera_stats(r, c->deployment_id) : json_array();
-    if (!cams) return lfr_err_set(c->err, LFR_ERR_NOMEM, "camera.stats: out of memory");
-    return app_answer(c, json_pack("{s:I, s:b, s:o}", "deployment", (json_int_t)c->deployment_id,
-                                   "running", json_array_size(cams) > 0, "cameras", cams));
+    json_t *set = r ? lfr_registry_settings(r, c->deployment_id) : json_null();
+    if (!cams || !set) {
+        json_decref(cams);
+        json_decref(set);
+        return lfr_err_set(c->err, LFR_ERR_NOMEM, "camera.stats: out of memory");
+    }
+    return app_answer(c, json_pack("{s:I, s:b, s:o, s:o}", "deployment",
+                                   (json_int_t)c->deployment_id, "running",
+                                   json_array_size(cams) > 0, "cameras", cams, "settings", set));
 }
 
 lfr_status app_op_CAMERA_PREVIEW(app_call *c) {

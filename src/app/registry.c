@@ -34,6 +34,7 @@ typedef struct reg_entry {
 struct lfr_registry {
     lfr_registry_config cfg;
     char db_path[LFR_MAX_CONFIG_VALUE], key_path[LFR_MAX_CONFIG_VALUE];
+    lfr_pipeline_params params;       /* cfg.params points here */
     char *passphrase;
     pthread_mutex_t change_mu;        /* serialises lfr_registry_changed */
     pthread_mutex_t mu;               /* the list and each entry's snap */
@@ -354,6 +355,10 @@ static json_t *cam_json(int64_t camera_id, const char *rtsp, const lfr_pipeline_
         {"frames_analysed", json_integer((json_int_t)k->frames_analysed)},
         {"frames_dropped", json_integer((json_int_t)k->frames_dropped)},
         {"frames_not_live", json_integer((json_int_t)k->frames_not_live)},
+        {"detect_full", json_integer((json_int_t)c->detect_full)},
+        {"detect_near", json_integer((json_int_t)c->detect_near)},
+        {"detect_none", json_integer((json_int_t)c->detect_none)},
+        {"detect_deferred", json_integer((json_int_t)c->detect_deferred)},
         {"decoded", json_integer((json_int_t)c->decoded)},
         {"faces", json_integer((json_int_t)k->faces)},
         {"faces_gated", json_integer((json_int_t)k->faces_gated)},
@@ -382,6 +387,33 @@ static json_t *cam_json(int64_t camera_id, const char *rtsp, const lfr_pipeline_
         return NULL;
     }
     return o;
+}
+
+json_t *lfr_registry_settings(lfr_registry *r, int64_t dep) {
+    const lfr_pipeline_params *q = &r->params;
+    int workers = 0;
+    pthread_mutex_lock(&r->mu);
+    reg_entry *e = r->head;
+    while (e && e->dep != dep) e = e->next;
+    if (e && e->p) {
+        lfr_pipeline_stats *s = lfr_malloc(sizeof *s);
+        if (s) {
+            lfr_pipeline_stats_get(e->p, s);
+            workers = s->analysis_threads;
+            lfr_free(s);
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:f}", "detect_every",
+                     q->detect_every ? q->detect_every : LFR_PIPELINE_DETECT_EVERY,
+                     "defer_behind",
+                     q->defer_behind > 0 ? q->defer_behind
+                                         : q->defer_behind ? 0 : LFR_PIPELINE_DEFER_BEHIND,
+                     "embed_per_frame",
+                     q->embed_per_frame ? q->embed_per_frame : LFR_PIPELINE_EMBED_PER_FRAME,
+                     "camera_queue", q->camera_queue ? q->camera_queue : LFR_PIPELINE_CAMERA_QUEUE,
+                     "analysis_threads", q->analysis_threads, "analysis_workers", workers,
+                     "alert_cooldown_s", q->cooldown_s);
 }
 
 json_t *lfr_registry_camera_stats(lfr_registry *r, int64_t dep) {
@@ -483,6 +515,8 @@ lfr_status lfr_registry_new(const lfr_registry_config *cfg, lfr_registry **out, 
     lfr_registry *r = lfr_calloc(1, sizeof *r);
     if (!r) return LFR_ERR_NOMEM;
     r->cfg = *cfg;
+    r->params = cfg->params ? *cfg->params : lfr_pipeline_params_default;
+    r->cfg.params = &r->params;
     snprintf(r->db_path, sizeof r->db_path, "%s", cfg->store.db_path);
     r->cfg.store.db_path = r->db_path;
     if (cfg->store.key_path) {

@@ -32,6 +32,13 @@
  * LFR_PIPELINE_DETECT_EVERY; 1: every frame in full).
  * --embed-per-frame E: at most E faces embedded per camera per frame, new
  * tracks first (pipeline.h, embed; default LFR_PIPELINE_EMBED_PER_FRAME).
+ * --defer-behind D: when D frames still wait for a camera, its due full
+ * detection waits, at most detect_every analysed frames (pipeline.h,
+ * detect, behind; default LFR_PIPELINE_DEFER_BEHIND; 0: never, as
+ * `openlfr serve --defer-behind 0`).  Offline scans (files without
+ * --realtime) wait for the analysis, so they are never behind.
+ * --camera-queue Q: frames that may wait per camera (1..LFR_VIDEO_MAX_QUEUE;
+ * default LFR_PIPELINE_CAMERA_QUEUE; 1: newest frame wins).
  * --camera-file FILE: a camera whose URL is the file's first line (a URL
  * with user:password@ on the command line can be read by every user of the
  * machine with ps).
@@ -156,7 +163,7 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
                     "scan: [%d] %s: %s, %.1f fps analysed, %llu frames, %llu faces, %llu tracks, "
                     "%llu embedded, %llu alerts (%llu suppressed), latency %.0f/%.0f ms "
                     "(median/p95), dropped %llu, analysis cpu %.0f %%, detected in full/near/"
-                    "not %llu/%llu/%llu%s\n",
+                    "not %llu/%llu/%llu (%llu full deferred: behind)%s\n",
                     i, c->name, state_name(c->state), c->analysed_fps,
                     (unsigned long long)c->c.frames_analysed, (unsigned long long)c->c.faces,
                     (unsigned long long)c->c.tracks, (unsigned long long)c->c.embeddings,
@@ -165,7 +172,8 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
                     (unsigned long long)c->c.frames_dropped,
                     c->wall_s > 0 ? 100.0 * c->cpu_s / c->wall_s : 0.0,
                     (unsigned long long)c->detect_full, (unsigned long long)c->detect_near,
-                    (unsigned long long)c->detect_none, s->live ? "" : " [deployment not live]");
+                    (unsigned long long)c->detect_none, (unsigned long long)c->detect_deferred,
+                    s->live ? "" : " [deployment not live]");
         }
         return;
     }
@@ -177,7 +185,7 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
             cams,
             json_pack("{s:s, s:s, s:b, s:f, s:f, s:f, s:i, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I,"
                       " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o,"
-                      " s:o, s:o, s:o, s:o, s:s, s:{s:I, s:I, s:I}, s:I}",
+                      " s:o, s:o, s:o, s:o, s:s, s:{s:I, s:I, s:I, s:I}, s:I}",
                       "name", c->name, "state", state_name(c->state), "running", c->running,
                       "analysed_fps", c->analysed_fps, "cpu_s", c->cpu_s, "wall_s", c->wall_s,
                       "src_w", c->src_w, "src_h", c->src_h, "counters", "frames",
@@ -198,6 +206,7 @@ static void print_status(const lfr_pipeline_stats *s, int json, const char *type
                       "frame", metric_json(&c->frame), "wait", metric_json(&c->wait),
                       "reason", c->last_error, "detection", "full", (json_int_t)c->detect_full,
                       "near", (json_int_t)c->detect_near, "none", (json_int_t)c->detect_none,
+                      "deferred", (json_int_t)c->detect_deferred,
                       "embeds_deferred", (json_int_t)c->embeds_deferred));
     }
     json_t *o = json_pack("{s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:i, s:o}", "type", type,
@@ -253,7 +262,11 @@ static int usage(void) {
                     "camera)\n"
                     "       detection: [--detect-every N] (in full every N frames, near the "
                     "tracks between; 1: every frame)\n"
-                    "       [--embed-per-frame E] (faces embedded per camera per frame, at most)\n");
+                    "       [--embed-per-frame E] (faces embedded per camera per frame, at most)\n"
+                    "       [--defer-behind D] (with D frames waiting, a due full detection "
+                    "waits; 0: never)\n"
+                    "       [--camera-queue Q] (frames that may wait per camera, 1..%d)\n",
+            LFR_VIDEO_MAX_QUEUE);
     return 2;
 }
 
@@ -361,6 +374,16 @@ int lfr_cmd_scan(int argc, char **argv) {
             long k = strtol(v, &end, 10);
             if (*end || k < 1 || k > LFR_PIPELINE_MAX_DETECT_EVERY) return usage();
             prm.detect_every = (int)k;
+            i++;
+        } else if (!strcmp(a, "--defer-behind")) {
+            long k = strtol(v, &end, 10);
+            if (*end || k < 0 || k > LFR_VIDEO_MAX_QUEUE) return usage();
+            prm.defer_behind = k ? (int)k : -1;   /* 0: never (as serve's option) */
+            i++;
+        } else if (!strcmp(a, "--camera-queue")) {
+            long k = strtol(v, &end, 10);
+            if (*end || k < 1 || k > LFR_VIDEO_MAX_QUEUE) return usage();
+            prm.camera_queue = (int)k;
             i++;
         } else if (!strcmp(a, "--rtsp-transport")) {
             if (strcmp(v, "tcp") && strcmp(v, "udp")) return usage();

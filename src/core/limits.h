@@ -326,11 +326,22 @@
 #define LFR_PIPELINE_MAX_DETECT_EVERY 8
 
 /* Frames a pipeline camera's mailbox holds (lfr_video_opts.queue; 0 in the
- * caller's options): 2 rides out one analysis slower than a frame interval
- * (a frame with new faces to embed) without dropping the next frame, for
- * at most one frame interval of latency (40 ms at 25 fps).  Measured in
- * docs/pipeline.md. */
-#define LFR_PIPELINE_CAMERA_QUEUE 2
+ * caller's options; serve's camera_queue): with 2, one analysis slower than
+ * a frame interval (a frame with new faces to embed) no longer cost the
+ * next frame, but four 1080p cameras on two cores still dropped 13-15 %
+ * through `openlfr serve` when their bursts coincided; 4 dropped 0.5-5 %
+ * (bench/serve-cameras.sh, docs/pipeline.md), for at most three frame
+ * intervals of latency (120 ms at 25 fps) against an alert budget of
+ * 500 ms.  The most the video module allows (LFR_VIDEO_MAX_QUEUE). */
+#define LFR_PIPELINE_CAMERA_QUEUE 4
+
+/* Live pipeline: frames still waiting for a camera (after the one taken)
+ * at which a full detection that is due waits, at most detect_every
+ * analysed frames in a row (pipeline.h OVERVIEW: detect, behind;
+ * params.defer_behind).  2
+ * of LFR_PIPELINE_CAMERA_QUEUE's 4: the camera is half way to dropping a
+ * frame.  Measured in docs/pipeline.md. */
+#define LFR_PIPELINE_DEFER_BEHIND 2
 
 /* Live pipeline: most faces one camera embeds in one frame (params.
  * embed_per_frame): with fused704 an embedding costs about as much as the

@@ -34,6 +34,8 @@ const lfr_pipeline_params lfr_pipeline_params_default = {
     .analysis_threads = 0,
     .detect_every = LFR_PIPELINE_DETECT_EVERY,
     .embed_per_frame = LFR_PIPELINE_EMBED_PER_FRAME,
+    .camera_queue = LFR_PIPELINE_CAMERA_QUEUE,
+    .defer_behind = LFR_PIPELINE_DEFER_BEHIND,
 };
 
 static const lfr_actor default_actor = {"openlfr-pipeline", LFR_ROLE_SYSTEM};
@@ -486,6 +488,10 @@ typedef struct cam {
     uint64_t fps_n;
     double cpu_s;         /* analysis CPU time spent on this camera */
     uint64_t det_full, det_near, det_none; /* OVERVIEW: detect (under mu) */
+    uint64_t det_deferred;                 /* OVERVIEW: detect, behind (under mu) */
+    int deferred_run;                      /* due full detections deferred in a row */
+    int lossless;                          /* video waits for the consumer (wait_consumer):
+                                              a full queue is not falling behind */
     uint64_t embeds_deferred;  /* OVERVIEW: embed (under mu) */
     uint64_t full_seq;    /* frame seq of the last full detection (OVERVIEW: detect) */
     int had_full;         /* ... 0: none yet */
@@ -1283,12 +1289,14 @@ static lfr_status analyse_faces(lfr_pipeline *p, cam *c, lfr_face_ctx *fc,
 }
 
 /* The detection of camera c's frame number seq (OVERVIEW: detect): *how 0
- * in full, 1 near the tracks, 2 none. */
+ * in full, 1 near the tracks, 2 none; *deferred 1 when a full detection
+ * was due but `waiting` frames still wait for the camera (behind). */
 static lfr_status detect(lfr_pipeline *p, cam *c, lfr_face_ctx *fc, const lfr_image *im,
-                         uint64_t seq, const lfr_face_params *fp, lfr_face **faces, int *n,
-                         int *how, lfr_err *err) {
+                         uint64_t seq, int waiting, const lfr_face_params *fp, lfr_face **faces,
+                         int *n, int *how, int *deferred, lfr_err *err) {
     *n = 0;
     *how = 0;
+    *deferred = 0;
     c->last_full = 1;
     const uint64_t every = (uint64_t)p->prm.detect_every;
     if (every <= 1) return lfr_face_detect(fc, im, fp, faces, n, err);
@@ -1296,8 +1304,18 @@ static lfr_status detect(lfr_pipeline *p, cam *c, lfr_face_ctx *fc, const lfr_im
      * counts: the next one analysed is due).  The first full detection
      * of camera i counts as made i % every frames earlier, so the
      * cameras of a pipeline take their full detections in turn, not all
-     * on the same frame (unsigned arithmetic: seq - full_seq wraps). */
-    if (!c->had_full || seq - c->full_seq >= every) {
+     * on the same frame (unsigned arithmetic: seq - full_seq wraps).
+     * Behind, a due detection waits, for up to `every` analysed frames
+     * (counted in analysed frames: when frames are being dropped, every
+     * analysed frame is due by stream time, and detecting each in full is
+     * what made the camera fall further behind). */
+    int behind = p->prm.defer_behind > 0 && waiting >= p->prm.defer_behind;
+    int due = !c->had_full || seq - c->full_seq >= every;
+    if (due && c->had_full && behind && c->deferred_run < (int)every) {
+        *deferred = 1;
+        c->deferred_run++;
+    } else if (due) {
+        c->deferred_run = 0;
         c->full_seq = c->had_full ? seq : seq - (uint64_t)c->index % every;
         c->had_full = 1;
         return lfr_face_detect(fc, im, fp, faces, n, err);
@@ -1327,6 +1345,8 @@ static lfr_status detect(lfr_pipeline *p, cam *c, lfr_face_ctx *fc, const lfr_im
     if (mode == LFR_FACE_NEAR_FULL) {
         c->full_seq = seq;
         c->last_full = 1;
+        *deferred = 0;
+        c->deferred_run = 0;
     }
     *how = mode == LFR_FACE_NEAR_FULL ? 0 : mode == LFR_FACE_NEAR_WINDOWS ? 1 : 2;
     return st;
@@ -1377,15 +1397,18 @@ static int serve(worker *w, cam *c, const lfr_face_params *fp, uint64_t *more_ns
                 pthread_mutex_unlock(&c->mu);
             }
             lfr_face *faces = NULL;
-            int n = 0, how = 0; /* 0 full, 1 near the tracks, 2 none */
+            int n = 0, how = 0, deferred = 0; /* how: 0 full, 1 near the tracks, 2 none */
+            int waiting = c->lossless ? 0 : lfr_camera_waiting(c->vc, NULL);
             uint64_t t0 = lfr_now_ns();
-            st = detect(p, c, w->fc, &f.img, f.seq, fp, &faces, &n, &how, &err);
+            st = detect(p, c, w->fc, &f.img, f.seq, waiting, fp, &faces, &n, &how, &deferred,
+                        &err);
             double t_det = ms_since(t0);
             if (st == LFR_OK) {
                 pthread_mutex_lock(&c->mu);
                 if (how != 2) metric_add(&c->m_det, t_det);
                 uint64_t *ctr[] = {&c->det_full, &c->det_near, &c->det_none};
                 (*ctr[how])++;
+                c->det_deferred += (uint64_t)deferred;
                 pthread_mutex_unlock(&c->mu);
                 st = analyse_faces(p, c, w->fc, b, &f.img, f.seq, f.capture_ns, faces, n, NULL,
                                    &err);
@@ -1533,6 +1556,16 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
                            "params.detect_every is %d: it must be 1..%d (1: every frame in "
                            "full) or 0 (the default, %d)", de, LFR_PIPELINE_MAX_DETECT_EVERY,
                            LFR_PIPELINE_DETECT_EVERY);
+    int cq = cfg->params ? cfg->params->camera_queue : 0;
+    if (cq < 0 || cq > LFR_VIDEO_MAX_QUEUE)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "params.camera_queue is %d: it must be 1..%d (1: newest frame wins) or "
+                           "0 (the default, %d)", cq, LFR_VIDEO_MAX_QUEUE, LFR_PIPELINE_CAMERA_QUEUE);
+    int db = cfg->params ? cfg->params->defer_behind : 0;
+    if (db < -1 || db > LFR_VIDEO_MAX_QUEUE)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "params.defer_behind is %d: it must be 1..%d, -1 (never) or 0 (the "
+                           "default, %d)", db, LFR_VIDEO_MAX_QUEUE, LFR_PIPELINE_DEFER_BEHIND);
     if (at != LFR_PIPELINE_THREAD_PER_CAMERA && (at < 0 || at > LFR_PIPELINE_MAX_ANALYSIS_THREADS))
         return lfr_err_set(err, LFR_ERR_INVALID_ARG,
                            "params.analysis_threads is %d: it must be 1..%d, 0 (one per CPU) or "
@@ -1550,6 +1583,8 @@ lfr_status lfr_pipeline_start(const lfr_pipeline_config *cfg, lfr_pipeline **out
     if (p->prm.tmpl.fill_gap < 0) p->prm.tmpl.fill_gap = 0;
     if (p->prm.detect_every == 0) p->prm.detect_every = LFR_PIPELINE_DETECT_EVERY;
     if (p->prm.embed_per_frame == 0) p->prm.embed_per_frame = LFR_PIPELINE_EMBED_PER_FRAME;
+    if (p->prm.camera_queue == 0) p->prm.camera_queue = LFR_PIPELINE_CAMERA_QUEUE;
+    if (p->prm.defer_behind == 0) p->prm.defer_behind = LFR_PIPELINE_DEFER_BEHIND;
     const lfr_actor *a = cfg->actor ? cfg->actor : &default_actor;
     snprintf(p->actor_name, sizeof p->actor_name, "%s", a->name ? a->name : "");
     p->actor.name = p->actor_name;
@@ -1659,8 +1694,9 @@ lfr_status lfr_pipeline_add_camera(lfr_pipeline *p, const char *name, const lfr_
         lfr_video_opts vo = *o;
         vo.notify = cam_notify;
         vo.notify_ctx = c;
-        if (!vo.queue) vo.queue = LFR_PIPELINE_CAMERA_QUEUE;
+        if (!vo.queue) vo.queue = p->prm.camera_queue;
         c->video = 1;
+        c->lossless = vo.wait_consumer;   /* never behind: nothing is dropped */
         atomic_store(&c->running, 1);
         lfr_status st = lfr_camera_start(&vo, &c->vc, err);
         if (st != LFR_OK) {
@@ -1823,6 +1859,7 @@ void lfr_pipeline_stats_get(lfr_pipeline *p, lfr_pipeline_stats *out) {
         s->cpu_s = c->cpu_s;
         s->detect_full = c->det_full;
         s->detect_near = c->det_near;
+        s->detect_deferred = c->det_deferred;
         s->detect_none = c->det_none;
         s->embeds_deferred = c->embeds_deferred;
         s->wall_s = (double)(now - c->start_ns) / 1e9;

@@ -10,11 +10,12 @@
  *   frame (lfr_video_opts.notify); a free worker takes the camera whose
  *   frame has waited longest and that no other worker is analysing, and
  *   analyses the oldest frame waiting for it.  At most
- *   LFR_PIPELINE_CAMERA_QUEUE (2) frames of a camera wait (lfr_video_opts
- *   queue, unless the caller set one): one analysis slower than a frame
- *   interval (a frame with new faces to embed) does not cost the next
- *   frame, latency grows by one frame interval at most, and when the
- *   workers fall further behind video drops the oldest and counts it.  One camera is analysed by
+ *   params.camera_queue (LFR_PIPELINE_CAMERA_QUEUE, 4) frames of a camera
+ *   wait (lfr_video_opts queue, unless the caller set one): analyses
+ *   slower than a frame interval (frames with new faces to embed, several
+ *   cameras' at once) do not cost the next frames, latency grows by three
+ *   frame intervals at most, and when the workers fall further behind
+ *   video drops the oldest and counts it.  One camera is analysed by
  *   at most one worker at a time (its tracks, templates, cooldowns and
  *   waiting alerts are the camera's), claimed under the pool's lock; so
  *   four cameras on two workers take turns, none starved, and a worker with
@@ -38,8 +39,19 @@
  *               cover half the frame give a full detection instead.  A
  *               face that just came into view waits at most
  *               detect_every - 1 frames (40 ms at 25 fps for 2).  The live
- *               view gets frames detected in full only.  Counted per
- *               camera (lfr_pipeline_cam_stats.detect_full/_near/_none);
+ *               view gets frames detected in full only.  Behind: when
+ *               params.defer_behind frames (LFR_PIPELINE_DEFER_BEHIND)
+ *               still wait for the camera after the one taken, a full
+ *               detection that is due waits too (that frame is detected
+ *               near the tracks), for at most detect_every analysed
+ *               frames: when the cores are short, a camera that drops
+ *               frames no longer has every analysed frame due in full
+ *               (a dropped frame counts towards the next full detection),
+ *               and new faces are found up to detect_every analysed
+ *               frames later, instead of more frames being dropped (not with
+ *               detect_every 1, nor for a camera whose video waits for
+ *               its consumer: wait_consumer drops nothing).  Counted per camera
+ *               (lfr_pipeline_cam_stats.detect_full/_near/_none/_deferred);
  *               measured in docs/pipeline.md.
  *     track     greedy IoU matching of the detections with the tracks'
  *               constant-velocity predictions (lfr_tracker below), then a
@@ -235,6 +247,14 @@ typedef struct lfr_pipeline_params {
     int embed_per_frame;  /* OVERVIEW: embed.  Most faces a camera embeds in one
                              frame (1..LFR_MAX_NET_BATCH); 0:
                              LFR_PIPELINE_EMBED_PER_FRAME */
+    int camera_queue;     /* frames that may wait for analysis per video camera
+                             (lfr_video_opts.queue, 1..LFR_VIDEO_MAX_QUEUE) when
+                             the camera's own options leave it 0; 0:
+                             LFR_PIPELINE_CAMERA_QUEUE */
+    int defer_behind;     /* OVERVIEW: detect, behind.  Frames still waiting for
+                             a camera at which its due full detection waits
+                             (1..LFR_VIDEO_MAX_QUEUE); 0: LFR_PIPELINE_DEFER_BEHIND;
+                             -1: never */
 } lfr_pipeline_params;
 
 /* params.analysis_threads: one worker per camera. */
@@ -384,6 +404,8 @@ typedef struct lfr_pipeline_cam_stats {
     uint64_t detect_full;       /* analysed frames detected in full ... */
     uint64_t detect_near;       /* ... only near the camera's tracks (OVERVIEW: detect) */
     uint64_t detect_none;       /* ... not detected (no track to look near) */
+    uint64_t detect_deferred;   /* of detect_near + detect_none: a full detection
+                                   was due but the camera was behind (OVERVIEW) */
     uint64_t embeds_deferred;   /* faces due an embedding left to a later frame
                                    (params.embed_per_frame; OVERVIEW: embed) */
 } lfr_pipeline_cam_stats;

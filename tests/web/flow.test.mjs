@@ -384,6 +384,10 @@ if (!fatal) await step('console: deployment overview (state, threshold meaning, 
   const drops = await op.locator('#camera-stats td.drops').allInnerTexts();
   if (!drops.length || drops.some((x) => !/^\d+$/.test(x))) throw new Error('drops: ' + drops.join(','));
   await op.locator('#camera-stats .pill-ok', { hasText: /^live$/ }).first().waitFor();
+  // the settings the server runs the cameras with (its defaults here)
+  const set = await op.locator('#camera-settings').innerText();
+  if (!/every 2 frames/.test(set) || !/up to 4 frames wait per camera/.test(set) || !/within 30 s/.test(set))
+    throw new Error('camera settings: ' + set);
   await axe(op, 'console overview');
   await shot(op, 'console-08-overview');
 });

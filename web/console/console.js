@@ -501,8 +501,30 @@ async function cameraStats(depId) {
     const r = await S.api.get('/api/deployments/' + depId + '/camera-stats');
     const out = {};
     for (const c of r.cameras) out[c.camera_id || c.name] = c;
+    camSettings = r.settings || null;
     return out;
   } catch { return null; }
+}
+let camSettings = null;   // the server's camera settings (camera.stats)
+
+// One sentence of the settings the cameras run with, and of the full
+// detections that waited because a camera fell behind (the installer's
+// trade: `openlfr serve --help`).
+function camSettingsText(stats) {
+  const t = camSettings;
+  if (!t) return null;
+  const n = (x, one, many) => x + ' ' + (x === 1 ? one : many);
+  let txt = 'Settings: faces searched for in full every ' + n(t.detect_every, 'frame', 'frames') +
+    (t.detect_every > 1 ? ', near the tracks between' : '') +
+    '; up to ' + n(t.camera_queue, 'frame waits', 'frames wait') + ' per camera' +
+    (t.defer_behind > 0 && t.detect_every > 1 ? ' (a camera with ' + t.defer_behind + ' frames waiting puts off its next full detection, by ' + n(t.detect_every, 'frame', 'frames') + ' at most)' : '') +
+    '; ' + n(t.embed_per_frame, 'face', 'faces') + ' embedded per frame at most; ' +
+    n(t.analysis_workers, 'analysis worker', 'analysis workers') +
+    '; a listed person seen again by the same camera within ' + fmtNum(t.alert_cooldown_s) + ' s is not alerted again.';
+  let deferred = 0;
+  for (const k in stats || {}) deferred += stats[k].detect_deferred || 0;
+  if (deferred) txt += ' Full detections deferred so far (cameras behind): ' + deferred + '.';
+  return txt;
 }
 
 const fmtNum = (x, digits = 0) => (x === null || x === undefined ? '—' : Number(x).toFixed(digits));
@@ -540,8 +562,9 @@ async function refreshCameras() {
   camBox.append(h('table', { id: 'camera-stats' }, h('caption.sr-only', {}, 'Cameras'),
     h('thead', {}, h('tr', {}, ['Camera', 'State', 'Analysed fps', 'Analysed / frames', 'Dropped', 'Faces', 'Alerts', 'Frame to alert (median)'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, rows)),
-  d.state === 'live' ? h('p.muted.small', {}, 'Updated every 2 s. Dropped: frames the camera delivered while the previous one was still being analysed (the newest is always analysed). ',
-    isOperator() || isAdmin() ? h('a', { href: '#/d/' + d.id + '/cameras' }, 'Live view of the cameras') : null) : null);
+  d.state === 'live' ? h('p.muted.small', {}, 'Updated every 2 s. Dropped: frames the camera delivered while its queue of frames waiting for analysis was full (the oldest waiting is dropped). ',
+    isOperator() || isAdmin() ? h('a', { href: '#/d/' + d.id + '/cameras' }, 'Live view of the cameras') : null) : null,
+  d.state === 'live' && camSettingsText(stats) ? h('p.muted.small', { id: 'camera-settings' }, camSettingsText(stats)) : null);
 }
 
 // Live view --------------------------------------------------------------------
