@@ -126,7 +126,7 @@ valgrind: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory models
-	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn $(BUILD)/bench_face $(BUILD)/bench_match $(BUILD)/bench_peak $(BUILD)/bench_pipeline $(BUILD)/bench_scale
+	@$(MAKE) --no-print-directory $(BUILD)/openlfr $(BUILD)/bench_nn $(BUILD)/bench_face $(BUILD)/bench_match $(BUILD)/bench_peak $(BUILD)/bench_pipeline $(BUILD)/bench_scale $(BUILD)/bench_convert
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_peak: bench/bench_peak.c
@@ -137,6 +137,9 @@ $(BUILD)/bench_nn: bench/bench_nn.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/bench_match: bench/bench_match.c $(BUILD)/libopenlfr.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench_convert: bench/bench_convert.c $(BUILD)/libopenlfr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libopenlfr.a $(LDFLAGS) $(LDLIBS)
 
 # 1:N at force scale, int8 vs float32, with FAISS (libfaiss-dev, a static

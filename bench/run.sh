@@ -452,6 +452,14 @@ if [ -x "$build/bench_match" ]; then
     { echo; echo "## Watchlist search (bench_match)"; echo; "${pin[@]}" "$build/bench_match"; } \
         | tee -a "$bench/results.md"
 fi
+# --- the detector-size frame (bench_convert): our halving against swscale's scaler ---
+if [ -x "$build/bench_convert" ]; then
+    say "detector-size frame: exact halving against swscale (bench_convert)"
+    { echo; echo "## The detector-size frame of a 1080p camera (bench_convert)"; echo
+      "${pin[@]}" "$build/bench_convert"
+      echo; echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n1)"; } \
+        | tee -a "$bench/results.md"
+fi
 # --- 1:N at force scale (bench_scale): int8 scan vs float32, FAISS as the peer --------
 # 10k, 100k, 1M templates of 192 and 704 floats (SCALE_SIZES), one core,
 # OMP_NUM_THREADS=1; about 7 GB of memory at 1M x 704 (ours + FAISS's two

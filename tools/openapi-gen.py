@@ -224,13 +224,35 @@ ANSWER = {
     'camera.add': obj({'id': ID, 'deployment': ID, 'name': STR, 'rtsp_transport': RTSP_TRANSPORT}),
     'camera.remove': obj({'id': ID, 'removed': BOOL}),
     'camera.list': obj({'cameras': arr(ref('Camera'))}),
-    'camera.stats': obj({'deployment': ID, 'running': BOOL, 'cameras': arr(obj(collections.OrderedDict(
+    'camera.stats': obj(collections.OrderedDict([('deployment', ID), ('running', BOOL),
+        ('settings', dict(obj(collections.OrderedDict(
+            [('detect_every', {'type': 'integer', 'minimum': 1}),
+             ('defer_behind', {'type': 'integer', 'minimum': 0}),
+             ('embed_per_frame', {'type': 'integer', 'minimum': 1}),
+             ('camera_queue', {'type': 'integer', 'minimum': 1}),
+             ('analysis_threads', {'type': 'integer', 'minimum': 0}),
+             ('analysis_workers', {'type': 'integer', 'minimum': 0}),
+             ('alert_cooldown_s', {'type': 'number', 'minimum': 0})])),
+            type=['object', 'null'],
+            description='the camera settings the server runs the pipeline with (openlfr serve --help: '
+                        'detect_every, defer_behind (0: never), embed_per_frame, camera_queue, '
+                        'analysis_threads (0: one per CPU), alert_cooldown_s) and the analysis workers '
+                        'started (0: no camera runs); null: this process runs no cameras')),
+        ('cameras', arr(obj(collections.OrderedDict(
         [('camera_id', IDN), ('name', STR), ('state', STR),
          ('rtsp_transport', {'type': ['string', 'null'], 'enum': ['tcp', 'udp', None],
                              'description': 'the transport the camera runs with; null: not an RTSP camera'}),
          ('reason', STRN), ('running', BOOL),
          ('analysed_fps', NUM), ('frames', INT), ('frames_analysed', INT), ('frames_dropped', INT),
-         ('faces', INT), ('alerts', INT), ('latency_p50_ms', NUMN), ('latency_p95_ms', NUMN)])))}),
+         ('faces', INT), ('alerts', INT), ('latency_p50_ms', NUMN), ('latency_p95_ms', NUMN),
+         ('detect_full', dict(INT, description='analysed frames detected in full')),
+         ('detect_near', dict(INT, description="analysed frames detected only near the camera's tracks")),
+         ('detect_none', dict(INT, description='analysed frames not detected (no track to look near)')),
+         ('detect_deferred', dict(INT, description='of detect_near and detect_none: a full detection '
+                                  'was due but the camera was behind (frames waiting), so it waited'))]),
+        required=['camera_id', 'name', 'state', 'rtsp_transport', 'reason', 'running', 'analysed_fps',
+                  'frames', 'frames_analysed', 'frames_dropped', 'faces', 'alerts', 'latency_p50_ms',
+                  'latency_p95_ms'])))])),
     'deployment.amendments': obj({'deployment': ID, 'pending': INT, 'amendments': arr(obj(collections.OrderedDict(
         [('id', ID), ('deployment', ID), ('state', {'type': 'string', 'enum': ['proposed', 'authorised', 'withdrawn']}),
          ('reason', STR), ('threshold', NUMN), ('remove_entry', IDN), ('remove_entry_name', STRN),
