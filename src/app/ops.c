@@ -228,7 +228,7 @@ static const lfr_op_arg ARGS_EVAL_START[] = {
     {"sample", LFR_ARG_INT, 0,
      "every K-th person / image only: 1 (default) is the full evaluation (the longest), 40 a "
      "quick rough one, at most 1000"},
-    {"model_set", LFR_ARG_TEXT, 0, "mfn192 (default) or fused704"},
+    {"model_set", LFR_ARG_TEXT, 0, "fused704 (default: the deployments' own) or mfn192"},
     END};
 static const lfr_op_arg ARGS_EVAL_CANCEL[] = {{"run", LFR_ARG_ID, 1, "the running evaluation"}, END};
 static const lfr_op_arg ARGS_EVAL_FILE[] = {

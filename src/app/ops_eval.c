@@ -474,7 +474,7 @@ lfr_status app_op_EVAL_START(app_call *c) {
     if (st != LFR_OK) return st;
     int64_t sample = app_arg_has(c, "sample") ? app_arg_id(c, "sample") : 1;
     const char *set = app_arg_str(c, "model_set");
-    if (!set) set = "mfn192";
+    if (!set) set = LFR_DEPLOY_DEFAULT_MODEL_SET; /* the model set deployments use */
     if (sample < 1 || sample > LFR_EVAL_MAX_SAMPLE)
         return lfr_err_set(c->err, LFR_ERR_INVALID_ARG,
                            "eval.start: sample must be 1 (every photo) to %d (every %dth), not %lld",

@@ -873,7 +873,7 @@ static int er_render(const json_t *rep, const char *out) {
 }
 
 int lfr_cmd_eval_report(int argc, char **argv) {
-    const char *data = getenv("OPENLFR_DATA"), *out = NULL, *set_txt = "mfn192", *from = NULL;
+    const char *data = getenv("OPENLFR_DATA"), *out = NULL, *set_txt = LFR_DEPLOY_DEFAULT_MODEL_SET, *from = NULL;
     int64_t sample = 1;
     const cli_opt opts[] = {
         {"data", CLI_STR, 0, "DIR", "the face data ($OPENLFR_DATA): lfw/, utkface/, wider/, celeba/",
@@ -881,7 +881,7 @@ int lfr_cmd_eval_report(int argc, char **argv) {
         {"out", CLI_STR, 1, "DIR", "where report.json and index.html go (created)", &out, 0, 0},
         {"sample", CLI_INT, 0, "K", "every K-th person / image only (quick, rough; default 1)",
          &sample, 1, 1000},
-        {"model-set", CLI_STR, 0, "SET", "mfn192 or fused704 (default mfn192)", &set_txt, 0, 0},
+        {"model-set", CLI_STR, 0, "SET", "fused704 (default: the deployments' own) or mfn192", &set_txt, 0, 0},
         {"from-json", CLI_STR, 0, "FILE", "redraw index.html from a report.json, run nothing",
          &from, 0, 0},
         CLI_END};
