@@ -10,6 +10,8 @@
 #    group's 95 % interval contains its rate and lies in [0, 1];
 # 2. index.html holds the PLplot SVG charts inline, and no image of a face
 #    (no <img>, no data: URL, no JPEG);
+#    the open-set part runs with the LFW ground-truth corrections (--truth
+#    docs/lfw-truth.txt) and records them;
 # 3. --from-json redraws the same page from report.json alone, a number
 #    edited in the JSON shows up in the page, and a JSON of another schema
 #    is refused naming the field.
@@ -28,6 +30,10 @@ out=$("$lfr" eval report --from-json "$tmp/other.json" --out "$tmp/o" 2>&1)
 rc=$?
 [ $rc -ne 0 ] && grep -q "'schema'" <<<"$out" && ok "a JSON of another schema is refused, naming 'schema'" \
   || bad "other schema: rc $rc: $out"
+out=$("$lfr" eval report --data "$tmp" --out "$tmp/o" --truth "$tmp/no-such-file" 2>&1)
+rc=$?
+[ $rc -eq 2 ] && grep -q -- "--truth" <<<"$out" && ok "an unreadable --truth file is refused (exit 2)" \
+  || bad "unreadable --truth: rc $rc: $out"
 
 if [ -z "${OPENLFR_DATA:-}" ] || [ ! -f "$OPENLFR_DATA/lfw/pairs.txt" ] ||
    [ ! -d "$OPENLFR_DATA/utkface/images" ] || [ ! -f "$OPENLFR_DATA/wider/demographics.csv" ]; then
@@ -40,7 +46,8 @@ if [ -z "${OPENLFR_DATA:-}" ] || [ ! -f "$OPENLFR_DATA/lfw/pairs.txt" ] ||
 fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 t0=$(date +%s)
-"$lfr" eval report --data "$OPENLFR_DATA" --out "$tmp/r" --sample 40 2>"$tmp/progress"
+"$lfr" eval report --data "$OPENLFR_DATA" --out "$tmp/r" --sample 40 --truth docs/lfw-truth.txt \
+  2>"$tmp/progress"
 rc=$?
 t1=$(date +%s)
 [ $rc -eq 0 ] && ok "eval report --sample 40 ran ($((t1 - t0)) s)" || { bad "eval report: rc $rc: $(tail -5 "$tmp/progress")"; }
@@ -80,6 +87,10 @@ check(mx["galleries"] == 1 and [p["fpir_target"] for p in mx["at_fpir"]] == [1e-
       and all(p["measurable"] in ("yes", "rough", "no") for p in mx["at_fpir"])
       and "fnir" in mx["at_threshold"] and "fpir" in mx["at_threshold"],
       "open-set max row: FNIR at 3 FPIRs with measurability, FNIR/FPIR at the default threshold")
+t = os_.get("truth", {})
+check(t.get("file") == "docs/lfw-truth.txt" and t.get("same_pairs") == 3 and
+      "--truth FILE" in r["command"] and "--truth 'docs/lfw-truth.txt'" in os_["command"],
+      f"ground-truth corrections passed to eval openset and recorded ({t})")
 check(abs(os_["threshold"] - r["thresholds"]["default (the set's alert threshold)"]) < 1e-4,
       "open-set run at the set's default threshold")
 d = r["demographics"]

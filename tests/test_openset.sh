@@ -10,12 +10,23 @@
 # 2. `eval openset` (NIST style, docs/accuracy.md) on a sample: the first
 #    400 people of people.txt and 100 UTKFace chips, galleries of 20 and 50
 #    (disjoint, pooled) and all accepted people, 2 images per entry, best and
-#    mean templates.  Checks that the output is sane: counts add up, the
+#    mean templates, the galleries cut twice (--draws 2).  Checks that the
+#    output is sane: counts add up, the
 #    pooling gives every gallery its non-mated searches, FNIR and FPIR lie
 #    in [0, 1] (all non-mated searches, and LFW's own only), FPIR never
 #    rises and FNIR never falls as the threshold rises,
 #    each FNIR-at-FPIR row meets its FPIR, the default-threshold line is
-#    there, and small galleries find most people (a broken engine fails).
+#    there, and small galleries find most people (a broken engine fails);
+#    a figure called measurable rests on 10 distinct photos above T.
+# 3. `eval openset --truth` (ground-truth corrections, docs/lfw-truth.txt)
+#    on the first 150 people: two labels declared one person and one photo
+#    relabelled drop exactly the non-mated searches that met the other
+#    label's entry (with + dropped = without), leave the mated searches
+#    alone, and a bad file is refused with the line named.
+# 4. `eval openset --score-norm tnorm|znorm` (a measurement of score
+#    normalisation): the same searches, thresholds in standard deviations
+#    (above 1 at FPIR 1e-2: the best impostor of a gallery lies well above
+#    its mean), no fixed-threshold lines; an unknown kind is refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -57,8 +68,8 @@ utk=()
 [ -d "$OPENLFR_DATA/utkface/images" ] && utk=(--utkface "$OPENLFR_DATA/utkface")
 start=$SECONDS
 out2=$("$build"/openlfr eval openset --lfw "$OPENLFR_DATA/lfw" "${utk[@]}" --people $people \
-       --extra $extra --sizes 20,50,max --images-per-entry 2 --entry-template both --json \
-       2>/dev/null)
+       --extra $extra --sizes 20,50,max --images-per-entry 2 --entry-template both --draws 2 \
+       --json 2>/dev/null)
 echo "eval openset: $((SECONDS - start)) s"
 rc2=0
 /usr/bin/python3 - "$out2" "${#utk[@]}" "$min_mated" <<'PY' || rc2=$?
@@ -85,11 +96,15 @@ check(not with_utk or r["photos"]["utkface"] > 0, "UTKFace chips used as non-mat
 rows = r["results"]
 check(len(rows) == 6, "3 sizes x 2 entry templates reported")
 nf = r["photos"]["lfw-1"] - r["photos_without_face"]["lfw-1"]
-ok_unit = ok_sweep = ok_target = ok_order = ok_pool = ok_def = True
+ok_unit = ok_sweep = ok_target = ok_order = ok_pool = ok_def = ok_draws = ok_rough = True
+check(r["draws"] == 2, "two draws reported")
 for row in rows:
     if row["galleries"] == 0:
         continue
     g = row["galleries"]
+    if g != 2 * (r["accepted_people"] // row["size"]):
+        ok_draws = False
+        print("  draws:", row["size"], g, r["accepted_people"])
     if row["non_mated_by_source"]["lfw-1"] != g * nf:
         ok_pool = False
         print("  pooling:", row["size"], row["non_mated_by_source"], g, nf)
@@ -111,6 +126,9 @@ for row in rows:
       for p in meas:
         if p["fpir"] > p["fpir_target"] + 1e-12:
             ok_target = False
+        if (p["measurable"] == "yes" and p["non_mated_photos_alerting"] < 10) or \
+           p["non_mated_photos_alerting"] > p["non_mated_alerts"]:
+            ok_rough = False
       ths = [p["threshold"] for p in meas]
       if ths != sorted(ths):
         ok_order = False
@@ -125,6 +143,8 @@ for row in rows:
           + f"; at 0.70 FNIR {d['fnir']:.3f} FPIR {d['fpir']:.4f}")
 check(ok_pool, "pooled galleries: each gallery gets every LFW one-photo person as non-mated; "
       "the LFW-only view is a non-empty part of the non-mated searches")
+check(ok_draws, "each size has 2 x floor(accepted / size) galleries (two draws)")
+check(ok_rough, "a measurable figure has 10 distinct photos above T; distinct photos <= alerts")
 check(ok_unit, "FNIR, FPIR and wrong-entry rates in [0, 1]")
 check(ok_sweep, "FPIR non-increasing and FNIR non-decreasing in the threshold")
 check(ok_target, "FPIR at each FNIR-at-FPIR threshold is at most its target")
@@ -139,5 +159,81 @@ check(m["measurable"] != "no" and m["fnir"] <= 0.15,
 print(f"test_openset (eval openset): {passed} passed, {fails} failed")
 sys.exit(1 if fails else 0)
 PY
-echo "test_openset: $([ $rc1 = 0 ] && [ $rc2 = 0 ] && echo 'all passed' || echo 'FAILED')"
-[ $rc1 = 0 ] && [ $rc2 = 0 ]
+
+# 3. --truth: the first two people with 3+ photos declared one person, and
+# one photo of the third relabelled as the first.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mapfile -t three < <(awk '$2 >= 3 {print $1}' "$OPENLFR_DATA/lfw/people.txt" | head -3)
+printf '# test\nsame %s %s\nimage %s/%s_0002.jpg %s  # relabelled\n' "${three[0]}" "${three[1]}" \
+  "${three[2]}" "${three[2]}" "${three[0]}" > "$tmp/truth.txt"
+small=(--lfw "$OPENLFR_DATA/lfw" --people 150 --sizes 5,max --draws 3 --json)
+without=$("$build"/openlfr eval openset "${small[@]}" 2>/dev/null)
+with=$("$build"/openlfr eval openset "${small[@]}" --truth "$tmp/truth.txt" 2>/dev/null)
+tn=$("$build"/openlfr eval openset "${small[@]}" --score-norm tnorm 2>/dev/null)
+zn=$("$build"/openlfr eval openset "${small[@]}" --score-norm znorm 2>/dev/null)
+rc3=0
+/usr/bin/python3 - "$without" "$with" "$tn" "$zn" <<'PY' || rc3=$?
+import json, sys
+a = json.loads(sys.argv[1]); b = json.loads(sys.argv[2])
+fails = passed = 0
+def check(ok, what):
+    global fails, passed
+    print(("ok   " if ok else "FAIL ") + what)
+    fails += not ok; passed += bool(ok)
+t = b["truth"]
+print("truth:", t)
+check(t["same_pairs"] == 1 and t["images"] == 1, "the file's one pair and one photo are read")
+check(t["photos_with_other_label_enrolled"] >= 3,
+      "photos of the two labels and the relabelled photo meet another label's entry")
+ra = {x["size"]: x for x in a["results"]}; rb = {x["size"]: x for x in b["results"]}
+ok = ok_m = True; dropped = 0
+for n in ra:
+    x, y = ra[n], rb[n]
+    dropped += y["non_mated_dropped_by_truth"]
+    print(f"  size {n}: non-mated {x['non_mated_searches']} -> {y['non_mated_searches']} "
+          f"+ {y['non_mated_dropped_by_truth']} dropped; mated {x['mated_searches']} -> "
+          f"{y['mated_searches']}")
+    ok &= x["non_mated_dropped_by_truth"] == 0 and \
+          y["non_mated_searches"] + y["non_mated_dropped_by_truth"] == x["non_mated_searches"]
+    ok_m &= x["mated_searches"] == y["mated_searches"]
+check(dropped > 0, "some non-mated searches are dropped")
+check(ok, "with the corrections, non-mated + dropped = non-mated without them")
+check(ok_m, "the mated searches are the same")
+for kind, txt in (("tnorm", sys.argv[3]), ("znorm", sys.argv[4])):
+    n = json.loads(txt)
+    ok = n["score_norm"] == kind
+    for x, y in zip(a["results"], n["results"]):
+        ok &= x["mated_searches"] == y["mated_searches"] and \
+              x["non_mated_searches"] == y["non_mated_searches"]
+        ok &= "at_threshold" not in y and "sweep" not in y
+        p = [q for q in y["at_fpir"] if q["fpir_target"] == 0.01][0]
+        if p["measurable"] != "no":
+            ok &= p["threshold"] > 1 and 0 <= p["fnir"] <= 1 and p["fpir"] <= 0.01
+            print(f"  {kind} size {y['size']}: FNIR {p['fnir']:.3f} at FPIR 1e-2, T {p['threshold']:.2f} sd")
+    check(ok, f"--score-norm {kind}: same searches, thresholds in sd (> 1), no fixed-threshold lines")
+print(f"test_openset (eval openset --truth): {passed} passed, {fails} failed")
+sys.exit(1 if fails else 0)
+PY
+rc4=0
+printf 'same A B\nsame only-one\n' > "$tmp/bad.txt"
+set +e
+msg=$("$build"/openlfr eval openset --lfw "$OPENLFR_DATA/lfw" --score-norm cosine 2>&1 >/dev/null)
+code=$?
+set -e
+if [ $code = 2 ] && grep -q "score-norm" <<<"$msg"; then echo "ok   --score-norm cosine is refused"
+else echo "FAIL --score-norm cosine gave exit $code: $msg"; rc4=1; fi
+for bad in "$tmp/bad.txt" "$tmp/missing.txt"; do
+  set +e
+  msg=$("$build"/openlfr eval openset --lfw "$OPENLFR_DATA/lfw" --truth "$bad" 2>&1 >/dev/null)
+  code=$?
+  set -e
+  if [ $code = 2 ] && { [ "$bad" != "$tmp/bad.txt" ] || grep -q "line 2" <<<"$msg"; }; then
+    echo "ok   a bad --truth file ($(basename "$bad")) is refused: $msg"
+  else
+    echo "FAIL a bad --truth file ($(basename "$bad")) gave exit $code: $msg"; rc4=1
+  fi
+done
+echo "test_openset: $([ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] \
+  && echo 'all passed' || echo 'FAILED')"
+[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ]

@@ -211,9 +211,9 @@ evaluation() {
     [ -n "$D" ] && [ -f "$D/lfw/pairs.txt" ] || die "OPENLFR_DATA is not set (or has no lfw/): the evaluation example needs it"
     D=$(cd "$D" && pwd)
     local t0=$SECONDS
-    "$B" eval report --data "$D" --out "$work/eval" --sample 10 2>"$work/eval.log" ||
-        die "eval report failed: $(tail -3 "$work/eval.log")"
-    say "eval report --sample 10: $((SECONDS - t0)) s ($(grep -m1 'Model name' <(lscpu) | sed 's/ \+/ /g'))"
+    "$B" eval report --data "$D" --out "$work/eval" --sample 10 --truth docs/lfw-truth.txt \
+        2>"$work/eval.log" || die "eval report failed: $(tail -3 "$work/eval.log")"
+    say "eval report --sample 10 --truth docs/lfw-truth.txt: $((SECONDS - t0)) s ($(grep -m1 'Model name' <(lscpu) | sed 's/ \+/ /g'))"
     python3 - "$work/eval/report.json" "$out/evaluation/report.json" "$D" <<'EOF'
 import sys
 t = open(sys.argv[1]).read().replace(sys.argv[3], "$OPENLFR_DATA")

@@ -815,7 +815,50 @@ static int cmd_watchlist_eval(int argc, char **argv) {
  * best scores: the floor(f n)-th highest (0-based), so that at most f n
  * searches score above it.  A figure needs about 10 / f non-mated searches
  * (10 false alerts at T): with fewer but at least 1 / f it is shown as
- * rough, with fewer than 1 / f it is not measurable. */
+ * rough, with fewer than 1 / f it is not measurable; pooled galleries search
+ * the same photo several times, so it is also rough when fewer than 10
+ * DISTINCT photos score above T.
+ *
+ * --draws R cuts the shuffled people into galleries R times, each time in a
+ * new order (draw 0 is the single cut above), and pools every draw: FPIR
+ * and FNIR then average over R random watchlists of each size.  It gives a
+ * size whose single gallery has too few non-mated searches more of them,
+ * but no new photos: "rough" counts distinct photos for that reason.
+ *
+ * --truth FILE corrects the data set's labels, as NIST adjudicates its
+ * ground truth: "same A B" says the labels A and B name one person, and
+ * "image DIR/FILE NAME" that the LFW photo images/DIR/FILE shows NAME.  A
+ * search of a photo against a gallery holding an entry of the same person
+ * under another label is then no comparison of different people: it is
+ * dropped from the non-mated searches of that gallery (counted), and that
+ * entry does not count as someone else's alert in a mated search.
+ * Enrolment photos are not relabelled.  docs/lfw-truth.txt is LFW's.
+ *
+ * --score-norm measures score normalisation (issue 11), which the matcher
+ * does not do: tnorm divides each score's distance from the mean of the
+ * probe's scores against the gallery searched by their standard deviation;
+ * znorm does the same with each entry's cosines against the other entries
+ * of its gallery (entries as normalised means of their images).  The
+ * thresholds are then in standard deviations, and the fixed-threshold
+ * lines (--threshold, the sweep) do not apply. */
+
+#define OS_NORM_LIST(X)                                                                    \
+    X(NONE, "none", "cosines as the matcher scores them")                                 \
+    X(T, "tnorm", "per probe: (s - mean) / sd of its scores against the gallery")         \
+    X(Z, "znorm", "per entry: (s - mean) / sd of its cosines with the gallery's others")
+
+enum {
+#define OS_NORM_ENUM(id, name, what) OS_NORM_##id,
+    OS_NORM_LIST(OS_NORM_ENUM)
+#undef OS_NORM_ENUM
+    OS_N_NORMS
+};
+
+static const char *const os_norm_name[OS_N_NORMS] = {
+#define OS_NORM_NAME(id, name, what) name,
+    OS_NORM_LIST(OS_NORM_NAME)
+#undef OS_NORM_NAME
+};
 
 #define OS_SOURCE_LIST(X)                                                                  \
     X(LFW2, "lfw-2plus", "LFW people with 2+ photos not in the gallery searched")          \
@@ -875,12 +918,16 @@ enum { OS_N_SWEEP = sizeof os_sweep / sizeof os_sweep[0] };
 
 #define OS_NO_FACE (-2.0f) /* a mated search without a face: below every T */
 
+enum { OS_MAX_ALIAS = 4, OS_MAX_DRAWS = 100 }; /* entries of one photo's person under other labels */
+
 typedef struct {
     int person;       /* index into os_person (LFW 2+), -1 otherwise */
     os_source src;    /* where it comes from (LFW2 for any LFW 2+ person) */
     int mated;        /* a mated search of its person (not an enrolment photo) */
     int ok;           /* a probe face was embedded */
     char *path;       /* the file (--list-alerts) */
+    int nalias;       /* --truth: accepted entries (acc) that are this photo's */
+    int alias[OS_MAX_ALIAS]; /* person under another label */
 } os_photo;
 
 typedef struct {
@@ -898,6 +945,7 @@ typedef struct {
 typedef struct {
     float max;
     unsigned char src;
+    uint32_t photo;   /* row in os_run.ph: distinct photos above a threshold */
 } os_nonmated;
 
 typedef struct {
@@ -906,7 +954,20 @@ typedef struct {
     size_t nm, capm, mated_no_face;
     os_nonmated *u;
     size_t nu, capu;
+    size_t dropped;          /* non-mated searches dropped by --truth */
+    size_t nphotos;          /* photo rows (bound of os_nonmated.photo) */
 } os_result;
+
+/* --truth: same-person label pairs (union-find over their names) and
+ * relabelled photos. */
+typedef struct {
+    char **name;             /* every name the file mentions */
+    int *parent, nname, capname;
+    int nsame;
+    char **img_path, **img_name; /* "DIR/FILE", NAME */
+    int nimg, capimg;
+    int photos;              /* photos with another label's entry accepted */
+} os_truth;
 
 typedef struct {
     /* options */
@@ -930,6 +991,9 @@ typedef struct {
     int first_warn[LFR_ENROL_WARN_COUNT];
     float list_alerts;   /* > 0: print non-mated searches above it */
     int no_face[OS_N_SOURCES], read_fail;
+    int draws;           /* --draws */
+    int norm;            /* --score-norm: OS_NORM_* */
+    os_truth truth;      /* --truth */
 } os_run;
 
 static void *os_grow(void *p, size_t *cap, size_t n, size_t elem) {
@@ -952,7 +1016,7 @@ static size_t os_photo_add(os_run *r, int person, os_source src, const char *pat
         for (int s = 0; s < r->nsets; s++)
             r->pemb[s] = realloc(r->pemb[s], sizeof(float) * cap * (size_t)os_model_set_dim[r->sets[s]]);
     r->capph = cap;
-    r->ph[r->nph] = (os_photo){person, src, 0, 0, strdup(path)};
+    r->ph[r->nph] = (os_photo){person, src, 0, 0, strdup(path), 0, {0}};
     return r->nph++;
 }
 
@@ -1179,27 +1243,204 @@ static int os_collect(os_run *r) {
     return 0;
 }
 
+/* --truth ------------------------------------------------------------------ */
+
+static int os_truth_find(const os_truth *t, const char *name) {
+    for (int i = 0; i < t->nname; i++)
+        if (!strcmp(t->name[i], name)) return i;
+    return -1;
+}
+
+static int os_truth_root(const os_truth *t, int i) {
+    while (t->parent[i] != i) i = t->parent[i];
+    return i;
+}
+
+/* The name's index in the file, added when absent. */
+static int os_truth_name(os_truth *t, const char *name) {
+    int i = os_truth_find(t, name);
+    if (i >= 0) return i;
+    if (t->nname == t->capname) {
+        t->capname = t->capname ? t->capname * 2 : 16;
+        t->name = realloc(t->name, sizeof *t->name * (size_t)t->capname);
+        t->parent = realloc(t->parent, sizeof *t->parent * (size_t)t->capname);
+    }
+    t->name[t->nname] = strdup(name);
+    t->parent[t->nname] = t->nname;
+    return t->nname++;
+}
+
+/* The person a label names after the corrections: the root of its
+ * same-person set, or -1 for a label the file does not mention. */
+static int os_truth_person(const os_truth *t, const char *label) {
+    int i = os_truth_find(t, label);
+    return i < 0 ? -1 : os_truth_root(t, i);
+}
+
+static void os_truth_free(os_truth *t) {
+    for (int i = 0; i < t->nname; i++) free(t->name[i]);
+    for (int i = 0; i < t->nimg; i++) free(t->img_path[i]), free(t->img_name[i]);
+    free(t->name);
+    free(t->parent);
+    free(t->img_path);
+    free(t->img_name);
+    memset(t, 0, sizeof *t);
+}
+
+/* Reads a --truth file: "same A B" and "image DIR/FILE NAME" lines, '#'
+ * comments.  0, or -1 with the reason (file and line) in why. */
+static int os_truth_load(os_truth *t, const char *path, char *why, size_t cap) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(why, cap, "cannot open %s", path);
+        return -1;
+    }
+    char line[1024], kw[16], a[LFR_MAX_NAME * 2], b[LFR_MAX_NAME], extra[8];
+    int ln = 0, rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        ln++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        int n = sscanf(line, "%15s %255s %127s %7s", kw, a, b, extra);
+        if (n <= 0) continue;
+        if (n == 3 && !strcmp(kw, "same")) {
+            int x = os_truth_root(t, os_truth_name(t, a)), y = os_truth_root(t, os_truth_name(t, b));
+            t->parent[x] = y;
+            t->nsame++;
+        } else if (n == 3 && !strcmp(kw, "image") && strchr(a, '/')) {
+            if (t->nimg == t->capimg) {
+                t->capimg = t->capimg ? t->capimg * 2 : 8;
+                t->img_path = realloc(t->img_path, sizeof(char *) * (size_t)t->capimg);
+                t->img_name = realloc(t->img_name, sizeof(char *) * (size_t)t->capimg);
+            }
+            t->img_path[t->nimg] = strdup(a);
+            t->img_name[t->nimg++] = strdup(b);
+            os_truth_name(t, b);
+        } else {
+            snprintf(why, cap, "%s line %d: not \"same NAME NAME\" or \"image DIR/FILE NAME\"",
+                     path, ln);
+            rc = -1;
+        }
+    }
+    if (!rc && ferror(f)) snprintf(why, cap, "cannot read %s", path), rc = -1;
+    fclose(f);
+    if (!rc && !t->nsame && !t->nimg) snprintf(why, cap, "%s holds no correction", path), rc = -1;
+    return rc;
+}
+
+/* Marks, for every LFW photo, the accepted entries that hold its person
+ * under another label (os_photo.alias). */
+static void os_truth_apply(os_run *r) {
+    os_truth *t = &r->truth;
+    if (!t->nname) return;
+    int *entry_person = malloc(sizeof(int) * (size_t)(r->nacc ? r->nacc : 1));
+    for (int p = 0; p < r->npe; p++)
+        if (r->pe[p].acc >= 0) entry_person[r->pe[p].acc] = os_truth_person(t, r->pe[p].name);
+    for (size_t i = 0; i < r->nph; i++) {
+        os_photo *P = &r->ph[i];
+        if (P->src != OS_SRC_LFW1 && P->src != OS_SRC_LFW2) continue;
+        const char *rel = strstr(P->path, "/images/");
+        if (!rel) continue;
+        rel += 8;
+        char label[LFR_MAX_NAME];
+        size_t l = strcspn(rel, "/");
+        if (l >= sizeof label) continue;
+        memcpy(label, rel, l);
+        label[l] = 0;
+        int who = os_truth_person(t, label);
+        for (int k = 0; k < t->nimg; k++)
+            if (!strcmp(rel, t->img_path[k])) who = os_truth_person(t, t->img_name[k]);
+        if (who < 0) continue;
+        int own = P->person >= 0 ? r->pe[P->person].acc : -1;
+        for (int a = 0; a < r->nacc && P->nalias < OS_MAX_ALIAS; a++)
+            if (a != own && entry_person[a] == who) P->alias[P->nalias++] = a;
+        t->photos += P->nalias > 0;
+    }
+    free(entry_person);
+}
+
+/* --score-norm: score s normalised (OS_NORM_*); t = the probe's n, sum, sum
+ * of squares over its gallery (tnorm), z = the entry's mean, sd (znorm).
+ * A score that is no comparison (OS_NO_FACE) stays below every other. */
+static float os_normed(int norm, float s, const double *t, const float *z) {
+    if (s <= OS_NO_FACE || norm == OS_NORM_NONE) return s;
+    if (norm == OS_NORM_T) {
+        double mu = t[1] / t[0], var = t[2] / t[0] - mu * mu;
+        return var > 0 ? (float)((s - mu) / sqrt(var)) : 0;
+    }
+    return z[1] > 0 ? (s - z[0]) / z[1] : 0;
+}
+
+/* znorm statistics of model set s: every accepted entry as the normalised
+ * mean of its templates; for each draw and size column cd and entry a, the
+ * mean and sd of a's cosines with the other entries of its gallery. */
+static float *os_znorm_stats(const os_run *r, int s, const int *gal, int C) {
+    int A = r->nacc, d = os_model_set_dim[r->sets[s]];
+    float *E = calloc((size_t)A * d, sizeof(float)), *gram = malloc(sizeof(float) * A * A);
+    float *st = calloc((size_t)C * A * 2, sizeof(float));
+    for (int p = 0; p < r->npe; p++) {
+        const os_person *P = &r->pe[p];
+        if (P->acc < 0) continue;
+        float *e = E + (size_t)P->acc * d;
+        for (int j = 0; j < P->n_tmpl; j++)
+            for (int k = 0; k < d; k++) e[k] += r->temb[s][(size_t)(P->first_tmpl + j) * d + k];
+        double nn = 0;
+        for (int k = 0; k < d; k++) nn += (double)e[k] * e[k];
+        for (int k = 0; k < d; k++) e[k] = (float)(e[k] / sqrt(nn));
+    }
+    for (int a = 0; a < A; a++)
+        for (int b = a; b < A; b++) {
+            double x = 0;
+            for (int k = 0; k < d; k++) x += (double)E[(size_t)a * d + k] * E[(size_t)b * d + k];
+            gram[(size_t)a * A + b] = gram[(size_t)b * A + a] = (float)x;
+        }
+    for (int cd = 0; cd < C; cd++) {
+        const int *col = gal + (size_t)cd * A;
+        for (int a = 0; a < A; a++) {
+            double n = 0, s1 = 0, s2 = 0;
+            if (col[a] >= 0)
+                for (int b = 0; b < A; b++)
+                    if (b != a && col[b] == col[a]) {
+                        float x = gram[(size_t)a * A + b];
+                        n++, s1 += x, s2 += (double)x * x;
+                    }
+            double mu = n ? s1 / n : 0, var = n ? s2 / n - mu * mu : 0;
+            st[((size_t)cd * A + a) * 2] = (float)mu;
+            st[((size_t)cd * A + a) * 2 + 1] = var > 0 ? (float)sqrt(var) : 0;
+        }
+    }
+    free(E);
+    free(gram);
+    return st;
+}
+
 /* Searches every cached probe against every gallery of every size. */
 static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, int nres) {
-    int A = r->nacc;
-    /* Galleries: accepted people in a shuffled order (xorshift64, --seed). */
+    int A = r->nacc, D = r->draws > 0 ? r->draws : 1, C = nsizes * D;
+    /* Galleries: accepted people in a shuffled order (xorshift64, --seed),
+     * shuffled again for each further draw; column c*D + d of gal is size
+     * c in draw d: gal[(c*D + d)*A + a] is person a's gallery, or -1. */
     int *order = malloc(sizeof(int) * (size_t)(A ? A : 1));
     for (int a = 0; a < A; a++) order[a] = a;
     uint64_t x = (uint64_t)r->seed * 0x9E3779B97F4A7C15ull + 1;
-    for (int a = A - 1; a > 0; a--) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        int j = (int)(x % (uint64_t)(a + 1)), t = order[a];
-        order[a] = order[j], order[j] = t;
-    }
-    int *gal = malloc(sizeof(int) * (size_t)(A ? A : 1) * (size_t)nsizes); /* gal[c*A + a] */
+    int *gal = malloc(sizeof(int) * (size_t)(A ? A : 1) * (size_t)C);
     int *ng = calloc((size_t)nsizes, sizeof(int)), maxg = 1;
-    for (int c = 0; c < nsizes; c++) {
-        int n = sizes[c] > 0 ? sizes[c] : A;
-        ng[c] = n > 0 && n <= A ? A / n : 0;
-        if (ng[c] > maxg) maxg = ng[c];
-        for (int i = 0; i < A; i++) gal[c * A + order[i]] = n > 0 && i / n < ng[c] ? i / n : -1;
+    for (int d = 0; d < D; d++) {
+        for (int a = A - 1; a > 0; a--) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int j = (int)(x % (uint64_t)(a + 1)), t = order[a];
+            order[a] = order[j], order[j] = t;
+        }
+        for (int c = 0; c < nsizes; c++) {
+            int n = sizes[c] > 0 ? sizes[c] : A, *col = gal + (size_t)(c * D + d) * A;
+            ng[c] = n > 0 && n <= A ? A / n : 0;
+            if (ng[c] > maxg) maxg = ng[c];
+            for (int i = 0; i < A; i++) col[order[i]] = n > 0 && i / n < ng[c] ? i / n : -1;
+        }
     }
     float *gmax = malloc(sizeof(float) * (size_t)maxg);
+    unsigned char *gdrop = malloc((size_t)maxg); /* galleries holding an alias entry */
+    double *gsum = malloc(sizeof(double) * 3 * (size_t)maxg); /* tnorm: n, sum, sum of squares */
     const char **accname = malloc(sizeof(char *) * (size_t)(A ? A : 1));
     for (int p = 0; p < r->npe; p++)
         if (r->pe[p].acc >= 0) accname[r->pe[p].acc] = r->pe[p].name;
@@ -1245,6 +1486,9 @@ static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, in
         }
         free(rows);
         free(ids);
+        /* znorm: each entry's mean and sd of cosines with the other entries
+         * of its gallery, per draw and size (zst[(cd*A + a)*2]) */
+        float *zst = r->norm == OS_NORM_Z ? os_znorm_stats(r, s, gal, C) : NULL;
         for (int v = r->tmpl_from; v <= r->tmpl_to && !rc; v++) {
             os_result *rs = res + ((size_t)s * OS_N_TEMPLATES + v) * nsizes;
             float probes[LFR_MAX_MATCH_BATCH * LFR_MAX_MATCH_DIM];
@@ -1265,9 +1509,9 @@ static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, in
                     }
                     int own = P->person >= 0 ? r->pe[P->person].acc : -1;
                     if (own < 0 || !P->mated) continue;
-                    for (int c = 0; c < nsizes; c++) {
-                        os_result *R = &rs[c];
-                        if (gal[c * A + own] < 0) continue;
+                    for (int cd = 0; cd < C; cd++) {
+                        os_result *R = &rs[cd / D];
+                        if (gal[(size_t)cd * A + own] < 0) continue;
                         R->m = os_grow(R->m, &R->capm, R->nm, sizeof *R->m);
                         R->m[R->nm++] = (os_mated){OS_NO_FACE, OS_NO_FACE};
                         R->mated_no_face++;
@@ -1289,27 +1533,53 @@ static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, in
                     for (int h = 0; h < nh[b]; h++)
                         sc[hits[(size_t)b * A + h].entry_id] = hits[(size_t)b * A + h].score;
                     int own = P->person >= 0 ? r->pe[P->person].acc : -1;
+                    /* --truth: its person's entries under other labels are
+                     * no one else's */
+                    for (int k = 0; k < P->nalias; k++) sc[P->alias[k]] = OS_NO_FACE;
                     if (r->list_alerts > 0 && s == 0 && v == r->tmpl_from)
                         for (int a = 0; a < A; a++)
                             if (a != own && sc[a] > r->list_alerts)
                                 fprintf(stderr, "alert: %s %s -> %s %.4f\n",
                                         os_source_name[P->src], P->path, accname[a], sc[a]);
-                    for (int c = 0; c < nsizes; c++) {
+                    for (int cd = 0; cd < C; cd++) {
+                        int c = cd / D;
                         os_result *R = &rs[c];
-                        for (int g = 0; g < ng[c]; g++) gmax[g] = OS_NO_FACE;
-                        for (int a = 0; a < A; a++) {
-                            int g = gal[c * A + a];
-                            if (g >= 0 && a != own && sc[a] > gmax[g]) gmax[g] = sc[a];
+                        const int *col = gal + (size_t)cd * A;
+                        for (int g = 0; g < ng[c]; g++) gmax[g] = OS_NO_FACE, gdrop[g] = 0;
+                        if (r->norm == OS_NORM_T) {
+                            memset(gsum, 0, sizeof(double) * 3 * (size_t)ng[c]);
+                            for (int a = 0; a < A; a++)
+                                if (col[a] >= 0 && sc[a] > OS_NO_FACE) {
+                                    double *q = gsum + 3 * col[a];
+                                    q[0]++, q[1] += sc[a], q[2] += (double)sc[a] * sc[a];
+                                }
                         }
-                        int gown = own >= 0 ? gal[c * A + own] : -1;
+                        const float *zc = zst ? zst + (size_t)cd * A * 2 : NULL;
+                        float own_s = own >= 0 && col[own] >= 0
+                                          ? os_normed(r->norm, sc[own], gsum + 3 * col[own],
+                                                      zc ? zc + 2 * own : NULL)
+                                          : OS_NO_FACE;
+                        for (int a = 0; a < A; a++) {
+                            int g = col[a];
+                            if (g < 0 || a == own) continue;
+                            float v2 = os_normed(r->norm, sc[a], gsum + 3 * g,
+                                                 zc ? zc + 2 * a : NULL);
+                            if (v2 > gmax[g]) gmax[g] = v2;
+                        }
+                        for (int k = 0; k < P->nalias; k++)
+                            if (col[P->alias[k]] >= 0) gdrop[col[P->alias[k]]] = 1;
+                        int gown = own >= 0 ? col[own] : -1;
                         for (int g = 0; g < ng[c]; g++) {
                             if (g == gown) {
                                 if (!P->mated) continue; /* its own enrolment photo */
                                 R->m = os_grow(R->m, &R->capm, R->nm, sizeof *R->m);
-                                R->m[R->nm++] = (os_mated){sc[own], gmax[g]};
+                                R->m[R->nm++] = (os_mated){own_s, gmax[g]};
+                            } else if (gdrop[g]) {
+                                R->dropped++; /* its own person, another label */
                             } else {
                                 R->u = os_grow(R->u, &R->capu, R->nu, sizeof *R->u);
-                                R->u[R->nu++] = (os_nonmated){gmax[g], (unsigned char)P->src};
+                                R->u[R->nu++] = (os_nonmated){gmax[g], (unsigned char)P->src,
+                                                              (uint32_t)idx[b]};
                             }
                         }
                     }
@@ -1317,11 +1587,13 @@ static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, in
             }
             for (int c = 0; c < nsizes; c++) {
                 rs[c].set = r->sets[s], rs[c].tmpl = v;
-                rs[c].n = sizes[c] > 0 ? sizes[c] : A, rs[c].g = ng[c];
+                rs[c].n = sizes[c] > 0 ? sizes[c] : A, rs[c].g = ng[c] * D;
+                rs[c].nphotos = r->nph;
                 if (rs[c].nu) qsort(rs[c].u, rs[c].nu, sizeof *rs[c].u, os_cmp_nonmated_desc);
             }
         }
         for (int v = 0; v < OS_N_TEMPLATES; v++) lfr_match_snapshot_unref(snap[v]);
+        free(zst);
     }
     for (int q = 0; q < nres; q++)
         if (!res[q].g) { /* sizes larger than the accepted people, or none accepted */
@@ -1333,6 +1605,8 @@ static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, in
     free(gal);
     free(ng);
     free(gmax);
+    free(gdrop);
+    free(gsum);
     free(accname);
     free(sc);
     free(hits);
@@ -1344,6 +1618,7 @@ typedef struct {
     float t;
     double fnir, fpir, other;        /* other: mated searches alerting on someone else */
     size_t miss, alerts, wrong, by_src[OS_N_SOURCES];
+    size_t photos;                   /* distinct photos among the alerts */
     const char *measurable;          /* "yes", "rough", "no" (FPIR targets) */
 } os_point;
 
@@ -1353,10 +1628,14 @@ static os_point os_at(const os_result *R, float t) {
         p.miss += !(R->m[i].own > t);
         p.wrong += R->m[i].other > t;
     }
+    unsigned char *seen = calloc(R->nphotos ? R->nphotos : 1, 1);
     for (size_t i = 0; i < R->nu && R->u[i].max > t; i++) {
         p.alerts++;
         p.by_src[R->u[i].src]++;
+        p.photos += !seen[R->u[i].photo];
+        seen[R->u[i].photo] = 1;
     }
+    free(seen);
     p.fnir = R->nm ? (double)p.miss / R->nm : 0;
     p.other = R->nm ? (double)p.wrong / R->nm : 0;
     p.fpir = R->nu ? (double)p.alerts / R->nu : 0;
@@ -1371,18 +1650,19 @@ static os_point os_at_fpir(const os_result *R, double f) {
         return p;
     }
     os_point p = os_at(R, R->u[(size_t)floor(want)].max);
-    p.measurable = want >= 10 ? "yes" : "rough";
+    p.measurable = want >= 10 && p.photos >= 10 ? "yes" : "rough";
     return p;
 }
 
 static json_t *os_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 static json_t *os_point_json(const os_point *p, int with_src) {
-    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:s}", "threshold", os_num(p->t),
-                          "fnir", os_num(p->fnir), "fpir", os_num(p->fpir),
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:s}", "threshold",
+                          os_num(p->t), "fnir", os_num(p->fnir), "fpir", os_num(p->fpir),
                           "mated_other_alert", os_num(p->other), "mated_missed", (json_int_t)p->miss,
-                          "non_mated_alerts", (json_int_t)p->alerts, "mated_wrong_entry",
-                          (json_int_t)p->wrong, "measurable", p->measurable);
+                          "non_mated_alerts", (json_int_t)p->alerts, "non_mated_photos_alerting",
+                          (json_int_t)p->photos, "mated_wrong_entry", (json_int_t)p->wrong,
+                          "measurable", p->measurable);
     if (with_src) {
         json_t *s = json_object();
         for (int k = 0; k < OS_N_SOURCES; k++)
@@ -1392,9 +1672,10 @@ static json_t *os_point_json(const os_point *p, int with_src) {
     return o;
 }
 
-/* FNIR at the target FPIRs, at threshold thr and over the sweep, into the
- * JSON object row; the table's cells to stdout unless json. */
-static void os_rates(const os_result *R, float thr, int json, json_t *row) {
+/* FNIR at the target FPIRs, at threshold thr and over the sweep (when the
+ * scores are cosines: fixed), into the JSON object row; the table's cells
+ * to stdout unless json. */
+static void os_rates(const os_result *R, float thr, int fixed, int json, json_t *row) {
     json_t *ta = json_array();
     for (int j = 0; j < OS_N_TARGETS; j++) {
         os_point p = os_at_fpir(R, os_fpir_target[j]);
@@ -1410,6 +1691,10 @@ static void os_rates(const os_result *R, float thr, int json, json_t *row) {
         printf(" | %-24s", cell);
     }
     json_object_set_new(row, "at_fpir", ta);
+    if (!fixed) {
+        if (!json) printf(" | n/a (normalised scores)\n");
+        return;
+    }
     os_point dp = os_at(R, thr);
     json_t *dj = os_point_json(&dp, 1);
     json_object_set_new(dj, "found", json_real(1 - dp.fnir));
@@ -1449,6 +1734,8 @@ static int cmd_openset_eval(int argc, char **argv) {
     int64_t k = 1, mated_cap = 5, people_max = 0, extra_max = 0, seed = 1;
     double thr_d = LFR_MATCH_DEFAULT_THRESHOLD, list_d = 0;
     int json = 0;
+    int64_t draws = 1;
+    const char *truth = NULL, *norm_txt = "none";
     os_run r = {0};
     const cli_opt opts[] = {
         {"lfw", CLI_STR, 1, "DIR", "LFW: holds people.txt and images/", &r.lfw, 0, 0},
@@ -1470,6 +1757,12 @@ static int cmd_openset_eval(int argc, char **argv) {
          &extra_max, 0, 1000000},
         {"seed", CLI_INT, 0, "S", "order in which people are cut into galleries (default 1)",
          &seed, 0, 1000000000},
+        {"draws", CLI_INT, 0, "R", "cut the people into galleries R times, each in a new order, "
+         "and pool them (default 1)", &draws, 1, OS_MAX_DRAWS},
+        {"score-norm", CLI_STR, 0, "KIND", "none, tnorm or znorm: measure score normalisation, "
+         "which the matcher does not do (default none)", &norm_txt, 0, 0},
+        {"truth", CLI_STR, 0, "FILE", "ground-truth corrections: \"same A B\" (one person under "
+         "two labels), \"image DIR/FILE NAME\" (docs/lfw-truth.txt)", &truth, 0, 0},
         {"threshold", CLI_REAL, 0, "T", "the operating threshold reported (default 0.70)", &thr_d,
          0, 0},
         {"accept-warnings", CLI_FLAG, 0, NULL,
@@ -1487,8 +1780,9 @@ static int cmd_openset_eval(int argc, char **argv) {
         "One accepted photo per LFW person with 2+ photos is enrolled; their other photos are\n"
         "mated searches; everyone not in a gallery (other galleries, LFW people with one photo,\n"
         "UTKFace, CelebA) is a non-mated search.  Small sizes use several disjoint galleries,\n"
-        "pooled.  A figure needs ~10/FPIR non-mated searches (fewer: rough; under 1/FPIR: not\n"
-        "measurable).  Every photo is embedded once per model set.  docs/accuracy.md."};
+        "pooled (--draws: cut R times).  A figure needs ~10/FPIR non-mated searches and 10\n"
+        "distinct photos above T (fewer: rough; under 1/FPIR searches: not measurable).  Every\n"
+        "photo is embedded once per model set.  docs/accuracy.md."};
     int parsed = cli_parse(&cmd, argc, argv);
     if (parsed != CLI_OK) return CLI_EXIT(parsed);
     int *sizes = NULL, nsizes = 0;
@@ -1523,6 +1817,23 @@ static int cmd_openset_eval(int argc, char **argv) {
                                    "sets (mfn192, fused704)", sets_txt);
         }
     }
+    if (truth) {
+        char why[512];
+        if (os_truth_load(&r.truth, truth, why, sizeof why)) {
+            os_truth_free(&r.truth);
+            free(sizes);
+            return cli_usage_error(&cmd, "--truth: %s", why);
+        }
+    }
+    r.norm = -1;
+    for (int j = 0; j < OS_N_NORMS; j++)
+        if (!strcmp(norm_txt, os_norm_name[j])) r.norm = j;
+    if (r.norm < 0) {
+        os_truth_free(&r.truth);
+        free(sizes);
+        return cli_usage_error(&cmd, "--score-norm: '%s' is not none, tnorm or znorm", norm_txt);
+    }
+    r.draws = (int)draws;
     r.k = (int)k, r.mated_cap = (int)mated_cap, r.people_max = people_max;
     r.extra_max = extra_max, r.seed = seed, r.thr = (float)thr_d, r.list_alerts = (float)list_d;
     lfr_face_engine *eng = NULL;
@@ -1535,6 +1846,7 @@ static int cmd_openset_eval(int argc, char **argv) {
             fprintf(stderr, "openlfr: eval openset: model set %s needs a network that %s lacks "
                     "(tools/setup.sh models)\n", os_model_set_name[r.sets[s]], lfr_cli_models_dir());
             lfr_cli_face_unload(eng, r.ctx);
+            os_truth_free(&r.truth);
             free(sizes);
             return 1;
         }
@@ -1544,6 +1856,7 @@ static int cmd_openset_eval(int argc, char **argv) {
     size_t nres = (size_t)r.nsets * OS_N_TEMPLATES * (size_t)nsizes;
     os_result *res = calloc(nres, sizeof *res);
     uint64_t t1 = lfr_now_ns();
+    if (!rc) os_truth_apply(&r);
     if (!rc) rc = os_search(&r, sizes, nsizes, res, (int)nres);
     double search_s = (lfr_now_ns() - t1) / 1e9;
     if (!rc) {
@@ -1588,6 +1901,13 @@ static int cmd_openset_eval(int argc, char **argv) {
         json_object_set_new(o, "photos_unreadable", json_integer(r.read_fail));
         json_object_set_new(o, "accepted_people", json_integer(r.nacc));
         json_object_set_new(o, "images_per_entry", json_integer(r.k));
+        json_object_set_new(o, "draws", json_integer(r.draws));
+        json_object_set_new(o, "score_norm", json_string(os_norm_name[r.norm]));
+        if (truth)
+            json_object_set_new(o, "truth",
+                                json_pack("{s:s, s:i, s:i, s:i}", "file", truth, "same_pairs",
+                                          r.truth.nsame, "images", r.truth.nimg,
+                                          "photos_with_other_label_enrolled", r.truth.photos));
         json_object_set_new(o, "embed_seconds", json_real(embed_s));
         json_object_set_new(o, "search_seconds", json_real(search_s));
         if (!json) {
@@ -1613,6 +1933,17 @@ static int cmd_openset_eval(int argc, char **argv) {
                 printf(" %s %d (%d)", os_source_name[j], probes[j], r.no_face[j]);
             printf("; unreadable %d\nembedding %.0f s, searches %.1f s\n", r.read_fail, embed_s,
                    search_s);
+            if (r.norm != OS_NORM_NONE)
+                printf("scores normalised (--score-norm %s): thresholds T are in standard "
+                       "deviations; the 'at %.2f' and sweep lines do not apply\n",
+                       os_norm_name[r.norm], r.thr);
+            if (r.draws > 1)
+                printf("galleries cut %d times from the shuffled people, pooled (--draws)\n",
+                       r.draws);
+            if (truth)
+                printf("ground truth corrected by %s: %d same-person label pairs, %d photos "
+                       "relabelled; %d photos have their person enrolled under another label\n",
+                       truth, r.truth.nsame, r.truth.nimg, r.truth.photos);
         }
         json_t *rows = json_array();
         for (int si = 0; si < r.nsets; si++)
@@ -1633,6 +1964,8 @@ static int cmd_openset_eval(int argc, char **argv) {
                                     "mated_searches", (json_int_t)R->nm, "mated_no_face",
                                     (json_int_t)R->mated_no_face, "non_mated_searches",
                                     (json_int_t)R->nu);
+            json_object_set_new(row, "non_mated_dropped_by_truth",
+                                json_integer((json_int_t)R->dropped));
             if (!R->g) {
                 json_object_set_new(row, "note", json_string("fewer accepted people than the size"));
                 json_array_append_new(rows, row);
@@ -1646,7 +1979,7 @@ static int cmd_openset_eval(int argc, char **argv) {
                 json_object_set_new(bs, os_source_name[j], json_integer((json_int_t)by[j]));
             json_object_set_new(row, "non_mated_by_source", bs);
             if (!json) printf("%-6d %-9d %-7zu %-9zu", R->n, R->g, R->nm, R->nu);
-            os_rates(R, r.thr, json, row);
+            os_rates(R, r.thr, r.norm == OS_NORM_NONE, json, row);
             /* The same with LFW's own non-mated searches only: UTKFace and
              * CelebA are other collections, which may hold people LFW has
              * (docs/accuracy.md). */
@@ -1657,7 +1990,7 @@ static int cmd_openset_eval(int argc, char **argv) {
                 if (R->u[i].src == OS_SRC_LFW1 || R->u[i].src == OS_SRC_LFW2) L.u[L.nu++] = R->u[i];
             json_t *lj = json_pack("{s:I}", "non_mated_searches", (json_int_t)L.nu);
             if (!json) printf("%-6s %-9s %-7s %-9zu", "", "LFW only", "", L.nu);
-            os_rates(&L, r.thr, json, lj);
+            os_rates(&L, r.thr, r.norm == OS_NORM_NONE, json, lj);
             free(L.u);
             json_object_set_new(row, "lfw_only", lj);
             json_array_append_new(rows, row);
@@ -1671,8 +2004,8 @@ static int cmd_openset_eval(int argc, char **argv) {
         } else {
             printf("\nFNIR: mated searches whose own entry does not score above T; FPIR: "
                    "non-mated searches\nwith any entry above T; other: mated searches with "
-                   "someone else's entry above T.\nrough: fewer than 10 non-mated searches "
-                   "above T.  Default threshold line: 'at %.2f'.\n", r.thr);
+                   "someone else's entry above T.\nrough: fewer than 10 non-mated searches, "
+                   "or 10 distinct photos, above T.  Default threshold line: 'at %.2f'.\n", r.thr);
         }
         json_decref(o);
     }
@@ -1686,6 +2019,7 @@ static int cmd_openset_eval(int argc, char **argv) {
         free(r.temb[s]);
     }
     free(r.tw);
+    os_truth_free(&r.truth);
     for (size_t i = 0; i < r.nph; i++) free(r.ph[i].path);
     for (int p = 0; p < r.npe; p++) free(r.pe[p].name);
     free(r.ph);

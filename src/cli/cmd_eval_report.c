@@ -789,13 +789,13 @@ static json_t *er_wider(const er_emb *e, const char *dir, int sample, json_t **d
 
 /* Open-set identification: `eval openset --json` as a child ------------- */
 
-static json_t *er_openset(const char *data, int sample, const char *set, float thr, char *cmdline,
-                          size_t cap) {
+static json_t *er_openset(const char *data, int sample, const char *set, float thr,
+                          const char *truth, char *cmdline, size_t cap) {
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return NULL;
     self[n] = 0;
-    char extra[128] = "", path[4096], line[512];
+    char extra[4300] = "", path[4096], line[512];
     if (sample > 1) { /* the first 1/sample of people.txt, as many UTKFace / CelebA photos */
         int people = 0;
         snprintf(path, sizeof path, "%s/lfw/people.txt", data);
@@ -805,9 +805,17 @@ static json_t *er_openset(const char *data, int sample, const char *set, float t
         snprintf(extra, sizeof extra, " --people %d --extra %d", people / sample + 1,
                  people / sample + 1);
     }
-    snprintf(cmdline, cap, "'%s' eval openset --lfw '%s/lfw' --utkface '%s/utkface' --celeba "
-             "'%s/celeba' --model-set %s --threshold %.4f --sizes 100,1000,max%s --json",
-             self, data, data, data, set, thr, extra);
+    if (truth) {
+        size_t l = strlen(extra);
+        snprintf(extra + l, sizeof extra - l, " --truth '%s'", truth);
+    }
+    int w = snprintf(cmdline, cap, "'%s' eval openset --lfw '%s/lfw' --utkface '%s/utkface' "
+                     "--celeba '%s/celeba' --model-set %s --threshold %.4f --sizes 100,1000,max%s "
+                     "--json", self, data, data, data, set, thr, extra);
+    if (w < 0 || (size_t)w >= cap) {
+        fprintf(stderr, "openlfr: eval report: the eval openset command is too long\n");
+        return NULL;
+    }
     fprintf(stderr, "eval report: open-set identification: %s\n", cmdline);
     FILE *p = popen(cmdline, "r");
     if (!p) return NULL;
@@ -874,6 +882,7 @@ static int er_render(const json_t *rep, const char *out) {
 
 int lfr_cmd_eval_report(int argc, char **argv) {
     const char *data = getenv("OPENLFR_DATA"), *out = NULL, *set_txt = LFR_DEPLOY_DEFAULT_MODEL_SET, *from = NULL;
+    const char *truth = NULL;
     int64_t sample = 1;
     const cli_opt opts[] = {
         {"data", CLI_STR, 0, "DIR", "the face data ($OPENLFR_DATA): lfw/, utkface/, wider/, celeba/",
@@ -884,6 +893,8 @@ int lfr_cmd_eval_report(int argc, char **argv) {
         {"model-set", CLI_STR, 0, "SET", "fused704 (default: the deployments' own) or mfn192", &set_txt, 0, 0},
         {"from-json", CLI_STR, 0, "FILE", "redraw index.html from a report.json, run nothing",
          &from, 0, 0},
+        {"truth", CLI_STR, 0, "FILE", "ground-truth corrections for the open-set part "
+         "(eval openset --truth; LFW's: docs/lfw-truth.txt)", &truth, 0, 0},
         CLI_END};
     const cli_cmd cmd = {
         "eval report", "accuracy and fairness evaluation: report.json and index.html", opts, NULL,
@@ -911,6 +922,9 @@ int lfr_cmd_eval_report(int argc, char **argv) {
     }
     if (!data)
         return cli_usage_error(&cmd, "--data: not given and $OPENLFR_DATA is not set");
+    if (truth && (strchr(truth, '\'') || strlen(truth) > 4096 || access(truth, R_OK)))
+        return cli_usage_error(&cmd, "--truth: '%s' is not a readable file (without quotes)",
+                               truth);
     lfr_face_model_set set;
     if (lfr_face_model_set_parse(set_txt, &set) != LFR_OK)
         return cli_usage_error(&cmd, "--model-set: '%s' is not mfn192 or fused704", set_txt);
@@ -969,7 +983,7 @@ int lfr_cmd_eval_report(int argc, char **argv) {
     lfr_cli_face_unload(eng, e.ctx);
     /* open-set, in a child (it loads its own models) */
     char cmdline[8192];
-    json_t *os = rc ? NULL : er_openset(data, K, set_txt, thr[0], cmdline, sizeof cmdline);
+    json_t *os = rc ? NULL : er_openset(data, K, set_txt, thr[0], truth, cmdline, sizeof cmdline);
     if (!rc && !os) rc = 1;
     if (os) {
         json_t *ph = json_object_get(os, "photos"), *en = json_object_get(os, "enrolment");
@@ -989,7 +1003,7 @@ int lfr_cmd_eval_report(int argc, char **argv) {
         char when[64], cmd_txt[512];
         strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
         snprintf(cmd_txt, sizeof cmd_txt, "openlfr eval report --data DATA --out DIR --sample %d "
-                 "--model-set %s", K, set_txt);
+                 "--model-set %s%s", K, set_txt, truth ? " --truth FILE" : "");
         json_object_set_new(rep, "schema", json_string(LFR_EVAL_REPORT_SCHEMA));
         json_object_set_new(rep, "generated_at", json_string(when));
         json_object_set_new(rep, "command", json_string(cmd_txt));
@@ -1010,7 +1024,10 @@ int lfr_cmd_eval_report(int argc, char **argv) {
                         "everyone not in the gallery (other galleries, LFW with one photo, "
                         "UTKFace, CelebA) non-mated; disjoint galleries of a size pooled. FNIR: "
                         "mated searches whose own entry does not score above T; FPIR: non-mated "
-                        "searches with any entry above T."));
+                        "searches with any entry above T. Rough: fewer than 10 non-mated "
+                        "searches, or 10 distinct photos, above T. With ground-truth corrections "
+                        "(openset.truth), a search against an entry of its own person under "
+                        "another label is no non-mated search and is dropped."));
         char method[1536];
         snprintf(method, sizeof method,
                  "At fixed global thresholds (the set's default and the one giving FMR 1e-4 over "
