@@ -3,8 +3,13 @@
  * 512-d MobileFaceNet alone (mfn512) and the two fused (fused704,
  * src/face/face.h), for docs/embedders.md.
  *
- *   eval_embed [lfw [PERSON_STEP]] [utk [PER_GROUP]] [cost [REPS]]
+ *   eval_embed [fused704v2] [lfw [PERSON_STEP]] [utk [PER_GROUP]] [cost [REPS]]
  *       (no argument: all three, full)
+ *
+ *   fused704v2  measure model set FUSED704V2 instead of FUSED704: the 512-d
+ *         network fed BGR, the channel order it was trained on, where
+ *         FUSED704 feeds it RGB as faceplugin's JS does ("mfn512-bgr";
+ *         docs/embedders.md "Channel order").
  *
  *   lfw   LFW verification, the protocol of `openlfr eval verify`
  *         (src/cli/cmd_eval.c): the people named in lfw/pairs.txt, every
@@ -48,6 +53,7 @@
 
 enum { D192 = 192, D512 = 512, DF = 704, NSETS = 3 };
 static const char *set_name[NSETS] = {"mfn192", "mfn512", "fused704"};
+static lfr_face_model_set fused = LFR_FACE_MODEL_FUSED704; /* or FUSED704V2 */
 
 #define N_FARS 4
 static const double fars[N_FARS] = {1e-3, 1e-4, 1e-5, 1e-6};
@@ -102,7 +108,7 @@ static int embed_photo(const char *path, float min_face, float *out) {
     if (min_face > 0) p.min_face = min_face;
     if (lfr_face_detect(ctx, &im, &p, &faces, &n, &err) == LFR_OK && n > 0) {
         int c = lfr_face_pick_central(faces, n, im.w, im.h);
-        if (lfr_face_embed_set(ctx, &im, &faces[c], 1, LFR_FACE_MODEL_FUSED704, out, &err) ==
+        if (lfr_face_embed_set(ctx, &im, &faces[c], 1, fused, out, &err) ==
             LFR_OK)
             rc = 0;
         else
@@ -552,13 +558,13 @@ static int cost(const char *models, int reps) {
         float out[DF];
         for (int i = 0; i < 10; i++) {
             (void)lfr_face_embed_set(ctx, &im, &f, 1, LFR_FACE_MODEL_MFN192, out, &err);
-            (void)lfr_face_embed_set(ctx, &im, &f, 1, LFR_FACE_MODEL_FUSED704, out, &err);
+            (void)lfr_face_embed_set(ctx, &im, &f, 1, fused, out, &err);
         }
         for (int i = 0; i < reps; i++) {
             double t0 = now_s();
             (void)lfr_face_embed_set(ctx, &im, &f, 1, LFR_FACE_MODEL_MFN192, out, &err);
             double t1 = now_s();
-            (void)lfr_face_embed_set(ctx, &im, &f, 1, LFR_FACE_MODEL_FUSED704, out, &err);
+            (void)lfr_face_embed_set(ctx, &im, &f, 1, fused, out, &err);
             t[2][i] = t1 - t0;
             t[3][i] = now_s() - t1;
         }
@@ -597,8 +603,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "eval_embed: no mfn512.lfrm in %s (tools/setup.sh models)\n", models);
         return 1;
     }
-    int all = argc < 2, rc = 0;
-    for (int i = 1; i <= argc - 1 || (all && i == 1); i++) {
+    int first = 1;
+    if (argc > 1 && !strcmp(argv[1], "fused704v2")) {
+        fused = LFR_FACE_MODEL_FUSED704V2, first = 2;
+        set_name[1] = "mfn512-bgr", set_name[2] = "fused704v2";
+    }
+    int all = argc <= first, rc = 0;
+    for (int i = first; i <= argc - 1 || (all && i == first); i++) {
         const char *cmd = all ? NULL : argv[i];
         int arg = -1;
         if (!all && i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9') arg = atoi(argv[++i]);
@@ -610,7 +621,8 @@ int main(int argc, char **argv) {
         if (all || !strcmp(cmd, "lfw")) rc |= lfw(arg > 0 ? arg : 1);
         if (all || !strcmp(cmd, "utk")) rc |= utk(arg >= 0 ? arg : 0);
         if (!all && strcmp(cmd, "lfw") && strcmp(cmd, "utk") && strcmp(cmd, "cost")) {
-            fprintf(stderr, "usage: eval_embed [lfw [PERSON_STEP]] [utk [PER_GROUP]] [cost [REPS]]\n");
+            fprintf(stderr, "usage: eval_embed [fused704v2] [lfw [PERSON_STEP]] [utk [PER_GROUP]] "
+                    "[cost [REPS]]\n");
             return 2;
         }
     }

@@ -172,8 +172,8 @@ t1=$(date +%s.%N)
 [ "$(jb .runs[0].id)" = "$run" ] && [ "$(jb .runs[0].status)" = done ] && [ "$(jb .runs[0].has_report)" = true ] \
   && ok "run $run done in $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s, listed with its report" \
   || bad "run did not end done: $(jq -c .runs[0] "$tmp/b")"
-[ "$(jb .runs[0].model_set)" = fused704 ] && [ "$(jb .runs[0].by)" = aud1 ] && [ -n "$(jb .runs[0].ended_at)" ] \
-  && ok "the run lists its model set (the deployments' default, fused704, when none is given), who started it and when it ended" || bad "run fields: $(jq -c .runs[0] "$tmp/b")"
+[ "$(jb .runs[0].model_set)" = fused704v2 ] && [ "$(jb .runs[0].by)" = aud1 ] && [ -n "$(jb .runs[0].ended_at)" ] \
+  && ok "the run lists its model set (the deployments' default, fused704v2, when none is given), who started it and when it ended" || bad "run fields: $(jq -c .runs[0] "$tmp/b")"
 [ $saw_progress = 1 ] && ok "progress lines were shown while it ran" || echo "note: the run ended before a progress poll"
 [ -s "$tmp/eval-runs/run-$run/progress.log" ] && grep -q "eval report: wrote" "$tmp/eval-runs/run-$run/progress.log" \
   && ok "kept in eval-runs/run-$run beside the database, with progress.log" || bad "run folder: $(ls "$tmp/eval-runs/run-$run" 2>&1)"

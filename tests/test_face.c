@@ -955,8 +955,9 @@ static double dot(const float *a, const float *b, int n) {
 }
 
 static void test_model_set_names(void) {
-    static const struct { const char *name; int dim; } want[] = {{"mfn192", 192}, {"fused704", 704}};
-    CHECK_EQ_INT(LFR_FACE_MODEL_SET_COUNT, 2);
+    static const struct { const char *name; int dim; } want[] = {
+        {"mfn192", 192}, {"fused704", 704}, {"fused704v2", 704}};
+    CHECK_EQ_INT(LFR_FACE_MODEL_SET_COUNT, 3);
     for (int i = 0; i < LFR_FACE_MODEL_SET_COUNT; i++) {
         lfr_face_model_set m = (lfr_face_model_set)i, back = LFR_FACE_MODEL_SET_COUNT;
         CHECK(strcmp(lfr_face_model_set_name(m), want[i].name) == 0);
@@ -1048,6 +1049,34 @@ static void test_embed_set(void) {
     CHECK(worst_192 < 1e-7);
     CHECK(worst_mean < 1e-5);
     CHECK(worst_direct > 0.999);
+    /* FUSED704V2: the same 192 part bit for bit; the 512 part is the network
+     * on the same crop with its channels in BGR order (as it was trained),
+     * so it is not FUSED704's. */
+    static float v2[MAXF][D];
+    CHECK_STATUS(lfr_face_embed_set(ctx, &im, faces, n, LFR_FACE_MODEL_FUSED704V2, v2[0], &err),
+                 LFR_OK);
+    double worst_bgr = 1, most_rgb = -1;
+    for (int i = 0; i < n; i++) {
+        CHECK(memcmp(v2[i], f[i], sizeof(float) * 192) == 0);
+        CHECK_NEAR(dot(v2[i], v2[i], D), 1.0, 1e-5);
+        most_rgb = fmax(most_rgb, 2 * dot(v2[i] + 192, f[i] + 192, 512));
+        lfr_image crop = {0};
+        CHECK_STATUS(lfr_face_align(&im, &faces[i], &crop), LFR_OK);
+        float *x = nc ? lfr_nn_ctx_input(nc, 0, NULL) : NULL;
+        if (x && crop.px) {
+            for (int k = 0; k < 112 * 112 * 3; k++) /* k's channel from the other end */
+                x[k] = ((float)crop.px[k - k % 3 + 2 - k % 3] - 127.0f) / 128.0f;
+            CHECK_STATUS(lfr_nn_ctx_run(nc), LFR_OK);
+            const float *o = lfr_nn_ctx_output(nc, 0, NULL);
+            worst_bgr = fmin(worst_bgr, dot(o, v2[i] + 192, 512) /
+                                            sqrt(dot(o, o, 512) * dot(v2[i] + 192, v2[i] + 192, 512)));
+        }
+        lfr_image_free(&crop);
+    }
+    fprintf(stderr, "  fused704v2: 512 part vs direct on the BGR crop >= %.5f, "
+                    "vs fused704's (RGB) <= %.4f\n", worst_bgr, most_rgb);
+    CHECK(worst_bgr > 0.999);
+    CHECK(most_rgb < 0.99);
     for (int i = nd; i < n; i++) CHECK(dot(f[i], f[i % nd], D) > 0.99999);
     /* A face alone gives the same fused vector as in its batch. */
     float one[D];

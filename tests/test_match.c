@@ -1093,6 +1093,24 @@ static void test_model_set_calibrations(void) {
     CHECK(fd > 0.59f && fd < 0.65f);
     CHECK(lfr_match_cal_fmr(f, fd) <= lfr_match_fmr(LFR_MATCH_DEFAULT_THRESHOLD));
     CHECK(lfr_match_cal_fmr(f, fd - 0.01f) > lfr_match_fmr(LFR_MATCH_DEFAULT_THRESHOLD));
+    /* fused704v2 (the 512-d network fed the channel order it was trained
+     * on, the deployments' default) finds more genuine pairs than fused704
+     * at the same FMR, and than fused704 at FMR 1e-4 */
+    const lfr_match_calibration *v2 = lfr_match_calibration_named("fused704v2");
+    CHECK(v2 != NULL);
+    if (v2) {
+        float vd = lfr_match_cal_default_threshold(v2), lo = 0, hi = 0;
+        lfr_match_cal_sane_range(v2, &lo, &hi);
+        printf("  fused704v2 default threshold %.3f (FMR %.2e, TAR %.4f; fused704 %.3f: TAR %.4f); "
+               "sane range %.3f..%.3f\n", (double)vd, lfr_match_cal_fmr(v2, vd),
+               lfr_match_cal_tar(v2, vd), (double)fd, lfr_match_cal_tar(f, fd), (double)lo,
+               (double)hi);
+        CHECK(lfr_match_cal_fmr(v2, vd) <= lfr_match_fmr(LFR_MATCH_DEFAULT_THRESHOLD));
+        CHECK(lfr_match_cal_tar(v2, vd) > lfr_match_cal_tar(f, fd));
+        float v4 = lfr_match_cal_threshold_for_likeness(v2, 400.0 / LFR_MATCH_LIKENESS_DECADES),
+              f4 = lfr_match_cal_threshold_for_likeness(f, 400.0 / LFR_MATCH_LIKENESS_DECADES);
+        CHECK(lfr_match_cal_tar(v2, v4) > lfr_match_cal_tar(f, f4));
+    }
     CHECK(fabs(lfr_match_cal_likeness(f, fd) - lfr_match_likeness(0.70f)) < 1.0);
     /* and fused finds more of the same people at that FMR (LFW) */
     CHECK(lfr_match_cal_tar(f, fd) > lfr_match_tar(LFR_MATCH_DEFAULT_THRESHOLD));

@@ -407,7 +407,7 @@ static int cmp_desc(const void *a, const void *b) {
 /* The model sets `openlfr eval report --model-set` measures; eval.status
  * lists them with the deployments' default (LFR_DEPLOY_DEFAULT_MODEL_SET)
  * first, the one the console offers first. */
-static const char *const eval_model_sets[] = {"mfn192", "fused704"};
+static const char *const eval_model_sets[] = {"mfn192", "fused704", "fused704v2"};
 #define N_EVAL_MODEL_SETS ((int)(sizeof eval_model_sets / sizeof eval_model_sets[0]))
 
 static json_t *eval_model_sets_json(void) {
@@ -483,7 +483,8 @@ lfr_status app_op_EVAL_START(app_call *c) {
     for (int i = 0; i < N_EVAL_MODEL_SETS; i++) known |= !strcmp(set, eval_model_sets[i]);
     if (!known)
         return lfr_err_set(c->err, LFR_ERR_INVALID_ARG,
-                           "eval.start: model_set must be mfn192 or fused704, not '%.40s'", set);
+                           "eval.start: model_set must be mfn192, fused704 or fused704v2, "
+                           "not '%.40s'", set);
     char why[1200];
     const char *missing = eval_data_missing(c->app, why, sizeof why);
     if (missing) return lfr_err_set(c->err, LFR_ERR_STATE, "eval.start: %s", missing);

@@ -27,8 +27,10 @@ static const lfr_cv_arch arch_table[] = {
     /* MobileFaceNet 512-d (faceplugin fr_feature.onnx): BatchNorm already
      * folded into the convolutions; Conv/PRelu/Add, a 7x7 depthwise GDC,
      * a 1x1 Conv to 512 and Reshape [1,-1].  Normalised (x - 127) / 128
-     * (lib/fr_feature.js), RGB, ArcFace template. */
-    {"mfn512", LFR_CV_ONNX, "127", "0.0078125", "NHWC RGB", "0", 112, 112, 1, 1,
+     * (lib/fr_feature.js), ArcFace template; BGR, the order it was trained
+     * on (lib/fr_feature.js feeds RGB, which model set fused704 keeps;
+     * docs/embedders.md "Channel order"). */
+    {"mfn512", LFR_CV_ONNX, "127", "0.0078125", "NHWC BGR", "0", 112, 112, 1, 1,
      {"embeddings"}, {NULL}, {0}},
 };
 #define N_ARCH ((int)(sizeof arch_table / sizeof arch_table[0]))

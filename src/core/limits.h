@@ -172,8 +172,8 @@
 #define LFR_THRESHOLD_SANE_MIN 0.55f
 #define LFR_THRESHOLD_SANE_MAX 0.85f
 /* Both are mfn192 cosines; another model set's sane range is the cosines
- * with the same FMR (lfr_match_cal_sane_range: fused704 0.475..0.790;
- * docs/likeness.md "Model sets"). */
+ * with the same FMR (lfr_match_cal_sane_range: fused704 0.475..0.790,
+ * fused704v2 0.480..0.805; docs/likeness.md "Model sets"). */
 
 /* Watchlist size (templates) a --target-false-alerts threshold is derived
  * for when the deployment is created and no size is given: the list is

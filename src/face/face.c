@@ -1087,18 +1087,21 @@ lfr_status lfr_face_model_set_parse(const char *name, lfr_face_model_set *out) {
 int lfr_face_engine_has_model_set(const lfr_face_engine *e, lfr_face_model_set m) {
     switch (m) {
     case LFR_FACE_MODEL_MFN192: return e && e->mfn.m != NULL;
-    case LFR_FACE_MODEL_FUSED704: return e && e->mfn.m != NULL && e->mfn512.m != NULL;
+    case LFR_FACE_MODEL_FUSED704:
+    case LFR_FACE_MODEL_FUSED704V2: return e && e->mfn.m != NULL && e->mfn512.m != NULL;
     default: return 0;
     }
 }
 
-/* FUSED704: per batch of MFN_BATCH faces, the 192 part is lfr_face_embed
- * on the same batch (so the same plan and the same numbers), the 512 part
- * the 512-d network on the same aligned crop (same matrix, same on_border
- * fill), normalised as that network wants; each part L2-normalised and
- * scaled by 1/sqrt(2). */
+/* FUSED704 and FUSED704V2: per batch of MFN_BATCH faces, the 192 part is
+ * lfr_face_embed on the same batch (so the same plan and the same
+ * numbers), the 512 part the 512-d network on the same aligned crop (same
+ * matrix, same on_border fill), normalised as that network wants, its
+ * channels in RGB order (FUSED704, as faceplugin's JS) or BGR (bgr: as the
+ * network was trained, FUSED704V2); each part L2-normalised and scaled by
+ * 1/sqrt(2). */
 static lfr_status embed_fused(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces, int n,
-                              float *emb, lfr_err *err) {
+                              int bgr, float *emb, lfr_err *err) {
     enum { S = LFR_FACE_ALIGN_SIZE, D = LFR_FACE_EMB_DIM + MFN512_DIM };
     const net_info *ni = &c->e->mfn512;
     const float gain = (float)(1.0 / sqrt(2.0));
@@ -1117,8 +1120,12 @@ static lfr_status embed_fused(lfr_face_ctx *c, const lfr_image *im, lfr_face *fa
             float m[6];
             lfr_face_align_matrix(faces[b0 + k].lm, m);
             const lfr_image *src = on_border(&c->canvas, im, &faces[b0 + k], m);
-            lfr_image_warp_affine_f32(src, m, S, S, ni->mean, ni->scale, 0,
-                                      x + (size_t)k * S * S * 3);
+            float *xk = x + (size_t)k * S * S * 3;
+            lfr_image_warp_affine_f32(src, m, S, S, ni->mean, ni->scale, 0, xk);
+            for (int i = 0; bgr && i < S * S; i++) {
+                float r = xk[3 * i];
+                xk[3 * i] = xk[3 * i + 2], xk[3 * i + 2] = r;
+            }
         }
         st = run_embedder(net, bn, MFN512_DIM, gain, emb + (size_t)b0 * D + LFR_FACE_EMB_DIM, D,
                           err);
@@ -1136,9 +1143,9 @@ lfr_status lfr_face_embed_set(lfr_face_ctx *c, const lfr_image *im, lfr_face *fa
         return lfr_err_set(err, LFR_ERR_UNSUPPORTED,
                            "model set %s: the engine has no %s (run tools/setup.sh models)",
                            lfr_face_model_set_name(m),
-                           m == LFR_FACE_MODEL_FUSED704 ? "mfn512.lfrm" : "embedder");
+                           m != LFR_FACE_MODEL_MFN192 ? "mfn512.lfrm" : "embedder");
     if (m == LFR_FACE_MODEL_MFN192) return lfr_face_embed(c, im, faces, n, emb, err);
-    return embed_fused(c, im, faces, n, emb, err);
+    return embed_fused(c, im, faces, n, m == LFR_FACE_MODEL_FUSED704V2, emb, err);
 }
 
 float lfr_face_similarity(const float *a, const float *b) {

