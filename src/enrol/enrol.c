@@ -97,14 +97,16 @@ static void warn_text(lfr_enrol_warning *w) {
                  row->what, (double)b->lo, (double)b->hi);
     if (b)
         snprintf(w->text, sizeof w->text,
-                 "%s: in LFW, same-person pairs with one photo like this%s reach the default "
-                 "threshold %.2f %.0f %% of the time (%d pairs), against %.0f %% for %s",
+                 "%s: in LFW, same-person pairs with one photo like this%s reach mfn192's "
+                 "default threshold %.2f (FMR 1e-6) %.0f %% of the time (%d pairs), against "
+                 "%.0f %% for %s",
                  val, range, (double)LFR_MATCH_DEFAULT_THRESHOLD, 100.0 * b->tar, b->pairs,
                  100.0 * b->ref_tar, b->ref_what);
     else
         snprintf(w->text, sizeof w->text,
                  "%s: its effect was not measured (too few LFW photos like this); LFW photos "
-                 "without warnings reach the default threshold %.0f %% of the time", val,
+                 "without warnings reach mfn192's default threshold (FMR 1e-6) %.0f %% of the "
+                 "time", val,
                  100.0 * LFR_ENROL_EFFECT_REF_TAR);
 }
 

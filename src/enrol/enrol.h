@@ -12,7 +12,7 @@
  *   head, a dark, bright or unevenly lit face, a face cut by the photo's
  *   edge) is a WARNING from one table (LFR_ENROL_WARN_LIST) with its
  *   cut-off, the measured value, and the measured effect: how often
- *   same-person LFW pairs with such a photo reach the default threshold,
+ *   same-person LFW pairs with such a photo reach mfn192's default threshold,
  *   against pairs without warnings (enrol_effect.h, from
  *   bench/eval_discard.c).  A warned image is enrolled only when the
  *   enrolling officer accepts the warnings with a reason; the warnings,
