@@ -1230,12 +1230,14 @@ out:
     rm_rf(dir);
 }
 
-/* Model sets end to end (issue 11 section 3): a fused704 deployment with
- * the real models.  One face of a demo photo is enrolled (a crop of it:
- * 704-d template); a camera reading the whole photo embeds its faces with
- * the deployment's set and alerts on that person, with the set's
- * likeness. */
-static void test_fused_model_set_end_to_end(void) {
+/* Model sets end to end (issue 11 section 3): a deployment of a fused set
+ * (fused704, and the deployments' default fused704v2) with the real
+ * models.  One face of a demo photo is enrolled (a crop of it: 704-d
+ * template); a camera reading the whole photo embeds its faces with the
+ * deployment's set and alerts on that person, with the set's likeness. */
+static void fused_end_to_end(const char *set_name) {
+    lfr_face_model_set want = LFR_FACE_MODEL_SET_COUNT;
+    CHECK_STATUS(lfr_face_model_set_parse(set_name, &want), LFR_OK);
     const char *md = getenv("OPENLFR_MODELS");
     md = md && *md ? md : "models";
     lfr_face_engine *eng = NULL;
@@ -1244,9 +1246,9 @@ static void test_fused_model_set_end_to_end(void) {
     snprintf(photo, sizeof photo, "%s/photos/sample3.jpg", md);
     if (lfr_face_engine_load(md, &eng, &err) != LFR_OK || access(photo, R_OK))
         SKIP("face models or demo photos not installed (make setup)");
-    if (!lfr_face_engine_has_model_set(eng, LFR_FACE_MODEL_FUSED704)) {
+    if (!lfr_face_engine_has_model_set(eng, want)) {
         lfr_face_engine_destroy(eng);
-        SKIP("models/mfn512.lfrm not installed (tools/setup.sh models): no fused704");
+        SKIP("models/mfn512.lfrm not installed (tools/setup.sh models): no fused sets");
     }
     lfr_face_ctx *fc = NULL;
     lfr_face_ctx_new(eng, &fc);
@@ -1264,12 +1266,12 @@ static void test_fused_model_set_end_to_end(void) {
     CHECK_STATUS(lfr_store_open(&cfg, &s, &err), LFR_OK);
     if (!s) goto out;
     float def = 0;
-    CHECK_STATUS(lfr_deploy_model_set_thresholds("fused704", &def, NULL, NULL, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_model_set_thresholds(set_name, &def, NULL, NULL, &err), LFR_OK);
     lfr_deploy_params dp = {.name = "fused", .location = "lab", .purpose = "test",
                             .legal_basis = "test", .planned_start = 1000,
                             .planned_end = 4000000000, .threshold = def};
     int64_t dep = 0, eid = 0;
-    CHECK_STATUS(lfr_deploy_create_in_set(s, &dp, NULL, "fused704", &CREATOR, &dep, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_create_in_set(s, &dp, NULL, set_name, &CREATOR, &dep, &err), LFR_OK);
     /* The largest face of the photo, cropped with a margin, enrolled. */
     CHECK_STATUS(lfr_image_load(photo, &im, &err), LFR_OK);
     lfr_face *fs = NULL;
@@ -1294,7 +1296,7 @@ static void test_fused_model_set_end_to_end(void) {
     lfr_pipeline_snapshot *snap = NULL;
     CHECK_STATUS(lfr_pipeline_snapshot_load(s, dep, &snap, &err), LFR_OK);
     if (snap) {
-        CHECK_EQ_INT(snap->model_set, LFR_FACE_MODEL_FUSED704);
+        CHECK_EQ_INT(snap->model_set, want);
         CHECK_EQ_INT(snap->dim, 704);
         lfr_pipeline_snapshot_unref(snap);
     }
@@ -1334,9 +1336,9 @@ static void test_fused_model_set_end_to_end(void) {
     }
     CHECK(alerts >= 1);
     if (alerts) {
-        const lfr_match_calibration *f = lfr_match_calibration_named("fused704");
-        fprintf(stderr, "  fused704 alert: cosine %.3f likeness %.1f threshold %.3f\n", hit.cosine,
-                hit.likeness, (double)hit.threshold);
+        const lfr_match_calibration *f = lfr_match_calibration_named(set_name);
+        fprintf(stderr, "  %s alert: cosine %.3f likeness %.1f threshold %.3f\n", set_name,
+                hit.cosine, hit.likeness, (double)hit.threshold);
         CHECK(fabs(hit.likeness - lfr_match_cal_likeness(f, hit.cosine)) < 1e-9);
         CHECK(fabsf(hit.threshold - def) < 1e-6f);
     }
@@ -1349,6 +1351,11 @@ out:
 out_engine:
     lfr_face_ctx_destroy(fc);
     lfr_face_engine_destroy(eng);
+}
+
+static void test_fused_model_set_end_to_end(void) {
+    fused_end_to_end("fused704");
+    fused_end_to_end(LFR_DEPLOY_DEFAULT_MODEL_SET);
 }
 
 /* An entry with two images is matched by their mean (the entry template):

@@ -832,7 +832,11 @@ static int cmd_watchlist_eval(int argc, char **argv) {
  * under another label is then no comparison of different people: it is
  * dropped from the non-mated searches of that gallery (counted), and that
  * entry does not count as someone else's alert in a mated search.
- * Enrolment photos are not relabelled.  docs/lfw-truth.txt is LFW's.
+ * Enrolment photos and mated searches are not relabelled: a relabelled
+ * photo of an enrolled person stays that person's mated search.  At most
+ * OS_MAX_ALIAS entries per photo are recognised (a person under five or
+ * more other labels would count against the rest).  docs/lfw-truth.txt is
+ * LFW's.
  *
  * --score-norm measures score normalisation (issue 11), which the matcher
  * does not do: tnorm divides each score's distance from the mean of the
@@ -918,7 +922,10 @@ enum { OS_N_SWEEP = sizeof os_sweep / sizeof os_sweep[0] };
 
 #define OS_NO_FACE (-2.0f) /* a mated search without a face: below every T */
 
-enum { OS_MAX_ALIAS = 4, OS_MAX_DRAWS = 100 }; /* entries of one photo's person under other labels */
+/* OS_MAX_ALIAS: entries of one photo's person under other labels (--truth);
+ * OS_MAX_DRAWS: the largest --draws (each draw costs a pass over the
+ * cached scores, not an embedding). */
+enum { OS_MAX_ALIAS = 4, OS_MAX_DRAWS = 100 };
 
 typedef struct {
     int person;       /* index into os_person (LFW 2+), -1 otherwise */
