@@ -81,6 +81,11 @@ static const enrol_effect_bin *effect_bin(lfr_enrol_warn k, float v) {
     return NULL;
 }
 
+/* snprintf's result n for w->text: a text that did not fit ends in "...". */
+static void warn_fit(lfr_enrol_warning *w, int n) {
+    if (n >= (int)sizeof w->text) memcpy(w->text + sizeof w->text - 4, "...", 4);
+}
+
 static void warn_text(lfr_enrol_warning *w) {
     const warn_row *row = &warn_rows[w->kind];
     char val[96];
@@ -96,18 +101,18 @@ static void warn_text(lfr_enrol_warning *w) {
         snprintf(range, sizeof range, " (%s%s %g-%g)", row->sense == WARN_ABS ? "absolute " : "",
                  row->what, (double)b->lo, (double)b->hi);
     if (b)
-        snprintf(w->text, sizeof w->text,
-                 "%s: in LFW, same-person pairs with one photo like this%s reach mfn192's "
-                 "default threshold %.2f (FMR 1e-6) %.0f %% of the time (%d pairs), against "
-                 "%.0f %% for %s",
-                 val, range, (double)LFR_MATCH_DEFAULT_THRESHOLD, 100.0 * b->tar, b->pairs,
-                 100.0 * b->ref_tar, b->ref_what);
+        warn_fit(w, snprintf(w->text, sizeof w->text,
+                             "%s: in LFW, same-person pairs with one photo like this%s reach "
+                             "mfn192's default threshold %.2f (FMR 1e-6) %.0f %% of the time (%d "
+                             "pairs), against %.0f %% for %s",
+                             val, range, (double)LFR_MATCH_DEFAULT_THRESHOLD, 100.0 * b->tar,
+                             b->pairs, 100.0 * b->ref_tar, b->ref_what));
     else
-        snprintf(w->text, sizeof w->text,
-                 "%s: its effect was not measured (too few LFW photos like this); LFW photos "
-                 "without warnings reach mfn192's default threshold (FMR 1e-6) %.0f %% of the "
-                 "time", val,
-                 100.0 * LFR_ENROL_EFFECT_REF_TAR);
+        warn_fit(w, snprintf(w->text, sizeof w->text,
+                             "%s: its effect was not measured (too few LFW photos like this); LFW "
+                             "photos without warnings reach mfn192's default threshold (FMR "
+                             "1e-6) %.0f %% of the time",
+                             val, 100.0 * LFR_ENROL_EFFECT_REF_TAR));
 }
 
 static void reject(lfr_enrol_result *r, lfr_enrol_reject why, const char *fmt, ...)
