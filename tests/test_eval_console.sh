@@ -96,6 +96,9 @@ s=$(api POST /api/eval/runs "$aud" '{"sample":400}')
 [ -z "$(records eval.start)" ] && ok "the refused start left no audit record" || bad "a refused start was recorded"
 s=$(api POST /api/eval/runs "$adm" '{"sample":0}')
 [ "$s" = 400 ] && ok "sample 0 refused (400)" || bad "sample 0: $s $(cat "$tmp/b")"
+s=$(api POST /api/eval/runs "$aud" '{"model_set":"mfn999"}')
+[ "$s" = 400 ] && jb .error.message | grep -q 'mfn999.*known: mfn192, fused704, fused704v2' \
+  && ok "an unknown model set is refused (400), naming the known ones" || bad "model set mfn999: $s $(cat "$tmp/b")"
 s=$(api POST /api/eval/runs/5/cancel "$aud" '{}')
 [ "$s" = 409 ] && jb .error.message | grep -q 'not running' && ok "cancelling no run: 409" || bad "cancel nothing: $s"
 s=$(api GET "/api/eval/runs/5/report?format=html" "$aud")

@@ -404,18 +404,17 @@ static int cmp_desc(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The model sets `openlfr eval report --model-set` measures; eval.status
- * lists them with the deployments' default (LFR_DEPLOY_DEFAULT_MODEL_SET)
- * first, the one the console offers first. */
-static const char *const eval_model_sets[] = {"mfn192", "fused704", "fused704v2"};
-#define N_EVAL_MODEL_SETS ((int)(sizeof eval_model_sets / sizeof eval_model_sets[0]))
-
+/* The model sets `openlfr eval report --model-set` measures: every set
+ * with a calibration (match.h); eval.status lists them with the
+ * deployments' default (LFR_DEPLOY_DEFAULT_MODEL_SET) first, the one the
+ * console offers first. */
 static json_t *eval_model_sets_json(void) {
     json_t *a = json_array();
     json_array_append_new(a, json_string(LFR_DEPLOY_DEFAULT_MODEL_SET));
-    for (int i = 0; i < N_EVAL_MODEL_SETS; i++)
-        if (strcmp(eval_model_sets[i], LFR_DEPLOY_DEFAULT_MODEL_SET))
-            json_array_append_new(a, json_string(eval_model_sets[i]));
+    for (int i = 0; i < lfr_match_calibration_count(); i++) {
+        const char *name = lfr_match_calibration_name(lfr_match_calibration_at(i));
+        if (strcmp(name, LFR_DEPLOY_DEFAULT_MODEL_SET)) json_array_append_new(a, json_string(name));
+    }
     return a;
 }
 
@@ -479,12 +478,9 @@ lfr_status app_op_EVAL_START(app_call *c) {
         return lfr_err_set(c->err, LFR_ERR_INVALID_ARG,
                            "eval.start: sample must be 1 (every photo) to %d (every %dth), not %lld",
                            LFR_EVAL_MAX_SAMPLE, LFR_EVAL_MAX_SAMPLE, (long long)sample);
-    int known = 0;
-    for (int i = 0; i < N_EVAL_MODEL_SETS; i++) known |= !strcmp(set, eval_model_sets[i]);
-    if (!known)
-        return lfr_err_set(c->err, LFR_ERR_INVALID_ARG,
-                           "eval.start: model_set must be mfn192, fused704 or fused704v2, "
-                           "not '%.40s'", set);
+    /* a set with a calibration, or the error naming the known ones */
+    st = lfr_deploy_model_set_thresholds(set, NULL, NULL, NULL, c->err);
+    if (st != LFR_OK) return st;
     char why[1200];
     const char *missing = eval_data_missing(c->app, why, sizeof why);
     if (missing) return lfr_err_set(c->err, LFR_ERR_STATE, "eval.start: %s", missing);
