@@ -3,13 +3,17 @@
  * 512-d MobileFaceNet alone (mfn512) and the two fused (fused704,
  * src/face/face.h), for docs/embedders.md.
  *
- *   eval_embed [fused704v2] [lfw [PERSON_STEP]] [utk [PER_GROUP]] [cost [REPS]]
+ *   eval_embed [fused704v2|fused704v3] [lfw [PERSON_STEP]] [utk [PER_GROUP]] [cost [REPS]]
  *       (no argument: all three, full)
  *
  *   fused704v2  measure model set FUSED704V2 instead of FUSED704: the 512-d
  *         network fed BGR, the channel order it was trained on, where
  *         FUSED704 feeds it RGB as faceplugin's JS does ("mfn512-bgr";
  *         docs/embedders.md "Channel order").
+ *   fused704v3  model set FUSED704V3: FUSED704V2 aligned on O-Net's
+ *         landmarks averaged with the 68-point network's (both parts, so
+ *         the first column is the 192-d network on that alignment,
+ *         "mfn192-lm"; docs/embedders.md "Landmarks").
  *
  *   lfw   LFW verification, the protocol of `openlfr eval verify`
  *         (src/cli/cmd_eval.c): the people named in lfw/pairs.txt, every
@@ -584,8 +588,9 @@ static int cost(const char *models, int reps) {
            mb / ma);
     printf("  network alone      mfn192 %.2f / %.2f   mfn512 %.2f / %.2f   ratio %.2f / %.2f\n",
            med[0], mn[0], med[1], mn[1], med[1] / med[0], mn[1] / mn[0]);
-    printf("  lfr_face_embed_set mfn192 %.2f / %.2f   fused704 %.2f / %.2f   ratio %.2f / %.2f\n",
-           med[2], mn[2], med[3], mn[3], med[3] / med[2], mn[3] / mn[2]);
+    printf("  lfr_face_embed_set mfn192 %.2f / %.2f   %s %.2f / %.2f   ratio %.2f / %.2f\n",
+           med[2], mn[2], lfr_face_model_set_name(fused), med[3], mn[3], med[3] / med[2],
+           mn[3] / mn[2]);
     return ok ? 0 : 1;
 }
 
@@ -607,6 +612,13 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "fused704v2")) {
         fused = LFR_FACE_MODEL_FUSED704V2, first = 2;
         set_name[1] = "mfn512-bgr", set_name[2] = "fused704v2";
+    } else if (argc > 1 && !strcmp(argv[1], "fused704v3")) {
+        if (!lfr_face_engine_has_model_set(eng, LFR_FACE_MODEL_FUSED704V3)) {
+            fprintf(stderr, "eval_embed: no lm68.lfrm in %s (tools/setup.sh models)\n", models);
+            return 1;
+        }
+        fused = LFR_FACE_MODEL_FUSED704V3, first = 2;
+        set_name[0] = "mfn192-lm", set_name[1] = "mfn512-bgr-lm", set_name[2] = "fused704v3";
     }
     int all = argc <= first, rc = 0;
     for (int i = first; i <= argc - 1 || (all && i == first); i++) {
@@ -621,7 +633,7 @@ int main(int argc, char **argv) {
         if (all || !strcmp(cmd, "lfw")) rc |= lfw(arg > 0 ? arg : 1);
         if (all || !strcmp(cmd, "utk")) rc |= utk(arg >= 0 ? arg : 0);
         if (!all && strcmp(cmd, "lfw") && strcmp(cmd, "utk") && strcmp(cmd, "cost")) {
-            fprintf(stderr, "usage: eval_embed [fused704v2] [lfw [PERSON_STEP]] [utk [PER_GROUP]] "
+            fprintf(stderr, "usage: eval_embed [fused704v2|fused704v3] [lfw [PERSON_STEP]] [utk [PER_GROUP]] "
                     "[cost [REPS]]\n");
             return 2;
         }

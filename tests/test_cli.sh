@@ -142,29 +142,29 @@ if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
   [ "$(jget "$last" "d['threshold'] > $thr_before")" = "True" ] \
     && ok "more images, higher threshold" || bad "threshold not raised: $last"
 fi
-# Model sets (issue 11 section 3): new deployments are fused704v2 unless named;
+# Model sets (issue 11 section 3): new deployments are fused704v3 unless named;
 # the set is shown; an unknown set is refused naming the known ones; the
 # threshold is read with the set's calibration.
 ms() { "$lfr" deployment create --name "Sets" --location "High St" --purpose "locate wanted people" \
   --legal-basis "common law" --start 2025-01-01T08:00Z --end 2099-01-01T20:00Z --by "PC Smith" "$@"; }
 expect "create with the default model set" 0 ms --threshold 0.625 --json
-[ "$(jget "$last" "d['model_set']")" = "fused704v2" ] && ok "new deployments are fused704v2" \
+[ "$(jget "$last" "d['model_set']")" = "fused704v3" ] && ok "new deployments are fused704v3" \
   || bad "default model set: $last"
 l_fused=$(jget "$last" "round(d['threshold_meaning']['likeness'])")
 expect "create an mfn192 deployment" 0 ms --threshold 0.70 --model-set mfn192 --json
 [ "$(jget "$last" "d['model_set']")" = "mfn192" ] && ok "--model-set mfn192 is recorded" \
   || bad "model set: $last"
 l_192=$(jget "$last" "round(d['threshold_meaning']['likeness'])")
-[ "$l_fused" = "$l_192" ] && ok "fused704v2 0.625 and mfn192 0.70 mean the same likeness ($l_192)" \
+[ "$l_fused" = "$l_192" ] && ok "fused704v3 0.625 and mfn192 0.70 mean the same likeness ($l_192)" \
   || bad "likeness fused $l_fused, mfn192 $l_192"
 expect "an unknown model set is refused" 1 ms --threshold 0.7 --model-set mfn999
-grep -q "mfn999.*known: mfn192, fused704, fused704v2" "$tmp/stderr" && ok "the error names the known sets" \
+grep -q "mfn999.*known: mfn192, fused704, fused704v2, fused704v3" "$tmp/stderr" && ok "the error names the known sets" \
   || bad "message: $(cat "$tmp/stderr")"
-expect "0.82 is outside fused704v2's sane range" 1 ms --threshold 0.82
-grep -q "sane range.*fused704v2" "$tmp/stderr" && ok "the range is fused704v2's" \
+expect "0.83 is outside fused704v3's sane range" 1 ms --threshold 0.83
+grep -q "sane range.*fused704v3" "$tmp/stderr" && ok "the range is fused704v3's" \
   || bad "message: $(cat "$tmp/stderr")"
 expect "show prints the model set" 0 "$lfr" deployment show "$(jget "$(ms --threshold 0.6 --json)" "d['id']")"
-echo "$last" | grep -q "model set     fused704v2" && ok "show: model set line" || bad "show: $last"
+echo "$last" | grep -q "model set     fused704v3" && ok "show: model set line" || bad "show: $last"
 if [ $skip -gt 0 ]; then echo "test_cli: $pass passed, $fail failed, $skip skipped"
 else echo "test_cli: $pass passed, $fail failed"; fi
 [ "$fail" -eq 0 ]

@@ -781,6 +781,148 @@ static void test_onnx_prelu_flatten_refused(void) {
     }
 }
 
+/* The lm68 head: Conv(2->3, 1x1) on a 2x3 input -> Flatten -> Gemm (B
+ * [4,18], transB 1) -> BatchNormalization.  variant 0: as said; 1: without
+ * the BatchNormalization; 2: a Relu between Flatten and Gemm (refused);
+ * 3: transB 0 (refused). */
+static float gm_cw[3 * 2], gm_cb[3], gm_w[4 * 18], gm_b[4];
+static float gm_bn[4][4] = {{1.5f, 0.5f, -2.0f, 1.0f},   /* scale */
+                            {0.1f, -0.2f, 0.3f, 0.0f},   /* bias */
+                            {0.2f, -0.1f, 0.0f, 0.4f},   /* mean */
+                            {0.5f, 2.0f, 1.0f, 0.25f}};  /* var */
+static void attr_f(buf *node, const char *name, float v) {
+    buf a = {0};
+    pstr(&a, 1, name);
+    pkey(&a, 2, 5);
+    put(&a, &v, 4);
+    pint(&a, 20, 1);
+    pmsg(node, 5, &a);
+}
+static buf onnx_gemm(int variant) {
+    for (int i = 0; i < 6; i++) gm_cw[i] = 0.3f * (float)(i % 4) - 0.4f;
+    for (int i = 0; i < 3; i++) gm_cb[i] = 0.1f * (float)i - 0.1f;
+    for (int i = 0; i < 72; i++) gm_w[i] = (float)((i * 7) % 11) * 0.1f - 0.5f;
+    for (int i = 0; i < 4; i++) gm_b[i] = 0.2f * (float)i - 0.3f;
+    buf g = {0};
+    buf n1 = node("Conv", L("x", "cw", "cb"), L("c"));
+    attr_ints(&n1, "kernel_shape", 2, (int64_t[]){1, 1});
+    pmsg(&g, 1, &n1);
+    buf n2 = node("Flatten", L("c"), L(variant == 2 ? "f0" : "f"));
+    attr_int(&n2, "axis", 1);
+    pmsg(&g, 1, &n2);
+    if (variant == 2) {
+        buf nr = node("Relu", L("f0"), L("f"));
+        pmsg(&g, 1, &nr);
+    }
+    buf n3 = node("Gemm", L("f", "w", "b"), L(variant == 1 ? "y" : "gm"));
+    attr_f(&n3, "alpha", 1.0f);
+    attr_f(&n3, "beta", 1.0f);
+    attr_int(&n3, "transB", variant == 3 ? 0 : 1);
+    pmsg(&g, 1, &n3);
+    if (variant != 1) {
+        buf n4 = node("BatchNormalization", L("gm", "bs", "bb", "bm", "bv"), L("y"));
+        attr_f(&n4, "epsilon", 1e-5f);
+        attr_f(&n4, "momentum", 0.9f);
+        pmsg(&g, 1, &n4);
+    }
+    pstr(&g, 2, "g");
+    onnx_tensor_f(&g, 5, "cw", 4, (int64_t[]){3, 2, 1, 1}, gm_cw, 1);
+    onnx_tensor_f(&g, 5, "cb", 1, (int64_t[]){3}, gm_cb, 1);
+    onnx_tensor_f(&g, 5, "w", 2, (int64_t[]){4, 18}, gm_w, 1);
+    onnx_tensor_f(&g, 5, "b", 1, (int64_t[]){4}, gm_b, 0);
+    static const char *const bn_names[4] = {"bs", "bb", "bm", "bv"};
+    for (int q = 0; q < 4; q++) onnx_tensor_f(&g, 5, bn_names[q], 1, (int64_t[]){4}, gm_bn[q], 1);
+    value_info(&g, 11, "x", 4, (int64_t[]){1, 2, 2, 3});
+    value_info(&g, 12, "y", 2, (int64_t[]){1, 4});
+    return onnx_model(&g);
+}
+
+/* Flatten + Gemm + BatchNormalization -> one FC whose weight columns are in
+ * NHWC order and which has the normalisation folded in: the result equals
+ * the ONNX computation in NCHW order, for a batch of 2; and what is
+ * refused. */
+static void test_onnx_gemm(void) {
+    static const lfr_cv_arch arch = {"test", LFR_CV_ONNX, "0", "1", "NHWC GREY", "0",
+                                     3, 2, 1, 1, {"out"}, {NULL}, {0}};
+    for (int variant = 0; variant < 2; variant++) {
+        buf m = onnx_gemm(variant);
+        lfr_nn_graph g;
+        lfr_err err = {{0}};
+        CHECK_STATUS(lfr_convert_with(&arch, m.p, m.n, &g, &err), LFR_OK);
+        bfree(&m);
+        if (err.msg[0]) fprintf(stderr, "  err: %s\n", err.msg);
+        CHECK_EQ_INT(g.n_nodes, 2);
+        if (g.n_nodes != 2) {
+            lfr_nn_graph_free(&g);
+            continue;
+        }
+        CHECK_EQ_INT(g.nodes[1].op, LFR_NN_OP_FC);
+        CHECK(strcmp(g.tensors[g.outputs[0]].name, "out") == 0);
+        lfr_nn_model *mod = to_model(&g);
+        lfr_nn_ctx *c = NULL;
+        CHECK(mod != NULL);
+        if (mod && lfr_nn_ctx_new(mod, LFR_NN_BACKEND_REF, &c) == LFR_OK &&
+            lfr_nn_ctx_plan(c, 2, 2, 3, &err) == LFR_OK) {
+            float *in = lfr_nn_ctx_input(c, 0, NULL), xin[2][2][2][3];
+            for (int f = 0; f < 2; f++)
+                for (int ch = 0; ch < 2; ch++)
+                    for (int y = 0; y < 2; y++)
+                        for (int x = 0; x < 3; x++) {
+                            xin[f][ch][y][x] = (float)((f * 5 + ch * 3 + y * 7 + x * 2) % 9) * 0.2f - 0.7f;
+                            in[((f * 2 + y) * 3 + x) * 2 + ch] = xin[f][ch][y][x];
+                        }
+            CHECK_STATUS(lfr_nn_ctx_run(c), LFR_OK);
+            lfr_nn_shape s;
+            const float *out = lfr_nn_ctx_output(c, 0, &s);
+            CHECK_EQ_INT(s.d[0], 2);
+            CHECK_EQ_INT(s.d[s.ndim - 1], 4);
+            double maxe = 0;
+            for (int f = 0; f < 2; f++)
+                for (int o = 0; o < 4; o++) {
+                    double acc = gm_b[o];
+                    for (int co = 0; co < 3; co++)        /* ONNX flattens (c, y, x) */
+                        for (int y = 0; y < 2; y++)
+                            for (int x = 0; x < 3; x++) {
+                                double v = gm_cb[co];
+                                for (int ci = 0; ci < 2; ci++) v += gm_cw[co * 2 + ci] * xin[f][ci][y][x];
+                                acc += v * gm_w[o * 18 + (co * 2 + y) * 3 + x];
+                            }
+                    if (variant == 0)
+                        acc = (acc - gm_bn[2][o]) / sqrt(gm_bn[3][o] + 1e-5) * gm_bn[0][o] + gm_bn[1][o];
+                    double e = fabs(acc - out[f * 4 + o]);
+                    if (e > maxe) maxe = e;
+                }
+            CHECK_NEAR(maxe, 0.0, 1e-5);
+        } else {
+            fprintf(stderr, "  plan: %s\n", err.msg);
+            CHECK(0);
+        }
+        lfr_nn_ctx_destroy(c);
+        lfr_nn_model_destroy(mod);
+        lfr_nn_graph_free(&g);
+    }
+    static const struct {
+        int variant, fixed;
+        const char *why;
+    } R[] = {
+        {2, 1, "Gemm"},      /* Flatten feeds a Relu: NHWC order would leak */
+        {3, 1, "transB"},    /* B not transposed */
+        {0, 0, "nominal"},   /* spatial size unknown: no column permutation */
+    };
+    for (size_t k = 0; k < sizeof R / sizeof R[0]; k++) {
+        lfr_cv_arch a = arch;
+        a.fixed_size = R[k].fixed;
+        buf m = onnx_gemm(R[k].variant);
+        lfr_nn_graph g;
+        lfr_err err = {{0}};
+        CHECK_STATUS(lfr_convert_with(&a, m.p, m.n, &g, &err), LFR_ERR_UNSUPPORTED);
+        bfree(&m);
+        CHECK(strstr(err.msg, R[k].why) != NULL);
+        if (!strstr(err.msg, R[k].why)) fprintf(stderr, "  case %zu: %s\n", k, err.msg);
+        lfr_nn_graph_free(&g);
+    }
+}
+
 /* Corrupt protobuf ------------------------------------------------------------ */
 static void test_onnx_corrupt(void) {
     lfr_nn_graph g;
@@ -884,10 +1026,10 @@ static void test_alloc_failures(void) {
 }
 
 static void test_arch_table(void) {
-    const char *names[] = {"rfb", "onet", "mobilefacenet", "pnet", "rnet", "mfn512"};
-    for (int i = 0; i < 6; i++) CHECK(lfr_cv_arch_find(names[i]) != NULL);
+    const char *names[] = {"rfb", "onet", "mobilefacenet", "pnet", "rnet", "mfn512", "lm68"};
+    for (int i = 0; i < 7; i++) CHECK(lfr_cv_arch_find(names[i]) != NULL);
     CHECK(lfr_cv_arch_find("yolo") == NULL);
-    CHECK(lfr_cv_arch_at(6) == NULL);
+    CHECK(lfr_cv_arch_at(7) == NULL);
     CHECK(strcmp(lfr_cv_arch_find("mfn512")->mean, "127") == 0);
     CHECK(lfr_cv_arch_find("mfn512")->format == LFR_CV_ONNX);
     CHECK(strcmp(lfr_cv_arch_find("onet")->transpose, "1") == 0);
@@ -929,6 +1071,7 @@ static void test_real_models(void) {
         {"pnet", "pnet.tflite", 10, 1, 12, 12, 2, {{4, 1, 1, 2}, {4, 1, 1, 4}}},
         {"mobilefacenet", "MobileFaceNet.tflite", 98, 3, 112, 112, 1, {{2, 192}}},
         {"mfn512", "fr_feature.onnx", 96, 3, 112, 112, 1, {{2, 512}}},
+        {"lm68", "fr_landmark.onnx", 50, 3, 64, 64, 1, {{2, 136}}},
     };
     int found = 0;
     for (size_t k = 0; k < sizeof R / sizeof R[0]; k++) {
@@ -977,7 +1120,7 @@ static void test_real_models(void) {
     if (!found)
         SKIP("no source models: set OPENLFR_MODEL_SOURCES to a directory with "
              "fr_detect.onnx, onet.tflite, rnet.tflite, pnet.tflite, "
-             "MobileFaceNet.tflite, fr_feature.onnx (tools/run-tests.sh does, from the tarballs "
+             "MobileFaceNet.tflite, fr_feature.onnx, fr_landmark.onnx (tools/run-tests.sh does, from the tarballs "
              "tools/setup.sh models cached)");
 }
 
@@ -1036,6 +1179,7 @@ int main(void) {
     RUN(test_onnx_head);
     RUN(test_onnx_prelu_flatten);
     RUN(test_onnx_prelu_flatten_refused);
+    RUN(test_onnx_gemm);
     RUN(test_tflite_prelu_neg);
     RUN(test_tflite_prelu_abs);
     RUN(test_tflite_pattern_mismatch);

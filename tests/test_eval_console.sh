@@ -97,7 +97,7 @@ s=$(api POST /api/eval/runs "$aud" '{"sample":400}')
 s=$(api POST /api/eval/runs "$adm" '{"sample":0}')
 [ "$s" = 400 ] && ok "sample 0 refused (400)" || bad "sample 0: $s $(cat "$tmp/b")"
 s=$(api POST /api/eval/runs "$aud" '{"model_set":"mfn999"}')
-[ "$s" = 400 ] && jb .error.message | grep -q 'mfn999.*known: mfn192, fused704, fused704v2' \
+[ "$s" = 400 ] && jb .error.message | grep -q 'mfn999.*known: mfn192, fused704, fused704v2, fused704v3' \
   && ok "an unknown model set is refused (400), naming the known ones" || bad "model set mfn999: $s $(cat "$tmp/b")"
 s=$(api POST /api/eval/runs/5/cancel "$aud" '{}')
 [ "$s" = 409 ] && jb .error.message | grep -q 'not running' && ok "cancelling no run: 409" || bad "cancel nothing: $s"
@@ -175,8 +175,8 @@ t1=$(date +%s.%N)
 [ "$(jb .runs[0].id)" = "$run" ] && [ "$(jb .runs[0].status)" = done ] && [ "$(jb .runs[0].has_report)" = true ] \
   && ok "run $run done in $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s, listed with its report" \
   || bad "run did not end done: $(jq -c .runs[0] "$tmp/b")"
-[ "$(jb .runs[0].model_set)" = fused704v2 ] && [ "$(jb .runs[0].by)" = aud1 ] && [ -n "$(jb .runs[0].ended_at)" ] \
-  && ok "the run lists its model set (the deployments' default, fused704v2, when none is given), who started it and when it ended" || bad "run fields: $(jq -c .runs[0] "$tmp/b")"
+[ "$(jb .runs[0].model_set)" = fused704v3 ] && [ "$(jb .runs[0].by)" = aud1 ] && [ -n "$(jb .runs[0].ended_at)" ] \
+  && ok "the run lists its model set (the deployments' default, fused704v3, when none is given), who started it and when it ended" || bad "run fields: $(jq -c .runs[0] "$tmp/b")"
 [ $saw_progress = 1 ] && ok "progress lines were shown while it ran" || echo "note: the run ended before a progress poll"
 [ -s "$tmp/eval-runs/run-$run/progress.log" ] && grep -q "eval report: wrote" "$tmp/eval-runs/run-$run/progress.log" \
   && ok "kept in eval-runs/run-$run beside the database, with progress.log" || bad "run folder: $(ls "$tmp/eval-runs/run-$run" 2>&1)"

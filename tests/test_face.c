@@ -956,8 +956,8 @@ static double dot(const float *a, const float *b, int n) {
 
 static void test_model_set_names(void) {
     static const struct { const char *name; int dim; } want[] = {
-        {"mfn192", 192}, {"fused704", 704}, {"fused704v2", 704}};
-    CHECK_EQ_INT(LFR_FACE_MODEL_SET_COUNT, 3);
+        {"mfn192", 192}, {"fused704", 704}, {"fused704v2", 704}, {"fused704v3", 704}};
+    CHECK_EQ_INT(LFR_FACE_MODEL_SET_COUNT, 4);
     for (int i = 0; i < LFR_FACE_MODEL_SET_COUNT; i++) {
         lfr_face_model_set m = (lfr_face_model_set)i, back = LFR_FACE_MODEL_SET_COUNT;
         CHECK(strcmp(lfr_face_model_set_name(m), want[i].name) == 0);
@@ -1090,6 +1090,98 @@ static void test_embed_set(void) {
     lfr_image_free(&im);
 }
 
+/* FUSED704V3 is FUSED704V2 on other landmarks: the test computes them
+ * itself (the bare 68-point network, reference backend, on the grey 64x64
+ * resize of the box scaled 1.1 and clipped; its five points averaged with
+ * O-Net's), and FUSED704V2 of faces carrying them equals FUSED704V3 of the
+ * faces as detected.  The refined points stay near O-Net's (the networks
+ * agree on where the eyes are) without being O-Net's; a face whose box is
+ * under 8 pixels keeps O-Net's (then V3 is V2). */
+static void test_embed_set_v3(void) {
+    enum { D = 704, S = 64, MAXF = 6 };
+    if (!lfr_face_engine_has_model_set(engine, LFR_FACE_MODEL_FUSED704V3))
+        SKIP("no lm68.lfrm or mfn512.lfrm in the models directory (tools/setup.sh models "
+             "converts them): FUSED704V3 is not checked");
+    lfr_image im = {0};
+    CHECK(load_photo("sample6.jpg", &im) == 0);
+    if (!im.px) return;
+    lfr_face *det;
+    int n = 0;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_face_detect(ctx, &im, NULL, &det, &n, &err), LFR_OK);
+    CHECK(n >= 3);
+    if (n < 3) {
+        lfr_image_free(&im);
+        return;
+    }
+    if (n > MAXF - 1) n = MAXF - 1;
+    lfr_face faces[MAXF], moved[MAXF];
+    for (int i = 0; i < n; i++) faces[i] = det[i];
+    faces[n] = det[0];                       /* the same face with a 5 px box */
+    faces[n].box[2] = faces[n].box[3] = 5;
+    n++;
+    lfr_nn_model *m = NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lm68.lfrm", models_dir());
+    CHECK_STATUS(lfr_nn_model_load(path, &m, &err), LFR_OK);
+    lfr_nn_ctx *nc = NULL;
+    CHECK_STATUS(lfr_nn_ctx_new(m, LFR_NN_BACKEND_REF, &nc), LFR_OK);
+    CHECK_STATUS(lfr_nn_ctx_plan(nc, 1, S, S, &err), LFR_OK);
+    static const int five[5][4] = {{37, 38, 40, 41}, {43, 44, 46, 47}, {30, 30, 30, 30},
+                                   {48, 60, 48, 60}, {54, 64, 54, 64}};
+    double shift_min = 1e9, shift_max = 0;
+    for (int i = 0; i < n; i++) {
+        moved[i] = faces[i];
+        const float *b = faces[i].box;
+        float w = b[2] * 1.1f, h = b[3] * 1.1f, cx = b[0] + b[2] / 2, cy = b[1] + b[3] / 2;
+        float x0 = fmaxf(0, cx - w / 2), y0 = fmaxf(0, cy - h / 2);
+        float x1 = fminf((float)im.w - 1, cx + w / 2), y1 = fminf((float)im.h - 1, cy + h / 2);
+        if (x1 - x0 < 8 || y1 - y0 < 8 || !nc) continue;
+        static float rgb[S * S * 3];
+        lfr_image_resize_f32(&im, x0, y0, x1 - x0, y1 - y0, S, S, 0.0f, 1.0f, 0, rgb);
+        float *x = lfr_nn_ctx_input(nc, 0, NULL);
+        for (int k = 0; k < S * S; k++)
+            x[k] = (0.299f * rgb[3 * k] + 0.587f * rgb[3 * k + 1] + 0.114f * rgb[3 * k + 2]) / 256;
+        CHECK_STATUS(lfr_nn_ctx_run(nc), LFR_OK);
+        const float *o = lfr_nn_ctx_output(nc, 0, NULL);
+        double eye = hypot(faces[i].lm[1][0] - faces[i].lm[0][0], faces[i].lm[1][1] - faces[i].lm[0][1]);
+        double shift = 0;
+        for (int q = 0; q < 5; q++) {
+            double px = 0, py = 0;
+            for (int j = 0; j < 4; j++) px += o[2 * five[q][j]] / 4, py += o[2 * five[q][j] + 1] / 4;
+            px = x0 + px * (x1 - x0), py = y0 + py * (y1 - y0);
+            shift += hypot(px - faces[i].lm[q][0], py - faces[i].lm[q][1]) / 5 / eye;
+            moved[i].lm[q][0] = (float)(0.5 * (faces[i].lm[q][0] + px));
+            moved[i].lm[q][1] = (float)(0.5 * (faces[i].lm[q][1] + py));
+        }
+        shift_min = fmin(shift_min, shift), shift_max = fmax(shift_max, shift);
+    }
+    static float v3[MAXF][D], v2[MAXF][D], v2o[MAXF][D];
+    CHECK_STATUS(lfr_face_embed_set(ctx, &im, faces, n, LFR_FACE_MODEL_FUSED704V3, v3[0], &err),
+                 LFR_OK);
+    CHECK_STATUS(lfr_face_embed_set(ctx, &im, moved, n, LFR_FACE_MODEL_FUSED704V2, v2[0], &err),
+                 LFR_OK);
+    CHECK_STATUS(lfr_face_embed_set(ctx, &im, faces, n, LFR_FACE_MODEL_FUSED704V2, v2o[0], &err),
+                 LFR_OK);
+    double worst = 1, most_v2 = -1;
+    for (int i = 0; i < n; i++) {
+        CHECK_NEAR(dot(v3[i], v3[i], D), 1.0, 1e-5);
+        worst = fmin(worst, dot(v3[i], v2[i], D));
+        if (i < n - 1) most_v2 = fmax(most_v2, dot(v3[i], v2o[i], D));
+    }
+    fprintf(stderr, "  fused704v3 vs fused704v2 on the test's landmarks >= %.6f; vs fused704v2 "
+                    "on O-Net's <= %.4f; the 68-point five points are %.3f to %.3f eye "
+                    "distances from O-Net's; 5 px box: %.7f\n",
+            worst, most_v2, shift_min, shift_max, dot(v3[n - 1], v2o[n - 1], D));
+    CHECK(worst > 0.9999);
+    CHECK(most_v2 < 0.9999);
+    CHECK(shift_min > 0.005 && shift_max < 0.25);
+    CHECK(dot(v3[n - 1], v2o[n - 1], D) > 0.99999);
+    lfr_nn_ctx_destroy(nc);
+    lfr_nn_model_destroy(m);
+    lfr_image_free(&im);
+}
+
 /* A models directory without mfn512.lfrm: the engine loads, offers MFN192
  * only, and FUSED704 is LFR_ERR_UNSUPPORTED; a file named mfn512.lfrm that
  * is another network fails the load. */
@@ -1114,6 +1206,7 @@ static void test_embed_set_without_512(void) {
     if (e) {
         CHECK_EQ_INT(lfr_face_engine_has_model_set(e, LFR_FACE_MODEL_MFN192), 1);
         CHECK_EQ_INT(lfr_face_engine_has_model_set(e, LFR_FACE_MODEL_FUSED704), 0);
+        CHECK_EQ_INT(lfr_face_engine_has_model_set(e, LFR_FACE_MODEL_FUSED704V3), 0);
         CHECK_STATUS(lfr_face_ctx_new(e, &c), LFR_OK);
     }
     lfr_image im = {0};
@@ -1130,6 +1223,9 @@ static void test_embed_set_without_512(void) {
             CHECK_STATUS(lfr_face_embed_set(c, &im, faces, 1, LFR_FACE_MODEL_FUSED704, emb, &err),
                          LFR_ERR_UNSUPPORTED);
             CHECK(strstr(err.msg, "mfn512") != NULL);
+            CHECK_STATUS(lfr_face_embed_set(c, &im, faces, 1, LFR_FACE_MODEL_FUSED704V3, emb, &err),
+                         LFR_ERR_UNSUPPORTED);
+            CHECK(strstr(err.msg, "lm68") != NULL);
         }
     }
     lfr_face_ctx_destroy(c);
@@ -1143,6 +1239,15 @@ static void test_embed_set_without_512(void) {
     CHECK_STATUS(lfr_face_engine_load(dir, &e, &err), LFR_ERR_BAD_MODEL);
     CHECK(e == NULL);
     CHECK(strstr(err.msg, "not mfn512") != NULL);
+    lfr_face_engine_destroy(e);
+    unlink(dst);
+    /* And under the name lm68.lfrm. */
+    snprintf(dst, sizeof dst, "%s/lm68.lfrm", dir);
+    CHECK(symlink(s1, dst) == 0);
+    e = NULL;
+    CHECK_STATUS(lfr_face_engine_load(dir, &e, &err), LFR_ERR_BAD_MODEL);
+    CHECK(e == NULL);
+    CHECK(strstr(err.msg, "not lm68") != NULL);
     lfr_face_engine_destroy(e);
     unlink(dst);
     for (int i = 0; i < 3; i++) {
@@ -1175,6 +1280,7 @@ int main(void) {
     RUN(test_utk_impostors);
     RUN(test_model_set_names);
     RUN(test_embed_set);
+    RUN(test_embed_set_v3);
     RUN(test_embed_set_without_512);
     lfr_face_ctx_destroy(ctx);
     lfr_face_engine_destroy(engine);

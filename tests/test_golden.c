@@ -3,9 +3,11 @@
  * independent implementation (ONNX Runtime on the same pinned networks),
  * tests/data/golden/: RFB at 320x240, O-Net on 4 crops, MobileFaceNet on 3
  * aligned faces, MobileFaceNet 512-d (mfn512) on the same 3 faces
- * (bench/ort_golden_mfn512.js).  Every backend (ref, xnnpack, dnnl), max
+ * (bench/ort_golden_mfn512.js), the 68-point landmark network (lm68) on
+ * their central 64x64 pixels in grey (bench/ort_golden_lm68.js).  Every backend (ref, xnnpack, dnnl), max
  * abs error <= 1e-3 on scores and regressions, embedding cosine >= 0.9999
- * (mfn512 also max abs error <= 1e-3 on the raw output, |output| ~ 3).  The models come from the
+ * (mfn512 also max abs error <= 1e-3 on the raw output, |output| ~ 3;
+ * lm68 max abs error <= 1e-4 of the crop side).  The models come from the
  * models directory (OPENLFR_MODELS), which `make test` fills first.
  */
 #include <math.h>
@@ -226,6 +228,58 @@ static void mfn512(lfr_nn_backend be) {
     lfr_free(want);
 }
 
+/* lm68: the central 64x64 pixels of mfn_in.f32's faces as grey, as
+ * bench/ort_golden_lm68.js makes them (double, then float). */
+static void lm68(lfr_nn_backend be) {
+    enum { S = 112, N = 3, C = 64, O = 24, D = 136 };
+    lfr_nn_model *m = load_model("lm68");
+    CHECK(m != NULL);
+    if (!m) return;
+    float *in = load_f32("mfn_in.f32", (size_t)N * S * S * 3);
+    float *want = load_f32("lm68_out.f32", (size_t)N * D);
+    float *x = lfr_malloc((size_t)N * C * C * sizeof *x);
+    lfr_nn_ctx *c = NULL;
+    lfr_err err = {{0}};
+    CHECK_STATUS(lfr_nn_ctx_new(m, be, &c), LFR_OK);
+    if (c && in && want && x) {
+        const char *scale = lfr_nn_model_meta(m, "input.scale");
+        CHECK(scale && strcmp(scale, "0.00390625") == 0);
+        for (int f = 0; f < N; f++)
+            for (int y = 0; y < C; y++)
+                for (int xx = 0; xx < C; xx++) {
+                    const float *p = in + ((size_t)f * S * S + (size_t)(y + O) * S + (xx + O)) * 3;
+                    double r = round(p[0] * 128.0 + 127.5), g = round(p[1] * 128.0 + 127.5),
+                           b = round(p[2] * 128.0 + 127.5);
+                    x[(size_t)f * C * C + y * C + xx] = (float)((0.299 * r + 0.587 * g + 0.114 * b) / 256);
+                }
+        for (int batch = 3; batch >= 1; batch -= 2) {
+            CHECK_STATUS(lfr_nn_ctx_plan(c, batch, C, C, &err), LFR_OK);
+            for (int f0 = 0; f0 < N; f0 += batch) {
+                memcpy(lfr_nn_ctx_input(c, 0, NULL), x + (size_t)f0 * C * C,
+                       sizeof(float) * batch * C * C);
+                CHECK_STATUS(lfr_nn_ctx_run(c), LFR_OK);
+                lfr_nn_shape s;
+                const float *o = lfr_nn_ctx_output(c, 0, &s);
+                CHECK_EQ_INT(s.ndim, 2);
+                CHECK_EQ_INT(s.d[0], batch);
+                CHECK_EQ_INT(s.d[1], D);
+                if (s.ndim != 2 || s.d[1] != D || s.d[0] != batch) continue;
+                for (int f = 0; f < batch; f++) {
+                    double e = max_abs_diff(o + (size_t)f * D, want + (size_t)(f0 + f) * D, D);
+                    fprintf(stderr, "  lm68 %s batch %d face %d: max abs err %.2e (of the crop side)\n",
+                            bname(be), batch, f0 + f, e);
+                    CHECK(e <= 1e-4);   /* 0.0064 px of the 64 px crop */
+                }
+            }
+        }
+    }
+    lfr_nn_ctx_destroy(c);
+    lfr_nn_model_destroy(m);
+    lfr_free(in);
+    lfr_free(want);
+    lfr_free(x);
+}
+
 static void test_rfb_ref(void) { rfb(LFR_NN_BACKEND_REF); }
 static void test_rfb_xnnpack(void) { rfb(LFR_NN_BACKEND_XNNPACK); }
 static void test_onet_ref(void) { onet(LFR_NN_BACKEND_REF); }
@@ -289,6 +343,9 @@ static void test_mfn_dnnl(void) { mfn(LFR_NN_BACKEND_DNNL); }
 static void test_mfn512_ref(void) { mfn512(LFR_NN_BACKEND_REF); }
 static void test_mfn512_xnnpack(void) { mfn512(LFR_NN_BACKEND_XNNPACK); }
 static void test_mfn512_dnnl(void) { mfn512(LFR_NN_BACKEND_DNNL); }
+static void test_lm68_ref(void) { lm68(LFR_NN_BACKEND_REF); }
+static void test_lm68_xnnpack(void) { lm68(LFR_NN_BACKEND_XNNPACK); }
+static void test_lm68_dnnl(void) { lm68(LFR_NN_BACKEND_DNNL); }
 
 int main(void) {
     RUN(test_rfb_ref);
@@ -304,5 +361,8 @@ int main(void) {
     RUN(test_mfn512_ref);
     RUN(test_mfn512_xnnpack);
     RUN(test_mfn512_dnnl);
+    RUN(test_lm68_ref);
+    RUN(test_lm68_xnnpack);
+    RUN(test_lm68_dnnl);
     return harness_done("golden");
 }

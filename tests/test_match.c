@@ -1110,6 +1110,23 @@ static void test_model_set_calibrations(void) {
         float v4 = lfr_match_cal_threshold_for_likeness(v2, 400.0 / LFR_MATCH_LIKENESS_DECADES),
               f4 = lfr_match_cal_threshold_for_likeness(f, 400.0 / LFR_MATCH_LIKENESS_DECADES);
         CHECK(lfr_match_cal_tar(v2, v4) > lfr_match_cal_tar(f, f4));
+        /* fused704v3 (fused704v2 aligned on O-Net's and the 68-point
+         * network's landmarks averaged) finds more than fused704v2 at the
+         * default and at FMR 1e-4 */
+        const lfr_match_calibration *v3 = lfr_match_calibration_named("fused704v3");
+        CHECK(v3 != NULL);
+        if (v3) {
+            float d3 = lfr_match_cal_default_threshold(v3);
+            lfr_match_cal_sane_range(v3, &lo, &hi);
+            printf("  fused704v3 default threshold %.3f (FMR %.2e, TAR %.4f; fused704v2 %.3f: "
+                   "TAR %.4f); sane range %.3f..%.3f\n", (double)d3, lfr_match_cal_fmr(v3, d3),
+                   lfr_match_cal_tar(v3, d3), (double)vd, lfr_match_cal_tar(v2, vd), (double)lo,
+                   (double)hi);
+            CHECK(lfr_match_cal_fmr(v3, d3) <= lfr_match_fmr(LFR_MATCH_DEFAULT_THRESHOLD));
+            CHECK(lfr_match_cal_tar(v3, d3) > lfr_match_cal_tar(v2, vd));
+            float t4 = lfr_match_cal_threshold_for_likeness(v3, 400.0 / LFR_MATCH_LIKENESS_DECADES);
+            CHECK(lfr_match_cal_tar(v3, t4) > lfr_match_cal_tar(v2, v4));
+        }
     }
     CHECK(fabs(lfr_match_cal_likeness(f, fd) - lfr_match_likeness(0.70f)) < 1.0);
     /* and fused finds more of the same people at that FMR (LFW) */

@@ -47,7 +47,8 @@ static const lfr_op_arg ARGS_DEPLOYMENT_CREATE[] = {
     {"end", LFR_ARG_TIME, 1, "planned end, after the start and not already past"},
     {"threshold", LFR_ARG_REAL, 0,
      "alert threshold, a cosine in (0, 1); sane range: the model set's (mfn192 0.55-0.85, "
-     "fused704 0.475-0.79, fused704v2 0.48-0.805); or target_false_alerts"},
+     "fused704 0.475-0.79, fused704v2 0.48-0.805, fused704v3 0.48-0.82); or "
+     "target_false_alerts"},
     {"target_false_alerts", LFR_ARG_REAL, 0,
      "instead of threshold: expected false alerts per 10,000 faces for the worst-served group; "
      "the threshold follows for the watchlist's size, derived again at authorisation"},
@@ -56,7 +57,8 @@ static const lfr_op_arg ARGS_DEPLOYMENT_CREATE[] = {
     {"cameras", LFR_ARG_TEXT, 0, "free-text list of the planned cameras"},
     {"unusual_threshold_ok", LFR_ARG_BOOL, 0, "true: a threshold outside the sane range is meant"},
     {"model_set", LFR_ARG_TEXT, 0,
-     "the embedder(s) of its templates: fused704v2 (default), fused704 or mfn192; thresholds "
+     "the embedder(s) of its templates: fused704v3 (default), fused704v2, fused704 or mfn192; "
+     "thresholds "
      "and their meaning follow the set's calibration (docs/likeness.md)"},
     END};
 static const lfr_op_arg ARGS_DEPLOYMENT_AUTHORISE[] = {
@@ -229,7 +231,7 @@ static const lfr_op_arg ARGS_EVAL_START[] = {
      "every K-th person / image only: 1 (default) is the full evaluation (the longest), 40 a "
      "quick rough one, at most 1000"},
     {"model_set", LFR_ARG_TEXT, 0,
-     "fused704v2 (default: the deployments' own), fused704 or mfn192"},
+     "fused704v3 (default: the deployments' own), fused704v2, fused704 or mfn192"},
     END};
 static const lfr_op_arg ARGS_EVAL_CANCEL[] = {{"run", LFR_ARG_ID, 1, "the running evaluation"}, END};
 static const lfr_op_arg ARGS_EVAL_FILE[] = {

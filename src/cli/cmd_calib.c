@@ -615,8 +615,8 @@ int lfr_cmd_calibrate(int argc, char **argv) {
         {"every", CLI_INT, 0, "K", "with --groups: every K-th photo of each set (default 1: all)",
          &every, 1, 1000},
         {"model-set", CLI_STR, 0, "NAME",
-         "model set to calibrate (mfn192, fused704, fused704v2; default mfn192): another set "
-         "than mfn192 prints calib_table_SET.h / calib_groups_SET.h", &set_arg, 0, 0},
+         "model set to calibrate (mfn192, fused704, fused704v2, fused704v3; default mfn192): "
+         "another set than mfn192 prints calib_table_SET.h / calib_groups_SET.h", &set_arg, 0, 0},
         CLI_END};
     const cli_cmd cmd = {"calibrate", "measure score distributions -> src/match/calib_table.h",
                          opts, NULL,

@@ -202,9 +202,9 @@ static int dep_create(int argc, char **argv) {
          "confirms that a threshold outside the sane range is meant", &unusual, 0, 0},
         {"cameras", CLI_STR, 0, "LIST", "free-text list of cameras", &cams, 0, 0},
         {"model-set", CLI_STR, 0, "NAME",
-         "embedder(s) of its templates: fused704v2 (default), fused704 or mfn192; the threshold "
-         "is read with that set's calibration (fused704v2: 0.625 means what 0.70 means for "
-         "mfn192)",
+         "embedder(s) of its templates: fused704v3 (default), fused704v2, fused704 or mfn192; "
+         "the threshold is read with that set's calibration (fused704v3: 0.625 means what 0.70 "
+         "means for mfn192)",
          &set, 0, 0},
         CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
     const cli_cmd cmd = {"deployment create", "plan a deployment (a draft until authorised)", opts,

@@ -1821,7 +1821,7 @@ static int cmd_openset_eval(int argc, char **argv) {
         if (bad || !r.nsets) {
             free(sizes);
             return cli_usage_error(&cmd, "--model-set: '%s' is not a list of distinct model "
-                                   "sets (mfn192, fused704, fused704v2)", sets_txt);
+                                   "sets (mfn192, fused704, fused704v2, fused704v3)", sets_txt);
         }
     }
     if (truth) {

@@ -890,8 +890,8 @@ int lfr_cmd_eval_report(int argc, char **argv) {
         {"out", CLI_STR, 1, "DIR", "where report.json and index.html go (created)", &out, 0, 0},
         {"sample", CLI_INT, 0, "K", "every K-th person / image only (quick, rough; default 1)",
          &sample, 1, 1000},
-        {"model-set", CLI_STR, 0, "SET", "fused704v2 (default: the deployments' own), fused704 "
-         "or mfn192", &set_txt, 0, 0},
+        {"model-set", CLI_STR, 0, "SET", "fused704v3 (default: the deployments' own), fused704v2, "
+         "fused704 or mfn192", &set_txt, 0, 0},
         {"from-json", CLI_STR, 0, "FILE", "redraw index.html from a report.json, run nothing",
          &from, 0, 0},
         {"truth", CLI_STR, 0, "FILE", "ground-truth corrections for the open-set part "
@@ -928,8 +928,8 @@ int lfr_cmd_eval_report(int argc, char **argv) {
                                truth);
     lfr_face_model_set set;
     if (lfr_face_model_set_parse(set_txt, &set) != LFR_OK)
-        return cli_usage_error(&cmd, "--model-set: '%s' is not mfn192, fused704 or fused704v2",
-                               set_txt);
+        return cli_usage_error(&cmd, "--model-set: '%s' is not mfn192, fused704, fused704v2 or "
+                               "fused704v3", set_txt);
     const lfr_match_calibration *cal = lfr_match_calibration_named(set_txt);
     if (!cal) {
         fprintf(stderr, "openlfr: eval report: no calibration for model set %s\n", set_txt);

@@ -105,7 +105,8 @@ int lfr_cmd_convert(int argc, char **argv) {
     const char *arch = NULL, *in = NULL, *out = NULL;
     cli_list meta = {{0}, NULL, 0};
     const cli_opt opts[] = {
-        {"arch", CLI_STR, 1, "ARCH", "network: rfb, onet, mobilefacenet, pnet or rnet", &arch, 0, 0},
+        {"arch", CLI_STR, 1, "ARCH",
+         "network: rfb, onet, mobilefacenet, pnet, rnet, mfn512 or lm68", &arch, 0, 0},
         {"meta", CLI_LIST, 0, "KEY=VALUE", "metadata stored in the model (source, licence, ...)",
          &meta, 0, 0},
         CLI_END};

@@ -32,6 +32,12 @@ static const lfr_cv_arch arch_table[] = {
      * docs/embedders.md "Channel order"). */
     {"mfn512", LFR_CV_ONNX, "127", "0.0078125", "NHWC BGR", "0", 112, 112, 1, 1,
      {"embeddings"}, {NULL}, {0}},
+    /* 68-point landmarks (faceplugin fr_landmark.onnx): a 64x64 grey crop
+     * of the detector's box scaled to [0, 1) (x / 256, lib/fr_landmark.js),
+     * Conv/Relu/Add, Flatten, Gemm and a BatchNormalization folded into
+     * it; out [N,136]: x0, y0, x1, y1... as fractions of the crop. */
+    {"lm68", LFR_CV_ONNX, "0", "0.00390625", "NHWC GREY", "0", 64, 64, 1, 1,
+     {"landmarks"}, {NULL}, {0}},
 };
 #define N_ARCH ((int)(sizeof arch_table / sizeof arch_table[0]))
 
@@ -131,6 +137,9 @@ typedef struct oval {
     int32_t chans;          /* channels (ONNX dim 1 / our last), 0 unknown */
     int32_t hw[2];          /* rank 4: spatial size at the arch's nominal
                                input size (fixed_size rows), 0 unknown */
+    int32_t flat;           /* 1: ONNX Flatten of an NCHW value, stored as
+                               it was (NHWC element order, chans and hw
+                               kept); only ox_gemm may read it */
     const lfr_onnx_tensor *t;       /* OV_CONST */
     int32_t n_sv;                   /* OV_SHAPE: element count */
     int64_t sv[LFR_MAX_CONVERT_DIMS];   /* value, or axis when symbolic */
@@ -622,6 +631,140 @@ static lfr_status ox_prelu(ox *o, const lfr_onnx_node *n) {
     return add_node(o->c, LFR_NN_OP_PRELU, ids, 2, out->gid, NULL);
 }
 
+static float attr_float(const ox *o, const lfr_onnx_node *n, const char *name,
+                        float def, int *bad) {
+    const lfr_onnx_attr *a = lfr_onnx_attr_find(o->m, n, name);
+    if (!a) return def;
+    if (a->type != LFR_ONNX_ATTR_FLOAT) *bad = 1;
+    return a->f;
+}
+
+/* A float constant input k of node n with `count` elements, or NULL. */
+static const lfr_onnx_tensor *ox_const_f(ox *o, const lfr_onnx_node *n, int k,
+                                         size_t count) {
+    oval *v = ox_in(o, n, k);
+    if (!v || v->kind != OV_CONST || v->t->data_type != LFR_ONNX_FLOAT ||
+        v->t->count != count)
+        return NULL;
+    return v->t;
+}
+
+/* Flatten (axis 1) of an NCHW [N,C,H,W] value: ONNX orders the flattened
+ * elements (c, y, x), our NHWC storage (y, x, c).  The value is kept as it
+ * is and marked flat; its one user must be a Gemm, which permutes its
+ * weight columns to match (the nominal spatial size must be known).  Any
+ * other user would read the elements in the wrong order: refused. */
+static lfr_status ox_flatten(ox *o, const lfr_onnx_node *n) {
+    oval *x = ox_in(o, n, 0);
+    int bad = 0;
+    if (!x || x->kind != OV_ACT)
+        return ox_unsupported(o, n, "input is not an activation");
+    if (attr_int(o, n, "axis", 1, &bad) != 1 || bad)
+        return ox_unsupported(o, n, "only axis 1 is supported");
+    if (x->rank != 4 || !x->nchw || x->chans < 1 || x->hw[0] < 1 || x->hw[1] < 1)
+        return ox_unsupported(o, n, "only an NCHW tensor of known channels and "
+                                    "nominal spatial size is supported");
+    oval *out = &o->v[ox_find(o, n->out[0])];
+    if (out->uses != 1 || out->out_idx >= 0 ||
+        !lfr_cv_str_eq(o->m->nodes[out->last_user].op_type, "Gemm"))
+        return ox_unsupported(o, n, "the flattened tensor must feed exactly one "
+                                    "Gemm (NHWC stores its elements in another "
+                                    "order)");
+    lfr_status st = ox_alias(o, n, out, x, 0);
+    if (st != LFR_OK) return st;
+    out->rank = 2;
+    out->flat = 1;
+    return LFR_OK;
+}
+
+/* Gemm Y = A B^T + C (alpha = beta = 1, transA 0, transB 1: PyTorch's
+ * Linear) with constant B [Co,K] and C [Co] -> FC.  A flat input (above)
+ * gets B's columns permuted from (c, y, x) to (y, x, c).  A
+ * BatchNormalization (inference form, constant [Co] parameters) that is the
+ * Gemm's only user is folded into B and C: s = gamma / sqrt(var + eps),
+ * B' = s B, C' = s (C - mean) + beta. */
+static lfr_status ox_gemm(ox *o, const lfr_onnx_node *n) {
+    oval *x = ox_in(o, n, 0), *w = ox_in(o, n, 1);
+    int bad = 0;
+    if (!x || x->kind != OV_ACT || x->rank != 2 || x->chans < 1)
+        return ox_unsupported(o, n, "A is not a rank-2 activation of known size");
+    float alpha = attr_float(o, n, "alpha", 1.0f, &bad);
+    float beta = attr_float(o, n, "beta", 1.0f, &bad);
+    if (bad || alpha != 1.0f || beta != 1.0f ||
+        attr_int(o, n, "transA", 0, &bad) != 0 ||
+        attr_int(o, n, "transB", 0, &bad) != 1 || bad)
+        return ox_unsupported(o, n, "only alpha = beta = 1, transA 0, transB 1 "
+                                    "is supported");
+    int64_t k = x->flat ? (int64_t)x->chans * x->hw[0] * x->hw[1] : x->chans;
+    if (!w || w->kind != OV_CONST || w->t->data_type != LFR_ONNX_FLOAT ||
+        w->t->ndim != 2 || w->t->dims[1] != k ||
+        !fits_param(w->t->dims[0], 1, LFR_MAX_TENSOR_ELEMS))
+        return ox_unsupported(o, n, "B is not a float constant [Co, K] matching A");
+    int64_t co = w->t->dims[0];
+    const lfr_onnx_tensor *bt = ox_const_f(o, n, 2, (size_t)co);
+    if (!bt && n->n_in > 2 && n->in[2].len)
+        return ox_unsupported(o, n, "C is not a float constant [Co]");
+    oval *out = &o->v[ox_find(o, n->out[0])];
+    const lfr_onnx_tensor *bn[4] = {NULL, NULL, NULL, NULL};
+    float eps = 1e-5f;
+    int32_t bn_node = -1;
+    if (out->uses == 1 && out->out_idx < 0 &&
+        lfr_cv_str_eq(o->m->nodes[out->last_user].op_type, "BatchNormalization")) {
+        const lfr_onnx_node *u = &o->m->nodes[out->last_user];
+        for (int q = 0; q < 4; q++) bn[q] = ox_const_f(o, u, 1 + q, (size_t)co);
+        eps = attr_float(o, u, "epsilon", 1e-5f, &bad);
+        int training = (int)attr_int(o, u, "training_mode", 0, &bad);
+        if (!bn[0] || !bn[1] || !bn[2] || !bn[3] || bad || training ||
+            !(eps >= 0) || (u->n_out > 1 && u->out[1].len))
+            return ox_unsupported(o, n, "the BatchNormalization after it is not "
+                                        "an inference one with constant [Co] "
+                                        "parameters");
+        bn_node = out->last_user;
+    }
+    float *tw = lfr_malloc((size_t)(co * k) * sizeof *tw);
+    float *tb = lfr_malloc((size_t)co * sizeof *tb);
+    if (!tw || !tb) {
+        lfr_free(tw);
+        lfr_free(tb);
+        return lfr_err_set(o->c->err, LFR_ERR_NOMEM, "convert: out of memory");
+    }
+    int64_t ch = x->flat ? x->chans : k, hh = x->flat ? x->hw[0] : 1,
+            ww = x->flat ? x->hw[1] : 1;
+    for (int64_t oc = 0; oc < co; oc++) {
+        float s = 1.0f;
+        tb[oc] = bt ? bt->f[oc] : 0.0f;
+        if (bn_node >= 0) {
+            s = bn[0]->f[oc] / sqrtf(bn[3]->f[oc] + eps);
+            tb[oc] = s * (tb[oc] - bn[2]->f[oc]) + bn[1]->f[oc];
+        }
+        const float *src = w->t->f + oc * k;
+        float *dst = tw + oc * k;
+        for (int64_t ci = 0; ci < ch; ci++)
+            for (int64_t y = 0; y < hh; y++)
+                for (int64_t xx = 0; xx < ww; xx++)
+                    dst[(y * ww + xx) * ch + ci] = s * src[(ci * hh + y) * ww + xx];
+    }
+    char name[LFR_MAX_NAME];
+    int32_t ids[3], wd[2] = {(int32_t)co, (int32_t)k}, bd[1] = {(int32_t)co};
+    make_name(name, w->t->name, "fc_w", (int)(w - o->v));
+    lfr_status st = add_const(o->c, name, 2, wd, tw, &ids[1]);
+    if (st == LFR_OK) {
+        make_name(name, w->t->name, "fc_b", (int)(w - o->v));
+        st = add_const(o->c, name, 1, bd, tb, &ids[2]);
+    }
+    lfr_free(tw);
+    lfr_free(tb);
+    if (st != LFR_OK) return st;
+    if (bn_node >= 0) {
+        o->done[bn_node] = 1;
+        out->kind = OV_ACT;   /* the pre-normalisation value is never read */
+        out = &o->v[ox_find(o, o->m->nodes[bn_node].out[0])];
+    }
+    if ((st = ox_define(o, out, 2, 0, (int32_t)co)) != LFR_OK) return st;
+    ids[0] = x->gid;
+    return add_node(o->c, LFR_NN_OP_FC, ids, 3, out->gid, NULL);
+}
+
 static lfr_status ox_node(ox *o, int32_t ni) {
     const lfr_onnx_node *n = &o->m->nodes[ni];
     if (n->domain.len && !lfr_cv_str_eq(n->domain, "ai.onnx"))
@@ -646,6 +789,8 @@ static lfr_status ox_node(ox *o, int32_t ni) {
     if (lfr_cv_str_eq(op, "Gather")) return ox_shape_ops(o, n, 1);
     if (lfr_cv_str_eq(op, "Unsqueeze")) return ox_shape_ops(o, n, 2);
     if (lfr_cv_str_eq(op, "Reshape")) return ox_reshape(o, n);
+    if (lfr_cv_str_eq(op, "Flatten")) return ox_flatten(o, n);
+    if (lfr_cv_str_eq(op, "Gemm")) return ox_gemm(o, n);
     if (lfr_cv_str_eq(op, "Constant")) {
         const lfr_onnx_attr *a = lfr_onnx_attr_find(o->m, n, "value");
         if (!a || a->type != LFR_ONNX_ATTR_TENSOR || a->tensor < 0 ||
@@ -1685,7 +1830,7 @@ lfr_status lfr_convert(const char *arch, const uint8_t *src, size_t len,
         (void)lfr_nn_graph_init(out);
         return lfr_err_set(err, LFR_ERR_INVALID_ARG,
                            "convert: unknown arch '%s' (rfb, onet, "
-                           "mobilefacenet, pnet, rnet, mfn512)", arch ? arch : "(null)");
+                           "mobilefacenet, pnet, rnet, mfn512, lm68)", arch ? arch : "(null)");
     }
     return lfr_convert_with(a, src, len, out, err);
 }

@@ -2,10 +2,11 @@
  * convert.h - the model converter: ONNX and TFLite files in, .lfrm graphs out.
  *
  * OVERVIEW
- *   openlfr runs five third-party networks (six files): the RFB-320 face
- *   detector (ONNX), MTCNN P-Net, R-Net and O-Net and MobileFaceNet 192-d
- *   (TFLite), and MobileFaceNet 512-d "mfn512" (ONNX, faceplugin
- *   fr_feature.onnx; optional, the second embedder of model set fused704).
+ *   openlfr runs the RFB-320 face detector (ONNX), MTCNN P-Net, R-Net and
+ *   O-Net and MobileFaceNet 192-d (TFLite), MobileFaceNet 512-d "mfn512"
+ *   (ONNX, faceplugin fr_feature.onnx; optional, the second embedder of the
+ *   fused model sets) and faceplugin's 68-point landmark network "lm68"
+ *   (ONNX, fr_landmark.onnx; optional, model set fused704v3).
  *   The converter turns one source file into an lfr_nn_graph (nn.h) that the
  *   engine loads.  It is driven by an arch table, one row per network: the
  *   source format, the input normalisation metadata, the nominal input size
@@ -41,6 +42,11 @@
  *     transpose).  fixed_size ONNX inputs are declared [0,h,w,C] (any
  *     batch); a Reshape's literal batch equal to the source input's
  *     declared batch is then copied.
+ *     Flatten (axis 1) of an NCHW value of known nominal size is kept in
+ *     NHWC and may feed only a Gemm, whose B columns are permuted from
+ *     (c, y, x) to (y, x, c): Gemm (alpha = beta = 1, transB 1, constant B
+ *     and C) becomes FC, with a BatchNormalization that is its only user
+ *     folded into B and C.
  *     The graph is cut at the arch's output values; what lies beyond is
  *     dropped.
  *   TFLite (NHWC): CONV_2D as is, DEPTHWISE [1,kh,kw,C] -> [C,kh,kw,1] with
@@ -52,7 +58,8 @@
  *   Output names: rfb "scores" [N,A,2] (softmax probabilities) and "boxes"
  *   [N,A,4]; onet "prob" [N,2], "reg" [N,4], "landmarks" [N,10]; rnet "prob",
  *   "reg"; pnet "prob" [N,h,w,2], "reg" [N,h,w,4]; mobilefacenet
- *   "embeddings" [N,192]; mfn512 "embeddings" [N,512] (not normalised).  All other tensor names are the source names,
+ *   "embeddings" [N,192]; mfn512 "embeddings" [N,512] (not normalised); lm68 "landmarks" [N,136]
+ *   (x, y of 68 points as fractions of the crop).  All other tensor names are the source names,
  *   truncated to LFR_MAX_NAME - 1 bytes.
  *
  *   Metadata written: "arch", "converter" ("openlfr-convert 1"),

@@ -80,12 +80,15 @@ typedef struct lfr_deploy_params {
 
 /* The model set new deployments get from `deployment create` and the API
  * when none is named: fused704 missed 27 % fewer genuine LFW pairs than
- * mfn192 at FMR 1e-6, and fused704v2, which feeds the 512-d network the
- * channel order it was trained on, misses fewer still (docs/embedders.md,
- * "Channel order"; docs/likeness.md).  Deployments made with fused704 keep
- * it.  An engine without its second network (models/mfn512.lfrm) refuses
- * to enrol for or run such a deployment (LFR_ERR_UNSUPPORTED). */
-#define LFR_DEPLOY_DEFAULT_MODEL_SET "fused704v2"
+ * mfn192 at FMR 1e-6; fused704v2, which feeds the 512-d network the
+ * channel order it was trained on, misses fewer still, and fused704v3,
+ * fused704v2 aligned on O-Net's landmarks averaged with the 68-point
+ * network's, fewer again (docs/embedders.md, "Channel order" and
+ * "Landmarks"; docs/likeness.md).  Deployments made with an older set keep
+ * it.  An engine without a network of the set (models/mfn512.lfrm,
+ * models/lm68.lfrm) refuses to enrol for or run such a deployment
+ * (LFR_ERR_UNSUPPORTED). */
+#define LFR_DEPLOY_DEFAULT_MODEL_SET "fused704v3"
 #define LFR_DEPLOY_MODEL_SET_MAX 32 /* bytes of a model set's name, with the NUL */
 
 typedef struct lfr_deploy_info {

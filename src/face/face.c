@@ -55,6 +55,7 @@ typedef struct net_info {
 struct lfr_face_engine {
     net_info rfb, onet, mfn;
     net_info mfn512;   /* optional: m NULL when mfn512.lfrm is absent */
+    net_info lm68;     /* optional: m NULL when lm68.lfrm is absent */
 };
 
 /* The 512-d embedder's output width (model set FUSED704). */
@@ -87,6 +88,7 @@ struct lfr_face_ctx {
     long rfb_plans;    /* working-size plans made (lfr_face_ctx_rfb_plans) */
     lfr_nn_ctx *onet[ONET_BATCH + 1], *mfn[MFN_BATCH + 1]; /* by batch size */
     lfr_nn_ctx *mfn512[MFN_BATCH + 1];                     /* by batch size */
+    lfr_nn_ctx *lm68[MFN_BATCH + 1];                       /* by batch size */
     lfr_image work;    /* the frame at the detector's working size */
     float sx, sy;      /* working -> frame scale */
     lfr_face *faces;   /* capacity MAX_CANDIDATES */
@@ -115,6 +117,22 @@ static lfr_status load_net(const char *dir, const char *arch, net_info *ni,
     return LFR_OK;
 }
 
+static lfr_status load_optional(const char *dir, const char *arch, net_info *ni,
+                                lfr_err *err) {
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s.lfrm", dir, arch);
+    if (stat(path, &sb) != 0)
+        return errno == ENOENT ? LFR_OK
+                               : lfr_err_set(err, LFR_ERR_IO, "%s: %s", path, strerror(errno));
+    lfr_status st = load_net(dir, arch, ni, err);
+    const char *a = st == LFR_OK ? lfr_nn_model_meta(ni->m, "arch") : NULL;
+    if (st == LFR_OK && (!a || strcmp(a, arch) != 0))
+        st = lfr_err_set(err, LFR_ERR_BAD_MODEL, "%s: arch is '%s', not %s", path,
+                         a ? a : "(none)", arch);
+    return st;
+}
+
 lfr_status lfr_face_engine_load(const char *dir, lfr_face_engine **out, lfr_err *err) {
     *out = NULL;
     lfr_face_engine *e = lfr_calloc(1, sizeof *e);
@@ -122,22 +140,10 @@ lfr_status lfr_face_engine_load(const char *dir, lfr_face_engine **out, lfr_err 
     lfr_status st = load_net(dir, "rfb", &e->rfb, err);
     if (st == LFR_OK) st = load_net(dir, "onet", &e->onet, err);
     if (st == LFR_OK) st = load_net(dir, "mobilefacenet", &e->mfn, err);
-    /* mfn512.lfrm is optional (model set FUSED704): absent is fine, present
-     * but unreadable or not the 512-d network is an error. */
-    if (st == LFR_OK) {
-        char path[4096];
-        struct stat sb;
-        snprintf(path, sizeof path, "%s/mfn512.lfrm", dir);
-        if (stat(path, &sb) == 0) {
-            st = load_net(dir, "mfn512", &e->mfn512, err);
-            const char *arch = st == LFR_OK ? lfr_nn_model_meta(e->mfn512.m, "arch") : NULL;
-            if (st == LFR_OK && (!arch || strcmp(arch, "mfn512") != 0))
-                st = lfr_err_set(err, LFR_ERR_BAD_MODEL, "%s: arch is '%s', not mfn512", path,
-                                 arch ? arch : "(none)");
-        } else if (errno != ENOENT) {
-            st = lfr_err_set(err, LFR_ERR_IO, "%s: %s", path, strerror(errno));
-        }
-    }
+    /* mfn512.lfrm and lm68.lfrm are optional (model sets FUSED704*): absent
+     * is fine, present but unreadable or another network is an error. */
+    if (st == LFR_OK) st = load_optional(dir, "mfn512", &e->mfn512, err);
+    if (st == LFR_OK) st = load_optional(dir, "lm68", &e->lm68, err);
     if (st != LFR_OK) {
         lfr_face_engine_destroy(e);
         return st;
@@ -152,6 +158,7 @@ void lfr_face_engine_destroy(lfr_face_engine *e) {
     lfr_nn_model_destroy(e->onet.m);
     lfr_nn_model_destroy(e->mfn.m);
     lfr_nn_model_destroy(e->mfn512.m);
+    lfr_nn_model_destroy(e->lm68.m);
     lfr_free(e);
 }
 
@@ -181,6 +188,7 @@ void lfr_face_ctx_destroy(lfr_face_ctx *c) {
     for (int i = 0; i <= ONET_BATCH; i++) lfr_nn_ctx_destroy(c->onet[i]);
     for (int i = 0; i <= MFN_BATCH; i++) lfr_nn_ctx_destroy(c->mfn[i]);
     for (int i = 0; i <= MFN_BATCH; i++) lfr_nn_ctx_destroy(c->mfn512[i]);
+    for (int i = 0; i <= MFN_BATCH; i++) lfr_nn_ctx_destroy(c->lm68[i]);
     lfr_free(c->faces);
     lfr_free(c->faces2);
     lfr_free(c->cand);
@@ -1089,8 +1097,77 @@ int lfr_face_engine_has_model_set(const lfr_face_engine *e, lfr_face_model_set m
     case LFR_FACE_MODEL_MFN192: return e && e->mfn.m != NULL;
     case LFR_FACE_MODEL_FUSED704:
     case LFR_FACE_MODEL_FUSED704V2: return e && e->mfn.m != NULL && e->mfn512.m != NULL;
+    case LFR_FACE_MODEL_FUSED704V3:
+        return e && e->mfn.m != NULL && e->mfn512.m != NULL && e->lm68.m != NULL;
     default: return 0;
     }
+}
+
+/* FUSED704V3's landmarks (docs/embedders.md, "Landmarks"): the 68-point
+ * network (lm68.lfrm, faceplugin fr_landmark.onnx) on the grey 64x64 resize
+ * of the detector's box scaled LM68_BOX about its centre and clipped to the
+ * frame; its five points (below) averaged with O-Net's.  A face whose
+ * clipped box is under LM68_MIN_SIDE pixels keeps O-Net's. */
+#define LM68_BOX 1.1f
+#define LM68_SIDE 64
+#define LM68_MIN_SIDE 8.0f
+
+/* The five points of the 68 (faceplugin's convert68pts5pts), in the order
+ * of lfr_face.lm: each eye's centre is the mean of its four lid points,
+ * the nose tip, each mouth corner the mean of the outer and inner lip
+ * corner. */
+static const struct {
+    int n, idx[4];
+} lm68_five[5] = {{4, {37, 38, 40, 41}}, {4, {43, 44, 46, 47}}, {1, {30, 0, 0, 0}},
+                  {2, {48, 60, 0, 0}},   {2, {54, 64, 0, 0}}};
+
+static lfr_status refine_landmarks(lfr_face_ctx *c, const lfr_image *im, lfr_face *f, int n,
+                                   lfr_err *err) {
+    enum { S = LM68_SIDE };
+    const net_info *ni = &c->e->lm68;
+    lfr_nn_ctx *net;
+    lfr_status st = batch_ctx(&c->lm68[n], ni->m, n, S, &net, err);
+    if (st != LFR_OK) return st;
+    float *x = lfr_nn_ctx_input(net, 0, NULL);
+    float r[MFN_BATCH][4], rgb[S * S * 3];
+    for (int k = 0; k < n; k++) {
+        float w = f[k].box[2] * LM68_BOX, h = f[k].box[3] * LM68_BOX;
+        float cx = f[k].box[0] + f[k].box[2] / 2, cy = f[k].box[1] + f[k].box[3] / 2;
+        float x0 = fmaxf(0.0f, cx - w / 2), y0 = fmaxf(0.0f, cy - h / 2);
+        float x1 = fminf((float)im->w - 1, cx + w / 2), y1 = fminf((float)im->h - 1, cy + h / 2);
+        r[k][0] = x0, r[k][1] = y0, r[k][2] = x1 - x0, r[k][3] = y1 - y0;
+        float *xk = x + (size_t)k * S * S;
+        if (!(r[k][2] >= LM68_MIN_SIDE && r[k][3] >= LM68_MIN_SIDE)) {
+            memset(xk, 0, (size_t)S * S * sizeof *xk);
+            continue;
+        }
+        lfr_image_resize_f32(im, x0, y0, r[k][2], r[k][3], S, S, 0.0f, 1.0f, 0, rgb);
+        for (int i = 0; i < S * S; i++)
+            xk[i] = (0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2] -
+                     ni->mean) * ni->scale;
+    }
+    if ((st = lfr_nn_ctx_run(net)) != LFR_OK) return lfr_err_set(err, st, "landmark network failed");
+    lfr_nn_shape sh;
+    const float *o = lfr_nn_ctx_output(net, 0, &sh);
+    if (sh.ndim != 2 || sh.d[0] != n || sh.d[1] != 136)
+        return lfr_err_set(err, LFR_ERR_BAD_MODEL, "landmark output is not [%d,136]", n);
+    for (int k = 0; k < n; k++) {
+        if (!(r[k][2] >= LM68_MIN_SIDE && r[k][3] >= LM68_MIN_SIDE)) continue;
+        const float *ok = o + (size_t)k * 136;
+        for (int q = 0; q < 5; q++) {
+            float px = 0, py = 0;
+            for (int j = 0; j < lm68_five[q].n; j++) {
+                px += ok[2 * lm68_five[q].idx[j]];
+                py += ok[2 * lm68_five[q].idx[j] + 1];
+            }
+            px = r[k][0] + px / lm68_five[q].n * r[k][2];
+            py = r[k][1] + py / lm68_five[q].n * r[k][3];
+            if (!isfinite(px) || !isfinite(py)) continue;
+            f[k].lm[q][0] = 0.5f * (f[k].lm[q][0] + px);
+            f[k].lm[q][1] = 0.5f * (f[k].lm[q][1] + py);
+        }
+    }
+    return LFR_OK;
 }
 
 /* FUSED704 and FUSED704V2: per batch of MFN_BATCH faces, the 192 part is
@@ -1101,15 +1178,22 @@ int lfr_face_engine_has_model_set(const lfr_face_engine *e, lfr_face_model_set m
  * network was trained, FUSED704V2); each part L2-normalised and scaled by
  * 1/sqrt(2). */
 static lfr_status embed_fused(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces, int n,
-                              int bgr, float *emb, lfr_err *err) {
+                              int bgr, int refine, float *emb, lfr_err *err) {
     enum { S = LFR_FACE_ALIGN_SIZE, D = LFR_FACE_EMB_DIM + MFN512_DIM };
     const net_info *ni = &c->e->mfn512;
     const float gain = (float)(1.0 / sqrt(2.0));
     float e192[MFN_BATCH * LFR_FACE_EMB_DIM];
     for (int b0 = 0; b0 < n; b0 += MFN_BATCH) {
         int bn = n - b0 < MFN_BATCH ? n - b0 : MFN_BATCH;
-        lfr_status st = lfr_face_embed(c, im, faces + b0, bn, e192, err);
-        if (st != LFR_OK) return st;
+        lfr_face own[MFN_BATCH], *fb = faces + b0;
+        lfr_status st;
+        if (refine) {   /* the batch's faces with FUSED704V3's landmarks */
+            memcpy(own, fb, (size_t)bn * sizeof *own);
+            if ((st = refine_landmarks(c, im, own, bn, err)) != LFR_OK) return st;
+            fb = own;
+        }
+        if ((st = lfr_face_embed(c, im, fb, bn, e192, err)) != LFR_OK) return st;
+        for (int k = 0; refine && k < bn; k++) faces[b0 + k].q.sharpness = own[k].q.sharpness;
         for (int k = 0; k < bn; k++)
             for (int d = 0; d < LFR_FACE_EMB_DIM; d++)
                 emb[(size_t)(b0 + k) * D + d] = e192[k * LFR_FACE_EMB_DIM + d] * gain;
@@ -1118,8 +1202,8 @@ static lfr_status embed_fused(lfr_face_ctx *c, const lfr_image *im, lfr_face *fa
         float *x = lfr_nn_ctx_input(net, 0, NULL);
         for (int k = 0; k < bn; k++) {
             float m[6];
-            lfr_face_align_matrix(faces[b0 + k].lm, m);
-            const lfr_image *src = on_border(&c->canvas, im, &faces[b0 + k], m);
+            lfr_face_align_matrix(fb[k].lm, m);
+            const lfr_image *src = on_border(&c->canvas, im, &fb[k], m);
             float *xk = x + (size_t)k * S * S * 3;
             lfr_image_warp_affine_f32(src, m, S, S, ni->mean, ni->scale, 0, xk);
             for (int i = 0; bgr && i < S * S; i++) {
@@ -1143,9 +1227,12 @@ lfr_status lfr_face_embed_set(lfr_face_ctx *c, const lfr_image *im, lfr_face *fa
         return lfr_err_set(err, LFR_ERR_UNSUPPORTED,
                            "model set %s: the engine has no %s (run tools/setup.sh models)",
                            lfr_face_model_set_name(m),
-                           m != LFR_FACE_MODEL_MFN192 ? "mfn512.lfrm" : "embedder");
+                           m == LFR_FACE_MODEL_FUSED704V3 ? "mfn512.lfrm or lm68.lfrm"
+                           : m != LFR_FACE_MODEL_MFN192  ? "mfn512.lfrm"
+                                                         : "embedder");
     if (m == LFR_FACE_MODEL_MFN192) return lfr_face_embed(c, im, faces, n, emb, err);
-    return embed_fused(c, im, faces, n, m == LFR_FACE_MODEL_FUSED704V2, emb, err);
+    return embed_fused(c, im, faces, n, m != LFR_FACE_MODEL_FUSED704,
+                       m == LFR_FACE_MODEL_FUSED704V3, emb, err);
 }
 
 float lfr_face_similarity(const float *a, const float *b) {

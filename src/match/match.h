@@ -496,7 +496,8 @@ lfr_status lfr_match_threshold_for_false_alerts(double per_10k, size_t n_templat
 #define LFR_MATCH_CALIBRATION_LIST(X)                                         \
     X(MFN192, "mfn192", 192)                                                  \
     X(FUSED704, "fused704", 704)                                              \
-    X(FUSED704V2, "fused704v2", 704)
+    X(FUSED704V2, "fused704v2", 704)                                          \
+    X(FUSED704V3, "fused704v3", 704)
 
 typedef struct lfr_match_calibration lfr_match_calibration;
 
