@@ -33,6 +33,11 @@
  *       with at least 10 px between the eyes cut out at 3x its box, as
  *       an officer would cut a still for enrolment).
  *
+ * MODEL_SET=NAME in the environment measures another model set than
+ * mfn192 (its embeddings; the thresholds are its calibration's default,
+ * FMR about 1e-6, and its FMR 1e-4 one where the text says 0.70 and
+ * 0.563); EFFECT=1 then prints src/enrol/enrol_effect_NAME.h's lines.
+ *
  * Data from $OPENLFR_DATA, models from $OPENLFR_MODELS (or models/).
  * Nothing is written anywhere: numbers go to stdout.
  */
@@ -45,9 +50,21 @@
 #include "match/match.h"
 #include "video/video.h"
 
-#define D LFR_FACE_EMB_DIM
-#define THR_DEFAULT LFR_MATCH_DEFAULT_THRESHOLD /* 0.70, FMR about 1e-6 */
-#define THR_1E4 0.563f                          /* LFW FMR 1e-4 */
+#define D LFR_FACE_EMB_MAX_DIM
+
+/* The model set measured (MODEL_SET in the environment, default mfn192):
+ * its embeddings, its default threshold (FMR about 1e-6: 0.70 for mfn192)
+ * and its LFW FMR 1e-4 threshold (0.563 for mfn192; the calibration's for
+ * the others). */
+static lfr_face_model_set mset = LFR_FACE_MODEL_MFN192;
+static int dim = LFR_FACE_EMB_DIM;
+static float thr_default = LFR_MATCH_DEFAULT_THRESHOLD, thr_1e4 = 0.563f;
+
+static float sim(const float *a, const float *b) {
+    double s = 0;
+    for (int i = 0; i < dim; i++) s += (double)a[i] * b[i];
+    return (float)s;
+}
 
 static lfr_face_engine *eng;
 static lfr_face_ctx *ctx;
@@ -146,6 +163,14 @@ static lfr_face_params enrol_params(void) {
     return fp;
 }
 
+/* The generated names of the model set's effect table: "" for mfn192
+ * (enrol_effect.h), "_fused704v3" / "_FUSED704V3" for another set. */
+static void effect_names(char sfx[48], char SFX[48]) {
+    if (mset == LFR_FACE_MODEL_MFN192) return;
+    snprintf(sfx, 48, "_%s", lfr_face_model_set_name(mset));
+    for (int i = 0; (SFX[i] = (char)(sfx[i] >= 'a' && sfx[i] <= 'z' ? sfx[i] - 32 : sfx[i])); i++) {}
+}
+
 static int measure_image(const lfr_image *im, lfr_enrol_measures *m, float *emb) {
     lfr_face *faces;
     int n = 0;
@@ -153,7 +178,7 @@ static int measure_image(const lfr_image *im, lfr_enrol_measures *m, float *emb)
     lfr_face_params fp = enrol_params();
     if (lfr_face_detect(ctx, im, &fp, &faces, &n, &err) != LFR_OK || n == 0) return -1;
     lfr_face f = faces[lfr_face_pick_central(faces, n, im->w, im->h)];
-    return lfr_enrol_measure(ctx, im, &f, emb, m, &err) == LFR_OK ? 0 : -1;
+    return lfr_enrol_measure_set(ctx, im, &f, mset, emb, m, &err) == LFR_OK ? 0 : -1;
 }
 
 static int lfw_path(char *out, size_t cap, const char *name, int i) {
@@ -216,8 +241,8 @@ static void print_discard(pair *pr, size_t np, const photo *ph, int k) {
     for (size_t i = 0; i < sizeof pct / sizeof pct[0]; i++) {
         size_t from = np * (size_t)pct[i] / 100, miss70 = 0, miss56 = 0;
         for (size_t j = from; j < np; j++) {
-            miss70 += pr[j].score < THR_DEFAULT;
-            miss56 += pr[j].score < THR_1E4;
+            miss70 += pr[j].score < thr_default;
+            miss56 += pr[j].score < thr_1e4;
         }
         size_t kept = np - from;
         printf(" | %5.1f %5.1f", 100.0 * (double)miss70 / (double)kept,
@@ -247,8 +272,8 @@ static void bins_of(const pair *pr, size_t np, const photo *ph, int k, bin_stat 
             for (int b = 0; b < nb; b++)
                 if (v >= meas[k].bins[b] && v < meas[k].bins[b + 1]) {
                     bs[b].scores[bs[b].pairs++] = pr[i].score;
-                    bs[b].hit70 += pr[i].score >= THR_DEFAULT;
-                    bs[b].hit56 += pr[i].score >= THR_1E4;
+                    bs[b].hit70 += pr[i].score >= thr_default;
+                    bs[b].hit56 += pr[i].score >= thr_1e4;
                 }
         }
 }
@@ -298,12 +323,12 @@ static int lfw(int max_per, int step) {
             for (int b = a + 1; b < j; b++) {
                 pair *q = &pr[np];
                 q->a = a, q->b = b, q->idx = (int)np++;
-                q->score = lfr_face_similarity(ph[a].emb, ph[b].emb);
-                all70 += q->score >= THR_DEFAULT;
+                q->score = sim(ph[a].emb, ph[b].emb);
+                all70 += q->score >= thr_default;
                 if (!ph[a].warned && !ph[b].warned) {
                     ref_pairs++;
-                    ref70 += q->score >= THR_DEFAULT;
-                    ref56 += q->score >= THR_1E4;
+                    ref70 += q->score >= thr_default;
+                    ref56 += q->score >= thr_1e4;
                 }
             }
     }
@@ -313,14 +338,14 @@ static int lfw(int max_per, int step) {
            "photos measured (%d of %d without a face or unreadable), %d people with 2+; %zu "
            "same-person pairs\n", (npp + step - 1) / step, step, max_per, nph, missing, tried,
            people, np);
-    printf("all pairs: %.1f %% reach %.2f; photos with a warning at the default cut-offs: %d "
-           "(%.1f %%); pairs where neither photo has one: %zu, %.1f %% reach %.2f, %.1f %% reach "
-           "%.3f\n\n", 100.0 * (double)all70 / (double)np, (double)THR_DEFAULT, nwarned,
+    printf("all pairs: %.1f %% reach %.3f; photos with a warning at the default cut-offs: %d "
+           "(%.1f %%); pairs where neither photo has one: %zu, %.1f %% reach %.3f, %.1f %% reach "
+           "%.3f\n\n", 100.0 * (double)all70 / (double)np, (double)thr_default, nwarned,
            100.0 * nwarned / (nph ? nph : 1), ref_pairs, 100.0 * (double)ref70 / (double)ref_pairs,
-           (double)THR_DEFAULT, 100.0 * (double)ref56 / (double)ref_pairs, (double)THR_1E4);
-    printf("Error versus discard: FNMR (%%) at %.2f and at %.3f of the pairs kept when the given "
+           (double)thr_default, 100.0 * (double)ref56 / (double)ref_pairs, (double)thr_1e4);
+    printf("Error versus discard: FNMR (%%) at %.3f and at %.3f of the pairs kept when the given "
            "share of the worst pairs (the worse photo's measure) is discarded\n",
-           (double)THR_DEFAULT, (double)THR_1E4);
+           (double)thr_default, (double)thr_1e4);
     printf("  %-20s |  0 %%        |  2 %%        |  5 %%        | 10 %%        | 15 %%        | "
            "20 %%        | 30 %%        | 40 %%        | 50 %%\n", "measure");
     for (int k = 0; k < NM; k++) print_discard(pr, np, ph, k);
@@ -334,18 +359,20 @@ static int lfw(int max_per, int step) {
             bin_stat *s = &bs[k][b];
             if (!s->pairs) continue;
             qsort(s->scores, (size_t)s->pairs, sizeof(float), cmp_float);
-            printf("    %6g..%-6g  pairs %6d  median %.3f  >= %.2f %5.1f %%  >= %.3f %5.1f %%\n",
+            printf("    %6g..%-6g  pairs %6d  median %.3f  >= %.3f %5.1f %%  >= %.3f %5.1f %%\n",
                    meas[k].bins[b], meas[k].bins[b + 1], s->pairs, s->scores[s->pairs / 2],
-                   (double)THR_DEFAULT, 100.0 * s->hit70 / s->pairs, (double)THR_1E4,
+                   (double)thr_default, 100.0 * s->hit70 / s->pairs, (double)thr_1e4,
                    100.0 * s->hit56 / s->pairs);
         }
     }
     if (getenv("EFFECT")) {
-        printf("\n/* ---- src/enrol/enrol_effect.h: the reference and the bins of yaw, pitch "
-               "and uneven light ---- */\n");
-        printf("#define LFR_ENROL_EFFECT_REF_TAR %.4ff\n#define LFR_ENROL_EFFECT_REF_PAIRS %zu\n",
-               (double)ref70 / (double)ref_pairs, ref_pairs);
-        printf("static const enrol_effect_bin enrol_effect_bins[] = {\n");
+        char sfx[48] = "", SFX[48] = "";
+        effect_names(sfx, SFX);
+        printf("\n/* ---- src/enrol/enrol_effect%s.h: the reference and the bins of yaw, pitch "
+               "and uneven light ---- */\n", sfx);
+        printf("#define LFR_ENROL_EFFECT%s_REF_TAR %.4ff\n#define LFR_ENROL_EFFECT%s_REF_PAIRS %zu\n",
+               SFX, (double)ref70 / (double)ref_pairs, SFX, ref_pairs);
+        printf("static const enrol_effect_bin enrol_effect_bins%s[] = {\n", sfx);
         static const char *const wname[] = {
 #define WN(id, name, what, unit, field, sense, cut) [LFR_ENROL_WARN_##id] = "LFR_ENROL_WARN_" #id,
             LFR_ENROL_WARN_LIST(WN)
@@ -510,10 +537,10 @@ static int synth(const char *kind_name, int pairs) {
             f1 = faces[lfr_face_pick_central(faces, n, im1.w, im1.h)];
         }
         used++;
-        float s0 = lfr_face_similarity(e1, e2);
+        float s0 = sim(e1, e2);
         ref.scores[ref.found++] = s0;
-        ref.hit70 += s0 >= THR_DEFAULT;
-        ref.hit56 += s0 >= THR_1E4;
+        ref.hit70 += s0 >= thr_default;
+        ref.hit56 += s0 >= thr_1e4;
         for (int l = 0; l < nl; l++) {
             lfr_image deg = {0};
             degrade(kind, synths[kind].levels[l], &im1, &m1, &f1, &deg);
@@ -521,18 +548,18 @@ static int synth(const char *kind_name, int pairs) {
             float e[D];
             st[l].tried++;
             if (measure_image(&deg, &m, e) == 0) {
-                float sc = lfr_face_similarity(e, e2);
+                float sc = sim(e, e2);
                 st[l].scores[st[l].found++] = sc;
                 st[l].rejected += m.eye_dist < LFR_ENROL_MIN_EYE_DIST;
-                st[l].hit70 += sc >= THR_DEFAULT;
-                st[l].hit56 += sc >= THR_1E4;
+                st[l].hit70 += sc >= thr_default;
+                st[l].hit56 += sc >= thr_1e4;
                 float v = mval(&m, km);
                 if (km == M_ROLL) v = fabsf(v);
                 for (int b = 0; b < nb; b++)
                     if (v >= synths[kind].bins[b] && v < synths[kind].bins[b + 1]) {
                         bs[b].scores[bs[b].found++] = sc;
-                        bs[b].hit70 += sc >= THR_DEFAULT;
-                        bs[b].hit56 += sc >= THR_1E4;
+                        bs[b].hit70 += sc >= thr_default;
+                        bs[b].hit56 += sc >= thr_1e4;
                     }
             }
             lfr_image_free(&deg);
@@ -545,11 +572,11 @@ static int synth(const char *kind_name, int pairs) {
            "the second as it is. A face not found counts as a miss.\n", kind_name, used, step,
            synths[kind].level_what);
     qsort(ref.scores, (size_t)ref.found, sizeof(float), cmp_float);
-    printf("  as taken: median %.3f, >= %.2f %.1f %%, >= %.3f %.1f %%\n", ref.scores[ref.found / 2],
-           (double)THR_DEFAULT, 100.0 * ref.hit70 / (used ? used : 1), (double)THR_1E4,
+    printf("  as taken: median %.3f, >= %.3f %.1f %%, >= %.3f %.1f %%\n", ref.scores[ref.found / 2],
+           (double)thr_default, 100.0 * ref.hit70 / (used ? used : 1), (double)thr_1e4,
            100.0 * ref.hit56 / (used ? used : 1));
-    printf("  %-8s found  eyes<%g  median  >= %.2f  >= %.3f\n", "level",
-           (double)LFR_ENROL_MIN_EYE_DIST, (double)THR_DEFAULT, (double)THR_1E4);
+    printf("  %-8s found  eyes<%g  median  >= %.3f  >= %.3f\n", "level",
+           (double)LFR_ENROL_MIN_EYE_DIST, (double)thr_default, (double)thr_1e4);
     for (int l = 0; l < nl; l++) {
         qsort(st[l].scores, (size_t)st[l].found, sizeof(float), cmp_float);
         double n = st[l].tried ? st[l].tried : 1;
@@ -563,11 +590,11 @@ static int synth(const char *kind_name, int pairs) {
     for (int b = 0; b < nb; b++) {
         if (!bs[b].found) continue;
         qsort(bs[b].scores, (size_t)bs[b].found, sizeof(float), cmp_float);
-        printf("    %6g..%-6g  pairs %5d  median %.3f  >= %.2f %5.1f %%  >= %.3f %5.1f %%\n",
+        printf("    %6g..%-6g  pairs %5d  median %.3f  >= %.3f %5.1f %%  >= %.3f %5.1f %%\n",
                synths[kind].bins[b], synths[kind].bins[b + 1], bs[b].found,
-               bs[b].scores[bs[b].found / 2], (double)THR_DEFAULT,
+               bs[b].scores[bs[b].found / 2], (double)thr_default,
                100.0 * bs[b].hit70 / bs[b].found,
-               (double)THR_1E4, 100.0 * bs[b].hit56 / bs[b].found);
+               (double)thr_1e4, 100.0 * bs[b].hit56 / bs[b].found);
     }
     if (getenv("EFFECT")) {
         static const char *const wname[] = {
@@ -751,6 +778,22 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cannot load the models: %s\n", err.msg);
         return 1;
     }
+    const char *ms = getenv("MODEL_SET");
+    if (ms && *ms) {
+        const lfr_match_calibration *cal = lfr_match_calibration_named(ms);
+        if (lfr_face_model_set_parse(ms, &mset) != LFR_OK || !cal ||
+            !lfr_face_engine_has_model_set(eng, mset)) {
+            fprintf(stderr, "MODEL_SET=%s: not a model set this engine and calibration have\n", ms);
+            return 2;
+        }
+        dim = lfr_face_model_set_dim(mset);
+        if (mset != LFR_FACE_MODEL_MFN192) {
+            thr_default = lfr_match_cal_default_threshold(cal);
+            thr_1e4 = lfr_match_cal_threshold_for_likeness(cal, 400.0 / LFR_MATCH_LIKENESS_DECADES);
+        }
+    }
+    fprintf(stderr, "eval_discard: model set %s, default threshold %.3f, FMR 1e-4 threshold %.3f\n",
+            lfr_face_model_set_name(mset), (double)thr_default, (double)thr_1e4);
     const char *cmd = argv[1];
     int r = 2;
     if (!strcmp(cmd, "lfw"))

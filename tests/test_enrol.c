@@ -346,6 +346,45 @@ static int on_audit(const lfr_audit_record *rec, void *ctx) {
 /* A warned image: refused without the officer's acceptance (nothing
  * stored), added with it; the warnings, the reason and who accepted them
  * are listed with the entry and in the watchlist.add audit record. */
+/* A warning states the measured effect for the deployment's model set
+ * where one was measured (mfn192 and fused704v3: its default threshold,
+ * 0.70 and 0.625, both FMR 1e-6), and otherwise mfn192's, naming it. */
+static void test_warning_effect_per_set(void) {
+    size_t len;
+    uint8_t *b = face_jpeg(0, 1.0f, 1, &len); /* blurred */
+    static const struct {
+        lfr_face_model_set set;
+        const char *says;
+    } sets[] = {{LFR_FACE_MODEL_MFN192, "mfn192's default threshold 0.70 (FMR 1e-6)"},
+                {LFR_FACE_MODEL_FUSED704V3, "fused704v3's default threshold 0.625 (FMR 1e-6)"},
+                {LFR_FACE_MODEL_FUSED704V2, "mfn192's default threshold 0.70 (FMR 1e-6)"}};
+    int pct[3] = {-1, -1, -1};
+    for (int i = 0; i < 3; i++) {
+        if (!lfr_face_engine_has_model_set(engine, sets[i].set)) {
+            fprintf(stderr, "  SKIP %s: the engine lacks its networks (tools/setup.sh models)\n",
+                    lfr_face_model_set_name(sets[i].set));
+            continue;
+        }
+        lfr_enrol_params p = lfr_enrol_params_default;
+        p.model_set = sets[i].set;
+        lfr_enrol_result *r = calloc(1, sizeof *r);
+        lfr_err err = {{0}};
+        CHECK_STATUS(lfr_enrol_assess(fctx, b, len, &p, r, &err), LFR_OK);
+        const lfr_enrol_warning *w = find_warning(r, LFR_ENROL_WARN_BLUR);
+        CHECK(w != NULL);
+        if (w) {
+            fprintf(stderr, "  %s: %s\n", lfr_face_model_set_name(sets[i].set), w->text);
+            CHECK(strstr(w->text, sets[i].says) != NULL);
+            const char *at = strstr(w->text, "(FMR 1e-6) ");
+            if (at) pct[i] = atoi(at + strlen("(FMR 1e-6) "));
+        }
+        free(r);
+    }
+    /* fused704v2 borrows mfn192's bins: the same stated share */
+    if (pct[0] >= 0 && pct[2] >= 0) CHECK_EQ_INT(pct[2], pct[0]);
+    lfr_free(b);
+}
+
 static void test_accept_warnings(void) {
     lfr_store *s = open_store("grades.db");
     CHECK(s != NULL);
@@ -1110,6 +1149,7 @@ int main(void) {
     }
     RUN(test_rejections);
     RUN(test_warnings);
+    RUN(test_warning_effect_per_set);
     RUN(test_accept_warnings);
     RUN(test_import_accept_warnings);
     RUN(test_check_own_deployment_only);

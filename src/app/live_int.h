@@ -132,16 +132,17 @@ size_t lfr_registry_cameras(lfr_registry *r, lfr_app_camera_stats *out, size_t c
 /* Alerts that could not be stored after every retry, all pipelines. */
 uint64_t lfr_registry_alerts_lost(lfr_registry *r);
 
-/* Deployment dep's running cameras for the console (camera.stats): a JSON
- * array of objects (camera_id, name, state, reason, running, analysed_fps,
- * frames, frames_analysed, frames_dropped, faces, alerts, latency ...),
- * empty when the deployment runs no pipeline.  NULL: out of memory. */
-json_t *lfr_registry_camera_stats(lfr_registry *r, int64_t dep);
-/* The camera settings the server runs deployment dep's pipeline with
- * (serve's options detect_every, defer_behind (0: never), embed_per_frame,
- * camera_queue, analysis_threads, alert_cooldown_s) and its analysis workers started (0:
- * no pipeline runs).  NULL: no memory. */
-json_t *lfr_registry_settings(lfr_registry *r, int64_t dep);
+/* Deployment dep's running cameras for the console (camera.stats), from
+ * one reading of the pipeline's figures: *cams a JSON array of objects
+ * (camera_id, name, state, reason, running, analysed_fps, frames,
+ * frames_analysed, frames_dropped, faces, alerts, latency ...), empty when
+ * the deployment runs no pipeline; *settings the camera settings the
+ * server runs it with (serve's options detect_every, defer_behind (0:
+ * never), embed_per_frame, camera_queue, analysis_threads,
+ * alert_cooldown_s) and the analysis workers started (0: no pipeline
+ * runs), from the same reading.  LFR_ERR_NOMEM: out of memory (both NULL). */
+lfr_status lfr_registry_camera_stats(lfr_registry *r, int64_t dep, json_t **cams,
+                                     json_t **settings);
 /* The operator's live view of camera camera_id of deployment dep
  * (lfr_pipeline_preview; *jpeg is the caller's, lfr_free).
  * LFR_ERR_NOT_FOUND: the deployment runs no pipeline, the camera is not

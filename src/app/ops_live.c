@@ -15,8 +15,9 @@
 
 lfr_status app_op_CAMERA_STATS(app_call *c) {
     lfr_registry *r = lfr_app_registry(c->app);
-    json_t *cams = r ? lfr_registry_camera_stats(r, c->deployment_id) : json_array();
-    json_t *set = r ? lfr_registry_settings(r, c->deployment_id) : json_null();
+    json_t *cams = NULL, *set = NULL;
+    if (r) (void)lfr_registry_camera_stats(r, c->deployment_id, &cams, &set);
+    else cams = json_array(), set = json_null();
     if (!cams || !set) {
         json_decref(cams);
         json_decref(set);

@@ -389,21 +389,8 @@ static json_t *cam_json(int64_t camera_id, const char *rtsp, const lfr_pipeline_
     return o;
 }
 
-json_t *lfr_registry_settings(lfr_registry *r, int64_t dep) {
-    const lfr_pipeline_params *q = &r->params;
-    int workers = 0;
-    pthread_mutex_lock(&r->mu);
-    reg_entry *e = r->head;
-    while (e && e->dep != dep) e = e->next;
-    if (e && e->p) {
-        lfr_pipeline_stats *s = lfr_malloc(sizeof *s);
-        if (s) {
-            lfr_pipeline_stats_get(e->p, s);
-            workers = s->analysis_threads;
-            lfr_free(s);
-        }
-    }
-    pthread_mutex_unlock(&r->mu);
+/* The settings object of camera.stats; workers from the same reading. */
+static json_t *settings_json(const lfr_pipeline_params *q, int workers) {
     return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:f}", "detect_every",
                      q->detect_every ? q->detect_every : LFR_PIPELINE_DETECT_EVERY,
                      "defer_behind",
@@ -416,19 +403,23 @@ json_t *lfr_registry_settings(lfr_registry *r, int64_t dep) {
                      "alert_cooldown_s", q->cooldown_s);
 }
 
-json_t *lfr_registry_camera_stats(lfr_registry *r, int64_t dep) {
+lfr_status lfr_registry_camera_stats(lfr_registry *r, int64_t dep, json_t **cams,
+                                     json_t **settings) {
     json_t *arr = json_array();
     lfr_pipeline_stats *s = lfr_malloc(sizeof *s);
+    int workers = 0;
+    *cams = *settings = NULL;
     if (!arr || !s) {
         json_decref(arr);
         lfr_free(s);
-        return NULL;
+        return LFR_ERR_NOMEM;
     }
     pthread_mutex_lock(&r->mu);
     reg_entry *e = r->head;
     while (e && e->dep != dep) e = e->next;
     if (e && e->p) {
         lfr_pipeline_stats_get(e->p, s);
+        workers = s->analysis_threads;
         for (int i = 0; i < s->n_cameras; i++)
             if (json_array_append_new(arr, cam_json(i < e->n_cams ? e->cam_ids[i] : 0,
                                                   i < e->n_cams ? e->cam_rtsp[i] : NULL, &s->cam[i]))) {
@@ -439,7 +430,14 @@ json_t *lfr_registry_camera_stats(lfr_registry *r, int64_t dep) {
     }
     pthread_mutex_unlock(&r->mu);
     lfr_free(s);
-    return arr;
+    json_t *set = arr ? settings_json(&r->params, workers) : NULL;
+    if (!arr || !set) {
+        json_decref(arr);
+        return LFR_ERR_NOMEM;
+    }
+    *cams = arr;
+    *settings = set;
+    return LFR_OK;
 }
 
 lfr_status lfr_registry_preview(lfr_registry *r, int64_t dep, int64_t camera_id, uint8_t **jpeg,

@@ -70,12 +70,38 @@ const char *lfr_enrol_warn_name(lfr_enrol_warn w) {
 }
 
 #include "enrol_effect.h"
+#include "enrol_effect_fused704v3.h"
+
+/* The measured effects of one model set (bench/eval_discard.c with
+ * MODEL_SET): its bins, and its reference (pairs without warnings). */
+typedef struct effect_table {
+    const char *set;
+    const enrol_effect_bin *bins;
+    size_t n;
+    float ref_tar;
+} effect_table;
+
+#define EFFECT_TABLE(set, bins, ref) {set, bins, sizeof bins / sizeof bins[0], ref}
+static const effect_table effect_tables[] = {
+    EFFECT_TABLE("mfn192", enrol_effect_bins, LFR_ENROL_EFFECT_REF_TAR),
+    EFFECT_TABLE("fused704v3", enrol_effect_bins_fused704v3, LFR_ENROL_EFFECT_FUSED704V3_REF_TAR),
+};
+#undef EFFECT_TABLE
+
+/* The table of model set `set`, or mfn192's for a set without its own (the
+ * warning's text names the set whose effect it states). */
+static const effect_table *effect_table_for(lfr_face_model_set set) {
+    const char *name = lfr_face_model_set_name(set);
+    for (size_t i = 0; name && i < sizeof effect_tables / sizeof effect_tables[0]; i++)
+        if (!strcmp(effect_tables[i].set, name)) return &effect_tables[i];
+    return &effect_tables[0];
+}
 
 /* The measured effect of a warning's value: the LFW bin it falls in. */
-static const enrol_effect_bin *effect_bin(lfr_enrol_warn k, float v) {
+static const enrol_effect_bin *effect_bin(const effect_table *t, lfr_enrol_warn k, float v) {
     if (warn_rows[k].sense == WARN_ABS) v = fabsf(v);
-    for (size_t i = 0; i < sizeof enrol_effect_bins / sizeof enrol_effect_bins[0]; i++) {
-        const enrol_effect_bin *b = &enrol_effect_bins[i];
+    for (size_t i = 0; i < t->n; i++) {
+        const enrol_effect_bin *b = &t->bins[i];
         if (b->kind == (int)k && v >= b->lo && v < b->hi) return b;
     }
     return NULL;
@@ -86,8 +112,13 @@ static void warn_fit(lfr_enrol_warning *w, int n) {
     if (n >= (int)sizeof w->text) memcpy(w->text + sizeof w->text - 4, "...", 4);
 }
 
-static void warn_text(lfr_enrol_warning *w) {
+static void warn_text(lfr_enrol_warning *w, lfr_face_model_set set) {
     const warn_row *row = &warn_rows[w->kind];
+    const effect_table *t = effect_table_for(set);
+    char thr[16]; /* the set's default threshold: "0.70", "0.625" */
+    snprintf(thr, sizeof thr, "%.3f",
+             (double)lfr_match_cal_default_threshold(lfr_match_calibration_named(t->set)));
+    if (thr[strlen(thr) - 1] == '0') thr[strlen(thr) - 1] = 0;
     char val[96];
     if (w->kind == LFR_ENROL_WARN_AT_EDGE)
         snprintf(val, sizeof val, "the face touches the photo's edge");
@@ -95,7 +126,7 @@ static void warn_text(lfr_enrol_warning *w) {
         snprintf(val, sizeof val, "%s %.0f%s%s (%s %.3g)", row->what, w->value,
                  row->unit[0] ? " " : "", row->unit, row->sense == WARN_BELOW ? "under" : "over",
                  w->cutoff);
-    const enrol_effect_bin *b = effect_bin(w->kind, w->value);
+    const enrol_effect_bin *b = effect_bin(t, w->kind, w->value);
     char range[96] = "";
     if (b && w->kind != LFR_ENROL_WARN_AT_EDGE)
         snprintf(range, sizeof range, " (%s%s %g-%g)", row->sense == WARN_ABS ? "absolute " : "",
@@ -103,16 +134,16 @@ static void warn_text(lfr_enrol_warning *w) {
     if (b)
         warn_fit(w, snprintf(w->text, sizeof w->text,
                              "%s: in LFW, same-person pairs with one photo like this%s reach "
-                             "mfn192's default threshold %.2f (FMR 1e-6) %.0f %% of the time (%d "
+                             "%s's default threshold %s (FMR 1e-6) %.0f %% of the time (%d "
                              "pairs), against %.0f %% for %s",
-                             val, range, (double)LFR_MATCH_DEFAULT_THRESHOLD, 100.0 * b->tar,
-                             b->pairs, 100.0 * b->ref_tar, b->ref_what));
+                             val, range, t->set, thr, 100.0 * b->tar, b->pairs,
+                             100.0 * b->ref_tar, b->ref_what));
     else
         warn_fit(w, snprintf(w->text, sizeof w->text,
                              "%s: its effect was not measured (too few LFW photos like this); LFW "
-                             "photos without warnings reach mfn192's default threshold (FMR "
+                             "photos without warnings reach %s's default threshold (FMR "
                              "1e-6) %.0f %% of the time",
-                             val, 100.0 * LFR_ENROL_EFFECT_REF_TAR));
+                             val, t->set, 100.0 * t->ref_tar));
 }
 
 static void reject(lfr_enrol_result *r, lfr_enrol_reject why, const char *fmt, ...)
@@ -145,19 +176,14 @@ static void lighting(const lfr_image *crop, float *mean, float *uneven) {
     *uneven = fabsf(l - r);
 }
 
-/* lfr_enrol_measure embedding with model set `set`. */
-static lfr_status measure_set(lfr_face_ctx *fc, const lfr_image *im, lfr_face *f,
-                              lfr_face_model_set set, float *emb, lfr_enrol_measures *m,
-                              lfr_err *err);
-
 lfr_status lfr_enrol_measure(lfr_face_ctx *fc, const lfr_image *im, lfr_face *f, float *emb,
                              lfr_enrol_measures *m, lfr_err *err) {
-    return measure_set(fc, im, f, LFR_FACE_MODEL_MFN192, emb, m, err);
+    return lfr_enrol_measure_set(fc, im, f, LFR_FACE_MODEL_MFN192, emb, m, err);
 }
 
-static lfr_status measure_set(lfr_face_ctx *fc, const lfr_image *im, lfr_face *f,
-                              lfr_face_model_set set, float *emb, lfr_enrol_measures *m,
-                              lfr_err *err) {
+lfr_status lfr_enrol_measure_set(lfr_face_ctx *fc, const lfr_image *im, lfr_face *f,
+                                 lfr_face_model_set set, float *emb, lfr_enrol_measures *m,
+                                 lfr_err *err) {
     memset(m, 0, sizeof *m);
     lfr_status st = lfr_face_embed_set(fc, im, f, 1, set, emb, err);
     if (st == LFR_ERR_UNSUPPORTED)
@@ -234,7 +260,7 @@ lfr_status lfr_enrol_assess(lfr_face_ctx *fc, const uint8_t *image, size_t len,
                p->warn_at[LFR_ENROL_WARN_SMALL]);
         goto done;
     }
-    st = measure_set(fc, &im, &faces[0], r->set, r->tmpl, &r->m, err);
+    st = lfr_enrol_measure_set(fc, &im, &faces[0], r->set, r->tmpl, &r->m, err);
     if (st != LFR_OK) goto done;
     r->face = faces[0]; /* now with sharpness */
     for (int k = 0; k < LFR_ENROL_WARN_COUNT; k++) {
@@ -246,7 +272,7 @@ lfr_status lfr_enrol_assess(lfr_face_ctx *fc, const uint8_t *image, size_t len,
         w->kind = (lfr_enrol_warn)k;
         w->value = v;
         w->cutoff = cut;
-        warn_text(w);
+        warn_text(w, r->set);
     }
     r->grade = r->n_warn ? LFR_ENROL_GRADE_WARN : LFR_ENROL_GRADE_ACCEPT;
     r->reject = LFR_ENROL_NONE;

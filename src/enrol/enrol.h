@@ -12,9 +12,10 @@
  *   head, a dark, bright or unevenly lit face, a face cut by the photo's
  *   edge) is a WARNING from one table (LFR_ENROL_WARN_LIST) with its
  *   cut-off, the measured value, and the measured effect: how often
- *   same-person LFW pairs with such a photo reach mfn192's default threshold,
- *   against pairs without warnings (enrol_effect.h, from
- *   bench/eval_discard.c).  A warned image is enrolled only when the
+ *   same-person LFW pairs with such a photo reach the default threshold
+ *   (FMR 1e-6) of the deployment's model set, against pairs without
+ *   warnings (enrol_effect.h for mfn192, enrol_effect_fused704v3.h; a set
+ *   without a table states mfn192's, naming it; from bench/eval_discard.c).  A warned image is enrolled only when the
  *   enrolling officer accepts the warnings with a reason; the warnings,
  *   the reason and who accepted them are stored with the image, audited
  *   (watchlist.add) and shown to the authorising officer.
@@ -171,6 +172,11 @@ lfr_status lfr_enrol_assess(lfr_face_ctx *fc, const uint8_t *image, size_t len,
  * bench/eval_discard.c measures. */
 lfr_status lfr_enrol_measure(lfr_face_ctx *fc, const lfr_image *im, lfr_face *f, float *emb,
                              lfr_enrol_measures *m, lfr_err *err);
+/* The same with model set `set`'s embedding (lfr_face_model_set_dim(set)
+ * floats into emb): the sharpness is that of the set's crop. */
+lfr_status lfr_enrol_measure_set(lfr_face_ctx *fc, const lfr_image *im, lfr_face *f,
+                                 lfr_face_model_set set, float *emb, lfr_enrol_measures *m,
+                                 lfr_err *err);
 
 /* The warnings of r as a compact JSON array (what is stored with the image
  * and audited): [{"kind":"yaw","value":31.2,"cutoff":25,"text":"..."}].
