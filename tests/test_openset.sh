@@ -27,6 +27,8 @@
 #    normalisation): the same searches, thresholds in standard deviations
 #    (above 1 at FPIR 1e-2: the best impostor of a gallery lies well above
 #    its mean), no fixed-threshold lines; an unknown kind is refused.
+# 5. The 'at T' line is at each model set's own default threshold unless
+#    --threshold is given; a threshold outside (0, 1) is refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -234,6 +236,36 @@ for bad in "$tmp/bad.txt" "$tmp/missing.txt"; do
     echo "FAIL a bad --truth file ($(basename "$bad")) gave exit $code: $msg"; rc4=1
   fi
 done
-echo "test_openset: $([ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] \
+# 5. The 'at T' line of each model set is at that set's default threshold
+# (FMR 1e-6: mfn192 0.70, the fused sets their own) unless --threshold
+# names one for all; a threshold outside (0, 1) is refused.
+rc5=0
+sets=(--lfw "$OPENLFR_DATA/lfw" --people 150 --sizes 5 --model-set mfn192,fused704v3 --json)
+if "$build"/openlfr models 2>/dev/null | grep -q '^lm68 '; then
+  own=$("$build"/openlfr eval openset "${sets[@]}" 2>/dev/null)
+  given=$("$build"/openlfr eval openset "${sets[@]}" --threshold 0.6 2>/dev/null)
+  /usr/bin/python3 - "$own" "$given" <<'PY' || rc5=$?
+import json, sys
+a = json.loads(sys.argv[1]); b = json.loads(sys.argv[2])
+t = {x["model_set"]: x["at_threshold"]["threshold"] for x in a["results"]}
+g = {x["model_set"]: x["at_threshold"]["threshold"] for x in b["results"]}
+print("at T by set:", t, "given 0.6:", g)
+ok = abs(t["mfn192"] - 0.70) < 1e-6 and abs(t["fused704v3"] - 0.625) < 2e-3 \
+     and all(x["threshold"] == x["at_threshold"]["threshold"] for x in a["results"])
+print(("ok   " if ok else "FAIL ") + "each set's 'at T' line is at its own default threshold")
+ok2 = all(abs(v - 0.6) < 1e-6 for v in g.values()) and len(g) == 2
+print(("ok   " if ok2 else "FAIL ") + "--threshold 0.6 applies to every set")
+sys.exit(0 if ok and ok2 else 1)
+PY
+else
+  echo "SKIP the per-set default threshold: no lm68.lfrm (tools/setup.sh models), no fused704v3"
+fi
+set +e
+msg=$("$build"/openlfr eval openset --lfw "$OPENLFR_DATA/lfw" --threshold 1.5 2>&1 >/dev/null)
+code=$?
+set -e
+if [ $code = 2 ] && grep -q "threshold" <<<"$msg"; then echo "ok   --threshold 1.5 is refused"
+else echo "FAIL --threshold 1.5 gave exit $code: $msg"; rc5=1; fi
+echo "test_openset: $([ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] && [ $rc5 = 0 ] \
   && echo 'all passed' || echo 'FAILED')"
-[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ]
+[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] && [ $rc5 = 0 ]

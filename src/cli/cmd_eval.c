@@ -982,7 +982,8 @@ typedef struct {
     int nsets, sets[LFR_FACE_MODEL_SET_COUNT];
     int k, mated_cap, tmpl_from, tmpl_to;
     int64_t people_max, extra_max, seed;
-    float thr;
+    float thr;               /* --threshold, or < 0: each set's default */
+    float set_thr[LFR_FACE_MODEL_SET_COUNT]; /* the 'at T' line's T by set */
     /* data */
     lfr_face_ctx *ctx;
     os_photo *ph;
@@ -1739,7 +1740,7 @@ static int os_parse_sizes(const char *txt, int **out, int *n) {
 static int cmd_openset_eval(int argc, char **argv) {
     const char *sizes_txt = "100,1000,max", *sets_txt = "mfn192", *tmpl_txt = "best";
     int64_t k = 1, mated_cap = 5, people_max = 0, extra_max = 0, seed = 1;
-    double thr_d = LFR_MATCH_DEFAULT_THRESHOLD, list_d = 0;
+    double thr_d = NAN, list_d = 0; /* NAN: not given */
     int json = 0;
     int64_t draws = 1;
     const char *truth = NULL, *norm_txt = "none";
@@ -1770,8 +1771,8 @@ static int cmd_openset_eval(int argc, char **argv) {
          "which the matcher does not do (default none)", &norm_txt, 0, 0},
         {"truth", CLI_STR, 0, "FILE", "ground-truth corrections: \"same A B\" (one person under "
          "two labels), \"image DIR/FILE NAME\" (docs/lfw-truth.txt)", &truth, 0, 0},
-        {"threshold", CLI_REAL, 0, "T", "the operating threshold reported (default 0.70)", &thr_d,
-         0, 0},
+        {"threshold", CLI_REAL, 0, "T", "the operating threshold reported (default: each model "
+         "set's default threshold, FMR 1e-6: mfn192 0.70, fused704v3 0.625)", &thr_d, 0, 0},
         {"accept-warnings", CLI_FLAG, 0, NULL,
          "enrol images graded 'accept with warnings' too (as an officer accepting them)",
          &r.accept_warned, 0, 0},
@@ -1843,6 +1844,13 @@ static int cmd_openset_eval(int argc, char **argv) {
     r.draws = (int)draws;
     r.k = (int)k, r.mated_cap = (int)mated_cap, r.people_max = people_max;
     r.extra_max = extra_max, r.seed = seed, r.thr = (float)thr_d, r.list_alerts = (float)list_d;
+    if (!isnan(thr_d) && !(thr_d > 0 && thr_d < 1))
+        return cli_usage_error(&cmd, "--threshold: %g is not a cosine in (0, 1)", thr_d);
+    r.thr = isnan(thr_d) ? -1.0f : (float)thr_d;
+    for (int j = 0; j < LFR_FACE_MODEL_SET_COUNT; j++)
+        r.set_thr[j] = r.thr > 0 ? r.thr
+                                 : lfr_match_cal_default_threshold(
+                                       lfr_match_calibration_named(os_model_set_name[j]));
     lfr_face_engine *eng = NULL;
     if (lfr_cli_face_load(&eng, &r.ctx)) {
         free(sizes);
@@ -1942,8 +1950,8 @@ static int cmd_openset_eval(int argc, char **argv) {
                    search_s);
             if (r.norm != OS_NORM_NONE)
                 printf("scores normalised (--score-norm %s): thresholds T are in standard "
-                       "deviations; the 'at %.2f' and sweep lines do not apply\n",
-                       os_norm_name[r.norm], r.thr);
+                       "deviations; the 'at T' and sweep lines do not apply\n",
+                       os_norm_name[r.norm]);
             if (r.draws > 1)
                 printf("galleries cut %d times from the shuffled people, pooled (--draws)\n",
                        r.draws);
@@ -1959,12 +1967,12 @@ static int cmd_openset_eval(int argc, char **argv) {
             const os_result *R = &res[((size_t)si * OS_N_TEMPLATES + v) * nsizes + c];
             if (!json && c == 0)
                 printf("\nmodel set %s, entry template %s (%d image%s per entry)\n"
-                       "%-6s %-9s %-7s %-9s | %-24s | %-24s | %-24s | at %.2f: FNIR   FPIR     "
+                       "%-6s %-9s %-7s %-9s | %-24s | %-24s | %-24s | at %.3f: FNIR  FPIR     "
                        "other\n",
                        os_model_set_name[R->set], os_template_name[R->tmpl], r.k,
                        r.k > 1 ? "s" : "", "size", "galleries", "mated", "non-mated",
                        "FNIR at FPIR 1e-2 (T)", "FNIR at FPIR 1e-3 (T)", "FNIR at FPIR 1e-4 (T)",
-                       r.thr);
+                       (double)r.set_thr[R->set]);
             json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I}", "model_set",
                                     os_model_set_name[R->set], "entry_template",
                                     os_template_name[R->tmpl], "size", R->n, "galleries", R->g,
@@ -1986,7 +1994,8 @@ static int cmd_openset_eval(int argc, char **argv) {
                 json_object_set_new(bs, os_source_name[j], json_integer((json_int_t)by[j]));
             json_object_set_new(row, "non_mated_by_source", bs);
             if (!json) printf("%-6d %-9d %-7zu %-9zu", R->n, R->g, R->nm, R->nu);
-            os_rates(R, r.thr, r.norm == OS_NORM_NONE, json, row);
+            json_object_set_new(row, "threshold", json_real(r.set_thr[R->set]));
+            os_rates(R, r.set_thr[R->set], r.norm == OS_NORM_NONE, json, row);
             /* The same with LFW's own non-mated searches only: UTKFace and
              * CelebA are other collections, which may hold people LFW has
              * (docs/accuracy.md). */
@@ -1997,12 +2006,14 @@ static int cmd_openset_eval(int argc, char **argv) {
                 if (R->u[i].src == OS_SRC_LFW1 || R->u[i].src == OS_SRC_LFW2) L.u[L.nu++] = R->u[i];
             json_t *lj = json_pack("{s:I}", "non_mated_searches", (json_int_t)L.nu);
             if (!json) printf("%-6s %-9s %-7s %-9zu", "", "LFW only", "", L.nu);
-            os_rates(&L, r.thr, r.norm == OS_NORM_NONE, json, lj);
+            os_rates(&L, r.set_thr[R->set], r.norm == OS_NORM_NONE, json, lj);
             free(L.u);
             json_object_set_new(row, "lfw_only", lj);
             json_array_append_new(rows, row);
         }
-        json_object_set_new(o, "threshold", json_real(r.thr));
+        /* the 'at T' threshold: --threshold, or the first set's default
+         * (each result row has its own set's) */
+        json_object_set_new(o, "threshold", json_real(r.set_thr[r.sets[0]]));
         json_object_set_new(o, "results", rows);
         if (json) {
             char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
@@ -2012,7 +2023,9 @@ static int cmd_openset_eval(int argc, char **argv) {
             printf("\nFNIR: mated searches whose own entry does not score above T; FPIR: "
                    "non-mated searches\nwith any entry above T; other: mated searches with "
                    "someone else's entry above T.\nrough: fewer than 10 non-mated searches, "
-                   "or 10 distinct photos, above T.  Default threshold line: 'at %.2f'.\n", r.thr);
+                   "or 10 distinct photos, above T.  'at T': %s.\n",
+                   r.thr > 0 ? "the threshold given (--threshold)"
+                             : "the model set's default threshold (FMR 1e-6)");
         }
         json_decref(o);
     }
