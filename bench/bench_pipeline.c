@@ -104,8 +104,8 @@
 
 /* Network recording (--wrap=lfr_nn_ctx_run) ------------------------------ */
 
-enum { K_RFB, K_ONET, K_MFN, K_MFN512, K_OTHER, N_KINDS };
-static const char *kind_name[N_KINDS] = {"rfb", "onet", "mfn", "mfn512", "other"};
+enum { K_RFB, K_ONET, K_MFN, K_MFN512, K_LM68, K_OTHER, N_KINDS };
+static const char *kind_name[N_KINDS] = {"rfb", "onet", "mfn", "mfn512", "lm68", "other"};
 
 typedef struct call {
     uint8_t kind;
@@ -144,6 +144,8 @@ lfr_status __wrap_lfr_nn_ctx_run(lfr_nn_ctx *c) {
     lfr_nn_ctx_input(c, 0, &in);
     int kind = K_OTHER;
     if (in.ndim == 4 && in.d[1] == 48 && in.d[2] == 48) kind = K_ONET;
+    else if (in.ndim == 4 && in.d[1] == 64 && in.d[2] == 64 && in.d[3] == 1)
+        kind = K_LM68;   /* fused704v3's 68-point landmarks, before the embedders */
     else if (in.ndim == 4 && in.d[1] == LFR_FACE_ALIGN_SIZE && in.d[2] == LFR_FACE_ALIGN_SIZE)
         kind = K_MFN;
     else if (in.ndim == 4 && in.d[0] == 1) kind = K_RFB;
@@ -576,7 +578,7 @@ static void one_run(lfr_store *store, const lfr_face_engine *eng, int64_t dep, c
             for (int j = 0; j < f->ncalls; j++)
                 if (f->c[j].kind == K_RFB) h = f->c[j].h, w = f->c[j].w;
             fprintf(wl, "%s\n  {\"count\":%d,\"rfb\":[1,%d,%d,3]", k ? "," : "", cnt[k], h, w);
-            for (int kind = K_ONET; kind <= K_MFN512; kind++) {
+            for (int kind = K_ONET; kind <= K_LM68; kind++) {
                 fprintf(wl, ",\"%s\":[", kind_name[kind]);
                 for (int j = 0, m = 0; j < f->ncalls; j++)
                     if (f->c[j].kind == kind) fprintf(wl, "%s%d", m++ ? "," : "", f->c[j].n);
@@ -612,13 +614,14 @@ static void print_run(const run_result *r, double src_fps, const char *label) {
     if (r->analysed)
         fprintf(stderr,
                 "  per analysed frame: analysis %.1f ms CPU, networks %.1f ms (RFB %.1f, O-Net %.2f, "
-                "MFN %.2f, MFN512 %.2f), decode+convert %.1f ms per decoded frame; stages (median "
+                "MFN %.2f, MFN512 %.2f, LM68 %.2f), decode+convert %.1f ms per decoded frame; stages (median "
                 "ms): detect %.1f track %.2f embed %.1f match %.2f frame %.1f\n",
                 r->an_cpu * 1e3 / (double)r->analysed, nn / (double)r->analysed,
                 r->nn_ns[K_RFB] / 1e6 / (double)r->analysed,
                 r->nn_ns[K_ONET] / 1e6 / (double)r->analysed,
                 r->nn_ns[K_MFN] / 1e6 / (double)r->analysed,
                 r->nn_ns[K_MFN512] / 1e6 / (double)r->analysed,
+                r->nn_ns[K_LM68] / 1e6 / (double)r->analysed,
                 r->decoded ? (r->proc_cpu - r->an_cpu) * 1e3 / (double)r->decoded : 0,
                 r->st_med[0], r->st_med[1], r->st_med[2], r->st_med[3], r->st_med[4]);
     if (r->analysed) {

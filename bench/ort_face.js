@@ -6,7 +6,8 @@
 //        --rfb 'DIR/rfb_orig_1x3x{H}x{W}.onnx' [--rfb-layout nchw|nhwc]
 //        --onet 'DIR/onet_{N}x48x48x3.onnx'
 //        --mfn 'DIR/mobilefacenet_{N}x112x112x3.onnx'
-//        [--mfn512 'DIR/mfn512_{N}x112x112x3.onnx'] [--passes 15] [--warmup 2]
+//        [--mfn512 'DIR/mfn512_{N}x112x112x3.onnx'] [--lm68 'DIR/lm68_{N}x64x64x1.onnx']
+//        [--passes 15] [--warmup 2]
 //        [--clock wall|cpu]
 //
 // {H}, {W} and {N} in the paths are replaced by the working size and the
@@ -22,7 +23,10 @@
 //
 // Two optional frame fields (build/bench_pipeline's workloads): "mfn512",
 // the batches of the 512-d MobileFaceNet (the fused704 model set's second
-// embedder; replayed after "mfn" in embed, needs --mfn512), and "count": the
+// embedder; replayed after "mfn" in embed, needs --mfn512), "lm68", the
+// batches of the 68-point landmark network (model set fused704v3; replayed
+// first in embed, as the pipeline runs it before the embedders, needs
+// --lm68), and "count": the
 // frame stands for that many analysed frames with exactly these calls.
 // When a size has counts, each frame of a pass is timed on its own and the
 // pass time is the sum of count x frame time (photos/s and faces/s count
@@ -57,7 +61,8 @@ try {
 function usage(msg) {
     if (msg) console.error('ort_face: ' + msg);
     console.error("usage: node ort_face.js WORKLOAD.json --rfb PATTERN [--rfb-layout nchw|nhwc] " +
-        '--onet PATTERN --mfn PATTERN [--mfn512 PATTERN] [--passes P] [--warmup W] [--clock wall|cpu]');
+        '--onet PATTERN --mfn PATTERN [--mfn512 PATTERN] [--lm68 PATTERN] [--passes P] [--warmup W] ' +
+        '[--clock wall|cpu]');
     process.exit(2);
 }
 
@@ -75,6 +80,7 @@ function parseArgs(argv) {
         else if (a === '--onet') o.onet = val();
         else if (a === '--mfn') o.mfn = val();
         else if (a === '--mfn512') o.mfn512 = val();
+        else if (a === '--lm68') o.lm68 = val();
         else if (a === '--clock') o.clock = val();
         else if (a === '--passes') o.passes = Number(val());
         else if (a === '--warmup') o.warmup = Number(val());
@@ -163,17 +169,21 @@ async function main() {
             const r = f.rfb;
             const bad = () => new Error(`${o.workload}: bad frame ${JSON.stringify(f)}`);
             const m512 = f.mfn512 === undefined ? [] : f.mfn512;
+            const lm = f.lm68 === undefined ? [] : f.lm68;
             const k = f.count === undefined ? 1 : f.count;
             if (!Array.isArray(r) || r.length !== 4 || !r.every(posInt) || r[0] !== 1 ||
                 !Array.isArray(f.onet) || !f.onet.every(posInt) ||
                 !Array.isArray(f.mfn) || !f.mfn.every(posInt) ||
-                !Array.isArray(m512) || !m512.every(posInt) || !posInt(k)) throw bad();
+                !Array.isArray(m512) || !m512.every(posInt) || !Array.isArray(lm) ||
+                !lm.every(posInt) || !posInt(k)) throw bad();
             if (m512.length && !o.mfn512) throw new Error(`${o.workload}: frames with "mfn512" need --mfn512`);
+            if (lm.length && !o.lm68) throw new Error(`${o.workload}: frames with "lm68" need --lm68`);
             const [, H, W, C] = r;
             const rshape = o.rfbLayout === 'nchw' ? [1, C, H, W] : [1, H, W, C];
             const det = [await call(fill(o.rfb, { H, W, N: 1 }), rshape)];
             for (const N of f.onet) det.push(await call(fill(o.onet, { H: 48, W: 48, N }), [N, 48, 48, 3]));
             const emb = [];
+            for (const N of lm) emb.push(await call(fill(o.lm68, { H: 64, W: 64, N }), [N, 64, 64, 1]));
             for (const N of f.mfn) emb.push(await call(fill(o.mfn, { H: 112, W: 112, N }), [N, 112, 112, 3]));
             for (const N of m512) emb.push(await call(fill(o.mfn512, { H: 112, W: 112, N }), [N, 112, 112, 3]));
             faces += k * f.mfn.reduce((a, b) => a + b, 0);

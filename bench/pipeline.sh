@@ -135,7 +135,7 @@ need = set()
 for s in wl["sizes"]:
     for f in s["frames"]:
         need.add(("rfb", f["rfb"][1], f["rfb"][2]))
-        for k in ("onet", "mfn", "mfn512"):
+        for k in ("onet", "mfn", "mfn512", "lm68"):
             for n in f.get(k, []): need.add((k, n, 0))
 for k, a, b in sorted(need): print(k, a, b)
 EOF
@@ -146,13 +146,14 @@ EOF
         onet) export_lfrm onet "$a,48,48,3" ;;
         mfn) export_lfrm mobilefacenet "$a,112,112,3" ;;
         mfn512) export_lfrm mfn512 "$a,112,112,3" ;;
+        lm68) export_lfrm lm68 "$a,64,64,1" ;;
         esac
     done <<<"$needs"
     say "ONNX Runtime: the network calls of the $c runs (ort_face.js, $ort_passes passes)"
     "${pin[@]}" node "$bench/ort_face.js" "$wl" \
         --rfb "$out/rfb_orig_1x3x{H}x{W}.onnx" --rfb-layout nchw \
         --onet "$out/onet_{N}x48x48x3.onnx" --mfn "$out/mobilefacenet_{N}x112x112x3.onnx" \
-        --mfn512 "$out/mfn512_{N}x112x112x3.onnx" --clock cpu \
+        --mfn512 "$out/mfn512_{N}x112x112x3.onnx" --lm68 "$out/lm68_{N}x64x64x1.onnx" --clock cpu \
         --passes "$ort_passes" --warmup 1 >"$pout/ort-$c.json" || die "ort_face.js failed on $wl"
 done
 
@@ -226,7 +227,7 @@ for c, r, o in runs:
     w = r["recorded"]
     n = w["recorded_frames"]
     oc = w["ours_cpu_ms"]
-    od, oe = (oc["rfb"] + oc["onet"]) / n, (oc["mfn"] + oc["mfn512"]) / n
+    od, oe = (oc["rfb"] + oc["onet"]) / n, (oc["mfn"] + oc["mfn512"] + oc.get("lm68", 0)) / n
     assert n == o["frames"], "workload and ORT frame counts differ"
     td, te, tc = o["detect"]["median_ms"] / n, o["embed"]["median_ms"] / n, o["chain"]["median_ms"] / n
     whole = r["cpu_cores"] * r["window_s"] * 1e3 / r["analysed"] if r["analysed"] else None
@@ -279,7 +280,8 @@ for c, r, o in runs:
     nn, cp = r["nn_ms_per_analysed_frame"], r.get("cpu_ms_per_analysed_frame", {})
     L.append("| %s | %d | %s | %s (%s) | %s (%s) | %s | %s | %s | %s | %s |" % (
         c, r["cameras"], f(r["decode_rest_ms_per_decoded_frame"], 2), f(cp.get("detect"), 2),
-        f(nn["rfb"] + nn["onet"], 2), f(cp.get("embed"), 2), f(nn["mfn"] + nn["mfn512"], 2),
+        f(nn["rfb"] + nn["onet"], 2), f(cp.get("embed"), 2),
+        f(nn["mfn"] + nn["mfn512"] + nn.get("lm68", 0), 2),
         f(cp.get("match"), 3), f(cp.get("alert_store"), 2), f(cp.get("liveness"), 2),
         f(cp.get("rest"), 2), f(r["analysis_ms_per_analysed_frame"], 2)))
 # what limits it: cores needed per camera for every frame at 25 fps
@@ -291,7 +293,7 @@ for c in clips:
     r = max(rs, key=lambda r: r["cameras"])
     nn = r["nn_ms_per_analysed_frame"]
     dec = r["decode_rest_ms_per_decoded_frame"]
-    net = nn["rfb"] + nn["onet"] + nn["mfn"] + nn["mfn512"]
+    net = nn["rfb"] + nn["onet"] + nn["mfn"] + nn["mfn512"] + nn.get("lm68", 0)
     other = r["analysis_ms_per_analysed_frame"] - net
     need = 25 * (dec + r["analysis_ms_per_analysed_frame"]) / 1e3
     cp = r.get("cpu_ms_per_analysed_frame", {})
@@ -300,7 +302,7 @@ for c in clips:
              "networks (resize, normalise, boxes, NMS, crops) %.1f ms, embedders %.1f ms, alignment, "
              "alerts and the rest %.1f ms per frame = %.2f cores per camera at 25 fps; %s cores for 4 cameras, "
              "against %s cores (measured with %d cameras: %.1f %% dropped)." % (
-                 c, dec, nn["rfb"], nn["onet"], det_pre, nn["mfn"] + nn["mfn512"],
+                 c, dec, nn["rfb"], nn["onet"], det_pre, nn["mfn"] + nn["mfn512"] + nn.get("lm68", 0),
                  other - det_pre, need, f(4 * need, 2), ncpu, r["cameras"], r["dropped_pct"]))
 L.append("")
 with open(dst, "a") as fh:
