@@ -1793,6 +1793,10 @@ static int cmd_openset_eval(int argc, char **argv) {
         "photo is embedded once per model set.  docs/accuracy.md."};
     int parsed = cli_parse(&cmd, argc, argv);
     if (parsed != CLI_OK) return CLI_EXIT(parsed);
+    /* Checks that own nothing come first: each refusal below frees what
+     * the checks before it took. */
+    if (!isnan(thr_d) && !(thr_d > 0 && thr_d < 1))
+        return cli_usage_error(&cmd, "--threshold: %g is not a cosine in (0, 1)", thr_d);
     int *sizes = NULL, nsizes = 0;
     if (os_parse_sizes(sizes_txt, &sizes, &nsizes))
         return cli_usage_error(&cmd, "--sizes: '%s' is not a list of sizes (2..%d) or \"max\"",
@@ -1843,9 +1847,7 @@ static int cmd_openset_eval(int argc, char **argv) {
     }
     r.draws = (int)draws;
     r.k = (int)k, r.mated_cap = (int)mated_cap, r.people_max = people_max;
-    r.extra_max = extra_max, r.seed = seed, r.thr = (float)thr_d, r.list_alerts = (float)list_d;
-    if (!isnan(thr_d) && !(thr_d > 0 && thr_d < 1))
-        return cli_usage_error(&cmd, "--threshold: %g is not a cosine in (0, 1)", thr_d);
+    r.extra_max = extra_max, r.seed = seed, r.list_alerts = (float)list_d;
     r.thr = isnan(thr_d) ? -1.0f : (float)thr_d;
     for (int j = 0; j < LFR_FACE_MODEL_SET_COUNT; j++)
         r.set_thr[j] = r.thr > 0 ? r.thr
@@ -1853,6 +1855,7 @@ static int cmd_openset_eval(int argc, char **argv) {
                                        lfr_match_calibration_named(os_model_set_name[j]));
     lfr_face_engine *eng = NULL;
     if (lfr_cli_face_load(&eng, &r.ctx)) {
+        os_truth_free(&r.truth);
         free(sizes);
         return 1;
     }
