@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -813,6 +814,21 @@ static void test_health_and_tls(void) {
     CHECK_EQ_INT(req(&r, "GET", "/api/health", NULL), 200);
     CHECK(strstr(r.head, "Cache-Control: no-store") != NULL);
     CHECK(strstr(r.head, "Content-Type: application/json") != NULL);
+    /* what a console proposes for a new deployment: the default set and
+     * that set's own default threshold, inside its sane range */
+    json_t *h = json_loads(r.body, 0, NULL), *nd = json_object_get(h, "new_deployment");
+    float def = 0, lo = 0, hi = 0;
+    lfr_err e2;
+    CHECK_STATUS(lfr_deploy_model_set_thresholds(LFR_DEPLOY_DEFAULT_MODEL_SET, &def, &lo, &hi, &e2),
+                 LFR_OK);
+    CHECK(json_is_object(nd));
+    CHECK(!strcmp(json_string_value(json_object_get(nd, "model_set")) ? json_string_value(
+                      json_object_get(nd, "model_set")) : "", LFR_DEPLOY_DEFAULT_MODEL_SET));
+    double t = json_real_value(json_object_get(nd, "threshold"));
+    CHECK(fabs(t - def) < 1e-6);
+    CHECK(json_real_value(json_object_get(nd, "sane_min")) < t &&
+          t < json_real_value(json_object_get(nd, "sane_max")));
+    json_decref(h);
     /* without the van's CA the client refuses the server */
     char cmd[600];
     snprintf(cmd, sizeof cmd, "curl -s -o /dev/null --max-time 5 %s/api/health", g_url);

@@ -211,7 +211,12 @@ SCHEMAS['Token'] = obj({'token': dict(STR, description='shown once; send as Auth
 
 DEP_LIST = lambda key, item: obj({'deployment': ID, key: arr(ref(item))})
 ANSWER = {
-    'health': obj({'status': STR, 'schema': INT, 'schema_latest': INT, 'face': BOOL}),
+    'health': obj(collections.OrderedDict([
+        ('status', STR), ('schema', INT), ('schema_latest', INT), ('face', BOOL),
+        ('new_deployment', dict(obj(collections.OrderedDict([
+            ('model_set', STR), ('threshold', NUM), ('sane_min', NUM), ('sane_max', NUM)])),
+            description="the model set new deployments get, and its default threshold (FMR 1e-6) "
+                        "and sane range"))])),
     'session.login': ref('Token'), 'session.logout': obj({'signed_out': BOOL}),
     'session.whoami': ref('Principal'),
     'deployment.create': ref('Deployment'), 'deployment.authorise': ref('Deployment'),

@@ -14,10 +14,20 @@ static void wipe_free(char *s) {
 }
 
 /* Sessions and accounts ------------------------------------------------------------- */
+/* Health, and what a client needs before it creates a deployment: the
+ * model set new deployments get and that set's default threshold and sane
+ * range (a console must not propose mfn192's 0.70 for fused704v3). */
 lfr_status app_op_HEALTH(app_call *c) {
-    return app_answer(c, json_pack("{s:s, s:i, s:i, s:b}", "status", "ok", "schema",
-                                   lfr_store_schema_version(c->s), "schema_latest",
-                                   lfr_store_schema_latest(), "face", c->app->face != NULL));
+    float def = 0, lo = 0, hi = 0;
+    lfr_status st = lfr_deploy_model_set_thresholds(LFR_DEPLOY_DEFAULT_MODEL_SET, &def, &lo, &hi,
+                                                    c->err);
+    if (st != LFR_OK) return st;
+    return app_answer(c, json_pack("{s:s, s:i, s:i, s:b, s:{s:s, s:f, s:f, s:f}}", "status", "ok",
+                                   "schema", lfr_store_schema_version(c->s), "schema_latest",
+                                   lfr_store_schema_latest(), "face", c->app->face != NULL,
+                                   "new_deployment", "model_set", LFR_DEPLOY_DEFAULT_MODEL_SET,
+                                   "threshold", (double)def, "sane_min", (double)lo, "sane_max",
+                                   (double)hi));
 }
 
 lfr_status app_op_SESSION_LOGIN(app_call *c) {

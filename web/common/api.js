@@ -174,8 +174,10 @@ export function h(tag, attrs, ...children) {
       if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
       else if (k === 'class') el.className += (el.className ? ' ' : '') + v;
       else if (k === 'dataset') Object.assign(el.dataset, v);
-      else if (k === 'value') el.value = v;
-      else if (k === 'checked') el.checked = !!v;
+      // the value drawn is also the default: a redraw tells the user's
+      // typing (value != defaultValue) from what the screen showed
+      else if (k === 'value') { if ('defaultValue' in el) el.defaultValue = v; el.value = v; }
+      else if (k === 'checked') el.defaultChecked = el.checked = !!v;
       else if (v === true) el.setAttribute(k, '');
       else el.setAttribute(k, String(v));
     }

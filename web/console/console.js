@@ -281,10 +281,70 @@ async function route() {
   }
 }
 
+// A redraw of the screen on show (an event: another user authorised the
+// deployment, a camera changed state) must not lose what the user was
+// typing.  Before it, the fields they changed (and the chosen files) are
+// read, keyed by their form (the names of its fields) and their name;
+// after it, they are put back into the same fields of the new screen, with
+// the focus, and the open <details> too.  A field the new screen lacks is
+// dropped (the state moved on); a form the user sent resets itself first.
+const FIELD_SKIP = new Set(['hidden', 'submit', 'button', 'reset']);
+function formKey(f) {
+  return Array.from(f.elements, (e) => e.name).filter(Boolean).sort().join(',');
+}
+function fieldKey(e) { return e.type === 'radio' ? e.name + '=' + e.value : e.name; }
+function fieldChanged(e) {
+  if (e.type === 'checkbox' || e.type === 'radio') return e.checked !== e.defaultChecked;
+  if (e.type === 'file') return e.files && e.files.length > 0;
+  if (e.tagName === 'SELECT') return Array.from(e.options).some((o) => o.selected !== o.defaultSelected);
+  return e.value !== e.defaultValue;
+}
+function typedFields() {
+  const saved = [];
+  let focus = null;
+  for (const f of main.querySelectorAll('form')) {
+    const fk = formKey(f);
+    for (const e of f.elements) {
+      if (!e.name || FIELD_SKIP.has(e.type)) continue;
+      const k = fk + '|' + fieldKey(e);
+      if (e === document.activeElement) focus = { k, start: e.selectionStart, end: e.selectionEnd };
+      if (fieldChanged(e)) saved.push({ k, value: e.value, checked: e.checked, files: e.type === 'file' ? e.files : null });
+    }
+  }
+  const open = Array.from(main.querySelectorAll('details[open] > summary'), (x) => x.textContent);
+  return { saved, focus, open };
+}
+function restoreTyped(t) {
+  for (const x of main.querySelectorAll('details > summary'))
+    if (t.open.includes(x.textContent)) x.parentElement.open = true;
+  const byKey = new Map();
+  for (const f of main.querySelectorAll('form')) {
+    const fk = formKey(f);
+    for (const e of f.elements) if (e.name && !FIELD_SKIP.has(e.type)) byKey.set(fk + '|' + fieldKey(e), e);
+  }
+  for (const s of t.saved) {
+    const e = byKey.get(s.k);
+    if (!e || e.disabled) continue;
+    if (e.type === 'checkbox' || e.type === 'radio') e.checked = s.checked;
+    else if (e.type === 'file') { try { e.files = s.files; } catch (_) { /* not settable: the user picks again */ } }
+    else e.value = s.value;
+    e.dispatchEvent(new Event('input', { bubbles: true }));
+    e.dispatchEvent(new Event('change', { bubbles: true }));
+  }
+  const e = t.focus && byKey.get(t.focus.k);
+  if (e) {
+    e.focus();
+    try { if (t.focus.start != null) e.setSelectionRange(t.focus.start, t.focus.end); } catch (_) { /* not a text field */ }
+  }
+}
+
+let drawnHash = null;
 async function drawRoute() {
   releaseScreen();
   const r = parseHash();
   if (!S.user && r.view !== 'login') { location.hash = '#/login'; return; }
+  const typed = drawnHash === location.hash ? typedFields() : null;
+  drawnHash = location.hash;
   S.route = r;
   renderNav();
   clear(main);
@@ -300,6 +360,7 @@ async function drawRoute() {
   } catch (e) {
     main.append(h('p.error', { role: 'alert' }, errText(e)));
   }
+  if (typed && drawnHash === location.hash) restoreTyped(typed);
 }
 
 window.addEventListener('hashchange', route);
@@ -329,13 +390,23 @@ async function renderList() {
       h('thead', {}, h('tr', {}, ['Name', 'State', 'Location', 'Planned window', 'Watchlist', 'Alerts'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows))
     : h('p.muted', {}, 'No deployments yet.')));
-  if (isOperator() || isAuthoriser()) main.append(createForm());
+  if (isOperator() || isAuthoriser()) {
+    // the van says which model set new deployments get and its own default
+    // threshold and sane range (fused704v3: 0.625 means what 0.70 means
+    // for mfn192); without an answer the form names no number it made up
+    const health = await S.api.get('/api/health').catch(() => ({}));
+    main.append(createForm(health.new_deployment || null));
+  }
 }
 
-function createForm() {
+function createForm(nd) {
   const now = new Date();
   const later = new Date(now.getTime() + 8 * 3600e3);
-  const meaning = h('p.muted', { id: 'thr-help' }, 'Sane range 0.55–0.85. Lower finds more listed people and raises more false alerts.');
+  const f2 = (x) => Number(x).toFixed(2);
+  const range = nd ? f2(nd.sane_min) + '–' + f2(nd.sane_max) : 'the sane range';
+  const meaning = h('p.muted', { id: 'thr-help' }, nd
+    ? 'Model set ' + nd.model_set + ': default ' + fmtThreshold(nd.threshold) + ' (one false match in a million comparisons), sane range ' + range + '. Lower finds more listed people and raises more false alerts.'
+    : 'Lower finds more listed people and raises more false alerts.');
   const form = h('form.cols', {},
     h('label', {}, 'Name', h('input', { name: 'name', required: true, placeholder: 'Town centre, Saturday' })),
     h('label', {}, 'Location', h('input', { name: 'location', required: true })),
@@ -343,9 +414,9 @@ function createForm() {
     h('label', {}, 'Legal basis', h('textarea', { name: 'legal_basis', required: true })),
     h('label', {}, 'Planned start (local time)', h('input', { name: 'start', type: 'datetime-local', required: true, value: localInput(now) })),
     h('label', {}, 'Planned end (local time)', h('input', { name: 'end', type: 'datetime-local', required: true, value: localInput(later) })),
-    h('label', {}, 'Alert threshold', h('input', { name: 'threshold', type: 'number', step: '0.01', min: '0.01', max: '0.99', value: '0.70', required: true, 'aria-describedby': 'thr-help' }), meaning),
+    h('label', {}, 'Alert threshold', h('input', { name: 'threshold', type: 'number', step: '0.001', min: '0.01', max: '0.99', value: nd ? Number(nd.threshold).toFixed(3) : null, required: true, 'aria-describedby': 'thr-help' }), meaning),
     h('label', {}, 'Planned cameras', h('span.hint', {}, 'optional, free text'), h('input', { name: 'cameras' })),
-    h('label.check', {}, h('input', { type: 'checkbox', name: 'unusual_threshold_ok' }), 'A threshold outside 0.55–0.85 is meant'),
+    h('label.check', {}, h('input', { type: 'checkbox', name: 'unusual_threshold_ok' }), 'A threshold outside ' + range + ' is meant'),
     h('div.row', {}, h('button.btn', { type: 'submit' }, 'Create deployment')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -363,11 +434,18 @@ function createForm() {
   return h('section.panel', { 'aria-labelledby': 'create-h' }, h('h2', { id: 'create-h' }, 'Create a deployment'), form);
 }
 
+// A threshold as set: three decimals, two when the third is 0 (0.625,
+// 0.70), so fused704v3's 0.625 is not shown as 0.63.
+function fmtThreshold(x) {
+  const t = Number(x).toFixed(3);
+  return t.endsWith('0') ? t.slice(0, -1) : t;
+}
+
 function thresholdMeaning(d) {
   const m = d.threshold_meaning || {};
   const pct = (x) => (x * 100).toFixed(x < 0.001 ? 5 : 2) + '%';
   return h('div', {},
-    h('p', {}, h('b', {}, 'Threshold ' + Number(d.threshold).toFixed(2)), ' (a likeness of about ' + fmtLikeness(m.likeness) + ').'),
+    h('p', {}, h('b', {}, 'Threshold ' + fmtThreshold(d.threshold)), ' (a likeness of about ' + fmtLikeness(m.likeness) + ').'),
     h('ul', {},
       h('li', {}, 'Expected false alerts: about ', h('b', {}, (m.false_alerts_per_10k_faces || 0).toFixed(2)), ' per 10,000 faces that pass the cameras, for this watchlist (each face is compared with ' + m.templates + ' template' + (m.templates === 1 ? '' : 's') + ', one per person listed; chance of a false alert ' + pct(m.fpir || 0) + ' per face).'),
       h('li', {}, 'Expected share of listed people found when they pass a camera: about ', h('b', {}, Math.round((m.tar || 0) * 100) + '%'), '.'),
@@ -631,7 +709,7 @@ async function renderSetup(d, body) {
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const fd = new FormData(form);
-      if (await act(() => S.api.post('/api/deployments/' + d.id + '/cameras', { name: fd.get('name'), url: fd.get('url'), rtsp_transport: fd.get('rtsp_transport') }), 'Camera added.')) route();
+      if (await act(() => S.api.post('/api/deployments/' + d.id + '/cameras', { name: fd.get('name'), url: fd.get('url'), rtsp_transport: fd.get('rtsp_transport') }), 'Camera added.')) { form.reset(); route(); }
     });
     body.append(h('section.panel', { 'aria-labelledby': 'cams-h' }, h('h2', { id: 'cams-h' }, 'Cameras'),
       (d.camera_list || []).some((c) => !c.removed_at) ? camList : h('p.muted', {}, 'No cameras yet.'),
@@ -890,13 +968,13 @@ function lifecyclePanel(d, entries) {
 function amendPanel(d, entries) {
   const out = h('div', { 'aria-live': 'polite' });
   const kind = h('select', { name: 'kind' }, h('option', { value: 'threshold' }, 'Change the threshold'), h('option', { value: 'remove' }, 'Remove a watchlist entry'));
-  const thr = h('label', {}, 'New threshold', h('input', { name: 'threshold', type: 'number', step: '0.01', min: '0.01', max: '0.99', value: String(d.threshold) }));
+  const thr = h('label', {}, 'New threshold', h('input', { name: 'threshold', type: 'number', step: '0.001', min: '0.01', max: '0.99', value: String(d.threshold) }));
   const rm = h('label', { hidden: true }, 'Entry to remove', h('select', { name: 'remove_entry' }, entries.map((e) => h('option', { value: e.id }, e.display_name + ' (' + e.subject_ref + ')'))));
   kind.addEventListener('change', () => { thr.hidden = kind.value !== 'threshold'; rm.hidden = kind.value !== 'remove'; });
   const propose = h('form.cols', {},
     h('label', {}, 'Amendment', kind), thr, rm,
     h('label', {}, 'Why the change is needed', h('textarea', { name: 'reason', required: true })),
-    h('label.check', {}, h('input', { type: 'checkbox', name: 'unusual_threshold_ok' }), 'A threshold outside 0.55–0.85 is meant'),
+    h('label.check', {}, h('input', { type: 'checkbox', name: 'unusual_threshold_ok' }), 'A threshold outside the sane range of the deployment\'s model set is meant'),
     h('div.row', {}, h('button.btn', { type: 'submit' }, 'Propose (step 1 of 2)')));
   propose.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -906,6 +984,7 @@ function amendPanel(d, entries) {
     else body.remove_entry = parseInt(fd.get('remove_entry'), 10);
     if (fd.get('unusual_threshold_ok')) body.unusual_threshold_ok = true;
     const r = await act(() => S.api.post('/api/deployments/' + d.id + '/amendments', body));
+    if (r) propose.reset();
     if (r) out.append(h('p.accepted', { role: 'status' }, 'Amendment ' + r.amendment + ' proposed. It takes effect when an authorising officer other than you authorises amendment ' + r.amendment + '.'));
   });
   const pending = h('div', { id: 'amendments' });
@@ -917,7 +996,7 @@ function amendPanel(d, entries) {
 
 function amendmentWhat(a) {
   const parts = [];
-  if (a.threshold !== null && a.threshold !== undefined) parts.push('threshold to ' + Number(a.threshold).toFixed(2));
+  if (a.threshold !== null && a.threshold !== undefined) parts.push('threshold to ' + fmtThreshold(a.threshold));
   if (a.remove_entry) parts.push('remove entry #' + a.remove_entry + (a.remove_entry_name ? ' (' + a.remove_entry_name + ')' : ''));
   return parts.join('; ') || '—';
 }
@@ -1076,7 +1155,7 @@ function renderReview(a, imageOnly) {
 }
 
 function fmtScore(a) {
-  return (a.score !== undefined && a.score !== null ? Number(a.score).toFixed(3) : '—') + (a.threshold ? ' (threshold ' + Number(a.threshold).toFixed(2) + ')' : '');
+  return (a.score !== undefined && a.score !== null ? Number(a.score).toFixed(3) : '—') + (a.threshold ? ' (threshold ' + fmtThreshold(a.threshold) + ')' : '');
 }
 
 function decisionBar(a) {
