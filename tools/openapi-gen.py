@@ -146,7 +146,9 @@ SCHEMAS['Quality'] = obj({'grade': {'type': 'string', 'enum': ['accept', 'accept
                           'measured': {'type': 'object'}})
 SCHEMAS['Principal'] = obj({'id': IDN, 'login': STR, 'roles': arr(STR), 'device': IDN, 'deployment': IDN})
 SCHEMAS['ThresholdMeaning'] = obj({'templates': INT, 'fmr': NUM, 'fpir': NUM, 'false_alerts_per_10k_faces': NUM,
-                                   'likeness': NUM, 'tar': NUM, 'extrapolated': BOOL})
+                                   'likeness': NUM, 'tar': NUM, 'extrapolated': BOOL,
+                                   'sane_min': dict(NUM, description="the sane range of the deployment's model set"),
+                                   'sane_max': NUM})
 SCHEMAS['Deployment'] = obj(collections.OrderedDict([
     ('id', ID), ('name', STR), ('location', STR), ('purpose', STR), ('legal_basis', STR), ('cameras', STR),
     ('planned_start', TIME), ('planned_end', TIME), ('threshold', NUM), ('threshold_meaning', ref('ThresholdMeaning')),

@@ -60,12 +60,16 @@ json_t *lfr_json_deployment(const lfr_deploy_info *d) {
     size_t n = d->searched > 0 ? (size_t)d->searched
                : d->entries_authorised > 0 ? (size_t)d->entries_authorised
                : d->target_templates > 0 ? (size_t)d->target_templates : 1;
-    lfr_match_cal_threshold_info(lfr_match_calibration_named(d->model_set), d->threshold, n, &m);
-    json_t *meaning = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:b, s:f}", "templates",
+    const lfr_match_calibration *cal = lfr_match_calibration_named(d->model_set);
+    float sane_min = 0, sane_max = 0;
+    lfr_match_cal_threshold_info(cal, d->threshold, n, &m);
+    lfr_match_cal_sane_range(cal, &sane_min, &sane_max);
+    json_t *meaning = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:b, s:f, s:f, s:f}", "templates",
                                 (json_int_t)m.n_templates, "fmr", m.fmr, "fpir", m.fpir,
                                 "false_alerts_per_10k_faces", m.false_alerts_per_10k,
                                 "likeness", m.likeness, "tar", m.tar, "extrapolated",
-                                m.extrapolated, "share_found_lfw", m.tar);
+                                m.extrapolated, "share_found_lfw", m.tar, "sane_min",
+                                (double)sane_min, "sane_max", (double)sane_max);
     /* the worst-served demographic group at this threshold (docs/likeness.md) */
     if (meaning && m.worst_name)
         json_object_set_new(meaning, "worst_group",

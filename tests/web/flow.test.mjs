@@ -532,6 +532,11 @@ if (!fatal) await step('console: revoke the device; the app is locked out and sh
 if (!fatal) await step('console: a proposed amendment is listed; another account authorises it from the list', async () => {
   await op.goto('/console/#/d/' + depId + '/setup');
   await op.getByLabel('New threshold').fill('0.72');
+  const sane = await op.evaluate(async (dep) => {
+    const t = sessionStorage.getItem('openlfr.console.token');
+    return (await (await fetch('/api/deployments/' + dep, { headers: { Authorization: 'Bearer ' + t } })).json()).threshold_meaning;
+  }, depId);
+  await op.getByText('A threshold outside ' + sane.sane_min.toFixed(2) + '–' + sane.sane_max.toFixed(2) + ' (').waitFor();
   await op.getByLabel('Why the change is needed').fill('Too many false alerts at the north entrance');
   await op.getByRole('button', { name: 'Propose (step 1 of 2)' }).click();
   await op.getByText(/Amendment \d+ proposed/).waitFor();

@@ -965,6 +965,14 @@ function lifecyclePanel(d, entries) {
   return box;
 }
 
+// The sane range of the deployment's own model set (threshold_meaning).
+function saneRange(d) {
+  const m = d.threshold_meaning || {};
+  return m.sane_min !== undefined && m.sane_max !== undefined
+    ? Number(m.sane_min).toFixed(2) + '–' + Number(m.sane_max).toFixed(2) + ' (' + d.model_set + ')'
+    : 'the sane range of ' + d.model_set;
+}
+
 function amendPanel(d, entries) {
   const out = h('div', { 'aria-live': 'polite' });
   const kind = h('select', { name: 'kind' }, h('option', { value: 'threshold' }, 'Change the threshold'), h('option', { value: 'remove' }, 'Remove a watchlist entry'));
@@ -974,7 +982,7 @@ function amendPanel(d, entries) {
   const propose = h('form.cols', {},
     h('label', {}, 'Amendment', kind), thr, rm,
     h('label', {}, 'Why the change is needed', h('textarea', { name: 'reason', required: true })),
-    h('label.check', {}, h('input', { type: 'checkbox', name: 'unusual_threshold_ok' }), 'A threshold outside the sane range of the deployment\'s model set is meant'),
+    h('label.check', {}, h('input', { type: 'checkbox', name: 'unusual_threshold_ok' }), 'A threshold outside ' + saneRange(d) + ' is meant'),
     h('div.row', {}, h('button.btn', { type: 'submit' }, 'Propose (step 1 of 2)')));
   propose.addEventListener('submit', async (ev) => {
     ev.preventDefault();
