@@ -992,7 +992,7 @@ function amendPanel(d, entries) {
     else body.remove_entry = parseInt(fd.get('remove_entry'), 10);
     if (fd.get('unusual_threshold_ok')) body.unusual_threshold_ok = true;
     const r = await act(() => S.api.post('/api/deployments/' + d.id + '/amendments', body));
-    if (r) propose.reset();
+    if (r) { propose.reset(); kind.dispatchEvent(new Event('change')); } // the fields shown follow the reset kind
     if (r) out.append(h('p.accepted', { role: 'status' }, 'Amendment ' + r.amendment + ' proposed. It takes effect when an authorising officer other than you authorises amendment ' + r.amendment + '.'));
   });
   const pending = h('div', { id: 'amendments' });
