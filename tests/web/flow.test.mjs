@@ -244,14 +244,22 @@ if (!fatal) await step('app: installable (manifest, service worker caching the s
 });
 
 // 5. start; an alert arrives live on the console
-if (!fatal) await op.goto('/console/#/d/' + depId + '/alerts');
+// The operator waits on the overview: the new alert's link floats over that
+// screen; it leads to the queue, where no such link covers the review.
+if (!fatal) await op.goto('/console/#/d/' + depId);
 if (!fatal) fatal = !await step('console: start, and an alert arrives live with both faces', async () => {
-  await op.getByRole('heading', { name: 'Queue' }).waitFor();
   await op.locator('#conn', { hasText: 'live' }).waitFor();
   await au.getByRole('button', { name: 'Start the deployment' }).click();
   await au.getByText('Started: the cameras are running.').waitFor();
-  await op.locator('.newalert').waitFor({ timeout: 90000 });
+  const cue = op.locator('a.newalert');
+  await cue.waitFor({ timeout: 90000 });
+  if (!/^New alert: Sam Example on (North|South) entrance/.test(await cue.innerText())) throw new Error('cue: ' + await cue.innerText());
+  await cue.click();
+  await op.getByRole('heading', { name: 'Queue' }).waitFor();
   await op.getByRole('heading', { name: /Alert #\d+: Sam Example/ }).waitFor();
+  // both cameras' alerts are in the queue, and no link floats over the review
+  await op.waitForFunction(() => document.querySelectorAll('.queue li').length >= 2, null, { timeout: 60000 });
+  if (await op.locator('a.newalert').count()) throw new Error('a new-alert link covers the alert queue');
   await op.waitForFunction(() => {
     const a = document.getElementById('live-face'), b = document.getElementById('wl-face');
     return a && b && a.naturalWidth > 0 && b.naturalWidth > 0;

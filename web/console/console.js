@@ -223,17 +223,28 @@ function onEvent(type, d) {
   updateNavBadge();
 }
 
+// A new alert: a beep, the tab's title, the screen reader; and, on any
+// screen but that deployment's alert queue, a link to it floating over the
+// page for 12 s.  On the queue itself the new card is marked instead: a
+// floating link there would cover the review (the likeness, the faces)
+// while the operator decides another alert.
 function newAlertCue(a) {
   beep();
   document.title = '(!) New alert - openlfr van console';
+  announce($('live'), 'New alert on camera ' + a.camera);
+  const r = S.route || {};
   let n = document.querySelector('.newalert');
+  if (r.view === 'alerts' && r.dep === a.deployment) {
+    if (n) n.remove();
+    return;
+  }
   if (!n) {
     n = h('a.newalert', { href: '#/d/' + a.deployment + '/alerts' });
     document.body.append(n);
   }
   n.textContent = 'New alert: ' + (a.display_name || a.subject_ref || 'watchlist match') + ' on ' + a.camera + ' — review';
-  announce($('live'), 'New alert on camera ' + a.camera);
-  setTimeout(() => { n.remove(); }, 12000);
+  clearTimeout(S.cueTimer);   // the latest alert's link stays its full 12 s
+  S.cueTimer = setTimeout(() => { n.remove(); }, 12000);
 }
 
 function updateNavBadge() {
@@ -346,6 +357,8 @@ async function drawRoute() {
   const typed = drawnHash === location.hash ? typedFields() : null;
   drawnHash = location.hash;
   S.route = r;
+  const cue = document.querySelector('.newalert');   // its queue is now on show
+  if (cue && r.view === 'alerts' && cue.getAttribute('href') === '#/d/' + r.dep + '/alerts') cue.remove();
   renderNav();
   clear(main);
   document.title = 'openlfr van console';
