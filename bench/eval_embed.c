@@ -42,7 +42,11 @@
  * The fused cosine is computed from the two parts (it is their mean, the
  * dot product of the fused unit vectors; tests/test_face.c checks that).
  * Data from $OPENLFR_DATA, models from $OPENLFR_MODELS (or models/).
- * Nothing is written anywhere: numbers go to stdout, progress to stderr.
+ * Nothing is written anywhere: numbers go to stdout, progress to stderr;
+ * except that with EVAL_EMBED_DUMP=FILE, `lfw` writes one line per photo
+ * embedded (tab-separated: path, O-Net's 5 landmarks x y in frame pixels,
+ * the fused vector's values), the input of bench/survey (other networks
+ * measured on the same faces, docs/embedders.md "Other networks on npm").
  */
 #include <dirent.h>
 #include <math.h>
@@ -100,6 +104,8 @@ static void cosines(const float *a, const float *b, float c[NSETS]) {
     c[2] = (c[0] + c[1]) / 2;
 }
 
+static FILE *dump;   /* EVAL_EMBED_DUMP, or NULL */
+
 /* The detected face nearest the centre, embedded as FUSED704 (the face
  * choice of `openlfr eval verify`; min_face is the caller's). */
 static int embed_photo(const char *path, float min_face, float *out) {
@@ -113,9 +119,16 @@ static int embed_photo(const char *path, float min_face, float *out) {
     if (lfr_face_detect(ctx, &im, &p, &faces, &n, &err) == LFR_OK && n > 0) {
         int c = lfr_face_pick_central(faces, n, im.w, im.h);
         if (lfr_face_embed_set(ctx, &im, &faces[c], 1, fused, out, &err) ==
-            LFR_OK)
+            LFR_OK) {
             rc = 0;
-        else
+            if (dump) {
+                fprintf(dump, "%s", path);
+                for (int k = 0; k < 5; k++)
+                    fprintf(dump, "\t%.2f\t%.2f", faces[c].lm[k][0], faces[c].lm[k][1]);
+                for (int d = 0; d < DF; d++) fprintf(dump, "\t%.6f", out[d]);
+                fputc('\n', dump);
+            }
+        } else
             fprintf(stderr, "%s: %s\n", path, err.msg);
     }
     lfr_image_free(&im);
@@ -620,6 +633,11 @@ int main(int argc, char **argv) {
         fused = LFR_FACE_MODEL_FUSED704V3, first = 2;
         set_name[0] = "mfn192-lm", set_name[1] = "mfn512-bgr-lm", set_name[2] = "fused704v3";
     }
+    const char *dump_path = getenv("EVAL_EMBED_DUMP");
+    if (dump_path && *dump_path && !(dump = fopen(dump_path, "w"))) {
+        fprintf(stderr, "eval_embed: EVAL_EMBED_DUMP: cannot create %s\n", dump_path);
+        return 1;
+    }
     int all = argc <= first, rc = 0;
     for (int i = first; i <= argc - 1 || (all && i == first); i++) {
         const char *cmd = all ? NULL : argv[i];
@@ -637,6 +655,10 @@ int main(int argc, char **argv) {
                     "[cost [REPS]]\n");
             return 2;
         }
+    }
+    if (dump && fclose(dump) != 0) {
+        fprintf(stderr, "eval_embed: EVAL_EMBED_DUMP: cannot write %s\n", dump_path);
+        rc = 1;
     }
     lfr_face_ctx_destroy(ctx);
     lfr_face_engine_destroy(eng);
