@@ -895,7 +895,13 @@ static void test_faces(void) {
         CHECK_STATUS(lfr_app_call(app, &req, &res, &err), LFR_ERR_QUALITY);
         json_t *q = json_object_get(res.body, "quality");
         CHECK(!strcmp(json_string_value(json_object_get(q, "reject")) ? json_string_value(json_object_get(q, "reject")) : "", "MULTIPLE_FACES"));
-        CHECK(json_is_object(json_object_get(q, "measured")));
+        /* measured: what the detector gave of the largest face, and none of
+         * an aligned face's measures, which were never taken (not zeros) */
+        json_t *mq = json_object_get(q, "measured");
+        CHECK(json_is_object(mq));
+        CHECK(json_real_value(json_object_get(mq, "score")) > 0.5);
+        CHECK(json_real_value(json_object_get(mq, "eye_distance")) > 10);
+        CHECK(json_object_get(mq, "sharpness") == NULL && json_object_get(mq, "yaw") == NULL);
         CHECK(strstr(err.msg, "faces found") != NULL);
         lfr_app_res_clear(&res);
         json_decref(a);

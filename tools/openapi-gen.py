@@ -143,7 +143,11 @@ SCHEMAS['Error']['properties']['quality'] = ref('Quality')
 SCHEMAS['Quality'] = obj({'grade': {'type': 'string', 'enum': ['accept', 'accept_with_warnings', 'reject']},
                           'reject': STR, 'why': STR,
                           'warnings': arr(obj({'kind': STR, 'value': NUM, 'cutoff': NUM, 'text': STR})),
-                          'measured': {'type': 'object'}})
+                          'measured': {'type': 'object', 'description':
+                                       'only what was measured: nothing when no face was found; score and '
+                                       'eye_distance of the largest face when refused for several faces or '
+                                       'a face too small; also sharpness, yaw, pitch, roll, at_edge, '
+                                       'brightness and uneven_light once the face was aligned'}})
 SCHEMAS['Principal'] = obj({'id': IDN, 'login': STR, 'roles': arr(STR), 'device': IDN, 'deployment': IDN})
 SCHEMAS['ThresholdMeaning'] = obj({'templates': INT, 'fmr': NUM, 'fpir': NUM, 'false_alerts_per_10k_faces': NUM,
                                    'likeness': NUM, 'tar': NUM, 'extrapolated': BOOL,

@@ -34,7 +34,11 @@ static lfr_status entry_of(const json_t *obj, lfr_watchlist_entry *e, const char
 }
 
 /* Quality control's assessment: the grade, why, the measured values and
- * each warning with its measured effect (docs/quality.md, "Grades"). */
+ * each warning with its measured effect (docs/quality.md, "Grades").
+ * "measured" holds only what was measured: a photo refused with no face
+ * has nothing; one refused with several faces or a face too small has what
+ * the detector gave of its largest face (score, eye distance), none of the
+ * measures of an aligned face, which were never taken. */
 static json_t *quality_json(const lfr_enrol_result *r) {
     json_t *w = json_array();
     for (int i = 0; w && i < r->n_warn; i++)
@@ -43,14 +47,27 @@ static json_t *quality_json(const lfr_enrol_result *r) {
                                            (double)r->warn[i].value, "cutoff",
                                            (double)r->warn[i].cutoff, "text", r->warn[i].text));
     const lfr_enrol_measures *m = &r->m;
-    return json_pack("{s:s, s:s, s:s, s:o, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:f, s:f}}",
-                     "grade", lfr_enrol_grade_name(r->grade), "reject",
-                     lfr_enrol_reject_name(r->reject), "why", r->why, "warnings",
-                     w ? w : json_array(), "measured", "score", (double)r->face.score,
-                     "eye_distance", (double)m->eye_dist, "sharpness", (double)m->sharpness, "yaw",
-                     (double)m->yaw, "pitch", (double)m->pitch, "roll", (double)m->roll,
-                     "at_edge", m->at_edge > 0.5f, "brightness", (double)m->brightness,
-                     "uneven_light", (double)m->uneven);
+    int detected = r->reject == LFR_ENROL_NONE || r->reject == LFR_ENROL_MULTIPLE_FACES ||
+                   r->reject == LFR_ENROL_TOO_SMALL;
+    json_t *mj = detected ? json_pack("{s:f, s:f}", "score", (double)r->face.score,
+                                      "eye_distance", (double)r->face.q.eye_dist)
+                          : json_object();
+    if (mj && r->reject == LFR_ENROL_NONE) {
+        json_t *more = json_pack("{s:f, s:f, s:f, s:f, s:b, s:f, s:f}", "sharpness",
+                                 (double)m->sharpness, "yaw", (double)m->yaw, "pitch",
+                                 (double)m->pitch, "roll", (double)m->roll, "at_edge",
+                                 m->at_edge > 0.5f, "brightness", (double)m->brightness,
+                                 "uneven_light", (double)m->uneven);
+        if (!more || json_object_update(mj, more) != 0) json_decref(mj), mj = NULL;
+        json_decref(more);
+    }
+    if (!mj) {
+        json_decref(w);
+        return NULL;
+    }
+    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "grade", lfr_enrol_grade_name(r->grade),
+                     "reject", lfr_enrol_reject_name(r->reject), "why", r->why, "warnings",
+                     w ? w : json_array(), "measured", mj);
 }
 
 lfr_status app_op_WATCHLIST_ADD(app_call *c) {

@@ -50,6 +50,27 @@ async function axe(page, name) {
     bad.map((v) => v.id + ' (' + v.impact + '): ' + v.help + ' @ ' + v.nodes.join(' ; ')).join(' || '));
 }
 
+// Every field of a multi-column form stays inside its own column: none
+// reaches over the next one (a file input's natural width is wider than a
+// column), and the fields of one row share their bottom line.
+async function fieldsFit(page, name) {
+  const bad = await page.evaluate(() => {
+    const out = [], bottoms = new Map();
+    for (const l of document.querySelectorAll('form.cols > label:not(.check)')) {
+      const f = l.querySelector(':scope > input, :scope > select, :scope > textarea');
+      if (!f || !l.offsetParent) continue;
+      const a = l.getBoundingClientRect(), b = f.getBoundingClientRect();
+      if (b.left < a.left - 1 || b.right > a.right + 1) out.push(f.name + ' spills out of its column (' + Math.round(b.right - a.right) + ' px)');
+      const row = Math.round(a.top);
+      if (f.tagName !== 'TEXTAREA') (bottoms.get(row) || bottoms.set(row, []).get(row)).push([f.name, Math.round(b.bottom)]);
+    }
+    for (const fs of bottoms.values())
+      if (fs.some(([, y]) => Math.abs(y - fs[0][1]) > 1)) out.push('a row of fields is ragged: ' + JSON.stringify(fs));
+    return out;
+  });
+  ok(bad.length === 0, name + ': every field fits its column, rows aligned', bad.join('; '));
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
 }
@@ -136,6 +157,9 @@ if (!fatal) fatal = !await step('console: two file cameras added; a redraw while
       await op.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
       await op.waitForFunction((e) => !e.isConnected, old);
       await op.getByRole('button', { name: 'Add camera' }).waitFor();
+      // the screen is whole (the watchlist drawn below the cameras) and what
+      // was typed is back: <main> is busy until then
+      await op.waitForFunction(() => !document.querySelector('main[aria-busy]'));
       const kept = [await op.getByLabel('Camera name').inputValue(), await op.getByLabel(/^Source/).inputValue()];
       if (kept[0] !== name || kept[1] !== CLIP) throw new Error('after a redraw the form holds ' + JSON.stringify(kept));
     }
@@ -161,7 +185,10 @@ if (!fatal) await step('console: an image with three faces is rejected, its reas
   await box.waitFor();
   const t = await box.innerText();
   if (!/multiple faces/i.test(t) || !/3 faces found/.test(t) || !/Eye distance/.test(t)) throw new Error('rejection shows: ' + t);
+  // only what was measured: no aligned face, so no sharpness or pose (not zeros)
+  if (/Sharpness|Yaw/.test(t)) throw new Error('rejection shows measures never taken: ' + t);
   await axe(op, 'console set-up with a rejection');
+  await fieldsFit(op, 'console set-up');
   await shot(op, 'console-03-setup-rejected');
 });
 if (!fatal) fatal = !await step('console: the watchlisted face is accepted', async () => {

@@ -361,6 +361,9 @@ async function drawRoute() {
   if (cue && r.view === 'alerts' && cue.getAttribute('href') === '#/d/' + r.dep + '/alerts') cue.remove();
   renderNav();
   clear(main);
+  // busy until the screen is whole and what was typed is back (assistive
+  // technology, and the tests, wait for it)
+  main.setAttribute('aria-busy', 'true');
   document.title = 'openlfr van console';
   try {
     switch (r.view) {
@@ -374,6 +377,7 @@ async function drawRoute() {
     main.append(h('p.error', { role: 'alert' }, errText(e)));
   }
   if (typed && drawnHash === location.hash) restoreTyped(typed);
+  main.removeAttribute('aria-busy');
 }
 
 window.addEventListener('hashchange', route);
@@ -819,8 +823,8 @@ function rejection(name, e, resend) {
   const box = h('div.reject', { role: 'alert' }, h('h3', {}, 'Rejected: ' + name));
   if (q) {
     box.append(h('p', {}, h('b', {}, 'Reason: ' + q.reject.toLowerCase().replace(/_/g, ' ')), ' — ' + q.why));
-    const m = q.measured || {};
-    box.append(h('table.small', {}, h('caption', { class: 'sr-only' }, 'Measured values'),
+    const m = q.measured || {};   // only what was measured (nothing when no face was found)
+    if (Object.keys(m).length) box.append(h('table.small', {}, h('caption', { class: 'sr-only' }, 'Measured values'),
       h('tbody', {}, Object.entries(m).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, MEASURE_NAMES[k] || k), h('td', {}, typeof v === 'number' ? v.toFixed(2) : String(v)))))));
     if (q.warnings && q.warnings.length) box.append(h('p', {}, 'Also warned:'), warningList(q.warnings));
   } else {
