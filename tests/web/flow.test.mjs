@@ -61,6 +61,10 @@ async function fieldsFit(page, name) {
       if (!f || !l.offsetParent) continue;
       const a = l.getBoundingClientRect(), b = f.getBoundingClientRect();
       if (b.left < a.left - 1 || b.right > a.right + 1) out.push(f.name + ' spills out of its column (' + Math.round(b.right - a.right) + ' px)');
+      // text under a field makes its column taller than the row's others
+      // and pushes their fields down: it belongs under the row
+      for (let n = f.nextElementSibling; n; n = n.nextElementSibling)
+        if (n.offsetParent) out.push(f.name + ' has ' + n.tagName.toLowerCase() + ' "' + n.textContent.slice(0, 40) + '" under it in its label');
       const row = Math.round(a.top);
       if (f.tagName !== 'TEXTAREA') (bottoms.get(row) || bottoms.set(row, []).get(row)).push([f.name, Math.round(b.bottom)]);
     }
@@ -139,6 +143,7 @@ if (!fatal) fatal = !await step('console: operator creates a deployment', async 
   await op.getByLabel(/Purpose/).fill('Find people wanted on warrant for violent offences');
   await op.getByLabel('Legal basis').fill('Common law policing powers; force LFR policy');
   await axe(op, 'console deployments');
+  await fieldsFit(op, 'console deployments');
   await shot(op, 'console-02-deployments');
   await op.getByRole('button', { name: 'Create deployment' }).click();
   await op.waitForURL(/#\/d\/\d+\/setup/);
@@ -583,6 +588,7 @@ if (!fatal) await step('console: a proposed amendment is listed; another account
   await row.getByText('threshold to 0.72').waitFor();
   await row.getByText('Too many false alerts at the north entrance').waitFor();
   await axe(au, 'console amendments (pending)');
+  await fieldsFit(au, 'console amendments');
   await shot(au, 'console-11-amendment-pending');
   au.once('dialog', (d) => d.accept());
   await row.getByRole('button', { name: 'Authorise amendment ' + n }).click();

@@ -421,7 +421,7 @@ function createForm(nd) {
   const later = new Date(now.getTime() + 8 * 3600e3);
   const f2 = (x) => Number(x).toFixed(2);
   const range = nd ? f2(nd.sane_min) + '–' + f2(nd.sane_max) : 'the sane range';
-  const meaning = h('p.muted', { id: 'thr-help' }, nd
+  const meaning = h('p.muted.form-note', { id: 'thr-help' }, nd
     ? 'Model set ' + nd.model_set + ': default ' + fmtThreshold(nd.threshold) + ' (one false match in a million comparisons), sane range ' + range + '. Lower finds more listed people and raises more false alerts.'
     : 'Lower finds more listed people and raises more false alerts.');
   const form = h('form.cols', {},
@@ -431,9 +431,10 @@ function createForm(nd) {
     h('label', {}, 'Legal basis', h('textarea', { name: 'legal_basis', required: true })),
     h('label', {}, 'Planned start (local time)', h('input', { name: 'start', type: 'datetime-local', required: true, value: localInput(now) })),
     h('label', {}, 'Planned end (local time)', h('input', { name: 'end', type: 'datetime-local', required: true, value: localInput(later) })),
-    h('label', {}, 'Alert threshold', h('input', { name: 'threshold', type: 'number', step: '0.001', min: '0.01', max: '0.99', value: nd ? Number(nd.threshold).toFixed(3) : null, required: true, 'aria-describedby': 'thr-help' }), meaning),
     h('label', {}, 'Planned cameras', h('span.hint', {}, 'optional, free text'), h('input', { name: 'cameras' })),
+    h('label', {}, 'Alert threshold', h('input', { name: 'threshold', type: 'number', step: '0.001', min: '0.01', max: '0.99', value: nd ? Number(nd.threshold).toFixed(3) : null, required: true, 'aria-describedby': 'thr-help' })),
     h('label.check', {}, h('input', { type: 'checkbox', name: 'unusual_threshold_ok' }), 'A threshold outside ' + range + ' is meant'),
+    meaning,   // the threshold's meaning, under its row, the width of the form
     h('div.row', {}, h('button.btn', { type: 'submit' }, 'Create deployment')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
