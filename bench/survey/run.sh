@@ -29,7 +29,7 @@ if [ ! -f "$here/models/mobileface.bin" ] || [ ! -f "$here/models/faceres-deep.b
     tmp=$(mktemp -d)
     (cd "$tmp" && npm pack --silent "$HM" >/dev/null)
     tgz=$(ls "$tmp"/*.tgz)
-    got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+    got=$(node -e 'const c=require("crypto");process.stdout.write("sha512-"+c.createHash("sha512").update(require("fs").readFileSync(process.argv[1])).digest("base64"))' "$tgz")
     if [ "$got" != "$HM_SRI" ]; then
         echo "survey: $HM: integrity $got, expected $HM_SRI: refused" >&2
         exit 1
