@@ -305,6 +305,20 @@ if (!fatal) fatal = !await step('console: start, and an alert arrives live with 
   if (!/^matched: (best shot|track template \([2-8] frames\))$/.test(card)) throw new Error('alert card says ' + JSON.stringify(card));
   await axe(op, 'console alert review');
   await shot(op, 'console-06-alert-review');
+  // on a laptop (1366x768) both faces and Confirm / Reject are in view
+  // without scrolling
+  await op.setViewportSize({ width: 1366, height: 768 });
+  try {
+    await op.evaluate(() => window.scrollTo(0, 0));
+    const fit = await op.evaluate(() => ['live-face', 'wl-face', 'confirm', 'reject'].map((id) => {
+      const r = document.getElementById(id).getBoundingClientRect();
+      return [id, Math.round(r.top), Math.round(r.bottom)];
+    }));
+    if (fit.some(([, t, b]) => t < 0 || b > 768)) throw new Error('at 1366x768, not all in view without scrolling: ' + JSON.stringify(fit));
+    await op.screenshot({ path: path.join(SHOTS, 'console-06b-alert-review-laptop.png') });
+  } finally {
+    await op.setViewportSize({ width: 1440, height: 1000 });
+  }
 });
 let firstAlert = 0;
 if (!fatal) fatal = !await step('console: confirm with the keyboard (C) and a note, then dispatch to all', async () => {

@@ -1162,7 +1162,7 @@ function renderReview(a, imageOnly) {
     h('div.pair', {},
       h('figure', {}, live, h('figcaption', {}, 'Live: camera ' + a.camera + ', ' + fmtTime(a.at))),
       h('figure', {}, wl, h('figcaption', {}, 'Watchlist: ' + name + ' (' + a.subject_ref + ')'))),
-    h('dl.facts', { style: 'margin-top:.8rem' },
+    h('dl.facts', {},
       h('dt', {}, 'Category'), h('dd', {}, e ? categoryName(e.category, e.category_other) : '—'),
       h('dt', {}, 'Reason for inclusion'), h('dd', {}, e ? e.reason : '—'),
       e && e.under_18 ? [h('dt', {}, 'Under 18'), h('dd', {}, e.under_18_justification || 'yes')] : null,
