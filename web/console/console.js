@@ -1185,7 +1185,7 @@ function fmtScore(a) {
 }
 
 function decisionBar(a) {
-  const bar = h('div');
+  const bar = h('div.decision');
   if (!isOperator()) { bar.append(h('p.muted', {}, 'Only an operator decides and dispatches.')); return bar; }
   if (!a.decision) {
     const note = h('textarea', { id: 'note', name: 'note', placeholder: 'optional: what you see' });
