@@ -105,6 +105,16 @@ else
         bad "demo --check: exit $rc"
     grep -q "pairing code [0-9A-Z]" <<<"$out" && ok "demo: a pairing code came from the API" ||
         bad "demo: no pairing code"
+    # a stock photo held back by a quality warning is added knowingly
+    # (accepted with a reason), not left out with an alarming "NOT added"
+    if grep -q "quality warning, not accepted" <<<"$out"; then
+        bad "demo: a photo with only a quality warning was left out"
+    else ok "demo: no photo is left out for a quality warning alone"; fi
+    if grep -q "added with [0-9]* quality warning" <<<"$out"; then
+        grep -q "accepted with a reason" <<<"$out" &&
+            ok "demo: a warned photo is added with its warnings accepted for a reason" ||
+            bad "demo: a warned photo was added without saying a reason was given"
+    fi
     [ ! -e "$tmp/demo" ] && ok "demo --check removes its folder" || bad "demo folder left: $(ls "$tmp/demo")"
     used=$(sed -n 's|.*server https://127.0.0.1:\([0-9]*\).*|\1|p' <<<"$out" | head -1)
     if [ -z "$used" ]; then bad "demo: no server URL printed"

@@ -29,6 +29,9 @@
 #    its mean), no fixed-threshold lines; an unknown kind is refused.
 # 5. The 'at T' line is at each model set's own default threshold unless
 #    --threshold is given; a threshold outside (0, 1) is refused.
+# 6. `eval openset --bootstrap`: 90 % intervals of FNIR that leave the
+#    figures alone, lie in [0, 1], hold figures that rest on many searches,
+#    and repeat for the same seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -38,6 +41,18 @@ if [ -z "${OPENLFR_DATA:-}" ] || [ ! -f "$OPENLFR_DATA/lfw/people.txt" ]; then
   exit 0
 fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+# refused WORD ARGS...: `eval openset ARGS` is refused (exit 2) naming WORD
+refused() {
+  local word=$1 msg code
+  shift
+  set +e
+  msg=$("$build"/openlfr eval openset --lfw "$OPENLFR_DATA/lfw" "$@" 2>&1 >/dev/null)
+  code=$?
+  set -e
+  if [ $code = 2 ] && grep -q -- "$word" <<<"$msg"; then echo "ok   $* is refused"; return 0; fi
+  echo "FAIL $* gave exit $code: $msg"
+  return 1
+}
 enrolled=1000 non=2000 people=400 extra=100 min_mated=100
 case "$build" in *san*) enrolled=200 non=400 people=250 extra=20 min_mated=40 ;; esac
 out=$("$build"/openlfr eval watchlist --lfw "$OPENLFR_DATA/lfw" --enrolled $enrolled \
@@ -219,12 +234,7 @@ sys.exit(1 if fails else 0)
 PY
 rc4=0
 printf 'same A B\nsame only-one\n' > "$tmp/bad.txt"
-set +e
-msg=$("$build"/openlfr eval openset --lfw "$OPENLFR_DATA/lfw" --score-norm cosine 2>&1 >/dev/null)
-code=$?
-set -e
-if [ $code = 2 ] && grep -q "score-norm" <<<"$msg"; then echo "ok   --score-norm cosine is refused"
-else echo "FAIL --score-norm cosine gave exit $code: $msg"; rc4=1; fi
+refused score-norm --score-norm cosine || rc4=1
 for bad in "$tmp/bad.txt" "$tmp/missing.txt"; do
   set +e
   msg=$("$build"/openlfr eval openset --lfw "$OPENLFR_DATA/lfw" --truth "$bad" 2>&1 >/dev/null)
@@ -260,12 +270,47 @@ PY
 else
   echo "SKIP the per-set default threshold: no lm68.lfrm (tools/setup.sh models), no fused704v3"
 fi
-set +e
-msg=$("$build"/openlfr eval openset --lfw "$OPENLFR_DATA/lfw" --threshold 1.5 2>&1 >/dev/null)
-code=$?
-set -e
-if [ $code = 2 ] && grep -q "threshold" <<<"$msg"; then echo "ok   --threshold 1.5 is refused"
-else echo "FAIL --threshold 1.5 gave exit $code: $msg"; rc5=1; fi
+refused threshold --threshold 1.5 || rc5=1
+# 6. --bootstrap B: 90 % intervals of FNIR at each FPIR from B resamples of
+# people and photos.  The figures themselves do not change; an interval
+# lies in [0, 1], is not empty where misses exist, holds its figure where
+# the figure rests on many searches, and is the same for the same seed
+# (each replicate's weights depend only on the seed and its number).
+rc6=0
+boot=(--lfw "$OPENLFR_DATA/lfw" --people 150 --sizes 5,max --draws 3 --json)
+b1=$("$build"/openlfr eval openset "${boot[@]}" --bootstrap 100 2>/dev/null)
+b2=$("$build"/openlfr eval openset "${boot[@]}" --bootstrap 100 2>/dev/null)
+/usr/bin/python3 - "$without" "$b1" "$b2" <<'PY' || rc6=$?
+import json, sys
+a, b, c = (json.loads(x) for x in sys.argv[1:4])
+fails = 0
+def check(ok, what):
+    global fails
+    print(("ok   " if ok else "FAIL ") + what)
+    fails += not ok
+check(b["bootstrap"] == 100 and a["bootstrap"] == 0, "the replicates are reported (0 without --bootstrap)")
+same = within = sane = True; holds = width = 0
+for x, y in zip(a["results"], b["results"]):
+    for p, q in zip(x["at_fpir"], y["at_fpir"]):
+        same &= p["fnir"] == q["fnir"] and p["threshold"] == q["threshold"] and "fnir_interval90" not in p
+        if p["measurable"] == "no":
+            continue
+        iv = q["fnir_interval90"]
+        print(f"  size {y['size']} FPIR {q['fpir_target']}: FNIR {q['fnir']:.4f} "
+              f"({q['measurable']}), 90 % interval {iv}, {q['bootstrap_measurable']}/100 replicates")
+        sane &= iv is not None and 0 <= iv[0] <= iv[1] <= 1 and 0 < q["bootstrap_measurable"] <= 100
+        if iv and q["measurable"] == "yes" and q["mated_missed"] >= 3:
+            holds += 1
+            within &= iv[0] <= q["fnir"] <= iv[1]
+            width += iv[1] > iv[0]
+check(same, "the figures are those of the same run without --bootstrap")
+check(sane, "every measurable figure has an interval within [0, 1]")
+check(holds >= 1 and within and width == holds,
+      f"intervals of figures with misses hold them and are not empty ({holds} figures)")
+check(b["results"] == c["results"], "the same seed gives the same intervals")
+sys.exit(1 if fails else 0)
+PY
+refused bootstrap --bootstrap 20000 || rc6=1
 echo "test_openset: $([ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] && [ $rc5 = 0 ] \
-  && echo 'all passed' || echo 'FAILED')"
-[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] && [ $rc5 = 0 ]
+  && [ $rc6 = 0 ] && echo 'all passed' || echo 'FAILED')"
+[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] && [ $rc5 = 0 ] && [ $rc6 = 0 ]

@@ -924,8 +924,9 @@ enum { OS_N_SWEEP = sizeof os_sweep / sizeof os_sweep[0] };
 
 /* OS_MAX_ALIAS: entries of one photo's person under other labels (--truth);
  * OS_MAX_DRAWS: the largest --draws (each draw costs a pass over the
- * cached scores, not an embedding). */
-enum { OS_MAX_ALIAS = 4, OS_MAX_DRAWS = 100 };
+ * cached scores, not an embedding); OS_MAX_BOOTSTRAP: the largest
+ * --bootstrap (each replicate: a pass over every search of a row). */
+enum { OS_MAX_ALIAS = 4, OS_MAX_DRAWS = 100, OS_MAX_BOOTSTRAP = 10000 };
 
 typedef struct {
     int person;       /* index into os_person (LFW 2+), -1 otherwise */
@@ -947,6 +948,7 @@ typedef struct {
 
 typedef struct {
     float own, other;
+    uint32_t photo;   /* row in os_run.ph (--bootstrap: whose person) */
 } os_mated;
 
 typedef struct {
@@ -1521,7 +1523,7 @@ static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, in
                         os_result *R = &rs[cd / D];
                         if (gal[(size_t)cd * A + own] < 0) continue;
                         R->m = os_grow(R->m, &R->capm, R->nm, sizeof *R->m);
-                        R->m[R->nm++] = (os_mated){OS_NO_FACE, OS_NO_FACE};
+                        R->m[R->nm++] = (os_mated){OS_NO_FACE, OS_NO_FACE, (uint32_t)i};
                         R->mated_no_face++;
                     }
                 }
@@ -1581,7 +1583,7 @@ static int os_search(os_run *r, const int *sizes, int nsizes, os_result *res, in
                             if (g == gown) {
                                 if (!P->mated) continue; /* its own enrolment photo */
                                 R->m = os_grow(R->m, &R->capm, R->nm, sizeof *R->m);
-                                R->m[R->nm++] = (os_mated){own_s, gmax[g]};
+                                R->m[R->nm++] = (os_mated){own_s, gmax[g], (uint32_t)idx[b]};
                             } else if (gdrop[g]) {
                                 R->dropped++; /* its own person, another label */
                             } else {
@@ -1662,6 +1664,115 @@ static os_point os_at_fpir(const os_result *R, double f) {
     return p;
 }
 
+/* --bootstrap: how far FNIR at an FPIR target could move with other people
+ * and photos.  The pooled searches are not independent: one photo is
+ * searched against many galleries, and a person's mated searches share one
+ * enrolment image.  So what is resampled is the cluster, not the search:
+ * an LFW person with 2+ photos (enrolment image, mated searches and those
+ * photos' non-mated searches together), or a single photo of any other
+ * source.  Each replicate gives every cluster a Poisson(1) weight (the
+ * Poisson bootstrap: multinomial resampling in the large-sample limit,
+ * without a cluster list to draw from), reads T from the weighted
+ * non-mated best scores as os_at_fpir does, and takes the weighted share of
+ * mated searches at or below it.  Replicate b's weights depend only on
+ * the seed and b, so every row and model set of a run is resampled alike. */
+typedef struct {
+    int B;                 /* replicates (0: off) */
+    uint64_t seed;
+    const int32_t *cluster; /* photo row -> cluster */
+    int nclusters;
+    float *w;              /* B x nclusters weights */
+} os_boot;
+
+static uint64_t os_splitmix(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Poisson(1) by Knuth's product of uniforms (a handful of draws). */
+static int os_poisson1(uint64_t *x) {
+    double p = 1.0;
+    int k = -1;
+    do {
+        p *= ((os_splitmix(x) >> 11) + 0.5) * 0x1p-53;
+        k++;
+    } while (p > 0.36787944117144233);
+    return k;
+}
+
+static int os_boot_init(os_boot *bt, const os_run *r, int B, uint64_t seed) {
+    *bt = (os_boot){.B = B, .seed = seed, .nclusters = r->npe + (int)r->nph};
+    if (!B) return 0;
+    int32_t *cl = malloc(sizeof *cl * (r->nph ? r->nph : 1));
+    bt->w = malloc(sizeof(float) * (size_t)B * (size_t)bt->nclusters);
+    if (!cl || !bt->w) {
+        free(cl);
+        free(bt->w);
+        bt->w = NULL;
+        return -1;
+    }
+    for (size_t i = 0; i < r->nph; i++)
+        cl[i] = r->ph[i].person >= 0 ? r->ph[i].person : r->npe + (int32_t)i;
+    bt->cluster = cl;
+    for (int b = 0; b < B; b++) {
+        uint64_t x = seed * 0x2545f4914f6cdd1dULL + (uint64_t)b;
+        for (int c = 0; c < bt->nclusters; c++)
+            bt->w[(size_t)b * bt->nclusters + c] = (float)os_poisson1(&x);
+    }
+    return 0;
+}
+
+static void os_boot_free(os_boot *bt) {
+    free((void *)bt->cluster);
+    free(bt->w);
+}
+
+static int os_cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The 5th and 95th percentiles of FNIR at FPIR f over the replicates in
+ * which f is measurable (the weighted non-mated searches reach 1/f);
+ * returns how many were.  ci is NAN when none. */
+static int os_boot_fnir(const os_boot *bt, const os_result *R, double f, double ci[2]) {
+    ci[0] = ci[1] = NAN;
+    double *v = malloc(sizeof(double) * (size_t)(bt->B ? bt->B : 1));
+    int n = 0;
+    for (int b = 0; b < bt->B && v; b++) {
+        const float *w = bt->w + (size_t)b * bt->nclusters;
+        double W = 0, cum = 0, miss = 0, M = 0;
+        for (size_t i = 0; i < R->nu; i++) W += w[bt->cluster[R->u[i].photo]];
+        double want = f * W;
+        if (want < 1) continue;
+        float t = NAN;
+        for (size_t i = 0; i < R->nu; i++) { /* sorted, best first */
+            cum += w[bt->cluster[R->u[i].photo]];
+            if (cum > want) {
+                t = R->u[i].max;
+                break;
+            }
+        }
+        if (isnan(t)) continue;
+        for (size_t i = 0; i < R->nm; i++) {
+            double wi = w[bt->cluster[R->m[i].photo]];
+            M += wi;
+            miss += wi * !(R->m[i].own > t);
+        }
+        if (M > 0) v[n++] = miss / M;
+    }
+    if (n) {
+        qsort(v, (size_t)n, sizeof *v, os_cmp_double);
+        ci[0] = v[(int)floor(0.05 * (n - 1))];
+        ci[1] = v[(int)ceil(0.95 * (n - 1))];
+    }
+    free(v);
+    return n;
+}
+
+
 static json_t *os_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 static json_t *os_point_json(const os_point *p, int with_src) {
@@ -1683,12 +1794,27 @@ static json_t *os_point_json(const os_point *p, int with_src) {
 /* FNIR at the target FPIRs, at threshold thr and over the sweep (when the
  * scores are cosines: fixed), into the JSON object row; the table's cells
  * to stdout unless json. */
-static void os_rates(const os_result *R, float thr, int fixed, int json, json_t *row) {
+static void os_rates(const os_result *R, float thr, int fixed, int json, json_t *row,
+                     const os_boot *bt) {
     json_t *ta = json_array();
+    char ci_line[160] = "";
     for (int j = 0; j < OS_N_TARGETS; j++) {
         os_point p = os_at_fpir(R, os_fpir_target[j]);
         json_t *pj = os_point_json(&p, 1);
         json_object_set_new(pj, "fpir_target", json_real(os_fpir_target[j]));
+        if (bt->B) {
+            double ci[2];
+            int n = os_boot_fnir(bt, R, os_fpir_target[j], ci);
+            json_object_set_new(pj, "fnir_interval90",
+                                n ? json_pack("[o, o]", os_num(ci[0]), os_num(ci[1])) : json_null());
+            json_object_set_new(pj, "bootstrap_measurable", json_integer(n));
+            char cell[64];
+            if (!n) snprintf(cell, sizeof cell, "not measurable");
+            else if (n < bt->B) snprintf(cell, sizeof cell, "%.4f - %.4f (%d/%d)", ci[0], ci[1], n, bt->B);
+            else snprintf(cell, sizeof cell, "%.4f - %.4f", ci[0], ci[1]);
+            size_t l = strlen(ci_line);
+            snprintf(ci_line + l, sizeof ci_line - l, " | %-24s", cell);
+        }
         json_array_append_new(ta, pj);
         if (json) continue;
         char cell[64];
@@ -1701,6 +1827,7 @@ static void os_rates(const os_result *R, float thr, int fixed, int json, json_t 
     json_object_set_new(row, "at_fpir", ta);
     if (!fixed) {
         if (!json) printf(" | n/a (normalised scores)\n");
+        if (!json && bt->B) printf("%-35s%s\n", "  90 % interval (bootstrap)", ci_line);
         return;
     }
     os_point dp = os_at(R, thr);
@@ -1714,6 +1841,7 @@ static void os_rates(const os_result *R, float thr, int fixed, int json, json_t 
     }
     json_object_set_new(row, "sweep", sw);
     if (!json) printf(" | %-6.4f %-8.6f %.4f\n", dp.fnir, dp.fpir, dp.other);
+    if (!json && bt->B) printf("%-35s%s\n", "  90 % interval (bootstrap)", ci_line);
 }
 
 static int os_parse_sizes(const char *txt, int **out, int *n) {
@@ -1742,7 +1870,7 @@ static int cmd_openset_eval(int argc, char **argv) {
     int64_t k = 1, mated_cap = 5, people_max = 0, extra_max = 0, seed = 1;
     double thr_d = NAN, list_d = 0; /* NAN: not given */
     int json = 0;
-    int64_t draws = 1;
+    int64_t draws = 1, boot_b = 0;
     const char *truth = NULL, *norm_txt = "none";
     os_run r = {0};
     const cli_opt opts[] = {
@@ -1767,6 +1895,8 @@ static int cmd_openset_eval(int argc, char **argv) {
          &seed, 0, 1000000000},
         {"draws", CLI_INT, 0, "R", "cut the people into galleries R times, each in a new order, "
          "and pool them (default 1)", &draws, 1, OS_MAX_DRAWS},
+        {"bootstrap", CLI_INT, 0, "B", "90 % intervals of FNIR at each FPIR from B resamples of "
+         "people and photos (0 = none, the default)", &boot_b, 0, OS_MAX_BOOTSTRAP},
         {"score-norm", CLI_STR, 0, "KIND", "none, tnorm or znorm: measure score normalisation, "
          "which the matcher does not do (default none)", &norm_txt, 0, 0},
         {"truth", CLI_STR, 0, "FILE", "ground-truth corrections: \"same A B\" (one person under "
@@ -1877,6 +2007,11 @@ static int cmd_openset_eval(int argc, char **argv) {
     if (!rc) os_truth_apply(&r);
     if (!rc) rc = os_search(&r, sizes, nsizes, res, (int)nres);
     double search_s = (lfr_now_ns() - t1) / 1e9;
+    os_boot bt = {0};
+    if (!rc && os_boot_init(&bt, &r, (int)boot_b, (uint64_t)seed)) {
+        fprintf(stderr, "openlfr: eval openset: out of memory for --bootstrap %d\n", (int)boot_b);
+        rc = 1;
+    }
     if (!rc) {
         int first_ok = 0, later = 0, none = 0, probes[OS_N_SOURCES] = {0}, mated = 0;
         for (int p = 0; p < r.npe; p++) {
@@ -1920,6 +2055,7 @@ static int cmd_openset_eval(int argc, char **argv) {
         json_object_set_new(o, "accepted_people", json_integer(r.nacc));
         json_object_set_new(o, "images_per_entry", json_integer(r.k));
         json_object_set_new(o, "draws", json_integer(r.draws));
+        json_object_set_new(o, "bootstrap", json_integer(bt.B));
         json_object_set_new(o, "score_norm", json_string(os_norm_name[r.norm]));
         if (truth)
             json_object_set_new(o, "truth",
@@ -1958,6 +2094,9 @@ static int cmd_openset_eval(int argc, char **argv) {
             if (r.draws > 1)
                 printf("galleries cut %d times from the shuffled people, pooled (--draws)\n",
                        r.draws);
+            if (bt.B)
+                printf("90 %% intervals of FNIR: %d bootstrap replicates, resampling LFW people "
+                       "(with their photos) and other photos (--bootstrap)\n", bt.B);
             if (truth)
                 printf("ground truth corrected by %s: %d same-person label pairs, %d photos "
                        "relabelled; %d photos have their person enrolled under another label\n",
@@ -1998,7 +2137,7 @@ static int cmd_openset_eval(int argc, char **argv) {
             json_object_set_new(row, "non_mated_by_source", bs);
             if (!json) printf("%-6d %-9d %-7zu %-9zu", R->n, R->g, R->nm, R->nu);
             json_object_set_new(row, "threshold", json_real(r.set_thr[R->set]));
-            os_rates(R, r.set_thr[R->set], r.norm == OS_NORM_NONE, json, row);
+            os_rates(R, r.set_thr[R->set], r.norm == OS_NORM_NONE, json, row, &bt);
             /* The same with LFW's own non-mated searches only: UTKFace and
              * CelebA are other collections, which may hold people LFW has
              * (docs/accuracy.md). */
@@ -2009,7 +2148,7 @@ static int cmd_openset_eval(int argc, char **argv) {
                 if (R->u[i].src == OS_SRC_LFW1 || R->u[i].src == OS_SRC_LFW2) L.u[L.nu++] = R->u[i];
             json_t *lj = json_pack("{s:I}", "non_mated_searches", (json_int_t)L.nu);
             if (!json) printf("%-6s %-9s %-7s %-9zu", "", "LFW only", "", L.nu);
-            os_rates(&L, r.set_thr[R->set], r.norm == OS_NORM_NONE, json, lj);
+            os_rates(&L, r.set_thr[R->set], r.norm == OS_NORM_NONE, json, lj, &bt);
             free(L.u);
             json_object_set_new(row, "lfw_only", lj);
             json_array_append_new(rows, row);
@@ -2032,6 +2171,7 @@ static int cmd_openset_eval(int argc, char **argv) {
         }
         json_decref(o);
     }
+    os_boot_free(&bt);
     for (size_t q = 0; q < nres; q++) {
         free(res[q].m);
         free(res[q].u);
