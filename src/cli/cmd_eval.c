@@ -1681,7 +1681,6 @@ typedef struct {
     uint64_t seed;
     const int32_t *cluster; /* photo row -> cluster */
     int nclusters;
-    float *w;              /* B x nclusters weights */
 } os_boot;
 
 static uint64_t os_splitmix(uint64_t *x) {
@@ -1706,28 +1705,21 @@ static int os_boot_init(os_boot *bt, const os_run *r, int B, uint64_t seed) {
     *bt = (os_boot){.B = B, .seed = seed, .nclusters = r->npe + (int)r->nph};
     if (!B) return 0;
     int32_t *cl = malloc(sizeof *cl * (r->nph ? r->nph : 1));
-    bt->w = malloc(sizeof(float) * (size_t)B * (size_t)bt->nclusters);
-    if (!cl || !bt->w) {
-        free(cl);
-        free(bt->w);
-        bt->w = NULL;
-        return -1;
-    }
+    if (!cl) return -1;
     for (size_t i = 0; i < r->nph; i++)
         cl[i] = r->ph[i].person >= 0 ? r->ph[i].person : r->npe + (int32_t)i;
     bt->cluster = cl;
-    for (int b = 0; b < B; b++) {
-        uint64_t x = seed * 0x2545f4914f6cdd1dULL + (uint64_t)b;
-        for (int c = 0; c < bt->nclusters; c++)
-            bt->w[(size_t)b * bt->nclusters + c] = (float)os_poisson1(&x);
-    }
     return 0;
 }
 
-static void os_boot_free(os_boot *bt) {
-    free((void *)bt->cluster);
-    free(bt->w);
+/* Replicate b's cluster weights (drawn again for every row: no B x
+ * clusters table is kept). */
+static void os_boot_weights(const os_boot *bt, int b, float *w) {
+    uint64_t x = bt->seed * 0x2545f4914f6cdd1dULL + (uint64_t)b;
+    for (int c = 0; c < bt->nclusters; c++) w[c] = (float)os_poisson1(&x);
 }
+
+static void os_boot_free(os_boot *bt) { free((void *)bt->cluster); }
 
 static int os_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -1740,9 +1732,10 @@ static int os_cmp_double(const void *a, const void *b) {
 static int os_boot_fnir(const os_boot *bt, const os_result *R, double f, double ci[2]) {
     ci[0] = ci[1] = NAN;
     double *v = malloc(sizeof(double) * (size_t)(bt->B ? bt->B : 1));
+    float *w = malloc(sizeof(float) * (size_t)(bt->nclusters ? bt->nclusters : 1));
     int n = 0;
-    for (int b = 0; b < bt->B && v; b++) {
-        const float *w = bt->w + (size_t)b * bt->nclusters;
+    for (int b = 0; b < bt->B && v && w; b++) {
+        os_boot_weights(bt, b, w);
         double W = 0, cum = 0, miss = 0, M = 0;
         for (size_t i = 0; i < R->nu; i++) W += w[bt->cluster[R->u[i].photo]];
         double want = f * W;
@@ -1769,6 +1762,7 @@ static int os_boot_fnir(const os_boot *bt, const os_result *R, double f, double 
         ci[1] = v[(int)ceil(0.95 * (n - 1))];
     }
     free(v);
+    free(w);
     return n;
 }
 
