@@ -31,7 +31,8 @@
 #    --threshold is given; a threshold outside (0, 1) is refused.
 # 6. `eval openset --bootstrap`: 90 % intervals of FNIR that leave the
 #    figures alone, lie in [0, 1], hold figures that rest on many searches,
-#    and repeat for the same seed.
+#    and repeat for the same seed; a second template's rows give the
+#    interval of their difference from the first's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -275,12 +276,16 @@ refused threshold --threshold 1.5 || rc5=1
 # people and photos.  The figures themselves do not change; an interval
 # lies in [0, 1], is not empty where misses exist, holds its figure where
 # the figure rests on many searches, and is the same for the same seed
-# (each replicate's weights depend only on the seed and its number).
+# (each replicate's weights depend only on the seed and its number).  A row
+# of another template (or model set) also gets the interval of its
+# difference from the first one's, resampled alike.
 rc6=0
-boot=(--lfw "$OPENLFR_DATA/lfw" --people 150 --sizes 5,max --draws 3 --json)
+boot=(--lfw "$OPENLFR_DATA/lfw" --people 400 --sizes 20,max --draws 3 --json --images-per-entry 2
+      --entry-template both)
+b0=$("$build"/openlfr eval openset "${boot[@]}" 2>/dev/null)
 b1=$("$build"/openlfr eval openset "${boot[@]}" --bootstrap 100 2>/dev/null)
 b2=$("$build"/openlfr eval openset "${boot[@]}" --bootstrap 100 2>/dev/null)
-/usr/bin/python3 - "$without" "$b1" "$b2" <<'PY' || rc6=$?
+/usr/bin/python3 - "$b0" "$b1" "$b2" <<'PY' || rc6=$?
 import json, sys
 a, b, c = (json.loads(x) for x in sys.argv[1:4])
 fails = 0
@@ -308,6 +313,19 @@ check(sane, "every measurable figure has an interval within [0, 1]")
 check(holds >= 1 and within and width == holds,
       f"intervals of figures with misses hold them and are not empty ({holds} figures)")
 check(b["results"] == c["results"], "the same seed gives the same intervals")
+diff = first = True; n = 0
+for y in b["results"]:
+    for q in y["at_fpir"]:
+        d = q.get("fnir_difference_interval90")
+        if y["entry_template"] == "best":
+            first &= d is None and "fnir_difference_interval90" not in q
+        elif q["measurable"] != "no" and d is not None:
+            n += 1
+            print(f"  size {y['size']} FPIR {q['fpir_target']}: mean minus best "
+                  f"{d['low']:+.4f} to {d['high']:+.4f} ({d['replicates']} replicates)")
+            diff &= d["from"] == "mfn192 best" and -1 <= d["low"] <= d["high"] <= 1
+check(first, "the first template's rows have no difference")
+check(n >= 1 and diff, f"the mean template's rows give their difference from the best's ({n})")
 sys.exit(1 if fails else 0)
 PY
 refused bootstrap --bootstrap 20000 || rc6=1

@@ -1726,46 +1726,64 @@ static int os_cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* The 5th and 95th percentiles of FNIR at FPIR f over the replicates in
- * which f is measurable (the weighted non-mated searches reach 1/f);
- * returns how many were.  ci is NAN when none. */
-static int os_boot_fnir(const os_boot *bt, const os_result *R, double f, double ci[2]) {
+/* FNIR at FPIR f of one replicate (cluster weights w); NAN where f is not
+ * measurable (the weighted non-mated searches do not reach 1/f). */
+static double os_boot_rep(const os_boot *bt, const os_result *R, double f, const float *w) {
+    double W = 0, cum = 0, miss = 0, M = 0;
+    for (size_t i = 0; i < R->nu; i++) W += w[bt->cluster[R->u[i].photo]];
+    double want = f * W;
+    if (want < 1) return NAN;
+    float t = NAN;
+    for (size_t i = 0; i < R->nu; i++) { /* sorted, best first */
+        cum += w[bt->cluster[R->u[i].photo]];
+        if (cum > want) {
+            t = R->u[i].max;
+            break;
+        }
+    }
+    if (isnan(t)) return NAN;
+    for (size_t i = 0; i < R->nm; i++) {
+        double wi = w[bt->cluster[R->m[i].photo]];
+        M += wi;
+        miss += wi * !(R->m[i].own > t);
+    }
+    return M > 0 ? miss / M : NAN;
+}
+
+/* The 5th and 95th percentiles of n values (sorted in place). */
+static void os_interval90(double *v, int n, double ci[2]) {
     ci[0] = ci[1] = NAN;
-    double *v = malloc(sizeof(double) * (size_t)(bt->B ? bt->B : 1));
+    if (!n) return;
+    qsort(v, (size_t)n, sizeof *v, os_cmp_double);
+    ci[0] = v[(int)floor(0.05 * (n - 1))];
+    ci[1] = v[(int)ceil(0.95 * (n - 1))];
+}
+
+/* The 90 % interval of FNIR at FPIR f over the replicates in which it is
+ * measurable (returned: how many; ci NAN when none) and, with a base row
+ * (another model set or template, the same searches), of the difference
+ * R - base over the replicates where both are (*nd; paired: the same
+ * weights for both). */
+static int os_boot_fnir(const os_boot *bt, const os_result *R, const os_result *base, double f,
+                        double ci[2], double dci[2], int *nd) {
+    double *v = malloc(sizeof(double) * 2 * (size_t)(bt->B ? bt->B : 1));
     float *w = malloc(sizeof(float) * (size_t)(bt->nclusters ? bt->nclusters : 1));
     int n = 0;
+    *nd = 0;
     for (int b = 0; b < bt->B && v && w; b++) {
         os_boot_weights(bt, b, w);
-        double W = 0, cum = 0, miss = 0, M = 0;
-        for (size_t i = 0; i < R->nu; i++) W += w[bt->cluster[R->u[i].photo]];
-        double want = f * W;
-        if (want < 1) continue;
-        float t = NAN;
-        for (size_t i = 0; i < R->nu; i++) { /* sorted, best first */
-            cum += w[bt->cluster[R->u[i].photo]];
-            if (cum > want) {
-                t = R->u[i].max;
-                break;
-            }
-        }
-        if (isnan(t)) continue;
-        for (size_t i = 0; i < R->nm; i++) {
-            double wi = w[bt->cluster[R->m[i].photo]];
-            M += wi;
-            miss += wi * !(R->m[i].own > t);
-        }
-        if (M > 0) v[n++] = miss / M;
+        double x = os_boot_rep(bt, R, f, w);
+        if (isnan(x)) continue;
+        v[n++] = x;
+        double y = base ? os_boot_rep(bt, base, f, w) : NAN;
+        if (!isnan(y)) v[bt->B + (*nd)++] = x - y;
     }
-    if (n) {
-        qsort(v, (size_t)n, sizeof *v, os_cmp_double);
-        ci[0] = v[(int)floor(0.05 * (n - 1))];
-        ci[1] = v[(int)ceil(0.95 * (n - 1))];
-    }
+    os_interval90(v, n, ci);
+    os_interval90(v ? v + bt->B : NULL, *nd, dci);
     free(v);
     free(w);
     return n;
 }
-
 
 static json_t *os_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
@@ -1785,24 +1803,47 @@ static json_t *os_point_json(const os_point *p, int with_src) {
     return o;
 }
 
+/* The lines under a row: its FNIRs' intervals, and their differences from
+ * the base row's. */
+static void os_boot_print(int json, const os_boot *bt, const os_result *base,
+                          const char *base_name, const char *ci_line, const char *d_line) {
+    if (json || !bt->B) return;
+    printf("%-35s%s\n", "  90 % interval (bootstrap)", ci_line);
+    if (!base) return;
+    char label[64];
+    snprintf(label, sizeof label, "  minus %s", base_name);
+    printf("%-35s%s\n", label, d_line);
+}
+
 /* FNIR at the target FPIRs, at threshold thr and over the sweep (when the
  * scores are cosines: fixed), into the JSON object row; the table's cells
  * to stdout unless json. */
 static void os_rates(const os_result *R, float thr, int fixed, int json, json_t *row,
-                     const os_boot *bt) {
+                     const os_boot *bt, const os_result *base, const char *base_name) {
     json_t *ta = json_array();
-    char ci_line[160] = "";
+    char ci_line[160] = "", d_line[160] = "";
     for (int j = 0; j < OS_N_TARGETS; j++) {
         os_point p = os_at_fpir(R, os_fpir_target[j]);
         json_t *pj = os_point_json(&p, 1);
         json_object_set_new(pj, "fpir_target", json_real(os_fpir_target[j]));
         if (bt->B) {
-            double ci[2];
-            int n = os_boot_fnir(bt, R, os_fpir_target[j], ci);
+            double ci[2], dci[2];
+            int nd, n = os_boot_fnir(bt, R, base, os_fpir_target[j], ci, dci, &nd);
             json_object_set_new(pj, "fnir_interval90",
                                 n ? json_pack("[o, o]", os_num(ci[0]), os_num(ci[1])) : json_null());
             json_object_set_new(pj, "bootstrap_measurable", json_integer(n));
             char cell[64];
+            if (base) {
+                json_object_set_new(pj, "fnir_difference_interval90",
+                                    nd ? json_pack("{s:s, s:o, s:o, s:i}", "from", base_name, "low",
+                                                   os_num(dci[0]), "high", os_num(dci[1]),
+                                                   "replicates", nd)
+                                       : json_null());
+                if (nd) snprintf(cell, sizeof cell, "%+.4f to %+.4f", dci[0], dci[1]);
+                else snprintf(cell, sizeof cell, "not measurable");
+                size_t l = strlen(d_line);
+                snprintf(d_line + l, sizeof d_line - l, " | %-24s", cell);
+            }
             if (!n) snprintf(cell, sizeof cell, "not measurable");
             else if (n < bt->B) snprintf(cell, sizeof cell, "%.4f - %.4f (%d/%d)", ci[0], ci[1], n, bt->B);
             else snprintf(cell, sizeof cell, "%.4f - %.4f", ci[0], ci[1]);
@@ -1821,7 +1862,7 @@ static void os_rates(const os_result *R, float thr, int fixed, int json, json_t 
     json_object_set_new(row, "at_fpir", ta);
     if (!fixed) {
         if (!json) printf(" | n/a (normalised scores)\n");
-        if (!json && bt->B) printf("%-35s%s\n", "  90 % interval (bootstrap)", ci_line);
+        os_boot_print(json, bt, base, base_name, ci_line, d_line);
         return;
     }
     os_point dp = os_at(R, thr);
@@ -1835,7 +1876,18 @@ static void os_rates(const os_result *R, float thr, int fixed, int json, json_t 
     }
     json_object_set_new(row, "sweep", sw);
     if (!json) printf(" | %-6.4f %-8.6f %.4f\n", dp.fnir, dp.fpir, dp.other);
-    if (!json && bt->B) printf("%-35s%s\n", "  90 % interval (bootstrap)", ci_line);
+    os_boot_print(json, bt, base, base_name, ci_line, d_line);
+}
+
+/* R with LFW's own non-mated searches only (its u is the caller's to free;
+ * m is R's). */
+static os_result os_lfw_only(const os_result *R) {
+    os_result L = *R;
+    L.u = malloc(sizeof *L.u * (R->nu ? R->nu : 1));
+    L.nu = 0;
+    for (size_t i = 0; i < R->nu && L.u; i++)
+        if (R->u[i].src == OS_SRC_LFW1 || R->u[i].src == OS_SRC_LFW2) L.u[L.nu++] = R->u[i];
+    return L;
 }
 
 static int os_parse_sizes(const char *txt, int **out, int *n) {
@@ -2131,19 +2183,26 @@ static int cmd_openset_eval(int argc, char **argv) {
             json_object_set_new(row, "non_mated_by_source", bs);
             if (!json) printf("%-6d %-9d %-7zu %-9zu", R->n, R->g, R->nm, R->nu);
             json_object_set_new(row, "threshold", json_real(r.set_thr[R->set]));
-            os_rates(R, r.set_thr[R->set], r.norm == OS_NORM_NONE, json, row, &bt);
+            /* --bootstrap: a row of another set or template is compared
+             * with the first set's first template at its size (the same
+             * searches, resampled alike) */
+            const os_result *B0 = &res[(size_t)r.tmpl_from * nsizes + c];
+            if (!bt.B || B0 == R || !B0->g) B0 = NULL;
+            char b0name[64] = "";
+            if (B0)
+                snprintf(b0name, sizeof b0name, "%s %s", os_model_set_name[B0->set],
+                         os_template_name[B0->tmpl]);
+            os_rates(R, r.set_thr[R->set], r.norm == OS_NORM_NONE, json, row, &bt, B0, b0name);
             /* The same with LFW's own non-mated searches only: UTKFace and
              * CelebA are other collections, which may hold people LFW has
              * (docs/accuracy.md). */
-            os_result L = *R;
-            L.u = malloc(sizeof *L.u * (R->nu ? R->nu : 1));
-            L.nu = 0;
-            for (size_t i = 0; i < R->nu; i++)
-                if (R->u[i].src == OS_SRC_LFW1 || R->u[i].src == OS_SRC_LFW2) L.u[L.nu++] = R->u[i];
+            os_result L = os_lfw_only(R), L0 = B0 ? os_lfw_only(B0) : (os_result){0};
             json_t *lj = json_pack("{s:I}", "non_mated_searches", (json_int_t)L.nu);
             if (!json) printf("%-6s %-9s %-7s %-9zu", "", "LFW only", "", L.nu);
-            os_rates(&L, r.set_thr[R->set], r.norm == OS_NORM_NONE, json, lj, &bt);
+            os_rates(&L, r.set_thr[R->set], r.norm == OS_NORM_NONE, json, lj, &bt,
+                     B0 ? &L0 : NULL, b0name);
             free(L.u);
+            free(L0.u);
             json_object_set_new(row, "lfw_only", lj);
             json_array_append_new(rows, row);
         }
