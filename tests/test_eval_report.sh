@@ -87,6 +87,15 @@ check(mx["galleries"] == 1 and [p["fpir_target"] for p in mx["at_fpir"]] == [1e-
       and all(p["measurable"] in ("yes", "rough", "no") for p in mx["at_fpir"])
       and "fnir" in mx["at_threshold"] and "fpir" in mx["at_threshold"],
       "open-set max row: FNIR at 3 FPIRs with measurability, FNIR/FPIR at the default threshold")
+ivs = [(p["fnir"], p.get("fnir_interval90")) for x in os_["results"] for p in x.get("at_fpir", [])
+       if p["measurable"] != "no"]
+check(os_.get("bootstrap", 0) >= 100 and "--bootstrap" in os_["command"] and ivs and
+      all(iv is not None and 0 <= iv[0] <= iv[1] <= 1 for _, iv in ivs),
+      f"open-set: every measurable FNIR has its 90 % interval ({len(ivs)}, "
+      f"{os_.get('bootstrap')} replicates)")
+cis = re.findall(r'<span class=ci>([0-9.]+) to ([0-9.]+)</span>', html)
+check(len(cis) == len(ivs) and all(float(a) <= float(b) for a, b in cis),
+      f"the page shows each interval under its FNIR ({len(cis)})")
 t = os_.get("truth", {})
 check(t.get("file") == "docs/lfw-truth.txt" and t.get("same_pairs") == 3 and
       "--truth FILE" in r["command"] and "--truth 'docs/lfw-truth.txt'" in os_["command"],

@@ -349,16 +349,22 @@ static void sec_openset(rp_buf *b, const json_t *r) {
         double t3v = NAN;
         json_array_foreach(json_object_get(row, "at_fpir"), j, p) {
             const char *m = str(p, "measurable");
-            if (!strcmp(m, "no")) rp_puts(b, "<td>not measurable</td>");
+            const json_t *iv = json_object_get(p, "fnir_interval90");
+            if (!strcmp(m, "no")) rp_puts(b, "<td class=nm>not measurable</td>");
             else
-                rp_putf(b, "<td class=num>%.4f (%.3f)%s</td>", num(p, "fnir"), num(p, "threshold"),
-                     strcmp(m, "rough") ? "" : " rough");
+                rp_putf(b, "<td class=num>%.4f (%.3f)%s", num(p, "fnir"), num(p, "threshold"),
+                        strcmp(m, "rough") ? "" : " rough");
+            if (strcmp(m, "no") && json_array_size(iv) == 2)
+                rp_putf(b, "<br><span class=ci>%.4f to %.4f</span>",
+                        json_number_value(json_array_get(iv, 0)),
+                        json_number_value(json_array_get(iv, 1)));
+            if (strcmp(m, "no")) rp_puts(b, "</td>");
             if (fabs(num(p, "fpir_target") - 1e-3) < 1e-9) t3 = m, t3v = num(p, "threshold");
         }
         const json_t *d = json_object_get(row, "at_threshold");
         cell_g(b, num(d, "fnir"), "%.4f");
         cell_g(b, num(d, "fpir"), "%.6f");
-        if (!strcmp(t3, "no") || !isfinite(t3v)) rp_puts(b, "<td>not measurable</td>");
+        if (!strcmp(t3, "no") || !isfinite(t3v)) rp_puts(b, "<td class=nm>not measurable</td>");
         else rp_putf(b, "<td class=num>%.4f%s</td>", t3v, strcmp(t3, "rough") ? "" : " rough");
         rp_puts(b, "</tr>");
         if (c.ns < EC_MAX_SERIES) {
@@ -372,9 +378,12 @@ static void sec_openset(rp_buf *b, const json_t *r) {
             c.ns++;
         }
     }
-    rp_puts(b, "</tbody></table>\n<p class=note>rough: fewer than 10 non-mated searches above T; "
-             "not measurable: fewer than 1 / FPIR non-mated searches.  On the log axes a "
-             "zero rate cannot be drawn: such points are left out of the chart.</p>\n");
+    rp_puts(b, "</tbody></table>\n<p class=note>Under each FNIR: its 90 % interval, from "
+             "resampling the people and photos (eval openset --bootstrap; report.json "
+             "openset.results[].at_fpir[].fnir_interval90).  rough: fewer than 10 non-mated "
+             "searches, or 10 distinct photos, above T; not measurable: fewer than 1 / FPIR "
+             "non-mated searches.  On the log axes a zero rate cannot be drawn: such points "
+             "are left out of the chart.</p>\n");
     svg_out(b, "FNIR against FPIR for each watchlist size, over the fixed threshold sweep "
                "(report.json openset.results[].sweep)", draw_line, &c, 380);
     for (int s = 0; s < c.ns; s++) {
@@ -486,6 +495,8 @@ static const char CSS[] =
     "overflow-wrap:anywhere}thead th{background:#eef2f6}"
     "tbody th{font-weight:normal;width:40%;background:#f8f9fa}"
     "td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    ".ci{color:#495057;font-size:.85em;white-space:nowrap}"
+    "thead th,td.num,td.nm{overflow-wrap:normal}"
     ".note{color:#495057;font-size:.9em}figure{margin:1rem 0}figure svg{max-width:100%;"
     "height:auto}figcaption{font-size:.85em;color:#495057}"
     "@media print{body{margin:0;max-width:none}figure,table{break-inside:avoid}}";
