@@ -790,7 +790,7 @@ static json_t *er_wider(const er_emb *e, const char *dir, int sample, json_t **d
 /* Open-set identification: `eval openset --json` as a child ------------- */
 
 /* Bootstrap replicates behind each FNIR's 90 % interval (eval openset
- * --bootstrap): a few seconds for all rows. */
+ * --bootstrap; each replicate is one pass over a row's searches). */
 enum { ER_OPENSET_BOOTSTRAP = 200 };
 
 static json_t *er_openset(const char *data, int sample, const char *set, float thr,
