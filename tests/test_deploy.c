@@ -4,6 +4,7 @@
  * retention on a fake clock, crash safety under kill -9.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -1144,7 +1145,9 @@ static void test_target_false_alerts(void) {
                           "AND details LIKE '%\"worst_group\":%'"), 1);
     /* three entries, one with three images: at authorisation the threshold
      * follows the templates a face is compared with, one mean per entry
-     * (3), not the 5 images */
+     * (3), not the 5 images, each weighted by what its false matches count
+     * for: the mean of three photos resembles strangers more often than one
+     * photo (lfr_match_cal_entry_weight), so 2 + w(3) comparisons */
     int64_t e1 = add(s, d, "REF-1", LFR_OK);
     add(s, d, "REF-2", LFR_OK);
     add(s, d, "REF-3", LFR_OK);
@@ -1154,19 +1157,36 @@ static void test_target_false_alerts(void) {
     CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
     CHECK_EQ_INT(info.images, 5);
     CHECK_EQ_INT(info.searched, 3);
+    double w3 = lfr_match_cal_entry_weight(lfr_match_calibration_named("mfn192"), 3);
+    CHECK(w3 > 1.5);
+    int64_t counted = (int64_t)ceil(2 + w3 - 1e-9);
+    CHECK_EQ_INT(info.counted, counted);
+    int64_t by_images[LFR_MAX_ENTRY_IMAGES + 1] = {0};
+    by_images[1] = 2, by_images[3] = 1;
+    CHECK_EQ_INT(lfr_deploy_counted_comparisons("mfn192", by_images), counted);
+    by_images[3] = 0, by_images[1] = 3;
+    CHECK_EQ_INT(lfr_deploy_counted_comparisons("mfn192", by_images), 3);
     CHECK_EQ_INT(lfr_deploy_searched_templates(3, 5, 1), 3);
     CHECK_EQ_INT(lfr_deploy_searched_templates(0, 0, 0), 0);
+    float tc = 0;
+    CHECK_STATUS(lfr_deploy_threshold_for_target(100.0, counted, 0, &tc, &err), LFR_OK);
+    CHECK(tc > t3); /* more comparisons counted: a stricter threshold */
     CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
-    CHECK_NEAR(info.threshold, t3, 0);
-    CHECK_EQ_INT(info.target_templates, 3);
-    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'deployment.authorise' "
-                          "AND details LIKE '%\"threshold_before\":%' "
-                          "AND details LIKE '%\"derived_for_watchlist_size\":3%' "
-                          "AND details LIKE '%\"worst_false_alerts_per_10k_faces\":%'"), 1);
+    CHECK_NEAR(info.threshold, tc, 0);
+    CHECK_EQ_INT(info.target_templates, counted);
+    char like[512];
+    snprintf(like, sizeof like,
+             "SELECT count(*) FROM audit_log WHERE action = 'deployment.authorise' "
+             "AND details LIKE '%%\"threshold_before\":%%' "
+             "AND details LIKE '%%\"derived_for_watchlist_size\":%lld%%' "
+             "AND details LIKE '%%\"templates_searched\":3%%' "
+             "AND details LIKE '%%\"worst_false_alerts_per_10k_faces\":%%'",
+             (long long)counted);
+    CHECK_EQ_INT(count(s, like), 1);
     /* the worst group meets the target at the derived threshold */
     lfr_match_threshold_meaning m;
-    lfr_match_threshold_info(info.threshold, 3, &m);
+    lfr_match_threshold_info(info.threshold, (size_t)counted, &m);
     CHECK(m.worst_name != NULL);
     CHECK(m.worst_false_alerts_per_10k <= 100.0 * (1 + 1e-9));
     /* a direct threshold on a draft ends the target (audited) */

@@ -1105,6 +1105,112 @@ static void test_check_entry_template(void) {
     lfr_store_close(s);
 }
 
+/* face_jpeg's crop of face i, mirrored: the same photograph to the
+ * engine (cosine about 0.98 with the original). */
+static uint8_t *mirror_jpeg(int i, size_t *len) {
+    const float *b = faces[i].box;
+    lfr_image crop = {0}, out = {0};
+    lfr_image_crop(&photos[face_photo[i]], (int)(b[0] - 0.6f * b[2]), (int)(b[1] - 0.6f * b[3]),
+                   (int)(2.2f * b[2]), (int)(2.2f * b[3]), &crop);
+    lfr_image_flip_h(&crop, &out);
+    uint8_t *buf = NULL;
+    lfr_image_encode_jpeg(&out, 92, &buf, len);
+    lfr_image_free(&crop);
+    lfr_image_free(&out);
+    return buf;
+}
+
+/* Another photo of a person on the list (lfr_enrol_add_image): the same
+ * photograph again (mirrored) is refused (SAME_PHOTO); a different
+ * person's face is refused (NOT_SAME_PERSON), naming the cosine; a
+ * darkened copy (a different photo to the engine, with a quality warning)
+ * needs a reason, and its warnings are then shown with the entry although
+ * its first photo had none; the entry holds at most LFR_MAX_ENTRY_IMAGES;
+ * an unknown entry or an authorised list is refused. */
+static void test_add_image(void) {
+    lfr_store *s = open_store("add_image.db");
+    CHECK(s != NULL);
+    if (!s) return;
+    lfr_err err = {{0}};
+    int64_t d = new_deployment(s, "add-image"), e0 = 0, img = 0;
+    size_t l;
+    uint8_t *f = face_jpeg(0, 1.0f, 0, &l);
+    lfr_enrol_result *r = calloc(1, sizeof *r);
+    lfr_watchlist_entry e = entry("REF-MORE");
+    CHECK_STATUS(lfr_enrol_add(s, fctx, d, &e, f, l, NULL, NULL, &creator, &e0, r, &err), LFR_OK);
+    lfr_free(f);
+    float sim = 0;
+    f = mirror_jpeg(0, &l); /* the same photograph */
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
+                 LFR_ERR_QUALITY);
+    fprintf(stderr, "  refused: %s\n", err.msg);
+    CHECK_EQ_INT(r->reject, LFR_ENROL_SAME_PHOTO);
+    CHECK(strstr(err.msg, "already has this photo") != NULL && img == 0);
+    CHECK(sim >= LFR_ENROL_SAME_PHOTO_COSINE);
+    lfr_free(f);
+    f = face_jpeg(1, 1.0f, 0, &l); /* someone else */
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
+                 LFR_ERR_QUALITY);
+    fprintf(stderr, "  refused: %s\n", err.msg);
+    CHECK_EQ_INT(r->reject, LFR_ENROL_NOT_SAME_PERSON);
+    CHECK(strstr(err.msg, "does not look like the entry's 1 photo (cosine") != NULL);
+    CHECK(img == 0 && sim < 0.3f);
+    lfr_free(f);
+    f = made_jpeg(0, MK_DARK, &l); /* the face, too dark: a warning */
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
+                 LFR_ERR_QUALITY);
+    CHECK_EQ_INT(r->grade, LFR_ENROL_GRADE_WARN);
+    CHECK(strstr(err.msg, "quality warning") != NULL && strstr(err.msg, "brightness") != NULL);
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, f, l, NULL, "the only photo from this year",
+                                     &creator, &img, &sim, r, &err), LFR_OK);
+    fprintf(stderr, "  darkened copy added: cosine %.3f with the first photo\n", (double)sim);
+    CHECK(img > 0 && sim > 0.6f && sim < LFR_ENROL_SAME_PHOTO_COSINE);
+    lfr_free(f);
+    lfr_watchlist_entry_info *list = NULL;
+    size_t n = 0;
+    CHECK_STATUS(lfr_deploy_entry_list(s, d, &list, &n, &err), LFR_OK);
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) {
+        CHECK_EQ_INT(list[0].images, 2);
+        CHECK_EQ_INT(list[0].images_warned, 1);
+        CHECK(strstr(list[0].quality_warnings, "\"dark\"") != NULL);
+        CHECK(!strcmp(list[0].warnings_accepted, "the only photo from this year"));
+    }
+    lfr_free(list);
+    int64_t audited = 0;
+    lfr_store_query_int64(s, "SELECT count(*) FROM audit_log WHERE action = 'watchlist.image_add' "
+                             "AND details LIKE '%\"warnings_accepted\":\"the only photo%'", 0, 0, 0,
+                          &audited, &err);
+    CHECK_EQ_INT(audited, 1);
+    /* the deployment counts the entry as its mean's weight */
+    lfr_deploy_info info;
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK_EQ_INT(info.searched, 1);
+    CHECK(info.counted >= 2);
+    /* up to LFR_MAX_ENTRY_IMAGES photos (filled here without the engine) */
+    f = face_jpeg(0, 1.0f, 0, &l);
+    CHECK_STATUS(lfr_enrol_assess(fctx, f, l, NULL, r, &err), LFR_OK);
+    for (int i = 2; i < LFR_MAX_ENTRY_IMAGES; i++)
+        CHECK_STATUS(lfr_deploy_entry_image_add(s, e0, f, l, r->tmpl, r->dim, &creator, NULL, &err),
+                     LFR_OK);
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
+                 LFR_ERR_TOO_LARGE);
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, 987654, f, l, NULL, NULL, &creator, &img, &sim, r,
+                                     &err), LFR_ERR_NOT_FOUND);
+    /* a locked list */
+    int64_t d2 = new_deployment(s, "add-image-locked"), e2 = 0;
+    lfr_watchlist_entry ee = entry("REF-LOCK");
+    CHECK_STATUS(lfr_enrol_add(s, fctx, d2, &ee, f, l, NULL, NULL, &creator, &e2, r, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_authorise(s, d2, &authoriser, &err), LFR_OK);
+    lfr_free(f);
+    f = made_jpeg(0, MK_DARK, &l);
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e2, f, l, NULL, "reason", &creator, &img, &sim, r,
+                                     &err), LFR_ERR_STATE);
+    lfr_free(f);
+    free(r);
+    lfr_store_close(s);
+}
+
 int main(void) {
     lfr_err err = {{0}};
     char path[4096];
@@ -1157,6 +1263,7 @@ int main(void) {
     RUN(test_check_records_every_check);
     RUN(test_check_snapshot);
     RUN(test_check_entry_template);
+    RUN(test_add_image);
     RUN(test_import_fixes);
     RUN(test_fused_model_set);
     char cmd[600];

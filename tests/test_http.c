@@ -1385,6 +1385,7 @@ static void test_whole_flow(void) {
              "cd %s && ffmpeg -v error -y -i %s/photos/sample3.jpg -vf crop=432:520:961:98 wl.jpg && "
              "ffmpeg -v error -y -i %s/photos/sample3.jpg -vf crop=330:420:1010:150 same.jpg && "
              "ffmpeg -v error -y -i %s/photos/sample3.jpg -vf crop=410:480:483:220 other.jpg && "
+             "ffmpeg -v error -y -i wl.jpg -vf lutrgb=r=val*0.35:g=val*0.35:b=val*0.35 dim.jpg && "
              "ffmpeg -v error -y -i %s/photos/sample3.jpg -vf crop=300:200:0:1150 noface.jpg && "
              "ffmpeg -v error -y -loop 1 -i %s/photos/sample3.jpg -t 6 -r 10 "
              "-vf scale=960:-2,format=yuv420p -c:v libx264 -preset ultrafast clip.mp4",
@@ -1418,6 +1419,28 @@ static void test_whole_flow(void) {
     CHECK_EQ_INT(curl_(&r, "POST", path, opr, "application/json", f, NULL), 200);
     if (r.status != 200) fprintf(stderr, "    watchlist.add: %.300s\n", r.body);
     long long entry = body_get_int(&r, "id");
+    /* another photo of the person (watchlist.add_photo): the same
+     * photograph again is refused, someone else is refused, a darker copy
+     * (quality warnings) is added only with a reason; each refusal says why */
+    snprintf(path, sizeof path, "/api/watchlist/%lld/photos", entry);
+    static const struct { const char *file, *accept, *want; int status; } ph[] = {
+        {"same.jpg", NULL, "\"reject\":\"SAME_PHOTO\"", 422},
+        {"other.jpg", NULL, "\"reject\":\"NOT_SAME_PERSON\"", 422},
+        {"dim.jpg", NULL, "\"grade\":\"accept_with_warnings\"", 422},
+        {"dim.jpg", "the only recent photo", "\"images\":2", 200}};
+    for (size_t k = 0; k < sizeof ph / sizeof ph[0]; k++) {
+        snprintf(img, sizeof img, "%s/%s", g_dir, ph[k].file);
+        json_t *o = json_object();
+        if (ph[k].accept) json_object_set_new(o, "accept_warnings", json_string(ph[k].accept));
+        f = json_file_with_image("ph.json", o, img);
+        curl_(&r, "POST", path, opr, "application/json", f, NULL);
+        CHECK_EQ_INT(r.status, ph[k].status);
+        CHECK(strstr(r.body, ph[k].want) != NULL);
+        if (r.status != ph[k].status || !strstr(r.body, ph[k].want))
+            fprintf(stderr, "    watchlist.add_photo %s: %.300s\n", ph[k].file, r.body);
+        if (ph[k].status != 200) CHECK(is_json_error(&r, r.status));
+    }
+    snprintf(path, sizeof path, "/api/deployments/%lld/watchlist", dep);
     /* refused by quality control: the JSON error, and beside it why */
     snprintf(img, sizeof img, "%s/noface.jpg", g_dir);
     f = json_file_with_image(

@@ -1031,6 +1031,71 @@ static void test_threshold_for_false_alerts(void) {
     CHECK_NEAR(t, -1.0, 0);
 }
 
+/* Entries with several photos (calib_entry_SET.h): every set has a table;
+ * the weight is recomputed here from its rows by the documented rule and
+ * compared, it grows with k, and the counted comparisons of a watchlist
+ * follow from it. */
+static void test_entry_weights(void) {
+    for (int i = 0; i < lfr_match_calibration_count(); i++) {
+        const lfr_match_calibration *c = lfr_match_calibration_at(i);
+        int n = 0;
+        const char *src = NULL;
+        const lfr_match_entry_calib *e = lfr_match_cal_entry_table(c, &n, &src);
+        CHECK(e && n >= 1 && src && strstr(src, "openlfr calibrate --entry-images"));
+        if (!e) continue;
+        CHECK_EQ_INT(lfr_match_cal_entry_measured(c), e[n - 1].k);
+        int np = 0;
+        const lfr_match_calib_point *pt = lfr_match_cal_table(c, &np, NULL);
+        float smin = 0;
+        lfr_match_cal_sane_range(c, &smin, NULL);
+        double prev = 1;
+        for (int r = 0; r < n; r++) {
+            CHECK_EQ_INT(e[r].k, r + 2);
+            CHECK(e[r].entries >= 100 && e[r].comparisons > 500000ull);
+            CHECK(e[r].mean_ge[0] <= e[r].comparisons && e[r].single_ge[0] <= e[r].comparisons);
+            double w = 1;
+            for (int j = 0; j < np; j++) {
+                if (j > 0) CHECK(e[r].mean_ge[j] <= e[r].mean_ge[j - 1]);
+                if (pt[j].cosine < (double)smin - 1e-9 || e[r].single_ge[j] < 20 ||
+                    e[r].mean_ge[j] < 20)
+                    continue;
+                double x = (double)e[r].mean_ge[j] / (double)e[r].single_ge[j];
+                if (x > w) w = x;
+            }
+            if (prev > w) w = prev;
+            CHECK_NEAR(lfr_match_cal_entry_weight(c, e[r].k), w, 1e-12);
+            prev = w;
+        }
+        /* a mean of photos does reach strangers more often than one photo */
+        CHECK(lfr_match_cal_entry_weight(c, 2) > 1.5);
+        CHECK(lfr_match_cal_entry_weight(c, 0) == 0 && lfr_match_cal_entry_weight(c, 1) == 1);
+        int km = lfr_match_cal_entry_measured(c);
+        if (km < LFR_MAX_ENTRY_IMAGES) CHECK(lfr_match_cal_entry_weight(c, km + 1) == km + 1);
+        for (int k = 2; k <= LFR_MAX_ENTRY_IMAGES; k++)
+            CHECK(lfr_match_cal_entry_weight(c, k) >= lfr_match_cal_entry_weight(c, k - 1));
+        /* 1,000 one-photo entries, 100 of 2 photos, 10 of 3, 2 without a photo */
+        int64_t by[LFR_MAX_ENTRY_IMAGES + 1] = {0};
+        by[0] = 2, by[1] = 1000, by[2] = 100, by[3] = 10;
+        double want = 1000 + 100 * lfr_match_cal_entry_weight(c, 2) +
+                      10 * lfr_match_cal_entry_weight(c, 3);
+        CHECK_EQ_INT((long long)lfr_match_cal_counted(c, LFR_MATCH_ENTRY_MEAN, by,
+                                                       LFR_MAX_ENTRY_IMAGES),
+                     (long long)ceil(want - 1e-9));
+        CHECK_EQ_INT((long long)lfr_match_cal_counted(c, LFR_MATCH_ENTRY_BEST, by,
+                                                       LFR_MAX_ENTRY_IMAGES), 1230);
+        CHECK_EQ_INT((long long)lfr_match_cal_counted(c, LFR_MATCH_ENTRY_UNION, by,
+                                                       LFR_MAX_ENTRY_IMAGES),
+                     (long long)ceil(1230 + want - 1000 - 1e-9));
+        /* one photo each: the entry count, as before */
+        int64_t one[2] = {0, 777};
+        CHECK_EQ_INT((long long)lfr_match_cal_counted(c, LFR_MATCH_ENTRY_MEAN, one, 1), 777);
+        CHECK_EQ_INT((long long)lfr_match_cal_counted(c, LFR_MATCH_ENTRY_MEAN, NULL, 0), 0);
+        printf("  %s: an entry of 2 / 3 / 4 photos counts as %.2f / %.2f / %.2f comparisons\n",
+               lfr_match_calibration_name(c), lfr_match_cal_entry_weight(c, 2),
+               lfr_match_cal_entry_weight(c, 3), lfr_match_cal_entry_weight(c, 4));
+    }
+}
+
 /* Model sets: each calibration is sane on its own, the default
  * calibration is mfn192's (the functions without one give the same), and
  * the likeness scale means the same FMR whatever the set. */
@@ -1355,5 +1420,6 @@ int main(void) {
     RUN(test_worst_group_named);
     RUN(test_threshold_for_false_alerts);
     RUN(test_model_set_calibrations);
+    RUN(test_entry_weights);
     return harness_done("match");
 }

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,11 +305,17 @@ static void check_activity(json_t *r, const world *w) {
     CHECK_J_INT(r, "photo_checks.from_cli", 1);
 
     /* threshold: 0.66 after the amendment, for the 3 templates a face is
-     * compared with (3 entries left, one normalised mean each; 4 images) */
+     * compared with (3 entries left, one normalised mean each; 4 images),
+     * the entry of two photos counted as its mean's weight (docs/likeness.md,
+     * "Entries with several photos") */
     lfr_match_threshold_meaning m;
-    lfr_match_threshold_info(0.66f, 3, &m);
+    double w2 = lfr_match_cal_entry_weight(lfr_match_calibration_named("mfn192"), 2);
+    size_t counted = (size_t)ceil(2 + w2 - 1e-9);
+    CHECK(w2 > 1.5 && counted > 3);
+    lfr_match_threshold_info(0.66f, counted, &m);
     CHECK_J_NUM(r, "threshold.value", 0.66, 1e-6);
     CHECK_J_INT(r, "threshold.templates", 3);
+    CHECK_J_INT(r, "threshold.comparisons_counted", (long long)counted);
     CHECK_J_NUM(r, "threshold.likeness", m.likeness, 0.051);
     CHECK_J_NUM(r, "threshold.false_match_rate", m.fmr, m.fmr * 1e-5);
     CHECK_J_NUM(r, "threshold.fpir", m.fpir, m.fpir * 1e-5);

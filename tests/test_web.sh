@@ -76,6 +76,16 @@ warned="$tmp/face-dark.jpg"            # the face, dark: enrolled only with a re
 ffmpeg -loglevel error -y -i "$face" -vf "lutrgb=r=val*0.35:g=val*0.35:b=val*0.35" "$warned" ||
   { echo "FAIL making the dark photo with ffmpeg"; exit 1; }
 [ -f "$reject" ] || skip "no $reject (make setup)"
+other="$tmp/other.jpg"                 # one face of someone else: not added to the listed person
+ffmpeg -loglevel error -y -i "$reject" -vf crop=420:500:720:300 "$other" ||
+  { echo "FAIL making the other person's photo with ffmpeg"; exit 1; }
+# the face darker and blurred: a second photo of the listed person that is
+# not the same photograph to the engine (cosine 0.89 with the Hamilton
+# face, 0.76 with the stock one; the same-photo bar is 0.95) and has
+# quality warnings (dark, blur)
+second="$tmp/face-second.jpg"
+ffmpeg -loglevel error -y -i "$face" -vf "lutrgb=r=val*0.3:g=val*0.3:b=val*0.3,boxblur=4" "$second" ||
+  { echo "FAIL making the second photo with ffmpeg"; exit 1; }
 
 # the server, on a free loopback port
 port=
@@ -100,7 +110,7 @@ echo "screenshots: $shots/"
 rc=0
 for t in "$web"/${WEB_TEST:-*}.test.mjs; do
   BASE_URL="https://127.0.0.1:$port" PASSWORD="$OPENLFR_PASSWORD" FACE="$(realpath "$face")" \
-    REJECT="$(realpath "$reject")" CLIP="$(realpath "$clip")" SHOTS="$(realpath "$shots")" WARNED="$warned" \
+    REJECT="$(realpath "$reject")" CLIP="$(realpath "$clip")" SHOTS="$(realpath "$shots")" WARNED="$warned" OTHER="$other" SECOND="$second" \
     CHROMIUM="$chromium" timeout 600 node "$t" || rc=1
 done
 if [ $rc != 0 ]; then echo "--- server log (tail)"; tail -n 30 "$tmp/serve.log"; echo "$name: failed"; fi

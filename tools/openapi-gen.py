@@ -79,6 +79,7 @@ SUMMARY = {
  'deployment.amendments':"A deployment's amendments, newest first: the proposed ones waiting for a second authorising officer, and the history.",
  'watchlist.add':'Enrol one watchlist entry (JSON with the image in base64, quality-controlled).',
  'watchlist.import':'Bulk import of watchlist entries (JSON; a bad row never stops the import).',
+ 'watchlist.add_photo':'Another photo of a person already on a draft watchlist (quality-controlled, compared with the entry\'s photos; the entry is then matched by the mean of its photos).',
  'watchlist.list':"A deployment's watchlist entries (no images).",
  'watchlist.remove':'Remove a watchlist entry (before authorisation; after it, by amendment).',
  'watchlist.image':'A watchlist image (JPEG, unsealed for this request only; Cache-Control: no-store).',
@@ -149,7 +150,9 @@ SCHEMAS['Quality'] = obj({'grade': {'type': 'string', 'enum': ['accept', 'accept
                                        'a face too small; also sharpness, yaw, pitch, roll, at_edge, '
                                        'brightness and uneven_light once the face was aligned'}})
 SCHEMAS['Principal'] = obj({'id': IDN, 'login': STR, 'roles': arr(STR), 'device': IDN, 'deployment': IDN})
-SCHEMAS['ThresholdMeaning'] = obj({'templates': INT, 'fmr': NUM, 'fpir': NUM, 'false_alerts_per_10k_faces': NUM,
+SCHEMAS['ThresholdMeaning'] = obj({'templates': INT,
+                                   'comparisons_counted': dict(INT, description='what the templates count for in false alerts, the n of fpir: an entry of several photos counts as its mean template\'s measured weight (docs/likeness.md)'),
+                                   'fmr': NUM, 'fpir': NUM, 'false_alerts_per_10k_faces': NUM,
                                    'likeness': NUM, 'tar': NUM, 'extrapolated': BOOL,
                                    'sane_min': dict(NUM, description="the sane range of the deployment's model set"),
                                    'sane_max': NUM})
@@ -167,7 +170,8 @@ SCHEMAS['Entry'] = obj(collections.OrderedDict([
     ('added_at', TIME), ('under_18', BOOL), ('under_18_justification', STRN), ('images', INT),
     ('quality_warnings', dict(arr({'type': 'object'}), description='the quality warnings accepted at enrolment ([] = none)')),
     ('warnings_accepted', dict(STRN, description='the enrolling officer\'s reason for accepting them')),
-    ('warnings_accepted_by', STRN)]))
+    ('warnings_accepted_by', STRN),
+    ('images_with_warnings', dict(INT, description='photos of the entry enrolled with accepted warnings (the fields above are the first such photo\'s)'))]))
 SCHEMAS['Alert'] = obj(collections.OrderedDict([
     ('id', ID), ('deployment', ID), ('entry', IDN), ('image', dict(IDN, description='the watchlist image: GET /api/watchlist/images/{image}')),
     ('subject_ref', STR), ('camera', STR), ('at', TIME), ('score', NUM), ('threshold', NUM), ('likeness', NUM),
@@ -270,6 +274,9 @@ ANSWER = {
          ('proposed_by', STR), ('proposed_at', TIME), ('authorised_by', STRN), ('authorised_at', TIME)])))}),
     'watchlist.add': obj({'id': ID, 'entry': {'oneOf': [ref('Entry'), {'type': 'null'}]}, 'quality': ref('Quality')}),
     'watchlist.import': obj({'deployment': ID, 'added': INT, 'rejected': INT, 'rows': arr({'type': 'object'})}),
+    'watchlist.add_photo': obj({'id': ID, 'image': ID,
+                                'similarity': dict(NUM, description='cosine of the photo with the mean of the entry\'s photos before it'),
+                                'entry': {'oneOf': [ref('Entry'), {'type': 'null'}]}, 'quality': ref('Quality')}),
     'watchlist.list': DEP_LIST('entries', 'Entry'),
     'watchlist.remove': obj({'id': ID, 'removed': BOOL}),
     'alert.list': DEP_LIST('alerts', 'Alert'), 'alert.get': ref('Alert'),

@@ -171,6 +171,7 @@ void lfr_config_print_help(FILE *f);
     X(CAMERA_PREVIEW, "camera.preview", R_OPR | R_ADM, NONE)                                   \
     X(WATCHLIST_ADD, "watchlist.add", R_OPR | R_AUTH, WATCHLIST_ADD)                           \
     X(WATCHLIST_IMPORT, "watchlist.import", R_OPR | R_AUTH, WATCHLIST_IMPORT)                  \
+    X(WATCHLIST_ADD_PHOTO, "watchlist.add_photo", R_OPR | R_AUTH, WATCHLIST_IMAGE_ADD)         \
     X(WATCHLIST_LIST, "watchlist.list", R_OPR | R_AUTH | R_AUD, NONE)                          \
     X(WATCHLIST_REMOVE, "watchlist.remove", R_OPR | R_AUTH, WATCHLIST_REMOVE)                  \
     X(WATCHLIST_IMAGE, "watchlist.image", R_OPR | R_OFF | R_AUTH, NONE)                        \

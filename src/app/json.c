@@ -54,17 +54,20 @@ static json_t *fill(json_t *o, const char *k, json_t *v, ...) {
 
 json_t *lfr_json_deployment(const lfr_deploy_info *d) {
     /* what the threshold means for this watchlist's size (the templates a
-     * face is compared with: one per entry, lfr_deploy_searched_templates;
-     * before any are added, the planned size or one) */
+     * face is compared with: one per entry, lfr_deploy_searched_templates,
+     * each counted for what its false matches weigh, lfr_deploy_counted_
+     * comparisons; before any are added, the planned size or one) */
     lfr_match_threshold_meaning m;
-    size_t n = d->searched > 0 ? (size_t)d->searched
-               : d->entries_authorised > 0 ? (size_t)d->entries_authorised
-               : d->target_templates > 0 ? (size_t)d->target_templates : 1;
+    size_t planned = d->entries_authorised > 0 ? (size_t)d->entries_authorised
+                     : d->target_templates > 0 ? (size_t)d->target_templates : 1;
+    size_t n = d->counted > 0 ? (size_t)d->counted : planned;
+    size_t searched = d->searched > 0 ? (size_t)d->searched : planned;
     const lfr_match_calibration *cal = lfr_match_calibration_named(d->model_set);
     float sane_min = 0, sane_max = 0;
     lfr_match_cal_threshold_info(cal, d->threshold, n, &m);
     lfr_match_cal_sane_range(cal, &sane_min, &sane_max);
-    json_t *meaning = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:b, s:f, s:f, s:f}", "templates",
+    json_t *meaning = json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:b, s:f, s:f, s:f}",
+                                "templates", (json_int_t)searched, "comparisons_counted",
                                 (json_int_t)m.n_templates, "fmr", m.fmr, "fpir", m.fpir,
                                 "false_alerts_per_10k_faces", m.false_alerts_per_10k,
                                 "likeness", m.likeness, "tar", m.tar, "extrapolated",
@@ -121,7 +124,8 @@ json_t *lfr_json_entry(const lfr_watchlist_entry_info *e) {
                 json_integer(e->images), "quality_warnings",
                 jwarnings(e->quality_warnings),
                 "warnings_accepted", jstr_or_null(e->warnings_accepted),
-                "warnings_accepted_by", jstr_or_null(e->warnings_accepted_by), NULL);
+                "warnings_accepted_by", jstr_or_null(e->warnings_accepted_by),
+                "images_with_warnings", json_integer(e->images_warned), NULL);
 }
 
 json_t *lfr_json_alert(const lfr_alert_info *a) {

@@ -121,6 +121,14 @@ static const lfr_op_arg ARGS_WATCHLIST_ADD[] = {
      "warned photo is refused, its warnings listed)"},
     {"image", LFR_ARG_IMAGE, 1, "the photo (JPEG or PNG), quality-controlled"},
     END};
+static const lfr_op_arg ARGS_WATCHLIST_ADD_PHOTO[] = {
+    {"id", LFR_ARG_ID, 1, "the entry (draft deployments): a person already on the list"},
+    {"accept_warnings", LFR_ARG_TEXT, 0,
+     "the enrolling officer's reason for accepting the photo's quality warnings"},
+    {"image", LFR_ARG_IMAGE, 1,
+     "another photo of the same person (JPEG or PNG), quality-controlled and compared with the "
+     "entry's photos"},
+    END};
 static const lfr_op_arg ARGS_WATCHLIST_IMPORT[] = {
     {"deployment", LFR_ARG_ID, 1, "the draft deployment"},
     {"dir", LFR_ARG_PATH, 0, "CLI: the folder of photos (with manifest)"},
@@ -273,6 +281,7 @@ static const struct {
     [LFR_OP_CAMERA_PREVIEW] = {APP_SCOPE_CAMERA, "id"},
     [LFR_OP_WATCHLIST_ADD] = {APP_SCOPE_DEPLOYMENT, "deployment"},
     [LFR_OP_WATCHLIST_IMPORT] = {APP_SCOPE_DEPLOYMENT, "deployment"},
+    [LFR_OP_WATCHLIST_ADD_PHOTO] = {APP_SCOPE_ENTRY, "id"},
     [LFR_OP_WATCHLIST_LIST] = {APP_SCOPE_DEPLOYMENT, "deployment"},
     [LFR_OP_WATCHLIST_REMOVE] = {APP_SCOPE_ENTRY, "id"},
     [LFR_OP_WATCHLIST_IMAGE] = {APP_SCOPE_IMAGE, "image"}, /* or entry: ops_watchlist.c */

@@ -111,6 +111,46 @@ lfr_status app_op_WATCHLIST_ADD(app_call *c) {
     return st;
 }
 
+lfr_status app_op_WATCHLIST_ADD_PHOTO(app_call *c) {
+    int64_t entry = app_arg_id(c, "id");
+    lfr_face_ctx *fc;
+    lfr_status st = app_face_take(c->app, &fc, c->err);
+    if (st != LFR_OK) return st;
+    lfr_enrol_result *r = lfr_calloc(1, sizeof *r);
+    int64_t image = 0;
+    float sim = 0;
+    if (!r) st = LFR_ERR_NOMEM;
+    else
+        st = lfr_enrol_add_image(c->s, fc, entry, c->req->blob, c->req->blob_len,
+                                 &lfr_enrol_params_default, app_arg_str(c, "accept_warnings"),
+                                 &c->by, &image, &sim, r, c->err);
+    app_face_give(c->app, fc);
+    if (st == LFR_ERR_QUALITY) {
+        lfr_err w = *c->err;
+        if (r->grade == LFR_ENROL_GRADE_REJECT)
+            lfr_err_set(c->err, st, "watchlist.add_photo: photo rejected (%s): %.200s",
+                        lfr_enrol_reject_name(r->reject), r->why);
+        else
+            lfr_err_set(c->err, st, "watchlist.add_photo: %.230s", w.msg);
+        app_answer(c, json_pack("{s:o, s:f}", "quality", quality_json(r), "similarity",
+                                (double)sim));
+    }
+    if (st == LFR_OK) {
+        lfr_watchlist_entry_info *list = NULL;
+        size_t n = 0;
+        json_t *e = NULL;
+        if (lfr_deploy_entry_list(c->s, c->deployment_id, &list, &n, c->err) == LFR_OK)
+            for (size_t i = 0; i < n && !e; i++)
+                if (list[i].id == entry) e = lfr_json_entry(&list[i]);
+        lfr_free(list);
+        st = app_answer(c, json_pack("{s:I, s:I, s:f, s:o, s:o}", "id", (json_int_t)entry, "image",
+                                     (json_int_t)image, "similarity", (double)sim, "entry",
+                                     e ? e : json_null(), "quality", quality_json(r)));
+    }
+    lfr_free(r);
+    return st;
+}
+
 /* Import --------------------------------------------------------------------------- */
 typedef struct import_ctx {
     json_t *rows;

@@ -33,6 +33,7 @@ int lfr_cmd_check(int argc, char **argv);
 /* `watchlist add`, `watchlist import` (cmd_enrol.c). */
 int lfr_cmd_watchlist_add(int argc, char **argv);
 int lfr_cmd_watchlist_import(int argc, char **argv);
+int lfr_cmd_watchlist_add_photo(int argc, char **argv);
 int lfr_cmd_calibrate(int argc, char **argv);
 /* cmd_deploy.c: deployments, watchlist list/remove, audit log, retention. */
 int lfr_cmd_deployment(int argc, char **argv);

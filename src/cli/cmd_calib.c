@@ -28,7 +28,15 @@
  * adults by sex x race, LFW by sex and sex x race), within-group pairs;
  * see the comment before calibrate_groups and docs/likeness.md.
  *
- * --model-set NAME (both forms) embeds with that model set
+ *   openlfr calibrate --pairs FILE --images DIR --entry-images K
+ *
+ * prints src/match/calib_entry_SET.h instead: how much more often a
+ * watchlist entry's mean template of k images (k = 2..K; what the matcher
+ * searches for an entry with several photos, LFR_MATCH_ENTRY_MEAN) reaches
+ * a cosine against photos of OTHER people than a single image does; see
+ * calibrate_entries and docs/likeness.md, "Entries with several photos".
+ *
+ * --model-set NAME (every form) embeds with that model set
  * (lfr_face_embed_set; default mfn192) and prints its own header,
  * calib_table_NAME.h / calib_groups_NAME.h, identifiers suffixed _NAME
  * (mfn192 keeps the unsuffixed names).
@@ -43,6 +51,7 @@
 
 #include "cli.h"
 #include "face/face.h"
+#include "match/match.h"
 #include "opt.h"
 
 /* The cosine grid: CALIB_LO, CALIB_LO + 0.01, ..., CALIB_HI. */
@@ -599,10 +608,147 @@ done:
 }
 
 
+/* --entry-images K: for k = 2..K, every person of the pairs file with at
+ * least k photos with a face gives disjoint groups of k consecutive photos
+ * (floor(photos / k) groups).  Each group is scored against every photo of
+ * every OTHER person twice: as the normalised mean of its k embeddings (the
+ * entry template) and as its first photo alone (the same people, the same
+ * other photos: a matched single-image rate).  For each grid cosine c the
+ * header records how many of those comparisons reach c either way; the
+ * matcher (lfr_match_cal_entry_weight) reads from it how many single-image
+ * comparisons one mean template is worth. */
+static int calibrate_entries(const calib_set *cs, int kmax, const names *people, const int *who,
+                             const int *ok, const float *emb, int nph, const char *pairs,
+                             const char *dir, const char *data_name) {
+    const int dim = cs->dim;
+    int rc = 0;
+    uint64_t(*ge)[2][CALIB_N] = lfr_calloc((size_t)kmax + 1, sizeof *ge);
+    uint64_t *tot = lfr_calloc((size_t)kmax + 1, sizeof *tot);
+    int *groups = lfr_calloc((size_t)kmax + 1, sizeof *groups);
+    int *persons = lfr_calloc((size_t)kmax + 1, sizeof *persons);
+    int *mine = lfr_malloc(sizeof(int) * (size_t)(nph ? nph : 1));
+    float *mean = lfr_malloc(sizeof(float) * (size_t)dim);
+    if (!ge || !tot || !groups || !persons || !mine || !mean) {
+        rc = lfr_cli_fail("calibrate", LFR_ERR_NOMEM, NULL);
+        goto out;
+    }
+    for (int k = 2; k <= kmax; k++) {
+        uint64_t at[2][CALIB_N + 1];
+        memset(at, 0, sizeof at);
+        for (int p = 0; p < people->n; p++) {
+            int m = 0;
+            for (int i = 0; i < nph; i++)
+                if (who[i] == p && ok[i]) mine[m++] = i;
+            if (m < k) continue;
+            persons[k]++;
+            for (int g = 0; g + k <= m; g += k) {
+                memset(mean, 0, sizeof(float) * (size_t)dim);
+                for (int j = 0; j < k; j++)
+                    for (int d = 0; d < dim; d++)
+                        mean[d] += emb[(size_t)mine[g + j] * (size_t)dim + (size_t)d];
+                double nn = 0;
+                for (int d = 0; d < dim; d++) nn += (double)mean[d] * mean[d];
+                if (nn <= 1e-12) continue;
+                float inv = (float)(1.0 / sqrt(nn));
+                for (int d = 0; d < dim; d++) mean[d] *= inv;
+                const float *first = emb + (size_t)mine[g] * (size_t)dim;
+                groups[k]++;
+                for (int i = 0; i < nph; i++) {
+                    if (!ok[i] || who[i] == p) continue;
+                    const float *x = emb + (size_t)i * (size_t)dim;
+                    at[0][grid_count_le(dot(mean, x, dim))]++;
+                    at[1][grid_count_le(dot(first, x, dim))]++;
+                    tot[k]++;
+                }
+            }
+        }
+        for (int w = 0; w < 2; w++) {
+            uint64_t run = 0;
+            for (int c = CALIB_N; c >= 1; c--) {
+                run += at[w][c];
+                ge[k][w][c - 1] = run;
+            }
+        }
+        fprintf(stderr, "calibrate: %d photos per entry: %d people, %d entries, %llu comparisons\n",
+                k, persons[k], groups[k], (unsigned long long)tot[k]);
+    }
+    time_t now = time(NULL);
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+    const char *S = cs->SFX[0] ? cs->SFX : "_MFN192", *s = cs->sfx[0] ? cs->sfx : "_mfn192";
+    printf("/*\n * calib_entry%s.h - mean templates of several photos against single photos\n"
+           " * (GENERATED; do not edit by hand: re-run the command and replace the file).\n"
+           " * See docs/likeness.md, \"Entries with several photos\".\n *\n", s);
+    printf(" * Command: openlfr calibrate --pairs %s --images %s --entry-images %d --model-set %s\n",
+           pairs, dir, kmax, lfr_face_model_set_name(cs->set));
+    printf(" * Data:    %s; %d people named by the pairs file\n",
+           data_name ? data_name : "(as named by the command)", people->n);
+    printf(" * Date:    %s (UTC)\n *\n", date);
+    printf(" * For k photos per entry: every person with k or more photos with a face gives\n"
+           " * floor(photos / k) entries of k consecutive photos; each entry is scored\n"
+           " * against every photo of every other person as the normalised mean of its k\n"
+           " * photos (mean) and as its first photo alone (single).\n */\n");
+    printf("#ifndef LFR_MATCH_CALIB_ENTRY%s_H\n#define LFR_MATCH_CALIB_ENTRY%s_H\n\n", S, S);
+    printf("#define LFR_MATCH_CALIB_ENTRY%s_SOURCE \"openlfr calibrate --entry-images %d "
+           "--model-set %s, %s, %s\"\n", S, kmax, lfr_face_model_set_name(cs->set),
+           data_name ? data_name : "LFW", date);
+    printf("#define LFR_MATCH_CALIB_ENTRY%s_KMAX %d\n\n", S, kmax);
+    printf("/* [k - 2]: k, people, entries, comparisons, then per grid cosine c = 0.00,\n"
+           " * 0.01, ..., 1.00 the comparisons >= c of the mean and of the single photo. */\n");
+    printf("static const lfr_match_entry_calib lfr_match_calib_entry%s[] = {\n", s);
+    for (int k = 2; k <= kmax; k++) {
+        printf("    {%d, %d, %d, %lluull,\n     {", k, persons[k], groups[k],
+               (unsigned long long)tot[k]);
+        for (int c = 0; c < CALIB_N; c++)
+            printf("%llu%s%s", (unsigned long long)ge[k][0][c], c + 1 < CALIB_N ? "," : "",
+                   c + 1 < CALIB_N && (c + 1) % 10 == 0 ? "\n      " : "");
+        printf("},\n     {");
+        for (int c = 0; c < CALIB_N; c++)
+            printf("%llu%s%s", (unsigned long long)ge[k][1][c], c + 1 < CALIB_N ? "," : "",
+                   c + 1 < CALIB_N && (c + 1) % 10 == 0 ? "\n      " : "");
+        printf("}},\n");
+    }
+    printf("};\n\n#endif\n");
+out:
+    lfr_free(mean);
+    lfr_free(mine);
+    lfr_free(persons);
+    lfr_free(groups);
+    lfr_free(tot);
+    lfr_free(ge);
+    return rc;
+}
+
+/* --entry-weights: lfr_match_cal_entry_weight of every set for k = 1 ..
+ * LFR_MAX_ENTRY_IMAGES, and the table each comes from. */
+static int print_entry_weights(void) {
+    printf("comparisons one watchlist entry of k photos counts for in false alerts\n"
+           "(its mean template; docs/likeness.md, \"Entries with several photos\")\n\n%-11s",
+           "model set");
+    for (int k = 1; k <= LFR_MAX_ENTRY_IMAGES; k++) printf(" %5d", k);
+    printf("\n");
+    for (int i = 0; i < lfr_match_calibration_count(); i++) {
+        const lfr_match_calibration *c = lfr_match_calibration_at(i);
+        printf("%-11s", lfr_match_calibration_name(c));
+        for (int k = 1; k <= LFR_MAX_ENTRY_IMAGES; k++)
+            printf(" %5.2f", lfr_match_cal_entry_weight(c, k));
+        printf("\n");
+    }
+    printf("\nmeasured up to k photos (beyond: k, as if each photo were searched alone):\n");
+    for (int i = 0; i < lfr_match_calibration_count(); i++) {
+        const lfr_match_calibration *c = lfr_match_calibration_at(i);
+        const char *src = NULL;
+        lfr_match_cal_entry_table(c, NULL, &src);
+        printf("  %-11s k <= %d  %s\n", lfr_match_calibration_name(c),
+               lfr_match_cal_entry_measured(c), src ? src : "(no table)");
+    }
+    return 0;
+}
+
 int lfr_cmd_calibrate(int argc, char **argv) {
     const char *pairs = NULL, *dir = NULL, *data_name = NULL, *data = NULL, *set_arg = NULL;
-    int groups = 0;
-    int64_t every = 1;
+    int groups = 0, weights = 0;
+    int64_t every = 1, entry_images = 0;
     const cli_opt opts[] = {
         {"pairs", CLI_STR, 0, "FILE", "LFW pairs.txt: the people whose photos are used", &pairs, 0, 0},
         {"images", CLI_STR, 0, "DIR", "LFW images/", &dir, 0, 0},
@@ -614,6 +760,12 @@ int lfr_cmd_calibrate(int argc, char **argv) {
          &data, 0, 0},
         {"every", CLI_INT, 0, "K", "with --groups: every K-th photo of each set (default 1: all)",
          &every, 1, 1000},
+        {"entry-images", CLI_INT, 0, "K",
+         "with --pairs: mean templates of 2..K photos against single photos -> "
+         "src/match/calib_entry_SET.h", &entry_images, 2, LFR_MAX_ENTRY_IMAGES},
+        {"entry-weights", CLI_FLAG, 0, NULL,
+         "print what an entry of k photos counts for in false alerts, per model set, from the "
+         "compiled-in tables (no data needed)", &weights, 0, 0},
         {"model-set", CLI_STR, 0, "NAME",
          "model set to calibrate (mfn192, fused704, fused704v2, fused704v3; default mfn192): "
          "another set than mfn192 prints calib_table_SET.h / calib_groups_SET.h", &set_arg, 0, 0},
@@ -624,6 +776,7 @@ int lfr_cmd_calibrate(int argc, char **argv) {
                          "src/match/calib_groups.h (see docs/likeness.md)."};
     int parsed = cli_parse(&cmd, argc, argv);
     if (parsed != CLI_OK) return CLI_EXIT(parsed);
+    if (weights) return print_entry_weights();
     calib_set cs;
     if (calib_set_init(set_arg, &cs)) return 2;
     if (groups) {
@@ -693,6 +846,11 @@ int lfr_cmd_calibrate(int argc, char **argv) {
                     i + 1, nph, (i + 1) / ((double)(lfr_now_ns() - t0) / 1e9), noface);
     }
     if (rc) goto done;
+    if (entry_images >= 2) {
+        rc = calibrate_entries(&cs, (int)entry_images, &people, who, ok, emb, nph, pairs, dir,
+                               data_name);
+        goto done;
+    }
 
     /* Every pair.  at[g][k]: pairs of kind g (0 impostor, 1 genuine) whose
      * score reaches exactly k grid points; cumulated below. */

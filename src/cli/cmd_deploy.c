@@ -80,22 +80,28 @@ static void deploy_print(json_t *d) {
            "                same-person pairs reach it (LFW)\n",
            jr(d, "threshold"), jr(m, "likeness"), fmr > 0 ? 1.0 / fmr : 0, jr(m, "tar") * 100);
     long long images = ji(d, "images");
+    long long searched = ji(m, "templates"), counted = ji(m, "comparisons_counted");
     if (images > 0)
         printf("                with %s, about %.1f false alerts per 10,000 faces of people\n"
                "                not on the list\n",
                plural(images, "watchlist image", "watchlist images", p[0]),
                jr(m, "false_alerts_per_10k_faces"));
-    else
+    if (images > 0 && counted > searched)
+        printf("                (each face is compared with %s, one per entry; entries with\n"
+               "                several photos are matched by their mean, which resembles\n"
+               "                strangers more often, so they count as %lld comparisons)\n",
+               plural(searched, "template", "templates", p[0]), counted);
+    if (images <= 0)
         printf("                the watchlist has 0 images: each image enrolled adds about %.1f\n"
                "                false alerts per 10,000 faces of people not on the list\n",
-               jr(m, "false_alerts_per_10k_faces") / (double)(ji(m, "templates") > 0 ? ji(m, "templates") : 1));
+               jr(m, "false_alerts_per_10k_faces") / (double)(counted > 0 ? counted : 1));
     if (json_is_true(json_object_get(m, "extrapolated")))
         printf("                (beyond the measured range: extrapolated)\n");
     if (jr(m, "target_false_alerts_per_10k_faces") > 0)
         printf("  target        at most %g false alerts per 10,000 faces for the worst-served\n"
                "                group; threshold derived for %s%s\n",
                jr(m, "target_false_alerts_per_10k_faces"),
-               plural(ji(m, "target_templates"), "template", "templates", p[0]),
+               plural(ji(m, "target_templates"), "comparison", "comparisons", p[0]),
                json_is_string(json_object_get(d, "authorised_at"))
                    ? " (at authorisation)" : "\n                (derived again at authorisation)");
     json_t *w = json_object_get(m, "worst_group");
@@ -104,7 +110,7 @@ static void deploy_print(json_t *d) {
                "                comparisons; about %.1f false alerts per 10,000 faces with %s%s\n",
                js(w, "name"), jr(w, "fmr") > 0 ? 1.0 / jr(w, "fmr") : 0,
                jr(w, "false_alerts_per_10k_faces"),
-               plural(ji(m, "templates"), "template", "templates", p[1]),
+               plural(counted, "comparison", "comparisons", p[1]),
                json_is_true(json_object_get(w, "extrapolated"))
                    ? "\n                (the group's tail is modelled from LFW's: docs/likeness.md)"
                    : "");
@@ -418,6 +424,8 @@ int lfr_cmd_watchlist(int argc, char **argv) {
     static const cli_sub subs[] = {
         {"add", lfr_cmd_watchlist_add, "enrol one person from a photo (quality-controlled)"},
         {"import", lfr_cmd_watchlist_import, "enrol many from a directory and a CSV manifest"},
+        {"add-photo", lfr_cmd_watchlist_add_photo,
+         "another photo of a person already on the list (matched by the mean of the photos)"},
         {"list", wl_list, "the entries of a deployment's watchlist"},
         {"remove", wl_remove, "take an entry off"},
         {NULL, NULL, NULL}};

@@ -5,11 +5,13 @@
  *           --category C [--category-other TEXT] --reason TEXT --source TEXT
  *           --date DATE [--under-18 --justification TEXT]
  *           [--accept-warnings REASON] [--json] IMAGE
+ *   openlfr watchlist add-photo --entry E --by NAME [--accept-warnings REASON]
+ *           [--json] IMAGE
  *   openlfr watchlist import --deployment D --by NAME --dir DIR
  *           --manifest FILE.csv [--accept-warnings REASON] [--json]
  *   openlfr check --deployment D --reason TEXT --by OFFICER [--json] PHOTO
  *
- * Thin: the options become the arguments of watchlist.add,
+ * Thin: the options become the arguments of watchlist.add, watchlist.add_photo,
  * watchlist.import or check.photo (app.h), which run enrolment quality
  * control (graded: accept, accept with warnings, reject; a refusal says
  * why, each warning with its measured effect; a warned photo is added only
@@ -61,8 +63,8 @@ static void print_warnings(FILE *f, json_t *quality, const char *indent) {
 
 /* watchlist add: like lfr_cli_call, but a refusal by quality control also
  * lists its warnings (the details the app leaves in the failed answer). */
-static int call_add(const lfr_cli_common *c, const char *what, json_t *args, const uint8_t *blob,
-                    size_t len, json_t **ans) {
+static int call_add(const lfr_cli_common *c, const char *what, lfr_op op, json_t *args,
+                    const uint8_t *blob, size_t len, json_t **ans) {
     *ans = NULL;
     lfr_config cfg;
     lfr_app *app = NULL;
@@ -78,8 +80,7 @@ static int call_add(const lfr_cli_common *c, const char *what, json_t *args, con
     lfr_status st = lfr_app_principal_by_name(app, c->by, &who, &err);
     lfr_app_res res = {0};
     if (st == LFR_OK) {
-        lfr_app_req req = {.op = LFR_OP_WATCHLIST_ADD, .who = &who, .args = args, .blob = blob,
-                           .blob_len = len};
+        lfr_app_req req = {.op = op, .who = &who, .args = args, .blob = blob, .blob_len = len};
         st = lfr_app_call(app, &req, &res, &err);
     }
     json_decref(args);
@@ -193,7 +194,7 @@ int lfr_cmd_watchlist_add(int argc, char **argv) {
     if (a && why18) json_object_set_new(a, "under_18_justification", json_string(why18));
     if (a && accept) json_object_set_new(a, "accept_warnings", json_string(accept));
     json_t *ans = NULL;
-    r = call_add(&c, img, a, buf, len, &ans);
+    r = call_add(&c, img, LFR_OP_WATCHLIST_ADD, a, buf, len, &ans);
     lfr_free(buf);
     if (r == 0) {
         json_t *q = json_object_get(ans, "quality");
@@ -207,6 +208,58 @@ int lfr_cmd_watchlist_add(int argc, char **argv) {
                    (long long)json_integer_value(json_object_get(ans, "id")), ref, nw,
                    nw == 1 ? "" : "s", accept ? accept : "");
             print_warnings(stdout, q, "  ");
+        }
+    }
+    json_decref(ans);
+    return r;
+}
+
+int lfr_cmd_watchlist_add_photo(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    const char *img = NULL, *accept = NULL;
+    int64_t entry = 0;
+    const cli_opt opts[] = {
+        {"entry", CLI_INT, 1, "E", "the entry (`watchlist list`) of a draft deployment", &entry, 1,
+         INT64_MAX},
+        {"accept-warnings", CLI_STR, 0, "REASON",
+         "add a photo with quality warnings all the same, for this reason (recorded and shown "
+         "to the authorising officer)", &accept, 0, 0},
+        CLI_OPT_BY(&c, 1), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_arg args[] = {
+        {"IMAGE", CLI_STR, 1, "another photo of the same person (one face)", &img, 0, 0},
+        ARGS_END};
+    const cli_cmd cmd = {
+        "watchlist add-photo",
+        "another photo of a person already on the list: quality-controlled, compared with the "
+        "entry's photos; the entry is then matched by the mean of its photos",
+        opts, args, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    uint8_t *buf;
+    size_t len;
+    if (read_image(img, &buf, &len)) return 1;
+    json_t *a = json_pack("{s:I}", "id", (json_int_t)entry);
+    if (a && accept) json_object_set_new(a, "accept_warnings", json_string(accept));
+    json_t *ans = NULL;
+    r = call_add(&c, img, LFR_OP_WATCHLIST_ADD_PHOTO, a, buf, len, &ans);
+    lfr_free(buf);
+    if (r == 0) {
+        json_t *q = json_object_get(ans, "quality");
+        json_t *e = json_object_get(ans, "entry");
+        size_t nw = json_array_size(json_object_get(q, "warnings"));
+        long long n = (long long)json_integer_value(json_object_get(e, "images"));
+        if (c.json) print_json(ans);
+        else {
+            printf("added photo %lld to entry %lld (%s): now %lld photos, matched by their mean; "
+                   "cosine %.3f with the entry's photos before it\n",
+                   (long long)json_integer_value(json_object_get(ans, "image")),
+                   (long long)entry, js(e, "subject_ref"), n,
+                   json_number_value(json_object_get(ans, "similarity")));
+            if (nw > 0) {
+                printf("  %zu accepted quality warning%s (\"%s\"):\n", nw, nw == 1 ? "" : "s",
+                       accept ? accept : "");
+                print_warnings(stdout, q, "  ");
+            }
         }
     }
     json_decref(ans);

@@ -115,8 +115,10 @@ typedef struct lfr_deploy_info {
     int64_t watchlist_deleted_at, purged_at;
     int64_t entries, images, alerts, photo_checks;   /* held now */
     int64_t searched;   /* templates the matcher searches for each face now
-                           (lfr_deploy_searched_templates): what the
-                           threshold's FPIR and expected false alerts count */
+                           (lfr_deploy_searched_templates) */
+    int64_t counted;    /* what those templates count for false alerts
+                           (lfr_deploy_counted_comparisons): the n of the
+                           threshold's FPIR and expected false alerts */
     char model_set[LFR_DEPLOY_MODEL_SET_MAX];        /* "fused704" (lfr_deploy_create_in_set) */
 } lfr_deploy_info;
 
@@ -128,6 +130,15 @@ typedef struct lfr_deploy_info {
  * of them, so this (not the image count) is the n of FPIR = 1 - (1 - FMR)^n
  * and of the expected false alerts shown beside a threshold. */
 int64_t lfr_deploy_searched_templates(int64_t entries, int64_t images, int64_t several);
+
+/* The comparisons the threshold's FPIR counts for a watchlist of model set
+ * `model_set` whose by_images[k] entries hold k images (k = 0 ..
+ * LFR_MAX_ENTRY_IMAGES), matched as LFR_MATCH_ENTRY_TEMPLATE_DEFAULT: an
+ * entry of several photos counts as its mean template's measured weight
+ * (lfr_match_cal_entry_weight; docs/likeness.md, "Entries with several
+ * photos"), so for a list of one photo per person it is the entry count.
+ * mfn192's calibration when the set is unknown. */
+int64_t lfr_deploy_counted_comparisons(const char *model_set, const int64_t *by_images);
 
 /* Free text (name, location, purpose, legal basis, cameras, reasons,
  * notes, display names, categories) goes through lfr_text_check: control
@@ -284,10 +295,13 @@ typedef struct lfr_watchlist_entry_info {
     int under_18;
     char under_18_justification[LFR_MAX_TEXT];
     int64_t images;
-    /* The first image's accepted quality warnings ("" = none). */
+    /* Accepted quality warnings ("" = none): see images_warned. */
     char quality_warnings[LFR_MAX_QUALITY_WARNINGS + 1]; /* JSON array */
     char warnings_accepted[LFR_MAX_TEXT];                /* the reason */
     char warnings_accepted_by[LFR_MAX_ACTOR];
+    int64_t images_warned;     /* images of the entry enrolled with accepted
+                                  warnings; the fields above are the first
+                                  such image's (else the first image's) */
 } lfr_watchlist_entry_info;
 
 /* Adds an entry with its first image and template (both sealed).  A
@@ -325,6 +339,19 @@ lfr_status lfr_deploy_entry_add_warned(lfr_store *s, int64_t deployment_id,
 lfr_status lfr_deploy_entry_image_add(lfr_store *s, int64_t entry_id, const uint8_t *image,
                                       size_t image_len, const float *tmpl, int dim,
                                       const lfr_actor *by, int64_t *image_id, lfr_err *err);
+/* The same with enrolment's accepted warnings (w NULL: none), stored with
+ * the image and in the watchlist.image_add audit record, as for
+ * lfr_deploy_entry_add_warned. */
+lfr_status lfr_deploy_entry_image_add_warned(lfr_store *s, int64_t entry_id,
+                                             const lfr_entry_warnings *w, const uint8_t *image,
+                                             size_t image_len, const float *tmpl, int dim,
+                                             const lfr_actor *by, int64_t *image_id,
+                                             lfr_err *err);
+/* The templates of one entry's images, decrypted, in the order they were
+ * added: *n rows of *dim floats at *tmpl (the caller's: wipe and lfr_free).
+ * LFR_ERR_NOT_FOUND for an entry without images (or no such entry). */
+lfr_status lfr_deploy_entry_templates(lfr_store *s, int64_t entry_id, float **tmpl, int *dim,
+                                      size_t *n, lfr_err *err);
 /* Draft only (afterwards: an amendment with remove_entry_id). */
 lfr_status lfr_deploy_entry_remove(lfr_store *s, int64_t entry_id, const lfr_actor *by,
                                    const char *reason, lfr_err *err);

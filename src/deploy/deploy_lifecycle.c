@@ -220,7 +220,10 @@ lfr_status lfr_deploy_set_threshold(lfr_store *s, int64_t id, float threshold,
     "(SELECT count(*) FROM alerts a WHERE a.deployment_id = d.id), "                     \
     "(SELECT count(*) FROM photo_checks c WHERE c.deployment_id = d.id), "             \
     "(SELECT count(*) FROM watchlist_entries e WHERE e.deployment_id = d.id AND "       \
-    "  (SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id) > 1)"
+    "  (SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id) > 1), "             \
+    "(SELECT group_concat(k || ':' || n, ' ') FROM (SELECT k, count(*) n FROM "          \
+    "  (SELECT (SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id) k "          \
+    "   FROM watchlist_entries e WHERE e.deployment_id = d.id) GROUP BY k))"
 
 static void fill_info(lfr_store_stmt *q, lfr_deploy_info *d) {
     memset(d, 0, sizeof *d);
@@ -254,6 +257,22 @@ static void fill_info(lfr_store_stmt *q, lfr_deploy_info *d) {
     d->photo_checks = lfr_store_stmt_int64(q, 27);
     d->searched = lfr_deploy_searched_templates(d->entries, d->images,
                                                 lfr_store_stmt_int64(q, 28));
+    /* "k:n k:n ...": n entries hold k images */
+    int64_t by_images[LFR_MAX_ENTRY_IMAGES + 1] = {0};
+    const char *h = lfr_store_stmt_text(q, 29);
+    long long k, n;
+    int used;
+    while (h && sscanf(h, "%lld:%lld%n", &k, &n, &used) == 2) {
+        if (k >= 0 && n > 0) by_images[k > LFR_MAX_ENTRY_IMAGES ? LFR_MAX_ENTRY_IMAGES : k] += n;
+        h += used;
+    }
+    d->counted = lfr_deploy_counted_comparisons(d->model_set, by_images);
+}
+
+int64_t lfr_deploy_counted_comparisons(const char *model_set, const int64_t *by_images) {
+    const lfr_match_calibration *cal = lfr_match_calibration_named(model_set);
+    return (int64_t)lfr_match_cal_counted(cal, LFR_MATCH_ENTRY_TEMPLATE_DEFAULT, by_images,
+                                          LFR_MAX_ENTRY_IMAGES);
 }
 
 int64_t lfr_deploy_searched_templates(int64_t entries, int64_t images, int64_t several) {
@@ -400,15 +419,15 @@ lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, l
     float threshold = d ? d->threshold : 0;
     int target = st == LFR_OK && d->target_false_alerts > 0;
     if (target) {
-        st = lfr_deploy_threshold_for_target_set(d->model_set, d->target_false_alerts, d->searched,
+        st = lfr_deploy_threshold_for_target_set(d->model_set, d->target_false_alerts, d->counted,
                                                  0, &threshold, err);
         if (st != LFR_OK) {
             char why[LFR_ERRBUF_SIZE] = "";
             if (err) snprintf(why, sizeof why, "%s", err->msg);
             st = lfr_err_set(err, LFR_ERR_STATE,
                              "deployment %lld cannot be authorised with its target for the %lld "
-                             "templates its watchlist searches: %s", (long long)id,
-                             (long long)d->searched, why);
+                             "comparisons its watchlist counts for: %s", (long long)id,
+                             (long long)d->counted, why);
         }
     }
     char digest[65] = "";
@@ -429,7 +448,7 @@ lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, l
         lfr_store_stmt_bind_text(q, 3, digest);
         lfr_store_stmt_bind_int64(q, 4, entries);
         lfr_store_stmt_bind_double(q, 5, threshold);
-        lfr_store_stmt_bind_int64(q, 6, target ? d->searched : d->target_templates);
+        lfr_store_stmt_bind_int64(q, 6, target ? d->counted : d->target_templates);
         lfr_store_stmt_bind_int64(q, 7, id);
         st = lfr_store_stmt_step(q, &row, err);
         lfr_store_stmt_finalize(q);
@@ -439,13 +458,14 @@ lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, l
         json_t *j = json_pack("{s:f, s:I, s:s, s:s, s:o?}", "threshold", dp_dec6(threshold),
                               "entries", (json_int_t)entries, "watchlist_digest", digest,
                               "created_by", d->created_by, "threshold_meaning",
-                              meaning_json(d->model_set, threshold, d->searched));
+                              meaning_json(d->model_set, threshold, d->counted));
         if (j && target) {
             json_object_set_new(j, "target_false_alerts",
                                 json_real(dp_dec6(d->target_false_alerts)));
             json_object_set_new(j, "threshold_before", json_real(dp_dec6(d->threshold)));
             json_object_set_new(j, "derived_for_watchlist_size",
-                                json_integer((json_int_t)d->searched));
+                                json_integer((json_int_t)d->counted));
+            json_object_set_new(j, "templates_searched", json_integer((json_int_t)d->searched));
         }
         st = dp_audit(s, by, LFR_AUDIT_DEPLOYMENT_AUTHORISE, id, j, err);
     }

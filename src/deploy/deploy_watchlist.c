@@ -234,11 +234,28 @@ lfr_status lfr_deploy_entry_add_warned(lfr_store *s, int64_t deployment_id,
 lfr_status lfr_deploy_entry_image_add(lfr_store *s, int64_t entry_id, const uint8_t *image,
                                       size_t image_len, const float *tmpl, int dim,
                                       const lfr_actor *by, int64_t *image_id, lfr_err *err) {
+    return lfr_deploy_entry_image_add_warned(s, entry_id, NULL, image, image_len, tmpl, dim, by,
+                                             image_id, err);
+}
+
+lfr_status lfr_deploy_entry_image_add_warned(lfr_store *s, int64_t entry_id,
+                                             const lfr_entry_warnings *w, const uint8_t *image,
+                                             size_t image_len, const float *tmpl, int dim,
+                                             const lfr_actor *by, int64_t *image_id,
+                                             lfr_err *err) {
     if (image_id) *image_id = 0;
+    json_t *warn = NULL;
     lfr_status st = dp_actor_ok(by, err);
     if (st == LFR_OK) st = image_ok(image, image_len, tmpl, dim, err);
-    if (st != LFR_OK) return st;
-    if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
+    if (st == LFR_OK) st = warnings_ok(w, &warn, err);
+    if (st != LFR_OK) {
+        json_decref(warn);
+        return st;
+    }
+    if ((st = lfr_store_tx_begin(s)) != LFR_OK) {
+        json_decref(warn);
+        return st;
+    }
     int64_t dep = 0, n = 0, iid = 0;
     st = lfr_store_query_int64(s, "SELECT deployment_id FROM watchlist_entries WHERE id = ?", 1,
                                entry_id, 0, &dep, err);
@@ -252,13 +269,77 @@ lfr_status lfr_deploy_entry_image_add(lfr_store *s, int64_t entry_id, const uint
         st = lfr_err_set(err, LFR_ERR_TOO_LARGE, "watchlist entry %lld already has %d images",
                          (long long)entry_id, LFR_MAX_ENTRY_IMAGES);
     if (st == LFR_OK)
-        st = insert_image(s, entry_id, image, image_len, tmpl, dim, NULL, NULL, &iid, err);
-    if (st == LFR_OK)
-        st = dp_audit(s, by, LFR_AUDIT_WATCHLIST_IMAGE_ADD, dep,
-                   json_pack("{s:I, s:I}", "entry", (json_int_t)entry_id, "image_id", (json_int_t)iid), err);
+        st = insert_image(s, entry_id, image, image_len, tmpl, dim, w, by->name, &iid, err);
+    if (st == LFR_OK) {
+        json_t *j = json_pack("{s:I, s:I, s:I}", "entry", (json_int_t)entry_id, "image_id",
+                              (json_int_t)iid, "image_count", (json_int_t)(n + 1));
+        if (j && warn) {
+            json_object_set(j, "quality_warnings", warn);
+            json_object_set_new(j, "warnings_accepted", json_string(w->accepted));
+        }
+        st = dp_audit(s, by, LFR_AUDIT_WATCHLIST_IMAGE_ADD, dep, j, err);
+    }
+    json_decref(warn);
     st = dp_finish(s, st);
     if (st == LFR_OK && image_id) *image_id = iid;
     return st;
+}
+
+lfr_status lfr_deploy_entry_templates(lfr_store *s, int64_t entry_id, float **tmpl, int *dim,
+                                      size_t *n, lfr_err *err) {
+    *tmpl = NULL;
+    *dim = 0;
+    *n = 0;
+    lfr_store_stmt *q;
+    lfr_status st = lfr_store_stmt_prepare(
+        s, "SELECT id, template_dim, template FROM entry_images WHERE entry_id = ? ORDER BY id", &q,
+        err);
+    if (st != LFR_OK) return st;
+    lfr_store_stmt_bind_int64(q, 1, entry_id);
+    float *out = NULL;
+    size_t k = 0;
+    int row = 0;
+    while ((st = lfr_store_stmt_step(q, &row, err)) == LFR_OK && row) {
+        int d = (int)lfr_store_stmt_int64(q, 1);
+        if (d <= 0 || d > LFR_MAX_TEMPLATE_DIM || (*dim && d != *dim)) {
+            st = lfr_err_set(err, LFR_ERR_CORRUPT, "watchlist entry %lld holds templates of "
+                             "different or impossible sizes", (long long)entry_id);
+            break;
+        }
+        if (k >= LFR_MAX_ENTRY_IMAGES) break;
+        if (!out && !(out = lfr_calloc(LFR_MAX_ENTRY_IMAGES, sizeof(float) * (size_t)d))) {
+            st = lfr_err_set(err, LFR_ERR_NOMEM, "no memory for the entry's templates");
+            break;
+        }
+        *dim = d;
+        size_t blen = 0, plen = 0;
+        const void *b = lfr_store_stmt_blob(q, 2, &blen);
+        uint8_t *plain = NULL;
+        st = lfr_store_unseal(s, b, blen, &plain, &plen);
+        if (st == LFR_OK && plen != (size_t)d * sizeof(float)) st = LFR_ERR_CORRUPT;
+        if (st == LFR_OK) memcpy(out + k * (size_t)d, plain, plen);
+        if (plain) sodium_memzero(plain, plen);
+        lfr_free(plain);
+        if (st != LFR_OK) {
+            lfr_err_set(err, st, "watchlist template of image %lld does not decrypt: altered or "
+                                 "wrong key", (long long)lfr_store_stmt_int64(q, 0));
+            break;
+        }
+        k++;
+    }
+    lfr_store_stmt_finalize(q);
+    if (st == LFR_OK && k == 0)
+        st = lfr_err_set(err, LFR_ERR_NOT_FOUND, "watchlist entry %lld has no images",
+                         (long long)entry_id);
+    if (st != LFR_OK) {
+        if (out) sodium_memzero(out, sizeof(float) * (size_t)(*dim > 0 ? *dim : 1) * LFR_MAX_ENTRY_IMAGES);
+        lfr_free(out);
+        *dim = 0;
+        return st;
+    }
+    *tmpl = out;
+    *n = k;
+    return LFR_OK;
 }
 
 lfr_status lfr_deploy_entry_remove(lfr_store *s, int64_t entry_id, const lfr_actor *by,
@@ -291,9 +372,12 @@ lfr_status lfr_deploy_entry_list(lfr_store *s, int64_t deployment_id,
            "e.category_other, e.reason, e.image_source, e.image_date, e.added_by, e.added_at, "
            "e.under_18, e.under_18_justification, "
            "(SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id), "
-           "f.quality_warnings, f.warnings_accepted, f.warnings_accepted_by "
+           "f.quality_warnings, f.warnings_accepted, f.warnings_accepted_by, "
+           "(SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id AND "
+           " i.quality_warnings IS NOT NULL) "
            "FROM watchlist_entries e LEFT JOIN entry_images f ON f.id = "
-           "(SELECT min(id) FROM entry_images WHERE entry_id = e.id) "
+           "coalesce((SELECT min(id) FROM entry_images WHERE entry_id = e.id AND "
+           "quality_warnings IS NOT NULL), (SELECT min(id) FROM entry_images WHERE entry_id = e.id)) "
            "WHERE e.deployment_id = ? ORDER BY e.id", &q, err);
     if (st != LFR_OK) return st;
     lfr_store_stmt_bind_int64(q, 1, deployment_id);
@@ -324,6 +408,7 @@ lfr_status lfr_deploy_entry_list(lfr_store *s, int64_t deployment_id,
         COPY(e->quality_warnings, lfr_store_stmt_text(q, 14));
         COPY(e->warnings_accepted, lfr_store_stmt_text(q, 15));
         COPY(e->warnings_accepted_by, lfr_store_stmt_text(q, 16));
+        e->images_warned = lfr_store_stmt_int64(q, 17);
     }
     lfr_store_stmt_finalize(q);
     if (st != LFR_OK) {

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "match/match.h"
 
 const lfr_enrol_params lfr_enrol_params_default = {
@@ -345,6 +347,30 @@ static void warn_short(const lfr_enrol_result *r, char *out, size_t cap) {
     }
 }
 
+/* The accepted-warnings record of a graded result (lfr_enrol_add,
+ * lfr_enrol_add_image): *json owned by the caller; LFR_ERR_QUALITY for
+ * warnings not accepted. */
+static lfr_status accepted_warnings(lfr_enrol_result *r, const char *accept_warnings,
+                                    lfr_entry_warnings *w, char **json, lfr_err *err) {
+    *json = NULL;
+    memset(w, 0, sizeof *w);
+    if (r->grade != LFR_ENROL_GRADE_WARN) return LFR_OK;
+    if (!accept_warnings || !accept_warnings[0]) {
+        char list[200];
+        warn_short(r, list, sizeof list);
+        return lfr_err_set(err, LFR_ERR_QUALITY,
+                           "%d quality warning%s, not accepted: %s; enrol it only by "
+                           "accepting them with a reason (--accept-warnings)", r->n_warn,
+                           r->n_warn == 1 ? "" : "s", list);
+    }
+    if (!(*json = lfr_malloc(LFR_MAX_QUALITY_WARNINGS + 1)))
+        return lfr_err_set(err, LFR_ERR_NOMEM, "no memory for the warnings");
+    lfr_enrol_warnings_json(r, *json);
+    w->warnings = *json;
+    w->accepted = accept_warnings;
+    return LFR_OK;
+}
+
 lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
                          const lfr_watchlist_entry *e, const uint8_t *image, size_t len,
                          const lfr_enrol_params *p, const char *accept_warnings,
@@ -363,24 +389,98 @@ lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
     }
     char *warnings = NULL;
     lfr_entry_warnings w = {0};
-    if (r->grade == LFR_ENROL_GRADE_WARN) {
-        if (!accept_warnings || !accept_warnings[0]) {
-            char list[200];
-            warn_short(r, list, sizeof list);
-            memset(r->tmpl, 0, sizeof r->tmpl);
-            return lfr_err_set(err, LFR_ERR_QUALITY,
-                               "%d quality warning%s, not accepted: %s; enrol it only by "
-                               "accepting them with a reason (--accept-warnings)", r->n_warn,
-                               r->n_warn == 1 ? "" : "s", list);
-        }
-        warnings = lfr_malloc(LFR_MAX_QUALITY_WARNINGS + 1);
-        if (!warnings) return lfr_err_set(err, LFR_ERR_NOMEM, "no memory for the warnings");
-        lfr_enrol_warnings_json(r, warnings);
-        w.warnings = warnings;
-        w.accepted = accept_warnings;
+    st = accepted_warnings(r, accept_warnings, &w, &warnings, err);
+    if (st != LFR_OK) {
+        memset(r->tmpl, 0, sizeof r->tmpl);
+        return st;
     }
     st = lfr_deploy_entry_add_warned(s, deployment_id, e, &w, image, len, r->tmpl, r->dim, by,
                                      entry_id, err);
+    memset(r->tmpl, 0, sizeof r->tmpl);
+    lfr_free(warnings);
+    return st;
+}
+
+lfr_status lfr_enrol_add_image(lfr_store *s, lfr_face_ctx *fc, int64_t entry_id,
+                               const uint8_t *image, size_t len, const lfr_enrol_params *p,
+                               const char *accept_warnings, const lfr_actor *by,
+                               int64_t *image_id, float *similarity, lfr_enrol_result *r,
+                               lfr_err *err) {
+    if (image_id) *image_id = 0;
+    if (similarity) *similarity = 0;
+    memset(r, 0, sizeof *r);
+    lfr_enrol_params ps = p ? *p : lfr_enrol_params_default;
+    int64_t dep = 0;
+    lfr_status st = lfr_store_query_int64(
+        s, "SELECT deployment_id FROM watchlist_entries WHERE id = ?", 1, entry_id, 0, &dep, err);
+    if (st == LFR_OK && dep == 0)
+        st = lfr_err_set(err, LFR_ERR_NOT_FOUND, "no watchlist entry %lld", (long long)entry_id);
+    if (st == LFR_OK) st = enrol_deployment_set(s, dep, &ps.model_set, err);
+    float *have = NULL;
+    int dim = 0;
+    size_t n = 0;
+    if (st == LFR_OK) st = lfr_deploy_entry_templates(s, entry_id, &have, &dim, &n, err);
+    if (st == LFR_OK && n >= LFR_MAX_ENTRY_IMAGES)
+        st = lfr_err_set(err, LFR_ERR_TOO_LARGE, "watchlist entry %lld already has %d images",
+                         (long long)entry_id, LFR_MAX_ENTRY_IMAGES);
+    if (st == LFR_OK) st = lfr_enrol_assess(fc, image, len, &ps, r, err);
+    if (st == LFR_OK && r->grade == LFR_ENROL_GRADE_REJECT)
+        st = lfr_err_set(err, LFR_ERR_QUALITY, "%s", r->why);
+    if (st == LFR_OK && r->dim != dim)
+        st = lfr_err_set(err, LFR_ERR_CORRUPT, "the entry's templates have %d values, the new "
+                         "photo's %d", dim, r->dim);
+    if (st == LFR_OK) {
+        /* the photo against the entry's template: the mean of its photos */
+        double mean[LFR_FACE_EMB_MAX_DIM] = {0}, nn = 0, dot = 0;
+        for (size_t i = 0; i < n; i++)
+            for (int d = 0; d < dim; d++) mean[d] += have[i * (size_t)dim + (size_t)d];
+        for (int d = 0; d < dim; d++) nn += mean[d] * mean[d];
+        for (int d = 0; d < dim; d++) dot += mean[d] * r->tmpl[d];
+        float sim = nn > 0 ? (float)(dot / sqrt(nn)) : 0.0f;
+        if (similarity) *similarity = sim;
+        const lfr_match_calibration *cal =
+            lfr_match_calibration_named(lfr_face_model_set_name(ps.model_set));
+        float need = lfr_match_cal_threshold_for_likeness(
+            cal, -100.0 * log10(LFR_ENROL_SAME_PERSON_FMR) / LFR_MATCH_LIKENESS_DECADES);
+        if (sim < need) {
+            r->grade = LFR_ENROL_GRADE_REJECT;
+            r->reject = LFR_ENROL_NOT_SAME_PERSON;
+            snprintf(r->why, sizeof r->why,
+                     "the photo does not look like the entry's %zu photo%s (cosine %.3f with "
+                     "their mean, under %.3f, which one pair of different people in %.0f "
+                     "reaches): an entry's photos must all show the same person",
+                     n, n == 1 ? "" : "s", (double)sim, (double)need,
+                     1.0 / LFR_ENROL_SAME_PERSON_FMR);
+            st = lfr_err_set(err, LFR_ERR_QUALITY, "%s", r->why);
+        }
+        /* the same photograph again */
+        size_t same = 0;
+        double top = -1;
+        for (size_t i = 0; st == LFR_OK && i < n; i++) {
+            double c = 0;
+            for (int d = 0; d < dim; d++) c += (double)have[i * (size_t)dim + (size_t)d] * r->tmpl[d];
+            if (c > top) top = c, same = i;
+        }
+        if (st == LFR_OK && top >= LFR_ENROL_SAME_PHOTO_COSINE) {
+            r->grade = LFR_ENROL_GRADE_REJECT;
+            r->reject = LFR_ENROL_SAME_PHOTO;
+            snprintf(r->why, sizeof r->why,
+                     "the entry already has this photo or one nearly the same (cosine %.3f with "
+                     "its photo %zu, at least %.2f): it would add nothing and count for more "
+                     "false alerts", top, same + 1, (double)LFR_ENROL_SAME_PHOTO_COSINE);
+            st = lfr_err_set(err, LFR_ERR_QUALITY, "%s", r->why);
+        }
+    }
+    if (have) {
+        sodium_memzero(have, sizeof(float) * (size_t)dim * n);
+        lfr_free(have);
+    }
+    char *warnings = NULL;
+    lfr_entry_warnings w = {0};
+    if (st == LFR_OK) st = accepted_warnings(r, accept_warnings, &w, &warnings, err);
+    if (st == LFR_OK)
+        st = lfr_deploy_entry_image_add_warned(s, entry_id, &w, image, len, r->tmpl, r->dim, by,
+                                               image_id, err);
     memset(r->tmpl, 0, sizeof r->tmpl);
     lfr_free(warnings);
     return st;

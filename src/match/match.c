@@ -18,6 +18,10 @@
 #include "calib_groups_fused704v2.h"
 #include "calib_table_fused704v3.h"
 #include "calib_groups_fused704v3.h"
+#include "calib_entry_mfn192.h"
+#include "calib_entry_fused704.h"
+#include "calib_entry_fused704v2.h"
+#include "calib_entry_fused704v3.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define MATCH_HAVE_AVX2 1
@@ -1186,6 +1190,9 @@ struct lfr_match_calibration {
     const lfr_match_group *groups;
     int n_groups;
     const char *groups_source;
+    const lfr_match_entry_calib *entry; /* k = 2 .. n_entry + 1 */
+    int n_entry;
+    const char *entry_source;
 };
 
 #define CALIB_N ((int)(sizeof lfr_match_calib_table / sizeof lfr_match_calib_table[0]))
@@ -1199,22 +1206,34 @@ _Static_assert(sizeof lfr_match_calib_table_fused704v3 == sizeof lfr_match_calib
 #define CAL_ROW_MFN192                                                                   \
     {"mfn192", 192, lfr_match_calib_table, LFR_MATCH_CALIB_SOURCE,                      \
      LFR_MATCH_CALIB_IMPOSTOR_PAIRS, LFR_MATCH_CALIB_GENUINE_PAIRS, lfr_match_groups_table, \
-     LFR_MATCH_GROUPS_N, LFR_MATCH_GROUPS_SOURCE}
+     LFR_MATCH_GROUPS_N, LFR_MATCH_GROUPS_SOURCE, \
+     lfr_match_calib_entry_mfn192, \
+     (int)(sizeof lfr_match_calib_entry_mfn192 / sizeof lfr_match_calib_entry_mfn192[0]), \
+     LFR_MATCH_CALIB_ENTRY_MFN192_SOURCE}
 #define CAL_ROW_FUSED704                                                                 \
     {"fused704", 704, lfr_match_calib_table_fused704, LFR_MATCH_CALIB_FUSED704_SOURCE,  \
      LFR_MATCH_CALIB_FUSED704_IMPOSTOR_PAIRS, LFR_MATCH_CALIB_FUSED704_GENUINE_PAIRS,   \
      lfr_match_groups_table_fused704, LFR_MATCH_GROUPS_FUSED704_N,                      \
-     LFR_MATCH_GROUPS_FUSED704_SOURCE}
+     LFR_MATCH_GROUPS_FUSED704_SOURCE, \
+     lfr_match_calib_entry_fused704, \
+     (int)(sizeof lfr_match_calib_entry_fused704 / sizeof lfr_match_calib_entry_fused704[0]), \
+     LFR_MATCH_CALIB_ENTRY_FUSED704_SOURCE}
 #define CAL_ROW_FUSED704V2                                                               \
     {"fused704v2", 704, lfr_match_calib_table_fused704v2,                               \
      LFR_MATCH_CALIB_FUSED704V2_SOURCE, LFR_MATCH_CALIB_FUSED704V2_IMPOSTOR_PAIRS,       \
      LFR_MATCH_CALIB_FUSED704V2_GENUINE_PAIRS, lfr_match_groups_table_fused704v2,        \
-     LFR_MATCH_GROUPS_FUSED704V2_N, LFR_MATCH_GROUPS_FUSED704V2_SOURCE}
+     LFR_MATCH_GROUPS_FUSED704V2_N, LFR_MATCH_GROUPS_FUSED704V2_SOURCE, \
+     lfr_match_calib_entry_fused704v2, \
+     (int)(sizeof lfr_match_calib_entry_fused704v2 / sizeof lfr_match_calib_entry_fused704v2[0]), \
+     LFR_MATCH_CALIB_ENTRY_FUSED704V2_SOURCE}
 #define CAL_ROW_FUSED704V3                                                               \
     {"fused704v3", 704, lfr_match_calib_table_fused704v3,                               \
      LFR_MATCH_CALIB_FUSED704V3_SOURCE, LFR_MATCH_CALIB_FUSED704V3_IMPOSTOR_PAIRS,       \
      LFR_MATCH_CALIB_FUSED704V3_GENUINE_PAIRS, lfr_match_groups_table_fused704v3,        \
-     LFR_MATCH_GROUPS_FUSED704V3_N, LFR_MATCH_GROUPS_FUSED704V3_SOURCE}
+     LFR_MATCH_GROUPS_FUSED704V3_N, LFR_MATCH_GROUPS_FUSED704V3_SOURCE, \
+     lfr_match_calib_entry_fused704v3, \
+     (int)(sizeof lfr_match_calib_entry_fused704v3 / sizeof lfr_match_calib_entry_fused704v3[0]), \
+     LFR_MATCH_CALIB_ENTRY_FUSED704V3_SOURCE}
 #define CAL_ROW(id, nm, dm) CAL_ROW_##id,
 static const lfr_match_calibration calibrations[] = {LFR_MATCH_CALIBRATION_LIST(CAL_ROW)};
 #undef CAL_ROW
@@ -1366,6 +1385,62 @@ float lfr_match_cal_default_threshold(const lfr_match_calibration *c) {
 void lfr_match_cal_sane_range(const lfr_match_calibration *c, float *min, float *max) {
     if (min) *min = lfr_match_cal_equivalent(c, LFR_THRESHOLD_SANE_MIN);
     if (max) *max = lfr_match_cal_equivalent(c, LFR_THRESHOLD_SANE_MAX);
+}
+
+/* Entries with several photos (match.h). */
+int lfr_match_cal_entry_measured(const lfr_match_calibration *c) {
+    const lfr_match_calibration *k = CAL(c);
+    return k->entry && k->n_entry > 0 ? k->entry[k->n_entry - 1].k : 0;
+}
+
+const lfr_match_entry_calib *lfr_match_cal_entry_table(const lfr_match_calibration *c, int *n,
+                                                       const char **source) {
+    const lfr_match_calibration *k = CAL(c);
+    if (n) *n = k->entry ? k->n_entry : 0;
+    if (source) *source = k->entry ? k->entry_source : NULL;
+    return k->entry;
+}
+
+/* The measured ratio of row e over the sane thresholds (match.h). */
+static double entry_ratio(const lfr_match_entry_calib *e, float sane_min) {
+    double w = 1.0;
+    for (int i = 0; i < CALIB_N; i++) {
+        if (lfr_match_calib_table[i].cosine < (double)sane_min - 1e-9) continue;
+        if (e->single_ge[i] < LFR_MATCH_CALIB_MIN_PAIRS || e->mean_ge[i] < LFR_MATCH_CALIB_MIN_PAIRS)
+            continue;
+        double r = (double)e->mean_ge[i] / (double)e->single_ge[i];
+        if (r > w) w = r;
+    }
+    return w;
+}
+
+double lfr_match_cal_entry_weight(const lfr_match_calibration *c, int k) {
+    if (k <= 0) return 0;
+    if (k == 1) return 1;
+    if (k > lfr_match_cal_entry_measured(c)) return k;
+    const lfr_match_calibration *cal = CAL(c);
+    float sane_min;
+    lfr_match_cal_sane_range(c, &sane_min, NULL);
+    double w = 1.0;
+    for (int r = 0; r < cal->n_entry && cal->entry[r].k <= k; r++) {
+        double x = entry_ratio(&cal->entry[r], sane_min);
+        if (x > w) w = x; /* never less than a smaller k's */
+    }
+    return w;
+}
+
+size_t lfr_match_cal_counted(const lfr_match_calibration *c, lfr_match_entry_template kind,
+                             const int64_t *by_images, int kmax) {
+    double n = 0;
+    for (int k = 1; by_images && k <= kmax; k++) {
+        if (by_images[k] <= 0) continue;
+        int kk = k > LFR_MAX_ENTRY_IMAGES ? LFR_MAX_ENTRY_IMAGES : k;
+        double e = (double)by_images[k];
+        if (kind == LFR_MATCH_ENTRY_BEST) n += e * k;
+        else if (kind == LFR_MATCH_ENTRY_UNION) n += e * (k + (k > 1 ? lfr_match_cal_entry_weight(c, kk) : 0));
+        else n += e * lfr_match_cal_entry_weight(c, kk);
+    }
+    return (size_t)ceil(n - 1e-9);
 }
 
 /* 1 - (1 - fmr)^n without cancellation. */

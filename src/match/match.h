@@ -384,6 +384,20 @@ typedef struct lfr_match_calib_info {
                               impostor pairs: FMR above it is extrapolated */
 } lfr_match_calib_info;
 
+/* Points of every calibration table: cosines 0.00, 0.01, ..., 1.00. */
+#define LFR_MATCH_CALIB_POINTS 101
+
+/* Mean templates of k photos against single photos (calib_entry_SET.h,
+ * `openlfr calibrate --entry-images K`): comparisons with photos of other
+ * people, and per grid cosine how many of them reach it as the entry's
+ * mean template and as its first photo alone. */
+typedef struct lfr_match_entry_calib {
+    int k, people, entries;
+    unsigned long long comparisons;
+    unsigned long long mean_ge[LFR_MATCH_CALIB_POINTS];
+    unsigned long long single_ge[LFR_MATCH_CALIB_POINTS];
+} lfr_match_entry_calib;
+
 /* The table points (n of them) and where they came from. */
 const lfr_match_calib_point *lfr_match_calib(int *n, lfr_match_calib_info *info);
 
@@ -500,6 +514,41 @@ lfr_status lfr_match_threshold_for_false_alerts(double per_10k, size_t n_templat
     X(FUSED704V3, "fused704v3", 704)
 
 typedef struct lfr_match_calibration lfr_match_calibration;
+
+/* Entries with several photos.  Such an entry is searched through one
+ * template, the normalised mean of its photos (LFR_MATCH_ENTRY_MEAN), and
+ * that mean reaches a cosine against photos of OTHER people more often than
+ * one photo does: on LFW, for fused704v3 at its sane thresholds, about 2.7
+ * times as often with 2 photos, 2.8 with 3 and 3.6 with 4 (calib_entry_SET.h,
+ * `openlfr calibrate --entry-images 6`; docs/likeness.md, "Entries with
+ * several photos").  So for false alerts an entry of k photos counts as
+ * lfr_match_cal_entry_weight(c, k) comparisons of one photo:
+ *   k <= 0: 0 (no template); k = 1: 1;
+ *   k measured (2 .. lfr_match_cal_entry_measured): the largest ratio of
+ *     the mean's to the single photo's comparisons >= c over the table
+ *     cosines c at or above the set's sane minimum where both counts are at
+ *     least LFR_MATCH_CALIB_MIN_PAIRS (the ratio grows with the cosine and
+ *     cannot be measured at FMR 1e-6, so the largest measured is kept), at
+ *     least 1 and at least the weight of k - 1;
+ *   k beyond the measurement, or a set without one: k, as if each photo
+ *     were searched alone (what "best" does; more than any measured mean).
+ * The worst group's rates assume the same ratio. */
+double lfr_match_cal_entry_weight(const lfr_match_calibration *c, int k);
+/* The largest k the set's table measures (0: no table). */
+int lfr_match_cal_entry_measured(const lfr_match_calibration *c);
+/* The set's table (n rows, k = 2 .. n + 1) and where it came from; NULL and
+ * 0 without one. */
+const lfr_match_entry_calib *lfr_match_cal_entry_table(const lfr_match_calibration *c, int *n,
+                                                       const char **source);
+
+/* The comparisons a face makes for false alerts with a watchlist whose
+ * by_images[k] entries hold k photos (k = 0 .. kmax; an entry of more than
+ * LFR_MAX_ENTRY_IMAGES counts as that many) when entries are matched as
+ * `kind`: MEAN sum of weight(k) x entries, BEST every photo, UNION every
+ * photo and weight(k) for each entry of 2+; rounded up.  The n of FPIR and
+ * of the expected false alerts (lfr_match_cal_threshold_info). */
+size_t lfr_match_cal_counted(const lfr_match_calibration *c, lfr_match_entry_template kind,
+                             const int64_t *by_images, int kmax);
 
 /* The calibration of the model set named `model_set`; NULL when unknown. */
 const lfr_match_calibration *lfr_match_calibration_named(const char *model_set);

@@ -424,8 +424,10 @@ static json_t *deployment_json(const lfr_deploy_info *d, rp_state *s) {
                      (json_int_t)s->cameras_removed);
 }
 
-static json_t *watchlist_json(const lfr_deploy_info *d, rp_state *s, int64_t *templates) {
+static json_t *watchlist_json(const lfr_deploy_info *d, rp_state *s, int64_t *templates,
+                              int64_t *counted) {
     int64_t entries = 0, images = 0, under18 = 0, justified = 0, warned = 0, several = 0;
+    int64_t by_images[LFR_MAX_ENTRY_IMAGES + 1] = {0};
     int64_t by_cat[LFR_WATCHLIST_CATEGORY_COUNT] = {0}, unknown_cat = 0;
     for (size_t i = 0; i < s->n_entries; i++) {
         const rp_entry *e = &s->entries[i];
@@ -433,6 +435,8 @@ static json_t *watchlist_json(const lfr_deploy_info *d, rp_state *s, int64_t *te
         entries++;
         images += e->images;
         several += e->images > 1;
+        if (e->images >= 0)
+            by_images[e->images > LFR_MAX_ENTRY_IMAGES ? LFR_MAX_ENTRY_IMAGES : e->images]++;
         under18 += e->under_18;
         justified += e->justified;
         warned += e->warned;
@@ -440,6 +444,7 @@ static json_t *watchlist_json(const lfr_deploy_info *d, rp_state *s, int64_t *te
         else unknown_cat++;
     }
     *templates = lfr_deploy_searched_templates(entries, images, several);
+    *counted = lfr_deploy_counted_comparisons(d->model_set, by_images);
     json_t *cat = json_object();
     for (int c = 0; cat && c < LFR_WATCHLIST_CATEGORY_COUNT; c++)
         json_object_set_new(cat, lfr_watchlist_category_name((lfr_watchlist_category)c),
@@ -462,14 +467,16 @@ static json_t *watchlist_json(const lfr_deploy_info *d, rp_state *s, int64_t *te
 
 /* The threshold's meaning under the deployment's own model set's
  * calibration (an unknown set: mfn192's, and the JSON names the set used). */
-static json_t *meaning_json(const char *model_set, double t, int64_t templates) {
+static json_t *meaning_json(const char *model_set, double t, int64_t templates,
+                            int64_t counted) {
     const lfr_match_calibration *cal = lfr_match_calibration_named(model_set);
     if (!cal) cal = lfr_match_calibration_default();
     lfr_match_threshold_meaning m;
-    lfr_match_cal_threshold_info(cal, (float)t, (size_t)(templates > 0 ? templates : 0), &m);
-    return json_pack("{s:s, s:f, s:I, s:f, s:f, s:f, s:f, s:f, s:b, s:o, s:o}", "model_set",
+    lfr_match_cal_threshold_info(cal, (float)t, (size_t)(counted > 0 ? counted : 0), &m);
+    return json_pack("{s:s, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:b, s:o, s:o}", "model_set",
                      lfr_match_calibration_name(cal), "value", dec6(t),
-                     "templates", (json_int_t)templates, "likeness",
+                     "templates", (json_int_t)templates, "comparisons_counted",
+                     (json_int_t)counted, "likeness",
                      round(m.likeness * 10) / 10, "false_match_rate", sig6(m.fmr), "fpir",
                      sig6(m.fpir), "expected_false_alerts_per_10k_faces",
                      sig6(m.false_alerts_per_10k), "share_found_lfw", dec6(m.tar),
@@ -479,8 +486,9 @@ static json_t *meaning_json(const char *model_set, double t, int64_t templates) 
                      m.worst_name ? json_real(sig6(m.worst_false_alerts_per_10k)) : json_null());
 }
 
-static json_t *threshold_json(const lfr_deploy_info *d, rp_state *s, int64_t templates) {
-    json_t *t = meaning_json(d->model_set, d->threshold, templates);
+static json_t *threshold_json(const lfr_deploy_info *d, rp_state *s, int64_t templates,
+                              int64_t counted) {
+    json_t *t = meaning_json(d->model_set, d->threshold, templates, counted);
     json_t *am = json_array();
     for (size_t i = 0; t && am && i < s->n_amends; i++) {
         const rp_amend *a = &s->amends[i];
@@ -492,7 +500,8 @@ static json_t *threshold_json(const lfr_deploy_info *d, rp_state *s, int64_t tem
             text_or_null(a->authorised_by), "new_threshold",
             a->has_threshold ? json_real(dec6(a->threshold)) : json_null(),
             "new_threshold_meaning",
-            a->has_threshold ? meaning_json(d->model_set, a->threshold, templates) : json_null(),
+            a->has_threshold ? meaning_json(d->model_set, a->threshold, templates, counted)
+                             : json_null(),
             "removes_entry_of_category",
             a->remove_entry <= 0 ? json_null()
             : e && e->category >= 0
@@ -696,14 +705,14 @@ lfr_status lfr_report_build(lfr_store *st, const lfr_report_params *p, json_t **
     rc = lfr_audit_each(st, p->deployment_id, 1, 0, on_record, &s, err);
     if (rc == LFR_OK && s.st != LFR_OK) rc = lfr_err_set(err, s.st, "report: out of memory");
     int64_t now = p->generated_at > 0 ? p->generated_at : lfr_store_now(st);
-    int64_t templates = 0;
+    int64_t templates = 0, counted = 0;
     json_t *r = NULL;
     if (rc == LFR_OK) {
-        json_t *wl = watchlist_json(&d, &s, &templates);
+        json_t *wl = watchlist_json(&d, &s, &templates, &counted);
         r = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:O, s:o}", "schema",
                       LFR_REPORT_SCHEMA, "generated_at", (json_int_t)now, "deployment",
                       deployment_json(&d, &s), "watchlist", wl, "threshold",
-                      threshold_json(&d, &s, templates), "activity", activity_json(&d, &s, now),
+                      threshold_json(&d, &s, templates, counted), "activity", activity_json(&d, &s, now),
                       "photo_checks", checks_json(&s), "deletions", s.deletions, "integrity",
                       integrity_json(st, p, &s));
         if (!r || s.st != LFR_OK) rc = lfr_err_set(err, LFR_ERR_NOMEM, "report: out of memory");

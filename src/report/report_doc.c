@@ -294,7 +294,9 @@ static void s_threshold(rd_ctx *c) {
     kv(c, t, "Threshold (cosine similarity)", "threshold.value", 0, "-");
     kv(c, t, "Likeness (0-100)", "threshold.likeness", 0, "-");
     kv(c, t, "Expected false-match rate per comparison", "threshold.false_match_rate", 0, "-");
-    kv(c, t, "Watchlist templates it was computed for", "threshold.templates", 0, "0");
+    kv(c, t, "Watchlist templates a face is compared with", "threshold.templates", 0, "0");
+    kv(c, t, "Comparisons counted for false alerts (entries with several photos count more)",
+       "threshold.comparisons_counted", 0, "0");
     kv(c, t, "Expected false alerts per 10,000 faces not on the list",
        "threshold.expected_false_alerts_per_10k_faces", 0, "-");
     kv(c, t, "Worst-served group measured", "threshold.worst_group", 0, "none measured");

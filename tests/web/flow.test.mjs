@@ -6,6 +6,9 @@
 //   FACE       a photo of the watchlisted face (one face)
 //   REJECT     a photo enrolment must refuse (three faces)
 //   WARNED     a photo enrolment takes only with a reason (quality warnings)
+//   OTHER      one face of someone else (refused as a listed person's second photo)
+//   SECOND     the face darker and blurred: a second photo of the listed person
+//              (not the same photograph to the engine; quality warnings)
 //   CLIP       a clip showing the watchlisted face (file camera)
 //   SHOTS      where the screenshots go
 // It also launches a second Chromium whose camera is a clip FFmpeg makes of
@@ -21,7 +24,7 @@ import os from 'node:os';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
-const { BASE_URL, PASSWORD, FACE, REJECT, CLIP, SHOTS, WARNED } = process.env;
+const { BASE_URL, PASSWORD, FACE, REJECT, CLIP, SHOTS, WARNED, OTHER, SECOND } = process.env;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 fs.mkdirSync(SHOTS, { recursive: true });
 
@@ -200,6 +203,37 @@ if (!fatal) fatal = !await step('console: the watchlisted face is accepted', asy
   await fillEntry(FACE, 'WR-2024-118', 'Sam Example');
   await op.locator('.accepted').waitFor();
   await op.getByRole('cell', { name: 'WR-2024-118' }).waitFor();
+});
+
+if (!fatal && OTHER && SECOND) await step('console: another photo of a listed person: the same photo again and someone else are refused, a darker photo added with a reason', async () => {
+  const pick = () => op.getByLabel('Add another photo of Sam Example');
+  const refused = async (file, re) => {
+    await pick().setInputFiles(file);
+    const no = op.locator('#photo-result .reject');
+    await no.waitFor();
+    const t = await no.innerText();
+    if (!re.test(t)) throw new Error(file + ' refusal shows: ' + t);
+  };
+  await refused(FACE, /same photo[\s\S]*already has this photo/i);
+  await refused(OTHER, /not same person[\s\S]*does not look like the entry's 1 photo \(cosine/i);
+  await pick().setInputFiles(SECOND);
+  await op.locator('#photo-result .warned').waitFor();
+  await op.locator('#photo-result').getByLabel(/Your reason for accepting these warnings/).fill('The only photo from this year');
+  await op.locator('#photo-result').getByRole('button', { name: 'Accept the warnings and add' }).click();
+  const yes = op.locator('#photo-result .accepted');
+  await yes.waitFor();
+  const u = await yes.innerText();
+  if (!/now has 2 photos and is matched by their mean/.test(u)) throw new Error('added shows: ' + u);
+  // the list is drawn again: the entry says it has two photos, the
+  // accepted warnings are listed for the authoriser, and the threshold
+  // counts the entry for more than one comparison
+  await op.getByRole('cell', { name: /2 photos, matched by their mean/ }).waitFor();
+  await op.getByText('1 of 2 photos with warnings; the first:').waitFor();
+  const th = await op.locator('section', { has: op.getByRole('heading', { name: 'Authorisation and running' }) }).innerText();
+  if (!/matched by the mean of their photos, which resembles strangers more often, so these count as \d+ comparisons/.test(th)) throw new Error('threshold text: ' + th.slice(0, 600));
+  if (!/Entries enrolled with quality warnings \(1\)/.test(th) || !/The only photo from this year/.test(th)) throw new Error('warnings for the authoriser: ' + th.slice(0, 600));
+  await shot(op, 'console-03b-add-photo');
+  await axe(op, 'console set-up after adding a photo');
 });
 
 // 3. authorise as another account

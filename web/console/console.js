@@ -465,7 +465,7 @@ function thresholdMeaning(d) {
   return h('div', {},
     h('p', {}, h('b', {}, 'Threshold ' + fmtThreshold(d.threshold)), ' (a likeness of about ' + fmtLikeness(m.likeness) + ').'),
     h('ul', {},
-      h('li', {}, 'Expected false alerts: about ', h('b', {}, (m.false_alerts_per_10k_faces || 0).toFixed(2)), ' per 10,000 faces that pass the cameras, for this watchlist (each face is compared with ' + m.templates + ' template' + (m.templates === 1 ? '' : 's') + ', one per person listed; chance of a false alert ' + pct(m.fpir || 0) + ' per face).'),
+      h('li', {}, 'Expected false alerts: about ', h('b', {}, (m.false_alerts_per_10k_faces || 0).toFixed(2)), ' per 10,000 faces that pass the cameras, for this watchlist (each face is compared with ' + m.templates + ' template' + (m.templates === 1 ? '' : 's') + ', one per person listed' + (m.comparisons_counted > m.templates ? '; people listed with several photos are matched by the mean of their photos, which resembles strangers more often, so these count as ' + m.comparisons_counted + ' comparisons' : '') + '; chance of a false alert ' + pct(m.fpir || 0) + ' per face).'),
       h('li', {}, 'Expected share of listed people found when they pass a camera: about ', h('b', {}, Math.round((m.tar || 0) * 100) + '%'), '.'),
       m.extrapolated ? h('li', {}, 'These figures are extrapolated beyond the measured range: treat them as rough.') : null,
       worstGroup(m, pct)));
@@ -740,7 +740,7 @@ async function renderSetup(d, body) {
   const wl = h('section.panel', { 'aria-labelledby': 'wl-h' }, h('h2', { id: 'wl-h' }, 'Watchlist (' + entries.length + ')'));
   if (draft && (isOperator() || isAuthoriser())) wl.append(uploadForm(d), importForm(d));
   else if (!draft) wl.append(h('p.muted', {}, 'The watchlist is fixed once authorised; an amendment (below) removes an entry.'));
-  wl.append(entryTable(d, entries, draft));
+  wl.append(entryTable(d, entries, draft), h('div', { id: 'photo-result', 'aria-live': 'polite' }));
   body.append(wl);
 
   // authorise / start / end / amend
@@ -907,16 +907,48 @@ function entryTable(d, entries, draft) {
     h('tbody', {}, entries.map((e) => h('tr', {},
       h('td', {}, String(e.id)), h('td', {}, e.subject_ref), h('td', {}, e.display_name),
       h('td', {}, categoryName(e.category, e.category_other)), h('td', {}, e.reason),
-      h('td.small', {}, e.image_source + ', ' + e.image_date),
+      h('td.small', {}, (e.images > 1 ? e.images + ' photos, matched by their mean; first: ' : '') + e.image_source + ', ' + e.image_date),
       h('td.small', {}, entryQuality(e)),
       h('td', {}, e.under_18 ? 'Yes: ' + (e.under_18_justification || '') : 'No'),
-      h('td', {}, draft && (isOperator() || isAuthoriser()) ? h('button.btn.btn-quiet', {
+      h('td', {}, draft && (isOperator() || isAuthoriser()) ? addPhotoControl(e) : null,
+        draft && (isOperator() || isAuthoriser()) ? h('button.btn.btn-quiet', {
         type: 'button', 'aria-label': 'Remove ' + e.display_name,
         onclick: async () => {
           const reason = prompt('Why is ' + e.display_name + ' removed?');
           if (reason && await act(() => S.api.call('DELETE', '/api/watchlist/' + e.id, undefined, { query: { reason } }), 'Removed.')) route();
         },
       }, 'Remove') : null)))));
+}
+
+// Another photo of a person already listed (watchlist.add_photo): quality
+// control as for a new entry (warnings accepted with a reason), and the
+// server refuses a photo that does not look like the entry's photos.  The
+// outcome is announced in the entry table's live region.
+function addPhotoControl(e) {
+  const id = 'add-photo-' + e.id;
+  const input = h('input.sr-only', { id, type: 'file', accept: 'image/jpeg,image/png', 'aria-label': 'Add another photo of ' + e.display_name });
+  const label = h('label.btn.btn-quiet', { for: id }, 'Add photo', input);
+  input.addEventListener('change', async () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    const out = document.getElementById('photo-result');
+    const send = async (accept) => {
+      if (out) clear(out);
+      const body = { image_base64: await fileBase64(file) };
+      if (accept) body.accept_warnings = accept;
+      try {
+        const r = await S.api.post('/api/watchlist/' + e.id + '/photos', body);
+        if (out) out.append(h('div.accepted', { role: 'status' }, h('b', {}, 'Added a photo of ' + e.display_name + ' (' + e.subject_ref + ').'),
+          ' The entry now has ' + (r.entry ? r.entry.images : '?') + ' photos and is matched by their mean (cosine ' + Number(r.similarity).toFixed(2) + ' with the photos before it).'));
+        setTimeout(route, 1500);
+      } catch (err) {
+        if (out) out.append(rejection(file.name, err, send));
+      }
+      input.value = '';
+    };
+    send('');
+  });
+  return label;
 }
 
 // An entry's quality warnings and who accepted them, why (absent before
@@ -934,7 +966,9 @@ function warnedSection(entries) {
 function entryQuality(e) {
   if (!Array.isArray(e.quality_warnings)) return '—';
   if (!e.quality_warnings.length) return 'no warnings';
-  return h('div', {}, warningList(e.quality_warnings),
+  // several photos: say how many carry warnings (those shown are the first such photo's)
+  const which = e.images > 1 && e.images_with_warnings ? h('p', {}, e.images_with_warnings + ' of ' + e.images + ' photos with warnings; the first:') : null;
+  return h('div', {}, which, warningList(e.quality_warnings),
     h('p', {}, 'Accepted by ' + (e.warnings_accepted_by || '?') + ': ' + (e.warnings_accepted || '—')));
 }
 
