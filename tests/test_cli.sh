@@ -75,18 +75,20 @@ if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
   eid() { jget "$("$lfr" watchlist list "$dep" --json)" "[e['id'] for e in d['entries'] if e['subject_ref'] == '$1'][0]"; }
   eb=$(eid B-2)
   expect "watchlist add-photo: another photo of person B" 0 "$lfr" watchlist add-photo \
-    --entry "$eb" --by "PC Smith" "$lfw/Colin_Powell/Colin_Powell_0001.jpg"
+    --entry "$eb" --by "PC Smith" --source "press photo" --date 2023 "$lfw/Colin_Powell/Colin_Powell_0001.jpg"
   echo "$last" | grep -q "to entry $eb (B-2): now 2 photos, matched by their mean; cosine 0\.[0-9]* with" \
     && ok "add-photo says how many photos and how alike" || bad "add-photo: $last"
+  expect "add-photo without a source is a usage error" 2 "$lfr" watchlist add-photo --entry "$eb" \
+    --by "PC Smith" --date 2023 "$lfw/Aaron_Peirsol/Aaron_Peirsol_0002.jpg"
   expect "add-photo of someone else is refused" 1 "$lfr" watchlist add-photo --entry "$eb" \
-    --by "PC Smith" "$lfw/Aaron_Peirsol/Aaron_Peirsol_0002.jpg"
+    --by "PC Smith" --source "press photo" --date 2023 "$lfw/Aaron_Peirsol/Aaron_Peirsol_0002.jpg"
   grep -q "does not look like the entry's 2 photos (cosine .* with their mean, under 0\.[0-9]*, which one pair of different people in 1000 reaches)" "$tmp/stderr" \
     && ok "the refusal gives the cosine and the bar" || bad "refusal: $(cat "$tmp/stderr")"
   expect "add-photo to an entry that does not exist is refused" 1 "$lfr" watchlist add-photo \
-    --entry 999999 --by "PC Smith" "$lfw/Colin_Powell/Colin_Powell_0002.jpg"
+    --entry 999999 --by "PC Smith" --source x --date 2023 "$lfw/Colin_Powell/Colin_Powell_0002.jpg"
   grep -q "no watchlist entry 999999" "$tmp/stderr" && ok "naming the entry" || bad "$(cat "$tmp/stderr")"
   expect "add-photo of an unreadable file is refused" 1 "$lfr" watchlist add-photo \
-    --entry "$eb" --by "PC Smith" tests/data/golden/README.md
+    --entry "$eb" --by "PC Smith" --source x --date 2023 tests/data/golden/README.md
   expect "watchlist list after add-photo" 0 "$lfr" watchlist list "$dep" --json
   [ "$(jget "$last" "[e['images'] for e in d['entries'] if e['subject_ref'] == 'B-2'][0]")" = "2" ] \
     && ok "the entry holds 2 photos" || bad "entry images: $last"
@@ -97,12 +99,13 @@ if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
   echo "$last" | grep -q "so they count as [0-9]* comparisons" \
     && ok "show explains the comparisons counted" || bad "show: $last"
   expect "audit of the added photo" 0 "$lfr" audit show --deployment "$dep" --json
-  echo "$last" | grep -q '"watchlist.image_add"' && ok "the added photo is audited" || bad "no watchlist.image_add: $last"
+  echo "$last" | grep -q '"watchlist.image_add"' && echo "$last" | grep -q '"image_source": *"press photo"' \
+    && ok "the added photo is audited with its source" || bad "no watchlist.image_add: $last"
   expect "authorise" 0 "$lfr" deployment authorise "$dep" --by "Supt Jones"
   echo "$last" | grep -q "quality warnings accepted at enrolment (1 entry)" \
     && ok "authorise prints the accepted warnings" || bad "authorise: $last"
   expect "add-photo after authorisation is refused (watchlist locked)" 1 "$lfr" watchlist add-photo \
-    --entry "$eb" --by "PC Smith" "$lfw/Colin_Powell/Colin_Powell_0002.jpg"
+    --entry "$eb" --by "PC Smith" --source x --date 2023 "$lfw/Colin_Powell/Colin_Powell_0002.jpg"
   expect "add after authorisation is refused (watchlist locked)" 1 "$lfr" watchlist add \
     --deployment "$dep" --by "PC Smith" --ref D-4 --name "Late" --category missing \
     --reason "x" --source family --date 2024-02-01 "$lfw/Colin_Powell/Colin_Powell_0003.jpg"

@@ -1127,6 +1127,8 @@ static uint8_t *mirror_jpeg(int i, size_t *len) {
  * needs a reason, and its warnings are then shown with the entry although
  * its first photo had none; the entry holds at most LFR_MAX_ENTRY_IMAGES;
  * an unknown entry or an authorised list is refused. */
+static const lfr_image_provenance PROV = {"custody record 2025", "2025-06"};
+
 static void test_add_image(void) {
     lfr_store *s = open_store("add_image.db");
     CHECK(s != NULL);
@@ -1141,7 +1143,7 @@ static void test_add_image(void) {
     lfr_free(f);
     float sim = 0;
     f = mirror_jpeg(0, &l); /* the same photograph */
-    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, &PROV, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
                  LFR_ERR_QUALITY);
     fprintf(stderr, "  refused: %s\n", err.msg);
     CHECK_EQ_INT(r->reject, LFR_ENROL_SAME_PHOTO);
@@ -1149,7 +1151,7 @@ static void test_add_image(void) {
     CHECK(sim >= LFR_ENROL_SAME_PHOTO_COSINE);
     lfr_free(f);
     f = face_jpeg(1, 1.0f, 0, &l); /* someone else */
-    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, &PROV, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
                  LFR_ERR_QUALITY);
     fprintf(stderr, "  refused: %s\n", err.msg);
     CHECK_EQ_INT(r->reject, LFR_ENROL_NOT_SAME_PERSON);
@@ -1157,12 +1159,23 @@ static void test_add_image(void) {
     CHECK(img == 0 && sim < 0.3f);
     lfr_free(f);
     f = made_jpeg(0, MK_DARK, &l); /* the face, too dark: a warning */
-    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, &PROV, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
                  LFR_ERR_QUALITY);
     CHECK_EQ_INT(r->grade, LFR_ENROL_GRADE_WARN);
     CHECK(strstr(err.msg, "quality warning") != NULL && strstr(err.msg, "brightness") != NULL);
-    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, f, l, NULL, "the only photo from this year",
+    const lfr_image_provenance none = {"", ""}, future = {"custody", "2999-01-01"};
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, &none, f, l, NULL, "the only photo from this year",
+                                     &creator, &img, &sim, r, &err), LFR_ERR_INVALID_ARG);
+    CHECK(strstr(err.msg, "where the photo comes from") != NULL);
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, &future, f, l, NULL, "the only photo from this "
+                                     "year", &creator, &img, &sim, r, &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, &PROV, f, l, NULL, "the only photo from this year",
                                      &creator, &img, &sim, r, &err), LFR_OK);
+    int64_t stored = 0;
+    lfr_store_query_int64(s, "SELECT count(*) FROM entry_images WHERE image_source = "
+                             "'custody record 2025' AND image_date = '2025-06' AND id = ?", 1, img,
+                          0, &stored, &err);
+    CHECK_EQ_INT(stored, 1);
     fprintf(stderr, "  darkened copy added: cosine %.3f with the first photo\n", (double)sim);
     CHECK(img > 0 && sim > 0.6f && sim < LFR_ENROL_SAME_PHOTO_COSINE);
     lfr_free(f);
@@ -1179,7 +1192,8 @@ static void test_add_image(void) {
     lfr_free(list);
     int64_t audited = 0;
     lfr_store_query_int64(s, "SELECT count(*) FROM audit_log WHERE action = 'watchlist.image_add' "
-                             "AND details LIKE '%\"warnings_accepted\":\"the only photo%'", 0, 0, 0,
+                             "AND details LIKE '%\"warnings_accepted\":\"the only photo%' "
+                             "AND details LIKE '%\"image_source\":\"custody record 2025\"%'", 0, 0, 0,
                           &audited, &err);
     CHECK_EQ_INT(audited, 1);
     /* the deployment counts the entry as its mean's weight */
@@ -1193,9 +1207,9 @@ static void test_add_image(void) {
     for (int i = 2; i < LFR_MAX_ENTRY_IMAGES; i++)
         CHECK_STATUS(lfr_deploy_entry_image_add(s, e0, f, l, r->tmpl, r->dim, &creator, NULL, &err),
                      LFR_OK);
-    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e0, &PROV, f, l, NULL, NULL, &creator, &img, &sim, r, &err),
                  LFR_ERR_TOO_LARGE);
-    CHECK_STATUS(lfr_enrol_add_image(s, fctx, 987654, f, l, NULL, NULL, &creator, &img, &sim, r,
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, 987654, &PROV, f, l, NULL, NULL, &creator, &img, &sim, r,
                                      &err), LFR_ERR_NOT_FOUND);
     /* a locked list */
     int64_t d2 = new_deployment(s, "add-image-locked"), e2 = 0;
@@ -1204,9 +1218,83 @@ static void test_add_image(void) {
     CHECK_STATUS(lfr_deploy_authorise(s, d2, &authoriser, &err), LFR_OK);
     lfr_free(f);
     f = made_jpeg(0, MK_DARK, &l);
-    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e2, f, l, NULL, "reason", &creator, &img, &sim, r,
+    CHECK_STATUS(lfr_enrol_add_image(s, fctx, e2, &PROV, f, l, NULL, "reason", &creator, &img, &sim, r,
                                      &err), LFR_ERR_STATE);
     lfr_free(f);
+    free(r);
+    lfr_store_close(s);
+}
+
+/* A manifest may list a person more than once: a row whose subject is on
+ * the list (same name and category) adds its photo to that entry, checked
+ * as lfr_enrol_add_image; a rerun adds nothing (the same photos are
+ * "already on the list"). */
+static void test_import_several_photos(void) {
+    char dir[512], path[600], man[600];
+    snprintf(dir, sizeof dir, "%s/import-p", tmpdir);
+    CHECK(mkdir(dir, 0700) == 0);
+    struct { const char *name; uint8_t *b; size_t n; } ph[3];
+    ph[0].name = "a.jpg", ph[0].b = face_jpeg(0, 1.0f, 0, &ph[0].n);
+    ph[1].name = "a-dark.jpg", ph[1].b = made_jpeg(0, MK_DARK, &ph[1].n);
+    ph[2].name = "b.jpg", ph[2].b = face_jpeg(1, 1.0f, 0, &ph[2].n);
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, ph[i].name);
+        FILE *f = fopen(path, "wb");
+        fwrite(ph[i].b, 1, ph[i].n, f);
+        fclose(f);
+        lfr_free(ph[i].b);
+    }
+    snprintf(man, sizeof man, "%s/manifest.csv", dir);
+    FILE *f = fopen(man, "w");
+    fprintf(f, "file,subject_ref,display_name,category,reason,image_source,image_date\n"
+               "a.jpg,P1,Pat,missing,missing,family,2024-01-01\n"        /* 2: the entry */
+               "a-dark.jpg,P1,Pat,missing,missing,custody,2025-02\n"     /* 3: a photo */
+               "b.jpg,P1,Pat,missing,missing,family,2024-01-01\n"        /* 4: someone else */
+               "a-dark.jpg,P1,Patricia,missing,missing,custody,2025-02\n" /* 5: other name */
+               "a.jpg,P1,Pat,missing,missing,family,2024-01-01\n");      /* 6: the same photo */
+    fclose(f);
+    lfr_store *s = open_store("import-p.db");
+    CHECK(s != NULL);
+    if (!s) return;
+    int64_t d = new_deployment(s, "import-p");
+    int added = 0, rejected = 0;
+    lfr_err err = {{0}};
+    rows_seen *r = calloc(1, sizeof *r);
+    CHECK_STATUS(lfr_enrol_import(s, fctx, d, dir, man, NULL, "only photos on file", &creator,
+                                  on_row_keep, r, &added, &rejected, &err), LFR_OK);
+    CHECK_EQ_INT(added, 2);
+    CHECK_EQ_INT(rejected, 3);
+    CHECK_STATUS(r->st[2], LFR_OK);
+    CHECK_STATUS(r->st[3], LFR_OK);
+    CHECK(strstr(r->msg[3], "photo added to the listed subject's entry") != NULL);
+    CHECK_STATUS(r->st[4], LFR_ERR_QUALITY);
+    CHECK(strstr(r->msg[4], "does not look like the entry's") != NULL);
+    CHECK_STATUS(r->st[5], LFR_ERR_EXISTS);
+    CHECK(strstr(r->msg[5], "listed as 'Pat'") != NULL);
+    CHECK_STATUS(r->st[6], LFR_ERR_EXISTS);
+    CHECK(strstr(r->msg[6], "has this photo") != NULL);
+    lfr_watchlist_entry_info *list = NULL;
+    size_t n = 0;
+    CHECK_STATUS(lfr_deploy_entry_list(s, d, &list, &n, &err), LFR_OK);
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) CHECK_EQ_INT(list[0].images, 2);
+    lfr_free(list);
+    int64_t prov = 0;
+    lfr_store_query_int64(s, "SELECT count(*) FROM entry_images WHERE image_source = 'custody' "
+                             "AND image_date = '2025-02'", 0, 0, 0, &prov, &err);
+    CHECK_EQ_INT(prov, 1);
+    /* the same manifest again: nothing added */
+    memset(r, 0, sizeof *r);
+    CHECK_STATUS(lfr_enrol_import(s, fctx, d, dir, man, NULL, "only photos on file", &creator,
+                                  on_row_keep, r, &added, &rejected, &err), LFR_OK);
+    CHECK_EQ_INT(added, 0);
+    CHECK_EQ_INT(rejected, 5);
+    CHECK_STATUS(r->st[2], LFR_ERR_EXISTS);
+    CHECK_STATUS(r->st[3], LFR_ERR_EXISTS);
+    CHECK(strstr(r->msg[3], "already on the list") != NULL);
+    lfr_deploy_info info;
+    CHECK_STATUS(lfr_deploy_get(s, d, &info, &err), LFR_OK);
+    CHECK_EQ_INT(info.images, 2);
     free(r);
     lfr_store_close(s);
 }
@@ -1264,6 +1352,7 @@ int main(void) {
     RUN(test_check_snapshot);
     RUN(test_check_entry_template);
     RUN(test_add_image);
+    RUN(test_import_several_photos);
     RUN(test_import_fixes);
     RUN(test_fused_model_set);
     char cmd[600];

@@ -1430,7 +1430,7 @@ static void test_whole_flow(void) {
         {"dim.jpg", "the only recent photo", "\"images\":2", 200}};
     for (size_t k = 0; k < sizeof ph / sizeof ph[0]; k++) {
         snprintf(img, sizeof img, "%s/%s", g_dir, ph[k].file);
-        json_t *o = json_object();
+        json_t *o = json_pack("{s:s, s:s}", "image_source", "custody", "image_date", "2024-06");
         if (ph[k].accept) json_object_set_new(o, "accept_warnings", json_string(ph[k].accept));
         f = json_file_with_image("ph.json", o, img);
         curl_(&r, "POST", path, opr, "application/json", f, NULL);

@@ -315,6 +315,7 @@ static void check_activity(json_t *r, const world *w) {
     lfr_match_threshold_info(0.66f, counted, &m);
     CHECK_J_NUM(r, "threshold.value", 0.66, 1e-6);
     CHECK_J_INT(r, "threshold.templates", 3);
+    CHECK_J_INT(r, "watchlist.entries_with_several_photos", 1);
     CHECK_J_INT(r, "threshold.comparisons_counted", (long long)counted);
     CHECK_J_NUM(r, "threshold.likeness", m.likeness, 0.051);
     CHECK_J_NUM(r, "threshold.false_match_rate", m.fmr, m.fmr * 1e-5);

@@ -123,6 +123,8 @@ static const lfr_op_arg ARGS_WATCHLIST_ADD[] = {
     END};
 static const lfr_op_arg ARGS_WATCHLIST_ADD_PHOTO[] = {
     {"id", LFR_ARG_ID, 1, "the entry (draft deployments): a person already on the list"},
+    {"image_source", LFR_ARG_TEXT, 1, "where this photo came from"},
+    {"image_date", LFR_ARG_TEXT, 1, "when it was taken: YYYY-MM-DD, YYYY-MM or YYYY"},
     {"accept_warnings", LFR_ARG_TEXT, 0,
      "the enrolling officer's reason for accepting the photo's quality warnings"},
     {"image", LFR_ARG_IMAGE, 1,

@@ -113,6 +113,7 @@ lfr_status app_op_WATCHLIST_ADD(app_call *c) {
 
 lfr_status app_op_WATCHLIST_ADD_PHOTO(app_call *c) {
     int64_t entry = app_arg_id(c, "id");
+    lfr_image_provenance prov = {app_arg_str(c, "image_source"), app_arg_str(c, "image_date")};
     lfr_face_ctx *fc;
     lfr_status st = app_face_take(c->app, &fc, c->err);
     if (st != LFR_OK) return st;
@@ -121,7 +122,7 @@ lfr_status app_op_WATCHLIST_ADD_PHOTO(app_call *c) {
     float sim = 0;
     if (!r) st = LFR_ERR_NOMEM;
     else
-        st = lfr_enrol_add_image(c->s, fc, entry, c->req->blob, c->req->blob_len,
+        st = lfr_enrol_add_image(c->s, fc, entry, &prov, c->req->blob, c->req->blob_len,
                                  &lfr_enrol_params_default, app_arg_str(c, "accept_warnings"),
                                  &c->by, &image, &sim, r, c->err);
     app_face_give(c->app, fc);

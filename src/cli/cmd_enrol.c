@@ -5,8 +5,8 @@
  *           --category C [--category-other TEXT] --reason TEXT --source TEXT
  *           --date DATE [--under-18 --justification TEXT]
  *           [--accept-warnings REASON] [--json] IMAGE
- *   openlfr watchlist add-photo --entry E --by NAME [--accept-warnings REASON]
- *           [--json] IMAGE
+ *   openlfr watchlist add-photo --entry E --by NAME --source TEXT --date DATE
+ *           [--accept-warnings REASON] [--json] IMAGE
  *   openlfr watchlist import --deployment D --by NAME --dir DIR
  *           --manifest FILE.csv [--accept-warnings REASON] [--json]
  *   openlfr check --deployment D --reason TEXT --by OFFICER [--json] PHOTO
@@ -216,11 +216,15 @@ int lfr_cmd_watchlist_add(int argc, char **argv) {
 
 int lfr_cmd_watchlist_add_photo(int argc, char **argv) {
     lfr_cli_common c = {0};
-    const char *img = NULL, *accept = NULL;
+    const char *img = NULL, *accept = NULL, *source = NULL, *date = NULL;
     int64_t entry = 0;
     const cli_opt opts[] = {
         {"entry", CLI_INT, 1, "E", "the entry (`watchlist list`) of a draft deployment", &entry, 1,
          INT64_MAX},
+        {"source", CLI_STR, 1, "TEXT", "where this photo comes from (custody, family, ...)",
+         &source, 0, 0},
+        {"date", CLI_STR, 1, "DATE", "when it was taken: YYYY-MM-DD, YYYY-MM or YYYY", &date, 0,
+         0},
         {"accept-warnings", CLI_STR, 0, "REASON",
          "add a photo with quality warnings all the same, for this reason (recorded and shown "
          "to the authorising officer)", &accept, 0, 0},
@@ -238,7 +242,8 @@ int lfr_cmd_watchlist_add_photo(int argc, char **argv) {
     uint8_t *buf;
     size_t len;
     if (read_image(img, &buf, &len)) return 1;
-    json_t *a = json_pack("{s:I}", "id", (json_int_t)entry);
+    json_t *a = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)entry, "image_source", source,
+                          "image_date", date);
     if (a && accept) json_object_set_new(a, "accept_warnings", json_string(accept));
     json_t *ans = NULL;
     r = call_add(&c, img, LFR_OP_WATCHLIST_ADD_PHOTO, a, buf, len, &ans);

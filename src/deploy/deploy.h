@@ -339,10 +339,20 @@ lfr_status lfr_deploy_entry_add_warned(lfr_store *s, int64_t deployment_id,
 lfr_status lfr_deploy_entry_image_add(lfr_store *s, int64_t entry_id, const uint8_t *image,
                                       size_t image_len, const float *tmpl, int dim,
                                       const lfr_actor *by, int64_t *image_id, lfr_err *err);
-/* The same with enrolment's accepted warnings (w NULL: none), stored with
+/* Where a further photo comes from and when it was taken, as an entry's
+ * image_source and image_date (checked the same way: free text; YYYY-MM-DD,
+ * YYYY-MM or YYYY, not in the future). */
+typedef struct lfr_image_provenance {
+    const char *source;
+    const char *date;
+} lfr_image_provenance;
+
+/* The same with its provenance (NULL: none recorded; the product always
+ * gives one) and enrolment's accepted warnings (w NULL: none), stored with
  * the image and in the watchlist.image_add audit record, as for
  * lfr_deploy_entry_add_warned. */
 lfr_status lfr_deploy_entry_image_add_warned(lfr_store *s, int64_t entry_id,
+                                             const lfr_image_provenance *prov,
                                              const lfr_entry_warnings *w, const uint8_t *image,
                                              size_t image_len, const float *tmpl, int dim,
                                              const lfr_actor *by, int64_t *image_id,

@@ -234,11 +234,12 @@ lfr_status lfr_deploy_entry_add_warned(lfr_store *s, int64_t deployment_id,
 lfr_status lfr_deploy_entry_image_add(lfr_store *s, int64_t entry_id, const uint8_t *image,
                                       size_t image_len, const float *tmpl, int dim,
                                       const lfr_actor *by, int64_t *image_id, lfr_err *err) {
-    return lfr_deploy_entry_image_add_warned(s, entry_id, NULL, image, image_len, tmpl, dim, by,
-                                             image_id, err);
+    return lfr_deploy_entry_image_add_warned(s, entry_id, NULL, NULL, image, image_len, tmpl, dim,
+                                             by, image_id, err);
 }
 
 lfr_status lfr_deploy_entry_image_add_warned(lfr_store *s, int64_t entry_id,
+                                             const lfr_image_provenance *prov,
                                              const lfr_entry_warnings *w, const uint8_t *image,
                                              size_t image_len, const float *tmpl, int dim,
                                              const lfr_actor *by, int64_t *image_id,
@@ -247,6 +248,8 @@ lfr_status lfr_deploy_entry_image_add_warned(lfr_store *s, int64_t entry_id,
     json_t *warn = NULL;
     lfr_status st = dp_actor_ok(by, err);
     if (st == LFR_OK) st = image_ok(image, image_len, tmpl, dim, err);
+    if (st == LFR_OK && prov) st = dp_text_ok(prov->source, LFR_MAX_TEXT, "image source", 1, err);
+    if (st == LFR_OK && prov) st = dp_date_ok(prov->date, lfr_store_now(s), "image date", err);
     if (st == LFR_OK) st = warnings_ok(w, &warn, err);
     if (st != LFR_OK) {
         json_decref(warn);
@@ -270,9 +273,26 @@ lfr_status lfr_deploy_entry_image_add_warned(lfr_store *s, int64_t entry_id,
                          (long long)entry_id, LFR_MAX_ENTRY_IMAGES);
     if (st == LFR_OK)
         st = insert_image(s, entry_id, image, image_len, tmpl, dim, w, by->name, &iid, err);
+    if (st == LFR_OK && prov) {
+        lfr_store_stmt *q = NULL;
+        int row;
+        st = lfr_store_stmt_prepare(s, "UPDATE entry_images SET image_source = ?, image_date = ? "
+                                       "WHERE id = ?", &q, err);
+        if (st == LFR_OK) {
+            lfr_store_stmt_bind_text(q, 1, prov->source);
+            lfr_store_stmt_bind_text(q, 2, prov->date);
+            lfr_store_stmt_bind_int64(q, 3, iid);
+            st = lfr_store_stmt_step(q, &row, err);
+        }
+        lfr_store_stmt_finalize(q);
+    }
     if (st == LFR_OK) {
         json_t *j = json_pack("{s:I, s:I, s:I}", "entry", (json_int_t)entry_id, "image_id",
                               (json_int_t)iid, "image_count", (json_int_t)(n + 1));
+        if (j && prov) {
+            json_object_set_new(j, "image_source", json_string(prov->source));
+            json_object_set_new(j, "image_date", json_string(prov->date));
+        }
         if (j && warn) {
             json_object_set(j, "quality_warnings", warn);
             json_object_set_new(j, "warnings_accepted", json_string(w->accepted));

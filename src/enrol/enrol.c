@@ -402,13 +402,18 @@ lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
 }
 
 lfr_status lfr_enrol_add_image(lfr_store *s, lfr_face_ctx *fc, int64_t entry_id,
-                               const uint8_t *image, size_t len, const lfr_enrol_params *p,
+                               const lfr_image_provenance *prov, const uint8_t *image,
+                               size_t len, const lfr_enrol_params *p,
                                const char *accept_warnings, const lfr_actor *by,
                                int64_t *image_id, float *similarity, lfr_enrol_result *r,
                                lfr_err *err) {
     if (image_id) *image_id = 0;
     if (similarity) *similarity = 0;
     memset(r, 0, sizeof *r);
+    if (!prov || !prov->source || !prov->source[0] || !prov->date || !prov->date[0])
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "say where the photo comes from and when it was taken (image source "
+                           "and image date)");
     lfr_enrol_params ps = p ? *p : lfr_enrol_params_default;
     int64_t dep = 0;
     lfr_status st = lfr_store_query_int64(
@@ -479,8 +484,8 @@ lfr_status lfr_enrol_add_image(lfr_store *s, lfr_face_ctx *fc, int64_t entry_id,
     lfr_entry_warnings w = {0};
     if (st == LFR_OK) st = accepted_warnings(r, accept_warnings, &w, &warnings, err);
     if (st == LFR_OK)
-        st = lfr_deploy_entry_image_add_warned(s, entry_id, &w, image, len, r->tmpl, r->dim, by,
-                                               image_id, err);
+        st = lfr_deploy_entry_image_add_warned(s, entry_id, prov, &w, image, len, r->tmpl,
+                                               r->dim, by, image_id, err);
     memset(r->tmpl, 0, sizeof r->tmpl);
     lfr_free(warnings);
     return st;
@@ -715,6 +720,30 @@ static lfr_status read_in_dir(int dfd, const char *dir, const char *rel, uint8_t
     return LFR_OK;
 }
 
+/* The entry of subject_ref on deployment_id's list (*id 0: none), with its
+ * display name and category. */
+static lfr_status listed_subject(lfr_store *s, int64_t deployment_id, const char *ref,
+                                 int64_t *id, char name[LFR_MAX_ACTOR], char cat[32],
+                                 lfr_err *err) {
+    *id = 0;
+    lfr_store_stmt *q;
+    lfr_status st = lfr_store_stmt_prepare(s, "SELECT id, display_name, category FROM "
+                                              "watchlist_entries WHERE deployment_id = ? AND "
+                                              "subject_ref = ?", &q, err);
+    if (st != LFR_OK) return st;
+    lfr_store_stmt_bind_int64(q, 1, deployment_id);
+    lfr_store_stmt_bind_text(q, 2, ref);
+    int row = 0;
+    st = lfr_store_stmt_step(q, &row, err);
+    if (st == LFR_OK && row) {
+        *id = lfr_store_stmt_int64(q, 0);
+        snprintf(name, LFR_MAX_ACTOR, "%s", lfr_store_stmt_text(q, 1));
+        snprintf(cat, 32, "%s", lfr_store_stmt_text(q, 2));
+    }
+    lfr_store_stmt_finalize(q);
+    return st;
+}
+
 /* One data row: parse, read the image, assess, add.  Returns the row's
  * outcome; *fatal is set for a failure of the system (not of the row). */
 static lfr_status import_row(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id, int dfd,
@@ -758,12 +787,45 @@ static lfr_status import_row(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_
     if (st == LFR_ERR_NOMEM) *fatal = 1;
     if (st != LFR_OK) return st;
     lfr_enrol_result r;
-    st = lfr_enrol_add(s, fc, deployment_id, &e, img, len, p, accept, by, id, &r, rerr);
+    memset(&r, 0, sizeof r);
+    int64_t have = 0;
+    char have_name[LFR_MAX_ACTOR] = "", have_cat[32] = "";
+    st = listed_subject(s, deployment_id, e.subject_ref, &have, have_name, have_cat, rerr);
+    if (st == LFR_OK && have > 0) {
+        /* a subject already on the list: the row is another photo of the
+         * entry, unless it is one the entry has (a rerun adds nothing) */
+        if (strcmp(have_name, e.display_name) || strcmp(have_cat, v[COL_CAT])) {
+            st = lfr_err_set(rerr, LFR_ERR_EXISTS,
+                             "already on the list: subject_ref '%.64s' is listed as '%.64s' (%s); "
+                             "a row adding a photo must give the same name and category",
+                             v[COL_REF], have_name, have_cat);
+        } else {
+            lfr_image_provenance prov = {e.image_source, e.image_date};
+            st = lfr_enrol_add_image(s, fc, have, &prov, img, len, p, accept, by, id, NULL, &r,
+                                     rerr);
+            if (st == LFR_OK) {
+                *id = have;
+            } else if (st == LFR_ERR_QUALITY && r.reject == LFR_ENROL_SAME_PHOTO) {
+                st = lfr_err_set(rerr, LFR_ERR_EXISTS,
+                                 "already on the list: subject_ref '%.64s' has this photo; not "
+                                 "added again", v[COL_REF]);
+            }
+        }
+    } else if (st == LFR_OK) {
+        st = lfr_enrol_add(s, fc, deployment_id, &e, img, len, p, accept, by, id, &r, rerr);
+        if (st == LFR_ERR_EXISTS)
+            lfr_err_set(rerr, st, "already on the list: subject_ref '%.64s' is on this "
+                                  "deployment's watchlist; not added again", v[COL_REF]);
+    }
     if (st == LFR_OK && r.grade == LFR_ENROL_GRADE_WARN) {
         char list[200];
         warn_short(&r, list, sizeof list);
-        lfr_err_set(rerr, LFR_OK, "added, %d quality warning%s accepted: %s", r.n_warn,
+        lfr_err_set(rerr, LFR_OK, "%s, %d quality warning%s accepted: %s",
+                    have > 0 ? "photo added to the listed subject's entry" : "added", r.n_warn,
                     r.n_warn == 1 ? "" : "s", list);
+    } else if (st == LFR_OK && have > 0) {
+        lfr_err_set(rerr, LFR_OK, "photo added to the entry of '%.64s' (matched by the mean of "
+                                  "its photos)", v[COL_REF]);
     }
     if (st == LFR_ERR_QUALITY && r.grade == LFR_ENROL_GRADE_WARN) {
         char list[200];
@@ -773,9 +835,6 @@ static lfr_status import_row(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_
                     r.n_warn, r.n_warn == 1 ? "" : "s", list);
     }
     lfr_free(img);
-    if (st == LFR_ERR_EXISTS)
-        lfr_err_set(rerr, st, "already on the list: subject_ref '%.64s' is on this deployment's "
-                              "watchlist; not added again", v[COL_REF]);
     /* A failure of the system (not of the row) stops the import. */
     if (st == LFR_ERR_NOMEM || st == LFR_ERR_IO || st == LFR_ERR_BAD_MODEL ||
         st == LFR_ERR_INTERNAL || st == LFR_ERR_BUSY)

@@ -27,9 +27,13 @@
  *   person, each row reported (added, or why not); rows are
  *   independent, a bad row never stops the import.  Image files are opened
  *   only inside the folder (no "..", no absolute names, no symbolic links,
- *   regular files only, never blocking on a FIFO).  Rerunning a manifest
- *   adds nothing twice: a subject already on the list is reported "already
- *   on the list" (LFR_ERR_EXISTS) for its row.
+ *   regular files only, never blocking on a FIFO).  A person may have
+ *   several rows: a row whose subject is already on the list, with the
+ *   same name and category, adds its photo to that entry
+ *   (lfr_enrol_add_image, with the row's image_source and image_date).
+ *   Rerunning a manifest adds nothing twice: a row whose photo the entry
+ *   already has (SAME_PHOTO), or whose name or category differ from the
+ *   listed subject's, is reported "already on the list" (LFR_ERR_EXISTS).
  *
  *   Photo check (lfr_check_photo): an officer's photo with a stated reason,
  *   against ONE live deployment's watchlist only.  The largest face is the
@@ -198,8 +202,9 @@ lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
                          const lfr_actor *by, int64_t *entry_id, lfr_enrol_result *r,
                          lfr_err *err);
 
-/* Another photo of a person already on a draft watchlist: entry_id's
- * deployment gives the model set; the photo is assessed and graded as for
+/* Another photo of a person already on a draft watchlist, with where it
+ * comes from and when it was taken (prov: required; checked as an entry's
+ * image_source and image_date): entry_id's deployment gives the model set; the photo is assessed and graded as for
  * lfr_enrol_add (a warned photo only with accept_warnings, stored and
  * audited with it).  An entry is matched by the mean of its photos
  * (LFR_MATCH_ENTRY_MEAN), so a photo of someone else would spoil it: the
@@ -212,7 +217,7 @@ lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
  * it is that photograph again and would add nothing to the mean but count
  * for more false alerts.  Copies rescaled, recropped or mirrored scored
  * 0.955 to 1.000 in our checks (tests/test_enrol.c, test_http.c, the
- * console test); copies darkened or blurred 0.85 to 0.955, so an edited
+ * console test); copies darkened or blurred 0.76 to 0.955, so an edited
  * copy may pass as a new photo.  1.7e-4 of LFW's same-person pairs of
  * different files reach 0.95 for fused704v3, 3.1e-4 for mfn192 (their
  * calibration tables).
@@ -223,7 +228,8 @@ lfr_status lfr_enrol_add(lfr_store *s, lfr_face_ctx *fc, int64_t deployment_id,
 #define LFR_ENROL_SAME_PERSON_FMR 1e-3
 #define LFR_ENROL_SAME_PHOTO_COSINE 0.95f
 lfr_status lfr_enrol_add_image(lfr_store *s, lfr_face_ctx *fc, int64_t entry_id,
-                               const uint8_t *image, size_t len, const lfr_enrol_params *p,
+                               const lfr_image_provenance *prov, const uint8_t *image,
+                               size_t len, const lfr_enrol_params *p,
                                const char *accept_warnings, const lfr_actor *by,
                                int64_t *image_id, float *similarity, lfr_enrol_result *r,
                                lfr_err *err);
@@ -242,8 +248,9 @@ lfr_status lfr_enrol_add_image(lfr_store *s, lfr_face_ctx *fc, int64_t entry_id,
  * blocking).  A row is refused, with a sentence, for a NUL byte, more
  * fields than the header, bad quoting or a line over
  * LFR_MAX_MANIFEST_LINE; the rows after it are read as usual.  A subject
- * already on the list is LFR_ERR_EXISTS for its row ("already on the
- * list").  For each non-empty row the callback gets its 1-based line
+ * already on the list gets the row's photo as another photo (OVERVIEW), or
+ * LFR_ERR_EXISTS ("already on the list") for a photo it has or other
+ * details.  For each non-empty row the callback gets its 1-based line
  * number, the file named, the outcome (LFR_OK added, else why not) and a
  * sentence.  *added / *rejected count rows (an "already on the list" row
  * counts as rejected).  Returns LFR_OK unless the manifest or folder

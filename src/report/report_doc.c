@@ -254,7 +254,9 @@ static void s_watchlist(rd_ctx *c) {
     const char *head[2] = {"Field", "Value"};
     rd_block *t = table(d, "The watchlist the deployment matched against", 2, head);
     kv(c, t, "Entries (people)", "watchlist.entries", 0, "0");
-    kv(c, t, "Images (templates)", "watchlist.images", 0, "0");
+    kv(c, t, "Images", "watchlist.images", 0, "0");
+    kv(c, t, "Entries with several photos (matched by their mean)",
+       "watchlist.entries_with_several_photos", 0, "0");
     kv(c, t, "Entries added", "watchlist.entries_added", 0, "0");
     kv(c, t, "Removed before authorisation", "watchlist.entries_removed_in_draft", 0, "0");
     kv(c, t, "Removed by amendment", "watchlist.entries_removed_by_amendment", 0, "0");

@@ -363,6 +363,12 @@ static const struct {
     {"cameras: the RTSP transport, tcp or udp (tcp for existing rows)",
      "ALTER TABLE cameras ADD COLUMN rtsp_transport TEXT NOT NULL DEFAULT 'tcp' "
      "  CHECK(rtsp_transport IN ('tcp', 'udp'));"},
+    /* Where each further photo of an entry comes from and when it was taken
+     * (watchlist.add_photo); NULL for an entry's first photo, whose are the
+     * entry's own image_source and image_date. */
+    {"entry_images: each added photo's source and date",
+     "ALTER TABLE entry_images ADD COLUMN image_source TEXT;"
+     "ALTER TABLE entry_images ADD COLUMN image_date TEXT;"},
 };
 
 #define N_STEPS ((int)(sizeof steps / sizeof steps[0]))

@@ -206,9 +206,16 @@ if (!fatal) fatal = !await step('console: the watchlisted face is accepted', asy
 });
 
 if (!fatal && OTHER && SECOND) await step('console: another photo of a listed person: the same photo again and someone else are refused, a darker photo added with a reason', async () => {
-  const pick = () => op.getByLabel('Add another photo of Sam Example');
+  const form = op.getByRole('form', { name: 'Another photo of Sam Example' });
+  const pick = async (file) => {
+    if (!await form.isVisible()) await op.getByText('Add photo', { exact: true }).click();
+    await form.getByLabel('Another photo of Sam Example').setInputFiles(file);
+    await form.getByLabel('Image source').fill('Custody record, second arrest');
+    await form.getByLabel('Image date').fill('2025-01-10');
+    await form.getByRole('button', { name: 'Add this photo' }).click();
+  };
   const refused = async (file, re) => {
-    await pick().setInputFiles(file);
+    await pick(file);
     const no = op.locator('#photo-result .reject');
     await no.waitFor();
     const t = await no.innerText();
@@ -216,7 +223,7 @@ if (!fatal && OTHER && SECOND) await step('console: another photo of a listed pe
   };
   await refused(FACE, /same photo[\s\S]*already has this photo/i);
   await refused(OTHER, /not same person[\s\S]*does not look like the entry's 1 photo \(cosine/i);
-  await pick().setInputFiles(SECOND);
+  await pick(SECOND);
   await op.locator('#photo-result .warned').waitFor();
   await op.locator('#photo-result').getByLabel(/Your reason for accepting these warnings/).fill('The only photo from this year');
   await op.locator('#photo-result').getByRole('button', { name: 'Accept the warnings and add' }).click();

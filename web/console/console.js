@@ -920,35 +920,38 @@ function entryTable(d, entries, draft) {
       }, 'Remove') : null)))));
 }
 
-// Another photo of a person already listed (watchlist.add_photo): quality
-// control as for a new entry (warnings accepted with a reason), and the
-// server refuses a photo that does not look like the entry's photos.  The
-// outcome is announced in the entry table's live region.
+// Another photo of a person already listed (watchlist.add_photo), with
+// where it comes from and when it was taken: quality control as for a new
+// entry (warnings accepted with a reason), and the server refuses a photo
+// of someone else or the same photograph again.  The outcome is announced
+// in the live region below the entry table.
 function addPhotoControl(e) {
-  const id = 'add-photo-' + e.id;
-  const input = h('input.sr-only', { id, type: 'file', accept: 'image/jpeg,image/png', 'aria-label': 'Add another photo of ' + e.display_name });
-  const label = h('label.btn.btn-quiet', { for: id }, 'Add photo', input);
-  input.addEventListener('change', async () => {
-    const file = input.files && input.files[0];
-    if (!file) return;
+  const form = h('form.add-photo', { 'aria-label': 'Another photo of ' + e.display_name },
+    h('label', {}, 'Photo', h('input', { name: 'image', type: 'file', accept: 'image/jpeg,image/png', required: true, 'aria-label': 'Another photo of ' + e.display_name })),
+    h('label', {}, 'Image source', h('input', { name: 'image_source', required: true, placeholder: 'custody record' })),
+    h('label', {}, 'Image date', h('input', { name: 'image_date', required: true, pattern: '\\d{4}(-\\d{2}(-\\d{2})?)?', placeholder: 'YYYY-MM-DD' })),
+    h('button.btn', { type: 'submit' }, 'Add this photo'));
+  const send = async (accept) => {
     const out = document.getElementById('photo-result');
-    const send = async (accept) => {
-      if (out) clear(out);
-      const body = { image_base64: await fileBase64(file) };
-      if (accept) body.accept_warnings = accept;
-      try {
-        const r = await S.api.post('/api/watchlist/' + e.id + '/photos', body);
-        if (out) out.append(h('div.accepted', { role: 'status' }, h('b', {}, 'Added a photo of ' + e.display_name + ' (' + e.subject_ref + ').'),
-          ' The entry now has ' + (r.entry ? r.entry.images : '?') + ' photos and is matched by their mean (cosine ' + Number(r.similarity).toFixed(2) + ' with the photos before it).'));
-        setTimeout(route, 1500);
-      } catch (err) {
-        if (out) out.append(rejection(file.name, err, send));
-      }
-      input.value = '';
-    };
-    send('');
-  });
-  return label;
+    if (out) clear(out);
+    const fd = new FormData(form);
+    const file = fd.get('image');
+    const body = { image_base64: await fileBase64(file), image_source: fd.get('image_source'), image_date: fd.get('image_date') };
+    if (accept) body.accept_warnings = accept;
+    try {
+      const r = await S.api.post('/api/watchlist/' + e.id + '/photos', body);
+      if (out) out.append(h('div.accepted', { role: 'status' }, h('b', {}, 'Added a photo of ' + e.display_name + ' (' + e.subject_ref + ').'),
+        ' The entry now has ' + (r.entry ? r.entry.images : '?') + ' photos and is matched by their mean (cosine ' + Number(r.similarity).toFixed(2) + ' with the photos before it).'));
+      form.reset();
+      box.open = false;
+      setTimeout(route, 1500);
+    } catch (err) {
+      if (out) out.append(rejection(file.name, err, send));
+    }
+  };
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); send(''); });
+  const box = h('details.add-photo', {}, h('summary.btn.btn-quiet', {}, 'Add photo'), form);
+  return box;
 }
 
 // An entry's quality warnings and who accepted them, why (absent before
