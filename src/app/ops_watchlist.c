@@ -70,6 +70,18 @@ static json_t *quality_json(const lfr_enrol_result *r) {
                      w ? w : json_array(), "measured", mj);
 }
 
+/* Entry `id` of the call's deployment as JSON (NULL if not listed). */
+static json_t *entry_json(app_call *c, int64_t id) {
+    lfr_watchlist_entry_info *list = NULL;
+    size_t n = 0;
+    json_t *entry = NULL;
+    if (lfr_deploy_entry_list(c->s, c->deployment_id, &list, &n, c->err) == LFR_OK)
+        for (size_t i = 0; i < n && !entry; i++)
+            if (list[i].id == id) entry = lfr_json_entry(&list[i]);
+    lfr_free(list);
+    return entry;
+}
+
 lfr_status app_op_WATCHLIST_ADD(app_call *c) {
     lfr_watchlist_entry e;
     lfr_status st = entry_of(c->args, &e, "watchlist.add", c->err);
@@ -96,13 +108,7 @@ lfr_status app_op_WATCHLIST_ADD(app_call *c) {
         app_answer(c, json_pack("{s:o}", "quality", quality_json(r)));
     }
     if (st == LFR_OK) {
-        lfr_watchlist_entry_info *list = NULL;
-        size_t n = 0;
-        json_t *entry = NULL;
-        if (lfr_deploy_entry_list(c->s, c->deployment_id, &list, &n, c->err) == LFR_OK)
-            for (size_t i = 0; i < n && !entry; i++)
-                if (list[i].id == id) entry = lfr_json_entry(&list[i]);
-        lfr_free(list);
+        json_t *entry = entry_json(c, id);
         st = app_answer(c, json_pack("{s:I, s:o, s:o}", "id", (json_int_t)id, "entry",
                                      entry ? entry : json_null(), "quality", quality_json(r)));
 
@@ -137,13 +143,7 @@ lfr_status app_op_WATCHLIST_ADD_PHOTO(app_call *c) {
                                 (double)sim));
     }
     if (st == LFR_OK) {
-        lfr_watchlist_entry_info *list = NULL;
-        size_t n = 0;
-        json_t *e = NULL;
-        if (lfr_deploy_entry_list(c->s, c->deployment_id, &list, &n, c->err) == LFR_OK)
-            for (size_t i = 0; i < n && !e; i++)
-                if (list[i].id == entry) e = lfr_json_entry(&list[i]);
-        lfr_free(list);
+        json_t *e = entry_json(c, entry);
         st = app_answer(c, json_pack("{s:I, s:I, s:f, s:o, s:o}", "id", (json_int_t)entry, "image",
                                      (json_int_t)image, "similarity", (double)sim, "entry",
                                      e ? e : json_null(), "quality", quality_json(r)));

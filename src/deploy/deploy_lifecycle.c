@@ -219,8 +219,6 @@ lfr_status lfr_deploy_set_threshold(lfr_store *s, int64_t id, float threshold,
     "  WHERE e.deployment_id = d.id), "                                                 \
     "(SELECT count(*) FROM alerts a WHERE a.deployment_id = d.id), "                     \
     "(SELECT count(*) FROM photo_checks c WHERE c.deployment_id = d.id), "             \
-    "(SELECT count(*) FROM watchlist_entries e WHERE e.deployment_id = d.id AND "       \
-    "  (SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id) > 1), "             \
     "(SELECT group_concat(k || ':' || n, ' ') FROM (SELECT k, count(*) n FROM "          \
     "  (SELECT (SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id) k "          \
     "   FROM watchlist_entries e WHERE e.deployment_id = d.id) GROUP BY k))"
@@ -255,17 +253,17 @@ static void fill_info(lfr_store_stmt *q, lfr_deploy_info *d) {
     d->images = lfr_store_stmt_int64(q, 25);
     d->alerts = lfr_store_stmt_int64(q, 26);
     d->photo_checks = lfr_store_stmt_int64(q, 27);
-    d->searched = lfr_deploy_searched_templates(d->entries, d->images,
-                                                lfr_store_stmt_int64(q, 28));
     /* "k:n k:n ...": n entries hold k images */
-    int64_t by_images[LFR_MAX_ENTRY_IMAGES + 1] = {0};
-    const char *h = lfr_store_stmt_text(q, 29);
+    int64_t by_images[LFR_MAX_ENTRY_IMAGES + 1] = {0}, several = 0;
+    const char *h = lfr_store_stmt_text(q, 28);
     long long k, n;
     int used;
     while (h && sscanf(h, "%lld:%lld%n", &k, &n, &used) == 2) {
         if (k >= 0 && n > 0) by_images[k > LFR_MAX_ENTRY_IMAGES ? LFR_MAX_ENTRY_IMAGES : k] += n;
+        if (k > 1 && n > 0) several += n;
         h += used;
     }
+    d->searched = lfr_deploy_searched_templates(d->entries, d->images, several);
     d->counted = lfr_deploy_counted_comparisons(d->model_set, by_images);
 }
 

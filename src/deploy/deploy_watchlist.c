@@ -53,8 +53,9 @@ static lfr_status image_ok(const uint8_t *image, size_t len, const float *tmpl, 
 }
 
 static lfr_status insert_image(lfr_store *s, int64_t entry_id, const uint8_t *image, size_t len,
-                               const float *tmpl, int dim, const lfr_entry_warnings *w,
-                               const char *accepted_by, int64_t *image_id, lfr_err *err) {
+                               const float *tmpl, int dim, const lfr_image_provenance *prov,
+                               const lfr_entry_warnings *w, const char *accepted_by,
+                               int64_t *image_id, lfr_err *err) {
     uint8_t *simg = NULL, *stpl = NULL;
     size_t nimg = 0, ntpl = 0;
     char set[LFR_DEPLOY_MODEL_SET_MAX]; /* the deployment's model set: dim must be its */
@@ -67,8 +68,9 @@ static lfr_status insert_image(lfr_store *s, int64_t entry_id, const uint8_t *im
         st = lfr_store_stmt_prepare(s,
                                     "INSERT INTO entry_images(entry_id, image, template, "
                                     "template_dim, added_at, quality_warnings, "
-                                    "warnings_accepted, warnings_accepted_by, model_set) "
-                                    "VALUES(?,?,?,?,?,?,?,?,?)", &q, err);
+                                    "warnings_accepted, warnings_accepted_by, model_set, "
+                                    "image_source, image_date) "
+                                    "VALUES(?,?,?,?,?,?,?,?,?,?,?)", &q, err);
     if (st == LFR_OK) {
         lfr_store_stmt_bind_int64(q, 1, entry_id);
         lfr_store_stmt_bind_blob(q, 2, simg, nimg);
@@ -80,6 +82,8 @@ static lfr_status insert_image(lfr_store *s, int64_t entry_id, const uint8_t *im
         lfr_store_stmt_bind_text(q, 7, warned ? w->accepted : NULL);
         lfr_store_stmt_bind_text(q, 8, warned ? accepted_by : NULL);
         lfr_store_stmt_bind_text(q, 9, set);
+        lfr_store_stmt_bind_text(q, 10, prov ? prov->source : NULL);
+        lfr_store_stmt_bind_text(q, 11, prov ? prov->date : NULL);
         st = lfr_store_stmt_step(q, &row, err);
         if (image_id) *image_id = lfr_store_last_id(s);
     }
@@ -208,7 +212,7 @@ lfr_status lfr_deploy_entry_add_warned(lfr_store *s, int64_t deployment_id,
         lfr_store_stmt_finalize(q);
     }
     if (st == LFR_OK)
-        st = insert_image(s, eid, image, image_len, tmpl, dim, w, by->name, &iid, err);
+        st = insert_image(s, eid, image, image_len, tmpl, dim, NULL, w, by->name, &iid, err);
     if (st == LFR_OK) {
         json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:b}", "entry", (json_int_t)eid,
                               "image_id", (json_int_t)iid, "subject_ref", e->subject_ref,
@@ -272,20 +276,7 @@ lfr_status lfr_deploy_entry_image_add_warned(lfr_store *s, int64_t entry_id,
         st = lfr_err_set(err, LFR_ERR_TOO_LARGE, "watchlist entry %lld already has %d images",
                          (long long)entry_id, LFR_MAX_ENTRY_IMAGES);
     if (st == LFR_OK)
-        st = insert_image(s, entry_id, image, image_len, tmpl, dim, w, by->name, &iid, err);
-    if (st == LFR_OK && prov) {
-        lfr_store_stmt *q = NULL;
-        int row;
-        st = lfr_store_stmt_prepare(s, "UPDATE entry_images SET image_source = ?, image_date = ? "
-                                       "WHERE id = ?", &q, err);
-        if (st == LFR_OK) {
-            lfr_store_stmt_bind_text(q, 1, prov->source);
-            lfr_store_stmt_bind_text(q, 2, prov->date);
-            lfr_store_stmt_bind_int64(q, 3, iid);
-            st = lfr_store_stmt_step(q, &row, err);
-        }
-        lfr_store_stmt_finalize(q);
-    }
+        st = insert_image(s, entry_id, image, image_len, tmpl, dim, prov, w, by->name, &iid, err);
     if (st == LFR_OK) {
         json_t *j = json_pack("{s:I, s:I, s:I}", "entry", (json_int_t)entry_id, "image_id",
                               (json_int_t)iid, "image_count", (json_int_t)(n + 1));

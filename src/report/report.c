@@ -452,7 +452,8 @@ static json_t *watchlist_json(const lfr_deploy_info *d, rp_state *s, int64_t *te
     if (cat && unknown_cat) json_object_set_new(cat, "unknown", json_integer(unknown_cat));
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:O, s:o, s:I, s:o, s:o}",
                      "entries", (json_int_t)entries, "images", (json_int_t)images,
-                     "entries_with_several_photos", (json_int_t)several, "entries_added", (json_int_t)s->entries_added, "entries_removed_in_draft",
+                     "entries_with_several_photos", (json_int_t)several, "entries_added",
+                     (json_int_t)s->entries_added, "entries_removed_in_draft",
                      (json_int_t)s->entries_removed_draft, "entries_removed_by_amendment",
                      (json_int_t)s->entries_removed_amend, "by_category",
                      cat ? cat : json_object(), "under_18", (json_int_t)under18,
