@@ -7,6 +7,7 @@
  * enrolled or checked (SKIP, loudly, without $OPENLFR_MODELS).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "face/face.h"
 #include "harness.h"
 #include "image/image.h"
+#include "match/match.h"
 #include "store/store.h"
 
 static char dir[256], dbp[300];
@@ -372,7 +374,7 @@ static int64_t add_entry(lfr_store *s, int64_t dep, const char *ref) {
 }
 
 static int64_t raise_alert(lfr_store *s, int64_t dep, int64_t entry) {
-    lfr_alert a = {"north", entry, 0.9f, IMG, sizeof IMG, 0, NULL, 0};
+    lfr_alert a = {"north", entry, 0.9f, IMG, sizeof IMG, 0, NULL, 0, 0};
     lfr_actor cam = {"camera:north", LFR_ROLE_SYSTEM};
     int64_t id = 0;
     lfr_err err = {{0}};
@@ -599,7 +601,7 @@ static void test_flow(void) {
     /* a track template's alert says so, with its embeddings; one stored
      * before the source was kept says "unknown", template_n null */
     {
-        lfr_alert ta = {"north", entry, 0.9f, NULL, 0, 0, "track_template", 4};
+        lfr_alert ta = {"north", entry, 0.9f, NULL, 0, 0, "track_template", 4, 2};
         lfr_actor cam = {"camera:north", LFR_ROLE_SYSTEM};
         int64_t tid = 0;
         CHECK_STATUS(lfr_deploy_alert_record(s, d, &ta, &cam, &tid, &err), LFR_OK);
@@ -613,8 +615,22 @@ static void test_flow(void) {
         json_t *old = json_array_get(l, 0), *tpl = json_array_get(l, 1);
         CHECK(!strcmp(json_string_value(json_object_get(tpl, "source")), "track_template"));
         CHECK_EQ_INT(jid(tpl, "template_n"), 4);
+        /* it matched the mean of the entry's 2 photos: the likeness is read
+         * for that (lower than one photo's at the same score) */
+        CHECK_EQ_INT(jid(tpl, "entry_photos"), 2);
+        lfr_deploy_info di;
+        CHECK_STATUS(lfr_deploy_get(s, d, &di, &err), LFR_OK);
+        const lfr_match_calibration *cal = lfr_match_calibration_named(di.model_set);
+        CHECK(cal != NULL);
+        CHECK_NEAR(json_real_value(json_object_get(tpl, "likeness")),
+                   round(lfr_match_cal_entry_likeness(cal, 0.9f, 2) * 1e6) / 1e6, 1e-6);
+        CHECK(json_real_value(json_object_get(tpl, "likeness")) <
+              json_real_value(json_object_get(json_array_get(l, 2), "likeness")) ||
+              lfr_match_cal_likeness(cal, 0.9f) >= 100.0);
+        CHECK_EQ_INT(jid(json_array_get(l, 2), "entry_photos"), 1);
         CHECK(!strcmp(json_string_value(json_object_get(old, "source")), "unknown"));
         CHECK(json_is_null(json_object_get(old, "template_n")));
+        CHECK(json_is_null(json_object_get(old, "entry_photos"))); /* not recorded */
         json_decref(b);
     }
     /* an amendment: proposed by one, authorised by another */

@@ -92,6 +92,16 @@ if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
   expect "watchlist list after add-photo" 0 "$lfr" watchlist list "$dep" --json
   [ "$(jget "$last" "[e['images'] for e in d['entries'] if e['subject_ref'] == 'B-2'][0]")" = "2" ] \
     && ok "the entry holds 2 photos" || bad "entry images: $last"
+  expect "watchlist photos: each photo and where it came from" 0 "$lfr" watchlist photos "$eb"
+  echo "$last" | grep -q "entry $eb: 2 photos, matched by their mean" \
+    && echo "$last" | grep -q "(first): source .*; taken .*; added by " \
+    && echo "$last" | grep -q "source press photo; taken 2023; added by PC Smith at " \
+    && ok "photos lists both, the second with its source, date and who added it" || bad "photos: $last"
+  expect "watchlist photos --json" 0 "$lfr" watchlist photos "$eb" --json
+  [ "$(jget "$last" "[(p['first'], p['image_source'], p['image_date'], p['added_by']) for p in d['photos']][1]")" = "(False, 'press photo', '2023', 'PC Smith')" ] \
+    && ok "the JSON gives the same" || bad "photos JSON: $last"
+  expect "watchlist photos of an entry that does not exist" 1 "$lfr" watchlist photos 999999
+  grep -q "no watchlist entry 999999" "$tmp/stderr" && ok "naming the entry" || bad "$(cat "$tmp/stderr")"
   expect "deployment show counts the two-photo entry's weight" 0 "$lfr" deployment show "$dep" --json
   [ "$(jget "$last" "(d['threshold_meaning']['templates'], d['threshold_meaning']['comparisons_counted'] > 3)")" = "(3, True)" ] \
     && ok "3 templates searched, counted as more than 3 comparisons" || bad "counted: $last"

@@ -62,7 +62,7 @@ for c in models convert detect embed compare check demo calibrate purge \
     "eval verify" "eval detect" "eval ident" "eval watchlist" \
     "deployment create" "deployment authorise" "deployment start" "deployment end" \
     "deployment amend" "deployment amend-authorise" "deployment show" "deployment list" \
-    "watchlist add" "watchlist add-photo" "watchlist import" "watchlist list" "watchlist remove" \
+    "watchlist add" "watchlist add-photo" "watchlist import" "watchlist list" "watchlist photos" "watchlist remove" \
     "audit verify" "audit show" "audit anchor" "user add" "user list" "user disable" "user passwd"; do
   # shellcheck disable=SC2086
   out=$("$lfr" $c --help 2>&1) && grep -q "^usage: openlfr $c" <<<"$out" && grep -q -- "--help" <<<"$out" \

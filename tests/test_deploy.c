@@ -148,17 +148,17 @@ static void test_lifecycle(void) {
     lfr_photo_check noreason = {"", 0, 0, 0, NULL, 0, 0, 0};
     CHECK_STATUS(lfr_deploy_photo_check_record(s, d, &noreason, &ALICE, NULL, &err), LFR_ERR_INVALID_ARG);
     /* alerts: at or above the threshold only */
-    lfr_alert low = {"north", e1, 0.55f, IMG, sizeof IMG, 0, NULL, 0}, hi = {"north", e1, 0.8f, IMG, sizeof IMG, 0, NULL, 0};
+    lfr_alert low = {"north", e1, 0.55f, IMG, sizeof IMG, 0, NULL, 0, 0}, hi = {"north", e1, 0.8f, IMG, sizeof IMG, 0, NULL, 0, 0};
     int64_t al;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &low, &CAM, &al, &err), LFR_ERR_INVALID_ARG);
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &hi, &CAM, &al, &err), LFR_OK);
     /* a better shot of the same track replaces score and crop; a worse one
      * is refused; after the decision nothing changes */
-    CHECK_STATUS(lfr_deploy_alert_update(s, al, 0.85f, IMG, sizeof IMG, NULL, 0, &CAM, &err), LFR_OK);
-    CHECK_STATUS(lfr_deploy_alert_update(s, al, 0.82f, IMG, sizeof IMG, NULL, 0, &CAM, &err), LFR_ERR_INVALID_ARG);
+    CHECK_STATUS(lfr_deploy_alert_update(s, al, 0.85f, IMG, sizeof IMG, NULL, 0, 0, &CAM, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_update(s, al, 0.82f, IMG, sizeof IMG, NULL, 0, 0, &CAM, &err), LFR_ERR_INVALID_ARG);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM alerts WHERE score > 0.84"), 1);
     CHECK_STATUS(lfr_deploy_alert_decide(s, al, 1, "stopped, arrested", &ALICE, &err), LFR_OK);
-    CHECK_REFUSED(lfr_deploy_alert_update(s, al, 0.9f, NULL, 0, NULL, 0, &CAM, &err), "decided");
+    CHECK_REFUSED(lfr_deploy_alert_update(s, al, 0.9f, NULL, 0, NULL, 0, 0, &CAM, &err), "decided");
     CHECK_REFUSED(lfr_deploy_alert_decide(s, al, 0, NULL, &ALICE, &err), "already been decided");
     /* ended */
     CHECK_STATUS(lfr_deploy_end(s, d, &BOB, "operation complete", &err), LFR_OK);
@@ -336,7 +336,7 @@ static void test_retention(void) {
     add(s, d, "R2", LFR_OK);
     CHECK_STATUS(lfr_deploy_authorise(s, d, &BOB, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_start(s, d, &BOB, &err), LFR_OK);
-    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, 0, NULL, 0};
+    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, 0, NULL, 0, 0};
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, NULL, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, NULL, &err), LFR_OK);
     lfr_photo_check pm = {"seen", 1, e1, 0.8f, IMG, sizeof IMG, 0, 0}, pn = {"seen", 0, 0, 0, NULL, 0, 0, 0};
@@ -590,7 +590,7 @@ static void test_free_text_checked(void) {
     if (!s) { CHECK(0); tmp_end(); return; }
     int64_t x1 = 0;
     d = live(s, &x1, NULL);
-    lfr_alert a = {"north", x1, 0.9f, IMG, sizeof IMG, 0, NULL, 0};
+    lfr_alert a = {"north", x1, 0.9f, IMG, sizeof IMG, 0, NULL, 0, 0};
     int64_t al = 0;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &al, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_decide(s, al, 1, "ok\x07", &ALICE, &err), LFR_ERR_INVALID_ARG);
@@ -814,7 +814,7 @@ static void test_alert_dispatch_flow(void) {
     int64_t e1 = 0;
     int64_t d = live(s, &e1, NULL);
     int64_t img = count(s, "SELECT min(id) FROM entry_images");
-    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, img, NULL, 0};
+    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, img, NULL, 0, 0};
     int64_t al = 0, al2 = 0, al3 = 0;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &al, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &al2, &err), LFR_OK);
@@ -886,7 +886,7 @@ static void test_alert_dispatch_flow(void) {
     CHECK(strcmp(ai.outcome, "arrested") == 0 && strcmp(ai.outcome_by, "PC 7 Dana") == 0);
     CHECK(strcmp(ai.outcome_note, "at the gate") == 0 && ai.outcome_at == fake_now);
     /* to every device */
-    lfr_alert a4 = {"south", e1, 0.8f, NULL, 0, 0, NULL, 0};
+    lfr_alert a4 = {"south", e1, 0.8f, NULL, 0, 0, NULL, 0, 0};
     int64_t al4 = 0;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a4, &CAM, &al4, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_decide(s, al4, 1, NULL, &ALICE, &err), LFR_OK);
@@ -1324,7 +1324,7 @@ static void test_alert_source(void) {
     lfr_err err;
     int64_t e1 = 0, e2 = 0;
     int64_t d = live(s, &e1, &e2);
-    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, 0, NULL, 0};
+    lfr_alert a = {"north", e1, 0.9f, IMG, sizeof IMG, 0, NULL, 0, 0};
     int64_t shot = 0, tpl = 0, id = 0;
     CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &shot, &err), LFR_OK);
     lfr_alert_info ai;
@@ -1357,12 +1357,12 @@ static void test_alert_source(void) {
         CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &id, &err), LFR_ERR_INVALID_ARG);
         if (!strstr(err.msg, bad[i].says)) fprintf(stderr, "  message: %s\n", err.msg);
         CHECK(strstr(err.msg, bad[i].says) != NULL);
-        CHECK_STATUS(lfr_deploy_alert_update(s, shot, 0.95f, NULL, 0, bad[i].src, bad[i].n, &CAM,
+        CHECK_STATUS(lfr_deploy_alert_update(s, shot, 0.95f, NULL, 0, bad[i].src, bad[i].n, 0, &CAM,
                                              &err), LFR_ERR_INVALID_ARG);
     }
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM alerts"), 2);
     /* the better match came from the track template: the alert says so */
-    CHECK_STATUS(lfr_deploy_alert_update(s, shot, 0.93f, IMG, sizeof IMG, "track_template", 4,
+    CHECK_STATUS(lfr_deploy_alert_update(s, shot, 0.93f, IMG, sizeof IMG, "track_template", 4, 0,
                                          &CAM, &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_get(s, shot, &ai, &err), LFR_OK);
     CHECK_EQ_INT(ai.source, LFR_ALERT_FROM_TRACK_TEMPLATE);
@@ -1373,7 +1373,7 @@ static void test_alert_source(void) {
                           "json_extract(details, '$.previous_source') = 'best_shot' AND "
                           "json_extract(details, '$.previous_template_n') = 1"), 1);
     /* and back: a later best shot beats the template */
-    CHECK_STATUS(lfr_deploy_alert_update(s, shot, 0.96f, NULL, 0, "best_shot", 1, &CAM, &err),
+    CHECK_STATUS(lfr_deploy_alert_update(s, shot, 0.96f, NULL, 0, "best_shot", 1, 0, &CAM, &err),
                  LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_get(s, shot, &ai, &err), LFR_OK);
     CHECK_EQ_INT(ai.source, LFR_ALERT_FROM_BEST_SHOT);
@@ -1391,7 +1391,7 @@ static void test_alert_source(void) {
     lfr_free(list);
     int64_t old_id = count(s, "SELECT max(id) FROM alerts");
     /* an update of such an alert says what it was */
-    CHECK_STATUS(lfr_deploy_alert_update(s, old_id, 0.97f, NULL, 0, "track_template", 2, &CAM,
+    CHECK_STATUS(lfr_deploy_alert_update(s, old_id, 0.97f, NULL, 0, "track_template", 2, 0, &CAM,
                                          &err), LFR_OK);
     CHECK_STATUS(lfr_deploy_alert_get(s, old_id, &ai, &err), LFR_OK);
     CHECK_EQ_INT(ai.source, LFR_ALERT_FROM_TRACK_TEMPLATE);
@@ -1399,6 +1399,76 @@ static void test_alert_source(void) {
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.update' AND "
                           "json_extract(details, '$.previous_source') = 'unknown' AND "
                           "json_extract(details, '$.previous_template_n') = 0"), 1);
+    lfr_store_close(s);
+    tmp_end();
+}
+
+/* How many photos the watchlist template that matched averaged is stored
+ * with the alert and audited, and the alert's likeness is read for it: the
+ * mean of k photos reaches a cosine against strangers weight(k) times as
+ * often as one photo, so the same score is less telling.  Rows stored
+ * before the column read 0 and keep the one-photo reading. */
+static void test_alert_entry_photos(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t e1 = 0, e2 = 0;
+    int64_t d = live(s, &e1, &e2);
+    lfr_alert a = {"north", e1, 0.72f, IMG, sizeof IMG, 0, NULL, 0, 0};
+    int64_t one = 0, mean = 0, id = 0;
+    CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &one, &err), LFR_OK);
+    a.entry_id = e2;
+    a.entry_photos = 2;
+    CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &mean, &err), LFR_OK);
+    lfr_alert_info ai, bi;
+    CHECK_STATUS(lfr_deploy_alert_get(s, one, &ai, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_get(s, mean, &bi, &err), LFR_OK);
+    CHECK_EQ_INT(ai.entry_photos, 1); /* 0 given: one photo */
+    CHECK_EQ_INT(bi.entry_photos, 2);
+    const lfr_match_calibration *cal = lfr_match_calibration_named(ai.model_set);
+    CHECK(cal != NULL);
+    CHECK_NEAR(lfr_alert_likeness(&ai), lfr_match_cal_likeness(cal, 0.72f), 1e-12);
+    CHECK_NEAR(lfr_alert_likeness(&bi), lfr_match_cal_entry_likeness(cal, 0.72f, 2), 1e-12);
+    /* the same score from a mean of two photos reads about 6 points lower */
+    CHECK(lfr_alert_likeness(&bi) < lfr_alert_likeness(&ai) - 5.0);
+    printf("  score 0.72 (%s): likeness %.1f from one photo, %.1f from the mean of 2\n",
+           ai.model_set, lfr_alert_likeness(&ai), lfr_alert_likeness(&bi));
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.raise' AND "
+                          "json_extract(details, '$.entry_photos') = 2"), 1);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.raise' AND "
+                          "json_extract(details, '$.entry_photos') = 1"), 1);
+    /* counts an entry cannot hold are refused, naming the limit */
+    const int bad[] = {-1, LFR_MAX_ENTRY_IMAGES + 1};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        a.entry_photos = bad[i];
+        memset(&err, 0, sizeof err);
+        char says[48];
+        snprintf(says, sizeof says, "1 to %d photos", LFR_MAX_ENTRY_IMAGES);
+        CHECK_STATUS(lfr_deploy_alert_record(s, d, &a, &CAM, &id, &err), LFR_ERR_INVALID_ARG);
+        CHECK(strstr(err.msg, says) != NULL);
+        memset(&err, 0, sizeof err);
+        CHECK_STATUS(lfr_deploy_alert_update(s, mean, 0.95f, NULL, 0, NULL, 0, bad[i], &CAM, &err),
+                     LFR_ERR_INVALID_ARG);
+        CHECK(strstr(err.msg, says) != NULL);
+    }
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM alerts"), 2);
+    /* an update carries the count of what matched and audits it */
+    CHECK_STATUS(lfr_deploy_alert_update(s, mean, 0.80f, NULL, 0, NULL, 0, 3, &CAM, &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_alert_get(s, mean, &bi, &err), LFR_OK);
+    CHECK_EQ_INT(bi.entry_photos, 3);
+    CHECK_NEAR(lfr_alert_likeness(&bi), lfr_match_cal_entry_likeness(cal, 0.80f, 3), 1e-12);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'alert.update' AND "
+                          "json_extract(details, '$.entry_photos') = 3"), 1);
+    /* a row written without the column (as before the migration) */
+    CHECK_STATUS(lfr_store_exec(s, "INSERT INTO alerts(deployment_id, entry_id, subject_ref, "
+                                   "camera, at, score, threshold) SELECT deployment_id, entry_id, "
+                                   "subject_ref, camera, at, score, threshold FROM alerts "
+                                   "WHERE id = 1", &err), LFR_OK);
+    int64_t old_id = count(s, "SELECT max(id) FROM alerts");
+    CHECK_STATUS(lfr_deploy_alert_get(s, old_id, &ai, &err), LFR_OK);
+    CHECK_EQ_INT(ai.entry_photos, 0);
+    CHECK_NEAR(lfr_alert_likeness(&ai), lfr_match_cal_likeness(cal, ai.score), 1e-12);
     lfr_store_close(s);
     tmp_end();
 }
@@ -1427,5 +1497,6 @@ int main(void) {
     RUN(test_target_false_alerts);
     RUN(test_model_sets);
     RUN(test_alert_source);
+    RUN(test_alert_entry_photos);
     return harness_done("deploy");
 }

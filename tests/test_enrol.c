@@ -1014,6 +1014,7 @@ static void test_fused_model_set(void) {
         CHECK_EQ_INT(cr.c[0].entry_id, e0);
         const lfr_match_calibration *f = lfr_match_calibration_named("fused704");
         CHECK(fabs(cr.c[0].likeness - lfr_match_cal_likeness(f, cr.c[0].score)) < 1e-9);
+        CHECK_EQ_INT(cr.c[0].entry_photos, 1); /* one photo: its own scale */
         fprintf(stderr, "  fused704 match: cosine %.3f likeness %.1f (threshold %.3f)\n",
                 cr.c[0].score, cr.c[0].likeness, (double)def);
     }
@@ -1099,7 +1100,15 @@ static void test_check_entry_template(void) {
         CHECK_EQ_INT(cr.c[0].entry_id, e0);
         CHECK_EQ_INT(cr.c[0].image_id, img0);
         CHECK(cr.c[0].score > 0.9f);
-        fprintf(stderr, "  images 0.50 / 0.45, entry template %.3f\n", cr.c[0].score);
+        /* the mean of 2 photos matched: the likeness is read for it */
+        CHECK_EQ_INT(cr.c[0].entry_photos, 2);
+        lfr_deploy_info di;
+        CHECK_STATUS(lfr_deploy_get(s, d, &di, &err), LFR_OK);
+        CHECK_NEAR(cr.c[0].likeness,
+                   lfr_match_cal_entry_likeness(lfr_match_calibration_named(di.model_set),
+                                                cr.c[0].score, 2), 1e-9);
+        fprintf(stderr, "  images 0.50 / 0.45, entry template %.3f, likeness %.1f\n",
+                cr.c[0].score, cr.c[0].likeness);
     }
     lfr_free(f);
     lfr_store_close(s);
@@ -1190,6 +1199,30 @@ static void test_add_image(void) {
         CHECK(!strcmp(list[0].warnings_accepted, "the only photo from this year"));
     }
     lfr_free(list);
+    /* each photo and where it came from: the first one's are the entry's */
+    lfr_entry_photo_info *ph = NULL;
+    CHECK_STATUS(lfr_deploy_entry_photos(s, e0, &ph, &n, &err), LFR_OK);
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) {
+        CHECK(ph[0].first && !ph[1].first);
+        CHECK(!strcmp(ph[0].source, "custody") && !strcmp(ph[0].date, "2025-01-01"));
+        CHECK(!strcmp(ph[0].added_by, creator.name) && !ph[0].quality_warnings[0]);
+        CHECK_EQ_INT(ph[1].id, img);
+        CHECK(!strcmp(ph[1].source, "custody record 2025") && !strcmp(ph[1].date, "2025-06"));
+        CHECK(!strcmp(ph[1].added_by, creator.name) && ph[1].added_at > 0);
+        CHECK(strstr(ph[1].quality_warnings, "\"dark\"") != NULL);
+        CHECK(!strcmp(ph[1].warnings_accepted, "the only photo from this year"));
+        CHECK(!strcmp(ph[1].warnings_accepted_by, creator.name));
+    }
+    lfr_free(ph);
+    ph = NULL;
+    CHECK_STATUS(lfr_deploy_entry_photos(s, 987654, &ph, &n, &err), LFR_ERR_NOT_FOUND);
+    CHECK(ph == NULL && n == 0 && strstr(err.msg, "no watchlist entry 987654") != NULL);
+    /* a photo stored before who added it was kept: not made up */
+    CHECK_STATUS(lfr_store_exec(s, "UPDATE entry_images SET added_by = NULL", &err), LFR_OK);
+    CHECK_STATUS(lfr_deploy_entry_photos(s, e0, &ph, &n, &err), LFR_OK);
+    if (n == 2) CHECK(!strcmp(ph[0].added_by, creator.name) && !ph[1].added_by[0]);
+    lfr_free(ph);
     int64_t audited = 0;
     lfr_store_query_int64(s, "SELECT count(*) FROM audit_log WHERE action = 'watchlist.image_add' "
                              "AND details LIKE '%\"warnings_accepted\":\"the only photo%' "

@@ -1440,6 +1440,25 @@ static void test_whole_flow(void) {
             fprintf(stderr, "    watchlist.add_photo %s: %.300s\n", ph[k].file, r.body);
         if (ph[k].status != 200) CHECK(is_json_error(&r, r.status));
     }
+    /* each photo of the entry and where it came from (watchlist.photos) */
+    CHECK_EQ_INT(curl_(&r, "GET", path, opr, NULL, NULL, NULL), 200);
+    {
+        json_t *a = json_loads(r.body, 0, NULL), *p = json_object_get(a, "photos");
+        CHECK_EQ_INT(json_array_size(p), 2);
+        json_t *p1 = json_array_get(p, 1);
+        CHECK(json_is_true(json_object_get(json_array_get(p, 0), "first")));
+        CHECK(json_is_false(json_object_get(p1, "first")));
+        const char *dt = json_string_value(json_object_get(p1, "image_date"));
+        const char *why = json_string_value(json_object_get(p1, "warnings_accepted"));
+        CHECK(dt && !strcmp(dt, "2024-06"));
+        CHECK(why && !strcmp(why, "the only recent photo"));
+        CHECK(json_array_size(json_object_get(p1, "quality_warnings")) >= 1);
+        if (json_array_size(p) != 2) fprintf(stderr, "    watchlist.photos: %.300s\n", r.body);
+        json_decref(a);
+    }
+    snprintf(path, sizeof path, "/api/watchlist/%lld/photos", entry + 1000);
+    CHECK_EQ_INT(curl_(&r, "GET", path, opr, NULL, NULL, NULL), 404);
+    CHECK(is_json_error(&r, 404));
     snprintf(path, sizeof path, "/api/deployments/%lld/watchlist", dep);
     /* refused by quality control: the JSON error, and beside it why */
     snprintf(img, sizeof img, "%s/noface.jpg", g_dir);

@@ -501,7 +501,7 @@ static int hits_identical(const lfr_match_hit *a, const lfr_match_hit *b, int n)
     for (int i = 0; i < n; i++)
         if (a[i].entry_id != b[i].entry_id || a[i].image_index != b[i].image_index ||
             memcmp(&a[i].score, &b[i].score, sizeof(float)) != 0 ||
-            a[i].entry_template != b[i].entry_template ||
+            a[i].entry_template != b[i].entry_template || a[i].entry_images != b[i].entry_images ||
             memcmp(&a[i].image_score, &b[i].image_score, sizeof(float)) != 0)
             return 0;
     return 1;
@@ -1090,6 +1090,30 @@ static void test_entry_weights(void) {
         int64_t one[2] = {0, 777};
         CHECK_EQ_INT((long long)lfr_match_cal_counted(c, LFR_MATCH_ENTRY_MEAN, one, 1), 777);
         CHECK_EQ_INT((long long)lfr_match_cal_counted(c, LFR_MATCH_ENTRY_MEAN, NULL, 0), 0);
+        /* Likeness from a mean of k photos: FMR x weight(k) on the same
+         * scale, so 100 log10(weight) / 7 points less where unclamped, and
+         * exactly the one-photo likeness for k <= 1. */
+        for (float t = 0.40f; t <= 0.80f; t += 0.05f) {
+            double l1 = lfr_match_cal_likeness(c, t);
+            CHECK(lfr_match_cal_entry_likeness(c, t, 1) == l1);
+            CHECK(lfr_match_cal_entry_likeness(c, t, 0) == l1);
+            double prevk = l1;
+            for (int k = 2; k <= LFR_MAX_ENTRY_IMAGES; k++) {
+                double lk = lfr_match_cal_entry_likeness(c, t, k);
+                double want = 100.0 * -log10(lfr_match_cal_fmr(c, t) *
+                                             lfr_match_cal_entry_weight(c, k)) /
+                              LFR_MATCH_LIKENESS_DECADES;
+                CHECK_NEAR(lk, want < 0 ? 0 : want > 100 ? 100 : want, 1e-9);
+                CHECK(lk <= prevk); /* more photos averaged: never more telling */
+                prevk = lk;
+            }
+            if (l1 > 1 && l1 < 99)
+                CHECK(lfr_match_cal_entry_likeness(c, t, 2) < l1 - 1.0); /* weight 2.65+ */
+        }
+        printf("  %s: at its default threshold likeness %.1f for one photo, %.1f for the "
+               "mean of 2\n", lfr_match_calibration_name(c),
+               lfr_match_cal_likeness(c, lfr_match_cal_default_threshold(c)),
+               lfr_match_cal_entry_likeness(c, lfr_match_cal_default_threshold(c), 2));
         printf("  %s: an entry of 2 / 3 / 4 photos counts as %.2f / %.2f / %.2f comparisons\n",
                lfr_match_calibration_name(c), lfr_match_cal_entry_weight(c, 2),
                lfr_match_cal_entry_weight(c, 3), lfr_match_cal_entry_weight(c, 4));
@@ -1245,6 +1269,7 @@ static void test_entry_template_mean_reaches(void) {
     CHECK_EQ_INT(n, 1);
     CHECK_EQ_INT(h[0].entry_id, 9);
     CHECK_EQ_INT(h[0].entry_template, 0);
+    CHECK_EQ_INT(h[0].entry_images, 1);
     lfr_match_snapshot_unref(s);
     for (int k = LFR_MATCH_ENTRY_MEAN; k <= LFR_MATCH_ENTRY_UNION; k++) {
         s = NULL;
@@ -1257,12 +1282,14 @@ static void test_entry_template_mean_reaches(void) {
         CHECK_EQ_INT(h[0].entry_id, 7);
         CHECK(h[0].score > 0.99f);
         CHECK_EQ_INT(h[0].entry_template, 1);
+        CHECK_EQ_INT(h[0].entry_images, 2); /* the mean of its 2 photos */
         CHECK_EQ_INT(h[0].image_index, 70);
         CHECK_NEAR(h[0].image_score, 0.62, 1e-5);
         /* entry 9: one image, which is its template */
         CHECK_EQ_INT(h[1].entry_id, 9);
         CHECK_NEAR(h[1].score, 0.75, 1e-5);
         CHECK_EQ_INT(h[1].entry_template, 0);
+        CHECK_EQ_INT(h[1].entry_images, 1);
         CHECK_EQ_INT(h[1].image_index, 90);
         /* both implementations and the batch agree */
         if (lfr_match_impl_available(LFR_MATCH_IMPL_AVX2)) {
@@ -1277,6 +1304,7 @@ static void test_entry_template_mean_reaches(void) {
                 CHECK_EQ_INT(a[i].entry_id, b[i].entry_id);
                 CHECK_EQ_INT(a[i].image_index, b[i].image_index);
                 CHECK_EQ_INT(a[i].entry_template, b[i].entry_template);
+                CHECK_EQ_INT(a[i].entry_images, b[i].entry_images);
             }
         }
         lfr_match_snapshot_unref(s);
@@ -1303,6 +1331,7 @@ static void test_entry_template_mean_only(void) {
     CHECK_EQ_INT(n, 1);
     CHECK_NEAR(h[0].score, 0.7 / sqrt(1.4), 1e-4);
     CHECK_EQ_INT(h[0].entry_template, 1);
+    CHECK_EQ_INT(h[0].entry_images, 2);
     CHECK_EQ_INT(h[0].image_index, 0); /* the image scoring 1.0 is shown */
     CHECK_NEAR(h[0].image_score, 1.0, 1e-5);
     lfr_match_snapshot_unref(s);
@@ -1313,6 +1342,7 @@ static void test_entry_template_mean_only(void) {
     CHECK_EQ_INT(n, 1);
     CHECK_NEAR(h[0].score, 1.0, 1e-5);
     CHECK_EQ_INT(h[0].entry_template, 0);
+    CHECK_EQ_INT(h[0].entry_images, 1); /* one photo's own score */
     CHECK_EQ_INT(h[0].image_index, 0);
     lfr_match_snapshot_unref(s);
 }

@@ -1434,6 +1434,17 @@ static void test_entry_template_alert(void) {
                     CHECK_EQ_INT(ev.entry_id, e0);
                     CHECK_EQ_INT(ev.image_id, img0); /* a real image: the better one */
                     CHECK(ev.cosine > 0.99f);
+                    /* the mean of the entry's 2 photos matched: its likeness
+                     * is read for that, here and in the stored alert */
+                    CHECK_EQ_INT(ev.entry_photos, 2);
+                    lfr_alert_info ai;
+                    CHECK_STATUS(lfr_deploy_alert_get(s, ev.alert_id, &ai, &err), LFR_OK);
+                    CHECK_EQ_INT(ai.entry_photos, 2);
+                    CHECK_NEAR(ev.likeness,
+                               lfr_match_cal_entry_likeness(
+                                   lfr_match_calibration_named(ai.model_set), ev.cosine, 2),
+                               1e-9);
+                    CHECK_NEAR(lfr_alert_likeness(&ai), ev.likeness, 1e-4);
                 }
                 lfr_pipeline_event_free(&ev);
             }

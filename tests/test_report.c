@@ -143,7 +143,7 @@ static int64_t entry(lfr_store *s, int64_t d, const char *ref, const char *name,
 
 static int64_t alert(lfr_store *s, world *w, int64_t at, int64_t e, const char *cam, int image) {
     fake_now = w->t0 + at;
-    lfr_alert a = {cam, e, 0.9f, image ? IMG : NULL, image ? sizeof IMG : 0, 0, NULL, 0};
+    lfr_alert a = {cam, e, 0.9f, image ? IMG : NULL, image ? sizeof IMG : 0, 0, NULL, 0, 0};
     int64_t id = 0;
     lfr_err err = {{0}};
     CHECK_STATUS(lfr_deploy_alert_record(s, w->d, &a, &CAM, &id, &err), LFR_OK);

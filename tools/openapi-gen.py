@@ -81,6 +81,7 @@ SUMMARY = {
  'watchlist.import':'Bulk import of watchlist entries (JSON; a bad row never stops the import).',
  'watchlist.add_photo':'Another photo of a person already on a draft watchlist (quality-controlled, compared with the entry\'s photos; the entry is then matched by the mean of its photos).',
  'watchlist.list':"A deployment's watchlist entries (no images).",
+ 'watchlist.photos':"Every photo of one watchlist entry, oldest first: where it came from, when it was taken, who added it and when, and any quality warnings accepted with the reason (the images themselves: GET /api/watchlist/images/{id}).",
  'watchlist.remove':'Remove a watchlist entry (before authorisation; after it, by amendment).',
  'watchlist.image':'A watchlist image (JPEG, unsealed for this request only; Cache-Control: no-store).',
  'alert.list':"A deployment's alerts.", 'alert.get':'One alert with its match details.',
@@ -172,9 +173,23 @@ SCHEMAS['Entry'] = obj(collections.OrderedDict([
     ('warnings_accepted', dict(STRN, description='the enrolling officer\'s reason for accepting them')),
     ('warnings_accepted_by', STRN),
     ('images_with_warnings', dict(INT, description='photos of the entry enrolled with accepted warnings (the fields above are the first such photo\'s)'))]))
+SCHEMAS['EntryPhoto'] = obj(collections.OrderedDict([
+    ('id', dict(ID, description='the image: GET /api/watchlist/images/{id}')), ('entry', ID),
+    ('first', dict(BOOL, description='the entry\'s first photo (its source and date are the entry\'s)')),
+    ('image_source', dict(STRN, description='where it came from')), ('image_date', dict(STRN, description='when it was taken')),
+    ('added_by', dict(STRN, description='who added it; null for a further photo added before openlfr kept it (the audit log\'s watchlist.image_add says)')),
+    ('added_at', TIME),
+    ('quality_warnings', dict(arr({'type': 'object'}), description='the quality warnings accepted when it was added ([] = none)')),
+    ('warnings_accepted', dict(STRN, description='the reason they were accepted')), ('warnings_accepted_by', STRN)]))
 SCHEMAS['Alert'] = obj(collections.OrderedDict([
     ('id', ID), ('deployment', ID), ('entry', IDN), ('image', dict(IDN, description='the watchlist image: GET /api/watchlist/images/{image}')),
-    ('subject_ref', STR), ('camera', STR), ('at', TIME), ('score', NUM), ('threshold', NUM), ('likeness', NUM),
+    ('subject_ref', STR), ('camera', STR), ('at', TIME), ('score', NUM), ('threshold', NUM),
+    ('likeness', dict(NUM, description='0-100, the score read on the deployment\'s calibration for what matched: '
+                                       'for the mean of several photos (entry_photos 2 or more) the false-match rate '
+                                       'is multiplied by that mean\'s measured weight (docs/likeness.md)')),
+    ('entry_photos', dict(IDN, description='photos of the entry averaged into the watchlist template that matched: '
+                                           '1 for one photo, 2 or more for their mean; null for alerts stored before '
+                                           'openlfr kept it (read as one photo)')),
     ('source', {'type': 'string', 'enum': ['best_shot', 'track_template', 'unknown'],
                 'description': 'what reached the score: one embedded face of the track (best_shot) or the '
                                'quality-weighted mean of its best embeddings (track_template); unknown for alerts '
@@ -191,7 +206,10 @@ for k, v in [('display_name', STRN), ('category', STRN), ('category_other', STRN
     SCHEMAS['Alert']['properties'][k] = v
 SCHEMAS['Check'] = obj({'id': ID, 'deployment': ID, 'officer': STR, 'device': IDN, 'at': TIME, 'reason': STR,
                         'result': STR, 'entry': IDN, 'subject_ref': STRN, 'score': NUMN})
-SCHEMAS['Candidate'] = obj({'entry_id': ID, 'score': NUM, 'likeness': NUM, 'entry': ref('Entry'),
+SCHEMAS['Candidate'] = obj({'entry_id': ID, 'score': NUM, 'likeness': NUM,
+                            'entry_photos': dict(INT, description='photos averaged into the template that matched '
+                                                                  '(the likeness is read for it)'),
+                            'entry': ref('Entry'),
                             'image': dict(IDN, description='the watchlist image: GET /api/watchlist/images/{image}')})
 RTSP_TRANSPORT = {'type': 'string', 'enum': ['tcp', 'udp'],
                   'description': 'how an rtsp:// camera sends RTP (tcp unless udp was asked at camera.add)'}
@@ -278,6 +296,7 @@ ANSWER = {
                                 'similarity': dict(NUM, description='cosine of the photo with the mean of the entry\'s photos before it'),
                                 'entry': {'oneOf': [ref('Entry'), {'type': 'null'}]}, 'quality': ref('Quality')}),
     'watchlist.list': DEP_LIST('entries', 'Entry'),
+    'watchlist.photos': obj({'entry': ID, 'photos': arr(ref('EntryPhoto'))}),
     'watchlist.remove': obj({'id': ID, 'removed': BOOL}),
     'alert.list': DEP_LIST('alerts', 'Alert'), 'alert.get': ref('Alert'),
     'alert.decide': ref('Alert'), 'alert.dispatch': ref('Alert'), 'alert.ack': ref('Alert'),

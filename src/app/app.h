@@ -173,6 +173,7 @@ void lfr_config_print_help(FILE *f);
     X(WATCHLIST_IMPORT, "watchlist.import", R_OPR | R_AUTH, WATCHLIST_IMPORT)                  \
     X(WATCHLIST_ADD_PHOTO, "watchlist.add_photo", R_OPR | R_AUTH, WATCHLIST_IMAGE_ADD)         \
     X(WATCHLIST_LIST, "watchlist.list", R_OPR | R_AUTH | R_AUD, NONE)                          \
+    X(WATCHLIST_PHOTOS, "watchlist.photos", R_OPR | R_AUTH | R_AUD, NONE)                      \
     X(WATCHLIST_REMOVE, "watchlist.remove", R_OPR | R_AUTH, WATCHLIST_REMOVE)                  \
     X(WATCHLIST_IMAGE, "watchlist.image", R_OPR | R_OFF | R_AUTH, NONE)                        \
     X(ALERT_LIST, "alert.list", R_OPR | R_OFF | R_AUTH | R_AUD, NONE)                          \
@@ -384,6 +385,7 @@ lfr_status lfr_app_tick(lfr_app *app, lfr_err *err);
  * strings, null when unset). */
 json_t *lfr_json_deployment(const lfr_deploy_info *d);
 json_t *lfr_json_entry(const lfr_watchlist_entry_info *e);
+json_t *lfr_json_entry_photo(const lfr_entry_photo_info *p);
 json_t *lfr_json_alert(const lfr_alert_info *a);
 json_t *lfr_json_check(const lfr_check_info *c);
 json_t *lfr_json_camera(const lfr_camera_info *c);

@@ -128,13 +128,23 @@ json_t *lfr_json_entry(const lfr_watchlist_entry_info *e) {
                 "images_with_warnings", json_integer(e->images_warned), NULL);
 }
 
+json_t *lfr_json_entry_photo(const lfr_entry_photo_info *p) {
+    return fill(json_object(), "id", json_integer(p->id), "entry", json_integer(p->entry_id),
+                "first", json_boolean(p->first), "image_source", jstr_or_null(p->source),
+                "image_date", jstr_or_null(p->date), "added_by", jstr_or_null(p->added_by),
+                "added_at", lfr_json_time(p->added_at), "quality_warnings",
+                jwarnings(p->quality_warnings), "warnings_accepted",
+                jstr_or_null(p->warnings_accepted), "warnings_accepted_by",
+                jstr_or_null(p->warnings_accepted_by), NULL);
+}
+
 json_t *lfr_json_alert(const lfr_alert_info *a) {
     return fill(json_object(), "id", json_integer(a->id), "deployment",
                 json_integer(a->deployment_id), "entry", jid(a->entry_id), "image", jid(a->image_id),
                 "subject_ref", json_string(a->subject_ref), "camera", json_string(a->camera), "at",
                 lfr_json_time(a->at), "score", jdec6(a->score), "threshold", jdec6(a->threshold),
                 "likeness",
-                jdec6(lfr_match_cal_likeness(lfr_match_calibration_named(a->model_set), a->score)),
+                jdec6(lfr_alert_likeness(a)), "entry_photos", jid(a->entry_photos),
                 "source", json_string(lfr_alert_source_name(a->source)), "template_n",
                 jid(a->template_n), "has_face_image",
                 json_boolean(a->has_face_image), "decision", jstr_or_null(a->decision),

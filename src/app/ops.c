@@ -143,6 +143,7 @@ static const lfr_op_arg ARGS_WATCHLIST_IMPORT[] = {
      "refused, its warnings listed)"},
     END};
 static const lfr_op_arg ARGS_WATCHLIST_LIST[] = {{"deployment", LFR_ARG_ID, 1, "the deployment"}, END};
+static const lfr_op_arg ARGS_WATCHLIST_PHOTOS[] = {{"id", LFR_ARG_ID, 1, "the entry"}, END};
 static const lfr_op_arg ARGS_WATCHLIST_REMOVE[] = {
     {"id", LFR_ARG_ID, 1, "the entry (draft deployments; afterwards an amendment)"},
     {"reason", LFR_ARG_TEXT, 1, "why it is removed"},
@@ -285,6 +286,7 @@ static const struct {
     [LFR_OP_WATCHLIST_IMPORT] = {APP_SCOPE_DEPLOYMENT, "deployment"},
     [LFR_OP_WATCHLIST_ADD_PHOTO] = {APP_SCOPE_ENTRY, "id"},
     [LFR_OP_WATCHLIST_LIST] = {APP_SCOPE_DEPLOYMENT, "deployment"},
+    [LFR_OP_WATCHLIST_PHOTOS] = {APP_SCOPE_ENTRY, "id"},
     [LFR_OP_WATCHLIST_REMOVE] = {APP_SCOPE_ENTRY, "id"},
     [LFR_OP_WATCHLIST_IMAGE] = {APP_SCOPE_IMAGE, "image"}, /* or entry: ops_watchlist.c */
     [LFR_OP_ALERT_LIST] = {APP_SCOPE_DEPLOYMENT, "deployment"},

@@ -12,9 +12,10 @@
  * free text.  "other" needs reason_other, stored as "other: <text>". */
 
 static json_t *candidate_json(const lfr_check_candidate *k) {
-    json_t *o = json_pack("{s:I, s:f, s:f, s:o}", "entry_id", (json_int_t)k->entry_id, "score",
-                          round((double)k->score * 1e6) / 1e6, "likeness",
-                          round(k->likeness * 10) / 10, "entry", lfr_json_entry(&k->entry));
+    json_t *o = json_pack("{s:I, s:f, s:f, s:i, s:o}", "entry_id", (json_int_t)k->entry_id,
+                          "score", round((double)k->score * 1e6) / 1e6, "likeness",
+                          round(k->likeness * 10) / 10, "entry_photos", k->entry_photos,
+                          "entry", lfr_json_entry(&k->entry));
     if (o) json_object_set_new(o, "image", k->image_id > 0 ? json_integer(k->image_id) : json_null());
     return o;
 }

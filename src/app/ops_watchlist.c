@@ -299,6 +299,19 @@ lfr_status app_op_WATCHLIST_LIST(app_call *c) {
                              : NULL);
 }
 
+lfr_status app_op_WATCHLIST_PHOTOS(app_call *c) {
+    int64_t id = app_arg_id(c, "id");
+    lfr_entry_photo_info *list = NULL;
+    size_t n = 0;
+    lfr_status st = lfr_deploy_entry_photos(c->s, id, &list, &n, c->err);
+    json_t *arr = st == LFR_OK ? json_array() : NULL;
+    for (size_t i = 0; arr && i < n; i++) json_array_append_new(arr, lfr_json_entry_photo(&list[i]));
+    lfr_free(list);
+    if (st != LFR_OK) return st;
+    return app_answer(c, arr ? json_pack("{s:I, s:o}", "entry", (json_int_t)id, "photos", arr)
+                             : NULL);
+}
+
 lfr_status app_op_WATCHLIST_REMOVE(app_call *c) {
     int64_t id = app_arg_id(c, "id");
     lfr_status st = lfr_deploy_entry_remove(c->s, id, &c->by, app_arg_str(c, "reason"), c->err);

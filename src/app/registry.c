@@ -56,7 +56,7 @@ static void publish(lfr_registry *r, const char *type, int64_t dep, int64_t aler
 static void on_pipeline_event(void *ctx, const lfr_pipeline_event *ev) {
     lfr_registry *r = ctx;
     json_t *d = json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:I, s:f, "
-                          "s:s, s:i}",
+                          "s:s, s:i, s:i}",
                           "alert", (json_int_t)ev->alert_id, "deployment",
                           (json_int_t)ev->deployment_id, "camera", ev->camera, "track",
                           (json_int_t)ev->track_id, "entry", (json_int_t)ev->entry_id, "image",
@@ -64,7 +64,8 @@ static void on_pipeline_event(void *ctx, const lfr_pipeline_event *ev) {
                           ev->display_name, "cosine", (double)ev->cosine, "threshold",
                           (double)ev->threshold, "likeness", ev->likeness, "at",
                           (json_int_t)ev->at, "latency_ms", ev->latency_ms, "source",
-                          lfr_pipeline_source_name(ev->source), "template_n", ev->template_n);
+                          lfr_pipeline_source_name(ev->source), "template_n", ev->template_n,
+                          "entry_photos", ev->entry_photos);
     publish(r, ev->type == LFR_PIPELINE_ALERT_UPDATE ? "alert.update" : "alert.new",
             ev->deployment_id, ev->alert_id, d);
 }

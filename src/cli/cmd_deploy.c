@@ -398,6 +398,44 @@ static int wl_list(int argc, char **argv) {
                json_pack("{s:I}", "deployment", (json_int_t)id), human_entries);
 }
 
+static void human_photos(json_t *ans) {
+    json_t *list = pick(ans, "photos"), *ph;
+    size_t i, n = json_array_size(list);
+    printf("entry %lld: %zu photo%s%s\n", ji(ans, "entry"), n, n == 1 ? "" : "s",
+           n > 1 ? ", matched by their mean" : "");
+    json_array_foreach(list, i, ph) {
+        printf("  image %lld%s: source %s; taken %s; added by %s at %s\n", ji(ph, "id"),
+               json_is_true(json_object_get(ph, "first")) ? " (first)" : "", js(ph, "image_source"),
+               js(ph, "image_date"), js(ph, "added_by"), js(ph, "added_at"));
+        json_t *w = json_object_get(ph, "quality_warnings"), *x;
+        size_t k;
+        json_array_foreach(w, k, x) {
+            const char *code = json_string_value(json_object_get(x, "kind"));
+            const char *why = json_string_value(json_object_get(x, "text"));
+            printf("    warning accepted: %s%s%s\n", code ? code : "?", why ? ": " : "",
+                   why ? why : "");
+        }
+        if (json_array_size(w))
+            printf("    accepted by %s: \"%s\"\n", js(ph, "warnings_accepted_by"),
+                   js(ph, "warnings_accepted"));
+    }
+}
+
+static int wl_photos(int argc, char **argv) {
+    lfr_cli_common c = {0};
+    int64_t id = 0;
+    const cli_opt opts[] = {CLI_OPT_BY(&c, 0), CLI_OPT_JSON(&c), CLI_OPTS_DB(&c), CLI_END};
+    const cli_arg args[] = {{"ENTRY", CLI_INT, 1, "the watchlist entry", &id, 1, INT64_MAX},
+                            ARGS_END};
+    const cli_cmd cmd = {"watchlist photos",
+                         "every photo of an entry: source, date, who added it, warnings accepted",
+                         opts, args, NULL};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    return run(&c, cmd.name, LFR_OP_WATCHLIST_PHOTOS, json_pack("{s:I}", "id", (json_int_t)id),
+               human_photos);
+}
+
 static void human_removed(json_t *ans) {
     long long id = jid(ans, "entry");
     printf("watchlist entry %lld removed (images and template deleted)\n", id ? id : ji(ans, "id"));
@@ -427,6 +465,7 @@ int lfr_cmd_watchlist(int argc, char **argv) {
         {"add-photo", lfr_cmd_watchlist_add_photo,
          "another photo of a person already on the list (matched by the mean of the photos)"},
         {"list", wl_list, "the entries of a deployment's watchlist"},
+        {"photos", wl_photos, "every photo of an entry and where it came from"},
         {"remove", wl_remove, "take an entry off"},
         {NULL, NULL, NULL}};
     return cli_dispatch("watchlist", subs, argc, argv);

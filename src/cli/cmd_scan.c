@@ -121,7 +121,7 @@ static json_t *track_rows_json(const track_rows *t) {
 
 static void print_event(const lfr_pipeline_event *ev) {
     json_t *o = json_pack(
-        "{s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:s, s:i, s:f,"
+        "{s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:s, s:i, s:i, s:f,"
         " s:[f,f,f,f], s:{s:f, s:f, s:f, s:f, s:f, s:i}, s:f, s:I}",
         "event", lfr_pipeline_event_name(ev->type), "alert", (json_int_t)ev->alert_id,
         "deployment", (json_int_t)ev->deployment_id, "camera", ev->camera,
@@ -130,7 +130,7 @@ static void print_event(const lfr_pipeline_event *ev) {
         "subject_ref", ev->subject_ref, "name", ev->display_name, "cosine", (double)ev->cosine,
         "threshold", (double)ev->threshold, "likeness", ev->likeness,
         "source", lfr_pipeline_source_name(ev->source), "template_n", ev->template_n,
-        "latency_ms", ev->latency_ms, "box", (double)ev->box[0], (double)ev->box[1],
+        "entry_photos", ev->entry_photos, "latency_ms", ev->latency_ms, "box", (double)ev->box[0], (double)ev->box[1],
         (double)ev->box[2], (double)ev->box[3], "quality_measures", "eye_dist",
         (double)ev->q.eye_dist, "yaw", (double)ev->q.yaw, "roll", (double)ev->q.roll,
         "sharpness", (double)ev->q.sharpness, "onet", (double)ev->onet_score, "at_edge",

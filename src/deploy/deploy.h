@@ -367,6 +367,25 @@ lfr_status lfr_deploy_entry_remove(lfr_store *s, int64_t entry_id, const lfr_act
                                    const char *reason, lfr_err *err);
 lfr_status lfr_deploy_entry_list(lfr_store *s, int64_t deployment_id,
                                  lfr_watchlist_entry_info **out, size_t *n, lfr_err *err);
+/* One photo of an entry and where it came from: what an authorising
+ * officer or an auditor reads before trusting the entry's mean. */
+typedef struct lfr_entry_photo_info {
+    int64_t id, entry_id;
+    int first;                         /* 1: the entry's first photo */
+    char source[LFR_MAX_TEXT];         /* where it came from ("" not recorded) */
+    char date[64];                     /* when it was taken */
+    char added_by[LFR_MAX_ACTOR];      /* "" not recorded (added before it was kept) */
+    int64_t added_at;
+    char quality_warnings[LFR_MAX_QUALITY_WARNINGS + 1]; /* JSON array; "" none */
+    char warnings_accepted[LFR_MAX_TEXT];                /* the reason */
+    char warnings_accepted_by[LFR_MAX_ACTOR];
+} lfr_entry_photo_info;
+/* Every photo of an entry, oldest first (at most LFR_MAX_ENTRY_IMAGES), with
+ * its source and date (the first photo's are the entry's), who added it
+ * and when, and any quality warnings accepted.  LFR_ERR_NOT_FOUND for an
+ * unknown entry.  *out is the caller's (lfr_free). */
+lfr_status lfr_deploy_entry_photos(lfr_store *s, int64_t entry_id, lfr_entry_photo_info **out,
+                                   size_t *n, lfr_err *err);
 /* Decrypts one watchlist image (for an operator reviewing an alert). */
 lfr_status lfr_deploy_entry_image_load(lfr_store *s, int64_t image_id, uint8_t **image,
                                        size_t *len, lfr_err *err);
@@ -461,6 +480,11 @@ typedef struct lfr_alert {
     int template_n;            /* embeddings in what matched: 1 for a best shot
                                   (0 is taken as 1), 2..LFR_PIPELINE_MAX_TEMPLATE_K
                                   for a track template */
+    int entry_photos;          /* photos of the entry averaged into the watchlist
+                                  template that matched: 1 for one photo (0 is
+                                  taken as 1), 2..LFR_MAX_ENTRY_IMAGES for the
+                                  mean of several (lfr_match_hit.entry_images);
+                                  the alert's likeness is read for it */
 } lfr_alert;
 
 /* Live deployments only. */
@@ -469,13 +493,14 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
 /* A better match of the same person on the same track: replaces the
  * alert's score, face crop (sealed) and what matched (source and
  * template_n as in lfr_alert: a track template may beat the best shot that
- * raised the alert, or the reverse) when `score` is higher, before anyone
- * has decided on it; audited (alert.update, with the previous score and
- * source).  Live deployments only. */
+ * raised the alert, or the reverse; entry_photos as in lfr_alert) when
+ * `score` is higher, before anyone has decided on it; audited
+ * (alert.update, with the previous score and source).  Live deployments
+ * only. */
 lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
                                    const uint8_t *face_image, size_t face_image_len,
-                                   const char *source, int template_n, const lfr_actor *by,
-                                   lfr_err *err);
+                                   const char *source, int template_n, int entry_photos,
+                                   const lfr_actor *by, lfr_err *err);
 /* An operator's adjudication (once per alert): confirmed = 1 or rejected,
  * with an optional note (NULL or "" = none). */
 lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed,
@@ -582,7 +607,14 @@ typedef struct lfr_alert_info {
     lfr_alert_source source;           /* what reached `score` (UNKNOWN: stored before
                                           the source was kept) */
     int template_n;                    /* its embeddings: 1 for a best shot, 0 unknown */
+    int entry_photos;                  /* photos averaged into the watchlist template
+                                          that matched (lfr_alert), 0 not recorded
+                                          (stored before it was kept: one photo) */
 } lfr_alert_info;
+/* The alert's likeness: lfr_match_cal_entry_likeness of its score under its
+ * deployment's model set, for its entry_photos (one photo when not
+ * recorded). */
+double lfr_alert_likeness(const lfr_alert_info *a);
 
 lfr_status lfr_deploy_alert_get(lfr_store *s, int64_t alert_id, lfr_alert_info *out, lfr_err *err);
 /* Alerts of a deployment, newest first, at most `limit` (0 = all) with

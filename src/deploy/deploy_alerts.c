@@ -3,6 +3,7 @@
  * acknowledged, outcome.  See deploy.h.
  */
 #include "deploy_int.h"
+#include "match/match.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -33,6 +34,21 @@ static lfr_status match_source_ok(const char *name, int template_n, lfr_alert_so
     return LFR_OK;
 }
 
+/* An alert's entry_photos, checked; *k is 1 given 0. */
+static lfr_status entry_photos_ok(int photos, int *k, lfr_err *err) {
+    *k = photos ? photos : 1;
+    if (*k < 1 || *k > LFR_MAX_ENTRY_IMAGES)
+        return lfr_err_set(err, LFR_ERR_INVALID_ARG,
+                           "alert entry_photos %d: an entry holds 1 to %d photos", photos,
+                           LFR_MAX_ENTRY_IMAGES);
+    return LFR_OK;
+}
+
+double lfr_alert_likeness(const lfr_alert_info *a) {
+    return lfr_match_cal_entry_likeness(lfr_match_calibration_named(a->model_set), a->score,
+                                        a->entry_photos > 1 ? a->entry_photos : 1);
+}
+
 lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lfr_alert *a,
                                    const lfr_actor *by, int64_t *alert_id, lfr_err *err) {
     if (alert_id) *alert_id = 0;
@@ -43,8 +59,9 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
     if (st == LFR_OK && !isfinite(a->score))
         st = lfr_err_set(err, LFR_ERR_INVALID_ARG, "alert score is not finite");
     lfr_alert_source src = LFR_ALERT_FROM_BEST_SHOT;
-    int tn = 1;
+    int tn = 1, kp = 1;
     if (st == LFR_OK) st = match_source_ok(a->source, a->template_n, &src, &tn, err);
+    if (st == LFR_OK) st = entry_photos_ok(a->entry_photos, &kp, err);
     if (st != LFR_OK) return st;
     if ((st = lfr_store_tx_begin(s)) != LFR_OK) return st;
     st = lfr_deploy_require_live(s, deployment_id, err);
@@ -75,7 +92,8 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
         st = lfr_store_stmt_prepare(s,
                                     "INSERT INTO alerts(deployment_id, entry_id, subject_ref, "
                                     "camera, at, score, threshold, face_image, image_id, "
-                                    "match_source, template_n) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                                    "match_source, template_n, entry_photos) "
+                                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                                     &q, err);
     if (st == LFR_OK) {
         lfr_store_stmt_bind_int64(q, 1, deployment_id);
@@ -90,6 +108,7 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
         else lfr_store_stmt_bind_null(q, 9);
         lfr_store_stmt_bind_text(q, 10, lfr_alert_source_name(src));
         lfr_store_stmt_bind_int64(q, 11, tn);
+        lfr_store_stmt_bind_int64(q, 12, kp);
         st = lfr_store_stmt_step(q, &row, err);
         id = lfr_store_last_id(s);
         lfr_store_stmt_finalize(q);
@@ -97,10 +116,11 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
     lfr_free(sealed);
     if (st == LFR_OK)
         st = dp_audit(s, by, LFR_AUDIT_ALERT_RAISE, deployment_id,
-                   json_pack("{s:I, s:I, s:s, s:s, s:f, s:f, s:s, s:i}", "alert", (json_int_t)id,
-                             "entry", (json_int_t)a->entry_id, "subject_ref", ref, "camera",
-                             a->camera, "score", dp_dec6(a->score), "threshold", dp_dec6(thr),
-                             "source", lfr_alert_source_name(src), "template_n", tn),
+                   json_pack("{s:I, s:I, s:s, s:s, s:f, s:f, s:s, s:i, s:i}", "alert",
+                             (json_int_t)id, "entry", (json_int_t)a->entry_id, "subject_ref",
+                             ref, "camera", a->camera, "score", dp_dec6(a->score), "threshold",
+                             dp_dec6(thr), "source", lfr_alert_source_name(src), "template_n",
+                             tn, "entry_photos", kp),
                    err);
     st = dp_finish(s, st);
     if (st == LFR_OK && alert_id) *alert_id = id;
@@ -109,14 +129,15 @@ lfr_status lfr_deploy_alert_record(lfr_store *s, int64_t deployment_id, const lf
 
 lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
                                    const uint8_t *face_image, size_t face_image_len,
-                                   const char *source, int template_n, const lfr_actor *by,
-                                   lfr_err *err) {
+                                   const char *source, int template_n, int entry_photos,
+                                   const lfr_actor *by, lfr_err *err) {
     lfr_status st = dp_actor_ok(by, err);
     if (st == LFR_OK && !isfinite(score))
         st = lfr_err_set(err, LFR_ERR_INVALID_ARG, "alert score is not finite");
     lfr_alert_source src = LFR_ALERT_FROM_BEST_SHOT;
-    int tn = 1;
+    int tn = 1, kp = 1;
     if (st == LFR_OK) st = match_source_ok(source, template_n, &src, &tn, err);
+    if (st == LFR_OK) st = entry_photos_ok(entry_photos, &kp, err);
     if (st == LFR_OK && face_image && face_image_len > LFR_MAX_IMAGE_BYTES)
         st = lfr_err_set(err, LFR_ERR_TOO_LARGE, "alert image exceeds %u bytes", LFR_MAX_IMAGE_BYTES);
     if (st != LFR_OK) return st;
@@ -156,23 +177,26 @@ lfr_status lfr_deploy_alert_update(lfr_store *s, int64_t alert_id, float score,
         st = lfr_store_seal(s, face_image, face_image_len, &sealed, &nsealed);
     if (st == LFR_OK)
         st = lfr_store_stmt_prepare(s, "UPDATE alerts SET score = ?, face_image = COALESCE(?, face_image), "
-                                       "match_source = ?, template_n = ? WHERE id = ?", &q, err);
+                                       "match_source = ?, template_n = ?, entry_photos = ? "
+                                       "WHERE id = ?", &q, err);
     if (st == LFR_OK) {
         lfr_store_stmt_bind_double(q, 1, score);
         if (sealed) lfr_store_stmt_bind_blob(q, 2, sealed, nsealed);
         else lfr_store_stmt_bind_null(q, 2);
         lfr_store_stmt_bind_text(q, 3, lfr_alert_source_name(src));
         lfr_store_stmt_bind_int64(q, 4, tn);
-        lfr_store_stmt_bind_int64(q, 5, alert_id);
+        lfr_store_stmt_bind_int64(q, 5, kp);
+        lfr_store_stmt_bind_int64(q, 6, alert_id);
         st = lfr_store_stmt_step(q, &row, err);
         lfr_store_stmt_finalize(q);
     }
     lfr_free(sealed);
     if (st == LFR_OK)
         st = dp_audit(s, by, LFR_AUDIT_ALERT_UPDATE, dep,
-                   json_pack("{s:I, s:f, s:f, s:s, s:i, s:s, s:I}", "alert", (json_int_t)alert_id,
-                             "score", dp_dec6(score), "previous_score", dp_dec6(old), "source",
-                             lfr_alert_source_name(src), "template_n", tn, "previous_source",
+                   json_pack("{s:I, s:f, s:f, s:s, s:i, s:i, s:s, s:I}", "alert",
+                             (json_int_t)alert_id, "score", dp_dec6(score), "previous_score",
+                             dp_dec6(old), "source", lfr_alert_source_name(src), "template_n",
+                             tn, "entry_photos", kp, "previous_source",
                              old_src[0] ? old_src : "unknown", "previous_template_n",
                              (json_int_t)old_n),
                    err);
@@ -226,9 +250,10 @@ lfr_status lfr_deploy_alert_decide(lfr_store *s, int64_t alert_id, int confirmed
     "face_image IS NOT NULL, decision, decided_by, decided_at, note, dispatched_at, "     \
     "dispatched_all, outcome, outcome_by, outcome_at, outcome_note, "                    \
     "(SELECT d.model_set FROM deployments d WHERE d.id = alerts.deployment_id), "         \
-    "match_source, template_n"
+    "match_source, template_n, entry_photos"
 
-static void fill_alert(lfr_store_stmt *q, lfr_alert_info *a) {
+static void fill_alert(lfr_store_stmt *q, void *elem) {
+    lfr_alert_info *a = elem;
     memset(a, 0, sizeof *a);
     a->id = lfr_store_stmt_int64(q, 0);
     a->deployment_id = lfr_store_stmt_int64(q, 1);
@@ -254,6 +279,7 @@ static void fill_alert(lfr_store_stmt *q, lfr_alert_info *a) {
     if (lfr_alert_source_parse(lfr_store_stmt_text(q, 21), &a->source) != LFR_OK)
         a->source = LFR_ALERT_FROM_UNKNOWN;
     a->template_n = (int)lfr_store_stmt_int64(q, 22);
+    a->entry_photos = (int)lfr_store_stmt_int64(q, 23);
 }
 
 lfr_status lfr_deploy_alert_get(lfr_store *s, int64_t alert_id, lfr_alert_info *out,
@@ -283,23 +309,10 @@ lfr_status lfr_deploy_alert_list(lfr_store *s, int64_t deployment_id, int64_t be
     lfr_store_stmt_bind_int64(q, 2, before_id);
     lfr_store_stmt_bind_int64(q, 3, before_id);
     lfr_store_stmt_bind_int64(q, 4, limit ? (int64_t)limit : -1);
-    lfr_alert_info *arr = NULL;
-    size_t cap = 0, cnt = 0;
-    for (;;) {
-        int row = 0;
-        st = lfr_store_stmt_step(q, &row, err);
-        if (st != LFR_OK || !row) break;
-        if ((st = dp_grow(&arr, &cap, cnt, sizeof *arr)) != LFR_OK) break;
-        fill_alert(q, &arr[cnt++]);
-    }
-    lfr_store_stmt_finalize(q);
-    if (st != LFR_OK) {
-        lfr_free(arr);
-        return st;
-    }
+    void *arr = NULL;
+    st = dp_rows(q, sizeof(lfr_alert_info), fill_alert, &arr, n, err);
     *out = arr;
-    *n = cnt;
-    return LFR_OK;
+    return st;
 }
 
 lfr_status lfr_deploy_alert_image_load(lfr_store *s, int64_t alert_id, uint8_t **image,

@@ -161,6 +161,18 @@ lfr_status lfr_deploy_camera_remove(lfr_store *s, int64_t camera_id, const lfr_a
     return dp_finish(s, st);
 }
 
+static void fill_camera(lfr_store_stmt *q, void *elem) {
+    lfr_camera_info *c = elem;
+    c->id = lfr_store_stmt_int64(q, 0);
+    c->deployment_id = lfr_store_stmt_int64(q, 1);
+    COPY(c->name, lfr_store_stmt_text(q, 2));
+    COPY(c->added_by, lfr_store_stmt_text(q, 3));
+    c->added_at = lfr_store_stmt_int64(q, 4);
+    /* the column's CHECK allows only the table's names */
+    if (lfr_rtsp_transport_parse(lfr_store_stmt_text(q, 5), &c->rtsp_transport, NULL) != LFR_OK)
+        c->rtsp_transport = LFR_RTSP_TCP;
+}
+
 lfr_status lfr_deploy_camera_list(lfr_store *s, int64_t deployment_id, lfr_camera_info **out,
                                   size_t *n, lfr_err *err) {
     *out = NULL;
@@ -171,32 +183,10 @@ lfr_status lfr_deploy_camera_list(lfr_store *s, int64_t deployment_id, lfr_camer
            "WHERE deployment_id = ? AND removed_at IS NULL ORDER BY id", &q, err);
     if (st != LFR_OK) return st;
     lfr_store_stmt_bind_int64(q, 1, deployment_id);
-    lfr_camera_info *arr = NULL;
-    size_t cap = 0, cnt = 0;
-    for (;;) {
-        int row = 0;
-        st = lfr_store_stmt_step(q, &row, err);
-        if (st != LFR_OK || !row) break;
-        if ((st = dp_grow(&arr, &cap, cnt, sizeof *arr)) != LFR_OK) break;
-        lfr_camera_info *c = &arr[cnt++];
-        memset(c, 0, sizeof *c);
-        c->id = lfr_store_stmt_int64(q, 0);
-        c->deployment_id = lfr_store_stmt_int64(q, 1);
-        COPY(c->name, lfr_store_stmt_text(q, 2));
-        COPY(c->added_by, lfr_store_stmt_text(q, 3));
-        c->added_at = lfr_store_stmt_int64(q, 4);
-        /* the column's CHECK allows only the table's names */
-        if (lfr_rtsp_transport_parse(lfr_store_stmt_text(q, 5), &c->rtsp_transport, NULL) != LFR_OK)
-            c->rtsp_transport = LFR_RTSP_TCP;
-    }
-    lfr_store_stmt_finalize(q);
-    if (st != LFR_OK) {
-        lfr_free(arr);
-        return st;
-    }
+    void *arr = NULL;
+    st = dp_rows(q, sizeof(lfr_camera_info), fill_camera, &arr, n, err);
     *out = arr;
-    *n = cnt;
-    return LFR_OK;
+    return st;
 }
 
 lfr_status lfr_deploy_camera_url(lfr_store *s, int64_t camera_id, char **url, lfr_err *err) {

@@ -111,6 +111,20 @@ lfr_status lfr_deploy_photo_check_record(lfr_store *s, int64_t deployment_id,
     return st;
 }
 
+static void fill_check(lfr_store_stmt *q, void *elem) {
+    lfr_check_info *c = elem;
+    c->id = lfr_store_stmt_int64(q, 0);
+    c->deployment_id = lfr_store_stmt_int64(q, 1);
+    COPY(c->officer, lfr_store_stmt_text(q, 2));
+    c->device_id = lfr_store_stmt_int64(q, 3);
+    c->at = lfr_store_stmt_int64(q, 4);
+    COPY(c->reason, lfr_store_stmt_text(q, 5));
+    COPY(c->result, lfr_store_stmt_text(q, 6));
+    c->entry_id = lfr_store_stmt_int64(q, 7);
+    COPY(c->subject_ref, lfr_store_stmt_text(q, 8));
+    c->score = (float)lfr_store_stmt_double(q, 9);
+}
+
 lfr_status lfr_deploy_check_list(lfr_store *s, int64_t deployment_id, int64_t before_id,
                                  size_t limit, lfr_check_info **out, size_t *n, lfr_err *err) {
     *out = NULL;
@@ -125,32 +139,8 @@ lfr_status lfr_deploy_check_list(lfr_store *s, int64_t deployment_id, int64_t be
     lfr_store_stmt_bind_int64(q, 2, before_id);
     lfr_store_stmt_bind_int64(q, 3, before_id);
     lfr_store_stmt_bind_int64(q, 4, limit ? (int64_t)limit : -1);
-    lfr_check_info *arr = NULL;
-    size_t cap = 0, cnt = 0;
-    for (;;) {
-        int row = 0;
-        st = lfr_store_stmt_step(q, &row, err);
-        if (st != LFR_OK || !row) break;
-        if ((st = dp_grow(&arr, &cap, cnt, sizeof *arr)) != LFR_OK) break;
-        lfr_check_info *c = &arr[cnt++];
-        memset(c, 0, sizeof *c);
-        c->id = lfr_store_stmt_int64(q, 0);
-        c->deployment_id = lfr_store_stmt_int64(q, 1);
-        COPY(c->officer, lfr_store_stmt_text(q, 2));
-        c->device_id = lfr_store_stmt_int64(q, 3);
-        c->at = lfr_store_stmt_int64(q, 4);
-        COPY(c->reason, lfr_store_stmt_text(q, 5));
-        COPY(c->result, lfr_store_stmt_text(q, 6));
-        c->entry_id = lfr_store_stmt_int64(q, 7);
-        COPY(c->subject_ref, lfr_store_stmt_text(q, 8));
-        c->score = (float)lfr_store_stmt_double(q, 9);
-    }
-    lfr_store_stmt_finalize(q);
-    if (st != LFR_OK) {
-        lfr_free(arr);
-        return st;
-    }
+    void *arr = NULL;
+    st = dp_rows(q, sizeof(lfr_check_info), fill_check, &arr, n, err);
     *out = arr;
-    *n = cnt;
-    return LFR_OK;
+    return st;
 }

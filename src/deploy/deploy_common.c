@@ -353,6 +353,35 @@ lfr_status dp_grow(void *arr, size_t *cap, size_t n, size_t elem) {
     return LFR_OK;
 }
 
+lfr_status dp_rows(lfr_store_stmt *q, size_t elem, dp_fill_fn fill, void **out, size_t *n,
+                   lfr_err *err) {
+    *out = NULL;
+    *n = 0;
+    unsigned char *arr = NULL;
+    size_t cap = 0, cnt = 0;
+    lfr_status st;
+    for (;;) {
+        int row = 0;
+        st = lfr_store_stmt_step(q, &row, err);
+        if (st != LFR_OK || !row) break;
+        if ((st = dp_grow(&arr, &cap, cnt, elem)) != LFR_OK) {
+            lfr_err_set(err, st, "no memory for %zu rows", cnt + 1);
+            break;
+        }
+        void *e = arr + cnt++ * elem;
+        memset(e, 0, elem);
+        fill(q, e);
+    }
+    lfr_store_stmt_finalize(q);
+    if (st != LFR_OK) {
+        lfr_free(arr);
+        return st;
+    }
+    *out = arr;
+    *n = cnt;
+    return LFR_OK;
+}
+
 lfr_status dp_threshold_of(lfr_store *s, int64_t dep, double *thr, lfr_err *err) {
     *thr = 0;
     lfr_store_stmt *q;

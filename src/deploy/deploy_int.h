@@ -74,6 +74,13 @@ lfr_status dp_finish(lfr_store *s, lfr_status st);
 lfr_status dp_locked_msg(lfr_err *err, int64_t id, lfr_deploy_state state, const char *what);
 /* Makes room for one more element in a growable array. */
 lfr_status dp_grow(void *arr, size_t *cap, size_t n, size_t elem);
+/* Fills one element (zeroed) from the statement's current row. */
+typedef void (*dp_fill_fn)(lfr_store_stmt *q, void *elem);
+/* Every row of prepared statement q as an array of elements of `elem`
+ * bytes, each filled by `fill`; finalizes q.  On success *out (NULL when no
+ * row) and *n are the caller's (lfr_free); on failure nothing is kept. */
+lfr_status dp_rows(lfr_store_stmt *q, size_t elem, dp_fill_fn fill, void **out, size_t *n,
+                   lfr_err *err);
 
 /* Digest of the watchlist (entries, images, templates) as hex. */
 lfr_status dp_watchlist_digest(lfr_store *s, int64_t id, char hex[65], int64_t *entries,

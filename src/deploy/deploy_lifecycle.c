@@ -223,7 +223,8 @@ lfr_status lfr_deploy_set_threshold(lfr_store *s, int64_t id, float threshold,
     "  (SELECT (SELECT count(*) FROM entry_images i WHERE i.entry_id = e.id) k "          \
     "   FROM watchlist_entries e WHERE e.deployment_id = d.id) GROUP BY k))"
 
-static void fill_info(lfr_store_stmt *q, lfr_deploy_info *d) {
+static void fill_info(lfr_store_stmt *q, void *elem) {
+    lfr_deploy_info *d = elem;
     memset(d, 0, sizeof *d);
     d->id = lfr_store_stmt_int64(q, 0);
     COPY(d->name, lfr_store_stmt_text(q, 1));
@@ -302,23 +303,10 @@ lfr_status lfr_deploy_list(lfr_store *s, lfr_deploy_info **out, size_t *n, lfr_e
     lfr_status st = lfr_store_stmt_prepare(s, "SELECT " DEPLOY_COLS " FROM deployments d ORDER BY d.id",
                                            &q, err);
     if (st != LFR_OK) return st;
-    lfr_deploy_info *arr = NULL;
-    size_t cap = 0, cnt = 0;
-    for (;;) {
-        int row = 0;
-        st = lfr_store_stmt_step(q, &row, err);
-        if (st != LFR_OK || !row) break;
-        if ((st = dp_grow(&arr, &cap, cnt, sizeof *arr)) != LFR_OK) break;
-        fill_info(q, &arr[cnt++]);
-    }
-    lfr_store_stmt_finalize(q);
-    if (st != LFR_OK) {
-        lfr_free(arr);
-        return st;
-    }
+    void *arr = NULL;
+    st = dp_rows(q, sizeof(lfr_deploy_info), fill_info, &arr, n, err);
     *out = arr;
-    *n = cnt;
-    return LFR_OK;
+    return st;
 }
 
 /* A digest of the watchlist as authorised: entries (id, reference,

@@ -52,6 +52,8 @@ static lfr_status image_ok(const uint8_t *image, size_t len, const float *tmpl, 
     return LFR_OK;
 }
 
+/* accepted_by: who adds the photo (stored as its added_by, and as
+ * warnings_accepted_by when it has warnings). */
 static lfr_status insert_image(lfr_store *s, int64_t entry_id, const uint8_t *image, size_t len,
                                const float *tmpl, int dim, const lfr_image_provenance *prov,
                                const lfr_entry_warnings *w, const char *accepted_by,
@@ -69,8 +71,8 @@ static lfr_status insert_image(lfr_store *s, int64_t entry_id, const uint8_t *im
                                     "INSERT INTO entry_images(entry_id, image, template, "
                                     "template_dim, added_at, quality_warnings, "
                                     "warnings_accepted, warnings_accepted_by, model_set, "
-                                    "image_source, image_date) "
-                                    "VALUES(?,?,?,?,?,?,?,?,?,?,?)", &q, err);
+                                    "image_source, image_date, added_by) "
+                                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &q, err);
     if (st == LFR_OK) {
         lfr_store_stmt_bind_int64(q, 1, entry_id);
         lfr_store_stmt_bind_blob(q, 2, simg, nimg);
@@ -84,6 +86,7 @@ static lfr_status insert_image(lfr_store *s, int64_t entry_id, const uint8_t *im
         lfr_store_stmt_bind_text(q, 9, set);
         lfr_store_stmt_bind_text(q, 10, prov ? prov->source : NULL);
         lfr_store_stmt_bind_text(q, 11, prov ? prov->date : NULL);
+        lfr_store_stmt_bind_text(q, 12, accepted_by);
         st = lfr_store_stmt_step(q, &row, err);
         if (image_id) *image_id = lfr_store_last_id(s);
     }
@@ -373,6 +376,29 @@ lfr_status lfr_deploy_entry_remove(lfr_store *s, int64_t entry_id, const lfr_act
     return dp_finish(s, st);
 }
 
+static void fill_entry(lfr_store_stmt *q, void *elem) {
+    lfr_watchlist_entry_info *e = elem;
+    e->id = lfr_store_stmt_int64(q, 0);
+    e->deployment_id = lfr_store_stmt_int64(q, 1);
+    COPY(e->subject_ref, lfr_store_stmt_text(q, 2));
+    COPY(e->display_name, lfr_store_stmt_text(q, 3));
+    if (lfr_watchlist_category_parse(lfr_store_stmt_text(q, 4), &e->category) != LFR_OK)
+        e->category = LFR_WATCHLIST_OTHER;
+    COPY(e->category_other, lfr_store_stmt_text(q, 5));
+    COPY(e->reason, lfr_store_stmt_text(q, 6));
+    COPY(e->image_source, lfr_store_stmt_text(q, 7));
+    COPY(e->image_date, lfr_store_stmt_text(q, 8));
+    COPY(e->added_by, lfr_store_stmt_text(q, 9));
+    e->added_at = lfr_store_stmt_int64(q, 10);
+    e->under_18 = (int)lfr_store_stmt_int64(q, 11);
+    COPY(e->under_18_justification, lfr_store_stmt_text(q, 12));
+    e->images = lfr_store_stmt_int64(q, 13);
+    COPY(e->quality_warnings, lfr_store_stmt_text(q, 14));
+    COPY(e->warnings_accepted, lfr_store_stmt_text(q, 15));
+    COPY(e->warnings_accepted_by, lfr_store_stmt_text(q, 16));
+    e->images_warned = lfr_store_stmt_int64(q, 17);
+}
+
 lfr_status lfr_deploy_entry_list(lfr_store *s, int64_t deployment_id,
                                  lfr_watchlist_entry_info **out, size_t *n, lfr_err *err) {
     *out = NULL;
@@ -392,43 +418,53 @@ lfr_status lfr_deploy_entry_list(lfr_store *s, int64_t deployment_id,
            "WHERE e.deployment_id = ? ORDER BY e.id", &q, err);
     if (st != LFR_OK) return st;
     lfr_store_stmt_bind_int64(q, 1, deployment_id);
-    lfr_watchlist_entry_info *arr = NULL;
-    size_t cap = 0, cnt = 0;
-    for (;;) {
-        int row = 0;
-        st = lfr_store_stmt_step(q, &row, err);
-        if (st != LFR_OK || !row) break;
-        if ((st = dp_grow(&arr, &cap, cnt, sizeof *arr)) != LFR_OK) break;
-        lfr_watchlist_entry_info *e = &arr[cnt++];
-        memset(e, 0, sizeof *e);
-        e->id = lfr_store_stmt_int64(q, 0);
-        e->deployment_id = lfr_store_stmt_int64(q, 1);
-        COPY(e->subject_ref, lfr_store_stmt_text(q, 2));
-        COPY(e->display_name, lfr_store_stmt_text(q, 3));
-        if (lfr_watchlist_category_parse(lfr_store_stmt_text(q, 4), &e->category) != LFR_OK)
-            e->category = LFR_WATCHLIST_OTHER;
-        COPY(e->category_other, lfr_store_stmt_text(q, 5));
-        COPY(e->reason, lfr_store_stmt_text(q, 6));
-        COPY(e->image_source, lfr_store_stmt_text(q, 7));
-        COPY(e->image_date, lfr_store_stmt_text(q, 8));
-        COPY(e->added_by, lfr_store_stmt_text(q, 9));
-        e->added_at = lfr_store_stmt_int64(q, 10);
-        e->under_18 = (int)lfr_store_stmt_int64(q, 11);
-        COPY(e->under_18_justification, lfr_store_stmt_text(q, 12));
-        e->images = lfr_store_stmt_int64(q, 13);
-        COPY(e->quality_warnings, lfr_store_stmt_text(q, 14));
-        COPY(e->warnings_accepted, lfr_store_stmt_text(q, 15));
-        COPY(e->warnings_accepted_by, lfr_store_stmt_text(q, 16));
-        e->images_warned = lfr_store_stmt_int64(q, 17);
-    }
-    lfr_store_stmt_finalize(q);
-    if (st != LFR_OK) {
-        lfr_free(arr);
-        return st;
-    }
+    void *arr = NULL;
+    st = dp_rows(q, sizeof(lfr_watchlist_entry_info), fill_entry, &arr, n, err);
     *out = arr;
-    *n = cnt;
-    return LFR_OK;
+    return st;
+}
+
+static void fill_photo(lfr_store_stmt *q, void *elem) {
+    lfr_entry_photo_info *p = elem;
+    p->id = lfr_store_stmt_int64(q, 0);
+    p->entry_id = lfr_store_stmt_int64(q, 1);
+    p->first = (int)lfr_store_stmt_int64(q, 2);
+    COPY(p->source, lfr_store_stmt_text(q, 3));
+    COPY(p->date, lfr_store_stmt_text(q, 4));
+    COPY(p->added_by, lfr_store_stmt_text(q, 5));
+    p->added_at = lfr_store_stmt_int64(q, 6);
+    COPY(p->quality_warnings, lfr_store_stmt_text(q, 7));
+    COPY(p->warnings_accepted, lfr_store_stmt_text(q, 8));
+    COPY(p->warnings_accepted_by, lfr_store_stmt_text(q, 9));
+}
+
+lfr_status lfr_deploy_entry_photos(lfr_store *s, int64_t entry_id, lfr_entry_photo_info **out,
+                                   size_t *n, lfr_err *err) {
+    *out = NULL;
+    *n = 0;
+    int64_t found = 0;
+    lfr_status st = lfr_store_query_int64(s, "SELECT count(*) FROM watchlist_entries WHERE id = ?",
+                                          1, entry_id, 0, &found, err);
+    if (st == LFR_OK && !found)
+        st = lfr_err_set(err, LFR_ERR_NOT_FOUND, "no watchlist entry %lld", (long long)entry_id);
+    if (st != LFR_OK) return st;
+    /* the first photo's source, date and adder are the entry's own */
+    lfr_store_stmt *q;
+    st = lfr_store_stmt_prepare(
+        s, "SELECT i.id, i.entry_id, i.first, "
+           "coalesce(i.image_source, CASE WHEN i.first THEN e.image_source END), "
+           "coalesce(i.image_date, CASE WHEN i.first THEN e.image_date END), "
+           "coalesce(i.added_by, CASE WHEN i.first THEN e.added_by END), i.added_at, "
+           "i.quality_warnings, i.warnings_accepted, i.warnings_accepted_by "
+           "FROM (SELECT *, id = (SELECT min(id) FROM entry_images WHERE entry_id = ?1) AS first "
+           "      FROM entry_images WHERE entry_id = ?1) i "
+           "JOIN watchlist_entries e ON e.id = i.entry_id ORDER BY i.id", &q, err);
+    if (st != LFR_OK) return st;
+    lfr_store_stmt_bind_int64(q, 1, entry_id);
+    void *arr = NULL;
+    st = dp_rows(q, sizeof(lfr_entry_photo_info), fill_photo, &arr, n, err);
+    *out = arr;
+    return st;
 }
 
 lfr_status lfr_deploy_entry_image_load(lfr_store *s, int64_t image_id, uint8_t **image,

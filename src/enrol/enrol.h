@@ -276,7 +276,9 @@ typedef struct lfr_check_candidate {
     int64_t entry_id;
     int64_t image_id;     /* the watchlist image that scored best; 0 = unknown */
     float score;          /* cosine */
-    double likeness;      /* 0..100, calibrated (match.h) */
+    double likeness;      /* 0..100, calibrated (match.h) for entry_photos:
+                             lfr_match_cal_entry_likeness */
+    int entry_photos;     /* photos averaged into the template that matched */
     lfr_watchlist_entry_info entry;
 } lfr_check_candidate;
 

@@ -51,6 +51,7 @@
       LFR_HTTP_MAX_IMPORT_BODY)                                                                    \
     X("POST", "/api/watchlist/{id}/photos", OP, WATCHLIST_ADD_PHOTO, IJ,                           \
       LFR_HTTP_MAX_IMAGE_JSON_BODY)                                                                \
+    X("GET", "/api/watchlist/{id}/photos", OP, WATCHLIST_PHOTOS, NB, 0)                            \
     X("DELETE", "/api/watchlist/{id}", OP, WATCHLIST_REMOVE, NB, 0)                                \
     X("GET", "/api/watchlist/images/{image}", OP, WATCHLIST_IMAGE, NB, 0)                          \
     X("GET", "/api/deployments/{deployment}/alerts", OP, ALERT_LIST, NB, 0)                        \

@@ -908,7 +908,12 @@ static int acc_emit(const lfr_match_snapshot *s, size_t e, entry_acc *a, float t
         int from_entry = (s->row_flags[a->best_row] & ROW_ENTRY) != 0;
         lfr_match_hit x = {s->entry_id[e], a->img > -INFINITY ? s->row_image[a->img_row] : -1,
                            a->best > 1.0f ? 1.0f : a->best, from_entry,
-                           a->img > 1.0f ? 1.0f : a->img};
+                           a->img > 1.0f ? 1.0f : a->img, 1};
+        if (from_entry) { /* the photos of the entry: its rows but the mean */
+            x.entry_images = 0;
+            for (size_t r = s->entry_first[e]; r < s->entry_first[e + 1]; r++)
+                x.entry_images += !(s->row_flags[r] & ROW_ENTRY);
+        }
         cut = max ? heap_offer(h, n, max, &x) : 1;
     }
     acc_reset(a);
@@ -1338,9 +1343,19 @@ double lfr_match_cal_tar(const lfr_match_calibration *cal, float tf) {
     return c[CALIB_N - 1].tar;
 }
 
-double lfr_match_cal_likeness(const lfr_match_calibration *c, float t) {
-    double l = 100.0 * -log10(lfr_match_cal_fmr(c, t)) / LFR_MATCH_LIKENESS_DECADES;
+static double likeness_of_fmr(double fmr) {
+    double l = 100.0 * -log10(fmr) / LFR_MATCH_LIKENESS_DECADES;
     return l <= 0 ? 0.0 : l > 100 ? 100.0 : l;
+}
+
+double lfr_match_cal_likeness(const lfr_match_calibration *c, float t) {
+    return likeness_of_fmr(lfr_match_cal_fmr(c, t));
+}
+
+double lfr_match_cal_entry_likeness(const lfr_match_calibration *c, float t, int k) {
+    double f = lfr_match_cal_fmr(c, t);
+    if (k > 1) f *= lfr_match_cal_entry_weight(c, k);
+    return likeness_of_fmr(f > 1.0 ? 1.0 : f);
 }
 
 float lfr_match_cal_threshold_for_likeness(const lfr_match_calibration *c, double l) {

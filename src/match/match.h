@@ -197,6 +197,9 @@ typedef struct lfr_match_hit {
     int entry_template;   /* 1: the score is the entry template's (the mean
                              of its images), not one image's */
     float image_score;    /* cosine of image image_index and the probe */
+    int entry_images;     /* photos averaged into the template that gave
+                             `score`: 2+ when entry_template, else 1 (the
+                             k of lfr_match_cal_entry_likeness) */
 } lfr_match_hit;
 
 typedef enum lfr_match_impl {
@@ -579,6 +582,14 @@ void lfr_match_cal_sane_range(const lfr_match_calibration *c, float *min, float 
 double lfr_match_cal_fmr(const lfr_match_calibration *c, float t);
 double lfr_match_cal_tar(const lfr_match_calibration *c, float t);
 double lfr_match_cal_likeness(const lfr_match_calibration *c, float t);
+/* The likeness of cosine t reached by the mean template of an entry of k
+ * photos: the same scale with FMR(t) multiplied by
+ * lfr_match_cal_entry_weight(c, k), because such a mean reaches t against
+ * strangers that many times as often as one photo (about 2.7 for 2 photos:
+ * 6 points less).  lfr_match_cal_likeness(c, t) for k <= 1.  What an alert
+ * or a photo check from such an entry shows (docs/likeness.md, "Entries
+ * with several photos"). */
+double lfr_match_cal_entry_likeness(const lfr_match_calibration *c, float t, int k);
 float lfr_match_cal_threshold_for_likeness(const lfr_match_calibration *c, double l);
 double lfr_match_cal_fpir(const lfr_match_calibration *c, float t, size_t n_templates);
 void lfr_match_cal_threshold_info(const lfr_match_calibration *c, float threshold,

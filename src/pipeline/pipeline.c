@@ -822,8 +822,10 @@ static void fill_event(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, 
     }
     ev->cosine = h->score;
     ev->threshold = b->threshold;
-    ev->likeness = lfr_match_cal_likeness(
-        lfr_match_calibration_named(lfr_face_model_set_name(b->model_set)), h->score);
+    ev->entry_photos = h->entry_images > 1 ? h->entry_images : 1;
+    ev->likeness = lfr_match_cal_entry_likeness(
+        lfr_match_calibration_named(lfr_face_model_set_name(b->model_set)), h->score,
+        ev->entry_photos);
     ev->source = s->source;
     ev->template_n = s->template_n;
     memcpy(ev->box, s->face->box, sizeof ev->box);
@@ -870,7 +872,7 @@ static lfr_status store_alert(lfr_pipeline *p, cam *c, lfr_pipeline_event *ev, l
     lfr_alert a = {.camera = c->name, .entry_id = ev->entry_id, .score = ev->cosine,
                    .face_image = ev->face_jpeg, .face_image_len = ev->face_jpeg_len,
                    .image_id = ev->image_id, .source = lfr_pipeline_source_name(ev->source),
-                   .template_n = ev->template_n};
+                   .template_n = ev->template_n, .entry_photos = ev->entry_photos};
     pthread_mutex_lock(&p->store_mu);
     lfr_status st = lfr_deploy_alert_record(p->cfg.store, p->cfg.deployment_id, &a, &p->actor,
                                             &ev->alert_id, err);
@@ -1034,7 +1036,7 @@ static void alert_rule(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, 
         pthread_mutex_lock(&p->store_mu);
         lfr_status ust = lfr_deploy_alert_update(p->cfg.store, ta->alert_id, h->score, ev.face_jpeg,
                                                  ev.face_jpeg_len, lfr_pipeline_source_name(ev.source),
-                                                 ev.template_n, &p->actor, &uerr);
+                                                 ev.template_n, ev.entry_photos, &p->actor, &uerr);
         pthread_mutex_unlock(&p->store_mu);
         if (ust != LFR_OK) {
             /* Decided already, or the deployment ended: the stored alert
@@ -1073,9 +1075,12 @@ static void alert_rule(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, 
         cooldown_set(c, h->entry_id, s->capture_ns);
         count(c, &c->c.alerts, 1);
         lfr_log(LFR_LOG_INFO, "pipeline: camera %s: alert %lld: entry %lld, track %llu, cosine "
-                "%.3f from the %s (%d embedding%s)", c->name, (long long)ev.alert_id,
-                (long long)h->entry_id, (unsigned long long)s->track_id, (double)h->score,
-                lfr_pipeline_source_name(s->source), s->template_n, s->template_n == 1 ? "" : "s");
+                "%.3f from the %s (%d embedding%s) against %s, likeness %.1f", c->name,
+                (long long)ev.alert_id, (long long)h->entry_id, (unsigned long long)s->track_id,
+                (double)h->score, lfr_pipeline_source_name(s->source), s->template_n,
+                s->template_n == 1 ? "" : "s",
+                ev.entry_photos > 1 ? "the mean of the entry's photos" : "the entry's photo",
+                ev.likeness);
         emit(p, c, &ev, s->capture_ns);
         return;
     }

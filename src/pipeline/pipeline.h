@@ -338,7 +338,10 @@ typedef struct lfr_pipeline_event {
     char display_name[LFR_MAX_ACTOR];
     float cosine;
     float threshold;
-    double likeness;           /* lfr_match_cal_likeness(the model set's, cosine) */
+    double likeness;           /* lfr_match_cal_entry_likeness(the model set's,
+                                  cosine, entry_photos) */
+    int entry_photos;          /* photos averaged into the watchlist template
+                                  that matched (lfr_match_hit.entry_images) */
     lfr_pipeline_source source;/* what reached `cosine`: best shot or track template */
     int template_n;            /* embeddings in the template (source TEMPLATE), else 1 */
     float box[4];              /* face box in the frame */

@@ -369,6 +369,19 @@ static const struct {
     {"entry_images: each added photo's source and date",
      "ALTER TABLE entry_images ADD COLUMN image_source TEXT;"
      "ALTER TABLE entry_images ADD COLUMN image_date TEXT;"},
+    /* How many photos the watchlist template that matched averaged (an
+     * entry of several photos is matched by their mean, which resembles
+     * strangers more often: its likeness is read on that scale).  Alerts
+     * stored before are 0, not recorded. */
+    {"alerts: the photos averaged into the watchlist template that matched",
+     "ALTER TABLE alerts ADD COLUMN entry_photos INTEGER NOT NULL DEFAULT 0 "
+     "  CHECK(entry_photos >= 0);"},
+    /* Who added each photo of an entry, so that every photo's provenance
+     * can be listed (watchlist.photos) without reading the audit log.
+     * NULL for photos stored before: an entry's first photo is the entry's
+     * own (watchlist_entries.added_by). */
+    {"entry_images: who added each photo",
+     "ALTER TABLE entry_images ADD COLUMN added_by TEXT;"},
 };
 
 #define N_STEPS ((int)(sizeof steps / sizeof steps[0]))

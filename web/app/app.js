@@ -327,6 +327,11 @@ function renderAlerts() {
   for (const a of list) view.append(alertCard(a));
 }
 
+// Said beside a likeness that came from the mean of an entry's photos.
+function photosNote(n) {
+  return n > 1 ? h('span', {}, ' (mean of ' + n + ' watchlist photos)') : null;
+}
+
 function alertCard(a) {
   const fresh = S.fresh.has(a.id);
   const name = a.display_name || a.subject_ref;
@@ -339,7 +344,7 @@ function alertCard(a) {
     h('div.pair', {},
       h('figure', {}, live, h('figcaption', {}, 'Camera')),
       h('figure', {}, wl, h('figcaption', {}, 'Watchlist'))),
-    h('p', {}, 'Likeness ', h('span.likeness', {}, fmtLikeness(a.likeness))),
+    h('p', {}, 'Likeness ', h('span.likeness', {}, fmtLikeness(a.likeness)), photosNote(a.entry_photos)),
     h('dl.facts', {},
       a.category ? [h('dt', {}, 'Category'), h('dd', {}, categoryName(a.category, a.category_other))] : null,
       a.reason ? [h('dt', {}, 'Reason for inclusion'), h('dd', { class: 'reason' }, a.reason)] : null,
@@ -486,7 +491,7 @@ function showAnswer(box, r) {
       if (c.image) imageInto(img, '/api/watchlist/images/' + c.image);
       box.append(h('article.candidate', {},
         h('div.pair', {}, h('figure', {}, img, h('figcaption', {}, 'Watchlist')),
-          h('div', {}, h('p', {}, h('b', {}, e.display_name || '—')), h('p', {}, 'Likeness ', h('span.likeness', {}, fmtLikeness(c.likeness))))),
+          h('div', {}, h('p', {}, h('b', {}, e.display_name || '—')), h('p', {}, 'Likeness ', h('span.likeness', {}, fmtLikeness(c.likeness)), photosNote(c.entry_photos)))),
         h('dl.facts', {},
           h('dt', {}, 'Reference'), h('dd', {}, e.subject_ref || '—'),
           h('dt', {}, 'Category'), h('dd', {}, categoryName(e.category, e.category_other)),

@@ -183,7 +183,7 @@ function onEvent(type, d) {
     S.alerts.set(id, Object.assign({}, prev, {
       id, deployment: d.deployment, entry: d.entry, image: d.image, subject_ref: d.subject_ref,
       display_name: d.name, camera: d.camera, likeness: d.likeness, score: d.cosine,
-      source: d.source, template_n: d.template_n,
+      source: d.source, template_n: d.template_n, entry_photos: d.entry_photos,
       at: prev.at || (d.at ? new Date(d.at * 1000).toISOString() : null), has_face_image: true,
       _v: (prev._v || 0) + 1,
     }));
@@ -907,7 +907,8 @@ function entryTable(d, entries, draft) {
     h('tbody', {}, entries.map((e) => h('tr', {},
       h('td', {}, String(e.id)), h('td', {}, e.subject_ref), h('td', {}, e.display_name),
       h('td', {}, categoryName(e.category, e.category_other)), h('td', {}, e.reason),
-      h('td.small', {}, (e.images > 1 ? e.images + ' photos, matched by their mean; first: ' : '') + e.image_source + ', ' + e.image_date),
+      h('td.small', {}, (e.images > 1 ? e.images + ' photos, matched by their mean; first: ' : '') + e.image_source + ', ' + e.image_date,
+        e.images > 1 ? entryPhotos(e) : null),
       h('td.small', {}, entryQuality(e)),
       h('td', {}, e.under_18 ? 'Yes: ' + (e.under_18_justification || '') : 'No'),
       h('td', {}, draft && (isOperator() || isAuthoriser()) ? addPhotoControl(e) : null,
@@ -918,6 +919,36 @@ function entryTable(d, entries, draft) {
           if (reason && await act(() => S.api.call('DELETE', '/api/watchlist/' + e.id, undefined, { query: { reason } }), 'Removed.')) route();
         },
       }, 'Remove') : null)))));
+}
+
+// Every photo of an entry of several (watchlist.photos), read when opened:
+// each one's image, where it came from, when it was taken, who added it
+// and any quality warnings accepted, so the authorising officer can judge
+// each photo that goes into the mean, not only the first.
+function entryPhotos(e) {
+  const list = h('ol.photos', { 'aria-live': 'polite' });
+  const box = h('details.photos', {}, h('summary', {}, 'Each photo'), list);
+  let loaded = false;
+  box.addEventListener('toggle', async () => {
+    if (!box.open || loaded) return;
+    loaded = true;
+    try {
+      const r = await S.api.get('/api/watchlist/' + e.id + '/photos');
+      for (const [i, p] of r.photos.entries()) {
+        const img = h('img', { alt: 'Photo ' + (i + 1) + ' of ' + e.display_name, width: 64, height: 64 });
+        imageInto(img, '/api/watchlist/images/' + p.id);
+        const warned = Array.isArray(p.quality_warnings) && p.quality_warnings.length;
+        list.append(h('li', {}, img, h('span', {},
+          h('b', {}, (p.image_source || 'source not recorded') + ', ' + (p.image_date || 'date not recorded')),
+          h('br'), 'added by ' + (p.added_by || 'not recorded') + ', ' + fmtTime(p.added_at),
+          warned ? [h('br'), 'warnings (' + p.quality_warnings.map((w) => w.kind).join(', ') + ') accepted by ' + (p.warnings_accepted_by || '?') + ': "' + (p.warnings_accepted || '') + '"'] : null)));
+      }
+    } catch (err) {
+      loaded = false;
+      list.append(h('li.error', { role: 'alert' }, errText(err)));
+    }
+  });
+  return box;
 }
 
 // Another photo of a person already listed (watchlist.add_photo), with
@@ -1135,10 +1166,14 @@ function alertStatus(a) {
 // What matched (the alert's source): "best shot", "track template (4
 // frames)"; alerts stored before openlfr kept it say so.  The queue's card
 // says "matched: ...", the review lists it under "Matched".
-function fmtMatched(a) {
-  if (a.source === 'best_shot') return 'best shot';
-  if (a.source === 'track_template') return 'track template' + (a.template_n ? ' (' + a.template_n + ' frames)' : '');
-  return 'not recorded';
+function fmtMatched(a, short) {
+  let live = 'not recorded';
+  if (a.source === 'best_shot') live = 'best shot';
+  else if (a.source === 'track_template') live = 'track template' + (a.template_n ? ' (' + a.template_n + ' frames)' : '');
+  // an entry of several photos is matched by their mean, which resembles
+  // strangers more often: the server reads the likeness for it
+  if (!(a.entry_photos > 1)) return live;
+  return live + (short ? ', mean of ' + a.entry_photos + ' photos' : ', against the mean of the entry\'s ' + a.entry_photos + ' photos');
 }
 
 function renderQueue(updatedId) {
@@ -1154,7 +1189,7 @@ function renderQueue(updatedId) {
     },
     h('div.q-top', {}, h('span', {}, (e ? e.display_name : a.display_name || a.subject_ref)), h('span', {}, fmtLikeness(a.likeness))),
     h('div.q-sub', {}, '#' + a.id + ' · ' + a.camera + ' · ' + fmtTime(a.at, false)),
-    h('div.q-sub.matched', {}, 'matched: ' + fmtMatched(a)),
+    h('div.q-sub.matched', {}, 'matched: ' + fmtMatched(a, true)),
     h('div.q-sub', {}, alertStatus(a)));
     queueBox.append(h('li', {}, btn));
   }
