@@ -125,6 +125,11 @@ if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
     "$lfw/Aaron_Peirsol/Aaron_Peirsol_0002.jpg"
   [ "$(jget "$last" "d['candidates'][0]['entry']['subject_ref'] if d['candidates'] else ''")" = "A-1" ] \
     && ok "person A is the candidate" || bad "person A not found: $last"
+  expect "check: another photo of person B (two photos on the list)" 0 "$lfr" check \
+    --deployment "$dep" --reason "matches circulated description" --by "PC Patel" \
+    "$lfw/Colin_Powell/Colin_Powell_0004.jpg"
+  echo "$last" | grep -q "B-2 .* likeness [0-9]* (cosine 0\.[0-9]*, mean of 2 photos)" \
+    && ok "the candidate's likeness is read for the mean of its 2 photos" || bad "check B: $last"
   expect "check: a person not on the list" 0 "$lfr" check --deployment "$dep" \
     --reason "acting suspiciously" --by "PC Patel" --json "$lfw/AJ_Cook/AJ_Cook_0001.jpg"
   [ "$(jget "$last" "d['result']")" = "no_match" ] && ok "no match for a stranger" || bad "stranger matched: $last"

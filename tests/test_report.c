@@ -143,7 +143,9 @@ static int64_t entry(lfr_store *s, int64_t d, const char *ref, const char *name,
 
 static int64_t alert(lfr_store *s, world *w, int64_t at, int64_t e, const char *cam, int image) {
     fake_now = w->t0 + at;
-    lfr_alert a = {cam, e, 0.9f, image ? IMG : NULL, image ? sizeof IMG : 0, 0, NULL, 0, 0};
+    /* REF-1 holds two photos: its alerts come from their mean */
+    lfr_alert a = {cam, e, 0.9f, image ? IMG : NULL, image ? sizeof IMG : 0, 0, NULL, 0,
+                   e == w->e[1] ? 2 : 1};
     int64_t id = 0;
     lfr_err err = {{0}};
     CHECK_STATUS(lfr_deploy_alert_record(s, w->d, &a, &CAM, &id, &err), LFR_OK);
@@ -277,6 +279,14 @@ static void check_activity(json_t *r, const world *w) {
     CHECK_EQ_INT(json_object_size(J(r, "activity.alerts_by_camera")), 2);
     CHECK_J_INT(r, "activity.alerts_by_camera.north", 4);
     CHECK_J_INT(r, "activity.alerts_by_camera.south", 2);
+    /* REF-1's three alerts (all confirmed, no mistaken identity) came from
+     * the mean of its two photos; the other three from one photo, two of
+     * them false (rejected; mistaken identity) */
+    CHECK_J_INT(r, "activity.alerts_by_watchlist_template.mean_of_photos.alerts", 3);
+    CHECK_J_INT(r, "activity.alerts_by_watchlist_template.mean_of_photos.false_alerts", 0);
+    CHECK_J_INT(r, "activity.alerts_by_watchlist_template.one_photo.alerts", 3);
+    CHECK_J_INT(r, "activity.alerts_by_watchlist_template.one_photo.false_alerts", 2);
+    CHECK_J_INT(r, "activity.alerts_by_watchlist_template.not_recorded.alerts", 0);
     /* 4 hours: 48 bars of 5 minutes from the start; alerts at 10, 20, 70,
      * 80, 130 and 140 minutes */
     CHECK_J_INT(r, "activity.alerts_over_time.start", w->t0);
@@ -551,6 +561,11 @@ static void test_render(void) {
         CHECK(contains(html, hn, "<caption>Composition by category</caption>"));
         CHECK(contains(html, hn, "<th scope=\"row\">Alerts</th><td class=\"num\">6</td>"));
         CHECK(contains(html, hn, "<th scope=\"row\">False alerts per alert</th><td class=\"num\">0.333333</td>"));
+        CHECK(contains(html, hn, "<th scope=\"row\">Alerts against the mean of an entry&#39;s photos</th>"
+                                 "<td>3 (0 false)</td>"));
+        CHECK(contains(html, hn, "<th scope=\"row\">Alerts against an entry&#39;s one photo</th>"
+                                 "<td>3 (2 false)</td>"));
+        CHECK(!contains(html, hn, "not recorded</th>")); /* no such alerts: no row */
         CHECK(contains(html, hn, "<th scope=\"row\">Authorising officer</th><td>Supt Bob</td>"));
         CHECK(contains(html, hn, "<th scope=\"row\">Matched someone no camera had alerted on before "
                                  "the check</th><td class=\"num\">1</td>"));

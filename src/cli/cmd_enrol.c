@@ -368,11 +368,14 @@ int lfr_cmd_check(int argc, char **argv) {
                    n, n == 1 ? "candidate" : "candidates", check);
         json_array_foreach(cands, i, k) {
             json_t *e = json_object_get(k, "entry");
-            printf("  entry %lld  %-12s %-24s %-20s likeness %.0f (cosine %.3f)\n",
+            long long photos = (long long)json_integer_value(json_object_get(k, "entry_photos"));
+            char mean[48] = "";
+            if (photos > 1) snprintf(mean, sizeof mean, ", mean of %lld photos", photos);
+            printf("  entry %lld  %-12s %-24s %-20s likeness %.0f (cosine %.3f%s)\n",
                    (long long)json_integer_value(json_object_get(k, "entry_id")),
                    js(e, "subject_ref"), js(e, "display_name"), js(e, "category"),
                    json_number_value(json_object_get(k, "likeness")),
-                   json_number_value(json_object_get(k, "score")));
+                   json_number_value(json_object_get(k, "score")), mean);
         }
     }
     json_decref(ans);

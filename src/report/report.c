@@ -58,6 +58,7 @@ typedef struct rp_alert {
     int decision;              /* 0 none, 1 confirmed, 2 rejected */
     int dispatched;
     int outcome;               /* lfr_alert_outcome, -1 none */
+    int photos;                /* entry_photos of what matched, 0 not recorded */
 } rp_alert;
 
 typedef struct rp_amend {
@@ -252,9 +253,16 @@ static void on_alert_raise(rp_state *s, const lfr_audit_record *r, json_t *d) {
     rp_alert *a = RP_PUSH(s, alerts, n_alerts, cap_alerts);
     if (!a) return;
     *a = (rp_alert){.id = id, .at = r->at, .entry = jint(d, "entry", 0), .seq = r->seq,
-                    .outcome = -1};
+                    .outcome = -1, .photos = (int)jint(d, "entry_photos", 0)};
     const char *cam = jstr(d, "camera");
     count_key(s, s->alerts_by_camera, cam && cam[0] ? cam : "unnamed");
+}
+
+/* A better match on the same track: what it matched may differ. */
+static void on_alert_update(rp_state *s, const lfr_audit_record *r, json_t *d) {
+    (void)r;
+    rp_alert *a = find_alert(s, jint(d, "alert", 0));
+    if (a) a->photos = (int)jint(d, "entry_photos", a->photos);
 }
 
 static void on_alert_decision(rp_state *s, const lfr_audit_record *r, json_t *d) {
@@ -355,6 +363,7 @@ static void on_checkpoint(rp_state *s, const lfr_audit_record *r, json_t *d) {
     X(DEPLOYMENT_AMEND_PROPOSE, on_amend_propose)                              \
     X(DEPLOYMENT_AMEND, on_amend)                                              \
     X(ALERT_RAISE, on_alert_raise)                                             \
+    X(ALERT_UPDATE, on_alert_update)                                           \
     X(ALERT_DECISION, on_alert_decision)                                       \
     X(ALERT_DISPATCH, on_alert_dispatch)                                       \
     X(ALERT_OUTCOME, on_alert_outcome)                                         \
@@ -553,24 +562,52 @@ static json_t *over_time_json(const lfr_deploy_info *d, rp_state *s, int64_t now
                      (json_int_t)width, "counts", counts);
 }
 
+/* Alerts by the watchlist template that matched: one photo, the mean of
+ * several (which resembles strangers more often: docs/likeness.md), or not
+ * recorded (raised before openlfr kept it). */
+enum { RP_TPL_ONE, RP_TPL_MEAN, RP_TPL_UNKNOWN, RP_TPL_COUNT };
+static const char *const tpl_names[RP_TPL_COUNT] = {"one_photo", "mean_of_photos",
+                                                    "not_recorded"};
+
+static int is_false_alert(const rp_alert *a) {
+    return a->decision == 2 || a->outcome == LFR_ALERT_OUTCOME_MISTAKEN_IDENTITY;
+}
+
+static json_t *by_template_json(const rp_state *s) {
+    int64_t n[RP_TPL_COUNT] = {0}, f[RP_TPL_COUNT] = {0};
+    for (size_t i = 0; i < s->n_alerts; i++) {
+        const rp_alert *a = &s->alerts[i];
+        int k = a->photos <= 0 ? RP_TPL_UNKNOWN : a->photos == 1 ? RP_TPL_ONE : RP_TPL_MEAN;
+        n[k]++;
+        f[k] += is_false_alert(a);
+    }
+    json_t *o = json_object();
+    for (int k = 0; o && k < RP_TPL_COUNT; k++)
+        json_object_set_new(o, tpl_names[k],
+                            json_pack("{s:I, s:I}", "alerts", (json_int_t)n[k], "false_alerts",
+                                      (json_int_t)f[k]));
+    return o ? o : json_object();
+}
+
 static json_t *activity_json(const lfr_deploy_info *d, rp_state *s, int64_t now) {
     int64_t confirmed = 0, rejected = 0, dispatched = 0, out[LFR_ALERT_OUTCOME_COUNT] = {0};
+    int64_t false_alerts = 0;
     for (size_t i = 0; i < s->n_alerts; i++) {
         const rp_alert *a = &s->alerts[i];
         confirmed += a->decision == 1;
         rejected += a->decision == 2;
         dispatched += a->dispatched;
         if (a->outcome >= 0) out[a->outcome]++;
+        false_alerts += is_false_alert(a);
     }
     json_t *oc = json_object();
     for (int o = 0; oc && o < LFR_ALERT_OUTCOME_COUNT; o++)
         json_object_set_new(oc, lfr_alert_outcome_name((lfr_alert_outcome)o), json_integer(out[o]));
     int64_t alerts = (int64_t)s->n_alerts;
     /* a false alert: rejected by the operator, or confirmed and then found
-     * to be somebody else (mistaken identity) */
-    int64_t false_alerts = rejected + out[LFR_ALERT_OUTCOME_MISTAKEN_IDENTITY];
+     * to be somebody else (mistaken identity): is_false_alert */
     return json_pack(
-        "{s:o, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:o, s:O, s:o}", "faces_seen",
+        "{s:o, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:o, s:O, s:o, s:o}", "faces_seen",
         json_null(), "tracks", json_null(), "faces_seen_note",
         "not recorded: the live pipeline counts faces and tracks in memory only and the store "
         "keeps nothing about people who did not match, so no count of faces seen exists to "
@@ -581,7 +618,8 @@ static json_t *activity_json(const lfr_deploy_info *d, rp_state *s, int64_t now)
         "false_alerts", (json_int_t)false_alerts, "false_alerts_per_alert",
         alerts ? json_real(dec6((double)false_alerts / (double)alerts)) : json_null(),
         "false_alerts_per_face_seen", json_null(), "alerts_by_camera", s->alerts_by_camera,
-        "alerts_over_time", over_time_json(d, s, now));
+        "alerts_over_time", over_time_json(d, s, now), "alerts_by_watchlist_template",
+        by_template_json(s));
 }
 
 static json_t *checks_json(rp_state *s) {

@@ -363,6 +363,22 @@ static void s_activity(rd_ctx *c) {
     kv(c, t, "False alerts per alert", "activity.false_alerts_per_alert", 0, "no alerts");
     kv(c, t, "False alerts per face seen", "activity.false_alerts_per_face_seen", 0,
        "cannot be computed: faces seen are not recorded");
+    /* by the watchlist template that matched: a mean of several photos
+     * resembles strangers more often (docs/likeness.md) */
+    static const struct { const char *key, *label; } tpl[] = {
+        {"one_photo", "Alerts against an entry's one photo"},
+        {"mean_of_photos", "Alerts against the mean of an entry's photos"},
+        {"not_recorded", "Alerts whose watchlist template was not recorded"}};
+    const json_t *bt = get(c, "activity.alerts_by_watchlist_template");
+    for (size_t i = 0; i < sizeof tpl / sizeof tpl[0]; i++) {
+        const json_t *o = json_object_get(bt, tpl[i].key);
+        long long n = (long long)json_integer_value(json_object_get(o, "alerts"));
+        long long f = (long long)json_integer_value(json_object_get(o, "false_alerts"));
+        if (!o || (i == 2 && n == 0)) continue; /* nothing unrecorded: no row */
+        char v[96];
+        snprintf(v, sizeof v, "%lld (%lld false)", n, f);
+        kv_text(d, t, tpl[i].label, v);
+    }
     /* alerts over time */
     const json_t *ot = get(c, "activity.alerts_over_time");
     const json_t *counts = json_object_get(ot, "counts");
