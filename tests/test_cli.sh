@@ -133,6 +133,21 @@ if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
   expect "check: a person not on the list" 0 "$lfr" check --deployment "$dep" \
     --reason "acting suspiciously" --by "PC Patel" --json "$lfw/AJ_Cook/AJ_Cook_0001.jpg"
   [ "$(jget "$last" "d['result']")" = "no_match" ] && ok "no match for a stranger" || bad "stranger matched: $last"
+  # calibrate --entry-images: mean templates against single photos, for
+  # all people (the compiled table's form) and within each sex; three men
+  # and three women of 4 or 5 photos (counts worked out by hand)
+  printf '1 4\nAaron_Peirsol 1 2\nAbdoulaye_Wade 1 2\nAbel_Pacheco 1 2\nAi_Sugiyama 1 2\nAngela_Merkel 1 2\nArianna_Huffington 1 2\n' >"$tmp/pairs6.txt"
+  expect "calibrate --entry-images 3 (the table)" 0 "$lfr" calibrate --pairs "$tmp/pairs6.txt" \
+    --images "$lfw" --entry-images 3 --model-set mfn192
+  echo "$last" | grep -q "^    {2, 6, 12, 260ull," && echo "$last" | grep -q "^    {3, 6, 6, 130ull," \
+    && ok "k = 2: 6 people, 12 entries, 260 comparisons; k = 3: 6 entries, 130" || bad "table: $last"
+  expect "calibrate --entry-images 3 --entry-sex" 0 "$lfr" calibrate --pairs "$tmp/pairs6.txt" \
+    --images "$lfw" --entry-images 3 --model-set mfn192 --entry-sex "$lfw/../metadata.csv"
+  echo "$last" | grep -Eq "^men +2 +3 +6 +48 +1\.00 +3\.14$" && echo "$last" | grep -Eq "^women +2 +3 +6 +56 +1\.00 +3\.14$" \
+    && ok "within each sex: only its people and their photos (48 and 56 of the 260)" || bad "by sex: $last"
+  expect "calibrate --entry-sex with no metadata file" 1 "$lfr" calibrate --pairs "$tmp/pairs6.txt" \
+    --images "$lfw" --entry-images 3 --model-set mfn192 --entry-sex "$tmp/none.csv"
+  grep -q "cannot open $tmp/none.csv" "$tmp/stderr" && ok "naming the file" || bad "$(cat "$tmp/stderr")"
 else
   echo "SKIP enrolment and photo checks: OPENLFR_DATA not set (no single-face photos to enrol)"
   skip=$((skip + 1))

@@ -1066,6 +1066,13 @@ static void test_entry_weights(void) {
             CHECK_NEAR(lfr_match_cal_entry_weight(c, e[r].k), w, 1e-12);
             prev = w;
         }
+        /* the rule on rows given: the compiled rows give the set's weights;
+         * past the rows given, k */
+        for (int k = 0; k <= LFR_MAX_ENTRY_IMAGES; k++)
+            CHECK(lfr_match_entry_rows_weight(c, e, n, k) == lfr_match_cal_entry_weight(c, k));
+        CHECK(lfr_match_entry_rows_weight(c, e, 1, 2) == lfr_match_cal_entry_weight(c, 2));
+        CHECK(lfr_match_entry_rows_weight(c, e, 1, 3) == 3.0);
+        CHECK(lfr_match_entry_rows_weight(c, NULL, 0, 2) == 2.0);
         /* a mean of photos does reach strangers more often than one photo */
         CHECK(lfr_match_cal_entry_weight(c, 2) > 1.5);
         CHECK(lfr_match_cal_entry_weight(c, 0) == 0 && lfr_match_cal_entry_weight(c, 1) == 1);

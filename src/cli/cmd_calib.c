@@ -35,6 +35,9 @@
  * searches for an entry with several photos, LFR_MATCH_ENTRY_MEAN) reaches
  * a cosine against photos of OTHER people than a single image does; see
  * calibrate_entries and docs/likeness.md, "Entries with several photos".
+ * With --entry-sex METADATA (lfw/metadata.csv) it prints, instead, the same
+ * measurement within LFW's men and within its women and the weights the
+ * product's rule reads from each (report_entry_sex).
  *
  * --model-set NAME (every form) embeds with that model set
  * (lfr_face_embed_set; default mfn192) and prints its own header,
@@ -617,30 +620,34 @@ done:
  * header records how many of those comparisons reach c either way; the
  * matcher (lfr_match_cal_entry_weight) reads from it how many single-image
  * comparisons one mean template is worth. */
-static int calibrate_entries(const calib_set *cs, int kmax, const names *people, const int *who,
-                             const int *ok, const float *emb, int nph, const char *pairs,
-                             const char *dir, const char *data_name) {
+/* Rows k = 2 .. kmax (rows[k - 2]) of mean templates against single photos.
+ * With psex: only people of sex `sex` (psex[person]: 0 men, 1 women, -1
+ * unknown), compared with photos of other people of that sex (within the
+ * group, as the group tables are). */
+static int entry_rows(const calib_set *cs, int kmax, int npeople, const int *who, const int *ok,
+                      const float *emb, int nph, const int *psex, int sex,
+                      lfr_match_entry_calib *rows) {
     const int dim = cs->dim;
-    int rc = 0;
-    uint64_t(*ge)[2][CALIB_N] = lfr_calloc((size_t)kmax + 1, sizeof *ge);
-    uint64_t *tot = lfr_calloc((size_t)kmax + 1, sizeof *tot);
-    int *groups = lfr_calloc((size_t)kmax + 1, sizeof *groups);
-    int *persons = lfr_calloc((size_t)kmax + 1, sizeof *persons);
     int *mine = lfr_malloc(sizeof(int) * (size_t)(nph ? nph : 1));
     float *mean = lfr_malloc(sizeof(float) * (size_t)dim);
-    if (!ge || !tot || !groups || !persons || !mine || !mean) {
-        rc = lfr_cli_fail("calibrate", LFR_ERR_NOMEM, NULL);
-        goto out;
+    if (!mine || !mean) {
+        lfr_free(mine);
+        lfr_free(mean);
+        return lfr_cli_fail("calibrate", LFR_ERR_NOMEM, NULL);
     }
     for (int k = 2; k <= kmax; k++) {
+        lfr_match_entry_calib *row = &rows[k - 2];
+        memset(row, 0, sizeof *row);
+        row->k = k;
         uint64_t at[2][CALIB_N + 1];
         memset(at, 0, sizeof at);
-        for (int p = 0; p < people->n; p++) {
+        for (int p = 0; p < npeople; p++) {
+            if (psex && psex[p] != sex) continue;
             int m = 0;
             for (int i = 0; i < nph; i++)
                 if (who[i] == p && ok[i]) mine[m++] = i;
             if (m < k) continue;
-            persons[k]++;
+            row->people++;
             for (int g = 0; g + k <= m; g += k) {
                 memset(mean, 0, sizeof(float) * (size_t)dim);
                 for (int j = 0; j < k; j++)
@@ -652,25 +659,107 @@ static int calibrate_entries(const calib_set *cs, int kmax, const names *people,
                 float inv = (float)(1.0 / sqrt(nn));
                 for (int d = 0; d < dim; d++) mean[d] *= inv;
                 const float *first = emb + (size_t)mine[g] * (size_t)dim;
-                groups[k]++;
+                row->entries++;
                 for (int i = 0; i < nph; i++) {
-                    if (!ok[i] || who[i] == p) continue;
+                    if (!ok[i] || who[i] == p || (psex && psex[who[i]] != sex)) continue;
                     const float *x = emb + (size_t)i * (size_t)dim;
                     at[0][grid_count_le(dot(mean, x, dim))]++;
                     at[1][grid_count_le(dot(first, x, dim))]++;
-                    tot[k]++;
+                    row->comparisons++;
                 }
             }
         }
-        for (int w = 0; w < 2; w++) {
-            uint64_t run = 0;
-            for (int c = CALIB_N; c >= 1; c--) {
-                run += at[w][c];
-                ge[k][w][c - 1] = run;
-            }
+        uint64_t run[2] = {0, 0};
+        for (int c = CALIB_N; c >= 1; c--) {
+            run[0] += at[0][c];
+            run[1] += at[1][c];
+            row->mean_ge[c - 1] = run[0];
+            row->single_ge[c - 1] = run[1];
         }
-        fprintf(stderr, "calibrate: %d photos per entry: %d people, %d entries, %llu comparisons\n",
-                k, persons[k], groups[k], (unsigned long long)tot[k]);
+        fprintf(stderr, "calibrate: %s%d photos per entry: %d people, %d entries, %llu comparisons\n",
+                psex ? (sex ? "women, " : "men, ") : "", k, row->people, row->entries,
+                (unsigned long long)row->comparisons);
+    }
+    lfr_free(mine);
+    lfr_free(mean);
+    return 0;
+}
+
+/* --entry-sex: the rows within LFW's men and within its women (sex from
+ * metadata.csv, by person), and the weights the product's rule reads from
+ * them beside the set's compiled ones (docs/likeness.md, "Entries with
+ * several photos"). */
+static int report_entry_sex(const calib_set *cs, int kmax, const names *people, const int *who,
+                            const int *ok, const float *emb, int nph, const char *meta) {
+    int *psex = lfr_malloc(sizeof(int) * (size_t)(people->n ? people->n : 1));
+    lfr_match_entry_calib *rows = lfr_calloc((size_t)kmax, sizeof *rows);
+    FILE *f = psex && rows ? fopen(meta, "r") : NULL;
+    int rc = 0;
+    if (!psex || !rows) rc = lfr_cli_fail("calibrate", LFR_ERR_NOMEM, NULL);
+    else if (!f) {
+        fprintf(stderr, "openlfr: calibrate: cannot open %s\n", meta);
+        rc = 1;
+    }
+    for (int p = 0; !rc && p < people->n; p++) psex[p] = -1;
+    char line[1024];
+    while (f && !rc && fgets(line, sizeof line, f)) {
+        /* path,identity,gender,race: a person's sex is that of their first
+         * photo listed */
+        line[strcspn(line, "\r\n")] = 0;
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
+        if (!c3) continue;
+        *c2 = *c3 = 0;
+        int p = names_find(people, c1 + 1);
+        if (p >= 0 && psex[p] < 0)
+            psex[p] = !strcmp(c2 + 1, "male") ? 0 : !strcmp(c2 + 1, "female") ? 1 : -1;
+    }
+    if (f) fclose(f);
+    const lfr_match_calibration *cal = lfr_match_calibration_named(lfr_face_model_set_name(cs->set));
+    float smin = 0;
+    lfr_match_cal_sane_range(cal, &smin, NULL);
+    printf("mean templates of k photos against one photo, within each sex (LFW, %s; metadata %s)\n"
+           "weight: what the product's rule (lfr_match_entry_rows_weight) reads from the rows:\n"
+           "the largest ratio at cosines >= %.2f where both counts are >= %d\n\n",
+           lfr_face_model_set_name(cs->set), meta, (double)smin, LFR_MATCH_CALIB_MIN_PAIRS);
+    printf("%-7s %3s %7s %8s %14s %8s %10s\n", "group", "k", "people", "entries", "comparisons",
+           "weight", "compiled");
+    for (int sex = 0; !rc && sex <= 1; sex++) {
+        rc = entry_rows(cs, kmax, people->n, who, ok, emb, nph, psex, sex, rows);
+        for (int k = 2; !rc && k <= kmax; k++) {
+            const lfr_match_entry_calib *r = &rows[k - 2];
+            printf("%-7s %3d %7d %8d %14llu %8.2f %10.2f\n", sex ? "women" : "men", k, r->people,
+                   r->entries, (unsigned long long)r->comparisons,
+                   lfr_match_entry_rows_weight(cal, rows, k - 1, k),
+                   lfr_match_cal_entry_weight(cal, k));
+        }
+        /* the ratio per cosine for k = 2, with the counts it rests on */
+        const lfr_match_entry_calib *r = &rows[0];
+        for (int c = 0; !rc && c < CALIB_N; c++) {
+            double t = grid_at(c);
+            if (t < (double)smin - 1e-9 || r->single_ge[c] == 0) continue;
+            printf("  %s, k = 2, cosine %.2f: %llu / %llu (%.2f)%s\n", sex ? "women" : "men", t,
+                   r->mean_ge[c], r->single_ge[c], (double)r->mean_ge[c] / (double)r->single_ge[c],
+                   r->mean_ge[c] < LFR_MATCH_CALIB_MIN_PAIRS ||
+                           r->single_ge[c] < LFR_MATCH_CALIB_MIN_PAIRS
+                       ? " (too few)"
+                       : "");
+        }
+    }
+    lfr_free(rows);
+    lfr_free(psex);
+    return rc;
+}
+
+static int calibrate_entries(const calib_set *cs, int kmax, const names *people, const int *who,
+                             const int *ok, const float *emb, int nph, const char *pairs,
+                             const char *dir, const char *data_name) {
+    lfr_match_entry_calib *rows = lfr_calloc((size_t)kmax, sizeof *rows);
+    if (!rows) return lfr_cli_fail("calibrate", LFR_ERR_NOMEM, NULL);
+    int rc = entry_rows(cs, kmax, people->n, who, ok, emb, nph, NULL, 0, rows);
+    if (rc) {
+        lfr_free(rows);
+        return rc;
     }
     time_t now = time(NULL);
     char date[32];
@@ -697,26 +786,20 @@ static int calibrate_entries(const calib_set *cs, int kmax, const names *people,
            " * 0.01, ..., 1.00 the comparisons >= c of the mean and of the single photo. */\n");
     printf("static const lfr_match_entry_calib lfr_match_calib_entry%s[] = {\n", s);
     for (int k = 2; k <= kmax; k++) {
-        printf("    {%d, %d, %d, %lluull,\n     {", k, persons[k], groups[k],
-               (unsigned long long)tot[k]);
+        const lfr_match_entry_calib *r = &rows[k - 2];
+        printf("    {%d, %d, %d, %lluull,\n     {", k, r->people, r->entries, r->comparisons);
         for (int c = 0; c < CALIB_N; c++)
-            printf("%llu%s%s", (unsigned long long)ge[k][0][c], c + 1 < CALIB_N ? "," : "",
+            printf("%llu%s%s", r->mean_ge[c], c + 1 < CALIB_N ? "," : "",
                    c + 1 < CALIB_N && (c + 1) % 10 == 0 ? "\n      " : "");
         printf("},\n     {");
         for (int c = 0; c < CALIB_N; c++)
-            printf("%llu%s%s", (unsigned long long)ge[k][1][c], c + 1 < CALIB_N ? "," : "",
+            printf("%llu%s%s", r->single_ge[c], c + 1 < CALIB_N ? "," : "",
                    c + 1 < CALIB_N && (c + 1) % 10 == 0 ? "\n      " : "");
         printf("}},\n");
     }
     printf("};\n\n#endif\n");
-out:
-    lfr_free(mean);
-    lfr_free(mine);
-    lfr_free(persons);
-    lfr_free(groups);
-    lfr_free(tot);
-    lfr_free(ge);
-    return rc;
+    lfr_free(rows);
+    return 0;
 }
 
 /* --entry-weights: lfr_match_cal_entry_weight of every set for k = 1 ..
@@ -747,6 +830,7 @@ static int print_entry_weights(void) {
 
 int lfr_cmd_calibrate(int argc, char **argv) {
     const char *pairs = NULL, *dir = NULL, *data_name = NULL, *data = NULL, *set_arg = NULL;
+    const char *entry_sex = NULL;
     int groups = 0, weights = 0;
     int64_t every = 1, entry_images = 0;
     const cli_opt opts[] = {
@@ -763,6 +847,9 @@ int lfr_cmd_calibrate(int argc, char **argv) {
         {"entry-images", CLI_INT, 0, "K",
          "with --pairs: mean templates of 2..K photos against single photos -> "
          "src/match/calib_entry_SET.h", &entry_images, 2, LFR_MAX_ENTRY_IMAGES},
+        {"entry-sex", CLI_STR, 0, "METADATA",
+         "with --entry-images: instead of the table, the weights within LFW's men and within its "
+         "women (sex by person from METADATA, lfw/metadata.csv)", &entry_sex, 0, 0},
         {"entry-weights", CLI_FLAG, 0, NULL,
          "print what an entry of k photos counts for in false alerts, per model set, from the "
          "compiled-in tables (no data needed)", &weights, 0, 0},
@@ -846,6 +933,10 @@ int lfr_cmd_calibrate(int argc, char **argv) {
                     i + 1, nph, (i + 1) / ((double)(lfr_now_ns() - t0) / 1e9), noface);
     }
     if (rc) goto done;
+    if (entry_images >= 2 && entry_sex) {
+        rc = report_entry_sex(&cs, (int)entry_images, &people, who, ok, emb, nph, entry_sex);
+        goto done;
+    }
     if (entry_images >= 2) {
         rc = calibrate_entries(&cs, (int)entry_images, &people, who, ok, emb, nph, pairs, dir,
                                data_name);

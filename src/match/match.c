@@ -1429,19 +1429,24 @@ static double entry_ratio(const lfr_match_entry_calib *e, float sane_min) {
     return w;
 }
 
-double lfr_match_cal_entry_weight(const lfr_match_calibration *c, int k) {
+double lfr_match_entry_rows_weight(const lfr_match_calibration *c,
+                                   const lfr_match_entry_calib *rows, int n, int k) {
     if (k <= 0) return 0;
     if (k == 1) return 1;
-    if (k > lfr_match_cal_entry_measured(c)) return k;
-    const lfr_match_calibration *cal = CAL(c);
+    if (!rows || n <= 0 || k > rows[n - 1].k) return k;
     float sane_min;
     lfr_match_cal_sane_range(c, &sane_min, NULL);
     double w = 1.0;
-    for (int r = 0; r < cal->n_entry && cal->entry[r].k <= k; r++) {
-        double x = entry_ratio(&cal->entry[r], sane_min);
+    for (int r = 0; r < n && rows[r].k <= k; r++) {
+        double x = entry_ratio(&rows[r], sane_min);
         if (x > w) w = x; /* never less than a smaller k's */
     }
     return w;
+}
+
+double lfr_match_cal_entry_weight(const lfr_match_calibration *c, int k) {
+    const lfr_match_calibration *cal = CAL(c);
+    return lfr_match_entry_rows_weight(c, cal->entry, cal->n_entry, k);
 }
 
 size_t lfr_match_cal_counted(const lfr_match_calibration *c, lfr_match_entry_template kind,

@@ -535,8 +535,15 @@ typedef struct lfr_match_calibration lfr_match_calibration;
  *     least 1 and at least the weight of k - 1;
  *   k beyond the measurement, or a set without one: k, as if each photo
  *     were searched alone (what "best" does; more than any measured mean).
- * The worst group's rates assume the same ratio. */
+ * The worst group's rates assume the same ratio: within LFW's women it
+ * measures lower, within its men up to a fifth higher (`openlfr calibrate
+ * --entry-sex`; docs/likeness.md), and the worst groups are women's. */
 double lfr_match_cal_entry_weight(const lfr_match_calibration *c, int k);
+/* The same rule on rows measured elsewhere (k = 2 .. rows[n - 1].k in
+ * order, as calib_entry_SET.h holds them), with set c's sane range: what
+ * `openlfr calibrate --entry-images K --entry-sex` reports per group. */
+double lfr_match_entry_rows_weight(const lfr_match_calibration *c,
+                                   const lfr_match_entry_calib *rows, int n, int k);
 /* The largest k the set's table measures (0: no table). */
 int lfr_match_cal_entry_measured(const lfr_match_calibration *c);
 /* The set's table (n rows, k = 2 .. n + 1) and where it came from; NULL and
