@@ -927,7 +927,7 @@ function entryTable(d, entries, draft) {
 // each photo that goes into the mean, not only the first.
 function entryPhotos(e) {
   const list = h('ol.photos', { 'aria-live': 'polite' });
-  const box = h('details.photos', {}, h('summary', {}, 'Each photo'), list);
+  const box = h('details.photos', {}, h('summary', {}, 'Each photo', h('span.sr-only', {}, ' of ' + e.display_name)), list);
   let loaded = false;
   box.addEventListener('toggle', async () => {
     if (!box.open || loaded) return;
