@@ -310,43 +310,53 @@ static int lfw_race(const char *s) {
 }
 
 /* LFW: the photos of the people in pairs.txt, labelled from metadata.csv. */
-static int groups_lfw(const char *data, int every, photo_list *out, int *counter) {
-    char path[4096], line[1024];
-    snprintf(path, sizeof path, "%s/lfw/pairs.txt", data);
-    names people = {0}, meta = {0};
-    int rc = read_people(path, &people);
-    int *msex = NULL, *mrace = NULL, mcap = 0;
-    snprintf(path, sizeof path, "%s/lfw/metadata.csv", data);
-    FILE *f = rc ? NULL : fopen(path, "r");
-    if (!rc && !f) {
+/* lfw/metadata.csv (path,identity,gender,race; race may be "a,b" in
+ * quotes): meta names the photos (PERSON/PERSON_0001.jpg), (*msex)[i] 0 men,
+ * 1 women, -1 unknown, (*mrace)[i] a race code.  0, or 1 after saying why. */
+static int lfw_meta_read(const char *path, names *meta, int **msex, int **mrace) {
+    char line[1024];
+    int mcap = 0, rc = 0;
+    *msex = *mrace = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f) {
         fprintf(stderr, "openlfr: calibrate: cannot open %s\n", path);
-        rc = 1;
+        return 1;
     }
-    while (f && !rc && fgets(line, sizeof line, f)) {
-        /* path,identity,gender,race  (race may be "a,b" in quotes) */
+    while (!rc && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = 0;
         char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
         char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
         if (!c3) continue;
         *c1 = *c2 = *c3 = 0;
         int sex = !strcmp(c2 + 1, "male") ? 0 : !strcmp(c2 + 1, "female") ? 1 : -1;
-        int k = names_add(&meta, line);
+        int k = names_add(meta, line);
         if (k >= 0 && k >= mcap) {
             int nc = mcap ? mcap * 2 : 4096;
-            int *a = lfr_realloc(msex, sizeof(int) * (size_t)nc);
-            if (a) msex = a;
-            int *b = a ? lfr_realloc(mrace, sizeof(int) * (size_t)nc) : NULL;
-            if (b) mrace = b, mcap = nc;
+            int *a = lfr_realloc(*msex, sizeof(int) * (size_t)nc);
+            if (a) *msex = a;
+            int *b = a ? lfr_realloc(*mrace, sizeof(int) * (size_t)nc) : NULL;
+            if (b) *mrace = b, mcap = nc;
             else k = -1;
         }
         if (k < 0) {
             rc = lfr_cli_fail("calibrate", LFR_ERR_NOMEM, NULL);
             break;
         }
-        msex[k] = sex;
-        mrace[k] = lfw_race(c3 + 1);
+        (*msex)[k] = sex;
+        (*mrace)[k] = lfw_race(c3 + 1);
     }
-    if (f) fclose(f);
+    fclose(f);
+    return rc;
+}
+
+static int groups_lfw(const char *data, int every, photo_list *out, int *counter) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lfw/pairs.txt", data);
+    names people = {0}, meta = {0};
+    int rc = read_people(path, &people);
+    int *msex = NULL, *mrace = NULL;
+    snprintf(path, sizeof path, "%s/lfw/metadata.csv", data);
+    if (!rc) rc = lfw_meta_read(path, &meta, &msex, &mrace);
     for (int p = 0; p < people.n && !rc; p++)
         for (int k = 1; k < 10000; k++) {
             struct stat sb;
@@ -690,38 +700,40 @@ static int entry_rows(const calib_set *cs, int kmax, int npeople, const int *who
  * them beside the set's compiled ones (docs/likeness.md, "Entries with
  * several photos"). */
 static int report_entry_sex(const calib_set *cs, int kmax, const names *people, const int *who,
-                            const int *ok, const float *emb, int nph, const char *meta) {
+                            const int *ok, const float *emb, int nph, const char *meta_path) {
     int *psex = lfr_malloc(sizeof(int) * (size_t)(people->n ? people->n : 1));
     lfr_match_entry_calib *rows = lfr_calloc((size_t)kmax, sizeof *rows);
-    FILE *f = psex && rows ? fopen(meta, "r") : NULL;
-    int rc = 0;
-    if (!psex || !rows) rc = lfr_cli_fail("calibrate", LFR_ERR_NOMEM, NULL);
-    else if (!f) {
-        fprintf(stderr, "openlfr: calibrate: cannot open %s\n", meta);
-        rc = 1;
-    }
+    names meta = {0};
+    int *msex = NULL, *mrace = NULL;
+    int rc = psex && rows ? lfw_meta_read(meta_path, &meta, &msex, &mrace)
+                          : lfr_cli_fail("calibrate", LFR_ERR_NOMEM, NULL);
+    /* a person's sex is that of their first photo the metadata lists
+     * (PERSON/PERSON_0001.jpg: the person is the folder) */
     for (int p = 0; !rc && p < people->n; p++) psex[p] = -1;
-    char line[1024];
-    while (f && !rc && fgets(line, sizeof line, f)) {
-        /* path,identity,gender,race: a person's sex is that of their first
-         * photo listed */
-        line[strcspn(line, "\r\n")] = 0;
-        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-        char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
-        if (!c3) continue;
-        *c2 = *c3 = 0;
-        int p = names_find(people, c1 + 1);
-        if (p >= 0 && psex[p] < 0)
-            psex[p] = !strcmp(c2 + 1, "male") ? 0 : !strcmp(c2 + 1, "female") ? 1 : -1;
+    for (int m = 0; !rc && m < meta.n; m++) {
+        char person[256];
+        size_t len = strcspn(meta.name[m], "/");
+        if (len >= sizeof person) continue;
+        memcpy(person, meta.name[m], len);
+        person[len] = 0;
+        int p = names_find(people, person);
+        if (p >= 0 && psex[p] < 0) psex[p] = msex[m];
     }
-    if (f) fclose(f);
+    lfr_free(msex);
+    lfr_free(mrace);
+    names_free(&meta);
+    if (rc) {
+        lfr_free(rows);
+        lfr_free(psex);
+        return rc;
+    }
     const lfr_match_calibration *cal = lfr_match_calibration_named(lfr_face_model_set_name(cs->set));
     float smin = 0;
     lfr_match_cal_sane_range(cal, &smin, NULL);
     printf("mean templates of k photos against one photo, within each sex (LFW, %s; metadata %s)\n"
            "weight: what the product's rule (lfr_match_entry_rows_weight) reads from the rows:\n"
            "the largest ratio at cosines >= %.2f where both counts are >= %d\n\n",
-           lfr_face_model_set_name(cs->set), meta, (double)smin, LFR_MATCH_CALIB_MIN_PAIRS);
+           lfr_face_model_set_name(cs->set), meta_path, (double)smin, LFR_MATCH_CALIB_MIN_PAIRS);
     printf("%-7s %3s %7s %8s %14s %8s %10s\n", "group", "k", "people", "entries", "comparisons",
            "weight", "compiled");
     for (int sex = 0; !rc && sex <= 1; sex++) {

@@ -1023,7 +1023,7 @@ lfr_status lfr_check_photo_snapshot(lfr_store *s, lfr_face_ctx *fc, int64_t depl
         c->entry = entries[k];
         c->entry_id = hits[i].entry_id;
         c->score = hits[i].score;
-        c->entry_photos = hits[i].entry_images > 1 ? hits[i].entry_images : 1;
+        c->entry_photos = hits[i].entry_images;
         c->likeness = lfr_match_cal_entry_likeness(cal, hits[i].score, c->entry_photos);
         c->image_id = wl->image_ids && hits[i].image_index >= 0 &&
                               (size_t)hits[i].image_index < wl->n_image_ids

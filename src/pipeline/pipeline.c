@@ -822,7 +822,7 @@ static void fill_event(lfr_pipeline *p, cam *c, const lfr_pipeline_snapshot *b, 
     }
     ev->cosine = h->score;
     ev->threshold = b->threshold;
-    ev->entry_photos = h->entry_images > 1 ? h->entry_images : 1;
+    ev->entry_photos = h->entry_images; /* 1, or 2+ for an entry's mean */
     ev->likeness = lfr_match_cal_entry_likeness(
         lfr_match_calibration_named(lfr_face_model_set_name(b->model_set)), h->score,
         ev->entry_photos);
