@@ -57,17 +57,33 @@ expect "--role is gone (self-declared roles)" 2 "unknown option '--role'" \
 expect "an option given twice is refused" 2 "--threshold is given twice" \
   "$lfr" deployment create "${base[@]}" "${when[@]}" --threshold 0.6 --threshold 0.7 --by "PC 1"
 expect "--opt=value works" 2 "--limit: 'x' is not a whole number" "$lfr" audit show --limit=x
-help_bad=""
-for c in models convert detect embed compare check demo calibrate purge \
-    "eval verify" "eval detect" "eval ident" "eval watchlist" \
-    "deployment create" "deployment authorise" "deployment start" "deployment end" \
-    "deployment amend" "deployment amend-authorise" "deployment show" "deployment list" \
-    "watchlist add" "watchlist add-photo" "watchlist import" "watchlist list" "watchlist photos" "watchlist remove" \
-    "audit verify" "audit show" "audit anchor" "user add" "user list" "user disable" "user passwd"; do
-  # shellcheck disable=SC2086
-  out=$("$lfr" $c --help 2>&1) && grep -q "^usage: openlfr $c" <<<"$out" && grep -q -- "--help" <<<"$out" \
-    || help_bad="$help_bad [$c]"
+# Every command and subcommand, read from the help itself (so a new one is
+# checked without editing this list): each prints its table, and the
+# top-level summary of a group names every subcommand it has (aliases,
+# described as "the same", excepted).
+help_bad="" summary_bad="" ncmd=0
+top=$("$lfr" --help 2>&1)
+cmds=$(sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p' <<<"$top")
+for c in $cmds; do
+  group=$("$lfr" "$c" --help 2>&1)
+  if grep -q "^usage: openlfr $c SUBCOMMAND" <<<"$group"; then
+    line=$(grep "^  $c  " <<<"$top")
+    for sub in $(sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' <<<"$group"); do
+      grep -q "^  $sub  *the same\$" <<<"$group" && continue
+      grep -qE "[ :,]$sub([ ,]|\$)" <<<"$line" || summary_bad="$summary_bad [$c $sub]"
+      out=$("$lfr" "$c" "$sub" --help 2>&1) && grep -q "^usage: openlfr $c $sub" <<<"$out" \
+        && grep -q -- "--help" <<<"$out" || help_bad="$help_bad [$c $sub]"
+      ncmd=$((ncmd + 1))
+    done
+  else
+    out=$("$lfr" "$c" --help 2>&1) && grep -q "^usage: openlfr $c" <<<"$out" || help_bad="$help_bad [$c]"
+    ncmd=$((ncmd + 1))
+  fi
 done
+[ "$ncmd" -ge 35 ] && ok "the help names $ncmd commands and subcommands" \
+  || bad "only $ncmd commands and subcommands found in the help: $top"
+[ -z "$summary_bad" ] && ok "openlfr --help names every subcommand of each group" \
+  || bad "openlfr --help's summary lacks:$summary_bad"
 [ -z "$help_bad" ] && ok "every command's --help prints its table" || bad "--help missing for:$help_bad"
 
 # Configuration ---------------------------------------------------------------
@@ -134,6 +150,34 @@ expect "a directory given as a photo says so" 1 "is a directory" \
 grep -q "input/output error" <<<"$last" && bad "still says input/output error" || ok "no 'input/output error'"
 expect "a missing photo says so" 1 "nope.jpg" \
   "$lfr" check --deployment "$dep" --reason "test" --by "PC 3" "$tmp/nope.jpg"
+
+# scan: the same parser as every command ------------------------------------
+expect "scan: a bad number is named" 2 "--fps: 'abc' is not a number" \
+  "$lfr" scan --deployment "$dep" --camera x.mp4 --fps abc
+expect "scan: no camera is named" 2 "give --camera URL or --camera-file FILE" \
+  "$lfr" scan --deployment "$dep"
+expect "scan: a yaw over 90 degrees is refused" 2 "--max-yaw: 100 is out of range \\(0 to 90\\)" \
+  "$lfr" scan --deployment "$dep" --camera x.mp4 --max-yaw 100
+expect "scan: a status every 0 s is refused" 2 "--status-every: 0 must be over 0" \
+  "$lfr" scan --deployment "$dep" --camera x.mp4 --status-every 0
+expect "scan: a negative duration is refused" 2 "--duration: -1 must be at least 0" \
+  "$lfr" scan --deployment "$dep" --camera x.mp4 --duration -1
+expect "scan: an unknown transport is named" 2 "--rtsp-transport: 'sctp' is neither tcp nor udp" \
+  "$lfr" scan --deployment "$dep" --camera x.mp4 --rtsp-transport sctp
+expect "scan: an integer out of range is named" 2 "--detect-every: 9 is out of range \\(1 to 8\\)" \
+  "$lfr" scan --deployment "$dep" --camera x.mp4 --detect-every 9
+expect "scan: --key-file is read (a missing one is named)" 1 "elsewhere.key" \
+  "$lfr" scan --deployment "$dep" --camera "$tmp/no-such.mp4" --key-file "$tmp/elsewhere.key"
+if [ -f "$OPENLFR_MODELS/MANIFEST.tsv" ]; then
+  mv "$tmp/openlfr.key" "$tmp/moved.key"   # (scan once read only the key beside the database)
+  expect "scan: the database opens with a key file named by OPENLFR_KEY_FILE" 1 \
+    "camera \\[0\\] .*no-such.mp4 never delivered a frame" \
+    env OPENLFR_KEY_FILE="$tmp/moved.key" "$lfr" scan --deployment "$dep" --camera "$tmp/no-such.mp4"
+  mv "$tmp/moved.key" "$tmp/openlfr.key"
+else
+  echo "SKIP scan with OPENLFR_KEY_FILE: no models in ${OPENLFR_MODELS:-models} (run make setup)"
+  skip=$((skip + 1))
+fi
 
 # Enrolment (needs LFW) -------------------------------------------------------
 lfw=${OPENLFR_DATA:-}/lfw/images

@@ -3,7 +3,8 @@
  *
  *   openlfr scan --deployment D --camera URL [--camera URL]... [--fps F]
  *                [--width W] [--loop] [--realtime] [--duration S] [--json]
- *                [--analysis-threads N] [--db PATH]
+ *                [--analysis-threads N] [--db PATH] [--key-file PATH]
+ *                [--config FILE]
  *
  * Alerts go to stdout, one JSON object per line ("alert" and
  * "alert.update"; no face image: the crop is stored, sealed, with the
@@ -44,7 +45,11 @@
  * machine with ps).
  * --rtsp-transport tcp|udp: how rtsp:// cameras send RTP (default tcp,
  * interleaved in the RTSP connection: video.h).
- * The database is --db PATH or $OPENLFR_DB (default ./openlfr.db).
+ * Options are read by the command line's one parser (opt.h): `openlfr
+ * scan --help` prints the table, and a bad value is named.  The database
+ * and its key come from --db, --key-file and --config as for every other
+ * command (lfr_cli_config: the configuration file, then OPENLFR_<KEY>, then
+ * the flags); the --camera cameras come first, then the --camera-file ones.
  *
  * Each camera's state changes (connecting, running, stalled, ended,
  * failed) are printed to stderr with the reason as they happen.  Exit
@@ -60,6 +65,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "pipeline/pipeline.h"
 
 static volatile sig_atomic_t scan_stop;
@@ -248,167 +254,156 @@ static void print_states(const lfr_pipeline_stats *s, int *last, int json) {
     }
 }
 
-static int usage(void) {
-    fprintf(stderr, "usage: openlfr scan --deployment D --camera URL [--camera URL]...\n"
-                    "       (--camera-file FILE: the URL is its first line; for URLs with a\n"
-                    "       password, which other users could read on the command line)\n"
-                    "       [--fps F] [--width W] [--loop] [--realtime] [--duration S]\n"
-                    "       [--status-every S] [--json] [--db PATH] [--rtsp-transport tcp|udp]\n"
-                    "       best-shot policy: [--max-embeds K] [--improve-margin Q]\n"
-                    "       [--min-eye-dist PX] [--max-yaw DEG] [--cooldown S]\n"
-                    "       track templates: [--template-k K] [--no-track-template]\n"
-                    "       tracking: [--max-dist X] (face widths; 0: IoU only)\n"
-                    "       scheduling: [--analysis-threads N] (0: one per CPU; -1: one per "
-                    "camera)\n"
-                    "       detection: [--detect-every N] (in full every N frames, near the "
-                    "tracks between; 1: every frame)\n"
-                    "       [--embed-per-frame E] (faces embedded per camera per frame, at most)\n"
-                    "       [--defer-behind D] (with D frames waiting, a due full detection "
-                    "waits; 0: never)\n"
-                    "       [--camera-queue Q] (frames that may wait per camera, 1..%d)\n",
-            LFR_VIDEO_MAX_QUEUE);
-    return 2;
-}
+/* A real option's value outside its range: the option and the value named,
+ * as the parser names a bad integer. */
+typedef struct real_check {
+    const char *name;
+    double v, min, max; /* min <= v <= max; max < min: no upper bound */
+    int open_min;       /* v > min rather than v >= min */
+} real_check;
 
 int lfr_cmd_scan(int argc, char **argv) {
     const char *urls[LFR_PIPELINE_MAX_CAMERAS];
     char url_files[LFR_PIPELINE_MAX_CAMERAS][LFR_VIDEO_MAX_URL]; /* --camera-file (32 KB) */
-    int n_urls = 0, loop = 0, realtime = 0, json = 0, width = 0, rtsp_tcp = 1;
+    int n_urls = 0, loop = 0, realtime = 0, no_template = 0;
     double fps = 0, duration = 0, every = 5;
     lfr_pipeline_params prm = lfr_pipeline_params_default;
-    const char *db = NULL;
-    long long dep = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
-        if (!strcmp(a, "--loop")) loop = 1;
-        else if (!strcmp(a, "--realtime")) realtime = 1;
-        else if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--no-track-template")) prm.tmpl.k = 0;
-        else if (!v) return usage();
-        else if (!strcmp(a, "--camera") || !strcmp(a, "--camera-file")) {
-            if (n_urls == LFR_PIPELINE_MAX_CAMERAS) {
-                fprintf(stderr, "openlfr: scan: at most %d cameras\n", LFR_PIPELINE_MAX_CAMERAS);
-                return 2;
-            }
-            if (!strcmp(a, "--camera-file")) {   /* its first line: no password in ps */
-                char *buf = url_files[n_urls];
-                FILE *f = fopen(v, "r");
-                char *got = f ? fgets(buf, LFR_VIDEO_MAX_URL, f) : NULL;
-                if (f) fclose(f);
-                if (got) buf[strcspn(buf, "\r\n")] = 0;
-                if (!got || !buf[0]) {
-                    fprintf(stderr, "openlfr: scan: --camera-file %s: %s\n", v,
-                            f ? "empty first line" : "cannot open it");
-                    return 2;
-                }
-                urls[n_urls++] = buf;
-            } else {
-                urls[n_urls++] = v;
-            }
-            i++;
-        } else if (!strcmp(a, "--deployment")) {
-            dep = strtoll(v, &end, 10);
-            if (*end || dep <= 0) return usage();
-            i++;
-        } else if (!strcmp(a, "--fps")) {
-            fps = strtod(v, &end);
-            if (*end || !(fps >= 0) || fps > 1000) return usage();
-            i++;
-        } else if (!strcmp(a, "--width")) {
-            long w = strtol(v, &end, 10);
-            if (*end || w < 0 || w > LFR_MAX_IMAGE_SIDE) return usage();
-            width = (int)w;
-            i++;
-        } else if (!strcmp(a, "--duration")) {
-            duration = strtod(v, &end);
-            if (*end || !(duration >= 0)) return usage();
-            i++;
-        } else if (!strcmp(a, "--status-every")) {
-            every = strtod(v, &end);
-            if (*end || !(every > 0)) return usage();
-            i++;
-        } else if (!strcmp(a, "--max-embeds")) {
-            long k = strtol(v, &end, 10);
-            if (*end || k < 1 || k > 1000) return usage();
-            prm.gate.max_embeds = (int)k;
-            i++;
-        } else if (!strcmp(a, "--improve-margin")) {
-            prm.gate.improve_margin = strtof(v, &end);
-            if (*end || !(prm.gate.improve_margin >= 0)) return usage();
-            i++;
-        } else if (!strcmp(a, "--min-eye-dist")) {
-            prm.gate.min_eye_dist = strtof(v, &end);
-            if (*end || !(prm.gate.min_eye_dist >= 0)) return usage();
-            i++;
-        } else if (!strcmp(a, "--max-yaw")) {
-            prm.gate.max_yaw = strtof(v, &end);
-            if (*end || !(prm.gate.max_yaw >= 0 && prm.gate.max_yaw <= 90)) return usage();
-            i++;
-        } else if (!strcmp(a, "--template-k")) {
-            long k = strtol(v, &end, 10);
-            if (*end || k < 0 || k > LFR_PIPELINE_MAX_TEMPLATE_K) return usage();
-            prm.tmpl.k = (int)k;
-            i++;
-        } else if (!strcmp(a, "--max-dist")) {
-            prm.track.max_dist = strtof(v, &end);
-            if (*end || !(prm.track.max_dist >= 0 && prm.track.max_dist <= 10)) return usage();
-            i++;
-        } else if (!strcmp(a, "--cooldown")) {
-            prm.cooldown_s = strtod(v, &end);
-            if (*end || !(prm.cooldown_s >= 0)) return usage();
-            i++;
-        } else if (!strcmp(a, "--analysis-threads")) {
-            long k = strtol(v, &end, 10);
-            if (*end || k < LFR_PIPELINE_THREAD_PER_CAMERA || k > LFR_PIPELINE_MAX_ANALYSIS_THREADS)
-                return usage();
-            prm.analysis_threads = (int)k;
-            i++;
-        } else if (!strcmp(a, "--embed-per-frame")) {
-            long k = strtol(v, &end, 10);
-            if (*end || k < 1 || k > LFR_MAX_NET_BATCH) return usage();
-            prm.embed_per_frame = (int)k;
-            i++;
-        } else if (!strcmp(a, "--detect-every")) {
-            long k = strtol(v, &end, 10);
-            if (*end || k < 1 || k > LFR_PIPELINE_MAX_DETECT_EVERY) return usage();
-            prm.detect_every = (int)k;
-            i++;
-        } else if (!strcmp(a, "--defer-behind")) {
-            long k = strtol(v, &end, 10);
-            if (*end || k < 0 || k > LFR_VIDEO_MAX_QUEUE) return usage();
-            prm.defer_behind = k ? (int)k : -1;   /* 0: never (as serve's option) */
-            i++;
-        } else if (!strcmp(a, "--camera-queue")) {
-            long k = strtol(v, &end, 10);
-            if (*end || k < 1 || k > LFR_VIDEO_MAX_QUEUE) return usage();
-            prm.camera_queue = (int)k;
-            i++;
-        } else if (!strcmp(a, "--rtsp-transport")) {
-            if (strcmp(v, "tcp") && strcmp(v, "udp")) return usage();
-            rtsp_tcp = !strcmp(v, "tcp");
-            i++;
-        } else if (!strcmp(a, "--db")) {
-            db = v;
-            i++;
-        } else return usage();
+    double improve = prm.gate.improve_margin, eye = prm.gate.min_eye_dist,
+           yaw = prm.gate.max_yaw, max_dist = prm.track.max_dist, cooldown = prm.cooldown_s;
+    int64_t dep = 0, width = 0, max_embeds = prm.gate.max_embeds, tk = prm.tmpl.k,
+            threads = prm.analysis_threads, per_frame = prm.embed_per_frame,
+            detect_every = prm.detect_every, camera_queue = prm.camera_queue,
+            defer = prm.defer_behind < 0 ? 0 : prm.defer_behind;
+    const char *transport = "tcp";
+    cli_list cams = {0}, cam_files = {0};
+    lfr_cli_common c = {0};
+    const cli_opt opts[] = {
+        {"deployment", CLI_INT, 1, "ID", "the live deployment whose watchlist is matched", &dep,
+         1, INT64_MAX},
+        {"camera", CLI_LIST, 0, "URL", "a camera or video file", &cams, 0, 0},
+        {"camera-file", CLI_LIST, 0, "FILE",
+         "a camera whose URL is FILE's first line: a URL with a password on the command line can "
+         "be read by every user of the machine with ps",
+         &cam_files, 0, 0},
+        {"fps", CLI_REAL, 0, "F", "frames analysed per second per camera (0: every frame) [0..1000]",
+         &fps, 0, 0},
+        {"width", CLI_INT, 0, "W", "scale frames to W pixels wide (0: as sent)", &width, 0,
+         LFR_MAX_IMAGE_SIDE},
+        {"loop", CLI_FLAG, 0, NULL, "play files again from the start when they end", &loop, 0, 0},
+        {"realtime", CLI_FLAG, 0, NULL,
+         "pace files as a camera would (frames may be dropped); otherwise every frame is analysed",
+         &realtime, 0, 0},
+        {"duration", CLI_REAL, 0, "S", "stop after S seconds (0: when the cameras end)", &duration,
+         0, 0},
+        {"status-every", CLI_REAL, 0, "S", "a status line every S seconds (default 5)", &every, 0,
+         0},
+        {"rtsp-transport", CLI_STR, 0, "tcp|udp", "how rtsp:// cameras send RTP (default tcp)",
+         &transport, 0, 0},
+        {"max-embeds", CLI_INT, 0, "K", "best-shot policy: embeddings per track at most",
+         &max_embeds, 1, 1000},
+        {"improve-margin", CLI_REAL, 0, "Q",
+         "best-shot policy: embed a track again when its quality beats the best so far by Q",
+         &improve, 0, 0},
+        {"min-eye-dist", CLI_REAL, 0, "PX", "best-shot policy: eyes at least PX pixels apart",
+         &eye, 0, 0},
+        {"max-yaw", CLI_REAL, 0, "DEG", "best-shot policy: head turned at most DEG degrees [0..90]",
+         &yaw, 0, 0},
+        {"cooldown", CLI_REAL, 0, "S", "no second alert for an entry on a camera within S seconds",
+         &cooldown, 0, 0},
+        {"template-k", CLI_INT, 0, "K", "embeddings in a track's template (0: none)", &tk, 0,
+         LFR_PIPELINE_MAX_TEMPLATE_K},
+        {"no-track-template", CLI_FLAG, 0, NULL, "match best shots only (as --template-k 0)",
+         &no_template, 0, 0},
+        {"max-dist", CLI_REAL, 0, "X",
+         "tracking: second association stage, in face widths (0: overlap only) [0..10]",
+         &max_dist, 0, 0},
+        {"analysis-threads", CLI_INT, 0, "N",
+         "analysis workers shared by the cameras (0: one per CPU; -1: one per camera)", &threads,
+         LFR_PIPELINE_THREAD_PER_CAMERA, LFR_PIPELINE_MAX_ANALYSIS_THREADS},
+        {"detect-every", CLI_INT, 0, "N",
+         "detect in full every N frames, near the tracks between (1: every frame)",
+         &detect_every, 1, LFR_PIPELINE_MAX_DETECT_EVERY},
+        {"embed-per-frame", CLI_INT, 0, "E", "faces embedded per camera per frame, at most",
+         &per_frame, 1, LFR_MAX_NET_BATCH},
+        {"defer-behind", CLI_INT, 0, "D",
+         "with D frames waiting, a due full detection waits (0: never)", &defer, 0,
+         LFR_VIDEO_MAX_QUEUE},
+        {"camera-queue", CLI_INT, 0, "Q", "frames that may wait per camera (1: newest wins)",
+         &camera_queue, 1, LFR_VIDEO_MAX_QUEUE},
+        {"json", CLI_FLAG, 0, NULL, "status lines and the summary as JSON", &c.json, 0, 0},
+        CLI_OPTS_DB(&c),
+        CLI_END};
+    const cli_cmd cmd = {
+        "scan", "live recognition on cameras or files for one live deployment (JSON alerts)", opts,
+        NULL,
+        "Alerts go to standard output, one JSON object per line; camera states and a status line "
+        "per camera every few seconds go to standard error.  Runs until every camera that does "
+        "not loop has ended, --duration has passed, or SIGINT/SIGTERM.  While the deployment is "
+        "not live, frames are counted and discarded.  Exit status 1 when no camera ever "
+        "delivered a frame or an alert could not be stored."};
+    int r = cli_parse(&cmd, argc, argv);
+    if (r != CLI_OK) return CLI_EXIT(r);
+    const real_check reals[] = {
+        {"--fps", fps, 0, 1000, 0},          {"--duration", duration, 0, -1, 0},
+        {"--status-every", every, 0, -1, 1}, {"--improve-margin", improve, 0, -1, 0},
+        {"--min-eye-dist", eye, 0, -1, 0},   {"--max-yaw", yaw, 0, 90, 0},
+        {"--max-dist", max_dist, 0, 10, 0},  {"--cooldown", cooldown, 0, -1, 0}};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        const real_check *k = &reals[i];
+        int above = k->open_min ? k->v > k->min : k->v >= k->min;
+        if (above && (k->max < k->min || k->v <= k->max)) continue;
+        if (k->max >= k->min)   /* as the parser words an integer's range */
+            return cli_usage_error(&cmd, "%s: %g is out of range (%g to %g)", k->name, k->v,
+                                   k->min, k->max);
+        return cli_usage_error(&cmd, "%s: %g must be %s %g", k->name, k->v,
+                               k->open_min ? "over" : "at least", k->min);
     }
-    if (!dep || !n_urls) return usage();
-    if (!db) db = getenv("OPENLFR_DB");
-    if (!db || !*db) db = "openlfr.db";
-    const char *key = getenv("OPENLFR_KEY");
-    lfr_store_config scfg = {.db_path = db, .key_path = key && *key ? key : NULL};
+    if (strcmp(transport, "tcp") && strcmp(transport, "udp"))
+        return cli_usage_error(&cmd, "--rtsp-transport: '%s' is neither tcp nor udp", transport);
+    if (cams.n + cam_files.n == 0)
+        return cli_usage_error(&cmd, "give --camera URL or --camera-file FILE");
+    if (cams.n + cam_files.n > LFR_PIPELINE_MAX_CAMERAS)
+        return cli_usage_error(&cmd, "%d cameras: at most %d", cams.n + cam_files.n,
+                               LFR_PIPELINE_MAX_CAMERAS);
+    for (int i = 0; i < cams.n; i++) urls[n_urls++] = cams.v[i];
+    for (int i = 0; i < cam_files.n; i++) {   /* the first line: no password in ps */
+        char *buf = url_files[n_urls];
+        FILE *f = fopen(cam_files.v[i], "r");
+        char *got = f ? fgets(buf, LFR_VIDEO_MAX_URL, f) : NULL;
+        if (f) fclose(f);
+        if (got) buf[strcspn(buf, "\r\n")] = 0;
+        if (!got || !buf[0]) {
+            fprintf(stderr, "openlfr: scan: --camera-file %s: %s\n", cam_files.v[i],
+                    f ? "empty first line" : "cannot open it");
+            return 2;
+        }
+        urls[n_urls++] = buf;
+    }
+    int json = c.json, rtsp_tcp = !strcmp(transport, "tcp");
+    prm.gate.improve_margin = (float)improve;
+    prm.gate.min_eye_dist = (float)eye;
+    prm.gate.max_yaw = (float)yaw;
+    prm.gate.max_embeds = (int)max_embeds;
+    prm.track.max_dist = (float)max_dist;
+    prm.cooldown_s = cooldown;
+    prm.tmpl.k = no_template ? 0 : (int)tk;
+    prm.analysis_threads = (int)threads;
+    prm.embed_per_frame = (int)per_frame;
+    prm.detect_every = (int)detect_every;
+    prm.defer_behind = defer ? (int)defer : -1;   /* 0: never (as serve's option) */
+    prm.camera_queue = (int)camera_queue;
+
+    lfr_config cfg;
+    if ((r = lfr_cli_config(&c, &cfg))) return r;
     lfr_err err = {{0}};
     lfr_store *store = NULL;
-    lfr_status st = lfr_store_open(&scfg, &store, &err);
-    if (st != LFR_OK) return lfr_cli_fail(db, st, &err);
+    if (lfr_cli_store_open(&cfg, &store)) return 1;
     lfr_face_engine *engine = NULL;
-    st = lfr_face_engine_load(lfr_cli_models_dir(), &engine, &err);
+    lfr_status st = lfr_face_engine_load(cfg.models, &engine, &err);
     if (st != LFR_OK) {
         lfr_store_close(store);
         fprintf(stderr, "openlfr: scan: cannot load the face models from %s (run `make setup`)\n",
-                lfr_cli_models_dir());
+                cfg.models);
         return lfr_cli_fail("loading the face models", st, &err);
     }
     lfr_deploy_info *info = lfr_malloc(sizeof *info);
@@ -421,7 +416,7 @@ int lfr_cmd_scan(int argc, char **argv) {
     }
     if (info->state != LFR_DEPLOY_LIVE)
         fprintf(stderr, "openlfr: scan: deployment %lld is %s, not live: nothing will be matched "
-                        "until it is started\n", dep, lfr_deploy_state_name(info->state));
+                        "until it is started\n", (long long)dep, lfr_deploy_state_name(info->state));
     lfr_free(info);
 
     struct sigaction sa;

@@ -79,7 +79,9 @@ async function fieldsFit(page, name) {
 }
 
 async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+  // animations: 'disabled' ends the new-alert pulse, so a screenshot shows
+  // the screen as it rests rather than a frame of the animation
+  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true, animations: 'disabled' });
 }
 
 const browser = await chromium.launch({
@@ -369,7 +371,7 @@ if (!fatal) fatal = !await step('console: start, and an alert arrives live with 
       return [id, Math.round(r.top), Math.round(r.bottom)];
     }));
     if (fit.some(([, t, b]) => t < 0 || b > 768)) throw new Error('at 1366x768, not all in view without scrolling: ' + JSON.stringify(fit));
-    await op.screenshot({ path: path.join(SHOTS, 'console-06b-alert-review-laptop.png') });
+    await op.screenshot({ path: path.join(SHOTS, 'console-06b-alert-review-laptop.png'), animations: 'disabled' });
   } finally {
     await op.setViewportSize({ width: 1440, height: 1000 });
   }
@@ -400,7 +402,7 @@ if (!fatal) await step('app: the dispatched alert arrives live with both images 
   await axe(app, 'app alert card');
   await shot(app, 'app-02-alert');
   await app.evaluate(() => window.scrollTo(0, 0));
-  await app.screenshot({ path: path.join(SHOTS, 'app-02-alert-screen.png') });   // what the phone shows
+  await app.screenshot({ path: path.join(SHOTS, 'app-02-alert-screen.png'), animations: 'disabled' });   // what the phone shows
 });
 if (!fatal) await step('app: acknowledge and record an outcome; the console sees it live', async () => {
   const card = app.locator('#alert-' + firstAlert);
@@ -476,7 +478,7 @@ if (!fatal) await step('app: photo check with a file shows the candidate and the
   await axe(app, 'app photo check answer');
   await shot(app, 'app-03-check-answer');
   await app.locator('#check-answer').evaluate((e) => e.scrollIntoView({ block: 'start' }));
-  await app.screenshot({ path: path.join(SHOTS, 'app-03-check-answer-screen.png') });
+  await app.screenshot({ path: path.join(SHOTS, 'app-03-check-answer-screen.png'), animations: 'disabled' });
   await op.goto('/console/#/d/' + depId + '/checks');
   await op.getByRole('cell', { name: 'matches_description' }).waitFor();
   await axe(op, 'console photo checks');
