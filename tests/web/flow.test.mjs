@@ -78,6 +78,21 @@ async function fieldsFit(page, name) {
   ok(bad.length === 0, name + ': every field fits its column, rows aligned', bad.join('; '));
 }
 
+// The panels of a deployment's screen stand apart: each block after the
+// first starts at least 8 px below the one before it (they once touched).
+async function panelsApart(page, name) {
+  const touching = await page.evaluate(() => {
+    const out = [];
+    const kids = [...document.querySelectorAll('.dep-body > .panel, .dep-body > .grid')];
+    for (let i = 1; i < kids.length; i++) {
+      const a = kids[i - 1].getBoundingClientRect(), b = kids[i].getBoundingClientRect();
+      if (b.top - a.bottom < 8) out.push((kids[i].querySelector('h2') || kids[i]).textContent.trim().slice(0, 40) + ' (' + Math.round(b.top - a.bottom) + ' px)');
+    }
+    return out;
+  });
+  ok(touching.length === 0, name + ': panels stand apart', 'touching the one above: ' + touching.join('; '));
+}
+
 async function shot(page, name) {
   // animations: 'disabled' ends the new-alert pulse, so a screenshot shows
   // the screen as it rests rather than a frame of the animation
@@ -250,6 +265,7 @@ if (!fatal && OTHER && SECOND) await step('console: another photo of a listed pe
   const second = await photos.nth(1).innerText();
   if (!/Custody record, second arrest, 2025-01-10/.test(second) || !/added by op1/.test(second) || !/accepted by op1: "The only photo from this year"/.test(second))
     throw new Error('the second photo says: ' + second);
+  await panelsApart(op, 'set-up');
   await shot(op, 'console-03b-add-photo');
   await axe(op, 'console set-up after adding a photo');
 });
@@ -360,6 +376,10 @@ if (!fatal) fatal = !await step('console: start, and an alert arrives live with 
   const card = await op.locator('.queue li button[aria-current="true"] .matched').innerText();
   if (!new RegExp('^matched: ' + live + (two ? ', mean of 2 photos' : '') + '$').test(card)) throw new Error('alert card says ' + JSON.stringify(card));
   await axe(op, 'console alert review');
+  // the badge on the deployment's link counts its alerts awaiting a decision
+  const waitingCards = await op.locator('.queue li', { hasText: 'awaiting decision' }).count();
+  const badge = await op.locator('#nav-badge').evaluate((b) => (b.hidden ? 0 : parseInt(b.textContent, 10)));
+  if (!waitingCards || badge !== waitingCards) throw new Error('badge ' + badge + ', queue cards awaiting a decision ' + waitingCards);
   await shot(op, 'console-06-alert-review');
   // on a laptop (1366x768) both faces and Confirm / Reject are in view
   // without scrolling
@@ -446,6 +466,16 @@ if (!fatal) await step('app: what a device gets is its own deployment\'s only; n
 
 if (!fatal && otherDep && WARNED) await step('console: a photo with quality warnings is enrolled only with a reason, which the authorising screen shows', async () => {
   await op.goto('/console/#/d/' + otherDep + '/setup');
+  // the badge on this deployment's link does not count the other's alerts
+  const waiting = await op.evaluate(async (dep) => {
+    const t = sessionStorage.getItem('openlfr.console.token');
+    const r = await (await fetch('/api/deployments/' + dep + '/alerts', { headers: { Authorization: 'Bearer ' + t } })).json();
+    return (r.alerts || []).filter((a) => !a.decision).length;
+  }, depId);
+  await op.getByRole('link', { name: 'Deployment ' + otherDep }).waitFor();
+  const badge = await op.locator('#nav-badge').evaluate((b) => (b.hidden ? 0 : parseInt(b.textContent, 10)));
+  if (badge !== 0) throw new Error('the badge on deployment ' + otherDep + ' says ' + badge + ' (deployment ' + depId + ' has ' + waiting + ' waiting)');
+  if (!waiting) console.log('  (note: deployment ' + depId + ' had no alert waiting here, so the badge check above could not fail)');
   await fillEntry(WARNED, 'MP-2025-7', 'Alex Dim');
   const box = op.locator('.warned');
   await box.waitFor();
@@ -523,6 +553,7 @@ if (!fatal) await step('console: deployment overview (state, threshold meaning, 
   if (!/every 2 frames/.test(set) || !/up to 4 frames wait per camera/.test(set) || !/within 30 s/.test(set))
     throw new Error('camera settings: ' + set);
   await axe(op, 'console overview');
+  await panelsApart(op, 'overview');
   await shot(op, 'console-08-overview');
 });
 if (!fatal) await step('console: live view of the cameras, faces boxed, never cached', async () => {

@@ -250,7 +250,10 @@ function newAlertCue(a) {
 function updateNavBadge() {
   const b = document.getElementById('nav-badge');
   if (!b) return;
-  const n = [...S.alerts.values()].filter((a) => !a.decision).length;
+  // this deployment's alerts awaiting a decision (the badge sits on its
+  // link; another deployment's new alert shows the new-alert link instead)
+  const dep = (S.route || {}).dep;
+  const n = [...S.alerts.values()].filter((a) => !a.decision && a.deployment === dep).length;
   b.textContent = n ? String(n) : '';
   b.hidden = !n;
 }
@@ -496,7 +499,7 @@ async function renderDeployment(r) {
   if (isOperator() || isAuthoriser() || isAuditor()) tabs.push(tab('checks', 'Photo checks'));
   if (isOperator() || isAdmin()) tabs.push(tab('devices', 'Devices'));
   main.append(h('nav.tabs', { 'aria-label': 'Deployment' }, tabs));
-  const body = h('div');
+  const body = h('div.dep-body');
   main.append(body);
   switch (r.view) {
     case 'setup': return renderSetup(d, body);
