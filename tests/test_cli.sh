@@ -228,6 +228,42 @@ grep -q "sane range.*fused704v3" "$tmp/stderr" && ok "the range is fused704v3's"
   || bad "message: $(cat "$tmp/stderr")"
 expect "show prints the model set" 0 "$lfr" deployment show "$(jget "$(ms --threshold 0.6 --json)" "d['id']")"
 echo "$last" | grep -q "model set     fused704v3" && ok "show: model set line" || bad "show: $last"
+# compare and embed: the model set of new deployments by default, and the
+# cosine compare prints is the dot product of the vectors embed prints
+photos=${OPENLFR_MODELS:-models}/photos
+if [ -f "$photos/sample1.jpg" ] && [ -f "$photos/sample2.jpg" ]; then
+  a=$photos/sample1.jpg b=$photos/sample2.jpg
+  expect "compare the same photo" 0 "$lfr" compare "$a" "$a"
+  [ "$(jget "$last" "(d['model_set'], d['default_threshold'], d['cosine'] > 0.999, d['likeness'])")" \
+    = "('fused704v3', 0.625, True, 100.0)" ] && ok "the same photo: fused704v3 by default, cosine 1, likeness 100" \
+    || bad "compare the same photo: $last"
+  for set in fused704v3 mfn192; do
+    expect "compare two photos ($set)" 0 "$lfr" compare --model-set "$set" "$a" "$b"
+    cmp_out=$last
+    expect "embed both ($set)" 0 "$lfr" embed --json --model-set "$set" "$a" "$b"
+    r=$(/usr/bin/python3 -c '
+import json, sys
+c = json.loads(sys.argv[1]); rows = [json.loads(l) for l in sys.argv[2].splitlines()]
+dim = {"fused704v3": 704, "mfn192": 192}[sys.argv[3]]
+e = [r["faces"][0]["embedding"] for r in rows]     # the largest face first
+ok = all(r["model_set"] == sys.argv[3] for r in rows) and all(len(x) == dim for x in e)
+ok = ok and all(abs(sum(v * v for v in x) - 1) < 1e-4 for x in e)
+dot = sum(p * q for p, q in zip(*e))
+ok = ok and abs(dot - c["cosine"]) < 1e-4 and c["model_set"] == sys.argv[3]
+ok = ok and 0 <= c["likeness"] < 100 and 0 < c["false_match_rate"] <= 1
+print("ok" if ok else "bad: dot %.6f, compare %s" % (dot, sys.argv[1]))' "$cmp_out" "$last" "$set")
+    [ "$r" = ok ] && ok "$set: embed gives unit vectors of its size; compare's cosine is their dot product" \
+      || bad "$set: $r"
+  done
+  expect "compare: an unknown model set is a usage error" 2 "$lfr" compare --model-set mfn999 "$a" "$b"
+  grep -q "'mfn999' is not mfn192, fused704, fused704v2 or fused704v3" "$tmp/stderr" \
+    && ok "compare names the known sets" || bad "compare --model-set mfn999: $(cat "$tmp/stderr")"
+  expect "detect takes no model set" 2 "$lfr" detect --model-set mfn192 "$a"
+else
+  echo "SKIP compare and embed: no demo photos in $photos (run make setup)"
+  skip=$((skip + 1))
+fi
+
 if [ $skip -gt 0 ]; then echo "test_cli: $pass passed, $fail failed, $skip skipped"
 else echo "test_cli: $pass passed, $fail failed"; fi
 [ "$fail" -eq 0 ]

@@ -2,9 +2,14 @@
  * cmd_face.c - `openlfr detect`, `openlfr embed`, `openlfr compare`.
  *
  *   openlfr detect [--json] IMAGE...
- *   openlfr embed  [--json] [--list FILE] IMAGE...
- *   openlfr compare IMAGE_A IMAGE_B   -> cosine, calibrated likeness (0-100)
- *       and the false-match rate at that score (match.h, docs/likeness.md)
+ *   openlfr embed  [--json] [--list FILE] [--model-set SET] IMAGE...
+ *   openlfr compare [--model-set SET] IMAGE_A IMAGE_B   -> cosine, calibrated
+ *       likeness (0-100) and the false-match rate at that score by SET's
+ *       calibration (match.h, docs/likeness.md), and SET's default threshold
+ *
+ * SET is the embedder (face.h model sets), by default the one new
+ * deployments use (LFR_DEPLOY_DEFAULT_MODEL_SET), so a comparison reads
+ * like a deployment's alert: the same vector, the same calibration.
  *
  * One JSON object per image per line with --json, a table otherwise.  An
  * unreadable image gives that image an "error" and the run goes on; the
@@ -17,6 +22,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "deploy/deploy.h"
 #include "face/face.h"
 #include "match/match.h"
 #include "opt.h"
@@ -51,7 +57,7 @@ static void lfr_cli_face_close(face_run *r) { lfr_cli_face_unload(r->engine, r->
 
 static json_t *round_real(double v, double q) { return json_real(floor(v / q + 0.5) * q); }
 
-static json_t *lfr_cli_face_json(const lfr_face *f, const float *emb) {
+static json_t *lfr_cli_face_json(const lfr_face *f, const float *emb, int dim) {
     json_t *o = json_object();
     json_t *box = json_array();
     for (int k = 0; k < 4; k++) json_array_append_new(box, round_real(f->box[k], 0.01));
@@ -75,16 +81,20 @@ static json_t *lfr_cli_face_json(const lfr_face *f, const float *emb) {
     json_object_set_new(o, "quality", q);
     if (emb) {
         json_t *e = json_array();
-        for (int k = 0; k < LFR_FACE_EMB_DIM; k++) json_array_append_new(e, round_real(emb[k], 1e-6));
+        for (int k = 0; k < dim; k++) json_array_append_new(e, round_real(emb[k], 1e-6));
         json_object_set_new(o, "embedding", e);
     }
     return o;
 }
 
-/* Detects (and embeds) the faces of one image; returns them as JSON, or an
- * error object.  *emb_out, if given, receives the embeddings (caller frees). */
-static json_t *lfr_cli_face_image(face_run *r, const char *path, int embed, lfr_status *status,
-                           float **emb_out, lfr_face **faces_out, int *n_out) {
+/* Detects (and with embed, embeds with model set `set`) the faces of one
+ * image; returns them as JSON, or an error object.  *emb_out, if given,
+ * receives the embeddings, lfr_face_model_set_dim(set) floats a face
+ * (caller frees). */
+static json_t *lfr_cli_face_image(face_run *r, const char *path, int embed, lfr_face_model_set set,
+                                  lfr_status *status, float **emb_out, lfr_face **faces_out,
+                                  int *n_out) {
+    const int dim = lfr_face_model_set_dim(set);
     json_t *o = json_object();
     json_object_set_new(o, "image", json_string(path));
     lfr_image im = {0};
@@ -95,8 +105,8 @@ static json_t *lfr_cli_face_image(face_run *r, const char *path, int embed, lfr_
     lfr_status st = lfr_image_load(path, &im, &err);
     if (st == LFR_OK) st = lfr_face_detect(r->ctx, &im, NULL, &faces, &n, &err);
     if (st == LFR_OK && embed && n > 0) {
-        emb = lfr_malloc((size_t)n * LFR_FACE_EMB_DIM * sizeof(float));
-        st = emb ? lfr_face_embed(r->ctx, &im, faces, n, emb, &err) : LFR_ERR_NOMEM;
+        emb = lfr_malloc((size_t)n * (size_t)dim * sizeof(float));
+        st = emb ? lfr_face_embed_set(r->ctx, &im, faces, n, set, emb, &err) : LFR_ERR_NOMEM;
     }
     *status = st;
     if (st != LFR_OK) {
@@ -109,11 +119,12 @@ static json_t *lfr_cli_face_image(face_run *r, const char *path, int embed, lfr_
         emb = NULL;
         n = 0;
     } else {
+        if (embed) json_object_set_new(o, "model_set", json_string(lfr_face_model_set_name(set)));
         json_object_set_new(o, "width", json_integer(im.w));
         json_object_set_new(o, "height", json_integer(im.h));
         json_t *arr = json_array();
         for (int i = 0; i < n; i++)
-            json_array_append_new(arr, lfr_cli_face_json(&faces[i], emb ? emb + i * LFR_FACE_EMB_DIM : NULL));
+            json_array_append_new(arr, lfr_cli_face_json(&faces[i], emb ? emb + (size_t)i * (size_t)dim : NULL, dim));
         json_object_set_new(o, "faces", arr);
     }
     lfr_image_free(&im);
@@ -123,6 +134,27 @@ static json_t *lfr_cli_face_image(face_run *r, const char *path, int embed, lfr_
     if (n_out) *n_out = n;
     return o;
 }
+
+/* --model-set NAME (NULL: the set new deployments use): 0, or the exit code
+ * 2 after naming a bad one. */
+static int parse_set(const cli_cmd *cmd, const char *name, lfr_face_model_set *set) {
+    if (!name) name = LFR_DEPLOY_DEFAULT_MODEL_SET;
+    if (lfr_face_model_set_parse(name, set) == LFR_OK) return 0;
+    return cli_usage_error(cmd, "--model-set: '%s' is not mfn192, fused704, fused704v2 or fused704v3",
+                           name);
+}
+
+/* 0 when the loaded models hold `set`, else 1 after saying what is missing. */
+static int have_set(const face_run *r, lfr_face_model_set set) {
+    if (lfr_face_engine_has_model_set(r->engine, set)) return 0;
+    fprintf(stderr, "openlfr: model set %s needs networks that are not in %s (run `make setup`)\n",
+            lfr_face_model_set_name(set), lfr_cli_models_dir());
+    return 1;
+}
+
+#define MODEL_SET_HELP                                                                      \
+    "the embedder: fused704v3 (default: what new deployments use), fused704v2, fused704 or " \
+    "mfn192"
 
 static void print_table(const char *path, json_t *o) {
     json_t *e = json_object_get(o, "error");
@@ -150,25 +182,32 @@ static void print_table(const char *path, json_t *o) {
 
 static int detect_or_embed(int argc, char **argv, int embed) {
     int json = 0, bad = 0;
-    const char *list = NULL;
+    const char *list = NULL, *set_txt = NULL;
     cli_list images = {{0}, NULL, 0};
     const cli_opt opts[] = {
         {"list", CLI_STR, 0, "FILE", "also the images named in FILE, one path a line", &list, 0, 0},
+        {"model-set", CLI_STR, 0, "SET", MODEL_SET_HELP, &set_txt, 0, 0},
         {"json", CLI_FLAG, 0, NULL, "one JSON object per image per line", &json, 0, 0},
         CLI_END};
     const cli_arg args[] = {{"IMAGE", CLI_LIST, 0, "JPEG or PNG photos", &images, 0, 0},
                             {NULL, CLI_STR, 0, NULL, NULL, 0, 0}};
     const cli_cmd cmd = {embed ? "embed" : "detect",
-                         embed ? "find faces and describe each as a 192-d unit vector"
+                         embed ? "find faces and describe each as a unit vector (the model set's)"
                                : "find faces: boxes, landmarks, scores, quality",
-                         embed ? opts : opts + 1 /* detect: no --list */, args,
+                         embed ? opts : opts + 2 /* detect: no --list, no --model-set */, args,
                          "An unreadable image gets an \"error\" and the run goes on; the exit "
                          "code is 1 if any image failed."};
     int pr = cli_parse(&cmd, argc, argv);
     if (pr != CLI_OK) return CLI_EXIT(pr);
     if (images.n == 0 && !list) return cli_usage_error(&cmd, "IMAGE is required");
+    lfr_face_model_set set = LFR_FACE_MODEL_MFN192;
+    if (embed && (pr = parse_set(&cmd, set_txt, &set))) return pr;
     face_run r;
     if (lfr_cli_face_open(&r)) return 1;
+    if (have_set(&r, set)) {
+        lfr_cli_face_close(&r);
+        return 1;
+    }
     FILE *lf = NULL;
     if (list && !(lf = fopen(list, "r"))) {
         fprintf(stderr, "openlfr: cannot open list %s\n", list);
@@ -188,7 +227,7 @@ static int detect_or_embed(int argc, char **argv, int embed) {
         }
         if (!path) break;
         lfr_status st;
-        json_t *o = lfr_cli_face_image(&r, path, embed, &st, NULL, NULL, NULL);
+        json_t *o = lfr_cli_face_image(&r, path, embed, set, &st, NULL, NULL, NULL);
         if (st != LFR_OK) bad = 1;
         if (json) {
             char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(7));
@@ -209,25 +248,40 @@ int lfr_cmd_detect(int argc, char **argv) { return detect_or_embed(argc, argv, 0
 int lfr_cmd_embed(int argc, char **argv) { return detect_or_embed(argc, argv, 1); }
 
 int lfr_cmd_compare(int argc, char **argv) {
-    const char *img[2] = {NULL, NULL};
-    const cli_opt opts[] = {CLI_END};
+    const char *img[2] = {NULL, NULL}, *set_txt = NULL;
+    const cli_opt opts[] = {{"model-set", CLI_STR, 0, "SET", MODEL_SET_HELP, &set_txt, 0, 0},
+                            CLI_END};
     const cli_arg args[] = {{"IMAGE_A", CLI_STR, 1, "a photo", &img[0], 0, 0},
                             {"IMAGE_B", CLI_STR, 1, "another photo", &img[1], 0, 0},
                             {NULL, CLI_STR, 0, NULL, NULL, 0, 0}};
     const cli_cmd cmd = {"compare", "similarity of the largest faces of two photos", opts, args,
-                         "Prints the cosine, the calibrated likeness (0-100) and the false-match "
-                         "rate at that score (docs/likeness.md)."};
+                         "Prints, as JSON, the cosine, the calibrated likeness (0-100) and the "
+                         "false-match rate at that score, read with the model set's calibration, "
+                         "and the set's default threshold of a deployment (docs/likeness.md)."};
     int pr = cli_parse(&cmd, argc, argv);
     if (pr != CLI_OK) return CLI_EXIT(pr);
+    lfr_face_model_set set;
+    if ((pr = parse_set(&cmd, set_txt, &set))) return pr;
+    const lfr_match_calibration *cal = lfr_match_calibration_named(lfr_face_model_set_name(set));
+    if (!cal) {
+        fprintf(stderr, "openlfr: compare: no calibration for model set %s\n",
+                lfr_face_model_set_name(set));
+        return 1;
+    }
     face_run r;
     if (lfr_cli_face_open(&r)) return 1;
-    float e[2][LFR_FACE_EMB_DIM];
+    if (have_set(&r, set)) {
+        lfr_cli_face_close(&r);
+        return 1;
+    }
+    const int dim = lfr_face_model_set_dim(set);
+    float *e[2] = {NULL, NULL};
     int rc = 0;
     for (int k = 0; k < 2 && rc == 0; k++) {
         lfr_status st;
         float *emb = NULL;
         int n = 0;
-        json_t *o = lfr_cli_face_image(&r, img[k], 1, &st, &emb, NULL, &n);
+        json_t *o = lfr_cli_face_image(&r, img[k], 1, set, &st, &emb, NULL, &n);
         if (st != LFR_OK) {
             fprintf(stderr, "openlfr: %s: %s\n", img[k],
                     json_string_value(json_object_get(o, "error")));
@@ -236,23 +290,29 @@ int lfr_cmd_compare(int argc, char **argv) {
             fprintf(stderr, "openlfr: %s: no face found\n", img[k]);
             rc = 1;
         } else {
-            memcpy(e[k], emb, sizeof e[k]); /* faces are sorted largest first */
+            e[k] = emb; /* faces are sorted largest first: the first is the largest */
+            emb = NULL;
         }
         lfr_free(emb);
         json_decref(o);
     }
     if (rc == 0) {
-        float s = lfr_face_similarity(e[0], e[1]);
-        lfr_match_threshold_meaning m;
-        lfr_match_threshold_info(s, 1, &m);
-        json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f}", "a", img[0], "b", img[1], "cosine",
-                              floor(s * 1e6 + 0.5) / 1e6, "likeness", floor(m.likeness * 10 + 0.5) / 10,
-                              "false_match_rate", m.fmr);
+        double dot = 0; /* both unit vectors: the cosine */
+        for (int d = 0; d < dim; d++) dot += (double)e[0][d] * e[1][d];
+        float s = (float)dot;
+        json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:f}", "a", img[0], "b", img[1],
+                              "model_set", lfr_face_model_set_name(set), "cosine",
+                              floor(s * 1e6 + 0.5) / 1e6, "likeness",
+                              floor(lfr_match_cal_likeness(cal, s) * 10 + 0.5) / 10,
+                              "false_match_rate", lfr_match_cal_fmr(cal, s), "default_threshold",
+                              (double)lfr_match_cal_default_threshold(cal));
         char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;
         if (txt) puts(txt);
         free(txt);
         json_decref(o);
     }
+    lfr_free(e[0]);
+    lfr_free(e[1]);
     lfr_cli_face_close(&r);
     return rc;
 }
