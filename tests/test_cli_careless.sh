@@ -203,6 +203,14 @@ if [ -n "${OPENLFR_DATA:-}" ] && [ -d "$lfw" ]; then
   expect "show one image" 0 "1 entry, 1 image, 0 alerts" "$lfr" deployment show "$dep"
   grep -q "with 1 watchlist image," <<<"$last" && ok "'1 watchlist image' (singular)" \
     || bad "singular: $last"
+  # an officer who adds to the list cannot authorise it, however the name is typed
+  expect "an authorising officer adds a person" 0 "" "$lfr" watchlist add --deployment "$dep" \
+    --by "Insp 3" --category missing --reason "missing" --source family --ref IN-3 --name "Y" \
+    --date 2024-01-01 --json "$lfw/Colin_Powell/Colin_Powell_0004.jpg"
+  own=$(jget "$last" "d['entry']['id']")
+  expect "... and cannot then authorise the list" 1 "someone else built" \
+    "$lfr" deployment authorise "$dep" --by "INSP  3"
+  expect "the entry comes off" 0 "" "$lfr" watchlist remove "$own" --reason "added by mistake" --by "PC 1"
   expect "the creator retyped cannot authorise" 1 "cannot also authorise" \
     "$lfr" deployment authorise "$dep" --by "pc 1"
   expect "another officer can" 0 "" "$lfr" deployment authorise "$dep" --by "Supt 2"

@@ -542,6 +542,36 @@ static void test_separation_folded(void) {
     tmp_end();
 }
 
+/* The authorising officer checks a list someone else built: whoever added
+ * an entry or a photo of the draft's watchlist (names folded as above)
+ * cannot authorise it; another officer can. */
+static void test_authoriser_did_not_build_list(void) {
+    tmp_begin();
+    lfr_store *s = open_store();
+    if (!s) { CHECK(0); tmp_end(); return; }
+    lfr_err err;
+    int64_t d = create(s);
+    int64_t e1 = add(s, d, "REF-1", LFR_OK);
+    CHECK_STATUS(lfr_deploy_entry_image_add(s, e1, IMG, sizeof IMG, TMPL, 192, &BOB, NULL, &err),
+                 LFR_OK);
+    lfr_actor bob_typed = {"SUPT  bob ", LFR_ROLE_AUTHORISER};
+    CHECK_REFUSED(lfr_deploy_authorise(s, d, &bob_typed, &err), "someone else built");
+    CHECK(strstr(err.msg, "added 1 of deployment") != NULL);
+    /* an entry of his own as well: both counted */
+    lfr_watchlist_entry e = {"REF-2", "Other", LFR_WATCHLIST_MISSING, NULL, "missing",
+                             "family photo", "2024-03-04", 0, NULL};
+    CHECK_STATUS(lfr_deploy_entry_add(s, d, &e, IMG, sizeof IMG, TMPL, 192, &BOB, NULL, &err),
+                 LFR_OK);
+    CHECK_REFUSED(lfr_deploy_authorise(s, d, &BOB, &err), "added 2 of deployment");
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM deployments WHERE state = 'draft'"), 1);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM audit_log WHERE action = 'deployment.authorise'"),
+                 0);
+    /* an officer who built none of it authorises */
+    CHECK_STATUS(lfr_deploy_authorise(s, d, &CAROL, &err), LFR_OK);
+    lfr_store_close(s);
+    tmp_end();
+}
+
 /* Control characters (ANSI escapes, BEL) and blank text are refused in
  * every free-text field. */
 static void test_free_text_checked(void) {
@@ -1484,6 +1514,7 @@ int main(void) {
     RUN(test_retention);
     RUN(test_crash_safety);
     RUN(test_separation_folded);
+    RUN(test_authoriser_did_not_build_list);
     RUN(test_free_text_checked);
     RUN(test_threshold_rules);
     RUN(test_planned_window);

@@ -65,7 +65,7 @@ SUMMARY = {
  'session.logout':'Sign out: the session token stops working at once.',
  'session.whoami':'Who this token is: account, roles, device and deployment.',
  'deployment.create':'Create a deployment (planned; needs authorisation by another account).',
- 'deployment.authorise':'Authorise a deployment (an authorising officer other than its creator).',
+ 'deployment.authorise':'Authorise a deployment (an authorising officer other than its creator and than anyone who added to its watchlist).',
  'deployment.start':'Start an authorised deployment: its cameras and matching go live.',
  'deployment.end':'End a live deployment; device tokens bound to it stop working.',
  'deployment.amend':'Propose an amendment (threshold, watchlist removal) to a deployment.',

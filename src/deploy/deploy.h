@@ -208,7 +208,9 @@ lfr_status lfr_deploy_set_threshold(lfr_store *s, int64_t id, float threshold,
 lfr_status lfr_deploy_get(lfr_store *s, int64_t id, lfr_deploy_info *out, lfr_err *err);
 lfr_status lfr_deploy_list(lfr_store *s, lfr_deploy_info **out, size_t *n, lfr_err *err);
 
-/* `by` must not be the creator (names compared folded, as above).  A
+/* `by` must not be the creator, nor have added any entry or photo of the
+ * watchlist or accepted a photo's quality warnings (names compared folded,
+ * as above): the authorising officer checks a list someone else built.  A
  * target deployment's threshold is derived again for the watchlist's
  * images (templates), recorded and audited (threshold_derived). */
 lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, lfr_err *err);

@@ -374,6 +374,29 @@ lfr_status dp_watchlist_digest(lfr_store *s, int64_t id, char hex[65], int64_t *
     return st;
 }
 
+/* The authorising officer checks a list someone else built: how many of
+ * deployment dep's watchlist photos `name` added or accepted quality
+ * warnings on (names compared as dp_same_person does), in *n. */
+static lfr_status own_photos(lfr_store *s, int64_t dep, const char *name, int64_t *n,
+                             lfr_err *err) {
+    *n = 0;
+    lfr_store_stmt *q;
+    lfr_status st = lfr_store_stmt_prepare(
+        s, "SELECT coalesce(i.added_by, e.added_by), i.warnings_accepted_by "
+           "FROM entry_images i JOIN watchlist_entries e ON e.id = i.entry_id "
+           "WHERE e.deployment_id = ?", &q, err);
+    if (st != LFR_OK) return st;
+    lfr_store_stmt_bind_int64(q, 1, dep);
+    int row = 0;
+    while ((st = lfr_store_stmt_step(q, &row, err)) == LFR_OK && row) {
+        const char *adder = lfr_store_stmt_text(q, 0), *acceptor = lfr_store_stmt_text(q, 1);
+        if ((adder && dp_same_person(adder, name)) || (acceptor && dp_same_person(acceptor, name)))
+            (*n)++;
+    }
+    lfr_store_stmt_finalize(q);
+    return st;
+}
+
 lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, lfr_err *err) {
     lfr_status st = dp_actor_ok(by, err);
     if (st != LFR_OK) return st;
@@ -391,6 +414,14 @@ lfr_status lfr_deploy_authorise(lfr_store *s, int64_t id, const lfr_actor *by, l
                          "%s created deployment %lld and cannot also authorise it: the "
                          "authorising officer must be someone else",
                          by->name, (long long)id);
+    int64_t own = 0;
+    if (st == LFR_OK) st = own_photos(s, id, by->name, &own, err);
+    if (st == LFR_OK && own > 0)
+        st = lfr_err_set(err, LFR_ERR_STATE,
+                         "%s added %lld of deployment %lld's watchlist photos (or accepted "
+                         "their quality warnings) and cannot also authorise it: the "
+                         "authorising officer checks a list someone else built",
+                         by->name, (long long)own, (long long)id);
     /* a threshold stored before the rules (0 or below matches anyone) */
     if (st == LFR_OK && !(d->threshold > 0.0f && d->threshold < 1.0f))
         st = lfr_err_set(err, LFR_ERR_STATE,

@@ -277,6 +277,10 @@ if (!fatal) fatal = !await step('console: the creator cannot authorise; another 
   await au.getByRole('heading', { name: 'What would be authorised' }).waitFor();
   const txt = await au.locator('section', { has: au.getByRole('heading', { name: 'Authorisation and running' }) }).innerText();
   if (!/Wanted on warrant\s+1/.test(txt) || !/Under-18 entries \(0\)/.test(txt) || !txt.includes('Threshold ' + newThreshold)) throw new Error('authorise panel: ' + txt.slice(0, 400));
+  // the authorising officer is told that adding to the list makes it another's to authorise
+  const note = await au.locator('#auth-builds-note').innerText();
+  if (!/another authorising officer must authorise this deployment/.test(note)) throw new Error('authoriser note: ' + note);
+  if (await op.locator('#auth-builds-note').count()) throw new Error('the operator is shown the authoriser\'s note');
   await axe(au, 'console authorise');
   await shot(au, 'console-04-authorise');
   await au.getByRole('button', { name: 'Authorise this deployment' }).click();

@@ -795,7 +795,12 @@ function uploadForm(d) {
     }
   };
   form.addEventListener('submit', (ev) => { ev.preventDefault(); send(''); });
-  return h('div', {}, h('h3', { id: 'up-h' }, 'Add a person'), form, result);
+  // the authorising officer checks a list someone else built: the server
+  // refuses authorisation to whoever added a person or a photo to it
+  const authNote = isAuthoriser() && !isOperator()
+    ? h('p.form-note', { id: 'auth-builds-note' }, 'You are an authorising officer: if you add a person or a photo here, another authorising officer must authorise this deployment.')
+    : null;
+  return h('div', {}, h('h3', { id: 'up-h' }, 'Add a person'), authNote, form, result);
 }
 
 const MEASURE_NAMES = {
@@ -1029,15 +1034,19 @@ function lifecyclePanel(d, entries) {
   box.append(what);
   const btns = h('div.row');
   if (isAuthoriser() && d.state === 'draft') {
-    const self = S.user.login.toLowerCase() === String(d.created_by).toLowerCase();
+    const me = S.user.login.toLowerCase();
+    const self = me === String(d.created_by).toLowerCase();
+    // the server also refuses whoever added a photo to someone else's entry
+    const built = entries.filter((e) => String(e.added_by).toLowerCase() === me).length;
     btns.append(h('button.btn.btn-ok.btn-big', {
-      type: 'button', disabled: self || !entries.length,
+      type: 'button', disabled: self || built > 0 || !entries.length,
       onclick: async () => { if (await act(() => S.api.post('/api/deployments/' + d.id + '/authorise'), 'Authorised.')) route(); },
     }, 'Authorise this deployment'));
     if (self) btns.append(h('p.error', {}, 'You created this deployment: another authorising officer must authorise it.'));
+    else if (built) btns.append(h('p.error', {}, 'You added ' + built + (built === 1 ? ' person' : ' people') + ' to this watchlist: another authorising officer must authorise it.'));
     else if (!entries.length) btns.append(h('p.muted', {}, 'The watchlist is empty.'));
   } else if (d.state === 'draft') {
-    btns.append(h('p.muted', {}, 'An authorising officer other than the creator (' + d.created_by + ') authorises it.'));
+    btns.append(h('p.muted', {}, 'An authorising officer who neither created this deployment (' + d.created_by + ') nor added to its watchlist authorises it.'));
   }
   if (isAuthoriser() && d.state === 'authorised')
     btns.append(h('button.btn.btn-ok.btn-big', { type: 'button', onclick: async () => { if (await act(() => S.api.post('/api/deployments/' + d.id + '/start'), 'Started: the cameras are running.')) route(); } }, 'Start the deployment'));
