@@ -514,7 +514,8 @@ if (!fatal) await step('app: photo check with a file shows the candidate and the
   await app.locator('#check-answer').evaluate((e) => e.scrollIntoView({ block: 'start' }));
   await app.screenshot({ path: path.join(SHOTS, 'app-03-check-answer-screen.png'), animations: 'disabled' });
   await op.goto('/console/#/d/' + depId + '/checks');
-  await op.getByRole('cell', { name: 'matches_description' }).waitFor();
+  // the officer's reason in words, as the app offered it
+  await op.getByRole('cell', { name: 'Matches a description', exact: true }).waitFor();
   await axe(op, 'console photo checks');
   await shot(op, 'console-07-checks');
 });

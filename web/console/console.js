@@ -1333,6 +1333,14 @@ document.addEventListener('keydown', (ev) => {
 });
 
 // Photo checks --------------------------------------------------------------------
+// The officer's stated reason as the app offered it (ops_check.c): a code,
+// "other: <text>", or free text from another client.
+const CHECK_REASONS = { matches_description: 'Matches a description', intelligence: 'Intelligence', behaviour: 'Behaviour' };
+function checkReason(r) {
+  const m = /^other: ([\s\S]*)$/.exec(r || '');
+  return CHECK_REASONS[r] || (m ? 'Other: ' + m[1] : r);
+}
+
 async function renderChecks(d, body) {
   const { checks } = await S.api.get('/api/deployments/' + d.id + '/checks');
   body.append(h('section.panel', { 'aria-labelledby': 'chk-h' }, h('h2', { id: 'chk-h' }, 'Photo checks by officers (' + checks.length + ')'),
@@ -1341,7 +1349,7 @@ async function renderChecks(d, body) {
       h('thead', {}, h('tr', {}, ['#', 'When', 'Officer', 'Why', 'Result', 'Subject', 'Score'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, checks.map((c) => h('tr', {},
         h('td', {}, String(c.id)), h('td', {}, fmtTime(c.at)), h('td', {}, c.officer + (c.device ? ' (device ' + c.device + ')' : '')),
-        h('td', {}, c.reason), h('td', {}, c.result.replace(/_/g, ' ')), h('td', {}, c.subject_ref || '—'),
+        h('td', {}, checkReason(c.reason)), h('td', {}, c.result.replace(/_/g, ' ')), h('td', {}, c.subject_ref || '—'),
         h('td', {}, c.score !== null && c.score !== undefined ? Number(c.score).toFixed(3) : '—')))))
       : h('p.muted', {}, 'No photo checks yet.')));
 }
