@@ -329,6 +329,8 @@ if (!fatal) await step('app: the QR code scanned with the (fake) camera fills in
 if (!fatal) fatal = !await step('app: pair with the code and sign in (phone viewport)', async () => {
   await app.goto('/app/');
   await app.getByRole('heading', { name: '1. Pair this device' }).waitFor();
+  const pill = await app.locator('#conn').innerText();
+  if (pill !== 'Not paired') throw new Error('an unpaired device\'s connection pill says ' + JSON.stringify(pill));
   await axe(app, 'app pairing');
   await shot(app, 'app-01-pair');
   await app.getByLabel('Pairing code').fill(code.toLowerCase().slice(0, 4) + '-' + code.slice(4));

@@ -60,7 +60,7 @@ function setConn(state) {
   const map = {
     live: ['Connected', 'pill-ok'], connecting: ['Connecting…', 'pill-warn'],
     reconnecting: ['Reconnecting…', 'pill-warn'], offline: ['No connection', 'pill-off'],
-    closed: ['Not connected', 'pill-off'],
+    closed: ['Not connected', 'pill-off'], unpaired: ['Not paired', 'pill-off'],
   };
   const [t, cls] = map[state] || [state, 'pill-warn'];
   c.textContent = t;
@@ -80,6 +80,7 @@ function lockOut(why) {
 // ---------------------------------------------------------------------------
 // Pairing
 function renderPair() {
+  setConn('unpaired');   // the pill says why nothing arrives: no van paired yet
   const err = h('p.error', { role: 'alert', id: 'pair-error' });
   const code = h('input.code', { name: 'code', id: 'code', required: true, autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false', inputmode: 'text' });
   const form = h('form', { 'aria-describedby': 'pair-error' },
