@@ -254,7 +254,9 @@ int lfr_cmd_compare(int argc, char **argv) {
     const cli_arg args[] = {{"IMAGE_A", CLI_STR, 1, "a photo", &img[0], 0, 0},
                             {"IMAGE_B", CLI_STR, 1, "another photo", &img[1], 0, 0},
                             {NULL, CLI_STR, 0, NULL, NULL, 0, 0}};
-    const cli_cmd cmd = {"compare", "similarity of the largest faces of two photos", opts, args,
+    const cli_cmd cmd = {"compare",
+                         "likeness of the largest faces of two photos, as a deployment reads it",
+                         opts, args,
                          "Prints, as JSON, the cosine, the calibrated likeness (0-100) and the "
                          "false-match rate at that score, read with the model set's calibration, "
                          "and the set's default threshold of a deployment (docs/likeness.md)."};
