@@ -22,7 +22,7 @@ static const struct {
     {"demo", lfr_cmd_demo, "annotate photos and show which faces are most alike (HTML)"},
     {"eval", lfr_cmd_eval, "measure accuracy: verify, detect, ident, watchlist, openset, report"},
     {"calibrate", lfr_cmd_calibrate, "measure score distributions -> src/match/calib_table.h"},
-    {"deployment", lfr_cmd_deployment, "deployments: create, authorise, start, end, amend, show, list"},
+    {"deployment", lfr_cmd_deployment, "deployments: create, authorise, start, end, amend, amend-authorise, show, list"},
     {"watchlist", lfr_cmd_watchlist, "a deployment's watchlist: add, import, add-photo, list, photos, remove"},
     {"audit", lfr_cmd_audit, "the hash-chained audit log: verify, show, anchor, checkpoint, export-checkpoint, pubkey"},
     {"purge", lfr_cmd_purge, "apply the retention rules: delete what is due, with receipts"},
